@@ -1,0 +1,128 @@
+// indrnn train: train an IndRNN on a task, with checkpoints, resume, progress and a JSON summary.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Command, Option } from 'commander';
+import { OrtMatmul } from '../nn/matmul.js';
+import { createReporter } from '../train/progress.js';
+import { resolveTrainConfig, type TrainFlags } from '../train/resolve.js';
+import { tasks } from '../train/tasks/index.js';
+import { CHECKPOINT_FILE, runTraining, type TrainSummary } from '../train/trainer.js';
+import { choiceOption, floatOption, intOption } from './options.js';
+
+interface TrainCliOptions extends TrainFlags {
+  task: string;
+  seqLen?: number;
+  data?: string;
+  pixels?: boolean;
+  permute?: boolean;
+  trainLimit?: number;
+  testLimit?: number;
+  out?: string;
+  resume?: boolean;
+  force?: boolean;
+  threads?: number;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+export function registerTrain(program: Command): void {
+  program
+    .command('train')
+    .description('train an IndRNN (plain or residual) on a task, checkpointing as it goes')
+    .addOption(new Option('--task <name>', 'task to train on').choices(Object.keys(tasks)).makeOptionMandatory())
+    .option('--seq-len <T>', 'adding: sequence length (default 200)', intOption(2))
+    .option('--data <dir>', 'seq-image: folder with MNIST-style IDX files (e.g. /usr/share/datasets/fashion-mnist)')
+    .option('--pixels', 'seq-image: read pixel by pixel (T = 784) instead of row by row (T = 28)')
+    .option('--permute', 'seq-image: read pixels in a fixed random permutation')
+    .option('--train-limit <n>', 'seq-image: use only the first n training images', intOption(1))
+    .option('--test-limit <n>', 'seq-image: use only the first n test images', intOption(1))
+    .option('--arch <arch>', 'network: plain (stacked) or residual (pre-activation res-IndRNN)', choiceOption(['plain', 'residual'] as const))
+    .option('--depth <n>', 'plain: IndRNN layers; residual: residual blocks', intOption(1))
+    .option('--hidden <n>', 'neurons per layer', intOption(1))
+    .option('--readout <where>', "classifier on the 'last' step or on 'all' steps", choiceOption(['last', 'all'] as const))
+    .option('--dropout <p>', 'dropout probability (one mask per sequence)', floatOption(0, 0.99))
+    .option('--no-batch-norm', 'leave out batch normalisation')
+    .option('--mag <m>', 'recurrent bound U_bound = mag^(1/T)', floatOption(1.000001))
+    .option('--no-clip-u', 'do not clip u to [-U_bound, U_bound] after each step')
+    .option('--lr <rate>', 'Adam learning rate', floatOption(0))
+    .option('--weight-decay <l2>', 'L2 weight decay on input/classifier weights', floatOption(0))
+    .option('--grad-clip <c>', 'clamp gradients elementwise to [-c, c] (0 = off)', floatOption(0))
+    .option('--schedule <kind>', 'learning-rate schedule', choiceOption(['constant', 'step', 'plateau'] as const))
+    .option('--lr-step-every <steps>', 'step schedule: decay every this many steps', intOption(1))
+    .option('--lr-gamma <g>', 'step schedule: multiply lr by this', floatOption(0, 1))
+    .option('--patience <evals>', 'plateau schedule: evaluations without improvement before lr / 10', intOption(1))
+    .option('--min-lr <lr>', 'plateau schedule: stop once lr falls below this', floatOption(0))
+    .option('--batch-size <n>', 'sequences per step', intOption(1))
+    .option('--steps <n>', 'optimiser steps in total', intOption(1))
+    .option('--epochs <n>', 'passes over the training set (tasks with a fixed training set)', intOption(1))
+    .option('--eval-every <steps>', 'evaluate on the held-out set and checkpoint every this many steps', intOption(1))
+    .option('--eval-batch-size <n>', 'sequences per evaluation batch', intOption(1))
+    .option('--target <metric>', 'stop once the held-out metric reaches this (accuracy >= or MSE <=)', floatOption())
+    .option('--seed <n>', 'seed for data, initialisation and dropout', intOption(0))
+    .option('--out <dir>', 'run folder for checkpoint.safetensors and summary.json (default runs/<task>-seed<seed>)')
+    .option('--resume', "continue from the run folder's checkpoint")
+    .option('--force', 'start afresh even if the run folder holds a checkpoint')
+    .option('--threads <n>', 'onnxruntime threads for matrix products (default: all cores)', intOption(0))
+    .option('--json', 'print the final summary as JSON on stdout')
+    .option('--quiet', 'no progress output')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  indrnn train --task adding --seq-len 200
+  indrnn train --task seq-image --data /usr/share/datasets/fashion-mnist --epochs 5
+  indrnn train --task adding --seq-len 1000 --target 0.01 --out runs/add1000 --resume
+
+Ctrl-C saves a checkpoint; run the same command with --resume to continue.`,
+    )
+    .action(async (opts: TrainCliOptions) => {
+      const summary = await trainCommand(opts);
+      if (opts.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+      else printSummary(summary);
+    });
+}
+
+async function trainCommand(opts: TrainCliOptions): Promise<TrainSummary> {
+  const entry = tasks[opts.task];
+  const seed = opts.seed ?? 1;
+  const taskOptions: Record<string, unknown> = {
+    seqLen: opts.seqLen,
+    dataDir: opts.data,
+    mode: opts.pixels ? 'pixels' : 'rows',
+    permute: opts.permute,
+    trainLimit: opts.trainLimit,
+    testLimit: opts.testLimit,
+  };
+  const task = entry.create(taskOptions, seed);
+  const config = resolveTrainConfig(task, taskOptions, entry.defaults, opts);
+  const outDir = opts.out ?? join('runs', `${opts.task}-seed${seed}`);
+  if (existsSync(join(outDir, CHECKPOINT_FILE)) && !opts.resume && !opts.force) {
+    throw new Error(`${outDir} already holds a checkpoint: pass --resume to continue it, --force to start afresh, or --out DIR`);
+  }
+  const reporter = createReporter({ quiet: opts.quiet });
+  const controller = new AbortController();
+  const onSigint = () => {
+    if (controller.signal.aborted) process.exit(130);
+    reporter.log('stopping after this step (Ctrl-C again to quit without a checkpoint)');
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+  const mm = new OrtMatmul(opts.threads ?? 0);
+  try {
+    return await runTraining(config, task, { outDir, resume: !!opts.resume, mm, reporter, signal: controller.signal });
+  } finally {
+    process.off('SIGINT', onSigint);
+    await mm.release();
+  }
+}
+
+function printSummary(s: TrainSummary): void {
+  const metric = s.metric === 'accuracy' ? `${(s.finalTestMetric * 100).toFixed(2)} %` : s.finalTestMetric.toPrecision(4);
+  const lines = [
+    `task ${s.task}: ${s.stopReason} after ${s.steps} steps${s.epochs !== undefined ? ` (${s.epochs.toFixed(2)} epochs)` : ''}`,
+    `test ${s.metric} ${metric} (best ${s.bestTestMetric?.toPrecision(4) ?? '-'} at step ${s.bestStep ?? '-'}), train loss ${s.finalTrainLoss.toPrecision(4)}`,
+    `${s.parameters} parameters, ${s.samplesPerSec.toFixed(0)} samples/s, ${s.wallTimeSec.toFixed(1)} s`,
+    `checkpoint: ${s.checkpoint}`,
+  ];
+  process.stderr.write(`${lines.join('\n')}\n`);
+}

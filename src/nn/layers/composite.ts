@@ -1,0 +1,56 @@
+// Layers built from layers: a chain, a residual connection around a chain, and the last-step readout.
+import { type ForwardContext, type Layer, type Seq, seq } from '../seq.js';
+
+export class Sequential implements Layer {
+  constructor(readonly layers: Layer[]) {}
+
+  async forward(x: Seq, ctx: ForwardContext): Promise<Seq> {
+    for (const layer of this.layers) x = await layer.forward(x, ctx);
+    return x;
+  }
+
+  /** Mirrors forward in reverse order. */
+  async backward(dy: Seq): Promise<Seq> {
+    for (let i = this.layers.length - 1; i >= 0; i--) dy = await this.layers[i].backward(dy);
+    return dy;
+  }
+}
+
+/** y = x + f(x); dx = dy + f'(dy). */
+export class Residual implements Layer {
+  constructor(readonly body: Sequential) {}
+
+  async forward(x: Seq, ctx: ForwardContext): Promise<Seq> {
+    const fx = await this.body.forward(x, ctx);
+    if (fx.C !== x.C) throw new RangeError(`residual body changes channels from ${x.C} to ${fx.C}`);
+    const y = new Float32Array(x.data.length);
+    for (let i = 0; i < y.length; i++) y[i] = x.data[i] + fx.data[i];
+    return seq(y, x.T, x.B, x.C);
+  }
+
+  async backward(dy: Seq): Promise<Seq> {
+    const dBody = await this.body.backward(dy);
+    const dx = new Float32Array(dy.data.length);
+    for (let i = 0; i < dx.length; i++) dx[i] = dy.data[i] + dBody.data[i];
+    return seq(dx, dy.T, dy.B, dy.C);
+  }
+}
+
+/** [T, B, C] -> [1, B, C]: the paper's classifier reads the last time step. */
+export class LastStep implements Layer {
+  private T = 0;
+
+  async forward(x: Seq, _ctx: ForwardContext): Promise<Seq> {
+    if (x.T === 0) throw new RangeError('cannot read the last step of an empty sequence (T = 0)');
+    this.T = x.T;
+    const BC = x.B * x.C;
+    return seq(x.data.slice((x.T - 1) * BC), 1, x.B, x.C);
+  }
+
+  async backward(dy: Seq): Promise<Seq> {
+    const BC = dy.B * dy.C;
+    const dx = new Float32Array(this.T * BC);
+    dx.set(dy.data, (this.T - 1) * BC);
+    return seq(dx, this.T, dy.B, dy.C);
+  }
+}

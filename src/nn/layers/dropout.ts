@@ -1,0 +1,48 @@
+// Dropout with ONE mask per sequence, shared over all time steps (as the IndRNN authors do): a dropped
+// neuron stays dropped for the whole sequence, which keeps the recurrence's memory intact.
+import { type ForwardContext, type Layer, type Seq, seq } from '../seq.js';
+
+/** mask[B, C] (out): 0 or 1/(1-p). */
+export function dropoutMask(mask: Float32Array, p: number, next: () => number): void {
+  const keep = 1 / (1 - p);
+  for (let i = 0; i < mask.length; i++) mask[i] = next() < p ? 0 : keep;
+}
+
+/** y[T, B, C] = x ⊙ mask broadcast over T. Also the backward (dx = dy ⊙ mask). */
+export function applyMask(y: Float32Array, x: Float32Array, mask: Float32Array, T: number, BC: number): void {
+  for (let t = 0; t < T; t++) {
+    const off = t * BC;
+    for (let i = 0; i < BC; i++) y[off + i] = x[off + i] * mask[i];
+  }
+}
+
+export class Dropout implements Layer {
+  private mask: Float32Array | null = null;
+
+  constructor(readonly p: number) {
+    if (!(p >= 0 && p < 1)) throw new RangeError(`dropout probability must be in [0, 1), got ${p}`);
+  }
+
+  async forward(x: Seq, ctx: ForwardContext): Promise<Seq> {
+    if (!ctx.training || this.p === 0) {
+      this.mask = null;
+      return x;
+    }
+    if (!ctx.rng) throw new Error('dropout in training needs ctx.rng');
+    const rng = ctx.rng;
+    const mask = new Float32Array(x.B * x.C);
+    dropoutMask(mask, this.p, () => rng.next());
+    const y = new Float32Array(x.data.length);
+    applyMask(y, x.data, mask, x.T, x.B * x.C);
+    this.mask = mask;
+    return seq(y, x.T, x.B, x.C);
+  }
+
+  async backward(dy: Seq): Promise<Seq> {
+    if (!this.mask) return dy;
+    const dx = new Float32Array(dy.data.length);
+    applyMask(dx, dy.data, this.mask, dy.T, dy.B * dy.C);
+    this.mask = null;
+    return seq(dx, dy.T, dy.B, dy.C);
+  }
+}

@@ -1,0 +1,40 @@
+// Dimension glossary used across the network code:
+//   T = time steps, B = batch, N = T*B rows, C = channels, I = input size, H = hidden size, K = outputs.
+// Sequences are float32 row-major [T, B, C]: row t*B + b holds time step t of sequence b.
+import type { Rng } from '../util/rng.js';
+
+export interface Seq {
+  readonly data: Float32Array; // [T, B, C]
+  readonly T: number;
+  readonly B: number;
+  readonly C: number;
+}
+
+export function seq(data: Float32Array, T: number, B: number, C: number): Seq {
+  if (data.length !== T * B * C) {
+    throw new RangeError(`sequence has ${data.length} values, expected T*B*C = ${T}*${B}*${C} = ${T * B * C}`);
+  }
+  return { data, T, B, C };
+}
+
+export function zerosSeq(T: number, B: number, C: number): Seq {
+  return { data: new Float32Array(T * B * C), T, B, C };
+}
+
+/** What a forward pass needs besides its input. */
+export interface ForwardContext {
+  training: boolean;
+  /** Dropout masks are drawn from this (one stream per step, so runs reproduce). */
+  rng?: Rng;
+  /** Initial recurrent state per IndRNN layer, each [B, H] (zeros when absent). */
+  h0?: (Float32Array | undefined)[];
+  /** Filled by the forward pass: final recurrent state per IndRNN layer, each [B, H]. */
+  hT?: Float32Array[];
+}
+
+/** A differentiable stage: forward caches what backward needs; backward accumulates parameter grads. */
+export interface Layer {
+  forward(x: Seq, ctx: ForwardContext): Promise<Seq>;
+  /** Returns dL/dx for the last forward's input (may be skipped when the input needs no gradient). */
+  backward(dy: Seq): Promise<Seq>;
+}

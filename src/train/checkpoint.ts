@@ -1,0 +1,98 @@
+// Checkpoints: weights, buffers, Adam moments, the best weights so far and the whole run state, in one
+// safetensors file (tensor names: `model.<param>`, `adam.m.<param>`, `adam.v.<param>`, `best.<param>`;
+// metadata: format, config, state as JSON strings). Enough to resume a run exactly.
+import type { Adam } from '../nn/adam.js';
+import type { ParamStore } from '../nn/params.js';
+import { type NamedTensor, readSafetensorsFile, writeSafetensorsFile } from '../util/safetensors.js';
+import type { TrainConfig } from './config.js';
+
+export const CHECKPOINT_FORMAT = 'indrnn-checkpoint/1';
+
+export interface EvalRecord {
+  step: number;
+  epoch?: number;
+  lr: number;
+  trainLoss: number;
+  trainMetric: number;
+  evalLoss: number;
+  evalMetric: number;
+  elapsedMs: number;
+}
+
+export interface TrainState {
+  step: number;
+  lr: number;
+  elapsedMs: number;
+  history: EvalRecord[];
+  best: { metric: number; step: number } | null;
+  badEvals: number;
+  /** Training accumulators since the last evaluation. */
+  window: { lossSum: number; batches: number; metricSum: number; sequences: number };
+  stopReason: string | null;
+  /** Facts about the task (data source, sizes), for reports. */
+  taskInfo: Record<string, unknown>;
+}
+
+export interface Checkpoint {
+  config: TrainConfig;
+  state: TrainState;
+  adamT: number;
+  tensors: Map<string, NamedTensor>;
+}
+
+function tensorsOf(prefix: string, store: ParamStore, data: Float32Array): NamedTensor[] {
+  return store.params.map((p) => ({ name: `${prefix}${p.name}`, shape: p.shape, data: data.subarray(p.offset, p.offset + p.size) }));
+}
+
+export function saveCheckpoint(
+  path: string,
+  config: TrainConfig,
+  state: TrainState,
+  store: ParamStore,
+  adam: Adam,
+  bestWeights: Float32Array | null,
+): void {
+  const tensors = [
+    ...tensorsOf('model.', store, store.data),
+    ...tensorsOf('adam.m.', store, adam.m),
+    ...tensorsOf('adam.v.', store, adam.v),
+    ...(bestWeights ? tensorsOf('best.', store, bestWeights) : []),
+  ];
+  writeSafetensorsFile(path, tensors, {
+    format: CHECKPOINT_FORMAT,
+    config: JSON.stringify(config),
+    state: JSON.stringify(state),
+    adam_t: String(adam.t),
+  });
+}
+
+export function loadCheckpoint(path: string): Checkpoint {
+  const file = readSafetensorsFile(path);
+  const meta = file.metadata;
+  if (meta.format !== CHECKPOINT_FORMAT) {
+    throw new Error(`${path}: not an indrnn checkpoint (format '${meta.format ?? 'missing'}', expected '${CHECKPOINT_FORMAT}')`);
+  }
+  return {
+    config: JSON.parse(meta.config) as TrainConfig,
+    state: JSON.parse(meta.state) as TrainState,
+    adamT: Number(meta.adam_t ?? 0),
+    tensors: file.tensors,
+  };
+}
+
+/** Copies `<prefix><param>` tensors into `target` (laid out like store.data); every parameter must be present. */
+export function restoreTensors(ckpt: Checkpoint, prefix: string, store: ParamStore, target: Float32Array, source = 'checkpoint'): void {
+  for (const p of store.params) {
+    const t = ckpt.tensors.get(`${prefix}${p.name}`);
+    if (!t) throw new Error(`${source}: tensor ${prefix}${p.name} is missing (was it made by another network config?)`);
+    if (t.data.length !== p.size) {
+      throw new Error(`${source}: tensor ${prefix}${p.name} has shape [${t.shape}], the network needs [${p.shape}]`);
+    }
+    target.set(t.data, p.offset);
+  }
+}
+
+export function hasTensors(ckpt: Checkpoint, prefix: string): boolean {
+  for (const name of ckpt.tensors.keys()) if (name.startsWith(prefix)) return true;
+  return false;
+}

@@ -1,0 +1,82 @@
+// Builds a complete TrainConfig from: built-in defaults < the task's recommended settings < user flags.
+import type { NetworkConfig } from '../nn/network.js';
+import type { ScheduleConfig, TrainConfig } from './config.js';
+import type { Task, TaskDefaults } from './task.js';
+
+export interface TrainFlags {
+  arch?: 'plain' | 'residual';
+  depth?: number;
+  hidden?: number;
+  readout?: 'last' | 'all';
+  dropout?: number;
+  batchNorm?: boolean;
+  mag?: number;
+  clipU?: boolean;
+  lr?: number;
+  weightDecay?: number;
+  gradClip?: number;
+  schedule?: ScheduleConfig['kind'];
+  lrStepEvery?: number;
+  lrGamma?: number;
+  patience?: number;
+  minLr?: number;
+  batchSize?: number;
+  steps?: number;
+  epochs?: number;
+  evalEvery?: number;
+  evalBatchSize?: number;
+  target?: number;
+  seed?: number;
+}
+
+const base = {
+  network: { arch: 'plain', depth: 2, hiddenSize: 128, readout: 'last', dropout: 0, batchNorm: true, mag: 2, clipRecurrent: true },
+  train: { batchSize: 128, steps: 2000, evalEvery: 200, evalBatchSize: 500, optimizer: { lr: 2e-4, weightDecay: 1e-4, gradClip: 10 } },
+} as const;
+
+function schedule(flags: TrainFlags, defaults: TaskDefaults, totalSteps: number): ScheduleConfig {
+  const kind = flags.schedule ?? defaults.train.schedule?.kind ?? 'constant';
+  if (kind === 'step') return { kind, every: flags.lrStepEvery ?? Math.max(1, Math.floor(totalSteps / 3)), gamma: flags.lrGamma ?? 0.1 };
+  if (kind === 'plateau') return { kind, patience: flags.patience ?? 5, factor: 10, minLr: flags.minLr ?? 1e-6 };
+  return { kind: 'constant' };
+}
+
+export function resolveTrainConfig(task: Task, taskOptions: Record<string, unknown>, defaults: TaskDefaults, flags: TrainFlags): TrainConfig {
+  const d = defaults.network;
+  const network: NetworkConfig = {
+    arch: flags.arch ?? d.arch ?? base.network.arch,
+    inputSize: task.inputSize,
+    hiddenSize: flags.hidden ?? d.hiddenSize ?? base.network.hiddenSize,
+    depth: flags.depth ?? d.depth ?? base.network.depth,
+    numOutputs: task.numOutputs,
+    readout: flags.readout ?? d.readout ?? base.network.readout,
+    dropout: flags.dropout ?? d.dropout ?? base.network.dropout,
+    batchNorm: flags.batchNorm ?? d.batchNorm ?? base.network.batchNorm,
+    mag: flags.mag ?? d.mag ?? base.network.mag,
+    seqLen: task.seqLen,
+    clipRecurrent: flags.clipU ?? d.clipRecurrent ?? base.network.clipRecurrent,
+  };
+  const t = defaults.train;
+  const batchSize = flags.batchSize ?? t.batchSize ?? base.train.batchSize;
+  const perEpoch = task.stepsPerEpoch?.(batchSize);
+  if (flags.epochs !== undefined && !perEpoch) throw new Error(`--epochs needs a task with a finite training set; task ${task.name} has none: use --steps`);
+  const steps = flags.epochs !== undefined ? flags.epochs * perEpoch! : (flags.steps ?? t.steps ?? (perEpoch ? 5 * perEpoch : base.train.steps));
+  const evalEvery = flags.evalEvery ?? t.evalEvery ?? perEpoch ?? base.train.evalEvery;
+  const optimizer = { ...base.train.optimizer, ...t.optimizer };
+  return {
+    task: { name: task.name, options: taskOptions },
+    network,
+    optimizer: {
+      lr: flags.lr ?? optimizer.lr,
+      weightDecay: flags.weightDecay ?? optimizer.weightDecay,
+      gradClip: flags.gradClip ?? optimizer.gradClip,
+    },
+    schedule: schedule(flags, defaults, steps),
+    batchSize,
+    steps,
+    evalEvery: Math.min(evalEvery, steps),
+    evalBatchSize: flags.evalBatchSize ?? t.evalBatchSize ?? base.train.evalBatchSize,
+    target: flags.target,
+    seed: flags.seed ?? 1,
+  };
+}

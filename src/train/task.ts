@@ -1,0 +1,41 @@
+// What a training task provides. Adding a task is one file implementing this (see tasks/).
+import type { NetworkConfig } from '../nn/network.js';
+import type { Seq } from '../nn/seq.js';
+import type { TrainConfig } from './config.js';
+
+export interface Batch {
+  x: Seq; // [T, B, I]
+  /** Classification: one class per sequence [B]. */
+  labels?: Int32Array;
+  /** Classification of streams: a class per frame [T, B] (-1 = unlabelled frame, ignored). */
+  frameLabels?: Int32Array;
+  /** Regression: one target per sequence [B]. */
+  values?: Float32Array;
+}
+
+export interface Task {
+  readonly name: string;
+  readonly kind: 'classification' | 'regression';
+  readonly inputSize: number; // I
+  readonly numOutputs: number; // K (1 for regression)
+  /** Typical sequence length: the T in the recurrent bound MAG^(1/T). */
+  readonly seqLen: number;
+  readonly labels?: readonly string[];
+  /**
+   * The training batch of a given step: a pure function of (task seed, step), so a resumed run sees
+   * exactly the batches an uninterrupted run would have seen.
+   */
+  trainBatch(step: number, batchSize: number): Batch;
+  /** The fixed held-out set, in batches. */
+  evalBatches(batchSize: number): Iterable<Batch>;
+  /** Number of steps in one pass over the training set (tasks with a finite training set). */
+  stepsPerEpoch?(batchSize: number): number;
+  /** Facts for reports and checkpoints (sizes, data source). */
+  describe(): Record<string, unknown>;
+}
+
+/** A task's recommended settings, applied under the user's flags. */
+export interface TaskDefaults {
+  network: Partial<NetworkConfig>;
+  train: Partial<Omit<TrainConfig, 'network' | 'task'>>;
+}

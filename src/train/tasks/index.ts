@@ -1,0 +1,42 @@
+// The task registry: name -> (recommended settings, factory). Adding a task = one file + one entry here.
+import type { TaskSpec } from '../config.js';
+import type { Task, TaskDefaults } from '../task.js';
+import { AddingTask, addingDefaults } from './adding.js';
+import { SeqImageTask, seqImageDefaults } from './seq-image.js';
+
+interface TaskEntry {
+  description: string;
+  defaults: TaskDefaults;
+  create(options: Record<string, unknown>, seed: number): Task;
+}
+
+const num = (v: unknown, fallback: number) => (v === undefined ? fallback : Number(v));
+
+export const tasks: Record<string, TaskEntry> = {
+  adding: {
+    description: 'the adding problem: sum of two marked values in a long sequence (regression, MSE)',
+    defaults: addingDefaults,
+    create: (o, seed) => new AddingTask({ seqLen: num(o.seqLen, 200), evalSize: num(o.evalSize, 1000), seed }),
+  },
+  'seq-image': {
+    description: 'sequential image classification from MNIST-style IDX files (row by row or pixel by pixel)',
+    defaults: seqImageDefaults,
+    create: (o, seed) => {
+      if (typeof o.dataDir !== 'string') throw new Error('task seq-image needs --data DIR (a folder with MNIST-style IDX files)');
+      return new SeqImageTask({
+        dataDir: o.dataDir,
+        mode: o.mode === 'pixels' ? 'pixels' : 'rows',
+        permute: o.permute === true,
+        trainLimit: num(o.trainLimit, 0),
+        testLimit: num(o.testLimit, 0),
+        seed,
+      });
+    },
+  },
+};
+
+export function createTask(spec: TaskSpec, seed: number): Task {
+  const entry = tasks[spec.name];
+  if (!entry) throw new Error(`unknown task '${spec.name}' (known: ${Object.keys(tasks).join(', ')})`);
+  return entry.create(spec.options, seed);
+}

@@ -1,0 +1,142 @@
+// Sequential image classification (IndRNN paper §4.2): an image read row by row (T = 28, 28 values per
+// step) or pixel by pixel (T = 784, 1 value per step, optionally in a fixed random permutation).
+// Data: MNIST-style IDX files, e.g. Debian's dataset-fashion-mnist in /usr/share/datasets/fashion-mnist.
+import { seq } from '../../nn/seq.js';
+import { readIdxFile } from '../../util/idx.js';
+import { Rng } from '../../util/rng.js';
+import type { Batch, Task, TaskDefaults } from '../task.js';
+
+export interface SeqImageOptions {
+  dataDir: string;
+  mode: 'rows' | 'pixels';
+  permute: boolean;
+  /** Use only the first n training / test images (0 = all). */
+  trainLimit: number;
+  testLimit: number;
+  seed: number;
+}
+
+const SHUFFLE_STREAM = 1;
+const PERMUTATION_STREAM = 2;
+
+interface ImageSet {
+  images: Uint8Array; // [n, H*W]
+  labels: Uint8Array; // [n]
+  count: number;
+}
+
+function loadSet(dir: string, prefix: 'train' | 't10k', limit: number): { set: ImageSet; height: number; width: number } {
+  const images = readIdxFile(dir, `${prefix}-images-idx3-ubyte`);
+  const labels = readIdxFile(dir, `${prefix}-labels-idx1-ubyte`);
+  if (images.dims.length !== 3) throw new Error(`${dir}/${prefix}-images: expected 3 dims [n, rows, cols], got [${images.dims}]`);
+  if (labels.dims[0] !== images.dims[0]) {
+    throw new Error(`${dir}/${prefix}: ${images.dims[0]} images but ${labels.dims[0]} labels`);
+  }
+  const [n, height, width] = images.dims;
+  const count = limit > 0 ? Math.min(limit, n) : n;
+  return { set: { images: images.data, labels: labels.data, count }, height, width };
+}
+
+export class SeqImageTask implements Task {
+  readonly name = 'seq-image';
+  readonly kind = 'classification';
+  readonly inputSize: number;
+  readonly numOutputs: number;
+  readonly seqLen: number;
+  private readonly train: ImageSet;
+  private readonly test: ImageSet;
+  private readonly pixelOrder: Int32Array; // [H*W], the reading order
+  private readonly mean: number;
+  private readonly std: number;
+  private epochOrder: { epoch: number; order: Int32Array } | null = null;
+
+  constructor(readonly options: SeqImageOptions) {
+    const tr = loadSet(options.dataDir, 'train', options.trainLimit);
+    const te = loadSet(options.dataDir, 't10k', options.testLimit);
+    this.train = tr.set;
+    this.test = te.set;
+    const pixels = tr.height * tr.width;
+    this.inputSize = options.mode === 'rows' ? tr.width : 1;
+    this.seqLen = options.mode === 'rows' ? tr.height : pixels;
+    let maxLabel = 0;
+    for (const label of this.train.labels) maxLabel = Math.max(maxLabel, label);
+    this.numOutputs = maxLabel + 1;
+    this.pixelOrder = options.permute ? new Rng(options.seed, PERMUTATION_STREAM).permutation(pixels) : Int32Array.from({ length: pixels }, (_, i) => i);
+    // Standardise with the training set's pixel statistics.
+    let sum = 0;
+    let sumSq = 0;
+    const n = this.train.count * pixels;
+    for (let i = 0; i < n; i++) {
+      const v = this.train.images[i] / 255;
+      sum += v;
+      sumSq += v * v;
+    }
+    this.mean = sum / n;
+    this.std = Math.sqrt(sumSq / n - this.mean * this.mean) || 1;
+  }
+
+  /** x[T, B, I] for the images at `indices`. */
+  private batch(set: ImageSet, indices: ArrayLike<number>): Batch {
+    const B = indices.length;
+    const T = this.seqLen;
+    const I = this.inputSize;
+    const pixels = T * I;
+    const x = new Float32Array(T * B * I);
+    const labels = new Int32Array(B);
+    for (let b = 0; b < B; b++) {
+      const img = indices[b] * pixels;
+      labels[b] = set.labels[indices[b]];
+      for (let p = 0; p < pixels; p++) {
+        const t = Math.floor(p / I);
+        const v = set.images[img + this.pixelOrder[p]] / 255;
+        x[(t * B + b) * I + (p % I)] = (v - this.mean) / this.std;
+      }
+    }
+    return { x: seq(x, T, B, I), labels };
+  }
+
+  stepsPerEpoch(batchSize: number): number {
+    return Math.max(1, Math.floor(this.train.count / batchSize));
+  }
+
+  trainBatch(step: number, batchSize: number): Batch {
+    const perEpoch = this.stepsPerEpoch(batchSize);
+    const epoch = Math.floor(step / perEpoch);
+    if (this.epochOrder?.epoch !== epoch) {
+      this.epochOrder = { epoch, order: new Rng(this.options.seed, SHUFFLE_STREAM, epoch).permutation(this.train.count) };
+    }
+    const start = (step % perEpoch) * batchSize;
+    const end = Math.min(start + batchSize, this.train.count);
+    return this.batch(this.train, this.epochOrder.order.subarray(start, end));
+  }
+
+  *evalBatches(batchSize: number): Iterable<Batch> {
+    for (let start = 0; start < this.test.count; start += batchSize) {
+      const end = Math.min(start + batchSize, this.test.count);
+      yield this.batch(this.test, Int32Array.from({ length: end - start }, (_, i) => start + i));
+    }
+  }
+
+  describe() {
+    return {
+      task: 'seq-image',
+      dataDir: this.options.dataDir,
+      mode: this.options.mode,
+      permute: this.options.permute,
+      trainImages: this.train.count,
+      testImages: this.test.count,
+      classes: this.numOutputs,
+    };
+  }
+}
+
+/** The recipe of the Fashion-MNIST row-by-row benchmark: plain 4 x 128, BN, dropout 0.1, Adam 2e-3, batch 128. */
+export const seqImageDefaults: TaskDefaults = {
+  network: { arch: 'plain', depth: 4, hiddenSize: 128, batchNorm: true, dropout: 0.1, mag: 2, readout: 'last', clipRecurrent: true },
+  train: {
+    batchSize: 128,
+    evalBatchSize: 1000,
+    optimizer: { lr: 2e-3, weightDecay: 1e-4, gradClip: 10 },
+    schedule: { kind: 'constant' },
+  },
+};

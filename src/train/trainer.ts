@@ -1,0 +1,262 @@
+// The training loop: batches are pure functions of (seed, step) and dropout masks come from a stream
+// seeded by the step, so a run interrupted at any point and resumed from its last checkpoint ends with
+// exactly the weights of an uninterrupted run.
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Adam, defaultAdamOptions } from '../nn/adam.js';
+import type { MatmulBackend } from '../nn/matmul.js';
+import { Network } from '../nn/network.js';
+import { seq } from '../nn/seq.js';
+import { Rng } from '../util/rng.js';
+import { hasTensors, loadCheckpoint, restoreTensors, saveCheckpoint, type TrainState } from './checkpoint.js';
+import type { TrainConfig } from './config.js';
+import { evaluate } from './evaluate.js';
+import { type BatchResult, evaluateBatch, isBetter, metricName } from './objective.js';
+import { type ProgressReporter, silentReporter } from './progress.js';
+import { plateauAction, stepDecayLr } from './schedule.js';
+import type { Batch, Task } from './task.js';
+
+const INIT_STREAM = 101;
+const DROPOUT_STREAM = 102;
+export const CHECKPOINT_FILE = 'checkpoint.safetensors';
+
+export interface TrainRunOptions {
+  outDir: string;
+  /** Continue from outDir's checkpoint when there is one. */
+  resume: boolean;
+  mm: MatmulBackend;
+  reporter?: ProgressReporter;
+  /** Checkpoint and stop early (Ctrl-C). */
+  signal?: AbortSignal;
+  /** Tests: stop abruptly after this many steps of this run, saving nothing (a simulated crash). */
+  crashAfterSteps?: number;
+}
+
+export interface TrainSummary {
+  task: string;
+  taskInfo: Record<string, unknown>;
+  config: TrainConfig;
+  parameters: number;
+  steps: number;
+  epochs?: number;
+  metric: 'accuracy' | 'mse';
+  finalTrainLoss: number;
+  finalTrainMetric: number;
+  finalTestLoss: number;
+  finalTestMetric: number;
+  bestTestMetric: number | null;
+  bestStep: number | null;
+  samplesPerSec: number;
+  wallTimeSec: number;
+  stopReason: string;
+  checkpoint: string;
+  history: TrainState['history'];
+}
+
+function freshState(config: TrainConfig, task: Task): TrainState {
+  return {
+    step: 0,
+    lr: config.optimizer.lr,
+    elapsedMs: 0,
+    history: [],
+    best: null,
+    badEvals: 0,
+    window: { lossSum: 0, batches: 0, metricSum: 0, sequences: 0 },
+    stopReason: null,
+    taskInfo: task.describe(),
+  };
+}
+
+export class Trainer {
+  readonly net: Network;
+  readonly adam: Adam;
+  state: TrainState;
+  private bestWeights: Float32Array | null = null;
+  private runStarted = 0;
+  private elapsedBefore = 0;
+  private readonly reporter: ProgressReporter;
+  readonly checkpointPath: string;
+
+  constructor(
+    readonly config: TrainConfig,
+    readonly task: Task,
+    private readonly opts: TrainRunOptions,
+  ) {
+    this.net = new Network(config.network, opts.mm);
+    this.adam = new Adam(this.net.store, { ...defaultAdamOptions, ...config.optimizer });
+    this.reporter = opts.reporter ?? silentReporter;
+    this.checkpointPath = join(opts.outDir, CHECKPOINT_FILE);
+    this.state = freshState(config, task);
+    if (opts.resume && existsSync(this.checkpointPath)) this.restore();
+    else this.net.store.initialize(new Rng(config.seed, INIT_STREAM));
+  }
+
+  private restore(): void {
+    const ckpt = loadCheckpoint(this.checkpointPath);
+    const store = this.net.store;
+    restoreTensors(ckpt, 'model.', store, store.data, this.checkpointPath);
+    restoreTensors(ckpt, 'adam.m.', store, this.adam.m, this.checkpointPath);
+    restoreTensors(ckpt, 'adam.v.', store, this.adam.v, this.checkpointPath);
+    if (hasTensors(ckpt, 'best.')) {
+      this.bestWeights = new Float32Array(store.data.length);
+      restoreTensors(ckpt, 'best.', store, this.bestWeights, this.checkpointPath);
+    }
+    this.adam.t = ckpt.adamT;
+    this.state = ckpt.state;
+    this.state.stopReason = null;
+    this.reporter.log(`resumed from ${this.checkpointPath} at step ${this.state.step}`);
+  }
+
+  save(): void {
+    mkdirSync(this.opts.outDir, { recursive: true });
+    saveCheckpoint(this.checkpointPath, this.config, this.state, this.net.store, this.adam, this.bestWeights);
+  }
+
+  /** One optimiser step on one batch. */
+  async step(batch: Batch, step: number): Promise<BatchResult> {
+    const net = this.net;
+    net.store.zeroGrad();
+    const logits = await net.forward(batch.x, { training: true, rng: new Rng(this.config.seed, DROPOUT_STREAM, step) });
+    const result = evaluateBatch(this.task, logits, batch);
+    await net.backward(seq(result.grad, logits.T, logits.B, logits.C));
+    this.adam.step();
+    net.clipRecurrentWeights();
+    return result;
+  }
+
+  async run(): Promise<TrainSummary> {
+    const { config, task, state } = this;
+    const total = config.steps;
+    const startStep = state.step;
+    this.runStarted = performance.now();
+    this.elapsedBefore = state.elapsedMs;
+    let trainMs = 0;
+    let trainSamples = 0;
+    this.reporter.start(total, startStep);
+    while (state.step < total && !state.stopReason) {
+      if (this.opts.crashAfterSteps !== undefined && state.step - startStep >= this.opts.crashAfterSteps) {
+        this.reporter.stop();
+        throw new SimulatedCrash(state.step);
+      }
+      const t0 = performance.now();
+      this.adam.opts.lr = stepDecayLr(state.lr, config.schedule, state.step);
+      const batch = task.trainBatch(state.step, config.batchSize);
+      const r = await this.step(batch, state.step);
+      trainMs += performance.now() - t0;
+      trainSamples += batch.x.B;
+      if (!Number.isFinite(r.loss)) throw new Error(`training diverged at step ${state.step}: loss is ${r.loss}`);
+      state.step++;
+      const w = state.window;
+      w.lossSum += r.loss;
+      w.batches++;
+      w.metricSum += r.metricSum;
+      w.sequences += r.sequences;
+      this.reporter.update(state.step, { loss: w.lossSum / w.batches, samplesPerSec: (trainSamples * 1000) / trainMs, lr: this.adam.opts.lr });
+      if (state.step % config.evalEvery === 0 || state.step === total) await this.evaluateAndCheckpoint();
+      if (this.opts.signal?.aborted && !state.stopReason) {
+        state.stopReason = 'interrupted';
+        state.elapsedMs = this.elapsedMs();
+        this.save();
+        this.reporter.log(`interrupted at step ${state.step}: checkpoint saved to ${this.checkpointPath}; resume with --resume`);
+      }
+    }
+    this.reporter.stop();
+    return this.summary(trainSamples, trainMs);
+  }
+
+  /** Wall time of the whole run, across resumes. */
+  private elapsedMs(): number {
+    return this.elapsedBefore + performance.now() - this.runStarted;
+  }
+
+  private async evaluateAndCheckpoint(): Promise<void> {
+    const { config, task, state } = this;
+    const w = state.window;
+    const ev = await evaluate(this.net, task, config.evalBatchSize);
+    const trainMetric = w.sequences > 0 ? w.metricSum / w.sequences : Number.NaN;
+    const perEpoch = task.stepsPerEpoch?.(config.batchSize);
+    const record = {
+      step: state.step,
+      epoch: perEpoch ? state.step / perEpoch : undefined,
+      lr: this.adam.opts.lr,
+      trainLoss: w.batches > 0 ? w.lossSum / w.batches : Number.NaN,
+      trainMetric,
+      evalLoss: ev.loss,
+      evalMetric: ev.metric,
+      elapsedMs: this.elapsedMs(),
+    };
+    state.history.push(record);
+    state.window = { lossSum: 0, batches: 0, metricSum: 0, sequences: 0 };
+    const name = metricName(task);
+    this.reporter.log(
+      `step ${state.step}${record.epoch !== undefined ? ` (epoch ${record.epoch.toFixed(2)})` : ''}: train loss ${record.trainLoss.toPrecision(4)}, ` +
+        `test loss ${ev.loss.toPrecision(4)}, test ${name} ${ev.metric.toPrecision(4)}`,
+    );
+    this.applySchedule(ev.metric);
+    if (config.target !== undefined && !isBetter(task, config.target, ev.metric)) state.stopReason = `target ${name} ${config.target} reached`;
+    if (state.step >= config.steps && !state.stopReason) state.stopReason = 'completed all steps';
+    state.elapsedMs = record.elapsedMs;
+    this.save();
+  }
+
+  private applySchedule(metric: number): void {
+    const { config, task, state } = this;
+    const improved = state.best === null || isBetter(task, metric, state.best.metric);
+    const action = plateauAction(config.schedule, improved, state.badEvals, state.lr);
+    if (action === 'improved') {
+      state.best = { metric, step: state.step };
+      state.badEvals = 0;
+      if (config.schedule.kind === 'plateau') this.bestWeights = this.net.store.data.slice();
+    } else if (action === 'wait') {
+      state.badEvals++;
+    } else if (action === 'decay' && config.schedule.kind === 'plateau') {
+      state.lr /= config.schedule.factor;
+      state.badEvals = 0;
+      if (this.bestWeights) this.net.store.data.set(this.bestWeights);
+      this.reporter.log(`no improvement: restored the weights of step ${state.best?.step}, lr -> ${state.lr.toExponential(2)}`);
+    } else if (action === 'stop') {
+      state.stopReason = `learning rate fell below ${config.schedule.kind === 'plateau' ? config.schedule.minLr : 0}`;
+      if (this.bestWeights) this.net.store.data.set(this.bestWeights);
+    }
+  }
+
+  private summary(trainSamples: number, trainMs: number): TrainSummary {
+    const { config, task, state } = this;
+    const last = state.history.at(-1);
+    const perEpoch = task.stepsPerEpoch?.(config.batchSize);
+    return {
+      task: task.name,
+      taskInfo: state.taskInfo,
+      config,
+      parameters: this.net.store.trainableCount(),
+      steps: state.step,
+      epochs: perEpoch ? state.step / perEpoch : undefined,
+      metric: metricName(task),
+      finalTrainLoss: last?.trainLoss ?? Number.NaN,
+      finalTrainMetric: last?.trainMetric ?? Number.NaN,
+      finalTestLoss: last?.evalLoss ?? Number.NaN,
+      finalTestMetric: last?.evalMetric ?? Number.NaN,
+      bestTestMetric: state.best?.metric ?? null,
+      bestStep: state.best?.step ?? null,
+      samplesPerSec: trainMs > 0 ? (trainSamples * 1000) / trainMs : 0,
+      wallTimeSec: state.elapsedMs / 1000,
+      stopReason: state.stopReason ?? 'completed all steps',
+      checkpoint: this.checkpointPath,
+      history: state.history,
+    };
+  }
+}
+
+export class SimulatedCrash extends Error {
+  constructor(readonly step: number) {
+    super(`simulated crash at step ${step}`);
+  }
+}
+
+/** Builds a trainer, runs it, and writes summary.json beside the checkpoint. */
+export async function runTraining(config: TrainConfig, task: Task, opts: TrainRunOptions): Promise<TrainSummary> {
+  const trainer = new Trainer(config, task, opts);
+  const summary = await trainer.run();
+  writeFileSync(join(opts.outDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  return summary;
+}

@@ -1,0 +1,87 @@
+// The safetensors container (https://github.com/huggingface/safetensors): an 8-byte little-endian header
+// length, a JSON header {name: {dtype, shape, data_offsets}, __metadata__: {string: string}}, then raw
+// little-endian tensor bytes. Chosen for checkpoints so that other tools (Python's safetensors, numpy)
+// can read our weights directly.
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+
+export interface NamedTensor {
+  name: string;
+  shape: readonly number[];
+  data: Float32Array;
+}
+
+interface HeaderEntry {
+  dtype: string;
+  shape: number[];
+  data_offsets: [number, number];
+}
+
+export function encodeSafetensors(tensors: readonly NamedTensor[], metadata: Record<string, string> = {}): Uint8Array {
+  const header: Record<string, HeaderEntry | Record<string, string>> = { __metadata__: metadata };
+  let offset = 0;
+  for (const t of tensors) {
+    const expected = t.shape.reduce((a, b) => a * b, 1);
+    if (t.data.length !== expected) throw new RangeError(`${t.name} has ${t.data.length} values, shape [${t.shape}] needs ${expected}`);
+    header[t.name] = { dtype: 'F32', shape: [...t.shape], data_offsets: [offset, offset + t.data.byteLength] };
+    offset += t.data.byteLength;
+  }
+  let json = JSON.stringify(header);
+  json += ' '.repeat((8 - ((8 + Buffer.byteLength(json)) % 8)) % 8); // align the data section to 8 bytes
+  const headerBytes = Buffer.from(json, 'utf8');
+  const out = new Uint8Array(8 + headerBytes.length + offset);
+  new DataView(out.buffer).setBigUint64(0, BigInt(headerBytes.length), true);
+  out.set(headerBytes, 8);
+  let pos = 8 + headerBytes.length;
+  for (const t of tensors) {
+    out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), pos);
+    pos += t.data.byteLength;
+  }
+  return out;
+}
+
+export interface SafetensorsFile {
+  tensors: Map<string, NamedTensor>;
+  metadata: Record<string, string>;
+}
+
+export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors data'): SafetensorsFile {
+  if (bytes.length < 8) throw new Error(`${source}: too short for a safetensors file (${bytes.length} bytes)`);
+  const headerLen = Number(new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true));
+  if (headerLen > bytes.length - 8) throw new Error(`${source}: header length ${headerLen} exceeds the file (truncated?)`);
+  let header: Record<string, any>;
+  try {
+    header = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset + 8, headerLen).toString('utf8'));
+  } catch (e) {
+    throw new Error(`${source}: header is not valid JSON (${(e as Error).message})`);
+  }
+  const dataStart = 8 + headerLen;
+  const tensors = new Map<string, NamedTensor>();
+  for (const [name, entry] of Object.entries(header)) {
+    if (name === '__metadata__') continue;
+    const e = entry as HeaderEntry;
+    if (e.dtype !== 'F32') throw new Error(`${source}: tensor ${name} has dtype ${e.dtype}; only F32 is supported`);
+    const [begin, end] = e.data_offsets;
+    if (dataStart + end > bytes.length) throw new Error(`${source}: tensor ${name} runs past the end of the file (truncated?)`);
+    const copy = bytes.slice(dataStart + begin, dataStart + end); // copy: aligned and independent of the file buffer
+    tensors.set(name, { name, shape: e.shape, data: new Float32Array(copy.buffer, 0, (end - begin) / 4) });
+  }
+  return { tensors, metadata: header.__metadata__ ?? {} };
+}
+
+/** Writes atomically: a crash mid-write leaves the previous file intact. */
+export function writeSafetensorsFile(path: string, tensors: readonly NamedTensor[], metadata: Record<string, string> = {}): void {
+  const bytes = encodeSafetensors(tensors, metadata);
+  const tmp = `${path}.tmp-${process.pid}`;
+  const fd = openSync(tmp, 'w');
+  try {
+    writeSync(fd, bytes);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
+}
+
+export function readSafetensorsFile(path: string): SafetensorsFile {
+  return decodeSafetensors(readFileSync(path), path);
+}
