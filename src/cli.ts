@@ -1,0 +1,25 @@
+#!/usr/bin/env node
+// indrnn <command>: one entry point for training, data, export, prediction and serving.
+import { Command } from 'commander';
+import { reexecWithAllocatorTunables } from './util/allocator.js';
+import { registerTrain } from './cli/train.js';
+
+export function buildProgram(): Command {
+  const program = new Command('indrnn')
+    .description('Independently recurrent neural networks for skeleton action recognition')
+    .showHelpAfterError()
+    .version(process.env.npm_package_version ?? '0.1.0');
+  registerTrain(program);
+  return program;
+}
+
+if (!reexecWithAllocatorTunables()) {
+  buildProgram()
+    .parseAsync(process.argv)
+    .catch((err: unknown) => {
+      const msg = err instanceof Error ? err.message : String(err);
+      process.stderr.write(`indrnn: ${msg}\n`);
+      if (process.env.INDRNN_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+      process.exit(1);
+    });
+}
