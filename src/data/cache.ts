@@ -1,0 +1,390 @@
+// Compact binary dataset cache, so that training does not re-parse text. It stores the RAW positions
+// after body selection (camera-space metres, [T_i, B, J, 3] per sample), not the model input: the
+// preprocessing (centring, view alignment, scale) is then chosen when the cache is opened, and costs
+// far less than parsing. Positions are quantised to int16 (quantum recorded in the header; ~0.2 mm for
+// NTU), halving the size; 'float32' keeps them exact.
+//
+// File layout (little endian; every section starts at a multiple of 8 bytes, so typed arrays view the
+// file buffer without copying):
+//   0   8 bytes   magic "IRSKEL01"
+//   8   u32       H = byte length of the header JSON
+//   12  H bytes   header JSON (CacheHeader), then zero padding to a multiple of 8
+//   sections, at header.sections[name].offset (bytes from the start of the file):
+//     lengths      u32 [N]            frames per sample T_i
+//     labels       i32 [N]            label index into header.labels, -1 = none (continuous streams)
+//     meta         i32 [N, 4]         setup, camera, subject (performer), replication; 0 = unknown
+//     frames       i16|f32 [sum T_i, B, J, 3]   positions / quantum (int16) or metres (float32)
+//     frameLabels  i32 [sum T_i]      (only when header.hasFrameLabels) per-frame label index, -1 = none
+import { readFileSync, writeFileSync } from 'node:fs';
+import { getLayout, type LayoutName } from './layouts.js';
+import { type NtuSampleName, parseNtuName } from './ntu-name.js';
+import { defaultPreprocessConfig, type PreprocessConfig, preprocessSequence } from './preprocess.js';
+import { type SplitName, type SplitPart, splitPart } from './splits.js';
+
+const MAGIC = 'IRSKEL01';
+export const CACHE_VERSION = 1;
+
+export interface LabelInfo {
+  name: string;
+  /** NTU action id (1-120), or null for users' own classes. */
+  ntuAction: number | null;
+}
+
+interface Section {
+  offset: number;
+  length: number; // elements
+}
+
+export interface CacheHeader {
+  format: 'indrnn-skeleton-cache';
+  version: number;
+  layout: LayoutName;
+  bodies: number;
+  joints: number;
+  count: number;
+  totalFrames: number;
+  dtype: 'int16' | 'float32';
+  /** Metres per int16 step (1 for float32). */
+  quantum: number;
+  labels: LabelInfo[];
+  /** Sample ids (NTU names without extension, or users' ids), [N]. */
+  ids: string[];
+  hasFrameLabels: boolean;
+  /** Frame rate of the recordings. */
+  fps: number;
+  /** Free-form provenance: source folder, split used when building, generator seed... */
+  source: Record<string, unknown>;
+  sections: Record<'lengths' | 'labels' | 'meta' | 'frames' | 'frameLabels', Section>;
+}
+
+/** One sample given to the writer. */
+export interface CacheSample {
+  id: string;
+  /** [T, B, J, 3] positions. */
+  raw: Float32Array;
+  T: number;
+  /** Label index, -1 for none. */
+  label: number;
+  setup?: number;
+  camera?: number;
+  subject?: number;
+  replication?: number;
+  /** [T] per-frame label index (-1 = none), for continuous streams. */
+  frameLabels?: Int32Array;
+}
+
+export interface CacheWriterOptions {
+  layout: LayoutName;
+  bodies: number;
+  labels: LabelInfo[];
+  dtype?: 'int16' | 'float32';
+  fps?: number;
+  source?: Record<string, unknown>;
+}
+
+/** Collects samples in memory, then writes the cache in one go (the quantum needs the largest value). */
+export class CacheWriter {
+  private readonly samples: CacheSample[] = [];
+  private readonly frameSize: number;
+  private readonly joints: number;
+
+  constructor(private readonly opts: CacheWriterOptions) {
+    this.joints = getLayout(opts.layout).joints.length;
+    this.frameSize = opts.bodies * this.joints * 3;
+  }
+
+  get count(): number {
+    return this.samples.length;
+  }
+
+  add(s: CacheSample): void {
+    if (s.raw.length !== s.T * this.frameSize) {
+      throw new RangeError(
+        `${s.id}: ${s.raw.length} values, expected T*B*J*3 = ${s.T}*${this.frameSize} = ${s.T * this.frameSize}`,
+      );
+    }
+    if (!Number.isInteger(s.label) || s.label < -1 || s.label >= this.opts.labels.length) {
+      throw new RangeError(`${s.id}: label index ${s.label} is outside -1..${this.opts.labels.length - 1}`);
+    }
+    if (s.frameLabels && s.frameLabels.length !== s.T) {
+      throw new RangeError(`${s.id}: ${s.frameLabels.length} frame labels for ${s.T} frames`);
+    }
+    this.samples.push(s);
+  }
+
+  /** Serialises everything; returns the header written. */
+  write(path: string): CacheHeader {
+    const { header, bytes } = this.encode();
+    writeFileSync(path, bytes);
+    return header;
+  }
+
+  encode(): { header: CacheHeader; bytes: Uint8Array } {
+    const N = this.samples.length;
+    const totalFrames = this.samples.reduce((a, s) => a + s.T, 0);
+    const dtype = this.opts.dtype ?? 'int16';
+    const quantum = dtype === 'int16' ? quantumFor(this.samples) : 1;
+    const hasFrameLabels = this.samples.some((s) => s.frameLabels);
+    const elem = dtype === 'int16' ? 2 : 4;
+    const sizes = { lengths: [N, 4], labels: [N, 4], meta: [N * 4, 4], frames: [totalFrames * this.frameSize, elem] };
+    const header: CacheHeader = {
+      format: 'indrnn-skeleton-cache',
+      version: CACHE_VERSION,
+      layout: this.opts.layout,
+      bodies: this.opts.bodies,
+      joints: this.joints,
+      count: N,
+      totalFrames,
+      dtype,
+      quantum,
+      labels: this.opts.labels,
+      ids: this.samples.map((s) => s.id),
+      hasFrameLabels,
+      fps: this.opts.fps ?? 30,
+      source: this.opts.source ?? {},
+      sections: {} as CacheHeader['sections'],
+    };
+    const layoutSections = (start: number): number => {
+      let off = start;
+      const put = (name: keyof CacheHeader['sections'], n: number, bytesPer: number): void => {
+        header.sections[name] = { offset: off, length: n };
+        off = align8(off + n * bytesPer);
+      };
+      for (const [name, [n, b]] of Object.entries(sizes)) put(name as keyof CacheHeader['sections'], n, b);
+      put('frameLabels', hasFrameLabels ? totalFrames : 0, 4);
+      return off;
+    };
+    // The header holds the offsets, which depend on the header's length: iterate until it is stable.
+    let start = 0;
+    let json = '';
+    for (;;) {
+      const end = layoutSections(start);
+      json = JSON.stringify(header);
+      const need = align8(12 + Buffer.byteLength(json));
+      if (need === start) return { header, bytes: this.fill(json, end, quantum) };
+      start = need;
+    }
+  }
+
+  private fill(json: string, end: number, quantum: number): Uint8Array {
+    const buf = new ArrayBuffer(end);
+    const u8 = new Uint8Array(buf);
+    u8.set(Buffer.from(MAGIC, 'latin1'), 0);
+    new DataView(buf).setUint32(8, Buffer.byteLength(json), true);
+    u8.set(Buffer.from(json, 'utf8'), 12);
+    const h: CacheHeader = JSON.parse(json);
+    const view = openSections(buf, h);
+    let f = 0;
+    this.samples.forEach((s, i) => {
+      view.lengths[i] = s.T;
+      view.labels[i] = s.label;
+      view.meta.set([s.setup ?? 0, s.camera ?? 0, s.subject ?? 0, s.replication ?? 0], i * 4);
+      const dst = view.frames.subarray(f * this.frameSize, (f + s.T) * this.frameSize);
+      if (dst instanceof Int16Array) for (let k = 0; k < dst.length; k++) dst[k] = Math.round(s.raw[k] / quantum);
+      else dst.set(s.raw);
+      if (view.frameLabels) view.frameLabels.set(s.frameLabels ?? new Int32Array(s.T).fill(-1), f);
+      f += s.T;
+    });
+    return u8;
+  }
+}
+
+function align8(n: number): number {
+  return Math.ceil(n / 8) * 8;
+}
+
+/** Smallest quantum that fits the largest |value| into int16 (with margin). */
+function quantumFor(samples: CacheSample[]): number {
+  let max = 0;
+  for (const s of samples) for (let i = 0; i < s.raw.length; i++) max = Math.max(max, Math.abs(s.raw[i]));
+  return max > 0 ? max / 32000 : 1;
+}
+
+interface SectionViews {
+  lengths: Uint32Array;
+  labels: Int32Array;
+  meta: Int32Array;
+  frames: Int16Array | Float32Array;
+  frameLabels: Int32Array | null;
+}
+
+function openSections(buf: ArrayBufferLike, h: CacheHeader, base = 0): SectionViews {
+  const s = h.sections;
+  const v = <T>(C: new (b: ArrayBufferLike, o: number, n: number) => T, sec: Section): T =>
+    new C(buf, base + sec.offset, sec.length);
+  return {
+    lengths: v(Uint32Array, s.lengths),
+    labels: v(Int32Array, s.labels),
+    meta: v(Int32Array, s.meta),
+    frames: h.dtype === 'int16' ? v(Int16Array, s.frames) : v(Float32Array, s.frames),
+    frameLabels: h.hasFrameLabels ? v(Int32Array, s.frameLabels) : null,
+  };
+}
+
+export interface SampleMeta {
+  setup: number;
+  camera: number;
+  subject: number;
+  replication: number;
+}
+
+/** A dataset opened from a cache (or a subset of one). Sample indices run 0..count-1. */
+export interface SkeletonDataset {
+  readonly header: CacheHeader;
+  readonly count: number;
+  readonly layout: LayoutName;
+  readonly bodies: number;
+  readonly joints: number;
+  /** Values per model input frame D = B*J*3 (150 for NTU). */
+  readonly frameSize: number;
+  readonly labels: readonly LabelInfo[];
+  /** The preprocessing frames() applies. */
+  readonly preprocess: PreprocessConfig;
+  id(i: number): string;
+  /** Frames T_i. */
+  length(i: number): number;
+  /** Label index into `labels`, -1 for unlabelled (stream) samples. */
+  label(i: number): number;
+  meta(i: number): SampleMeta;
+  /** Raw positions [T_i, B, J, 3] in metres (a fresh array). */
+  raw(i: number): Float32Array;
+  /** Model input [T_i, D], preprocessed with `preprocess` (a fresh array). */
+  frames(i: number): Float32Array;
+  /** Per-frame label indices [T_i] (-1 = none), or null when the cache has none. */
+  frameLabels(i: number): Int32Array | null;
+  /** A view on some of the samples (indices into this dataset). */
+  subset(indices: readonly number[]): SkeletonDataset;
+}
+
+export interface OpenOptions {
+  /** Keep only one part of a standard split (needs NTU sample names). */
+  split?: SplitName;
+  part?: SplitPart;
+  /** Preprocessing for frames(); default defaultPreprocessConfig(layout, bodies). */
+  preprocess?: PreprocessConfig;
+}
+
+class CacheDataset implements SkeletonDataset {
+  readonly count: number;
+  readonly layout: LayoutName;
+  readonly bodies: number;
+  readonly joints: number;
+  readonly frameSize: number;
+  readonly labels: readonly LabelInfo[];
+
+  constructor(
+    readonly header: CacheHeader,
+    private readonly views: SectionViews,
+    /** Frame offset of each sample in the whole cache. */
+    private readonly starts: Float64Array,
+    /** Cache sample index of each of our samples. */
+    private readonly index: Int32Array,
+    readonly preprocess: PreprocessConfig,
+  ) {
+    this.count = index.length;
+    this.layout = header.layout;
+    this.bodies = header.bodies;
+    this.joints = header.joints;
+    this.frameSize = header.bodies * header.joints * 3;
+    this.labels = header.labels;
+  }
+
+  private at(i: number): number {
+    if (!Number.isInteger(i)) throw new TypeError(`sample index must be an integer, got ${i}`);
+    if (i < 0 || i >= this.count) throw new RangeError(`sample index ${i} is outside 0..${this.count - 1}`);
+    return this.index[i];
+  }
+
+  id(i: number): string {
+    return this.header.ids[this.at(i)];
+  }
+  length(i: number): number {
+    return this.views.lengths[this.at(i)];
+  }
+  label(i: number): number {
+    return this.views.labels[this.at(i)];
+  }
+  meta(i: number): SampleMeta {
+    const m = this.views.meta.subarray(this.at(i) * 4, this.at(i) * 4 + 4);
+    return { setup: m[0], camera: m[1], subject: m[2], replication: m[3] };
+  }
+  raw(i: number): Float32Array {
+    const k = this.at(i);
+    const D = this.frameSize;
+    const src = this.views.frames.subarray(this.starts[k] * D, (this.starts[k] + this.views.lengths[k]) * D);
+    const out = new Float32Array(src.length);
+    const q = this.header.quantum;
+    if (src instanceof Int16Array) for (let n = 0; n < src.length; n++) out[n] = src[n] * q;
+    else out.set(src);
+    return out;
+  }
+  frames(i: number): Float32Array {
+    return preprocessSequence(this.preprocess, this.raw(i), this.length(i));
+  }
+  frameLabels(i: number): Int32Array | null {
+    const fl = this.views.frameLabels;
+    if (!fl) return null;
+    const k = this.at(i);
+    return fl.slice(this.starts[k], this.starts[k] + this.views.lengths[k]);
+  }
+  subset(indices: readonly number[]): SkeletonDataset {
+    const idx = Int32Array.from(indices, (i) => this.at(i));
+    return new CacheDataset(this.header, this.views, this.starts, idx, this.preprocess);
+  }
+}
+
+/** Parses a cache held in memory (e.g. a file's bytes). */
+export function decodeCache(bytes: Uint8Array, source: string, options: OpenOptions = {}): SkeletonDataset {
+  const magic = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(8, bytes.length)).toString('latin1');
+  if (magic !== MAGIC)
+    throw new TypeError(
+      `${source}: not a skeleton cache (magic '${magic}', expected '${MAGIC}'); build one with \`indrnn data build\``,
+    );
+  // Typed views need aligned offsets: copy when the bytes do not start at a multiple of 8.
+  const own = bytes.byteOffset % 8 === 0 ? bytes : bytes.slice();
+  const dv = new DataView(own.buffer, own.byteOffset, own.byteLength);
+  const hlen = dv.getUint32(8, true);
+  const header = JSON.parse(Buffer.from(own.buffer, own.byteOffset + 12, hlen).toString('utf8')) as CacheHeader;
+  if (header.format !== 'indrnn-skeleton-cache' || header.version !== CACHE_VERSION) {
+    throw new RangeError(
+      `${source}: cache version ${header.version} is not supported (expected ${CACHE_VERSION}); rebuild it with \`indrnn data build\``,
+    );
+  }
+  const need = header.sections.frameLabels.offset + header.sections.frameLabels.length * 4;
+  if (own.byteLength < need)
+    throw new RangeError(`${source}: file has ${own.byteLength} bytes, header needs ${need} (truncated?)`);
+  const views = openSections(own.buffer, header, own.byteOffset);
+  const starts = new Float64Array(header.count);
+  for (let i = 1; i < header.count; i++) starts[i] = starts[i - 1] + views.lengths[i - 1];
+  const preprocess = options.preprocess ?? defaultPreprocessConfig(header.layout, header.bodies);
+  if (preprocess.layout !== header.layout || preprocess.bodies !== header.bodies) {
+    throw new RangeError(
+      `${source}: cache holds ${header.layout} x ${header.bodies} bodies, preprocess config expects ` +
+        `${preprocess.layout} x ${preprocess.bodies}`,
+    );
+  }
+  const all = new CacheDataset(
+    header,
+    views,
+    starts,
+    Int32Array.from({ length: header.count }, (_, i) => i),
+    preprocess,
+  );
+  return options.split ? all.subset(splitIndices(all, options.split, options.part ?? 'train', source)) : all;
+}
+
+/** Opens a cache file: one read, then views on its bytes. */
+export function openDataset(path: string, options: OpenOptions = {}): SkeletonDataset {
+  return decodeCache(readFileSync(path), path, options);
+}
+
+/** Indices of the samples in one part of a split; samples outside the split (e.g. NTU-120 classes in an NTU-60 split) are left out. */
+export function splitIndices(ds: SkeletonDataset, split: SplitName, part: SplitPart, source = 'dataset'): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < ds.count; i++) {
+    const n: NtuSampleName | null = parseNtuName(ds.id(i));
+    if (!n) throw new RangeError(`${source}: sample '${ds.id(i)}' has no NTU name, so split ${split} cannot place it`);
+    if (splitPart(n, split) === part) out.push(i);
+  }
+  return out;
+}

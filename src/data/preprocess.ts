@@ -1,0 +1,217 @@
+// Preprocessing shared by the trainer, the exporter's metadata and the server: what the model saw in
+// training is exactly what it sees in production.
+//
+// Shapes: T = frames, B = bodies, J = joints per body, D = B*J*3 values per model input frame.
+//   raw sequence   Float32Array [T, B, J, 3]  (camera-space metres; an absent body is all zeros)
+//   model input    Float32Array [T, D]        (D = 150 for NTU with 2 bodies)
+//
+// Causal by construction: every reference (origin, rotation, scale) is taken from the first frame in
+// which body 0 is present, so frame t depends on frames <= t only, and a live stream fed frame by frame
+// through PreprocessState gives the same numbers as the whole sequence (preprocessSequence is that loop).
+import { z } from 'zod';
+import { getLayout, LAYOUT_NAMES, type LayoutName } from './layouts.js';
+
+export const PreprocessConfigSchema = z.object({
+  version: z.literal(1),
+  /** Joint layout of the data (see layouts.ts). */
+  layout: z.enum(LAYOUT_NAMES as [LayoutName, ...LayoutName[]]),
+  /** Bodies per frame B. */
+  bodies: z.number().int().min(1).max(8),
+  /** Joints averaged to give the root; body 0's root is the origin. */
+  root: z.array(z.number().int().min(0)).min(1),
+  /** Joints averaged to give the top of the torso (for scale and 'full' alignment). */
+  torsoTop: z.array(z.number().int().min(0)).min(1),
+  /** [left, right] joint pairs; the sum of (left - right) gives the body's left direction. */
+  leftRight: z.array(z.tuple([z.number().int().min(0), z.number().int().min(0)])).min(1),
+  /**
+   * 'first-frame': subtract body 0's root at the first frame (keeps translation: walking, jumping);
+   * 'per-frame': subtract body 0's root at every frame (pose only); 'none'.
+   */
+  center: z.enum(['first-frame', 'per-frame', 'none']),
+  /**
+   * Rotate so that body 0 faces the camera (-z), left along -x, as in its first frame.
+   * 'yaw': about the vertical (y) axis only; 'full': also bring the torso upright (y); 'none'.
+   */
+  viewAlign: z.enum(['none', 'yaw', 'full']),
+  /** Divide by body 0's torso length (root to torsoTop) at the first frame. */
+  scaleNorm: z.boolean(),
+});
+
+/** Plain JSON; stored in the model's metadata. */
+export type PreprocessConfig = z.infer<typeof PreprocessConfigSchema>;
+
+/** The default for a layout: first-frame centring, yaw alignment, scale normalisation. */
+export function defaultPreprocessConfig(
+  layout: LayoutName = 'ntu25',
+  bodies = 2,
+  overrides: Partial<Pick<PreprocessConfig, 'center' | 'viewAlign' | 'scaleNorm'>> = {},
+): PreprocessConfig {
+  const l = getLayout(layout);
+  return parsePreprocessConfig({
+    version: 1,
+    layout,
+    bodies,
+    root: [...l.root],
+    torsoTop: [...l.torsoTop],
+    leftRight: l.leftRight.map(([a, b]) => [a, b]),
+    center: 'first-frame',
+    viewAlign: 'yaw',
+    scaleNorm: true,
+    ...overrides,
+  });
+}
+
+/** Validates a config read from JSON (model metadata, CLI); the message names the bad field. */
+export function parsePreprocessConfig(json: unknown): PreprocessConfig {
+  const r = PreprocessConfigSchema.safeParse(json);
+  if (!r.success) {
+    const i = r.error.issues[0];
+    const msg = `preprocess config: ${i.path.join('.') || '(root)'}: ${i.message}`;
+    throw i.code === 'invalid_type' ? new TypeError(msg) : new RangeError(msg);
+  }
+  const cfg = r.data;
+  const J = getLayout(cfg.layout).joints.length;
+  const used = [...cfg.root, ...cfg.torsoTop, ...cfg.leftRight.flat()];
+  const bad = used.find((j) => j >= J);
+  if (bad !== undefined)
+    throw new RangeError(`preprocess config: joint ${bad} is outside layout ${cfg.layout} (0..${J - 1})`);
+  return cfg;
+}
+
+/** Joints per body J and values per model input frame D = B*J*3. */
+export function inputDims(cfg: PreprocessConfig): { bodies: number; joints: number; frameSize: number } {
+  const joints = getLayout(cfg.layout).joints.length;
+  return { bodies: cfg.bodies, joints, frameSize: cfg.bodies * joints * 3 };
+}
+
+/** What the first frame fixes: origin, rotation (row-major 3x3) and 1/scale. */
+interface Reference {
+  origin: Float64Array; // [3]
+  rot: Float64Array; // [9]
+  invScale: number;
+}
+
+/** Streaming state: create one per sequence (or per live stream) and feed frames in order. */
+export interface PreprocessState {
+  readonly cfg: PreprocessConfig;
+  readonly joints: number;
+  ref: Reference | null;
+  /** Last seen root of body 0 (per-frame centring holds it while body 0 is missing). */
+  lastRoot: Float64Array;
+}
+
+export function createPreprocessState(cfg: PreprocessConfig): PreprocessState {
+  return { cfg, joints: getLayout(cfg.layout).joints.length, ref: null, lastRoot: new Float64Array(3) };
+}
+
+/** True when body b of a raw frame [B, J, 3] is all zeros (not present). */
+export function bodyAbsent(frame: Float32Array, b: number, J: number): boolean {
+  const base = b * J * 3;
+  for (let i = 0; i < J * 3; i++) if (frame[base + i] !== 0) return false;
+  return true;
+}
+
+/** Mean position of joints `js` of body 0 in a raw frame, into out[3]. */
+function meanJoint(frame: Float32Array, js: readonly number[], out: Float64Array): Float64Array {
+  out.fill(0);
+  for (const j of js) for (let c = 0; c < 3; c++) out[c] += frame[j * 3 + c] / js.length;
+  return out;
+}
+
+function normalize(v: Float64Array): number {
+  const n = Math.hypot(v[0], v[1], v[2]);
+  if (n > 1e-9) for (let c = 0; c < 3; c++) v[c] /= n;
+  return n;
+}
+
+/**
+ * Rotation taking body 0's (left, up, forward) to (-x, +y, -z): it then faces the camera.
+ * 'yaw' keeps up = +y; 'full' uses the torso direction as up (Gram-Schmidt). Rows are the new axes.
+ */
+function alignment(cfg: PreprocessConfig, frame: Float32Array): Float64Array {
+  const rot = new Float64Array([1, 0, 0, 0, 1, 0, 0, 0, 1]);
+  if (cfg.viewAlign === 'none') return rot;
+  const left = new Float64Array(3);
+  for (const [l, r] of cfg.leftRight) for (let c = 0; c < 3; c++) left[c] += frame[l * 3 + c] - frame[r * 3 + c];
+  const up = new Float64Array([0, 1, 0]);
+  if (cfg.viewAlign === 'full') {
+    const top = meanJoint(frame, cfg.torsoTop, new Float64Array(3));
+    const root = meanJoint(frame, cfg.root, new Float64Array(3));
+    for (let c = 0; c < 3; c++) up[c] = top[c] - root[c];
+    if (normalize(up) < 1e-9) up.set([0, 1, 0]);
+  }
+  const d = left[0] * up[0] + left[1] * up[1] + left[2] * up[2];
+  for (let c = 0; c < 3; c++) left[c] -= d * up[c];
+  if (normalize(left) < 1e-9) return rot; // degenerate (all joints on one point): leave unrotated
+  // forward = left x up; new axes: x = -left, y = up, z = -forward.
+  const fwd = [left[1] * up[2] - left[2] * up[1], left[2] * up[0] - left[0] * up[2], left[0] * up[1] - left[1] * up[0]];
+  rot.set([-left[0], -left[1], -left[2], up[0], up[1], up[2], -fwd[0], -fwd[1], -fwd[2]]);
+  return rot;
+}
+
+function makeReference(cfg: PreprocessConfig, frame: Float32Array): Reference {
+  const origin = meanJoint(frame, cfg.root, new Float64Array(3));
+  let invScale = 1;
+  if (cfg.scaleNorm) {
+    const top = meanJoint(frame, cfg.torsoTop, new Float64Array(3));
+    const len = Math.hypot(top[0] - origin[0], top[1] - origin[1], top[2] - origin[2]);
+    invScale = len > 1e-6 ? 1 / len : 1;
+  }
+  return { origin, rot: alignment(cfg, frame), invScale };
+}
+
+/**
+ * Preprocesses one raw frame [B, J, 3] into out [B*J*3] (a fresh array when out is omitted), updating
+ * the state. Frames before body 0 first appears come out as zeros.
+ */
+export function preprocessFrame(state: PreprocessState, frame: Float32Array, out?: Float32Array): Float32Array {
+  const { cfg, joints: J } = state;
+  const D = cfg.bodies * J * 3;
+  if (!(frame instanceof Float32Array))
+    throw new TypeError(`frame must be a Float32Array [B*J*3], got ${typeof frame}`);
+  if (frame.length !== D) {
+    throw new RangeError(
+      `frame has ${frame.length} values, expected B*J*3 = ${cfg.bodies}*${J}*3 = ${D} (layout ${cfg.layout})`,
+    );
+  }
+  const dst = out ?? new Float32Array(D);
+  dst.fill(0);
+  const body0 = !bodyAbsent(frame, 0, J);
+  if (body0 && state.ref === null) state.ref = makeReference(cfg, frame);
+  if (body0) meanJoint(frame, cfg.root, state.lastRoot);
+  const ref = state.ref;
+  if (ref === null) return dst;
+  const o = cfg.center === 'first-frame' ? ref.origin : cfg.center === 'per-frame' ? state.lastRoot : ZERO3;
+  const R = ref.rot;
+  const s = ref.invScale;
+  for (let b = 0; b < cfg.bodies; b++) {
+    if (bodyAbsent(frame, b, J)) continue;
+    for (let i = b * J * 3; i < (b + 1) * J * 3; i += 3) {
+      const x = frame[i] - o[0];
+      const y = frame[i + 1] - o[1];
+      const z = frame[i + 2] - o[2];
+      dst[i] = (R[0] * x + R[1] * y + R[2] * z) * s;
+      dst[i + 1] = (R[3] * x + R[4] * y + R[5] * z) * s;
+      dst[i + 2] = (R[6] * x + R[7] * y + R[8] * z) * s;
+    }
+  }
+  return dst;
+}
+
+const ZERO3 = new Float64Array(3);
+
+/** Whole sequence: raw [T, B, J, 3] -> model input [T, B*J*3]; identical to feeding frames one by one. */
+export function preprocessSequence(cfg: PreprocessConfig, raw: Float32Array, T: number): Float32Array {
+  const { frameSize: D } = inputDims(cfg);
+  if (!(raw instanceof Float32Array)) throw new TypeError(`raw sequence must be a Float32Array [T, B, J, 3]`);
+  if (raw.length !== T * D) {
+    throw new RangeError(
+      `raw sequence has ${raw.length} values, expected T*B*J*3 = ${T}*${D} = ${T * D} (layout ${cfg.layout})`,
+    );
+  }
+  const state = createPreprocessState(cfg);
+  const out = new Float32Array(T * D);
+  for (let t = 0; t < T; t++)
+    preprocessFrame(state, raw.subarray(t * D, (t + 1) * D), out.subarray(t * D, (t + 1) * D));
+  return out;
+}
