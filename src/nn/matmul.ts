@@ -1,6 +1,7 @@
 // Matrix products for the trainer. JavaScript loops reach ~1.3 GFLOP/s here while onnxruntime's CPU
 // kernels reach ~200 GFLOP/s (DESIGN.md), so every large product goes through a cached onnxruntime
 // session. A naive reference stays beside it for tests.
+import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
 import { graph, node, serializeModel, valueInfo } from '../onnx/graph.js';
 
@@ -8,6 +9,8 @@ export interface GemmOptions {
   transA?: boolean; // use A^T, where A is stored [K, M]
   transB?: boolean; // use B^T, where B is stored [N, K]
   bias?: Float32Array; // [N], added to every row
+  /** Write C here (length M*N) instead of a fresh array: saves an allocation per call on hot paths. */
+  out?: Float32Array;
 }
 
 /** C[M, N] = op(A)[M, K] · op(B)[K, N] (+ bias). */
@@ -19,10 +22,12 @@ export interface MatmulBackend {
   resetStats(): void;
 }
 
-function checkSizes(a: Float32Array, b: Float32Array, M: number, K: number, N: number, bias?: Float32Array): void {
+function checkSizes(a: Float32Array, b: Float32Array, M: number, K: number, N: number, opts: GemmOptions): void {
+  const { bias, out } = opts;
   if (a.length !== M * K) throw new RangeError(`gemm: A has ${a.length} values, expected M*K = ${M}*${K}`);
   if (b.length !== K * N) throw new RangeError(`gemm: B has ${b.length} values, expected K*N = ${K}*${N}`);
   if (bias && bias.length !== N) throw new RangeError(`gemm: bias has ${bias.length} values, expected N = ${N}`);
+  if (out && out.length !== M * N) throw new RangeError(`gemm: out has ${out.length} values, expected M*N = ${M}*${N}`);
 }
 
 abstract class TimedBackend implements MatmulBackend {
@@ -34,9 +39,9 @@ abstract class TimedBackend implements MatmulBackend {
     this.stats.flops = 0;
   }
   async gemm(a: Float32Array, b: Float32Array, M: number, K: number, N: number, opts: GemmOptions = {}) {
-    checkSizes(a, b, M, K, N, opts.bias);
+    checkSizes(a, b, M, K, N, opts);
     const t0 = performance.now();
-    const c = M === 0 || N === 0 ? new Float32Array(M * N) : await this.compute(a, b, M, K, N, opts);
+    const c = M * N === 0 ? (opts.out ?? new Float32Array(0)) : await this.compute(a, b, M, K, N, opts);
     this.stats.ms += performance.now() - t0;
     this.stats.calls++;
     this.stats.flops += 2 * M * K * N;
@@ -56,7 +61,7 @@ abstract class TimedBackend implements MatmulBackend {
 export class ReferenceMatmul extends TimedBackend {
   readonly name = 'reference';
   protected async compute(a: Float32Array, b: Float32Array, M: number, K: number, N: number, opts: GemmOptions) {
-    const c = new Float32Array(M * N);
+    const c = opts.out ?? new Float32Array(M * N);
     for (let i = 0; i < M; i++) {
       for (let j = 0; j < N; j++) {
         let s = opts.bias ? opts.bias[j] : 0;
@@ -94,16 +99,28 @@ export class OrtMatmul extends TimedBackend {
   readonly name = 'onnxruntime-cpu';
   private sessions = new Map<string, Promise<ort.InferenceSession>>();
 
-  constructor(private readonly threads = 0) {
+  /**
+   * threads: onnxruntime intra-op threads; 0 = one per core. Left unset, onnxruntime-node ran these
+   * products on one thread here (half the speed on 2 cores), so we always set it.
+   */
+  constructor(threads = 0) {
     super();
+    this.threads = threads > 0 ? threads : availableParallelism();
   }
+  private readonly threads: number;
 
   private session(transA: boolean, transB: boolean, withBias: boolean): Promise<ort.InferenceSession> {
     const key = `${+transA}${+transB}${+withBias}`;
     let s = this.sessions.get(key);
     if (!s) {
-      const options: ort.InferenceSession.SessionOptions = { executionProviders: ['cpu'], graphOptimizationLevel: 'all' };
-      if (this.threads > 0) options.intraOpNumThreads = this.threads;
+      const options: ort.InferenceSession.SessionOptions = {
+        executionProviders: ['cpu'],
+        graphOptimizationLevel: 'all',
+        intraOpNumThreads: this.threads,
+        // Idle pool threads would otherwise spin after each product and steal the core that the
+        // JavaScript elementwise work between products needs.
+        extra: { session: { intra_op: { allow_spinning: '0' } } },
+      };
       s = ort.InferenceSession.create(gemmModel(transA, transB, withBias), options);
       this.sessions.set(key, s);
     }
@@ -117,8 +134,12 @@ export class OrtMatmul extends TimedBackend {
       B: new ort.Tensor('float32', b, opts.transB ? [N, K] : [K, N]),
     };
     if (opts.bias) feeds.C = new ort.Tensor('float32', opts.bias, [N]);
-    const out = await session.run(feeds);
-    return out.Y.data as Float32Array;
+    if (opts.out) {
+      await session.run(feeds, { Y: new ort.Tensor('float32', opts.out, [M, N]) });
+      return opts.out;
+    }
+    const result = await session.run(feeds);
+    return result.Y.data as Float32Array;
   }
 
   async release(): Promise<void> {

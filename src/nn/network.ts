@@ -2,11 +2,9 @@
 //   plain:    N x { Linear -> IndRec -> BN -> drop } -> readout -> classifier
 //   residual: fc0 -> N x { x + fc2(drop(BN(IndRec(fc1(drop(BN(IndRec(x)))))))) } -> IndRec -> BN -> drop
 //             -> readout -> classifier        (the authors' pre-activation res-IndRNN)
-import { BatchNorm } from './layers/batchnorm.js';
 import { LastStep, Residual, Sequential } from './layers/composite.js';
-import { Dropout } from './layers/dropout.js';
-import { IndRNN } from './layers/indrnn.js';
 import { Linear } from './layers/linear.js';
+import { RecUnit } from './layers/rec-unit.js';
 import type { MatmulBackend } from './matmul.js';
 import { ParamStore } from './params.js';
 import type { ForwardContext, Layer, Seq } from './seq.js';
@@ -49,7 +47,8 @@ export function recurrentLayerCount(c: NetworkConfig): number {
 export class Network implements Layer {
   readonly store = new ParamStore();
   readonly body: Sequential;
-  readonly recurrent: IndRNN[] = [];
+  /** The IndRNN layers in order; unit i owns state i of h0/hT. */
+  readonly recurrent: RecUnit[] = [];
 
   constructor(
     readonly config: NetworkConfig,
@@ -58,41 +57,38 @@ export class Network implements Layer {
     validateNetworkConfig(config);
     const c = config;
     const L = recurrentLayerCount(c);
-    const rec = (name: string) => {
-      const layer = new IndRNN(this.store, name, c.hiddenSize, this.recurrent.length, {
+    // IndRec -> BN -> drop, the unit both architectures repeat (fused: see rec-unit.ts).
+    const recUnit = (prefix: string, suffix = ''): Layer => {
+      const unit = new RecUnit(this.store, `${prefix}.rec${suffix}`, `${prefix}.bn${suffix}`, c.hiddenSize, this.recurrent.length, {
         mag: c.mag,
         seqLen: c.seqLen,
         last: this.recurrent.length === L - 1,
+        batchNorm: c.batchNorm,
+        dropout: c.dropout,
       });
-      this.recurrent.push(layer);
-      return layer;
+      this.recurrent.push(unit);
+      return unit;
     };
-    // IndRec -> BN -> drop, the unit both architectures repeat.
-    const recUnit = (prefix: string, suffix = ''): Layer[] => [
-      rec(`${prefix}.rec${suffix}`),
-      ...(c.batchNorm ? [new BatchNorm(this.store, `${prefix}.bn${suffix}`, c.hiddenSize)] : []),
-      ...(c.dropout > 0 ? [new Dropout(c.dropout)] : []),
-    ];
     const H = c.hiddenSize;
     const layers: Layer[] = [];
     if (c.arch === 'plain') {
       for (let i = 0; i < c.depth; i++) {
         const inSize = i === 0 ? c.inputSize : H;
-        layers.push(new Linear(this.store, `layers.${i}.fc`, inSize, H, mm, 'indrnn-input', i > 0), ...recUnit(`layers.${i}`));
+        layers.push(new Linear(this.store, `layers.${i}.fc`, inSize, H, mm, 'indrnn-input', i > 0), recUnit(`layers.${i}`));
       }
     } else {
       layers.push(new Linear(this.store, 'fc0', c.inputSize, H, mm, 'indrnn-input', false));
       for (let i = 0; i < c.depth; i++) {
         const p = `blocks.${i}`;
         const body = new Sequential([
-          ...recUnit(p, '1'),
+          recUnit(p, '1'),
           new Linear(this.store, `${p}.fc1`, H, H, mm),
-          ...recUnit(p, '2'),
+          recUnit(p, '2'),
           new Linear(this.store, `${p}.fc2`, H, H, mm),
         ]);
         layers.push(new Residual(body));
       }
-      layers.push(...recUnit('final'));
+      layers.push(recUnit('final'));
     }
     if (c.readout === 'last') layers.push(new LastStep());
     layers.push(new Linear(this.store, 'classifier', H, c.numOutputs, mm, 'kaiming-normal'));
@@ -100,12 +96,13 @@ export class Network implements Layer {
     this.store.allocate();
   }
 
-  /** x[T, B, I] -> logits [T, B, K] ('all') or [1, B, K] ('last'). */
-  forward(x: Seq, ctx: ForwardContext): Promise<Seq> {
+  /** x[T, B, I] -> logits [T, B, K] ('all') or [1, B, K] ('last'); a fresh array the caller owns. */
+  async forward(x: Seq, ctx: ForwardContext): Promise<Seq> {
     if (x.C !== this.config.inputSize) {
       throw new RangeError(`input has ${x.C} values per frame, the network expects ${this.config.inputSize}`);
     }
-    return this.body.forward(x, ctx);
+    const y = await this.body.forward(x, ctx);
+    return { ...y, data: y.data.slice() }; // layers reuse their buffers; logits are small
   }
 
   backward(dLogits: Seq): Promise<Seq> {

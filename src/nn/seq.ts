@@ -38,3 +38,13 @@ export interface Layer {
   /** Returns dL/dx for the last forward's input (may be skipped when the input needs no gradient). */
   backward(dy: Seq): Promise<Seq>;
 }
+
+/**
+ * Returns `buf` when it already holds n values, else a new array. Layers keep their outputs and
+ * gradients in buffers reused from step to step: fresh 5 MB arrays each step cost more in allocation
+ * and garbage collection than the elementwise work itself. A layer's buffer is overwritten by its next
+ * forward, so callers must use (or copy) a result before running the layer again.
+ */
+export function reuse(buf: Float32Array | null, n: number): Float32Array {
+  return buf !== null && buf.length === n ? buf : new Float32Array(n);
+}

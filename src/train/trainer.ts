@@ -102,6 +102,8 @@ export class Trainer {
       restoreTensors(ckpt, 'best.', store, this.bestWeights, this.checkpointPath);
     }
     this.adam.t = ckpt.adamT;
+    const changed = changedSettings(ckpt.config, this.config);
+    if (changed.length > 0) this.reporter.log(`resuming with changed settings: ${changed.join(', ')}`);
     this.state = ckpt.state;
     this.state.stopReason = null;
     this.reporter.log(`resumed from ${this.checkpointPath} at step ${this.state.step}`);
@@ -245,6 +247,12 @@ export class Trainer {
       history: state.history,
     };
   }
+}
+
+/** Top-level settings that differ between two configs (a resumed run may extend steps or change the schedule). */
+function changedSettings(before: TrainConfig, now: TrainConfig): string[] {
+  const keys = new Set([...Object.keys(before), ...Object.keys(now)]) as Set<keyof TrainConfig>;
+  return [...keys].filter((k) => JSON.stringify(before[k]) !== JSON.stringify(now[k]));
 }
 
 export class SimulatedCrash extends Error {

@@ -62,8 +62,10 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors data'
     if (e.dtype !== 'F32') throw new Error(`${source}: tensor ${name} has dtype ${e.dtype}; only F32 is supported`);
     const [begin, end] = e.data_offsets;
     if (dataStart + end > bytes.length) throw new Error(`${source}: tensor ${name} runs past the end of the file (truncated?)`);
-    const copy = bytes.slice(dataStart + begin, dataStart + end); // copy: aligned and independent of the file buffer
-    tensors.set(name, { name, shape: e.shape, data: new Float32Array(copy.buffer, 0, (end - begin) / 4) });
+    // Copy into a fresh, 4-byte aligned buffer. (Not bytes.slice(): on a Node Buffer that is a view.)
+    const copy = new Uint8Array(end - begin);
+    copy.set(bytes.subarray(dataStart + begin, dataStart + end));
+    tensors.set(name, { name, shape: e.shape, data: new Float32Array(copy.buffer) });
   }
   return { tensors, metadata: header.__metadata__ ?? {} };
 }

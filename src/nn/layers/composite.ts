@@ -1,5 +1,5 @@
 // Layers built from layers: a chain, a residual connection around a chain, and the last-step readout.
-import { type ForwardContext, type Layer, type Seq, seq } from '../seq.js';
+import { type ForwardContext, type Layer, reuse, type Seq, seq } from '../seq.js';
 
 export class Sequential implements Layer {
   constructor(readonly layers: Layer[]) {}
@@ -18,19 +18,22 @@ export class Sequential implements Layer {
 
 /** y = x + f(x); dx = dy + f'(dy). */
 export class Residual implements Layer {
+  private y: Float32Array | null = null; // reused buffers (see reuse())
+  private dx: Float32Array | null = null;
+
   constructor(readonly body: Sequential) {}
 
   async forward(x: Seq, ctx: ForwardContext): Promise<Seq> {
     const fx = await this.body.forward(x, ctx);
     if (fx.C !== x.C) throw new RangeError(`residual body changes channels from ${x.C} to ${fx.C}`);
-    const y = new Float32Array(x.data.length);
+    const y = (this.y = reuse(this.y, x.data.length));
     for (let i = 0; i < y.length; i++) y[i] = x.data[i] + fx.data[i];
     return seq(y, x.T, x.B, x.C);
   }
 
   async backward(dy: Seq): Promise<Seq> {
     const dBody = await this.body.backward(dy);
-    const dx = new Float32Array(dy.data.length);
+    const dx = (this.dx = reuse(this.dx, dy.data.length));
     for (let i = 0; i < dx.length; i++) dx[i] = dy.data[i] + dBody.data[i];
     return seq(dx, dy.T, dy.B, dy.C);
   }

@@ -1,6 +1,6 @@
 // Dropout with ONE mask per sequence, shared over all time steps (as the IndRNN authors do): a dropped
 // neuron stays dropped for the whole sequence, which keeps the recurrence's memory intact.
-import { type ForwardContext, type Layer, type Seq, seq } from '../seq.js';
+import { type ForwardContext, type Layer, reuse, type Seq, seq } from '../seq.js';
 
 /** mask[B, C] (out): 0 or 1/(1-p). */
 export function dropoutMask(mask: Float32Array, p: number, next: () => number): void {
@@ -18,6 +18,8 @@ export function applyMask(y: Float32Array, x: Float32Array, mask: Float32Array, 
 
 export class Dropout implements Layer {
   private mask: Float32Array | null = null;
+  private y: Float32Array | null = null; // reused buffers (see reuse())
+  private dx: Float32Array | null = null;
 
   constructor(readonly p: number) {
     if (!(p >= 0 && p < 1)) throw new RangeError(`dropout probability must be in [0, 1), got ${p}`);
@@ -32,7 +34,7 @@ export class Dropout implements Layer {
     const rng = ctx.rng;
     const mask = new Float32Array(x.B * x.C);
     dropoutMask(mask, this.p, () => rng.next());
-    const y = new Float32Array(x.data.length);
+    const y = (this.y = reuse(this.y, x.data.length));
     applyMask(y, x.data, mask, x.T, x.B * x.C);
     this.mask = mask;
     return seq(y, x.T, x.B, x.C);
@@ -40,7 +42,7 @@ export class Dropout implements Layer {
 
   async backward(dy: Seq): Promise<Seq> {
     if (!this.mask) return dy;
-    const dx = new Float32Array(dy.data.length);
+    const dx = (this.dx = reuse(this.dx, dy.data.length));
     applyMask(dx, dy.data, this.mask, dy.T, dy.B * dy.C);
     this.mask = null;
     return seq(dx, dy.T, dy.B, dy.C);

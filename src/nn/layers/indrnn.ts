@@ -1,7 +1,7 @@
 // The IndRNN recurrence (Li et al. 2018): h_t = relu(z_t + u ⊙ h_{t-1}), one recurrent weight per neuron.
 // z_t = W x_t + b comes from the Linear before it, so all that is left here is elementwise.
 import type { Param, ParamStore } from '../params.js';
-import { type ForwardContext, type Layer, type Seq, seq } from '../seq.js';
+import { type ForwardContext, type Layer, reuse, type Seq, seq } from '../seq.js';
 
 /** U_bound = MAG^(1/T): |u|^T stays below MAG, so a signal can neither explode nor vanish over T steps. */
 export function recurrentBound(mag: number, T: number): number {
@@ -17,17 +17,14 @@ export function indrnnForward(h: Float32Array, z: Float32Array, u: Float32Array,
   const BH = B * H;
   for (let t = 0; t < T; t++) {
     const cur = t * BH;
-    if (t === 0 && !h0) {
-      for (let i = 0; i < BH; i++) h[i] = z[i] > 0 ? z[i] : 0;
-      continue;
-    }
-    const prevArr = t === 0 ? (h0 as Float32Array) : h;
+    // h_{t-1}: the previous step of h, or h0 (zeros when absent) at t = 0.
+    const prevArr = t === 0 ? h0 : h;
     const prev = t === 0 ? 0 : cur - BH;
     for (let b = 0; b < B; b++) {
       const row = b * H;
       for (let k = 0; k < H; k++) {
-        const a = z[cur + row + k] + u[k] * prevArr[prev + row + k];
-        h[cur + row + k] = a > 0 ? a : 0;
+        const a = z[cur + row + k] + (prevArr === null ? 0 : u[k] * prevArr[prev + row + k]);
+        h[cur + row + k] = 0.5 * (a + Math.abs(a)); // relu without a branch: signs are random, branches mispredict
       }
     }
   }
@@ -60,9 +57,8 @@ export function indrnnBackward(
       const row = b * H;
       for (let k = 0; k < H; k++) {
         const i = cur + row + k;
-        let g = dh[i];
-        if (hasNext) g += u[k] * dz[i + BH];
-        g = h[i] > 0 ? g : 0;
+        const upstream = hasNext ? dh[i] + u[k] * dz[i + BH] : dh[i];
+        const g = upstream * +(h[i] > 0); // [a_t > 0] = [h_t > 0], multiplied rather than branched
         dz[i] = g;
         if (prevArr) duAcc[k] += g * prevArr[prev + row + k];
       }
@@ -80,10 +76,33 @@ export interface IndRNNOptions {
   last: boolean; // the last IndRNN layer starts with long memory: u ~ U((1/MAG)^(1/T), U_bound)
 }
 
+/** This layer's h0[B, H] from the context (null = zeros), checked. */
+export function initialState(ctx: ForwardContext, index: number, name: string, B: number, H: number): Float32Array | null {
+  const h0 = ctx.h0?.[index] ?? null;
+  if (h0 && h0.length !== B * H) throw new RangeError(`${name}: h0 has ${h0.length} values, expected B*H = ${B * H}`);
+  return h0;
+}
+
+/** Stores h_T[B, H] (a copy) in ctx.hT when the caller asked for final states (streaming). */
+export function recordFinalState(ctx: ForwardContext, index: number, h: Float32Array, h0: Float32Array | null, T: number, BH: number): void {
+  if (!ctx.hT) return;
+  ctx.hT[index] = T > 0 ? h.slice((T - 1) * BH, T * BH) : (h0 ?? new Float32Array(BH)).slice();
+}
+
+/** Registers u[H] with the authors' initialisation; returns it with its bound. */
+export function addRecurrentWeight(store: ParamStore, name: string, size: number, opts: IndRNNOptions): { u: Param; bound: number } {
+  const bound = recurrentBound(opts.mag, opts.seqLen);
+  const lo = opts.last ? recurrentBound(1 / opts.mag, opts.seqLen) : 0;
+  return { u: store.add(`${name}.u`, [size], 'recurrent', { kind: 'uniform', lo, hi: bound }, bound), bound };
+}
+
+/** The unfused layer: the reference that the fused recurrent unit (rec-unit.ts) is tested against. */
 export class IndRNN implements Layer {
   readonly u: Param; // [H]
   readonly bound: number;
   private saved: { h: Seq; h0: Float32Array | null } | null = null;
+  private h: Float32Array | null = null; // reused buffers (see reuse())
+  private dz: Float32Array | null = null;
 
   constructor(
     store: ParamStore,
@@ -93,20 +112,17 @@ export class IndRNN implements Layer {
     readonly stateIndex: number,
     opts: IndRNNOptions,
   ) {
-    this.bound = recurrentBound(opts.mag, opts.seqLen);
-    const lo = opts.last ? recurrentBound(1 / opts.mag, opts.seqLen) : 0;
-    this.u = store.add(`${name}.u`, [size], 'recurrent', { kind: 'uniform', lo, hi: this.bound }, this.bound);
+    ({ u: this.u, bound: this.bound } = addRecurrentWeight(store, name, size, opts));
   }
 
   async forward(z: Seq, ctx: ForwardContext): Promise<Seq> {
     const { T, B } = z;
     const H = this.size;
     if (z.C !== H) throw new RangeError(`${this.name}: input has ${z.C} channels, expected ${H}`);
-    const h0 = ctx.h0?.[this.stateIndex] ?? null;
-    if (h0 && h0.length !== B * H) throw new RangeError(`${this.name}: h0 has ${h0.length} values, expected B*H = ${B * H}`);
-    const h = new Float32Array(T * B * H);
+    const h0 = initialState(ctx, this.stateIndex, this.name, B, H);
+    const h = (this.h = reuse(this.h, T * B * H));
     indrnnForward(h, z.data, this.u.value, h0, T, B, H);
-    if (ctx.hT) ctx.hT[this.stateIndex] = T > 0 ? h.slice((T - 1) * B * H) : (h0 ?? new Float32Array(B * H)).slice();
+    recordFinalState(ctx, this.stateIndex, h, h0, T, B * H);
     const out = seq(h, T, B, H);
     if (ctx.training) this.saved = { h: out, h0 };
     return out;
@@ -115,7 +131,7 @@ export class IndRNN implements Layer {
   async backward(dh: Seq): Promise<Seq> {
     if (!this.saved) throw new Error(`${this.name}: backward without a training forward`);
     const { h, h0 } = this.saved;
-    const dz = new Float32Array(h.data.length);
+    const dz = (this.dz = reuse(this.dz, h.data.length));
     indrnnBackward(dz, this.u.grad, null, dh.data, h.data, this.u.value, h0, h.T, h.B, h.C);
     this.saved = null;
     return seq(dz, h.T, h.B, h.C);

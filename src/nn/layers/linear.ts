@@ -1,44 +1,47 @@
 // Linear over time: y[t,b,:] = x[t,b,:] · W + b, all T*B rows in one matrix product.
 import type { MatmulBackend } from '../matmul.js';
 import type { Param, ParamStore } from '../params.js';
-import { type ForwardContext, type Layer, type Seq, seq } from '../seq.js';
+import { type ForwardContext, type Layer, reuse, type Seq, seq } from '../seq.js';
 
 export type LinearInit = 'indrnn-input' | 'kaiming-normal';
 
 /** Forward: y[N, O] = x[N, I] · w[I, O] + b[O]. */
-export function linearForward(mm: MatmulBackend, x: Float32Array, w: Float32Array, b: Float32Array, N: number, I: number, O: number) {
-  return mm.gemm(x, w, N, I, O, { bias: b });
+export function linearForward(mm: MatmulBackend, y: Float32Array, x: Float32Array, w: Float32Array, b: Float32Array, N: number, I: number, O: number) {
+  return mm.gemm(x, w, N, I, O, { bias: b, out: y });
 }
 
 /**
- * Backward: dw[I, O] += x^T · dy, db[O] += Σ_rows dy, and (when wanted) returns dx[N, I] = dy · w^T.
+ * Backward: dx[N, I] = dy · w^T (out; skipped when null), dw[I, O] += x^T · dy, db[O] += 1^T · dy.
+ * scratch: dwStep[I, O] and dbStep[O] receive the products before they are added; ones[N] is all ones
+ * (the column sum as a product runs vectorised in onnxruntime rather than as a JavaScript loop).
  */
 export async function linearBackward(
   mm: MatmulBackend,
+  dx: Float32Array | null,
   dw: Float32Array,
   db: Float32Array,
+  scratch: { dwStep: Float32Array; dbStep: Float32Array; ones: Float32Array },
   dy: Float32Array,
   x: Float32Array,
   w: Float32Array,
   N: number,
   I: number,
   O: number,
-  wantDx: boolean,
-): Promise<Float32Array | null> {
-  const dxPromise = wantDx ? mm.gemm(dy, w, N, O, I, { transB: true }) : null;
-  const dwStep = await mm.gemm(x, dy, I, N, O, { transA: true });
-  for (let i = 0; i < dw.length; i++) dw[i] += dwStep[i];
-  for (let r = 0; r < N; r++) {
-    const row = r * O;
-    for (let o = 0; o < O; o++) db[o] += dy[row + o];
-  }
-  return dxPromise ? await dxPromise : null;
+): Promise<void> {
+  if (dx) await mm.gemm(dy, w, N, O, I, { transB: true, out: dx });
+  await mm.gemm(x, dy, I, N, O, { transA: true, out: scratch.dwStep });
+  await mm.gemm(scratch.ones, dy, 1, N, O, { out: scratch.dbStep });
+  for (let i = 0; i < dw.length; i++) dw[i] += scratch.dwStep[i];
+  for (let o = 0; o < O; o++) db[o] += scratch.dbStep[o];
 }
 
 export class Linear implements Layer {
   readonly weight: Param; // [I, O]
   readonly bias: Param; // [O]
   private x: Seq | null = null; // saved input: backward needs it for dw
+  private y: Float32Array | null = null; // reused buffers (see reuse())
+  private dx: Float32Array | null = null;
+  private scratch: { dwStep: Float32Array; dbStep: Float32Array; ones: Float32Array } | null = null;
 
   constructor(
     store: ParamStore,
@@ -63,27 +66,25 @@ export class Linear implements Layer {
   async forward(x: Seq, ctx: ForwardContext): Promise<Seq> {
     if (x.C !== this.inSize) throw new RangeError(`${this.name}: input has ${x.C} channels, expected ${this.inSize}`);
     if (ctx.training) this.x = x;
-    const y = await linearForward(this.mm, x.data, this.weight.value, this.bias.value, x.T * x.B, this.inSize, this.outSize);
-    return seq(y, x.T, x.B, this.outSize);
+    const N = x.T * x.B;
+    this.y = reuse(this.y, N * this.outSize);
+    await linearForward(this.mm, this.y, x.data, this.weight.value, this.bias.value, N, this.inSize, this.outSize);
+    return seq(this.y, x.T, x.B, this.outSize);
   }
 
   async backward(dy: Seq): Promise<Seq> {
     const x = this.x;
     if (!x) throw new Error(`${this.name}: backward without a training forward`);
     const N = x.T * x.B;
-    const dx = await linearBackward(
-      this.mm,
-      this.weight.grad,
-      this.bias.grad,
-      dy.data,
-      x.data,
-      this.weight.value,
-      N,
-      this.inSize,
-      this.outSize,
-      this.needsInputGrad,
-    );
+    const { inSize: I, outSize: O } = this;
+    this.dx = reuse(this.dx, N * I);
+    if (this.scratch?.ones.length !== N) {
+      this.scratch = { dwStep: new Float32Array(I * O), dbStep: new Float32Array(O), ones: new Float32Array(N).fill(1) };
+    }
+    const dx = this.needsInputGrad ? this.dx : null;
+    await linearBackward(this.mm, dx, this.weight.grad, this.bias.grad, this.scratch, dy.data, x.data, this.weight.value, N, I, O);
+    if (!dx) this.dx.fill(0);
     this.x = null;
-    return seq(dx ?? new Float32Array(N * this.inSize), x.T, x.B, this.inSize);
+    return seq(this.dx, x.T, x.B, I);
   }
 }
