@@ -4,7 +4,7 @@
 import { parseArgs } from 'node:util';
 import { Adam, defaultAdamOptions } from '../src/nn/adam.js';
 import { softmaxCrossEntropy } from '../src/nn/loss.js';
-import { OrtMatmul } from '../src/nn/matmul.js';
+import { OrtBackend } from '../src/nn/backend.js';
 import { Network, type NetworkConfig } from '../src/nn/network.js';
 import { seq } from '../src/nn/seq.js';
 import { Rng } from '../src/util/rng.js';
@@ -39,7 +39,7 @@ const config: NetworkConfig = {
   clipRecurrent: true,
 };
 
-const mm = new OrtMatmul(Number(values.threads));
+const mm = new OrtBackend(Number(values.threads));
 const net = new Network(config, mm);
 const rng = new Rng(1);
 net.store.initialize(rng);
@@ -73,16 +73,19 @@ for (let i = 0; i < steps; i++) {
 }
 const wallMs = performance.now() - start;
 const samplesPerSec = (steps * B * 1000) / wallMs;
-const matmulShare = mm.stats.ms / wallMs;
-const gflops = mm.stats.flops / mm.stats.ms / 1e6;
+const { gemm, elementwise } = mm.stats;
+const matmulShare = gemm.ms / wallMs;
+const ortElementwiseShare = elementwise.ms / wallMs;
+const gflops = gemm.flops / gemm.ms / 1e6;
 
 const rows: [string, string][] = [
   ['model', `res-IndRNN 5 x 512, I=150, K=60, T=${T}, B=${B} (${net.store.trainableCount()} parameters)`],
   ['steps timed', `${steps} (after ${warmup} warm-up)`],
   ['ms / step', (wallMs / steps).toFixed(1)],
   ['  forward / backward / optimiser', `${(totals.forwardMs / steps).toFixed(1)} / ${(totals.backwardMs / steps).toFixed(1)} / ${(totals.optimMs / steps).toFixed(1)} ms`],
-  ['matrix products', `${(matmulShare * 100).toFixed(1)} % of time (${mm.stats.calls / steps} calls/step, ${gflops.toFixed(0)} GFLOP/s)`],
-  ['elementwise + other', `${((1 - matmulShare) * 100).toFixed(1)} % of time`],
+  ['matrix products (onnxruntime)', `${(matmulShare * 100).toFixed(1)} % of time (${gemm.calls / steps} calls/step, ${gflops.toFixed(0)} GFLOP/s)`],
+  ['elementwise: reductions, adds (onnxruntime)', `${(ortElementwiseShare * 100).toFixed(1)} % of time (${elementwise.calls / steps} calls/step)`],
+  ['elementwise: recurrence, BN, dropout (JS) + other', `${((1 - matmulShare - ortElementwiseShare) * 100).toFixed(1)} % of time`],
   ['samples/s (ours)', samplesPerSec.toFixed(0)],
   ['samples/s (PyTorch CPU, DESIGN.md)', String(PYTORCH_SAMPLES_PER_SEC)],
   ['ratio ours / PyTorch', `${(samplesPerSec / PYTORCH_SAMPLES_PER_SEC).toFixed(2)}x`],
@@ -96,6 +99,7 @@ if (values.json) {
       samplesPerSec,
       msPerStep: wallMs / steps,
       matmulShare,
+      elementwiseShare: 1 - matmulShare,
       matmulGflops: gflops,
       pytorchSamplesPerSec: PYTORCH_SAMPLES_PER_SEC,
       ratio: samplesPerSec / PYTORCH_SAMPLES_PER_SEC,

@@ -1,6 +1,7 @@
 // The fused recurrent unit (IndRec -> BN -> dropout in two passes) against the unfused reference layers.
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
+import { OrtBackend, ReferenceBackend } from '../src/nn/backend.js';
 import { BatchNorm } from '../src/nn/layers/batchnorm.js';
 import { Sequential } from '../src/nn/layers/composite.js';
 import { Dropout } from '../src/nn/layers/dropout.js';
@@ -19,18 +20,21 @@ function assertClose(label: string, a: Float32Array, b: Float32Array, tol = 1e-5
 }
 
 describe('fused recurrent unit equals IndRNN -> BatchNorm -> Dropout', () => {
+  const ort = new OrtBackend(1);
+  after(() => ort.release());
+  const backends = [new ReferenceBackend(), ort];
   const cases = [
     { name: 'BN + dropout, zero state', batchNorm: true, dropout: 0.3, withH0: false },
     { name: 'BN + dropout, given state', batchNorm: true, dropout: 0.3, withH0: true },
     { name: 'no BN, no dropout, given state', batchNorm: false, dropout: 0, withH0: true },
     { name: 'no BN, dropout', batchNorm: false, dropout: 0.5, withH0: false },
   ];
-  for (const c of cases) {
-    it(c.name, async () => {
+  for (const c of cases.flatMap((c) => backends.map((backend) => ({ ...c, backend })))) {
+    it(`${c.name} (${c.backend.name} backend)`, async () => {
       const [T, B, H] = [6, 4, 9];
       const opts = { mag: 5, seqLen: T, last: false };
       const fusedStore = new ParamStore();
-      const fused = new RecUnit(fusedStore, 'rec', 'bn', H, 0, { ...opts, batchNorm: c.batchNorm, dropout: c.dropout });
+      const fused = new RecUnit(fusedStore, 'rec', 'bn', H, 0, { ...opts, batchNorm: c.batchNorm, dropout: c.dropout }, c.backend);
       fusedStore.allocate();
       const refStore = new ParamStore();
       const ref = new Sequential([

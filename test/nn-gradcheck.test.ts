@@ -6,14 +6,14 @@ import { Dropout } from '../src/nn/layers/dropout.js';
 import { indrnnBackward, indrnnForward } from '../src/nn/layers/indrnn.js';
 import { Linear } from '../src/nn/layers/linear.js';
 import { meanSquaredError, softmaxCrossEntropy } from '../src/nn/loss.js';
-import { ReferenceMatmul } from '../src/nn/matmul.js';
+import { ReferenceBackend } from '../src/nn/backend.js';
 import { Network, type NetworkConfig } from '../src/nn/network.js';
 import { ParamStore } from '../src/nn/params.js';
 import { seq } from '../src/nn/seq.js';
 import { Rng } from '../src/util/rng.js';
 import { checkGradient, dot, randomArray } from './helpers/gradcheck.js';
 
-const mm = new ReferenceMatmul();
+const mm = new ReferenceBackend();
 const shapes = (seed: number) => {
   const rng = new Rng(seed);
   return { rng, T: 1 + rng.int(6), B: 2 + rng.int(3), I: 2 + rng.int(5), H: 2 + rng.int(6) };
@@ -111,7 +111,7 @@ describe('gradient checks per layer', () => {
     const rng = new Rng(5);
     const [T, B, H] = [3, 2, 4];
     const store = new ParamStore();
-    const block = new Residual(new Sequential([new Linear(store, 'fc', H, H, mm)]));
+    const block = new Residual(new Sequential([new Linear(store, 'fc', H, H, mm)]), mm);
     store.allocate();
     store.initialize(rng);
     const x = seq(randomArray(rng, T * B * H), T, B, H);

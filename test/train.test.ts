@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { OrtMatmul } from '../src/nn/matmul.js';
+import { OrtBackend } from '../src/nn/backend.js';
 import { loadCheckpoint } from '../src/train/checkpoint.js';
 import type { TrainConfig } from '../src/train/config.js';
 import { plateauAction, stepDecayLr } from '../src/train/schedule.js';
@@ -13,7 +13,7 @@ import { AddingTask, addingBatch, addingDefaults } from '../src/train/tasks/addi
 import { runTraining, SimulatedCrash, Trainer } from '../src/train/trainer.js';
 import { Rng } from '../src/util/rng.js';
 
-const mm = new OrtMatmul();
+const mm = new OrtBackend();
 const dirs: string[] = [];
 const tempDir = () => {
   const d = mkdtempSync(join(tmpdir(), 'indrnn-train-'));

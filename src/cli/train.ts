@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Command, Option } from 'commander';
-import { OrtMatmul } from '../nn/matmul.js';
+import { OrtBackend } from '../nn/backend.js';
 import { createReporter } from '../train/progress.js';
 import { resolveTrainConfig, type TrainFlags } from '../train/resolve.js';
 import { tasks } from '../train/tasks/index.js';
@@ -107,7 +107,7 @@ async function trainCommand(opts: TrainCliOptions): Promise<TrainSummary> {
     controller.abort();
   };
   process.on('SIGINT', onSigint);
-  const mm = new OrtMatmul(opts.threads ?? 0);
+  const mm = new OrtBackend(opts.threads ?? 0);
   try {
     return await runTraining(config, task, { outDir, resume: !!opts.resume, mm, reporter, signal: controller.signal });
   } finally {

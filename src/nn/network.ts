@@ -5,7 +5,7 @@
 import { LastStep, Residual, Sequential } from './layers/composite.js';
 import { Linear } from './layers/linear.js';
 import { RecUnit } from './layers/rec-unit.js';
-import type { MatmulBackend } from './matmul.js';
+import type { Backend } from './backend.js';
 import { ParamStore } from './params.js';
 import type { ForwardContext, Layer, Seq } from './seq.js';
 
@@ -52,7 +52,7 @@ export class Network implements Layer {
 
   constructor(
     readonly config: NetworkConfig,
-    mm: MatmulBackend,
+    mm: Backend,
   ) {
     validateNetworkConfig(config);
     const c = config;
@@ -65,7 +65,7 @@ export class Network implements Layer {
         last: this.recurrent.length === L - 1,
         batchNorm: c.batchNorm,
         dropout: c.dropout,
-      });
+      }, mm);
       this.recurrent.push(unit);
       return unit;
     };
@@ -86,7 +86,7 @@ export class Network implements Layer {
           recUnit(p, '2'),
           new Linear(this.store, `${p}.fc2`, H, H, mm),
         ]);
-        layers.push(new Residual(body));
+        layers.push(new Residual(body, mm));
       }
       layers.push(recUnit('final'));
     }

@@ -4,7 +4,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Adam, defaultAdamOptions } from '../nn/adam.js';
-import type { MatmulBackend } from '../nn/matmul.js';
+import type { Backend } from '../nn/backend.js';
 import { Network } from '../nn/network.js';
 import { seq } from '../nn/seq.js';
 import { Rng } from '../util/rng.js';
@@ -24,7 +24,7 @@ export interface TrainRunOptions {
   outDir: string;
   /** Continue from outDir's checkpoint when there is one. */
   resume: boolean;
-  mm: MatmulBackend;
+  mm: Backend;
   reporter?: ProgressReporter;
   /** Checkpoint and stop early (Ctrl-C). */
   signal?: AbortSignal;

@@ -1,4 +1,5 @@
 // Layers built from layers: a chain, a residual connection around a chain, and the last-step readout.
+import type { Backend } from '../backend.js';
 import { type ForwardContext, type Layer, reuse, type Seq, seq } from '../seq.js';
 
 export class Sequential implements Layer {
@@ -21,20 +22,23 @@ export class Residual implements Layer {
   private y: Float32Array | null = null; // reused buffers (see reuse())
   private dx: Float32Array | null = null;
 
-  constructor(readonly body: Sequential) {}
+  constructor(
+    readonly body: Sequential,
+    private readonly backend: Backend,
+  ) {}
 
   async forward(x: Seq, ctx: ForwardContext): Promise<Seq> {
     const fx = await this.body.forward(x, ctx);
     if (fx.C !== x.C) throw new RangeError(`residual body changes channels from ${x.C} to ${fx.C}`);
     const y = (this.y = reuse(this.y, x.data.length));
-    for (let i = 0; i < y.length; i++) y[i] = x.data[i] + fx.data[i];
+    await this.backend.add(y, x.data, fx.data);
     return seq(y, x.T, x.B, x.C);
   }
 
   async backward(dy: Seq): Promise<Seq> {
     const dBody = await this.body.backward(dy);
     const dx = (this.dx = reuse(this.dx, dy.data.length));
-    for (let i = 0; i < dx.length; i++) dx[i] = dy.data[i] + dBody.data[i];
+    await this.backend.add(dx, dy.data, dBody.data);
     return seq(dx, dy.T, dy.B, dy.C);
   }
 }

@@ -1,12 +1,12 @@
 // Linear over time: y[t,b,:] = x[t,b,:] · W + b, all T*B rows in one matrix product.
-import type { MatmulBackend } from '../matmul.js';
+import type { Backend } from '../backend.js';
 import type { Param, ParamStore } from '../params.js';
 import { type ForwardContext, type Layer, reuse, type Seq, seq } from '../seq.js';
 
 export type LinearInit = 'indrnn-input' | 'kaiming-normal';
 
 /** Forward: y[N, O] = x[N, I] · w[I, O] + b[O]. */
-export function linearForward(mm: MatmulBackend, y: Float32Array, x: Float32Array, w: Float32Array, b: Float32Array, N: number, I: number, O: number) {
+export function linearForward(mm: Backend, y: Float32Array, x: Float32Array, w: Float32Array, b: Float32Array, N: number, I: number, O: number) {
   return mm.gemm(x, w, N, I, O, { bias: b, out: y });
 }
 
@@ -16,7 +16,7 @@ export function linearForward(mm: MatmulBackend, y: Float32Array, x: Float32Arra
  * (the column sum as a product runs vectorised in onnxruntime rather than as a JavaScript loop).
  */
 export async function linearBackward(
-  mm: MatmulBackend,
+  mm: Backend,
   dx: Float32Array | null,
   dw: Float32Array,
   db: Float32Array,
@@ -48,7 +48,7 @@ export class Linear implements Layer {
     readonly name: string,
     readonly inSize: number,
     readonly outSize: number,
-    private readonly mm: MatmulBackend,
+    private readonly mm: Backend,
     init: LinearInit = 'indrnn-input',
     /** False for the first layer: its input is data, so dx is never computed. */
     private readonly needsInputGrad = true,

@@ -1,7 +1,10 @@
-// The recurrent unit both architectures repeat: IndRec -> BN -> dropout, fused into two passes over
-// memory forward and two backward (instead of eight). On 2 cores the elementwise work is bound by memory
-// bandwidth, so passes, not arithmetic, are what cost. The unfused IndRNN, BatchNorm and Dropout layers
-// remain the reference; test/nn-fused.test.ts checks that both agree.
+// The recurrent unit both architectures repeat: IndRec -> BN -> dropout, fused: forward is the
+// recurrence, the batch statistics (one vectorised reduction in the backend) and one normalise-and-mask
+// pass; backward is one reduction and one reverse pass that does BN, dropout and recurrence together
+// (instead of eight passes unfused). The elementwise work is bound by memory bandwidth, so passes are
+// what cost. The unfused IndRNN, BatchNorm and Dropout layers remain the reference; test/nn-fused.test.ts
+// checks that both agree.
+import type { Backend, ChannelSums } from '../backend.js';
 import type { Param, ParamStore } from '../params.js';
 import { type ForwardContext, type Layer, reuse, type Seq, seq } from '../seq.js';
 import { addBatchNormParams, BN_EPS, BN_MOMENTUM, type BatchNormParams, batchnormEvalAffine, updateRunningStats } from './batchnorm.js';
@@ -15,42 +18,7 @@ import {
   recordFinalState,
 } from './indrnn.js';
 
-/**
- * Training forward, pass 1: the recurrence h[T, B, H] (out) = relu(z + u ⊙ h_{t-1}) and the per-channel
- * Σh, Σh² (out) that batch norm needs, while h is still in registers.
- */
-export function indrnnForwardWithSums(
-  h: Float32Array,
-  sum: Float64Array,
-  sumSq: Float64Array,
-  z: Float32Array,
-  u: Float32Array,
-  h0: Float32Array | null,
-  T: number,
-  B: number,
-  H: number,
-): void {
-  sum.fill(0);
-  sumSq.fill(0);
-  const BH = B * H;
-  for (let t = 0; t < T; t++) {
-    const cur = t * BH;
-    const prevArr = t === 0 ? h0 : h;
-    const prev = t === 0 ? 0 : cur - BH;
-    for (let b = 0; b < B; b++) {
-      const row = b * H;
-      for (let k = 0; k < H; k++) {
-        const a = z[cur + row + k] + (prevArr === null ? 0 : u[k] * prevArr[prev + row + k]);
-        const v = Math.fround(0.5 * (a + Math.abs(a))); // the float32 value stored, so sums match the reference
-        h[cur + row + k] = v;
-        sum[k] += v;
-        sumSq[k] += v * v;
-      }
-    }
-  }
-}
-
-/** Training forward, pass 2: y[T, B, H] (out) = (h * scale + shift) ⊙ mask[B, H] (one mask per sequence). */
+/** Training forward, after the recurrence: y[T, B, H] (out) = (h * scale + shift) ⊙ mask[B, H] (one mask per sequence). */
 export function normalizeAndMask(y: Float32Array, h: Float32Array, scale: Float32Array, shift: Float32Array, mask: Float32Array, T: number, B: number, H: number): void {
   const BH = B * H;
   for (let t = 0; t < T; t++) {
@@ -70,10 +38,10 @@ export interface BnSaved {
 }
 
 /**
- * Backward of the whole unit. dz[T, B, H] (out), du[H], dgamma[H], dbeta[H] (accumulated); dy[T, B, H] is
- * dL/d(unit output); h, h0, mask, BN statistics as saved by forward.
- *   pass 1: d = dy ⊙ mask; Σd and Σd·xhat per channel (xhat recomputed from h, not stored);
- *   pass 2 (t = T-1 .. 0): dh = γ invStd (d - mean(d) - xhat mean(d·xhat)); then the IndRNN recurrence
+ * Backward of the whole unit, given the channel sums Σd and Σd·h of d = dy ⊙ mask (from the backend).
+ * dz[T, B, H] (out), du[H], dgamma[H], dbeta[H] (accumulated); dy[T, B, H] is dL/d(unit output);
+ * h, h0, mask, BN statistics as saved by forward. One reverse pass over t = T-1 .. 0:
+ *   dh = γ invStd (d - mean(d) - xhat mean(d·xhat)) with xhat = (h - mean) invStd (not stored),
  *   g_t = (dh_t + u g_{t+1}) [h_t > 0], dz_t = g_t, du += g_t h_{t-1}.
  */
 export function recUnitBackward(
@@ -87,6 +55,7 @@ export function recUnitBackward(
   u: Float32Array,
   gamma: Float32Array,
   bn: BnSaved,
+  sums: ChannelSums,
   mask: Float32Array,
   T: number,
   B: number,
@@ -95,30 +64,19 @@ export function recUnitBackward(
   const BH = B * H;
   const N = T * B;
   const { mean, invStd } = bn;
-  // Σd and Σd·h per channel; Σd·xhat = invStd (Σd·h - mean Σd) saves recomputing xhat per element.
-  const sumD = new Float64Array(H);
-  const sumDH = new Float64Array(H);
-  for (let t = 0; t < T; t++) {
-    const cur = t * BH;
-    for (let row = 0; row < BH; row += H) {
-      for (let k = 0; k < H; k++) {
-        const d = dy[cur + row + k] * mask[row + k];
-        sumD[k] += d;
-        sumDH[k] += d * h[cur + row + k];
-      }
-    }
-  }
-  // dh = scale d + c0 - c1 h, with per-channel constants folded from the formula above.
+  // dh = scale d + c0 - c1 h, with per-channel constants folded from the formula above;
+  // Σd·xhat = invStd (Σd·h - mean Σd).
   const scale = new Float64Array(H);
   const c0 = new Float64Array(H);
   const c1 = new Float64Array(H);
   for (let k = 0; k < H; k++) {
-    const sumDX = invStd[k] * (sumDH[k] - mean[k] * sumD[k]);
+    const sumD = sums.a[k];
+    const sumDX = invStd[k] * (sums.b[k] - mean[k] * sumD);
     dgamma[k] += sumDX;
-    dbeta[k] += sumD[k];
+    dbeta[k] += sumD;
     scale[k] = gamma[k] * invStd[k];
     c1[k] = (scale[k] * invStd[k] * sumDX) / N;
-    c0[k] = -(scale[k] * sumD[k]) / N + c1[k] * mean[k];
+    c0[k] = -(scale[k] * sumD) / N + c1[k] * mean[k];
   }
   const duAcc = new Float64Array(H);
   for (let t = T - 1; t >= 0; t--) {
@@ -168,6 +126,7 @@ export class RecUnit implements Layer {
     /** Index of this unit's state in ForwardContext.h0 / hT. */
     readonly stateIndex: number,
     readonly opts: RecUnitOptions,
+    private readonly backend: Backend,
   ) {
     ({ u: this.u, bound: this.bound } = addRecurrentWeight(store, recName, size, opts));
     this.bn = opts.batchNorm ? addBatchNormParams(store, bnName, size) : null;
@@ -198,16 +157,17 @@ export class RecUnit implements Layer {
     let bnSaved: BnSaved | null = null;
     if (this.bn && ctx.training) {
       if (T * B < 2) throw new RangeError(`${this.bnName}: batch norm in training needs at least 2 rows (T*B), got ${T * B}`);
+      indrnnForward(h, z.data, this.u.value, h0, T, B, H);
+      const N = T * B;
+      const moments = await this.backend.channelMoments(h, N, H);
       const mean = new Float64Array(H);
       const variance = new Float64Array(H);
-      indrnnForwardWithSums(h, mean, variance, z.data, this.u.value, h0, T, B, H);
       const invStd = new Float64Array(H);
       const scale = new Float32Array(H);
       const shift = new Float32Array(H);
-      const N = T * B;
       for (let k = 0; k < H; k++) {
-        mean[k] /= N;
-        variance[k] = Math.max(variance[k] / N - mean[k] * mean[k], 0);
+        mean[k] = moments.a[k] / N;
+        variance[k] = Math.max(moments.b[k] / N - mean[k] * mean[k], 0);
         invStd[k] = 1 / Math.sqrt(variance[k] + BN_EPS);
         scale[k] = this.bn.gamma.value[k] * invStd[k];
         shift[k] = this.bn.beta.value[k] - mean[k] * scale[k];
@@ -236,7 +196,9 @@ export class RecUnit implements Layer {
     const H = this.size;
     const dz = (this.dz = reuse(this.dz, T * B * H));
     if (this.bn && bn) {
-      recUnitBackward(dz, this.u.grad, this.bn.gamma.grad, this.bn.beta.grad, dy.data, this.h, h0, this.u.value, this.bn.gamma.value, bn, mask, T, B, H);
+      const sums = await this.backend.maskedSums(dy.data, mask, this.h, T, B, H);
+      const { gamma, beta } = this.bn;
+      recUnitBackward(dz, this.u.grad, gamma.grad, beta.grad, dy.data, this.h, h0, this.u.value, gamma.value, bn, sums, mask, T, B, H);
     } else {
       const dh = (this.dh = reuse(this.dh, T * B * H));
       applyMask(dh, dy.data, mask, T, B * H);

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { OrtMatmul, ReferenceMatmul } from '../src/nn/matmul.js';
+import { OrtBackend, ReferenceBackend } from '../src/nn/backend.js';
 import { Rng } from '../src/util/rng.js';
 import { randomArray } from './helpers/gradcheck.js';
 
-describe('onnxruntime matrix products agree with the reference', () => {
-  const ort = new OrtMatmul(1);
-  const ref = new ReferenceMatmul();
+describe('onnxruntime backend agrees with the reference', () => {
+  const ort = new OrtBackend(1);
+  const ref = new ReferenceBackend();
   after(() => ort.release());
   const variants = [
     { transA: false, transB: false },
@@ -34,8 +34,33 @@ describe('onnxruntime matrix products agree with the reference', () => {
     });
   }
 
+  it('elementwise: add, channel moments, masked sums', async () => {
+    const rng = new Rng(2);
+    const [T, B, C] = [5, 3, 7];
+    const a = randomArray(rng, T * B * C);
+    const b = randomArray(rng, T * B * C);
+    const mask = randomArray(rng, B * C);
+    const close = (x: Float32Array, y: Float32Array, what: string) => {
+      assert.equal(x.length, y.length);
+      for (let i = 0; i < x.length; i++) assert.ok(Math.abs(x[i] - y[i]) < 1e-4, `${what}[${i}]: ${x[i]} vs ${y[i]}`);
+    };
+    const outOrt = new Float32Array(a.length);
+    const outRef = new Float32Array(a.length);
+    await ort.add(outOrt, a, b);
+    await ref.add(outRef, a, b);
+    close(outOrt, outRef, 'add');
+    const mOrt = await ort.channelMoments(a, T * B, C);
+    const mRef = await ref.channelMoments(a, T * B, C);
+    close(mOrt.a, mRef.a, 'sum');
+    close(mOrt.b, mRef.b, 'sum of squares');
+    const sOrt = await ort.maskedSums(a, mask, b, T, B, C);
+    const sRef = await ref.maskedSums(a, mask, b, T, B, C);
+    close(sOrt.a, sRef.a, 'masked sum');
+    close(sOrt.b, sRef.b, 'masked product sum');
+  });
+
   it('rejects inputs of the wrong size with the numbers', async () => {
-    await assert.rejects(ort.gemm(new Float32Array(5), new Float32Array(6), 2, 3, 2), /A has 5 values, expected M\*K = 2\*3/);
+    await assert.rejects(ort.gemm(new Float32Array(5), new Float32Array(6), 2, 3, 2), /A has 5 values, expected M\*K = 2\*3 = 6/);
   });
 
   it('handles empty products (T = 0)', async () => {
