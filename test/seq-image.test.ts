@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { after, describe, it } from 'node:test';
-import { OrtMatmul } from '../src/nn/matmul.js';
+import { OrtBackend } from '../src/nn/backend.js';
 import { resolveTrainConfig } from '../src/train/resolve.js';
 import { SeqImageTask, seqImageDefaults } from '../src/train/tasks/seq-image.js';
 import { runTraining } from '../src/train/trainer.js';
@@ -44,7 +44,7 @@ describe('sequential images', () => {
   const rng = new Rng(9);
   writeDataset(dir, 'train', 384, rng, true);
   writeDataset(dir, 't10k', 150, rng, false);
-  const mm = new OrtMatmul();
+  const mm = new OrtBackend();
   after(async () => {
     await mm.release();
     rmSync(dir, { recursive: true, force: true });
