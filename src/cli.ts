@@ -2,6 +2,8 @@
 // indrnn <command>: one entry point for training, data, export, prediction and serving.
 import { Command } from 'commander';
 import { reexecWithAllocatorTunables } from './util/allocator.js';
+import { registerExport } from './cli/export.js';
+import { registerPredict } from './cli/predict.js';
 import { registerTrain } from './cli/train.js';
 
 export function buildProgram(): Command {
@@ -10,6 +12,8 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .version(process.env.npm_package_version ?? '0.1.0');
   registerTrain(program);
+  registerExport(program);
+  registerPredict(program);
   return program;
 }
 

@@ -2,6 +2,8 @@
 // safetensors file (tensor names: `model.<param>`, `adam.m.<param>`, `adam.v.<param>`, `best.<param>`;
 // metadata: format, config, state as JSON strings). Enough to resume a run exactly.
 import type { Adam } from '../nn/adam.js';
+import type { Backend } from '../nn/backend.js';
+import { Network, type NetworkConfig } from '../nn/network.js';
 import type { ParamStore } from '../nn/params.js';
 import { type NamedTensor, readSafetensorsFile, writeSafetensorsFile } from '../util/safetensors.js';
 import type { TrainConfig } from './config.js';
@@ -95,4 +97,22 @@ export function restoreTensors(ckpt: Checkpoint, prefix: string, store: ParamSto
 export function hasTensors(ckpt: Checkpoint, prefix: string): boolean {
   for (const name of ckpt.tensors.keys()) if (name.startsWith(prefix)) return true;
   return false;
+}
+
+/** Rebuilds the trained network of a checkpoint (optionally with another readout, e.g. 'all' for per-frame logits). */
+export function loadNetwork(path: string, backend: Backend, overrides: Partial<NetworkConfig> = {}): { net: Network; ckpt: Checkpoint } {
+  const ckpt = loadCheckpoint(path);
+  const net = new Network({ ...ckpt.config.network, ...overrides }, backend);
+  restoreTensors(ckpt, 'model.', net.store, net.store.data, path);
+  return { net, ckpt };
+}
+
+/** Class names of a trained classifier: the task's own, else "0".."K-1". */
+export function labelsOf(ckpt: Checkpoint): { name: string; ntuAction?: number }[] {
+  const info = ckpt.state.taskInfo as { labels?: unknown };
+  if (Array.isArray(info.labels)) {
+    return info.labels.map((l) => (typeof l === 'string' ? { name: l } : (l as { name: string; ntuAction?: number })));
+  }
+  if (ckpt.config.task.name === 'adding') return [];
+  return Array.from({ length: ckpt.config.network.numOutputs }, (_, i) => ({ name: String(i) }));
 }

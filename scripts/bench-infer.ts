@@ -1,0 +1,73 @@
+// CPU latency of the exported res-IndRNN (5 blocks x 512, input 150, 60 classes) against the PyTorch CPU
+// figures in DESIGN.md. Usage: npm run bench:infer [-- --runs N --threads N --json]
+import { parseArgs } from 'node:util';
+import { ReferenceBackend } from '../src/nn/backend.js';
+import { Network, type NetworkConfig, recurrentLayerCount } from '../src/nn/network.js';
+import { buildOnnxModel } from '../src/onnx/export.js';
+import { foldNetwork } from '../src/onnx/fold.js';
+import { EXPORTER_VERSION, MODEL_FORMAT } from '../src/onnx/metadata.js';
+import { IndrnnModel } from '../src/onnx/model.js';
+import { Rng } from '../src/util/rng.js';
+
+const PYTORCH_MS = { T20_B1_ms: 4.4, T20_B64_ms: 83, T300_B1_ms: 30 }; // PyTorch 1.13 CPU, 2 threads (DESIGN.md)
+
+const { values } = parseArgs({
+  options: { runs: { type: 'string', default: '50' }, threads: { type: 'string', default: '0' }, json: { type: 'boolean', default: false } },
+});
+const runs = Number(values.runs);
+
+const config: NetworkConfig = {
+  arch: 'residual',
+  inputSize: 150,
+  hiddenSize: 512,
+  depth: 5,
+  numOutputs: 60,
+  readout: 'last',
+  dropout: 0,
+  batchNorm: true,
+  mag: 5,
+  seqLen: 20,
+  clipRecurrent: true,
+};
+const net = new Network(config, new ReferenceBackend());
+net.store.initialize(new Rng(1));
+const L = recurrentLayerCount(config);
+const bytes = buildOnnxModel(foldNetwork(config, net.store), {
+  'indrnn.format': MODEL_FORMAT,
+  name: 'bench',
+  version: '1',
+  task_kind: 'classification',
+  labels: JSON.stringify(Array.from({ length: 60 }, (_, i) => ({ name: `a${i}` }))),
+  input_size: '150',
+  hidden_size: '512',
+  num_layers: String(L),
+  num_outputs: '60',
+  architecture: JSON.stringify(config),
+  training: '{}',
+  source_checkpoint: 'random',
+  exporter_version: EXPORTER_VERSION,
+});
+const model = await IndrnnModel.fromBytes(bytes, 'bench.onnx', { provider: 'cpu', threads: Number(values.threads) });
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+async function latency(T: number, B: number): Promise<number> {
+  const x = new Rng(2).fillNormal(new Float32Array(T * B * 150), 0, 1);
+  for (let i = 0; i < 5; i++) await model.run(x, T, B);
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    await model.run(x, T, B);
+    times.push(performance.now() - t0);
+  }
+  return median(times);
+}
+
+const result = { T20_B1_ms: await latency(20, 1), T20_B64_ms: await latency(20, 64), T300_B1_ms: await latency(300, 1) };
+console.log(`res-IndRNN 5 x 512 (${bytes.length} bytes ONNX), onnxruntime CPU, median of ${runs} runs`);
+console.log('case          ours (ms)  PyTorch (ms)  speed-up');
+for (const key of Object.keys(result) as (keyof typeof result)[]) {
+  const ours = result[key];
+  console.log(`${key.replace('_ms', '').padEnd(12)}  ${ours.toFixed(2).padStart(9)}  ${PYTORCH_MS[key].toFixed(1).padStart(12)}  ${(PYTORCH_MS[key] / ours).toFixed(1).padStart(7)}x`);
+}
+await model.release();
+if (values.json) console.log(JSON.stringify({ ...result, pytorch: PYTORCH_MS }));

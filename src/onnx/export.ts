@@ -1,0 +1,122 @@
+// Writes a folded network as one ONNX graph (the contract in DESIGN.md):
+//   inputs  x [T, B, D], h0 [L, B, H]      outputs logits [T, B, K], hT [L, B, H]
+// Each IndRNN recurrence is an ONNX Loop whose body does only the elementwise step
+// h_t = Relu(z_t + u ⊙ h_{t-1}); the projection of all time steps is one MatMul outside the loop.
+import type p from 'onnx-proto';
+import type { DenseWeights, FoldedNetwork } from './fold.js';
+import { floatTensor, graph, int64Tensor, node, serializeModel, valueInfo } from './graph.js';
+
+export const EXPORT_OPSET = 17;
+
+type NodeProto = p.onnx.INodeProto;
+type TensorProto = p.onnx.ITensorProto;
+
+/** Accumulates the nodes and initialisers of the main graph. */
+class GraphWriter {
+  readonly nodes: NodeProto[] = [];
+  readonly initializers: TensorProto[] = [];
+
+  constant(name: string, dims: readonly number[], data: Float32Array): string {
+    this.initializers.push(floatTensor(name, dims, data));
+    return name;
+  }
+
+  int64(name: string, dims: readonly number[], values: readonly number[]): string {
+    this.initializers.push(int64Tensor(name, dims, values));
+    return name;
+  }
+
+  op(type: string, inputs: string[], output: string, attrs: Parameters<typeof node>[3] = {}): string {
+    this.nodes.push(node(type, inputs, [output], attrs));
+    return output;
+  }
+
+  /** [T, B, I] -> [T, B, O]: one MatMul over all steps, then the bias. */
+  dense(input: string, w: DenseWeights, name: string): string {
+    const weight = this.constant(`${name}.weight`, [w.inSize, w.outSize], w.weight);
+    const bias = this.constant(`${name}.bias`, [w.outSize], w.bias);
+    return this.op('Add', [this.op('MatMul', [input, weight], `${name}.matmul`), bias], `${name}.out`);
+  }
+}
+
+/**
+ * The Loop body for layer l: (i, cond, h_prev) -> (cond, h, h as scan output). z and u come from the
+ * outer scope; every name carries the layer prefix because ONNX names are unique across scopes.
+ */
+function recurrenceBody(l: number, z: string, u: string): p.onnx.IGraphProto {
+  const n = (s: string) => `rec${l}.${s}`;
+  return graph({
+    name: n('body'),
+    inputs: [valueInfo(n('i'), 'int64', []), valueInfo(n('cond_in'), 'bool', []), valueInfo(n('h_prev'), 'float', ['B', 'H'])],
+    outputs: [valueInfo(n('cond_out'), 'bool', []), valueInfo(n('h'), 'float', ['B', 'H']), valueInfo(n('h_scan'), 'float', ['B', 'H'])],
+    nodes: [
+      node('Gather', [z, n('i')], [n('z_t')], { axis: { int: 0 } }),
+      node('Mul', [u, n('h_prev')], [n('uh')]),
+      node('Add', [n('z_t'), n('uh')], [n('a')]),
+      node('Relu', [n('a')], [n('h')]),
+      node('Identity', [n('cond_in')], [n('cond_out')]),
+      node('Identity', [n('h')], [n('h_scan')]),
+    ],
+  });
+}
+
+interface Recurrence {
+  hAll: string; // [T, B, H]
+  hFinal: string; // [B, H]
+}
+
+function addRecurrence(g: GraphWriter, l: number, z: string, u: Float32Array): Recurrence {
+  const uName = g.constant(`rec${l}.u`, [u.length], u);
+  const h0 = g.op('Gather', ['h0', g.int64(`rec${l}.index`, [], [l])], `rec${l}.h0`, { axis: { int: 0 } });
+  const hFinal = `rec${l}.hT`;
+  const hAll = `rec${l}.h_all`;
+  g.nodes.push(node('Loop', ['T', 'loop_cond', h0], [hFinal, hAll], { body: { graph: recurrenceBody(l, z, uName) } }, `rec${l}.loop`));
+  return { hAll, hFinal };
+}
+
+/** Builds the model; `metadata` becomes metadata_props. */
+export function buildOnnxModel(net: FoldedNetwork, metadata: Record<string, string>, docString = ''): Uint8Array {
+  const { config } = net;
+  const g = new GraphWriter();
+  // Trip count T = shape(x)[0] and the loop condition, shared by every Loop.
+  g.op('Gather', [g.op('Shape', ['x'], 'x_shape'), g.int64('zero', [], [0])], 'T', { axis: { int: 0 } });
+  g.nodes.push(node('Constant', [], ['loop_cond'], { value: { tensor: { name: 'loop_cond_value', dims: [], dataType: 9, int32Data: [1] } } }));
+
+  const finals: string[] = [];
+  const recur = (z: string, u: Float32Array) => {
+    const r = addRecurrence(g, finals.length, z, u);
+    finals.push(r.hFinal);
+    return r.hAll;
+  };
+  let h: string;
+  if (net.arch === 'plain') {
+    h = 'x';
+    net.layers.forEach((layer, i) => {
+      h = recur(g.dense(h, layer.proj, `layers.${i}.fc`), layer.u);
+    });
+  } else {
+    let x = g.dense('x', net.stem, 'fc0');
+    net.blocks.forEach((block, i) => {
+      const h1 = recur(x, block.u1);
+      const h2 = recur(g.dense(h1, block.inner.proj, `blocks.${i}.fc1`), block.inner.u);
+      x = g.op('Add', [x, g.dense(h2, block.out, `blocks.${i}.fc2`)], `blocks.${i}.out`);
+    });
+    h = recur(x, net.finalU);
+  }
+  const logits = g.dense(h, net.classifier, 'classifier');
+  g.op('Identity', [logits], 'logits');
+  const axes = g.int64('axis0', [1], [0]);
+  const stacked = finals.map((f, l) => g.op('Unsqueeze', [f, axes], `rec${l}.hT_1`));
+  g.op('Concat', stacked, 'hT', { axis: { int: 0 } });
+
+  const L = finals.length;
+  const H = config.hiddenSize;
+  const model = graph({
+    name: `indrnn_${config.arch}`,
+    nodes: g.nodes,
+    initializers: g.initializers,
+    inputs: [valueInfo('x', 'float', ['T', 'B', config.inputSize]), valueInfo('h0', 'float', [L, 'B', H])],
+    outputs: [valueInfo('logits', 'float', ['T', 'B', config.numOutputs]), valueInfo('hT', 'float', [L, 'B', H])],
+  });
+  return serializeModel({ graph: model, opset: EXPORT_OPSET, metadata, docString });
+}

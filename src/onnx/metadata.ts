@@ -1,0 +1,51 @@
+// The metadata_props that make an exported model self-describing: what it recognises, what input it
+// expects (layout, preprocessing, frame rate, window), how it was built and trained. Each value is a
+// string (JSON for structured values); this schema is the single definition for writer and readers.
+import { z } from 'zod';
+
+export const MODEL_FORMAT = 'indrnn-onnx/1';
+export const EXPORTER_VERSION = '0.1.0';
+
+const json = <T extends z.ZodType>(schema: T) =>
+  z.string().transform((s, ctx) => {
+    try {
+      return JSON.parse(s) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'is not valid JSON' });
+      return z.NEVER;
+    }
+  }).pipe(schema);
+const int = z.string().regex(/^\d+$/, 'is not a whole number').transform(Number);
+
+export const labelSchema = z.object({ name: z.string(), ntuAction: z.number().int().optional() });
+export type ModelLabel = z.infer<typeof labelSchema>;
+
+/** Parses metadata_props (all strings) into typed metadata; unknown keys are kept out. */
+export const metadataSchema = z.object({
+  'indrnn.format': z.literal(MODEL_FORMAT),
+  name: z.string().min(1),
+  version: z.string().min(1),
+  task_kind: z.enum(['classification', 'regression']),
+  labels: json(z.array(labelSchema)),
+  input_size: int,
+  hidden_size: int,
+  num_layers: int,
+  num_outputs: int,
+  architecture: json(z.record(z.string(), z.unknown())),
+  training: json(z.record(z.string(), z.unknown())),
+  source_checkpoint: z.string(),
+  exporter_version: z.string(),
+  // Skeleton models only: how frames must look and be preprocessed.
+  layout: z.string().optional(),
+  bodies: int.optional(),
+  joints: int.optional(),
+  preprocessing: json(z.record(z.string(), z.unknown())).optional(),
+  frame_rate: z.string().transform(Number).optional(),
+  window: int.optional(),
+});
+export type ModelMetadata = z.infer<typeof metadataSchema>;
+
+/** Describes the schema's problems in one line: "labels is not valid JSON; num_layers is required". */
+export function describeMetadataError(error: z.ZodError): string {
+  return error.issues.map((i) => `${i.path.join('.') || 'metadata'} ${i.code === 'invalid_type' && i.input === undefined ? 'is missing' : i.message}`).join('; ');
+}

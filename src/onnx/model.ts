@@ -1,0 +1,182 @@
+// Loading an exported model: validate the file against the contract before use (clear errors that name
+// the file and the problem), choose the execution provider (CUDA when asked or available, CPU otherwise),
+// and run it.
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import * as ort from 'onnxruntime-node';
+import { parseModel } from './graph.js';
+import { describeMetadataError, MODEL_FORMAT, type ModelMetadata, metadataSchema } from './metadata.js';
+
+export type ProviderChoice = 'auto' | 'cuda' | 'cpu';
+export type Provider = 'cuda' | 'cpu';
+
+export class ModelFileError extends Error {
+  constructor(
+    readonly path: string,
+    problem: string,
+  ) {
+    super(`${path}: ${problem}`);
+  }
+}
+
+const REEXPORT = 're-export it with `indrnn export`';
+
+interface TensorSpec {
+  name: string;
+  dims: (number | string)[];
+}
+
+function tensorSpecs(list: { name?: string | null; type?: any }[]): TensorSpec[] {
+  return list.map((v) => ({
+    name: v.name ?? '',
+    dims: (v.type?.tensorType?.shape?.dim ?? []).map((d: any) => (d.dimParam ? d.dimParam : Number(d.dimValue))),
+  }));
+}
+
+/** Checks that bytes hold an indrnn model: ONNX, the contract's inputs/outputs, valid metadata. */
+export function validateModelBytes(bytes: Uint8Array, path: string): ModelMetadata {
+  let model: ReturnType<typeof parseModel>;
+  try {
+    model = parseModel(bytes);
+  } catch (e) {
+    throw new ModelFileError(path, `not an ONNX model (${(e as Error).message})`);
+  }
+  if (!model.graph) throw new ModelFileError(path, 'not an ONNX model (no graph)');
+  const props = Object.fromEntries((model.metadataProps ?? []).map((p) => [p.key ?? '', p.value ?? '']));
+  if (props['indrnn.format'] !== MODEL_FORMAT) {
+    const found = props['indrnn.format'] ? `format '${props['indrnn.format']}'` : 'no indrnn metadata';
+    throw new ModelFileError(path, `${found}, expected '${MODEL_FORMAT}': not exported by this version of indrnn; ${REEXPORT}`);
+  }
+  const parsed = metadataSchema.safeParse(props);
+  if (!parsed.success) throw new ModelFileError(path, `bad metadata: ${describeMetadataError(parsed.error)}; ${REEXPORT}`);
+  const meta = parsed.data;
+  const inputs = tensorSpecs(model.graph.input ?? []);
+  const outputs = tensorSpecs(model.graph.output ?? []);
+  const expect = (list: TensorSpec[], kind: string, name: string, lastDim: number, firstDim?: number) => {
+    const t = list.find((v) => v.name === name);
+    if (!t) throw new ModelFileError(path, `no ${kind} '${name}' (exported by an older version?); ${REEXPORT}`);
+    if (t.dims.length !== 3) throw new ModelFileError(path, `${kind} '${name}' has rank ${t.dims.length}, expected 3`);
+    if (typeof t.dims[2] === 'number' && t.dims[2] !== lastDim) {
+      throw new ModelFileError(path, `${kind} '${name}' has last dimension ${t.dims[2]}, metadata says ${lastDim}`);
+    }
+    if (firstDim !== undefined && typeof t.dims[0] === 'number' && t.dims[0] !== firstDim) {
+      throw new ModelFileError(path, `${kind} '${name}' has first dimension ${t.dims[0]}, metadata says ${firstDim} layers`);
+    }
+  };
+  expect(inputs, 'input', 'x', meta.input_size);
+  expect(inputs, 'input', 'h0', meta.hidden_size, meta.num_layers);
+  expect(outputs, 'output', 'logits', meta.num_outputs);
+  expect(outputs, 'output', 'hT', meta.hidden_size, meta.num_layers);
+  if (meta.task_kind === 'classification' && meta.labels.length !== meta.num_outputs) {
+    throw new ModelFileError(path, `has ${meta.num_outputs} outputs but ${meta.labels.length} labels`);
+  }
+  return meta;
+}
+
+export interface RunResult {
+  logits: Float32Array; // [T, B, K]
+  hT: Float32Array; // [L, B, H]
+}
+
+export interface LoadOptions {
+  provider?: ProviderChoice;
+  threads?: number;
+  /** Told why CUDA was not used when provider is 'auto'. */
+  onFallback?: (reason: string) => void;
+}
+
+function sessionOptions(provider: Provider, threads: number): ort.InferenceSession.SessionOptions {
+  return {
+    executionProviders: [provider],
+    graphOptimizationLevel: 'all',
+    intraOpNumThreads: threads,
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
+  };
+}
+
+function cudaUnavailableReason(): string | null {
+  const cuda = ort.listSupportedBackends().find((b) => b.name === 'cuda');
+  if (!cuda) return 'this onnxruntime-node build has no CUDA execution provider';
+  if (!cuda.bundled) return 'CUDA provider libraries are not installed (install with ONNXRUNTIME_NODE_INSTALL=cuda12 npm ci)';
+  return null;
+}
+
+async function createSession(bytes: Uint8Array, path: string, opts: LoadOptions): Promise<{ session: ort.InferenceSession; provider: Provider }> {
+  const choice = opts.provider ?? 'auto';
+  const threads = opts.threads && opts.threads > 0 ? opts.threads : availableParallelism();
+  if (choice !== 'cpu') {
+    const reason = cudaUnavailableReason();
+    if (reason === null) {
+      try {
+        return { session: await ort.InferenceSession.create(bytes, sessionOptions('cuda', threads)), provider: 'cuda' };
+      } catch (e) {
+        if (choice === 'cuda') throw new ModelFileError(path, `cannot run on CUDA: ${(e as Error).message}`);
+        opts.onFallback?.(`CUDA session failed: ${(e as Error).message}`);
+      }
+    } else if (choice === 'cuda') {
+      throw new ModelFileError(path, `--device cuda asked for, but ${reason}`);
+    } else {
+      opts.onFallback?.(reason);
+    }
+  }
+  try {
+    return { session: await ort.InferenceSession.create(bytes, sessionOptions('cpu', threads)), provider: 'cpu' };
+  } catch (e) {
+    throw new ModelFileError(path, `onnxruntime cannot load it: ${(e as Error).message}`);
+  }
+}
+
+export class IndrnnModel {
+  private constructor(
+    readonly path: string,
+    readonly metadata: ModelMetadata,
+    readonly provider: Provider,
+    private readonly session: ort.InferenceSession,
+  ) {}
+
+  static async load(path: string, opts: LoadOptions = {}): Promise<IndrnnModel> {
+    let bytes: Uint8Array;
+    try {
+      bytes = readFileSync(path);
+    } catch (e) {
+      throw new ModelFileError(path, `cannot read the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+    return IndrnnModel.fromBytes(bytes, path, opts);
+  }
+
+  static async fromBytes(bytes: Uint8Array, path: string, opts: LoadOptions = {}): Promise<IndrnnModel> {
+    const metadata = validateModelBytes(bytes, path);
+    const { session, provider } = await createSession(bytes, path, opts);
+    return new IndrnnModel(path, metadata, provider, session);
+  }
+
+  get inputSize(): number {
+    return this.metadata.input_size;
+  }
+  get numLayers(): number {
+    return this.metadata.num_layers;
+  }
+  get hiddenSize(): number {
+    return this.metadata.hidden_size;
+  }
+  get numOutputs(): number {
+    return this.metadata.num_outputs;
+  }
+
+  /** x[T, B, D], h0[L, B, H] (zeros when omitted) -> logits [T, B, K], hT [L, B, H]. */
+  async run(x: Float32Array, T: number, B: number, h0?: Float32Array): Promise<RunResult> {
+    const { inputSize: D, numLayers: L, hiddenSize: H } = this;
+    if (x.length !== T * B * D) throw new RangeError(`x has ${x.length} values, expected T*B*D = ${T}*${B}*${D}`);
+    const state = h0 ?? new Float32Array(L * B * H);
+    if (state.length !== L * B * H) throw new RangeError(`h0 has ${state.length} values, expected L*B*H = ${L}*${B}*${H}`);
+    const out = await this.session.run({
+      x: new ort.Tensor('float32', x, [T, B, D]),
+      h0: new ort.Tensor('float32', state, [L, B, H]),
+    });
+    return { logits: out.logits.data as Float32Array, hT: out.hT.data as Float32Array };
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}
