@@ -1,7 +1,7 @@
 // Procedural actions with NTU action ids. Each builds one pose Track per person from the subject's rest
 // pose, with randomised timing, speed, amplitude and repetitions. Pairs that only time or fine motion
 // tells apart are deliberate: sitting down / standing up (exact time reverses), hand waving / salute,
-// clapping / putting the palms together, walking towards / apart from each other.
+// clapping / putting the palms together / rubbing the hands, walking towards / apart from each other.
 import type { Rng } from '../../util/rng.js';
 import { ntuActionName } from '../ntu-actions.js';
 import { armLength, C, restPose, type Subject } from './body.js';
@@ -103,7 +103,7 @@ function handWaving(ctx: ActionContext): Actor[] {
   const s = ctx.subjects[0];
   const sec = timer(ctx);
   const a = amp(ctx);
-  const [x, y, z] = wristAt(s, -rng.uniform(0.2, 0.32), rng.uniform(0.12, 0.26), rng.uniform(0.1, 0.22));
+  const [x, y, z] = wristAt(s, -rng.uniform(0.15, 0.3), rng.uniform(0.12, 0.26), rng.uniform(0.1, 0.22));
   const raise = sec(rng.uniform(0.35, 0.6));
   const t0 = rng.uniform(0.2, 0.9);
   const cycles = 2 + rng.int(4);
@@ -113,7 +113,7 @@ function handWaving(ctx: ActionContext): Actor[] {
   tr.hold(cycles / f)
     .to(sec(rng.uniform(0.35, 0.6)), ctx.start)
     .hold(rng.uniform(0.2, 0.9));
-  const A = a * rng.uniform(0.1, 0.17);
+  const A = (a * rng.uniform(0.06, 0.12)) / armLength(s); // 6-12 cm each side
   tr.add('WRX', tw - 0.1, tw + cycles / f + 0.1, (t) => A * Math.sin(2 * Math.PI * f * t));
   return solo(ctx, tr);
 }
@@ -123,7 +123,7 @@ function salute(ctx: ActionContext): Actor[] {
   const s = ctx.subjects[0];
   const sec = timer(ctx);
   // the fingertips at the right brow: the wrist a little in front of and beside the head
-  const [x, y, z] = wristAt(s, -rng.uniform(0.12, 0.22), rng.uniform(0.14, 0.24), rng.uniform(0.1, 0.18));
+  const [x, y, z] = wristAt(s, -rng.uniform(0.12, 0.25), rng.uniform(0.12, 0.24), rng.uniform(0.1, 0.2));
   const tr = new Track(ctx.start)
     .hold(rng.uniform(0.2, 0.9))
     .to(sec(rng.uniform(0.35, 0.6)), { WRX: x, WRY: y, WRZ: z, ELBOW_OUT_R: 1, HEAD_FLEX: -0.05 })
@@ -139,14 +139,18 @@ function handsFront(s: Subject, gap: number, ym: number, zm: number): PoseChange
   return { WLX: x, WLY: y, WLZ: z, WRX: -x, WRY: y, WRZ: z, ELBOW_OUT_L: 0.4, ELBOW_OUT_R: 0.4 };
 }
 
+/** Where the hands meet in front of the chest (metres from SpineShoulder): shared by the hand-together actions. */
+function meetingPoint(rng: Rng): { ym: number; zm: number } {
+  return { ym: -rng.uniform(0.05, 0.3), zm: rng.uniform(0.2, 0.4) };
+}
+
 function clapping(ctx: ActionContext): Actor[] {
   const { rng } = ctx;
   const s = ctx.subjects[0];
   const sec = timer(ctx);
   const a = amp(ctx);
-  const ym = -rng.uniform(0.12, 0.25);
-  const zm = rng.uniform(0.25, 0.35);
-  const open = a * rng.uniform(0.1, 0.22);
+  const { ym, zm } = meetingPoint(rng);
+  const open = a * rng.uniform(0.05, 0.14);
   const claps = 3 + rng.int(5);
   const f = rng.uniform(2, 3.5);
   const tr = new Track(ctx.start)
@@ -157,26 +161,47 @@ function clapping(ctx: ActionContext): Actor[] {
     .to(sec(rng.uniform(0.35, 0.6)), ctx.start)
     .hold(rng.uniform(0.2, 0.9));
   const L = armLength(s);
-  // the gap opens and closes: the wrists move symmetrically along x
-  const gap = (t: number): number => ((open / 2) * Math.cos(2 * Math.PI * f * t)) / 2 / L;
-  tr.add('WLX', tc, tc + claps / f, gap, 0.05).add('WRX', tc, tc + claps / f, (t) => -gap(t), 0.05);
+  // the gap opens and closes between 0 and `open`: each wrist moves by half of it along x
+  const half = (t: number): number => ((open / 4) * Math.cos(2 * Math.PI * f * t)) / L;
+  tr.add('WLX', tc, tc + claps / f, half, 0.05).add('WRX', tc, tc + claps / f, (t) => -half(t), 0.05);
   return solo(ctx, tr);
 }
 
-function palmsTogether(ctx: ActionContext): Actor[] {
+/** Hands brought together in front of the chest and held for `hold` seconds; returns the track and when the hold starts. */
+function handsTogether(ctx: ActionContext, hold: number): { tr: Track; t0: number } {
   const { rng } = ctx;
   const s = ctx.subjects[0];
   const sec = timer(ctx);
-  const bow = rng.next() < 0.5 ? rng.uniform(0.05, 0.3) : 0;
+  const { ym, zm } = meetingPoint(rng);
+  const bow = rng.next() < 0.4 ? rng.uniform(0.05, 0.3) : 0;
   const tr = new Track(ctx.start)
     .hold(rng.uniform(0.2, 0.9))
-    .to(sec(rng.uniform(0.4, 0.7)), {
-      ...handsFront(s, 0, -rng.uniform(0.12, 0.25), rng.uniform(0.2, 0.3)),
-      FLEX: ctx.start[C.FLEX] + bow,
-    })
-    .hold(rng.uniform(0.8, 2))
+    .to(sec(rng.uniform(0.4, 0.7)), { ...handsFront(s, rng.uniform(0, 0.03), ym, zm), FLEX: ctx.start[C.FLEX] + bow });
+  const t0 = tr.end;
+  tr.hold(hold)
     .to(sec(rng.uniform(0.4, 0.7)), ctx.start)
     .hold(rng.uniform(0.2, 0.9));
+  return { tr, t0 };
+}
+
+function palmsTogether(ctx: ActionContext): Actor[] {
+  return solo(ctx, handsTogether(ctx, ctx.rng.uniform(0.8, 2.2)).tr);
+}
+
+/** Rubbing: palms together, sliding against each other (opposite y motion), which only time reveals. */
+function rubHands(ctx: ActionContext): Actor[] {
+  const { rng } = ctx;
+  const hold = rng.uniform(1, 2.5);
+  const { tr, t0 } = handsTogether(ctx, hold);
+  const L = armLength(ctx.subjects[0]);
+  const A = rng.uniform(0.02, 0.045) / L;
+  const f = rng.uniform(2, 4);
+  tr.add('WLY', t0, t0 + hold, (t) => A * Math.sin(2 * Math.PI * f * t)).add(
+    'WRY',
+    t0,
+    t0 + hold,
+    (t) => -A * Math.sin(2 * Math.PI * f * t),
+  );
   return solo(ctx, tr);
 }
 
@@ -470,6 +495,7 @@ export const SYNTH_ACTIONS: readonly ActionDef[] = [
   def(24, kicking),
   def(27, jumpUp),
   def(31, pointing),
+  def(34, rubHands),
   def(35, nodBow),
   def(38, salute),
   def(39, palmsTogether),

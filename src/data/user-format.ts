@@ -1,0 +1,124 @@
+// Users' own skeleton data: JSON Lines, one sample per line, any joint layout.
+//
+//   {"id": "clip-001", "label": "hand waving", "layout": "coco17", "fps": 30,
+//    "frames": [ [[x, y, z], ... J joints], ... T frames ]}                 one body:  [T][J][2|3]
+//    "frames": [ [ [[x, y, z], ... J], ... B bodies ], ... T frames ]}      several:   [T][B][J][2|3]
+//
+// Optional: "subject", "camera", "setup" (integers), "frameLabels" (one label or null per frame, for
+// continuous recordings). 2D keypoints get z = 0. A body that is absent in a frame is all zeros.
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { getLayout, LAYOUT_NAMES, type LayoutName } from './layouts.js';
+
+const point = z.array(z.number()).min(2).max(3);
+const body = z.array(point);
+export const UserSampleSchema = z.object({
+  id: z.string().min(1).optional(),
+  label: z.string().min(1).nullable().optional(),
+  layout: z.enum(LAYOUT_NAMES as [LayoutName, ...LayoutName[]]),
+  fps: z.number().positive().optional(),
+  subject: z.number().int().min(0).optional(),
+  camera: z.number().int().min(0).optional(),
+  setup: z.number().int().min(0).optional(),
+  frames: z.union([z.array(body), z.array(z.array(body))]),
+  frameLabels: z.array(z.string().nullable()).optional(),
+});
+
+export interface UserSample {
+  id: string;
+  /** Sample label; null for an unlabelled (stream) sample. */
+  label: string | null;
+  layout: LayoutName;
+  fps: number;
+  T: number;
+  bodies: number;
+  joints: number;
+  /** [T, bodies, joints, 3] */
+  data: Float32Array;
+  subject: number;
+  camera: number;
+  setup: number;
+  /** [T] labels per frame (null = none), or null. */
+  frameLabels: (string | null)[] | null;
+}
+
+/** Validates one parsed JSON object; `where` ("file.jsonl line 3") prefixes every message. */
+export function parseUserSample(json: unknown, where: string): UserSample {
+  const r = UserSampleSchema.safeParse(json);
+  if (!r.success) {
+    const i = r.error.issues[0];
+    const msg = `${where}: ${i.path.join('.') || '(sample)'}: ${i.message}`;
+    throw i.code === 'invalid_type' || i.code === 'invalid_union' ? new TypeError(msg) : new RangeError(msg);
+  }
+  const s = r.data;
+  const T = s.frames.length;
+  if (T === 0) throw new RangeError(`${where}: frames is empty (a sample needs at least 1 frame)`);
+  const multi = Array.isArray(s.frames[0][0]?.[0]);
+  const frames = (multi ? s.frames : s.frames.map((f) => [f])) as number[][][][];
+  const B = frames[0].length;
+  const J = getLayout(s.layout).joints.length;
+  const data = new Float32Array(T * B * J * 3);
+  frames.forEach((f, t) => {
+    if (f.length !== B) throw new RangeError(`${where}: frames[${t}] has ${f.length} bodies, frames[0] has ${B}`);
+    f.forEach((b, k) => {
+      if (b.length !== J)
+        throw new RangeError(
+          `${where}: frames[${t}]${multi ? `[${k}]` : ''}: expected ${J} joints (layout ${s.layout}), got ${b.length}`,
+        );
+      b.forEach((p, j) => data.set(p.length === 3 ? p : [p[0], p[1], 0], ((t * B + k) * J + j) * 3));
+    });
+  });
+  if (s.frameLabels && s.frameLabels.length !== T) {
+    throw new RangeError(`${where}: frameLabels has ${s.frameLabels.length} entries for ${T} frames`);
+  }
+  return {
+    id: s.id ?? where,
+    label: s.label ?? null,
+    layout: s.layout,
+    fps: s.fps ?? 30,
+    T,
+    bodies: B,
+    joints: J,
+    data,
+    subject: s.subject ?? 0,
+    camera: s.camera ?? 0,
+    setup: s.setup ?? 0,
+    frameLabels: s.frameLabels ?? null,
+  };
+}
+
+/** Reads a JSON Lines file (blank lines and lines starting with # are skipped). */
+export function readUserJsonl(path: string): UserSample[] {
+  const text = readFileSync(path, 'utf8');
+  const out: UserSample[] = [];
+  let lineNo = 0;
+  let start = 0;
+  while (start < text.length) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    const line = text.slice(start, end).trim();
+    lineNo++;
+    start = end + 1;
+    if (line === '' || line.startsWith('#')) continue;
+    let json: unknown;
+    try {
+      json = JSON.parse(line);
+    } catch (e) {
+      throw new SyntaxError(`${path} line ${lineNo}: not valid JSON (${(e as Error).message})`);
+    }
+    out.push(parseUserSample(json, `${path} line ${lineNo}`));
+  }
+  return out;
+}
+
+/** Keeps or zero-pads bodies so that a sample has exactly `bodies`: [T, B, J, 3] -> [T, bodies, J, 3]. */
+export function fitBodies(s: UserSample, bodies: number): Float32Array {
+  if (s.bodies === bodies) return s.data;
+  const n = s.joints * 3;
+  const out = new Float32Array(s.T * bodies * n);
+  const keep = Math.min(bodies, s.bodies);
+  for (let t = 0; t < s.T; t++) {
+    out.set(s.data.subarray(t * s.bodies * n, (t * s.bodies + keep) * n), t * bodies * n);
+  }
+  return out;
+}
