@@ -2,6 +2,7 @@
 // indrnn <command>: one entry point for training, data, export, prediction and serving.
 import { Command } from 'commander';
 import { reexecWithAllocatorTunables } from './util/allocator.js';
+import { registerData } from './cli/data.js';
 import { registerExport } from './cli/export.js';
 import { registerPredict } from './cli/predict.js';
 import { registerTrain } from './cli/train.js';
@@ -12,6 +13,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .version(process.env.npm_package_version ?? '0.1.0');
   registerTrain(program);
+  registerData(program);
   registerExport(program);
   registerPredict(program);
   return program;

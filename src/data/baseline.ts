@@ -112,7 +112,7 @@ export function trainSoftmax(f: Features, K: number, o: SoftmaxOptions = {}): So
       }
     }
     for (let j = 0; j < m.W.length; j++) grads[0][j] += l2 * m.W[j];
-    params.forEach((p, i) => adamStep(p, grads[i], mom[i], vel[i], lr, ep));
+    for (let i = 0; i < params.length; i++) adamStep(params[i], grads[i], mom[i], vel[i], lr, ep);
   }
   return m;
 }

@@ -65,7 +65,9 @@ export function parseUserSample(json: unknown, where: string): UserSample {
         throw new RangeError(
           `${where}: frames[${t}]${multi ? `[${k}]` : ''}: expected ${J} joints (layout ${s.layout}), got ${b.length}`,
         );
-      b.forEach((p, j) => data.set(p.length === 3 ? p : [p[0], p[1], 0], ((t * B + k) * J + j) * 3));
+      b.forEach((p, j) => {
+        data.set(p.length === 3 ? p : [p[0], p[1], 0], ((t * B + k) * J + j) * 3);
+      });
     });
   });
   if (s.frameLabels && s.frameLabels.length !== T) {

@@ -29,7 +29,7 @@ export function makeSensor(rng: Rng, sideView: number): SensorState {
   return {
     rng,
     sigma: rng.uniform(0.003, 0.008),
-    burstRate: rng.uniform(0.001, 0.004) * (1 + 3 * sideView),
+    burstRate: rng.uniform(0.004, 0.012) * (1 + 2 * sideView),
     drift: new Float64Array(JOINTS * 3),
     burstLeft: new Int32Array(JOINTS),
     burstOffset: new Float64Array(JOINTS * 3),
@@ -43,7 +43,7 @@ export function corrupt(s: SensorState, cam: Float64Array): Uint8Array {
   const states = new Uint8Array(JOINTS).fill(2);
   for (const j of FRAGILE) {
     if (s.burstLeft[j] === 0 && rng.next() < s.burstRate) {
-      s.burstLeft[j] = 3 + rng.int(13);
+      s.burstLeft[j] = 3 + rng.int(20);
       for (let c = 0; c < 3; c++) s.burstOffset[j * 3 + c] = rng.normal(0, 0.03);
     }
   }

@@ -1,0 +1,334 @@
+// indrnn data: inspect skeleton files and caches, build caches, generate the synthetic dataset, and run
+// the non-recurrent baseline.
+import { closeSync, openSync, readSync } from 'node:fs';
+import { SingleBar } from 'cli-progress';
+import { type Command, InvalidArgumentError } from 'commander';
+import { runBaseline } from '../data/baseline.js';
+import { selectBodies } from '../data/bodies.js';
+import { type BuildReport, buildJsonlCache, buildNtuCache } from '../data/build.js';
+import { openDataset } from '../data/cache.js';
+import { ntuActionName } from '../data/ntu-actions.js';
+import { parseNtuName } from '../data/ntu-name.js';
+import { readSkeletonFile, skeletonStats } from '../data/ntu-reader.js';
+import { defaultPreprocessConfig } from '../data/preprocess.js';
+import { parseSplitName, SPLIT_NAMES, type SplitName } from '../data/splits.js';
+import { writeSynthDataset } from '../data/synth/dataset.js';
+import { DEFAULT_ACTIONS } from '../data/synth/generate.js';
+import { choiceOption, intOption } from './options.js';
+
+function intList(value: string): number[] {
+  const parts = value.split(',').map((s) => s.trim());
+  const nums = parts.map(Number);
+  const bad = parts.find((p, i) => p === '' || !Number.isInteger(nums[i]));
+  if (bad !== undefined) throw new InvalidArgumentError(`expected comma-separated integers, got '${value}'`);
+  return nums;
+}
+
+function splitList(value: string): SplitName[] {
+  try {
+    return value.split(',').map((s) => parseSplitName(s.trim()));
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
+}
+
+function print(json: boolean, data: unknown, text: () => string): void {
+  process.stdout.write(json ? `${JSON.stringify(data, null, 2)}\n` : `${text()}\n`);
+}
+
+/** A progress bar on stderr when it is a terminal and the output is not JSON. */
+function progress(enabled: boolean): { update: (done: number, total: number) => void; stop: () => void } {
+  if (!enabled || !process.stderr.isTTY) return { update: () => {}, stop: () => {} };
+  const bar = new SingleBar({ stream: process.stderr, format: '{bar} {value}/{total} {eta}s left' });
+  let started = false;
+  return {
+    update: (done, total) => {
+      if (!started) bar.start(total, 0);
+      started = true;
+      bar.update(done);
+    },
+    stop: () => started && bar.stop(),
+  };
+}
+
+function isCache(path: string): boolean {
+  const fd = openSync(path, 'r');
+  const buf = Buffer.alloc(8);
+  readSync(fd, buf, 0, 8, 0);
+  closeSync(fd);
+  return buf.toString('latin1') === 'IRSKEL01';
+}
+
+function inspectSkeleton(file: string, joints: number | null) {
+  const sk = readSkeletonFile(file, { expectedJoints: joints });
+  const stats = skeletonStats(sk);
+  const tracking = [0, 0, 0];
+  for (const f of sk.frames) for (const b of f.bodies) for (const s of b.jointTracking) tracking[s]++;
+  const name = parseNtuName(file);
+  const sel = stats.joints.length === 1 && stats.frames > 0 ? selectBodies(sk, { joints: stats.joints[0] }) : null;
+  return {
+    file,
+    kind: 'skeleton',
+    ...stats,
+    seconds: stats.frames / 30,
+    jointTracking: { notTracked: tracking[0], inferred: tracking[1], tracked: tracking[2] },
+    name: name && { ...name, actionName: name.action > 0 && name.action <= 120 ? ntuActionName(name.action) : null },
+    selection: sel && { frames: sel.T, bodies: sel.ids },
+  };
+}
+
+function inspectCache(file: string) {
+  const ds = openDataset(file);
+  const h = ds.header;
+  const perClass = new Array<number>(h.labels.length).fill(0);
+  let unlabelled = 0;
+  for (let i = 0; i < ds.count; i++) {
+    const l = ds.label(i);
+    if (l >= 0) perClass[l]++;
+    else unlabelled++;
+  }
+  return {
+    file,
+    kind: 'cache',
+    samples: h.count,
+    frames: h.totalFrames,
+    layout: h.layout,
+    bodies: h.bodies,
+    joints: h.joints,
+    frameSize: ds.frameSize,
+    dtype: h.dtype,
+    quantum: h.quantum,
+    fps: h.fps,
+    labels: h.labels.map((l, k) => ({ ...l, samples: perClass[k] })),
+    unlabelled,
+    hasFrameLabels: h.hasFrameLabels,
+    source: h.source,
+  };
+}
+
+function inspectText(r: Record<string, any>): string {
+  if (r.kind === 'cache') {
+    const lines = [
+      `${r.file}: cache of ${r.samples} samples, ${r.frames} frames, ${r.layout} x ${r.bodies} bodies (${r.frameSize} values/frame), ${r.dtype}`,
+      ...r.labels.map(
+        (l: any, k: number) =>
+          `  ${String(k).padStart(3)} ${l.ntuAction ? `A${String(l.ntuAction).padStart(3, '0')} ` : ''}${l.name}: ${l.samples}`,
+      ),
+    ];
+    if (r.unlabelled)
+      lines.push(`  unlabelled (streams): ${r.unlabelled}${r.hasFrameLabels ? ', with per-frame labels' : ''}`);
+    return lines.join('\n');
+  }
+  const n = r.name;
+  return [
+    `${r.file}: ${r.frames} frames (${r.seconds.toFixed(2)} s at 30 fps), joints ${r.joints.join('/') || '-'}`,
+    `  bodies per frame: ${Object.entries(r.bodiesPerFrame)
+      .map(([b, c]) => `${b}: ${c}`)
+      .join(', ')}; body ids: ${r.bodyIds.join(', ') || '-'}`,
+    `  joint tracking: ${r.jointTracking.tracked} tracked, ${r.jointTracking.inferred} inferred, ${r.jointTracking.notTracked} not tracked`,
+    n
+      ? `  setup ${n.setup}, camera ${n.camera}, performer ${n.performer}, replication ${n.replication}, action ${n.action}${n.actionName ? ` (${n.actionName})` : ''}`
+      : '  (not an NTU sample name)',
+    r.selection
+      ? `  two-body selection: ${r.selection.frames} frames, bodies ${r.selection.bodies.map((b: string | null) => b ?? '(zero-filled)').join(', ')}`
+      : '',
+  ]
+    .filter(Boolean)
+    .join('\n');
+}
+
+function buildText(r: BuildReport, out: string): string {
+  const h = r.header;
+  return `${out}: ${h.count} samples, ${h.totalFrames} frames, ${h.labels.length} classes, ${h.layout} x ${h.bodies} bodies, ${r.seconds.toFixed(1)} s (skipped: ${Object.entries(
+    r.skipped,
+  )
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ')})`;
+}
+
+export function registerData(program: Command): void {
+  const data = program
+    .command('data')
+    .description('skeleton data: inspect, build caches, generate synthetic NTU data, baseline');
+
+  data
+    .command('inspect')
+    .description(
+      'describe a .skeleton file (frames, bodies, joints, tracking, metadata from its name) or a dataset cache',
+    )
+    .argument('<file>', '.skeleton file or dataset cache')
+    .option('--joints <n>', 'joints per body the file must have (0 = any)', intOption(0), 25)
+    .option('--json', 'print JSON')
+    .action((file: string, o: { joints: number; json?: boolean }) => {
+      const r = isCache(file) ? inspectCache(file) : inspectSkeleton(file, o.joints === 0 ? null : o.joints);
+      print(!!o.json, r, () => inspectText(r));
+    });
+
+  data
+    .command('build')
+    .description('read a folder of NTU .skeleton files (or a JSON Lines file) into one binary dataset cache')
+    .option('--raw <dir>', 'folder of SsssCcccPpppRrrrAaaa.skeleton files (real NTU or `indrnn data synth` output)')
+    .option('--jsonl <file>', "users' own data, one JSON sample per line (see docs/data.md)")
+    .requiredOption('--out <file>', 'cache file to write')
+    .option('--split <name>', `keep one part of a split: ${SPLIT_NAMES.join(', ')}`, (v) => splitList(v)[0])
+    .option('--part <part>', 'train or test (with --split)', choiceOption(['train', 'test'] as const), 'train')
+    .option('--include-missing', "keep NTU-60's 302 samples with missing skeletons (left out by default for real data)")
+    .option(
+      '--actions <ids>',
+      'NTU action ids that make the class list, in label order (default: the synthetic manifest, else all found)',
+      intList,
+    )
+    .option('--bodies <n>', 'bodies per frame', intOption(1), 2)
+    .option('--float32', 'store exact float32 positions instead of int16 (twice the size)')
+    .option('--limit <n>', 'stop after n samples', intOption(1))
+    .option('--json', 'print the summary as JSON')
+    .action(
+      (o: {
+        raw?: string;
+        jsonl?: string;
+        out: string;
+        split?: SplitName;
+        part: 'train' | 'test';
+        includeMissing?: boolean;
+        actions?: number[];
+        bodies: number;
+        float32?: boolean;
+        limit?: number;
+        json?: boolean;
+      }) => {
+        if (!o.raw === !o.jsonl) throw new InvalidArgumentError('give exactly one of --raw <dir> and --jsonl <file>');
+        const bar = progress(!o.json);
+        const dtype = o.float32 ? 'float32' : 'int16';
+        const r = o.raw
+          ? buildNtuCache({
+              raw: o.raw,
+              out: o.out,
+              split: o.split,
+              part: o.part,
+              excludeMissing: o.includeMissing ? false : undefined,
+              actions: o.actions,
+              bodies: o.bodies,
+              dtype,
+              limit: o.limit,
+              onProgress: bar.update,
+            })
+          : buildJsonlCache({ jsonl: o.jsonl!, out: o.out, dtype });
+        bar.stop();
+        const { ids: _ids, sections: _s, ...header } = r.header;
+        print(!!o.json, { out: o.out, ...r, header }, () => buildText(r, o.out));
+      },
+    );
+
+  data
+    .command('synth')
+    .description(
+      'write a synthetic NTU-format dataset: genuine .skeleton files named SsssCcccPpppRrrrAaaa, plus dataset.json',
+    )
+    .requiredOption('--out <dir>', 'output folder')
+    .option('--seed <s>', 'random seed (the same seed writes the same files)', intOption(0), 1)
+    .option('--subjects <n>', 'performers P001..Pn', intOption(1), 40)
+    .option('--cameras <list>', 'cameras (1 = 0 deg, 2 = -45, 3 = +45)', intList, [1, 2, 3])
+    .option('--replications <n>', 'replications per performer and action', intOption(1), 2)
+    .option('--actions <ids>', `NTU action ids (default all: ${DEFAULT_ACTIONS.join(',')})`, intList)
+    .option(
+      '--streams <n>',
+      'also write n continuous recordings chaining actions, with per-frame labels, under streams/',
+      intOption(0),
+      0,
+    )
+    .option('--stream-seconds <s>', 'length of each stream', intOption(1), 60)
+    .option('--jobs <n>', 'worker threads (default: up to 4, one per CPU)', intOption(1))
+    .option('--json', 'print the summary as JSON')
+    .action(
+      async (o: {
+        out: string;
+        seed: number;
+        subjects: number;
+        cameras: number[];
+        replications: number;
+        actions?: number[];
+        streams: number;
+        streamSeconds: number;
+        jobs?: number;
+        json?: boolean;
+      }) => {
+        const bar = progress(!o.json);
+        const r = await writeSynthDataset({ ...o, onProgress: bar.update });
+        bar.stop();
+        print(
+          !!o.json,
+          r,
+          () =>
+            `${r.dir}: ${r.files} files${r.streams ? ` + ${r.streams} streams` : ''}, ${r.frames} frames, ${(r.bytes / 1e6).toFixed(0)} MB in ${r.seconds.toFixed(1)} s`,
+        );
+      },
+    );
+
+  data
+    .command('baseline')
+    .description('accuracy of a linear softmax classifier on time-averaged normalised poses (a non-recurrent baseline)')
+    .option('--cache <file>', 'cache with all samples; the split picks train and test')
+    .option('--split <list>', 'comma-separated splits to evaluate', splitList, [
+      'ntu60-xsub',
+      'ntu60-xview',
+    ] as SplitName[])
+    .option('--train <file>', 'training cache (instead of --cache/--split)')
+    .option('--test <file>', 'test cache (with --train)')
+    .option(
+      '--center <how>',
+      "centring: 'per-frame' (pose only) or 'first-frame' (keeps displacement)",
+      choiceOption(['per-frame', 'first-frame', 'none'] as const),
+      'per-frame',
+    )
+    .option(
+      '--segments <n>',
+      'average over n equal time segments and concatenate (1 = plain time average)',
+      intOption(1),
+      1,
+    )
+    .option('--epochs <n>', 'full-batch Adam epochs', intOption(1), 200)
+    .option('--json', 'print JSON')
+    .action(
+      (o: {
+        cache?: string;
+        split: SplitName[];
+        train?: string;
+        test?: string;
+        center: 'per-frame' | 'first-frame' | 'none';
+        segments: number;
+        epochs: number;
+        json?: boolean;
+      }) => {
+        if (!o.cache === !(o.train && o.test))
+          throw new InvalidArgumentError('give --cache <file>, or --train <file> and --test <file>');
+        const pairs = o.cache
+          ? o.split.map((split) => ({
+              name: split,
+              train: { path: o.cache!, split, part: 'train' as const },
+              test: { path: o.cache!, split, part: 'test' as const },
+            }))
+          : [{ name: 'train/test', train: { path: o.train! }, test: { path: o.test! } }];
+        const results = pairs.map((p) => {
+          const pp = defaultPreprocessConfig(openDataset(p.train.path).layout, openDataset(p.train.path).bodies, {
+            center: o.center,
+          });
+          const train = openDataset(p.train.path, { ...p.train, preprocess: pp });
+          const test = openDataset(p.test.path, { ...p.test, preprocess: pp });
+          const r = runBaseline(train, test, o.segments, { epochs: o.epochs });
+          return { split: p.name, preprocess: pp, ...r, labels: train.labels };
+        });
+        print(!!o.json, results, () =>
+          results
+            .map((r) => {
+              const worst = r.test.perClass
+                .map((a, k) => ({ a, name: r.labels[k].name }))
+                .sort((x, y) => x.a - y.a)
+                .slice(0, 4)
+                .map((c) => `${c.name} ${(100 * c.a).toFixed(0)}%`);
+              return `${r.split}: test accuracy ${(100 * r.test.accuracy).toFixed(1)}% on ${r.test.samples} samples (train ${(100 * r.train.accuracy).toFixed(1)}% on ${r.train.samples}); weakest: ${worst.join(', ')}`;
+            })
+            .join('\n'),
+        );
+      },
+    );
+}
