@@ -12,7 +12,11 @@ import { Rng } from '../src/util/rng.js';
 const PYTORCH_MS = { T20_B1_ms: 4.4, T20_B64_ms: 83, T300_B1_ms: 30 }; // PyTorch 1.13 CPU, 2 threads (DESIGN.md)
 
 const { values } = parseArgs({
-  options: { runs: { type: 'string', default: '50' }, threads: { type: 'string', default: '0' }, json: { type: 'boolean', default: false } },
+  options: {
+    runs: { type: 'string', default: '50' },
+    threads: { type: 'string', default: '0' },
+    json: { type: 'boolean', default: false },
+  },
 });
 const runs = Number(values.runs);
 
@@ -62,12 +66,18 @@ async function latency(T: number, B: number): Promise<number> {
   return median(times);
 }
 
-const result = { T20_B1_ms: await latency(20, 1), T20_B64_ms: await latency(20, 64), T300_B1_ms: await latency(300, 1) };
+const result = {
+  T20_B1_ms: await latency(20, 1),
+  T20_B64_ms: await latency(20, 64),
+  T300_B1_ms: await latency(300, 1),
+};
 console.log(`res-IndRNN 5 x 512 (${bytes.length} bytes ONNX), onnxruntime CPU, median of ${runs} runs`);
 console.log('case          ours (ms)  PyTorch (ms)  speed-up');
 for (const key of Object.keys(result) as (keyof typeof result)[]) {
   const ours = result[key];
-  console.log(`${key.replace('_ms', '').padEnd(12)}  ${ours.toFixed(2).padStart(9)}  ${PYTORCH_MS[key].toFixed(1).padStart(12)}  ${(PYTORCH_MS[key] / ours).toFixed(1).padStart(7)}x`);
+  console.log(
+    `${key.replace('_ms', '').padEnd(12)}  ${ours.toFixed(2).padStart(9)}  ${PYTORCH_MS[key].toFixed(1).padStart(12)}  ${(PYTORCH_MS[key] / ours).toFixed(1).padStart(7)}x`,
+  );
 }
 await model.release();
 if (values.json) console.log(JSON.stringify({ ...result, pytorch: PYTORCH_MS }));

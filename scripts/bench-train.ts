@@ -3,8 +3,8 @@
 // Usage: npm run bench:train [-- --steps N --warmup N --threads N --json]
 import { parseArgs } from 'node:util';
 import { Adam, defaultAdamOptions } from '../src/nn/adam.js';
-import { softmaxCrossEntropy } from '../src/nn/loss.js';
 import { OrtBackend } from '../src/nn/backend.js';
+import { softmaxCrossEntropy } from '../src/nn/loss.js';
 import { Network, type NetworkConfig } from '../src/nn/network.js';
 import { seq } from '../src/nn/seq.js';
 import { Rng } from '../src/util/rng.js';
@@ -82,10 +82,22 @@ const rows: [string, string][] = [
   ['model', `res-IndRNN 5 x 512, I=150, K=60, T=${T}, B=${B} (${net.store.trainableCount()} parameters)`],
   ['steps timed', `${steps} (after ${warmup} warm-up)`],
   ['ms / step', (wallMs / steps).toFixed(1)],
-  ['  forward / backward / optimiser', `${(totals.forwardMs / steps).toFixed(1)} / ${(totals.backwardMs / steps).toFixed(1)} / ${(totals.optimMs / steps).toFixed(1)} ms`],
-  ['matrix products (onnxruntime)', `${(matmulShare * 100).toFixed(1)} % of time (${gemm.calls / steps} calls/step, ${gflops.toFixed(0)} GFLOP/s)`],
-  ['elementwise: reductions, adds (onnxruntime)', `${(ortElementwiseShare * 100).toFixed(1)} % of time (${elementwise.calls / steps} calls/step)`],
-  ['elementwise: recurrence, BN, dropout (JS) + other', `${((1 - matmulShare - ortElementwiseShare) * 100).toFixed(1)} % of time`],
+  [
+    '  forward / backward / optimiser',
+    `${(totals.forwardMs / steps).toFixed(1)} / ${(totals.backwardMs / steps).toFixed(1)} / ${(totals.optimMs / steps).toFixed(1)} ms`,
+  ],
+  [
+    'matrix products (onnxruntime)',
+    `${(matmulShare * 100).toFixed(1)} % of time (${gemm.calls / steps} calls/step, ${gflops.toFixed(0)} GFLOP/s)`,
+  ],
+  [
+    'elementwise: reductions, adds (onnxruntime)',
+    `${(ortElementwiseShare * 100).toFixed(1)} % of time (${elementwise.calls / steps} calls/step)`,
+  ],
+  [
+    'elementwise: recurrence, BN, dropout (JS) + other',
+    `${((1 - matmulShare - ortElementwiseShare) * 100).toFixed(1)} % of time`,
+  ],
   ['samples/s (ours)', samplesPerSec.toFixed(0)],
   ['samples/s (PyTorch CPU, DESIGN.md)', String(PYTORCH_SAMPLES_PER_SEC)],
   ['ratio ours / PyTorch', `${(samplesPerSec / PYTORCH_SAMPLES_PER_SEC).toFixed(2)}x`],

@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 // indrnn <command>: one entry point for training, data, export, prediction and serving.
 import { Command } from 'commander';
-import { reexecWithAllocatorTunables } from './util/allocator.js';
 import { registerData } from './cli/data.js';
 import { registerExport } from './cli/export.js';
 import { registerPredict } from './cli/predict.js';
 import { registerTrain } from './cli/train.js';
+import { reexecWithAllocatorTunables } from './util/allocator.js';
 
 export function buildProgram(): Command {
   const program = new Command('indrnn')

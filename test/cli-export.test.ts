@@ -9,7 +9,8 @@ import { Rng } from '../src/util/rng.js';
 import { writeDataset } from './helpers/idx-data.js';
 
 const CLI = join(import.meta.dirname, '..', 'src', 'cli.js');
-const indrnn = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 120_000 });
+const indrnn = (...args: string[]) =>
+  spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 120_000 });
 
 describe('indrnn export + predict', () => {
   const dir = mkdtempSync(join(tmpdir(), 'indrnn-export-'));
@@ -20,16 +21,56 @@ describe('indrnn export + predict', () => {
   const run = join(dir, 'run');
   const model = join(dir, 'model.onnx');
   const input = join(dir, 'seq.json');
-  writeFileSync(input, JSON.stringify({ frames: Array.from({ length: 8 }, (_, r) => Array.from({ length: 8 }, (_, c) => (r === 3 ? 1.5 : c * 0.01))) }));
+  writeFileSync(
+    input,
+    JSON.stringify({
+      frames: Array.from({ length: 8 }, (_, r) => Array.from({ length: 8 }, (_, c) => (r === 3 ? 1.5 : c * 0.01))),
+    }),
+  );
 
   it('trains, exports and predicts the same JSON from the ONNX model and the checkpoint', () => {
-    const train = indrnn('train', '--task', 'seq-image', '--data', dir, '--arch', 'residual', '--depth', '1', '--hidden', '8', '--epochs', '1', '--out', run, '--quiet');
+    const train = indrnn(
+      'train',
+      '--task',
+      'seq-image',
+      '--data',
+      dir,
+      '--arch',
+      'residual',
+      '--depth',
+      '1',
+      '--hidden',
+      '8',
+      '--epochs',
+      '1',
+      '--out',
+      run,
+      '--quiet',
+    );
     assert.equal(train.status, 0, train.stderr);
-    const exp = indrnn('export', '--checkpoint', join(run, 'checkpoint.safetensors'), '--out', model, '--name', 'shapes', '--json');
+    const exp = indrnn(
+      'export',
+      '--checkpoint',
+      join(run, 'checkpoint.safetensors'),
+      '--out',
+      model,
+      '--name',
+      'shapes',
+      '--json',
+    );
     assert.equal(exp.status, 0, exp.stderr);
     assert.ok(JSON.parse(exp.stdout).bytes > 1000);
     const viaModel = indrnn('predict', '--model', model, '--input', input, '--top-k', '3', '--timeline');
-    const viaCheckpoint = indrnn('predict', '--checkpoint', join(run, 'checkpoint.safetensors'), '--input', input, '--top-k', '3', '--timeline');
+    const viaCheckpoint = indrnn(
+      'predict',
+      '--checkpoint',
+      join(run, 'checkpoint.safetensors'),
+      '--input',
+      input,
+      '--top-k',
+      '3',
+      '--timeline',
+    );
     assert.equal(viaModel.status, 0, viaModel.stderr);
     assert.equal(viaCheckpoint.status, 0, viaCheckpoint.stderr);
     assert.equal(viaModel.stdout, viaCheckpoint.stdout);

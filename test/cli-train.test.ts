@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 
 const CLI = join(import.meta.dirname, '..', 'src', 'cli.js');
-const indrnn = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 60_000 });
+const indrnn = (...args: string[]) =>
+  spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 60_000 });
 
 describe('indrnn train (CLI)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'indrnn-cli-'));
@@ -14,7 +15,22 @@ describe('indrnn train (CLI)', () => {
   const out = join(dir, 'run');
 
   it('prints a JSON summary with --json', () => {
-    const r = indrnn('train', '--task', 'adding', '--seq-len', '10', '--hidden', '8', '--steps', '20', '--eval-every', '10', '--out', out, '--json');
+    const r = indrnn(
+      'train',
+      '--task',
+      'adding',
+      '--seq-len',
+      '10',
+      '--hidden',
+      '8',
+      '--steps',
+      '20',
+      '--eval-every',
+      '10',
+      '--out',
+      out,
+      '--json',
+    );
     assert.equal(r.status, 0, r.stderr);
     const summary = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
     assert.equal(summary.task, 'adding');
@@ -26,10 +42,38 @@ describe('indrnn train (CLI)', () => {
   });
 
   it('refuses to overwrite a run without --resume or --force, and resumes with --resume', () => {
-    const again = indrnn('train', '--task', 'adding', '--seq-len', '10', '--hidden', '8', '--steps', '20', '--out', out);
+    const again = indrnn(
+      'train',
+      '--task',
+      'adding',
+      '--seq-len',
+      '10',
+      '--hidden',
+      '8',
+      '--steps',
+      '20',
+      '--out',
+      out,
+    );
     assert.equal(again.status, 1);
     assert.match(again.stderr, /already holds a checkpoint: pass --resume/);
-    const more = indrnn('train', '--task', 'adding', '--seq-len', '10', '--hidden', '8', '--steps', '30', '--eval-every', '10', '--out', out, '--resume', '--json');
+    const more = indrnn(
+      'train',
+      '--task',
+      'adding',
+      '--seq-len',
+      '10',
+      '--hidden',
+      '8',
+      '--steps',
+      '30',
+      '--eval-every',
+      '10',
+      '--out',
+      out,
+      '--resume',
+      '--json',
+    );
     assert.equal(more.status, 0, more.stderr);
     assert.match(more.stderr, /resumed from .* at step 20/);
   });

@@ -29,7 +29,8 @@ describe('onnxruntime backend agrees with the reference', () => {
         const got = await ort.gemm(a, b, M, K, N, opts);
         const want = await ref.gemm(a, b, M, K, N, opts);
         assert.equal(got.length, M * N);
-        for (let i = 0; i < got.length; i++) assert.ok(Math.abs(got[i] - want[i]) < 1e-4, `[${M},${K},${N}] at ${i}: ${got[i]} vs ${want[i]}`);
+        for (let i = 0; i < got.length; i++)
+          assert.ok(Math.abs(got[i] - want[i]) < 1e-4, `[${M},${K},${N}] at ${i}: ${got[i]} vs ${want[i]}`);
       }
     });
   }
@@ -60,7 +61,10 @@ describe('onnxruntime backend agrees with the reference', () => {
   });
 
   it('rejects inputs of the wrong size with the numbers', async () => {
-    await assert.rejects(ort.gemm(new Float32Array(5), new Float32Array(6), 2, 3, 2), /A has 5 values, expected M\*K = 2\*3 = 6/);
+    await assert.rejects(
+      ort.gemm(new Float32Array(5), new Float32Array(6), 2, 3, 2),
+      /A has 5 values, expected M\*K = 2\*3 = 6/,
+    );
   });
 
   it('handles empty products (T = 0)', async () => {

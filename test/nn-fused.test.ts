@@ -34,7 +34,15 @@ describe('fused recurrent unit equals IndRNN -> BatchNorm -> Dropout', () => {
       const [T, B, H] = [6, 4, 9];
       const opts = { mag: 5, seqLen: T, last: false };
       const fusedStore = new ParamStore();
-      const fused = new RecUnit(fusedStore, 'rec', 'bn', H, 0, { ...opts, batchNorm: c.batchNorm, dropout: c.dropout }, c.backend);
+      const fused = new RecUnit(
+        fusedStore,
+        'rec',
+        'bn',
+        H,
+        0,
+        { ...opts, batchNorm: c.batchNorm, dropout: c.dropout },
+        c.backend,
+      );
       fusedStore.allocate();
       const refStore = new ParamStore();
       const ref = new Sequential([

@@ -1,12 +1,12 @@
 // Finite-difference gradient checks for every layer and for whole networks, on random shapes.
 import { describe, it } from 'node:test';
+import { ReferenceBackend } from '../src/nn/backend.js';
 import { batchnormBackward, batchnormForward } from '../src/nn/layers/batchnorm.js';
 import { Residual, Sequential } from '../src/nn/layers/composite.js';
 import { Dropout } from '../src/nn/layers/dropout.js';
 import { indrnnBackward, indrnnForward } from '../src/nn/layers/indrnn.js';
 import { Linear } from '../src/nn/layers/linear.js';
 import { meanSquaredError, softmaxCrossEntropy } from '../src/nn/loss.js';
-import { ReferenceBackend } from '../src/nn/backend.js';
 import { Network, type NetworkConfig } from '../src/nn/network.js';
 import { ParamStore } from '../src/nn/params.js';
 import { seq } from '../src/nn/seq.js';
@@ -128,7 +128,9 @@ describe('gradient checks per layer', () => {
     const logits = randomArray(rng, N * K, 3);
     const targets = Int32Array.from([0, 3, -1, 2, 1]); // -1: ignored row
     const ce = softmaxCrossEntropy(logits, targets, N, K);
-    await checkGradient('dlogits', logits, ce.grad, () => softmaxCrossEntropy(logits, targets, N, K).loss, { eps: 1e-2 });
+    await checkGradient('dlogits', logits, ce.grad, () => softmaxCrossEntropy(logits, targets, N, K).loss, {
+      eps: 1e-2,
+    });
     const pred = randomArray(rng, N);
     const target = randomArray(rng, N);
     const mse = meanSquaredError(pred, target);

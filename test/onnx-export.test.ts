@@ -66,7 +66,8 @@ function randomNetwork(c: NetworkConfig, seed: number, weightScale = 0.6): Netwo
   net.store.initialize(rng);
   for (const p of net.store.params) {
     if (p.name.endsWith('running_var')) rng.fillUniform(p.value, 0.3, 2);
-    else if (p.name.endsWith('running_mean') || p.role === 'bn' || p.role === 'bias') rng.fillUniform(p.value, -0.5, 1.5);
+    else if (p.name.endsWith('running_mean') || p.role === 'bn' || p.role === 'bias')
+      rng.fillUniform(p.value, -0.5, 1.5);
     else if (p.role === 'weight') rng.fillUniform(p.value, -weightScale, weightScale);
   }
   return net;
@@ -105,7 +106,8 @@ describe('ONNX export parity with the TypeScript network', () => {
       assert.ok(maxAbsDiff(out.logits, ts.data) < 1e-4, `logits differ by ${maxAbsDiff(out.logits, ts.data)}`);
       const L = recurrentLayerCount(net.config);
       const H = net.config.hiddenSize;
-      for (let l = 0; l < L; l++) assert.ok(maxAbsDiff(out.hT.subarray(l * B * H, (l + 1) * B * H), hT[l]) < 1e-4, `hT[${l}]`);
+      for (let l = 0; l < L; l++)
+        assert.ok(maxAbsDiff(out.hT.subarray(l * B * H, (l + 1) * B * H), hT[l]) < 1e-4, `hT[${l}]`);
       await model.release();
     });
   }
@@ -166,7 +168,10 @@ describe('ONNX export parity with the TypeScript network', () => {
       const out = await model.run(x, T, B);
       // Float32 sums over thousands of steps: compare relative to the size of the logits.
       const scale = Math.max(1, ...Array.from(ts.data, Math.abs));
-      assert.ok(maxAbsDiff(out.logits, ts.data) / scale < 1e-4, `T=${T} B=${B}: ${maxAbsDiff(out.logits, ts.data)} at scale ${scale}`);
+      assert.ok(
+        maxAbsDiff(out.logits, ts.data) / scale < 1e-4,
+        `T=${T} B=${B}: ${maxAbsDiff(out.logits, ts.data)} at scale ${scale}`,
+      );
     }
     await model.release();
   });
@@ -195,12 +200,19 @@ describe('the exported graph', () => {
     }
     const file = join(dir, 'checked.onnx');
     writeFileSync(file, bytes);
-    const r = spawnSync(python, ['-c', 'import onnx,sys; onnx.checker.check_model(onnx.load(sys.argv[1]), full_check=True)', file], { encoding: 'utf8' });
+    const r = spawnSync(
+      python,
+      ['-c', 'import onnx,sys; onnx.checker.check_model(onnx.load(sys.argv[1]), full_check=True)', file],
+      { encoding: 'utf8' },
+    );
     assert.equal(r.status, 0, r.stderr);
   });
 
   it('the loader rejects files that break the contract, naming the file and the problem', async () => {
-    assert.throws(() => validateModelBytes(Uint8Array.from([1, 2, 3, 4, 5]), 'junk.onnx'), /junk.onnx: not an ONNX model/);
+    assert.throws(
+      () => validateModelBytes(Uint8Array.from([1, 2, 3, 4, 5]), 'junk.onnx'),
+      /junk.onnx: not an ONNX model/,
+    );
     const model = parseModel(bytes);
     const strip = (f: (m: typeof model) => void) => {
       const m = parseModel(bytes);
@@ -210,7 +222,10 @@ describe('the exported graph', () => {
     const noMeta = strip((m) => {
       m.metadataProps = [];
     });
-    assert.throws(() => validateModelBytes(noMeta, 'old.onnx'), /old.onnx: no indrnn metadata.*re-export it with `indrnn export`/);
+    assert.throws(
+      () => validateModelBytes(noMeta, 'old.onnx'),
+      /old.onnx: no indrnn metadata.*re-export it with `indrnn export`/,
+    );
     const noH0 = strip((m) => {
       m.graph!.input = m.graph!.input!.filter((i) => i.name !== 'h0');
     });
@@ -224,7 +239,10 @@ describe('the exported graph', () => {
   });
 
   it('--device cuda fails loudly without CUDA; auto falls back to CPU and says why', async () => {
-    await assert.rejects(IndrnnModel.fromBytes(bytes, 'm.onnx', { provider: 'cuda' }), /m.onnx: --device cuda asked for, but/);
+    await assert.rejects(
+      IndrnnModel.fromBytes(bytes, 'm.onnx', { provider: 'cuda' }),
+      /m.onnx: --device cuda asked for, but/,
+    );
     const reasons: string[] = [];
     const m = await IndrnnModel.fromBytes(bytes, 'm.onnx', { provider: 'auto', onFallback: (r) => reasons.push(r) });
     assert.equal(m.provider, 'cpu');

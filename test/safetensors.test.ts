@@ -3,7 +3,12 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { decodeSafetensors, encodeSafetensors, readSafetensorsFile, writeSafetensorsFile } from '../src/util/safetensors.js';
+import {
+  decodeSafetensors,
+  encodeSafetensors,
+  readSafetensorsFile,
+  writeSafetensorsFile,
+} from '../src/util/safetensors.js';
 
 describe('safetensors container', () => {
   const tensors = [

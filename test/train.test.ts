@@ -7,8 +7,8 @@ import { after, describe, it } from 'node:test';
 import { OrtBackend } from '../src/nn/backend.js';
 import { loadCheckpoint } from '../src/train/checkpoint.js';
 import type { TrainConfig } from '../src/train/config.js';
-import { plateauAction, stepDecayLr } from '../src/train/schedule.js';
 import { resolveTrainConfig } from '../src/train/resolve.js';
+import { plateauAction, stepDecayLr } from '../src/train/schedule.js';
 import { AddingTask, addingBatch, addingDefaults } from '../src/train/tasks/adding.js';
 import { runTraining, SimulatedCrash, Trainer } from '../src/train/trainer.js';
 import { Rng } from '../src/util/rng.js';
@@ -66,8 +66,15 @@ describe('training runs', () => {
     const wholeWeights = loadCheckpoint(whole.checkpoint).tensors;
 
     const dir = tempDir();
-    await assert.rejects(new Trainer(config, task, { outDir: dir, resume: false, mm, crashAfterSteps: 25 }).run(), SimulatedCrash);
-    assert.equal(loadCheckpoint(join(dir, 'checkpoint.safetensors')).state.step, 20, 'last checkpoint before the crash');
+    await assert.rejects(
+      new Trainer(config, task, { outDir: dir, resume: false, mm, crashAfterSteps: 25 }).run(),
+      SimulatedCrash,
+    );
+    assert.equal(
+      loadCheckpoint(join(dir, 'checkpoint.safetensors')).state.step,
+      20,
+      'last checkpoint before the crash',
+    );
     const resumed = await runTraining(config, task, { outDir: dir, resume: true, mm });
 
     assert.equal(resumed.steps, 40);
@@ -84,14 +91,25 @@ describe('training runs', () => {
     const task = new AddingTask({ seqLen: 12, evalSize: 100, seed: 3 });
     const a = await runTraining(addingConfig(task, { steps: 10 }), task, { outDir: tempDir(), resume: false, mm });
     const b = await runTraining(addingConfig(task, { steps: 10 }), task, { outDir: tempDir(), resume: false, mm });
-    const c = await runTraining(addingConfig(task, { steps: 10, seed: 4 }), task, { outDir: tempDir(), resume: false, mm });
+    const c = await runTraining(addingConfig(task, { steps: 10, seed: 4 }), task, {
+      outDir: tempDir(),
+      resume: false,
+      mm,
+    });
     assert.equal(a.finalTrainLoss, b.finalTrainLoss);
     assert.notEqual(a.finalTrainLoss, c.finalTrainLoss);
   });
 
   it('learns the adding problem (T = 30) well past the predict-1.0 baseline of 0.167', async () => {
     const task = new AddingTask({ seqLen: 30, evalSize: 200, seed: 1 });
-    const config = resolveTrainConfig(task, {}, addingDefaults, { hidden: 32, lr: 2e-3, batchSize: 32, steps: 300, evalEvery: 100, seed: 1 });
+    const config = resolveTrainConfig(task, {}, addingDefaults, {
+      hidden: 32,
+      lr: 2e-3,
+      batchSize: 32,
+      steps: 300,
+      evalEvery: 100,
+      seed: 1,
+    });
     const s = await runTraining(config, task, { outDir: tempDir(), resume: false, mm });
     assert.ok(s.finalTestMetric < 0.02, `test MSE ${s.finalTestMetric} after 300 steps`);
     assert.ok(s.history[0].evalMetric > s.finalTestMetric, 'the loss curve goes down');
@@ -119,7 +137,10 @@ describe('learning-rate schedules', () => {
   it('a plateau run restores its best weights when it decays', async () => {
     const task = new AddingTask({ seqLen: 12, evalSize: 100, seed: 3 });
     // lr so high that evaluations get worse: the trainer must fall back to the best weights.
-    const config = addingConfig(task, { schedule: { kind: 'plateau', patience: 1, factor: 10, minLr: 1e-9 }, steps: 30 });
+    const config = addingConfig(task, {
+      schedule: { kind: 'plateau', patience: 1, factor: 10, minLr: 1e-9 },
+      steps: 30,
+    });
     config.optimizer = { ...config.optimizer, lr: 0.5 };
     const trainer = new Trainer(config, task, { outDir: tempDir(), resume: false, mm });
     const s = await trainer.run();

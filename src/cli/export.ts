@@ -12,7 +12,10 @@ export function registerExport(program: Command): void {
     .option('--name <name>', 'model name served under /v1/models/<name> (default <task>-<arch>)')
     .option('--version <v>', 'model version string', '1')
     .option('--json', 'print what was written as JSON')
-    .addHelpText('after', '\nExample:\n  indrnn export --checkpoint runs/adding-seed1/checkpoint.safetensors --out models/adding.onnx')
+    .addHelpText(
+      'after',
+      '\nExample:\n  indrnn export --checkpoint runs/adding-seed1/checkpoint.safetensors --out models/adding.onnx',
+    )
     .action((opts: { checkpoint: string; out: string; name?: string; version: string; json?: boolean }) => {
       const bytes = exportCheckpoint(opts.checkpoint, { name: opts.name, version: opts.version });
       writeModelFile(opts.out, bytes);

@@ -27,7 +27,10 @@ interface Logits {
 }
 
 async function fromModel(path: string, input: string, device: ProviderChoice): Promise<Logits & { T: number }> {
-  const model = await IndrnnModel.load(path, { provider: device, onFallback: (r) => process.stderr.write(`using CPU: ${r}\n`) });
+  const model = await IndrnnModel.load(path, {
+    provider: device,
+    onFallback: (r) => process.stderr.write(`using CPU: ${r}\n`),
+  });
   try {
     const { x, T } = readSequenceFile(input, model.inputSize);
     const { logits } = await model.run(x, T, 1);
@@ -52,7 +55,9 @@ async function fromCheckpoint(path: string, input: string): Promise<Logits & { T
 
 /** Probabilities rounded to 4 decimals: ONNX and TypeScript agree to ~1e-6, printed output exactly. */
 function rounded(value: unknown): unknown {
-  return JSON.parse(JSON.stringify(value, (_k, v) => (typeof v === 'number' && !Number.isInteger(v) ? Math.round(v * 1e4) / 1e4 : v)));
+  return JSON.parse(
+    JSON.stringify(value, (_k, v) => (typeof v === 'number' && !Number.isInteger(v) ? Math.round(v * 1e4) / 1e4 : v)),
+  );
 }
 
 export function registerPredict(program: Command): void {
@@ -64,10 +69,14 @@ export function registerPredict(program: Command): void {
     .requiredOption('--input <file>', 'JSON {"frames": [[...], ...]}: T frames of model inputs')
     .option('--top-k <k>', 'how many ranked labels to list', intOption(1), 5)
     .option('--timeline', 'also list the prediction after every frame')
-    .addOption(new Option('--device <device>', 'execution provider for --model').choices(['auto', 'cuda', 'cpu']).default('cpu'))
+    .addOption(
+      new Option('--device <device>', 'execution provider for --model').choices(['auto', 'cuda', 'cpu']).default('cpu'),
+    )
     .action(async (opts: PredictOptions) => {
       if (!!opts.model === !!opts.checkpoint) throw new Error('give exactly one of --model FILE or --checkpoint FILE');
-      const r = opts.model ? await fromModel(opts.model, opts.input, opts.device) : await fromCheckpoint(opts.checkpoint!, opts.input);
+      const r = opts.model
+        ? await fromModel(opts.model, opts.input, opts.device)
+        : await fromCheckpoint(opts.checkpoint!, opts.input);
       const resultOpts: ResultOptions = { topK: opts.topK, timeline: !!opts.timeline };
       const prediction = r.regression
         ? regressionPrediction(r.logits, 1, 0, r.T - 1, resultOpts)

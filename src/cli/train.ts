@@ -17,6 +17,10 @@ interface TrainCliOptions extends TrainFlags {
   permute?: boolean;
   trainLimit?: number;
   testLimit?: number;
+  cache?: string;
+  split?: string;
+  segments?: number;
+  augment?: boolean;
   out?: string;
   resume?: boolean;
   force?: boolean;
@@ -36,10 +40,22 @@ export function registerTrain(program: Command): void {
     .option('--permute', 'seq-image: read pixels in a fixed random permutation')
     .option('--train-limit <n>', 'seq-image: use only the first n training images', intOption(1))
     .option('--test-limit <n>', 'seq-image: use only the first n test images', intOption(1))
-    .option('--arch <arch>', 'network: plain (stacked) or residual (pre-activation res-IndRNN)', choiceOption(['plain', 'residual'] as const))
+    .option('--cache <file>', 'skeleton: dataset cache from indrnn data build / synth')
+    .option('--split <name>', 'skeleton: ntu60-xsub (default), ntu60-xview, ntu120-xsub, ntu120-xset')
+    .option('--segments <T>', 'skeleton: frames per sequence, one from each of T segments (default 20)', intOption(1))
+    .option('--no-augment', 'skeleton: no training augmentation')
+    .option(
+      '--arch <arch>',
+      'network: plain (stacked) or residual (pre-activation res-IndRNN)',
+      choiceOption(['plain', 'residual'] as const),
+    )
     .option('--depth <n>', 'plain: IndRNN layers; residual: residual blocks', intOption(1))
     .option('--hidden <n>', 'neurons per layer', intOption(1))
-    .option('--readout <where>', "classifier on the 'last' step or on 'all' steps", choiceOption(['last', 'all'] as const))
+    .option(
+      '--readout <where>',
+      "classifier on the 'last' step or on 'all' steps",
+      choiceOption(['last', 'all'] as const),
+    )
     .option('--dropout <p>', 'dropout probability (one mask per sequence)', floatOption(0, 0.99))
     .option('--no-batch-norm', 'leave out batch normalisation')
     .option('--mag <m>', 'recurrent bound U_bound = mag^(1/T)', floatOption(1.000001))
@@ -71,6 +87,7 @@ export function registerTrain(program: Command): void {
 Examples:
   indrnn train --task adding --seq-len 200
   indrnn train --task seq-image --data /usr/share/datasets/fashion-mnist --epochs 5
+  indrnn train --task skeleton --cache data/synth.cache --split ntu60-xsub --epochs 30
   indrnn train --task adding --seq-len 1000 --target 0.01 --out runs/add1000 --resume
 
 Ctrl-C saves a checkpoint; run the same command with --resume to continue.`,
@@ -92,12 +109,18 @@ async function trainCommand(opts: TrainCliOptions): Promise<TrainSummary> {
     permute: opts.permute,
     trainLimit: opts.trainLimit,
     testLimit: opts.testLimit,
+    cache: opts.cache,
+    split: opts.split,
+    segments: opts.segments,
+    augment: opts.augment,
   };
   const task = entry.create(taskOptions, seed);
   const config = resolveTrainConfig(task, taskOptions, entry.defaults, opts);
   const outDir = opts.out ?? join('runs', `${opts.task}-seed${seed}`);
   if (existsSync(join(outDir, CHECKPOINT_FILE)) && !opts.resume && !opts.force) {
-    throw new Error(`${outDir} already holds a checkpoint: pass --resume to continue it, --force to start afresh, or --out DIR`);
+    throw new Error(
+      `${outDir} already holds a checkpoint: pass --resume to continue it, --force to start afresh, or --out DIR`,
+    );
   }
   const reporter = createReporter({ quiet: opts.quiet });
   const controller = new AbortController();
@@ -117,7 +140,8 @@ async function trainCommand(opts: TrainCliOptions): Promise<TrainSummary> {
 }
 
 function printSummary(s: TrainSummary): void {
-  const metric = s.metric === 'accuracy' ? `${(s.finalTestMetric * 100).toFixed(2)} %` : s.finalTestMetric.toPrecision(4);
+  const metric =
+    s.metric === 'accuracy' ? `${(s.finalTestMetric * 100).toFixed(2)} %` : s.finalTestMetric.toPrecision(4);
   const lines = [
     `task ${s.task}: ${s.stopReason} after ${s.steps} steps${s.epochs !== undefined ? ` (${s.epochs.toFixed(2)} epochs)` : ''}`,
     `test ${s.metric} ${metric} (best ${s.bestTestMetric?.toPrecision(4) ?? '-'} at step ${s.bestStep ?? '-'}), train loss ${s.finalTrainLoss.toPrecision(4)}`,

@@ -12,7 +12,14 @@ export interface AdamOptions {
   gradClip: number;
 }
 
-export const defaultAdamOptions: AdamOptions = { lr: 2e-4, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 1e-4, gradClip: 10 };
+export const defaultAdamOptions: AdamOptions = {
+  lr: 2e-4,
+  beta1: 0.9,
+  beta2: 0.999,
+  eps: 1e-8,
+  weightDecay: 1e-4,
+  gradClip: 10,
+};
 
 export class Adam {
   readonly m: Float32Array;
@@ -50,7 +57,7 @@ export class Adam {
     for (let i = 0; i < w.length; i++) {
       if (trainMask[i] === 0) continue;
       let gi = g[i];
-      if (gradClip > 0) gi = gi > gradClip ? gradClip : gi < -gradClip ? -gradClip : gi;
+      if (gradClip > 0) gi = gi > gradClip ? gradClip : Math.max(gi, -gradClip);
       if (decayMask[i] === 1) gi += weightDecay * w[i];
       m[i] = beta1 * m[i] + (1 - beta1) * gi;
       v[i] = beta2 * v[i] + (1 - beta2) * gi * gi;

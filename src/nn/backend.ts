@@ -31,7 +31,14 @@ export interface Backend {
    * With d = dy ⊙ mask (dy, h: [T, B, C]; mask: [B, C] broadcast over T), per channel:
    * a = Σ_{t,b} d, b = Σ_{t,b} d·h. (Batch-norm backward statistics.)
    */
-  maskedSums(dy: Float32Array, mask: Float32Array, h: Float32Array, T: number, B: number, C: number): Promise<ChannelSums>;
+  maskedSums(
+    dy: Float32Array,
+    mask: Float32Array,
+    h: Float32Array,
+    T: number,
+    B: number,
+    C: number,
+  ): Promise<ChannelSums>;
   /** Time spent since creation or the last resetStats (for throughput breakdowns). */
   readonly stats: { gemm: OpStats; elementwise: OpStats };
   resetStats(): void;
@@ -102,10 +109,24 @@ abstract class BaseBackend implements Backend {
     return this.timed(this.stats.elementwise, 4 * dy.length, () => this.computeMaskedSums(dy, mask, h, T, B, C));
   }
 
-  protected abstract computeGemm(a: Float32Array, b: Float32Array, M: number, K: number, N: number, opts: GemmOptions): Promise<Float32Array>;
+  protected abstract computeGemm(
+    a: Float32Array,
+    b: Float32Array,
+    M: number,
+    K: number,
+    N: number,
+    opts: GemmOptions,
+  ): Promise<Float32Array>;
   protected abstract computeAdd(out: Float32Array, a: Float32Array, b: Float32Array): Promise<void>;
   protected abstract computeMoments(x: Float32Array, rows: number, C: number): Promise<ChannelSums>;
-  protected abstract computeMaskedSums(dy: Float32Array, mask: Float32Array, h: Float32Array, T: number, B: number, C: number): Promise<ChannelSums>;
+  protected abstract computeMaskedSums(
+    dy: Float32Array,
+    mask: Float32Array,
+    h: Float32Array,
+    T: number,
+    B: number,
+    C: number,
+  ): Promise<ChannelSums>;
 }
 
 /** Naive loops with float64 accumulation: slow, obviously right; for tests only. */
@@ -145,7 +166,14 @@ export class ReferenceBackend extends BaseBackend {
     return { a: Float32Array.from(a), b: Float32Array.from(b) };
   }
 
-  protected async computeMaskedSums(dy: Float32Array, mask: Float32Array, h: Float32Array, T: number, B: number, C: number) {
+  protected async computeMaskedSums(
+    dy: Float32Array,
+    mask: Float32Array,
+    h: Float32Array,
+    T: number,
+    B: number,
+    C: number,
+  ) {
     const a = new Float64Array(C);
     const b = new Float64Array(C);
     for (let t = 0; t < T; t++) {
@@ -167,7 +195,12 @@ const graphs = {
     if (withBias) inputs.push(valueInfo('C', 'float', ['n']));
     return graph({
       name: 'gemm',
-      nodes: [node('Gemm', withBias ? ['A', 'B', 'C'] : ['A', 'B'], ['Y'], { transA: { int: +transA }, transB: { int: +transB } })],
+      nodes: [
+        node('Gemm', withBias ? ['A', 'B', 'C'] : ['A', 'B'], ['Y'], {
+          transA: { int: +transA },
+          transB: { int: +transB },
+        }),
+      ],
       inputs,
       outputs: [valueInfo('Y', 'float', ['m', 'n'])],
     });
@@ -202,7 +235,11 @@ const graphs = {
         node('ReduceSum', ['D', 'axes'], ['SD'], { keepdims: { int: 0 } }),
         node('ReduceSum', ['DH', 'axes'], ['SDH'], { keepdims: { int: 0 } }),
       ],
-      inputs: [valueInfo('DY', 'float', ['T', 'B', 'C']), valueInfo('MASK', 'float', ['B', 'C']), valueInfo('H', 'float', ['T', 'B', 'C'])],
+      inputs: [
+        valueInfo('DY', 'float', ['T', 'B', 'C']),
+        valueInfo('MASK', 'float', ['B', 'C']),
+        valueInfo('H', 'float', ['T', 'B', 'C']),
+      ],
       outputs: [valueInfo('SD', 'float', ['C']), valueInfo('SDH', 'float', ['C'])],
       initializers: [int64Tensor('axes', [2], [0, 1])],
     });
@@ -244,7 +281,10 @@ export class OrtBackend extends BaseBackend {
   protected async computeGemm(a: Float32Array, b: Float32Array, M: number, K: number, N: number, opts: GemmOptions) {
     const { transA = false, transB = false, bias, out } = opts;
     const session = await this.session(`gemm${+transA}${+transB}${+!!bias}`, () => graphs.gemm(transA, transB, !!bias));
-    const feeds: Record<string, ort.Tensor> = { A: f32(a, transA ? [K, M] : [M, K]), B: f32(b, transB ? [N, K] : [K, N]) };
+    const feeds: Record<string, ort.Tensor> = {
+      A: f32(a, transA ? [K, M] : [M, K]),
+      B: f32(b, transB ? [N, K] : [K, N]),
+    };
     if (bias) feeds.C = f32(bias, [N]);
     if (out) {
       await session.run(feeds, { Y: f32(out, [M, N]) });
@@ -264,7 +304,14 @@ export class OrtBackend extends BaseBackend {
     return { a: r.S.data as Float32Array, b: r.S2.data as Float32Array };
   }
 
-  protected async computeMaskedSums(dy: Float32Array, mask: Float32Array, h: Float32Array, T: number, B: number, C: number) {
+  protected async computeMaskedSums(
+    dy: Float32Array,
+    mask: Float32Array,
+    h: Float32Array,
+    T: number,
+    B: number,
+    C: number,
+  ) {
     const session = await this.session('maskedSums', graphs.maskedSums);
     const r = await session.run({ DY: f32(dy, [T, B, C]), MASK: f32(mask, [B, C]), H: f32(h, [T, B, C]) });
     return { a: r.SD.data as Float32Array, b: r.SDH.data as Float32Array };

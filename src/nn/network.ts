@@ -2,10 +2,11 @@
 //   plain:    N x { Linear -> IndRec -> BN -> drop } -> readout -> classifier
 //   residual: fc0 -> N x { x + fc2(drop(BN(IndRec(fc1(drop(BN(IndRec(x)))))))) } -> IndRec -> BN -> drop
 //             -> readout -> classifier        (the authors' pre-activation res-IndRNN)
+
+import type { Backend } from './backend.js';
 import { LastStep, Residual, Sequential } from './layers/composite.js';
 import { Linear } from './layers/linear.js';
 import { RecUnit } from './layers/rec-unit.js';
-import type { Backend } from './backend.js';
 import { ParamStore } from './params.js';
 import type { ForwardContext, Layer, Seq } from './seq.js';
 
@@ -31,10 +32,13 @@ export function validateNetworkConfig(c: NetworkConfig): void {
   const positive: (keyof NetworkConfig)[] = ['inputSize', 'hiddenSize', 'depth', 'numOutputs', 'seqLen'];
   for (const k of positive) {
     const v = c[k];
-    if (!Number.isInteger(v) || (v as number) < 1) throw new RangeError(`network ${k} must be a positive integer, got ${v}`);
+    if (!Number.isInteger(v) || (v as number) < 1)
+      throw new RangeError(`network ${k} must be a positive integer, got ${v}`);
   }
-  if (c.arch !== 'plain' && c.arch !== 'residual') throw new RangeError(`network arch must be plain or residual, got ${c.arch}`);
-  if (c.readout !== 'last' && c.readout !== 'all') throw new RangeError(`network readout must be last or all, got ${c.readout}`);
+  if (c.arch !== 'plain' && c.arch !== 'residual')
+    throw new RangeError(`network arch must be plain or residual, got ${c.arch}`);
+  if (c.readout !== 'last' && c.readout !== 'all')
+    throw new RangeError(`network readout must be last or all, got ${c.readout}`);
   if (!(c.mag > 1)) throw new RangeError(`network mag must be > 1, got ${c.mag}`);
   if (!(c.dropout >= 0 && c.dropout < 1)) throw new RangeError(`network dropout must be in [0, 1), got ${c.dropout}`);
 }
@@ -59,13 +63,21 @@ export class Network implements Layer {
     const L = recurrentLayerCount(c);
     // IndRec -> BN -> drop, the unit both architectures repeat (fused: see rec-unit.ts).
     const recUnit = (prefix: string, suffix = ''): Layer => {
-      const unit = new RecUnit(this.store, `${prefix}.rec${suffix}`, `${prefix}.bn${suffix}`, c.hiddenSize, this.recurrent.length, {
-        mag: c.mag,
-        seqLen: c.seqLen,
-        last: this.recurrent.length === L - 1,
-        batchNorm: c.batchNorm,
-        dropout: c.dropout,
-      }, mm);
+      const unit = new RecUnit(
+        this.store,
+        `${prefix}.rec${suffix}`,
+        `${prefix}.bn${suffix}`,
+        c.hiddenSize,
+        this.recurrent.length,
+        {
+          mag: c.mag,
+          seqLen: c.seqLen,
+          last: this.recurrent.length === L - 1,
+          batchNorm: c.batchNorm,
+          dropout: c.dropout,
+        },
+        mm,
+      );
       this.recurrent.push(unit);
       return unit;
     };
@@ -74,7 +86,10 @@ export class Network implements Layer {
     if (c.arch === 'plain') {
       for (let i = 0; i < c.depth; i++) {
         const inSize = i === 0 ? c.inputSize : H;
-        layers.push(new Linear(this.store, `layers.${i}.fc`, inSize, H, mm, 'indrnn-input', i > 0), recUnit(`layers.${i}`));
+        layers.push(
+          new Linear(this.store, `layers.${i}.fc`, inSize, H, mm, 'indrnn-input', i > 0),
+          recUnit(`layers.${i}`),
+        );
       }
     } else {
       layers.push(new Linear(this.store, 'fc0', c.inputSize, H, mm, 'indrnn-input', false));
@@ -115,7 +130,7 @@ export class Network implements Layer {
     for (const layer of this.recurrent) {
       const u = layer.u.value;
       const b = layer.bound;
-      for (let i = 0; i < u.length; i++) u[i] = u[i] > b ? b : u[i] < -b ? -b : u[i];
+      for (let i = 0; i < u.length; i++) u[i] = u[i] > b ? b : Math.max(u[i], -b);
     }
   }
 }

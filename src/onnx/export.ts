@@ -47,8 +47,16 @@ function recurrenceBody(l: number, z: string, u: string): p.onnx.IGraphProto {
   const n = (s: string) => `rec${l}.${s}`;
   return graph({
     name: n('body'),
-    inputs: [valueInfo(n('i'), 'int64', []), valueInfo(n('cond_in'), 'bool', []), valueInfo(n('h_prev'), 'float', ['B', 'H'])],
-    outputs: [valueInfo(n('cond_out'), 'bool', []), valueInfo(n('h'), 'float', ['B', 'H']), valueInfo(n('h_scan'), 'float', ['B', 'H'])],
+    inputs: [
+      valueInfo(n('i'), 'int64', []),
+      valueInfo(n('cond_in'), 'bool', []),
+      valueInfo(n('h_prev'), 'float', ['B', 'H']),
+    ],
+    outputs: [
+      valueInfo(n('cond_out'), 'bool', []),
+      valueInfo(n('h'), 'float', ['B', 'H']),
+      valueInfo(n('h_scan'), 'float', ['B', 'H']),
+    ],
     nodes: [
       node('Gather', [z, n('i')], [n('z_t')], { axis: { int: 0 } }),
       node('Mul', [u, n('h_prev')], [n('uh')]),
@@ -70,7 +78,15 @@ function addRecurrence(g: GraphWriter, l: number, z: string, u: Float32Array): R
   const h0 = g.op('Gather', ['h0', g.int64(`rec${l}.index`, [], [l])], `rec${l}.h0`, { axis: { int: 0 } });
   const hFinal = `rec${l}.hT`;
   const hAll = `rec${l}.h_all`;
-  g.nodes.push(node('Loop', ['T', 'loop_cond', h0], [hFinal, hAll], { body: { graph: recurrenceBody(l, z, uName) } }, `rec${l}.loop`));
+  g.nodes.push(
+    node(
+      'Loop',
+      ['T', 'loop_cond', h0],
+      [hFinal, hAll],
+      { body: { graph: recurrenceBody(l, z, uName) } },
+      `rec${l}.loop`,
+    ),
+  );
   return { hAll, hFinal };
 }
 
@@ -80,7 +96,11 @@ export function buildOnnxModel(net: FoldedNetwork, metadata: Record<string, stri
   const g = new GraphWriter();
   // Trip count T = shape(x)[0] and the loop condition, shared by every Loop.
   g.op('Gather', [g.op('Shape', ['x'], 'x_shape'), g.int64('zero', [], [0])], 'T', { axis: { int: 0 } });
-  g.nodes.push(node('Constant', [], ['loop_cond'], { value: { tensor: { name: 'loop_cond_value', dims: [], dataType: 9, int32Data: [1] } } }));
+  g.nodes.push(
+    node('Constant', [], ['loop_cond'], {
+      value: { tensor: { name: 'loop_cond_value', dims: [], dataType: 9, int32Data: [1] } },
+    }),
+  );
 
   const finals: string[] = [];
   const recur = (z: string, u: Float32Array) => {

@@ -15,7 +15,15 @@ export interface ExportOptions {
 }
 
 /** Skeleton facts a task may record (see the skeleton task): copied into the model's metadata. */
-const SKELETON_KEYS = { layout: 'layout', bodies: 'bodies', joints: 'joints', preprocessing: 'preprocessing', frameRate: 'frame_rate', window: 'window' } as const;
+const SKELETON_KEYS = {
+  layout: 'layout',
+  bodies: 'bodies',
+  joints: 'joints',
+  preprocessing: 'preprocessing',
+  frameRate: 'frame_rate',
+  window: 'window',
+  sampling: 'sampling',
+} as const;
 
 export function modelMetadata(ckpt: Checkpoint, checkpointPath: string, opts: ExportOptions): Record<string, string> {
   const { config, state } = ckpt;
@@ -58,7 +66,11 @@ export function modelMetadata(ckpt: Checkpoint, checkpointPath: string, opts: Ex
 export function exportCheckpoint(checkpointPath: string, opts: ExportOptions = {}): Uint8Array {
   const { net, ckpt } = loadNetwork(checkpointPath, new ReferenceBackend());
   const folded = foldNetwork(ckpt.config.network, net.store);
-  const bytes = buildOnnxModel(folded, modelMetadata(ckpt, checkpointPath, opts), `IndRNN exported from ${basename(checkpointPath)}`);
+  const bytes = buildOnnxModel(
+    folded,
+    modelMetadata(ckpt, checkpointPath, opts),
+    `IndRNN exported from ${basename(checkpointPath)}`,
+  );
   validateModelBytes(bytes, '(exported model)');
   return bytes;
 }

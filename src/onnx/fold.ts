@@ -37,7 +37,12 @@ export type FoldedNetwork =
 
 function dense(store: ParamStore, name: string): DenseWeights {
   const w = store.get(`${name}.weight`);
-  return { weight: w.value.slice(), bias: store.get(`${name}.bias`).value.slice(), inSize: w.shape[0], outSize: w.shape[1] };
+  return {
+    weight: w.value.slice(),
+    bias: store.get(`${name}.bias`).value.slice(),
+    inSize: w.shape[0],
+    outSize: w.shape[1],
+  };
 }
 
 /** Folds the eval-mode batch norm `bnName` (if the network has one) into the Linear after it. */
@@ -70,7 +75,10 @@ export function foldNetwork(config: NetworkConfig, store: ParamStore): FoldedNet
     const layers: FoldedRecurrent[] = [];
     for (let i = 0; i < config.depth; i++) {
       const fc = dense(store, `layers.${i}.fc`);
-      layers.push({ proj: i === 0 ? fc : foldBatchNorm(store, `layers.${i - 1}.bn`, fc), u: u(store, `layers.${i}.rec`) });
+      layers.push({
+        proj: i === 0 ? fc : foldBatchNorm(store, `layers.${i - 1}.bn`, fc),
+        u: u(store, `layers.${i}.rec`),
+      });
     }
     const classifier = foldBatchNorm(store, `layers.${config.depth - 1}.bn`, dense(store, 'classifier'));
     return { arch: 'plain', layers, classifier, config };

@@ -57,7 +57,8 @@ export function node(
 /** A float32 initialiser / constant tensor stored as little-endian raw bytes. */
 export function floatTensor(name: string, dims: readonly number[], data: Float32Array): p.onnx.ITensorProto {
   const expected = dims.reduce((a, b) => a * b, 1);
-  if (data.length !== expected) throw new RangeError(`${name} has ${data.length} values, expected ${expected} for [${dims}]`);
+  if (data.length !== expected)
+    throw new RangeError(`${name} has ${data.length} values, expected ${expected} for [${dims}]`);
   const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
   return { name, dims: [...dims], dataType: FLOAT, rawData: bytes };
 }

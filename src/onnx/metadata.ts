@@ -7,14 +7,17 @@ export const MODEL_FORMAT = 'indrnn-onnx/1';
 export const EXPORTER_VERSION = '0.1.0';
 
 const json = <T extends z.ZodType>(schema: T) =>
-  z.string().transform((s, ctx) => {
-    try {
-      return JSON.parse(s) as unknown;
-    } catch {
-      ctx.addIssue({ code: 'custom', message: 'is not valid JSON' });
-      return z.NEVER;
-    }
-  }).pipe(schema);
+  z
+    .string()
+    .transform((s, ctx) => {
+      try {
+        return JSON.parse(s) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'is not valid JSON' });
+        return z.NEVER;
+      }
+    })
+    .pipe(schema);
 const int = z.string().regex(/^\d+$/, 'is not a whole number').transform(Number);
 
 export const labelSchema = z.object({ name: z.string(), ntuAction: z.number().int().optional() });
@@ -42,10 +45,17 @@ export const metadataSchema = z.object({
   preprocessing: json(z.record(z.string(), z.unknown())).optional(),
   frame_rate: z.string().transform(Number).optional(),
   window: int.optional(),
+  /** How a recorded sequence becomes model frames: {kind: 'segments', segments: T} (the paper's sampling). */
+  sampling: json(z.object({ kind: z.literal('segments'), segments: z.number().int().min(1) })).optional(),
 });
 export type ModelMetadata = z.infer<typeof metadataSchema>;
 
 /** Describes the schema's problems in one line: "labels is not valid JSON; num_layers is required". */
 export function describeMetadataError(error: z.ZodError): string {
-  return error.issues.map((i) => `${i.path.join('.') || 'metadata'} ${i.code === 'invalid_type' && i.input === undefined ? 'is missing' : i.message}`).join('; ');
+  return error.issues
+    .map(
+      (i) =>
+        `${i.path.join('.') || 'metadata'} ${i.code === 'invalid_type' && i.input === undefined ? 'is missing' : i.message}`,
+    )
+    .join('; ');
 }

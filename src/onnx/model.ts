@@ -45,10 +45,14 @@ export function validateModelBytes(bytes: Uint8Array, path: string): ModelMetada
   const props = Object.fromEntries((model.metadataProps ?? []).map((p) => [p.key ?? '', p.value ?? '']));
   if (props['indrnn.format'] !== MODEL_FORMAT) {
     const found = props['indrnn.format'] ? `format '${props['indrnn.format']}'` : 'no indrnn metadata';
-    throw new ModelFileError(path, `${found}, expected '${MODEL_FORMAT}': not exported by this version of indrnn; ${REEXPORT}`);
+    throw new ModelFileError(
+      path,
+      `${found}, expected '${MODEL_FORMAT}': not exported by this version of indrnn; ${REEXPORT}`,
+    );
   }
   const parsed = metadataSchema.safeParse(props);
-  if (!parsed.success) throw new ModelFileError(path, `bad metadata: ${describeMetadataError(parsed.error)}; ${REEXPORT}`);
+  if (!parsed.success)
+    throw new ModelFileError(path, `bad metadata: ${describeMetadataError(parsed.error)}; ${REEXPORT}`);
   const meta = parsed.data;
   const inputs = tensorSpecs(model.graph.input ?? []);
   const outputs = tensorSpecs(model.graph.output ?? []);
@@ -60,7 +64,10 @@ export function validateModelBytes(bytes: Uint8Array, path: string): ModelMetada
       throw new ModelFileError(path, `${kind} '${name}' has last dimension ${t.dims[2]}, metadata says ${lastDim}`);
     }
     if (firstDim !== undefined && typeof t.dims[0] === 'number' && t.dims[0] !== firstDim) {
-      throw new ModelFileError(path, `${kind} '${name}' has first dimension ${t.dims[0]}, metadata says ${firstDim} layers`);
+      throw new ModelFileError(
+        path,
+        `${kind} '${name}' has first dimension ${t.dims[0]}, metadata says ${firstDim} layers`,
+      );
     }
   };
   expect(inputs, 'input', 'x', meta.input_size);
@@ -97,11 +104,16 @@ function sessionOptions(provider: Provider, threads: number): ort.InferenceSessi
 function cudaUnavailableReason(): string | null {
   const cuda = ort.listSupportedBackends().find((b) => b.name === 'cuda');
   if (!cuda) return 'this onnxruntime-node build has no CUDA execution provider';
-  if (!cuda.bundled) return 'CUDA provider libraries are not installed (install with ONNXRUNTIME_NODE_INSTALL=cuda12 npm ci)';
+  if (!cuda.bundled)
+    return 'CUDA provider libraries are not installed (install with ONNXRUNTIME_NODE_INSTALL=cuda12 npm ci)';
   return null;
 }
 
-async function createSession(bytes: Uint8Array, path: string, opts: LoadOptions): Promise<{ session: ort.InferenceSession; provider: Provider }> {
+async function createSession(
+  bytes: Uint8Array,
+  path: string,
+  opts: LoadOptions,
+): Promise<{ session: ort.InferenceSession; provider: Provider }> {
   const choice = opts.provider ?? 'auto';
   const threads = opts.threads && opts.threads > 0 ? opts.threads : availableParallelism();
   if (choice !== 'cpu') {
@@ -139,7 +151,10 @@ export class IndrnnModel {
     try {
       bytes = readFileSync(path);
     } catch (e) {
-      throw new ModelFileError(path, `cannot read the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+      throw new ModelFileError(
+        path,
+        `cannot read the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+      );
     }
     return IndrnnModel.fromBytes(bytes, path, opts);
   }
@@ -168,7 +183,8 @@ export class IndrnnModel {
     const { inputSize: D, numLayers: L, hiddenSize: H } = this;
     if (x.length !== T * B * D) throw new RangeError(`x has ${x.length} values, expected T*B*D = ${T}*${B}*${D}`);
     const state = h0 ?? new Float32Array(L * B * H);
-    if (state.length !== L * B * H) throw new RangeError(`h0 has ${state.length} values, expected L*B*H = ${L}*${B}*${H}`);
+    if (state.length !== L * B * H)
+      throw new RangeError(`h0 has ${state.length} values, expected L*B*H = ${L}*${B}*${H}`);
     const out = await this.session.run({
       x: new ort.Tensor('float32', x, [T, B, D]),
       h0: new ort.Tensor('float32', state, [L, B, H]),

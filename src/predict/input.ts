@@ -23,7 +23,8 @@ export function readSequenceFile(path: string, D: number): { x: Float32Array; T:
   const frames = parsed.data.frames;
   const x = new Float32Array(frames.length * D);
   frames.forEach((f, t) => {
-    if (f.length !== D) throw new Error(`${path}: frames.${t} has ${f.length} values, the model expects ${D} per frame`);
+    if (f.length !== D)
+      throw new Error(`${path}: frames.${t} has ${f.length} values, the model expects ${D} per frame`);
     x.set(f, t * D);
   });
   return { x, T: frames.length };

@@ -32,7 +32,12 @@ function ranked(probs: Float32Array, labels: readonly ModelLabel[], k: number): 
   const order = Array.from(probs.keys()).sort((a, b) => probs[b] - probs[a]);
   return order.slice(0, Math.max(1, k)).map((index) => {
     const l = labels[index];
-    return { label: l?.name ?? String(index), index, probability: probs[index], ...(l?.ntuAction !== undefined ? { ntuAction: l.ntuAction } : {}) };
+    return {
+      label: l?.name ?? String(index),
+      index,
+      probability: probs[index],
+      ...(l?.ntuAction !== undefined ? { ntuAction: l.ntuAction } : {}),
+    };
   });
 }
 
@@ -54,7 +59,13 @@ export function classPrediction(
 }
 
 /** logits [T, B, 1] -> the regression output for sequence b at frame `last`. */
-export function regressionPrediction(logits: Float32Array, B: number, b: number, last: number, opts: ResultOptions): RegressionPrediction {
+export function regressionPrediction(
+  logits: Float32Array,
+  B: number,
+  b: number,
+  last: number,
+  opts: ResultOptions,
+): RegressionPrediction {
   const result: RegressionPrediction = { value: logits[last * B + b], frames: last + 1 };
   if (opts.timeline) result.timeline = Array.from({ length: last + 1 }, (_, t) => logits[t * B + b]);
   return result;

@@ -43,7 +43,11 @@ export interface Checkpoint {
 }
 
 function tensorsOf(prefix: string, store: ParamStore, data: Float32Array): NamedTensor[] {
-  return store.params.map((p) => ({ name: `${prefix}${p.name}`, shape: p.shape, data: data.subarray(p.offset, p.offset + p.size) }));
+  return store.params.map((p) => ({
+    name: `${prefix}${p.name}`,
+    shape: p.shape,
+    data: data.subarray(p.offset, p.offset + p.size),
+  }));
 }
 
 export function saveCheckpoint(
@@ -72,7 +76,9 @@ export function loadCheckpoint(path: string): Checkpoint {
   const file = readSafetensorsFile(path);
   const meta = file.metadata;
   if (meta.format !== CHECKPOINT_FORMAT) {
-    throw new Error(`${path}: not an indrnn checkpoint (format '${meta.format ?? 'missing'}', expected '${CHECKPOINT_FORMAT}')`);
+    throw new Error(
+      `${path}: not an indrnn checkpoint (format '${meta.format ?? 'missing'}', expected '${CHECKPOINT_FORMAT}')`,
+    );
   }
   return {
     config: JSON.parse(meta.config) as TrainConfig,
@@ -83,7 +89,13 @@ export function loadCheckpoint(path: string): Checkpoint {
 }
 
 /** Copies `<prefix><param>` tensors into `target` (laid out like store.data); every parameter must be present. */
-export function restoreTensors(ckpt: Checkpoint, prefix: string, store: ParamStore, target: Float32Array, source = 'checkpoint'): void {
+export function restoreTensors(
+  ckpt: Checkpoint,
+  prefix: string,
+  store: ParamStore,
+  target: Float32Array,
+  source = 'checkpoint',
+): void {
   for (const p of store.params) {
     const t = ckpt.tensors.get(`${prefix}${p.name}`);
     if (!t) throw new Error(`${source}: tensor ${prefix}${p.name} is missing (was it made by another network config?)`);
@@ -100,7 +112,11 @@ export function hasTensors(ckpt: Checkpoint, prefix: string): boolean {
 }
 
 /** Rebuilds the trained network of a checkpoint (optionally with another readout, e.g. 'all' for per-frame logits). */
-export function loadNetwork(path: string, backend: Backend, overrides: Partial<NetworkConfig> = {}): { net: Network; ckpt: Checkpoint } {
+export function loadNetwork(
+  path: string,
+  backend: Backend,
+  overrides: Partial<NetworkConfig> = {},
+): { net: Network; ckpt: Checkpoint } {
   const ckpt = loadCheckpoint(path);
   const net = new Network({ ...ckpt.config.network, ...overrides }, backend);
   restoreTensors(ckpt, 'model.', net.store, net.store.data, path);

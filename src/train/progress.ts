@@ -15,7 +15,9 @@ export interface ProgressReporter {
   stop(): void;
 }
 
-export function createReporter(opts: { quiet?: boolean; stream?: NodeJS.WriteStream; intervalMs?: number } = {}): ProgressReporter {
+export function createReporter(
+  opts: { quiet?: boolean; stream?: NodeJS.WriteStream; intervalMs?: number } = {},
+): ProgressReporter {
   if (opts.quiet) return silentReporter;
   const stream = opts.stream ?? process.stderr;
   return stream.isTTY ? new BarReporter(stream) : new LineReporter(stream, opts.intervalMs ?? 10_000);
@@ -23,7 +25,11 @@ export function createReporter(opts: { quiet?: boolean; stream?: NodeJS.WriteStr
 
 export const silentReporter: ProgressReporter = { start() {}, update() {}, log() {}, stop() {} };
 
-const fmt = (info: ProgressInfo) => ({ loss: info.loss.toPrecision(4), sps: info.samplesPerSec.toFixed(0), lr: info.lr.toExponential(1) });
+const fmt = (info: ProgressInfo) => ({
+  loss: info.loss.toPrecision(4),
+  sps: info.samplesPerSec.toFixed(0),
+  lr: info.lr.toExponential(1),
+});
 
 class BarReporter implements ProgressReporter {
   private bar: cliProgress.SingleBar;
@@ -31,7 +37,8 @@ class BarReporter implements ProgressReporter {
     this.bar = new cliProgress.SingleBar(
       {
         stream,
-        format: 'step {value}/{total} {bar} {percentage}% | loss {loss} | {sps} samples/s | lr {lr} | ETA {eta_formatted}',
+        format:
+          'step {value}/{total} {bar} {percentage}% | loss {loss} | {sps} samples/s | lr {lr} | ETA {eta_formatted}',
         hideCursor: true,
         etaBuffer: 50,
       },

@@ -30,18 +30,39 @@ export interface TrainFlags {
 }
 
 const base = {
-  network: { arch: 'plain', depth: 2, hiddenSize: 128, readout: 'last', dropout: 0, batchNorm: true, mag: 2, clipRecurrent: true },
-  train: { batchSize: 128, steps: 2000, evalEvery: 200, evalBatchSize: 500, optimizer: { lr: 2e-4, weightDecay: 1e-4, gradClip: 10 } },
+  network: {
+    arch: 'plain',
+    depth: 2,
+    hiddenSize: 128,
+    readout: 'last',
+    dropout: 0,
+    batchNorm: true,
+    mag: 2,
+    clipRecurrent: true,
+  },
+  train: {
+    batchSize: 128,
+    steps: 2000,
+    evalEvery: 200,
+    evalBatchSize: 500,
+    optimizer: { lr: 2e-4, weightDecay: 1e-4, gradClip: 10 },
+  },
 } as const;
 
 function schedule(flags: TrainFlags, defaults: TaskDefaults, totalSteps: number): ScheduleConfig {
   const kind = flags.schedule ?? defaults.train.schedule?.kind ?? 'constant';
-  if (kind === 'step') return { kind, every: flags.lrStepEvery ?? Math.max(1, Math.floor(totalSteps / 3)), gamma: flags.lrGamma ?? 0.1 };
+  if (kind === 'step')
+    return { kind, every: flags.lrStepEvery ?? Math.max(1, Math.floor(totalSteps / 3)), gamma: flags.lrGamma ?? 0.1 };
   if (kind === 'plateau') return { kind, patience: flags.patience ?? 5, factor: 10, minLr: flags.minLr ?? 1e-6 };
   return { kind: 'constant' };
 }
 
-export function resolveTrainConfig(task: Task, taskOptions: Record<string, unknown>, defaults: TaskDefaults, flags: TrainFlags): TrainConfig {
+export function resolveTrainConfig(
+  task: Task,
+  taskOptions: Record<string, unknown>,
+  defaults: TaskDefaults,
+  flags: TrainFlags,
+): TrainConfig {
   const d = defaults.network;
   const network: NetworkConfig = {
     arch: flags.arch ?? d.arch ?? base.network.arch,
@@ -59,8 +80,12 @@ export function resolveTrainConfig(task: Task, taskOptions: Record<string, unkno
   const t = defaults.train;
   const batchSize = flags.batchSize ?? t.batchSize ?? base.train.batchSize;
   const perEpoch = task.stepsPerEpoch?.(batchSize);
-  if (flags.epochs !== undefined && !perEpoch) throw new Error(`--epochs needs a task with a finite training set; task ${task.name} has none: use --steps`);
-  const steps = flags.epochs !== undefined ? flags.epochs * perEpoch! : (flags.steps ?? t.steps ?? (perEpoch ? 5 * perEpoch : base.train.steps));
+  if (flags.epochs !== undefined && !perEpoch)
+    throw new Error(`--epochs needs a task with a finite training set; task ${task.name} has none: use --steps`);
+  const steps =
+    flags.epochs !== undefined
+      ? flags.epochs * perEpoch!
+      : (flags.steps ?? t.steps ?? (perEpoch ? 5 * perEpoch : base.train.steps));
   const evalEvery = flags.evalEvery ?? t.evalEvery ?? perEpoch ?? base.train.evalEvery;
   const optimizer = { ...base.train.optimizer, ...t.optimizer };
   return {

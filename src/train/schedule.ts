@@ -12,7 +12,12 @@ export type PlateauAction = 'improved' | 'wait' | 'decay' | 'stop';
  * The authors' plateau rule: after `patience` evaluations without improvement, restore the best
  * weights and divide the learning rate by `factor`; stop once it falls below `minLr`.
  */
-export function plateauAction(schedule: ScheduleConfig, improved: boolean, badEvals: number, lr: number): PlateauAction {
+export function plateauAction(
+  schedule: ScheduleConfig,
+  improved: boolean,
+  badEvals: number,
+  lr: number,
+): PlateauAction {
   if (improved) return 'improved';
   if (schedule.kind !== 'plateau' || badEvals + 1 < schedule.patience) return 'wait';
   return lr / schedule.factor < schedule.minLr ? 'stop' : 'decay';

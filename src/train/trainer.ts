@@ -153,13 +153,19 @@ export class Trainer {
       w.batches++;
       w.metricSum += r.metricSum;
       w.sequences += r.sequences;
-      this.reporter.update(state.step, { loss: w.lossSum / w.batches, samplesPerSec: (trainSamples * 1000) / trainMs, lr: this.adam.opts.lr });
+      this.reporter.update(state.step, {
+        loss: w.lossSum / w.batches,
+        samplesPerSec: (trainSamples * 1000) / trainMs,
+        lr: this.adam.opts.lr,
+      });
       if (state.step % config.evalEvery === 0 || state.step === total) await this.evaluateAndCheckpoint();
       if (this.opts.signal?.aborted && !state.stopReason) {
         state.stopReason = 'interrupted';
         state.elapsedMs = this.elapsedMs();
         this.save();
-        this.reporter.log(`interrupted at step ${state.step}: checkpoint saved to ${this.checkpointPath}; resume with --resume`);
+        this.reporter.log(
+          `interrupted at step ${state.step}: checkpoint saved to ${this.checkpointPath}; resume with --resume`,
+        );
       }
     }
     this.reporter.stop();
@@ -195,7 +201,8 @@ export class Trainer {
         `test loss ${ev.loss.toPrecision(4)}, test ${name} ${ev.metric.toPrecision(4)}`,
     );
     this.applySchedule(ev.metric);
-    if (config.target !== undefined && !isBetter(task, config.target, ev.metric)) state.stopReason = `target ${name} ${config.target} reached`;
+    if (config.target !== undefined && !isBetter(task, config.target, ev.metric))
+      state.stopReason = `target ${name} ${config.target} reached`;
     if (state.step >= config.steps && !state.stopReason) state.stopReason = 'completed all steps';
     state.elapsedMs = record.elapsedMs;
     this.save();
@@ -215,7 +222,9 @@ export class Trainer {
       state.lr /= config.schedule.factor;
       state.badEvals = 0;
       if (this.bestWeights) this.net.store.data.set(this.bestWeights);
-      this.reporter.log(`no improvement: restored the weights of step ${state.best?.step}, lr -> ${state.lr.toExponential(2)}`);
+      this.reporter.log(
+        `no improvement: restored the weights of step ${state.best?.step}, lr -> ${state.lr.toExponential(2)}`,
+      );
     } else if (action === 'stop') {
       state.stopReason = `learning rate fell below ${config.schedule.kind === 'plateau' ? config.schedule.minLr : 0}`;
       if (this.bestWeights) this.net.store.data.set(this.bestWeights);

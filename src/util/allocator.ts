@@ -3,8 +3,7 @@
 // when the process starts, so the CLI re-executes itself once with them set.
 import { spawn } from 'node:child_process';
 
-export const ALLOCATOR_TUNABLES =
-  'glibc.malloc.mmap_threshold=4294967296:glibc.malloc.trim_threshold=4294967296';
+export const ALLOCATOR_TUNABLES = 'glibc.malloc.mmap_threshold=4294967296:glibc.malloc.trim_threshold=4294967296';
 
 export function hasAllocatorTunables(env: NodeJS.ProcessEnv = process.env): boolean {
   return (env.GLIBC_TUNABLES ?? '').includes('glibc.malloc.mmap_threshold=');
@@ -17,7 +16,9 @@ export function hasAllocatorTunables(env: NodeJS.ProcessEnv = process.env): bool
  */
 export function reexecWithAllocatorTunables(): boolean {
   if (hasAllocatorTunables() || process.env.INDRNN_NO_REEXEC === '1' || process.platform !== 'linux') return false;
-  const tunables = process.env.GLIBC_TUNABLES ? `${process.env.GLIBC_TUNABLES}:${ALLOCATOR_TUNABLES}` : ALLOCATOR_TUNABLES;
+  const tunables = process.env.GLIBC_TUNABLES
+    ? `${process.env.GLIBC_TUNABLES}:${ALLOCATOR_TUNABLES}`
+    : ALLOCATOR_TUNABLES;
   const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
     stdio: 'inherit',
     env: { ...process.env, GLIBC_TUNABLES: tunables },

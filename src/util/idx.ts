@@ -15,7 +15,8 @@ export function parseIdx(bytes: Uint8Array, source: string): IdxArray {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (view.getUint16(0) !== 0) throw new Error(`${source}: not an IDX file (bad magic number)`);
   const type = bytes[2];
-  if (type !== 0x08) throw new Error(`${source}: IDX element type 0x${type.toString(16)} is not supported (only unsigned bytes)`);
+  if (type !== 0x08)
+    throw new Error(`${source}: IDX element type 0x${type.toString(16)} is not supported (only unsigned bytes)`);
   const ndims = bytes[3];
   const dims: number[] = [];
   for (let i = 0; i < ndims; i++) dims.push(view.getUint32(4 + 4 * i));
@@ -32,7 +33,7 @@ export function encodeIdx(dims: readonly number[], data: Uint8Array): Uint8Array
   const view = new DataView(out.buffer);
   out[2] = 0x08;
   out[3] = dims.length;
-  dims.forEach((d, i) => view.setUint32(4 + 4 * i, d));
+  for (const [i, d] of dims.entries()) view.setUint32(4 + 4 * i, d);
   out.set(data, 4 + 4 * dims.length);
   return out;
 }

@@ -21,7 +21,8 @@ export function encodeSafetensors(tensors: readonly NamedTensor[], metadata: Rec
   let offset = 0;
   for (const t of tensors) {
     const expected = t.shape.reduce((a, b) => a * b, 1);
-    if (t.data.length !== expected) throw new RangeError(`${t.name} has ${t.data.length} values, shape [${t.shape}] needs ${expected}`);
+    if (t.data.length !== expected)
+      throw new RangeError(`${t.name} has ${t.data.length} values, shape [${t.shape}] needs ${expected}`);
     header[t.name] = { dtype: 'F32', shape: [...t.shape], data_offsets: [offset, offset + t.data.byteLength] };
     offset += t.data.byteLength;
   }
@@ -47,7 +48,8 @@ export interface SafetensorsFile {
 export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors data'): SafetensorsFile {
   if (bytes.length < 8) throw new Error(`${source}: too short for a safetensors file (${bytes.length} bytes)`);
   const headerLen = Number(new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true));
-  if (headerLen > bytes.length - 8) throw new Error(`${source}: header length ${headerLen} exceeds the file (truncated?)`);
+  if (headerLen > bytes.length - 8)
+    throw new Error(`${source}: header length ${headerLen} exceeds the file (truncated?)`);
   let header: Record<string, any>;
   try {
     header = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset + 8, headerLen).toString('utf8'));
@@ -61,7 +63,8 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors data'
     const e = entry as HeaderEntry;
     if (e.dtype !== 'F32') throw new Error(`${source}: tensor ${name} has dtype ${e.dtype}; only F32 is supported`);
     const [begin, end] = e.data_offsets;
-    if (dataStart + end > bytes.length) throw new Error(`${source}: tensor ${name} runs past the end of the file (truncated?)`);
+    if (dataStart + end > bytes.length)
+      throw new Error(`${source}: tensor ${name} runs past the end of the file (truncated?)`);
     // Copy into a fresh, 4-byte aligned buffer. (Not bytes.slice(): on a Node Buffer that is a view.)
     const copy = new Uint8Array(end - begin);
     copy.set(bytes.subarray(dataStart + begin, dataStart + end));
@@ -71,7 +74,11 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors data'
 }
 
 /** Writes atomically: a crash mid-write leaves the previous file intact. */
-export function writeSafetensorsFile(path: string, tensors: readonly NamedTensor[], metadata: Record<string, string> = {}): void {
+export function writeSafetensorsFile(
+  path: string,
+  tensors: readonly NamedTensor[],
+  metadata: Record<string, string> = {},
+): void {
   const bytes = encodeSafetensors(tensors, metadata);
   const tmp = `${path}.tmp-${process.pid}`;
   const fd = openSync(tmp, 'w');

@@ -40,12 +40,20 @@ export async function checkGradient(
       allowed = atol + rtol * Math.max(Math.abs(numeric), Math.abs(analytic[i]));
     }
     worst = Math.max(worst, err / allowed);
-    assert.ok(err <= allowed, `${label}[${i}]: analytic ${analytic[i]} vs numeric ${numeric} (|diff| ${err.toExponential(2)} > ${allowed.toExponential(2)})`);
+    assert.ok(
+      err <= allowed,
+      `${label}[${i}]: analytic ${analytic[i]} vs numeric ${numeric} (|diff| ${err.toExponential(2)} > ${allowed.toExponential(2)})`,
+    );
   }
   assert.ok(worst <= 1);
 }
 
-async function centralDifference(x: Float32Array, i: number, eps: number, f: () => number | Promise<number>): Promise<number> {
+async function centralDifference(
+  x: Float32Array,
+  i: number,
+  eps: number,
+  f: () => number | Promise<number>,
+): Promise<number> {
   const orig = x[i];
   x[i] = orig + eps;
   const fPlus = await f();

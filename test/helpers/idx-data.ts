@@ -27,8 +27,8 @@ function makeImages(n: number, rng: Rng): { images: Uint8Array; labels: Uint8Arr
 
 export function writeDataset(dir: string, name: string, n: number, rng: Rng, gzip: boolean): void {
   const { images, labels } = makeImages(n, rng);
-  const write = (file: string, bytes: Uint8Array) => writeFileSync(join(dir, gzip ? `${file}.gz` : file), gzip ? gzipSync(bytes) : bytes);
+  const write = (file: string, bytes: Uint8Array) =>
+    writeFileSync(join(dir, gzip ? `${file}.gz` : file), gzip ? gzipSync(bytes) : bytes);
   write(`${name}-images-idx3-ubyte`, encodeIdx([n, SIZE, SIZE], images));
   write(`${name}-labels-idx1-ubyte`, encodeIdx([n], labels));
 }
-

@@ -89,7 +89,13 @@ export function batchnormBackward(
 }
 
 /** Eval: y = gamma (x - runningMean) / sqrt(runningVar + eps) + beta, i.e. y = x * scale + shift. */
-export function batchnormEvalAffine(gamma: Float32Array, beta: Float32Array, runMean: Float32Array, runVar: Float32Array, eps: number) {
+export function batchnormEvalAffine(
+  gamma: Float32Array,
+  beta: Float32Array,
+  runMean: Float32Array,
+  runVar: Float32Array,
+  eps: number,
+) {
   const C = gamma.length;
   const scale = new Float32Array(C);
   const shift = new Float32Array(C);
@@ -117,7 +123,13 @@ export function addBatchNormParams(store: ParamStore, name: string, size: number
 }
 
 /** running = (1 - m) running + m batch; the running variance uses the unbiased estimate (PyTorch convention). */
-export function updateRunningStats(p: BatchNormParams, mean: Float64Array, variance: Float64Array, N: number, momentum: number): void {
+export function updateRunningStats(
+  p: BatchNormParams,
+  mean: Float64Array,
+  variance: Float64Array,
+  N: number,
+  momentum: number,
+): void {
   const rm = p.runningMean.value;
   const rv = p.runningVar.value;
   for (let c = 0; c < rm.length; c++) {
@@ -156,14 +168,22 @@ export class BatchNorm implements Layer {
     const C = this.size;
     const N = x.T * x.B;
     if (x.C !== C) throw new RangeError(`${this.name}: input has ${x.C} channels, expected ${C}`);
-    const y = (this.y = reuse(this.y, N * C));
+    this.y = reuse(this.y, N * C);
+    const y = this.y;
     if (!ctx.training) {
-      const { scale, shift } = batchnormEvalAffine(this.gamma.value, this.beta.value, this.runningMean.value, this.runningVar.value, this.eps);
+      const { scale, shift } = batchnormEvalAffine(
+        this.gamma.value,
+        this.beta.value,
+        this.runningMean.value,
+        this.runningVar.value,
+        this.eps,
+      );
       for (let r = 0; r < N; r++) for (let c = 0; c < C; c++) y[r * C + c] = x.data[r * C + c] * scale[c] + shift[c];
       return seq(y, x.T, x.B, C);
     }
     if (N < 2) throw new RangeError(`${this.name}: batch norm in training needs at least 2 rows (T*B), got ${N}`);
-    const xhat = (this.xhat = reuse(this.xhat, N * C));
+    this.xhat = reuse(this.xhat, N * C);
+    const xhat = this.xhat;
     const invStd = new Float32Array(C);
     const mean = new Float64Array(C);
     const variance = new Float64Array(C);
@@ -177,7 +197,8 @@ export class BatchNorm implements Layer {
     if (!this.saved) throw new Error(`${this.name}: backward without a training forward`);
     const { xhat, invStd, T, B } = this.saved;
     const N = T * B;
-    const dx = (this.dx = reuse(this.dx, N * this.size));
+    this.dx = reuse(this.dx, N * this.size);
+    const dx = this.dx;
     batchnormBackward(dx, this.gamma.grad, this.beta.grad, dy.data, xhat, invStd, this.gamma.value, N, this.size);
     this.saved = null;
     return seq(dx, T, B, this.size);

@@ -30,14 +30,16 @@ export class Residual implements Layer {
   async forward(x: Seq, ctx: ForwardContext): Promise<Seq> {
     const fx = await this.body.forward(x, ctx);
     if (fx.C !== x.C) throw new RangeError(`residual body changes channels from ${x.C} to ${fx.C}`);
-    const y = (this.y = reuse(this.y, x.data.length));
+    this.y = reuse(this.y, x.data.length);
+    const y = this.y;
     await this.backend.add(y, x.data, fx.data);
     return seq(y, x.T, x.B, x.C);
   }
 
   async backward(dy: Seq): Promise<Seq> {
     const dBody = await this.body.backward(dy);
-    const dx = (this.dx = reuse(this.dx, dy.data.length));
+    this.dx = reuse(this.dx, dy.data.length);
+    const dx = this.dx;
     await this.backend.add(dx, dy.data, dBody.data);
     return seq(dx, dy.T, dy.B, dy.C);
   }

@@ -34,7 +34,8 @@ export class Dropout implements Layer {
     const rng = ctx.rng;
     const mask = new Float32Array(x.B * x.C);
     dropoutMask(mask, this.p, () => rng.next());
-    const y = (this.y = reuse(this.y, x.data.length));
+    this.y = reuse(this.y, x.data.length);
+    const y = this.y;
     applyMask(y, x.data, mask, x.T, x.B * x.C);
     this.mask = mask;
     return seq(y, x.T, x.B, x.C);
@@ -42,7 +43,8 @@ export class Dropout implements Layer {
 
   async backward(dy: Seq): Promise<Seq> {
     if (!this.mask) return dy;
-    const dx = (this.dx = reuse(this.dx, dy.data.length));
+    this.dx = reuse(this.dx, dy.data.length);
+    const dx = this.dx;
     applyMask(dx, dy.data, this.mask, dy.T, dy.B * dy.C);
     this.mask = null;
     return seq(dx, dy.T, dy.B, dy.C);

@@ -13,7 +13,15 @@ export function recurrentBound(mag: number, T: number): number {
  * Saves nothing itself: h is the output, and backward needs exactly h (for [a_t > 0] = [h_t > 0]
  * and h_{t-1}) plus h0.
  */
-export function indrnnForward(h: Float32Array, z: Float32Array, u: Float32Array, h0: Float32Array | null, T: number, B: number, H: number): void {
+export function indrnnForward(
+  h: Float32Array,
+  z: Float32Array,
+  u: Float32Array,
+  h0: Float32Array | null,
+  T: number,
+  B: number,
+  H: number,
+): void {
   const BH = B * H;
   for (let t = 0; t < T; t++) {
     const cur = t * BH;
@@ -77,20 +85,38 @@ export interface IndRNNOptions {
 }
 
 /** This layer's h0[B, H] from the context (null = zeros), checked. */
-export function initialState(ctx: ForwardContext, index: number, name: string, B: number, H: number): Float32Array | null {
+export function initialState(
+  ctx: ForwardContext,
+  index: number,
+  name: string,
+  B: number,
+  H: number,
+): Float32Array | null {
   const h0 = ctx.h0?.[index] ?? null;
   if (h0 && h0.length !== B * H) throw new RangeError(`${name}: h0 has ${h0.length} values, expected B*H = ${B * H}`);
   return h0;
 }
 
 /** Stores h_T[B, H] (a copy) in ctx.hT when the caller asked for final states (streaming). */
-export function recordFinalState(ctx: ForwardContext, index: number, h: Float32Array, h0: Float32Array | null, T: number, BH: number): void {
+export function recordFinalState(
+  ctx: ForwardContext,
+  index: number,
+  h: Float32Array,
+  h0: Float32Array | null,
+  T: number,
+  BH: number,
+): void {
   if (!ctx.hT) return;
   ctx.hT[index] = T > 0 ? h.slice((T - 1) * BH, T * BH) : (h0 ?? new Float32Array(BH)).slice();
 }
 
 /** Registers u[H] with the authors' initialisation; returns it with its bound. */
-export function addRecurrentWeight(store: ParamStore, name: string, size: number, opts: IndRNNOptions): { u: Param; bound: number } {
+export function addRecurrentWeight(
+  store: ParamStore,
+  name: string,
+  size: number,
+  opts: IndRNNOptions,
+): { u: Param; bound: number } {
   const bound = recurrentBound(opts.mag, opts.seqLen);
   const lo = opts.last ? recurrentBound(1 / opts.mag, opts.seqLen) : 0;
   return { u: store.add(`${name}.u`, [size], 'recurrent', { kind: 'uniform', lo, hi: bound }, bound), bound };
@@ -120,7 +146,8 @@ export class IndRNN implements Layer {
     const H = this.size;
     if (z.C !== H) throw new RangeError(`${this.name}: input has ${z.C} channels, expected ${H}`);
     const h0 = initialState(ctx, this.stateIndex, this.name, B, H);
-    const h = (this.h = reuse(this.h, T * B * H));
+    this.h = reuse(this.h, T * B * H);
+    const h = this.h;
     indrnnForward(h, z.data, this.u.value, h0, T, B, H);
     recordFinalState(ctx, this.stateIndex, h, h0, T, B * H);
     const out = seq(h, T, B, H);
@@ -131,7 +158,8 @@ export class IndRNN implements Layer {
   async backward(dh: Seq): Promise<Seq> {
     if (!this.saved) throw new Error(`${this.name}: backward without a training forward`);
     const { h, h0 } = this.saved;
-    const dz = (this.dz = reuse(this.dz, h.data.length));
+    this.dz = reuse(this.dz, h.data.length);
+    const dz = this.dz;
     indrnnBackward(dz, this.u.grad, null, dh.data, h.data, this.u.value, h0, h.T, h.B, h.C);
     this.saved = null;
     return seq(dz, h.T, h.B, h.C);

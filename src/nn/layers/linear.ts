@@ -6,7 +6,16 @@ import { type ForwardContext, type Layer, reuse, type Seq, seq } from '../seq.js
 export type LinearInit = 'indrnn-input' | 'kaiming-normal';
 
 /** Forward: y[N, O] = x[N, I] · w[I, O] + b[O]. */
-export function linearForward(mm: Backend, y: Float32Array, x: Float32Array, w: Float32Array, b: Float32Array, N: number, I: number, O: number) {
+export function linearForward(
+  mm: Backend,
+  y: Float32Array,
+  x: Float32Array,
+  w: Float32Array,
+  b: Float32Array,
+  N: number,
+  I: number,
+  O: number,
+) {
   return mm.gemm(x, w, N, I, O, { bias: b, out: y });
 }
 
@@ -79,10 +88,26 @@ export class Linear implements Layer {
     const { inSize: I, outSize: O } = this;
     this.dx = reuse(this.dx, N * I);
     if (this.scratch?.ones.length !== N) {
-      this.scratch = { dwStep: new Float32Array(I * O), dbStep: new Float32Array(O), ones: new Float32Array(N).fill(1) };
+      this.scratch = {
+        dwStep: new Float32Array(I * O),
+        dbStep: new Float32Array(O),
+        ones: new Float32Array(N).fill(1),
+      };
     }
     const dx = this.needsInputGrad ? this.dx : null;
-    await linearBackward(this.mm, dx, this.weight.grad, this.bias.grad, this.scratch, dy.data, x.data, this.weight.value, N, I, O);
+    await linearBackward(
+      this.mm,
+      dx,
+      this.weight.grad,
+      this.bias.grad,
+      this.scratch,
+      dy.data,
+      x.data,
+      this.weight.value,
+      N,
+      I,
+      O,
+    );
     if (!dx) this.dx.fill(0);
     this.x = null;
     return seq(this.dx, x.T, x.B, I);

@@ -7,7 +7,14 @@
 import type { Backend, ChannelSums } from '../backend.js';
 import type { Param, ParamStore } from '../params.js';
 import { type ForwardContext, type Layer, reuse, type Seq, seq } from '../seq.js';
-import { addBatchNormParams, BN_EPS, BN_MOMENTUM, type BatchNormParams, batchnormEvalAffine, updateRunningStats } from './batchnorm.js';
+import {
+  addBatchNormParams,
+  type BatchNormParams,
+  BN_EPS,
+  BN_MOMENTUM,
+  batchnormEvalAffine,
+  updateRunningStats,
+} from './batchnorm.js';
 import { applyMask, dropoutMask } from './dropout.js';
 import {
   addRecurrentWeight,
@@ -19,7 +26,16 @@ import {
 } from './indrnn.js';
 
 /** Training forward, after the recurrence: y[T, B, H] (out) = (h * scale + shift) ⊙ mask[B, H] (one mask per sequence). */
-export function normalizeAndMask(y: Float32Array, h: Float32Array, scale: Float32Array, shift: Float32Array, mask: Float32Array, T: number, B: number, H: number): void {
+export function normalizeAndMask(
+  y: Float32Array,
+  h: Float32Array,
+  scale: Float32Array,
+  shift: Float32Array,
+  mask: Float32Array,
+  T: number,
+  B: number,
+  H: number,
+): void {
   const BH = B * H;
   for (let t = 0; t < T; t++) {
     const cur = t * BH;
@@ -130,7 +146,8 @@ export class RecUnit implements Layer {
   ) {
     ({ u: this.u, bound: this.bound } = addRecurrentWeight(store, recName, size, opts));
     this.bn = opts.batchNorm ? addBatchNormParams(store, bnName, size) : null;
-    if (!(opts.dropout >= 0 && opts.dropout < 1)) throw new RangeError(`dropout probability must be in [0, 1), got ${opts.dropout}`);
+    if (!(opts.dropout >= 0 && opts.dropout < 1))
+      throw new RangeError(`dropout probability must be in [0, 1), got ${opts.dropout}`);
   }
 
   private dropoutMask(ctx: ForwardContext, B: number): Float32Array {
@@ -151,12 +168,15 @@ export class RecUnit implements Layer {
     const H = this.size;
     if (z.C !== H) throw new RangeError(`${this.recName}: input has ${z.C} channels, expected ${H}`);
     const h0 = initialState(ctx, this.stateIndex, this.recName, B, H);
-    const h = (this.h = reuse(this.h, T * B * H));
-    const y = (this.y = reuse(this.y, T * B * H));
+    this.h = reuse(this.h, T * B * H);
+    const h = this.h;
+    this.y = reuse(this.y, T * B * H);
+    const y = this.y;
     const mask = this.dropoutMask(ctx, B);
     let bnSaved: BnSaved | null = null;
     if (this.bn && ctx.training) {
-      if (T * B < 2) throw new RangeError(`${this.bnName}: batch norm in training needs at least 2 rows (T*B), got ${T * B}`);
+      if (T * B < 2)
+        throw new RangeError(`${this.bnName}: batch norm in training needs at least 2 rows (T*B), got ${T * B}`);
       indrnnForward(h, z.data, this.u.value, h0, T, B, H);
       const N = T * B;
       const moments = await this.backend.channelMoments(h, N, H);
@@ -178,7 +198,13 @@ export class RecUnit implements Layer {
     } else {
       indrnnForward(h, z.data, this.u.value, h0, T, B, H);
       if (this.bn) {
-        const { scale, shift } = batchnormEvalAffine(this.bn.gamma.value, this.bn.beta.value, this.bn.runningMean.value, this.bn.runningVar.value, BN_EPS);
+        const { scale, shift } = batchnormEvalAffine(
+          this.bn.gamma.value,
+          this.bn.beta.value,
+          this.bn.runningMean.value,
+          this.bn.runningVar.value,
+          BN_EPS,
+        );
         normalizeAndMask(y, h, scale, shift, mask, T, B, H);
       } else {
         applyMask(y, h, mask, T, B * H);
@@ -194,13 +220,31 @@ export class RecUnit implements Layer {
     const { z, h0, mask, bn } = this.saved;
     const { T, B } = z;
     const H = this.size;
-    const dz = (this.dz = reuse(this.dz, T * B * H));
+    this.dz = reuse(this.dz, T * B * H);
+    const dz = this.dz;
     if (this.bn && bn) {
       const sums = await this.backend.maskedSums(dy.data, mask, this.h, T, B, H);
       const { gamma, beta } = this.bn;
-      recUnitBackward(dz, this.u.grad, gamma.grad, beta.grad, dy.data, this.h, h0, this.u.value, gamma.value, bn, sums, mask, T, B, H);
+      recUnitBackward(
+        dz,
+        this.u.grad,
+        gamma.grad,
+        beta.grad,
+        dy.data,
+        this.h,
+        h0,
+        this.u.value,
+        gamma.value,
+        bn,
+        sums,
+        mask,
+        T,
+        B,
+        H,
+      );
     } else {
-      const dh = (this.dh = reuse(this.dh, T * B * H));
+      this.dh = reuse(this.dh, T * B * H);
+      const dh = this.dh;
       applyMask(dh, dy.data, mask, T, B * H);
       indrnnBackward(dz, this.u.grad, null, dh, this.h, this.u.value, h0, T, B, H);
     }

@@ -40,7 +40,8 @@ export class AddingTask implements Task {
 
   constructor(readonly options: AddingOptions) {
     this.seqLen = options.seqLen;
-    if (!Number.isInteger(options.seqLen) || options.seqLen < 2) throw new RangeError(`--seq-len must be an integer >= 2, got ${options.seqLen}`);
+    if (!Number.isInteger(options.seqLen) || options.seqLen < 2)
+      throw new RangeError(`--seq-len must be an integer >= 2, got ${options.seqLen}`);
   }
 
   trainBatch(step: number, batchSize: number): Batch {
@@ -61,7 +62,16 @@ export class AddingTask implements Task {
 
 /** The authors' adding-problem recipe: 2 x 128 plain IndRNN, no BN, MAG = 2, Adam 2e-4, batch 50. */
 export const addingDefaults: TaskDefaults = {
-  network: { arch: 'plain', depth: 2, hiddenSize: 128, batchNorm: false, dropout: 0, mag: 2, readout: 'last', clipRecurrent: true },
+  network: {
+    arch: 'plain',
+    depth: 2,
+    hiddenSize: 128,
+    batchNorm: false,
+    dropout: 0,
+    mag: 2,
+    readout: 'last',
+    clipRecurrent: true,
+  },
   train: {
     batchSize: 50,
     steps: 20000,

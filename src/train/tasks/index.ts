@@ -1,8 +1,11 @@
 // The task registry: name -> (recommended settings, factory). Adding a task = one file + one entry here.
+
+import { SPLIT_NAMES, type SplitName } from '../../data/splits.js';
 import type { TaskSpec } from '../config.js';
 import type { Task, TaskDefaults } from '../task.js';
 import { AddingTask, addingDefaults } from './adding.js';
 import { SeqImageTask, seqImageDefaults } from './seq-image.js';
+import { SkeletonTask, skeletonDefaults } from './skeleton.js';
 
 interface TaskEntry {
   description: string;
@@ -22,13 +25,32 @@ export const tasks: Record<string, TaskEntry> = {
     description: 'sequential image classification from MNIST-style IDX files (row by row or pixel by pixel)',
     defaults: seqImageDefaults,
     create: (o, seed) => {
-      if (typeof o.dataDir !== 'string') throw new Error('task seq-image needs --data DIR (a folder with MNIST-style IDX files)');
+      if (typeof o.dataDir !== 'string')
+        throw new Error('task seq-image needs --data DIR (a folder with MNIST-style IDX files)');
       return new SeqImageTask({
         dataDir: o.dataDir,
         mode: o.mode === 'pixels' ? 'pixels' : 'rows',
         permute: o.permute === true,
         trainLimit: num(o.trainLimit, 0),
         testLimit: num(o.testLimit, 0),
+        seed,
+      });
+    },
+  },
+  skeleton: {
+    description: 'skeleton action recognition from a dataset cache (indrnn data build / indrnn data synth)',
+    defaults: skeletonDefaults,
+    create: (o, seed) => {
+      if (typeof o.cache !== 'string')
+        throw new Error('task skeleton needs --cache FILE (made by indrnn data build or indrnn data synth)');
+      const split = (o.split ?? 'ntu60-xsub') as SplitName;
+      if (!SPLIT_NAMES.includes(split))
+        throw new Error(`unknown --split '${split}' (known: ${SPLIT_NAMES.join(', ')})`);
+      return new SkeletonTask({
+        cache: o.cache,
+        split,
+        segments: num(o.segments, 20),
+        augment: o.augment !== false,
         seed,
       });
     },

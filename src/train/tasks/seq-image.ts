@@ -25,10 +25,15 @@ interface ImageSet {
   count: number;
 }
 
-function loadSet(dir: string, prefix: 'train' | 't10k', limit: number): { set: ImageSet; height: number; width: number } {
+function loadSet(
+  dir: string,
+  prefix: 'train' | 't10k',
+  limit: number,
+): { set: ImageSet; height: number; width: number } {
   const images = readIdxFile(dir, `${prefix}-images-idx3-ubyte`);
   const labels = readIdxFile(dir, `${prefix}-labels-idx1-ubyte`);
-  if (images.dims.length !== 3) throw new Error(`${dir}/${prefix}-images: expected 3 dims [n, rows, cols], got [${images.dims}]`);
+  if (images.dims.length !== 3)
+    throw new Error(`${dir}/${prefix}-images: expected 3 dims [n, rows, cols], got [${images.dims}]`);
   if (labels.dims[0] !== images.dims[0]) {
     throw new Error(`${dir}/${prefix}: ${images.dims[0]} images but ${labels.dims[0]} labels`);
   }
@@ -61,7 +66,9 @@ export class SeqImageTask implements Task {
     let maxLabel = 0;
     for (const label of this.train.labels) maxLabel = Math.max(maxLabel, label);
     this.numOutputs = maxLabel + 1;
-    this.pixelOrder = options.permute ? new Rng(options.seed, PERMUTATION_STREAM).permutation(pixels) : Int32Array.from({ length: pixels }, (_, i) => i);
+    this.pixelOrder = options.permute
+      ? new Rng(options.seed, PERMUTATION_STREAM).permutation(pixels)
+      : Int32Array.from({ length: pixels }, (_, i) => i);
     // Standardise with the training set's pixel statistics.
     let sum = 0;
     let sumSq = 0;
@@ -103,7 +110,10 @@ export class SeqImageTask implements Task {
     const perEpoch = this.stepsPerEpoch(batchSize);
     const epoch = Math.floor(step / perEpoch);
     if (this.epochOrder?.epoch !== epoch) {
-      this.epochOrder = { epoch, order: new Rng(this.options.seed, SHUFFLE_STREAM, epoch).permutation(this.train.count) };
+      this.epochOrder = {
+        epoch,
+        order: new Rng(this.options.seed, SHUFFLE_STREAM, epoch).permutation(this.train.count),
+      };
     }
     const start = (step % perEpoch) * batchSize;
     const end = Math.min(start + batchSize, this.train.count);
@@ -113,7 +123,10 @@ export class SeqImageTask implements Task {
   *evalBatches(batchSize: number): Iterable<Batch> {
     for (let start = 0; start < this.test.count; start += batchSize) {
       const end = Math.min(start + batchSize, this.test.count);
-      yield this.batch(this.test, Int32Array.from({ length: end - start }, (_, i) => start + i));
+      yield this.batch(
+        this.test,
+        Int32Array.from({ length: end - start }, (_, i) => start + i),
+      );
     }
   }
 
@@ -132,7 +145,16 @@ export class SeqImageTask implements Task {
 
 /** The recipe of the Fashion-MNIST row-by-row benchmark: plain 4 x 128, BN, dropout 0.1, Adam 2e-3, batch 128. */
 export const seqImageDefaults: TaskDefaults = {
-  network: { arch: 'plain', depth: 4, hiddenSize: 128, batchNorm: true, dropout: 0.1, mag: 2, readout: 'last', clipRecurrent: true },
+  network: {
+    arch: 'plain',
+    depth: 4,
+    hiddenSize: 128,
+    batchNorm: true,
+    dropout: 0.1,
+    mag: 2,
+    readout: 'last',
+    clipRecurrent: true,
+  },
   train: {
     batchSize: 128,
     evalBatchSize: 1000,
