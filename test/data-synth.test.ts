@@ -90,7 +90,7 @@ describe('synthetic generator', async () => {
     assert.ok(labels.includes(0), 'idle transitions between actions');
     // sitting down is always followed (after idle) by standing up
     const order = labels.filter((l, i) => l > 0 && l !== labels[i - 1]);
-    order.forEach((l, i) => i + 1 < order.length && l === 8 && assert.equal(order[i + 1], 9));
+    for (let i = 0; i + 1 < order.length; i++) if (order[i] === 8) assert.equal(order[i + 1], 9);
   });
 
   it('builds a cache: labels from the manifest, streams with per-frame labels', () => {
