@@ -2,12 +2,13 @@
 // figures in DESIGN.md. Usage: npm run bench:infer [-- --runs N --threads N --json]
 import { parseArgs } from 'node:util';
 import { ReferenceBackend } from '../src/nn/backend.js';
-import { Network, type NetworkConfig, recurrentLayerCount } from '../src/nn/network.js';
+import { Network, recurrentLayerCount } from '../src/nn/network.js';
 import { buildOnnxModel } from '../src/onnx/export.js';
 import { foldNetwork } from '../src/onnx/fold.js';
 import { EXPORTER_VERSION, MODEL_FORMAT } from '../src/onnx/metadata.js';
 import { IndrnnModel } from '../src/onnx/model.js';
 import { Rng } from '../src/util/rng.js';
+import { ACTION_MODEL } from './action-model.js';
 
 const PYTORCH_MS = { T20_B1_ms: 4.4, T20_B64_ms: 83, T300_B1_ms: 30 }; // PyTorch 1.13 CPU, 2 threads (DESIGN.md)
 
@@ -20,19 +21,7 @@ const { values } = parseArgs({
 });
 const runs = Number(values.runs);
 
-const config: NetworkConfig = {
-  arch: 'residual',
-  inputSize: 150,
-  hiddenSize: 512,
-  depth: 5,
-  numOutputs: 60,
-  readout: 'last',
-  dropout: 0,
-  batchNorm: true,
-  mag: 5,
-  seqLen: 20,
-  clipRecurrent: true,
-};
+const config = { ...ACTION_MODEL, dropout: 0 };
 const net = new Network(config, new ReferenceBackend());
 net.store.initialize(new Rng(1));
 const L = recurrentLayerCount(config);

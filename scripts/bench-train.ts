@@ -5,9 +5,10 @@ import { parseArgs } from 'node:util';
 import { Adam, defaultAdamOptions } from '../src/nn/adam.js';
 import { OrtBackend } from '../src/nn/backend.js';
 import { softmaxCrossEntropy } from '../src/nn/loss.js';
-import { Network, type NetworkConfig } from '../src/nn/network.js';
+import { Network } from '../src/nn/network.js';
 import { seq } from '../src/nn/seq.js';
 import { Rng } from '../src/util/rng.js';
+import { ACTION_MODEL } from './action-model.js';
 
 const PYTORCH_SAMPLES_PER_SEC = 240; // PyTorch 1.13 CPU, 2 threads, same model (DESIGN.md)
 
@@ -25,19 +26,7 @@ const warmup = Number(values.warmup);
 const B = Number(values.batch);
 const T = 20;
 
-const config: NetworkConfig = {
-  arch: 'residual',
-  inputSize: 150,
-  hiddenSize: 512,
-  depth: 5,
-  numOutputs: 60,
-  readout: 'last',
-  dropout: 0.25,
-  batchNorm: true,
-  mag: 5,
-  seqLen: T,
-  clipRecurrent: true,
-};
+const config = ACTION_MODEL;
 
 const mm = new OrtBackend(Number(values.threads));
 const net = new Network(config, mm);

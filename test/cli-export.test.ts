@@ -1,16 +1,12 @@
 // indrnn export and indrnn predict: an export verified by the user gives the same JSON as its checkpoint.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Rng } from '../src/util/rng.js';
+import { indrnn } from './helpers/cli.js';
 import { writeDataset } from './helpers/idx-data.js';
-
-const CLI = join(import.meta.dirname, '..', 'src', 'cli.js');
-const indrnn = (...args: string[]) =>
-  spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 120_000 });
 
 describe('indrnn export + predict', () => {
   const dir = mkdtempSync(join(tmpdir(), 'indrnn-export-'));

@@ -1,13 +1,9 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-
-const CLI = join(import.meta.dirname, '..', 'src', 'cli.js');
-const indrnn = (...args: string[]) =>
-  spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 60_000 });
+import { indrnn } from './helpers/cli.js';
 
 describe('indrnn train (CLI)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'indrnn-cli-'));

@@ -4,6 +4,7 @@
 import { seq } from '../../nn/seq.js';
 import { readIdxFile } from '../../util/idx.js';
 import { Rng } from '../../util/rng.js';
+import { EpochOrder, indexBatches } from '../epochs.js';
 import type { Batch, Task, TaskDefaults } from '../task.js';
 
 export interface SeqImageOptions {
@@ -16,7 +17,6 @@ export interface SeqImageOptions {
   seed: number;
 }
 
-const SHUFFLE_STREAM = 1;
 const PERMUTATION_STREAM = 2;
 
 interface ImageSet {
@@ -53,12 +53,13 @@ export class SeqImageTask implements Task {
   private readonly pixelOrder: Int32Array; // [H*W], the reading order
   private readonly mean: number;
   private readonly std: number;
-  private epochOrder: { epoch: number; order: Int32Array } | null = null;
+  private readonly order: EpochOrder;
 
   constructor(readonly options: SeqImageOptions) {
     const tr = loadSet(options.dataDir, 'train', options.trainLimit);
     const te = loadSet(options.dataDir, 't10k', options.testLimit);
     this.train = tr.set;
+    this.order = new EpochOrder(this.train.count, options.seed);
     this.test = te.set;
     const pixels = tr.height * tr.width;
     this.inputSize = options.mode === 'rows' ? tr.width : 1;
@@ -103,31 +104,15 @@ export class SeqImageTask implements Task {
   }
 
   stepsPerEpoch(batchSize: number): number {
-    return Math.max(1, Math.floor(this.train.count / batchSize));
+    return this.order.stepsPerEpoch(batchSize);
   }
 
   trainBatch(step: number, batchSize: number): Batch {
-    const perEpoch = this.stepsPerEpoch(batchSize);
-    const epoch = Math.floor(step / perEpoch);
-    if (this.epochOrder?.epoch !== epoch) {
-      this.epochOrder = {
-        epoch,
-        order: new Rng(this.options.seed, SHUFFLE_STREAM, epoch).permutation(this.train.count),
-      };
-    }
-    const start = (step % perEpoch) * batchSize;
-    const end = Math.min(start + batchSize, this.train.count);
-    return this.batch(this.train, this.epochOrder.order.subarray(start, end));
+    return this.batch(this.train, this.order.batchIndices(step, batchSize));
   }
 
   *evalBatches(batchSize: number): Iterable<Batch> {
-    for (let start = 0; start < this.test.count; start += batchSize) {
-      const end = Math.min(start + batchSize, this.test.count);
-      yield this.batch(
-        this.test,
-        Int32Array.from({ length: end - start }, (_, i) => start + i),
-      );
-    }
+    for (const indices of indexBatches(this.test.count, batchSize)) yield this.batch(this.test, indices);
   }
 
   describe() {

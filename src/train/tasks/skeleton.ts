@@ -8,6 +8,7 @@ import { gatherFrames, sampleSegments } from '../../data/sampling.js';
 import type { SplitName } from '../../data/splits.js';
 import { seq } from '../../nn/seq.js';
 import { Rng } from '../../util/rng.js';
+import { EpochOrder, indexBatches } from '../epochs.js';
 import type { Batch, Task, TaskDefaults } from '../task.js';
 
 export interface SkeletonOptions {
@@ -19,7 +20,6 @@ export interface SkeletonOptions {
   seed: number;
 }
 
-const SHUFFLE_STREAM = 1;
 const AUGMENT_STREAM = 2;
 
 export class SkeletonTask implements Task {
@@ -31,7 +31,7 @@ export class SkeletonTask implements Task {
   readonly labels: readonly string[];
   private readonly train: SkeletonDataset;
   private readonly test: SkeletonDataset;
-  private epochOrder: { epoch: number; order: Int32Array } | null = null;
+  private readonly order: EpochOrder;
 
   constructor(readonly options: SkeletonOptions) {
     const preprocess = defaultPreprocessConfig();
@@ -39,6 +39,7 @@ export class SkeletonTask implements Task {
     this.test = openDataset(options.cache, { split: options.split, part: 'test', preprocess });
     if (this.train.count === 0) throw new Error(`${options.cache}: split ${options.split} has no training samples`);
     if (this.test.count === 0) throw new Error(`${options.cache}: split ${options.split} has no test samples`);
+    this.order = new EpochOrder(this.train.count, options.seed);
     this.inputSize = this.train.frameSize;
     this.numOutputs = this.train.labels.length;
     this.seqLen = options.segments;
@@ -66,32 +67,19 @@ export class SkeletonTask implements Task {
   }
 
   stepsPerEpoch(batchSize: number): number {
-    return Math.max(1, Math.floor(this.train.count / batchSize));
+    return this.order.stepsPerEpoch(batchSize);
   }
 
   trainBatch(step: number, batchSize: number): Batch {
-    const perEpoch = this.stepsPerEpoch(batchSize);
-    const epoch = Math.floor(step / perEpoch);
-    if (this.epochOrder?.epoch !== epoch) {
-      this.epochOrder = {
-        epoch,
-        order: new Rng(this.options.seed, SHUFFLE_STREAM, epoch).permutation(this.train.count),
-      };
-    }
-    const start = (step % perEpoch) * batchSize;
-    const indices = this.epochOrder.order.subarray(start, Math.min(start + batchSize, this.train.count));
-    return this.batch(this.train, indices, new Rng(this.options.seed, AUGMENT_STREAM, step));
+    return this.batch(
+      this.train,
+      this.order.batchIndices(step, batchSize),
+      new Rng(this.options.seed, AUGMENT_STREAM, step),
+    );
   }
 
   *evalBatches(batchSize: number): Iterable<Batch> {
-    for (let start = 0; start < this.test.count; start += batchSize) {
-      const end = Math.min(start + batchSize, this.test.count);
-      yield this.batch(
-        this.test,
-        Int32Array.from({ length: end - start }, (_, k) => start + k),
-        null,
-      );
-    }
+    for (const indices of indexBatches(this.test.count, batchSize)) yield this.batch(this.test, indices, null);
   }
 
   describe() {
