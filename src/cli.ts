@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { registerData } from './cli/data.js';
 import { registerExport } from './cli/export.js';
 import { registerPredict } from './cli/predict.js';
+import { registerServe } from './cli/serve.js';
 import { registerTrain } from './cli/train.js';
 import { reexecWithAllocatorTunables } from './util/allocator.js';
 
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
   registerData(program);
   registerExport(program);
   registerPredict(program);
+  registerServe(program);
   return program;
 }
 

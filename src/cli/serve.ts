@@ -1,0 +1,71 @@
+// indrnn serve: the HTTP inference server for the models in a directory.
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import type { LevelWithSilent } from 'pino';
+import { DEFAULT_APP_OPTIONS } from '../serve/app.js';
+import { DEFAULT_BATCH } from '../serve/batcher.js';
+import { serveMain } from '../serve/main.js';
+import { floatOption, intOption } from './options.js';
+
+interface ServeFlags {
+  models: string;
+  host: string;
+  port: number;
+  device: 'auto' | 'cuda' | 'cpu';
+  maxBatch: number;
+  maxDelayMs: number;
+  maxQueue: number;
+  maxFrames: number;
+  maxSequences: number;
+  maxBodyBytes: number;
+  token?: string;
+  threads: number;
+  logLevel: LevelWithSilent;
+}
+
+function byteSize(value: string): number {
+  const m = /^(\d+)\s*(b|kb|mb)?$/i.exec(value.trim());
+  if (!m) throw new InvalidArgumentError(`expected a size like 8mb, 512kb or 1048576, got '${value}'`);
+  return Number(m[1]) * { b: 1, kb: 1024, mb: 1024 * 1024 }[(m[2] ?? 'b').toLowerCase() as 'b' | 'kb' | 'mb'];
+}
+
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description('serve the models in a directory over HTTP (predictions, KServe v2, Prometheus metrics)')
+    .option('--models <dir>', 'directory of exported .onnx models; every valid one is served', 'models')
+    .option('--host <host>', 'address to listen on', '0.0.0.0')
+    .option('--port <port>', 'port to listen on', intOption(0), 8080)
+    .addOption(new Option('--device <device>', 'execution provider: auto tries CUDA then CPU; cuda fails without CUDA').choices(['auto', 'cuda', 'cpu']).default('auto'))
+    .option('--max-batch <n>', 'most sequences combined into one model run (1: no batching)', intOption(1), DEFAULT_BATCH.maxBatch)
+    .option('--max-delay-ms <ms>', 'longest a sequence waits for others to join its batch', floatOption(0, 10_000), DEFAULT_BATCH.maxDelayMs)
+    .option('--max-queue <n>', 'most sequences waiting per model before requests get 503 overloaded', intOption(1), DEFAULT_BATCH.maxQueue)
+    .option('--max-frames <n>', 'most frames per sequence', intOption(1), DEFAULT_APP_OPTIONS.maxFrames)
+    .option('--max-sequences <n>', 'most sequences per request', intOption(1), DEFAULT_APP_OPTIONS.maxSequences)
+    .option('--max-body-bytes <size>', 'largest request body (e.g. 8mb, 512kb)', byteSize, DEFAULT_APP_OPTIONS.maxBodyBytes)
+    .addOption(new Option('--token <token>', 'require Authorization: Bearer <token> on /v1 and /v2 (prefer the env variable: flags show in ps)').env('INDRNN_TOKEN'))
+    .option('--threads <n>', 'onnxruntime intra-op threads per model (0: one per core)', intOption(0), 0)
+    .addOption(new Option('--log-level <level>', 'log level (JSON lines on stdout)').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'))
+    .addHelpText(
+      'after',
+      '\nRoutes: GET /healthz /readyz /metrics /openapi.json /v1/models /v1/models/NAME, POST /v1/models/NAME/predict,\n' +
+        'KServe v2: GET /v2/health/live /v2/health/ready /v2/models/NAME, POST /v2/models/NAME/infer (docs/api.md).\n' +
+        '\nExample:\n  indrnn serve --models models --port 8080 --device auto --max-batch 32 --max-delay-ms 2',
+    )
+    .action(async (f: ServeFlags) => {
+      await serveMain({
+        models: f.models,
+        host: f.host,
+        port: f.port,
+        device: f.device,
+        threads: f.threads,
+        batch: { maxBatch: f.maxBatch, maxDelayMs: f.maxDelayMs, maxQueue: f.maxQueue },
+        maxFrames: f.maxFrames,
+        maxSequences: f.maxSequences,
+        maxBodyBytes: f.maxBodyBytes,
+        token: f.token || undefined,
+        logLevel: f.logLevel,
+        version: process.env.npm_package_version ?? DEFAULT_APP_OPTIONS.version,
+        drainTimeoutMs: 10_000,
+      });
+    });
+}

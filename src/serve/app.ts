@@ -1,0 +1,68 @@
+// The HTTP application: middleware and routes around a shared state (registry, draining flag) and
+// metrics. createApp does not listen: tests drive it in-process with supertest, main.ts listens.
+import express, { type Express, type RequestHandler } from 'express';
+import type { Logger } from 'pino';
+import { errors } from './errors.js';
+import type { Metrics } from './metrics.js';
+import { bearerAuth } from './middleware/auth.js';
+import { errorHandler, notFound } from './middleware/errors.js';
+import { bodyParserErrors } from './middleware/json-body.js';
+import { observeRequests } from './middleware/observe.js';
+import { requestId } from './middleware/request-id.js';
+import { securityHeaders } from './middleware/security-headers.js';
+import { openApiDocument } from './openapi.js';
+import { healthRoutes } from './routes/health.js';
+import { kserveRoutes } from './routes/kserve.js';
+import { v1Routes } from './routes/v1.js';
+import type { ServerState } from './state.js';
+
+export interface AppOptions {
+  /** Bearer token for /v1 and /v2 (health, metrics and the OpenAPI document stay open). */
+  token?: string;
+  maxFrames: number;
+  maxSequences: number;
+  maxBodyBytes: number;
+  version: string;
+}
+
+export const DEFAULT_APP_OPTIONS: AppOptions = { maxFrames: 1000, maxSequences: 64, maxBodyBytes: 8 * 1024 * 1024, version: '0.1.0' };
+
+export interface AppDeps {
+  state: ServerState;
+  metrics: Metrics;
+  logger: Logger;
+  options?: Partial<AppOptions>;
+}
+
+/** New requests on kept-alive connections while draining get 503 and Connection: close. */
+function drainGate(state: ServerState): RequestHandler {
+  return function drainGateMiddleware(_req, _res, next) {
+    next(state.draining ? errors.shuttingDown() : undefined);
+  };
+}
+
+export function createApp({ state, metrics, logger, options: given = {} }: AppDeps): Express {
+  const options = { ...DEFAULT_APP_OPTIONS, ...given };
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use(requestId({ logger }), securityHeaders(), observeRequests({ metrics }));
+
+  // Open: probes, metrics, the API description.
+  app.use(healthRoutes({ state }));
+  app.get('/metrics', async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+  const openapi = openApiDocument(options.version);
+  app.get('/openapi.json', (_req, res) => {
+    res.json(openapi);
+  });
+
+  // Protected: the model API.
+  app.use(['/v1', '/v2'], drainGate(state), bearerAuth({ token: options.token }));
+  app.use(v1Routes({ state, options }));
+  app.use(kserveRoutes({ state, options: { ...options, serverVersion: options.version } }));
+
+  app.use(notFound(), bodyParserErrors, errorHandler());
+  return app;
+}

@@ -1,0 +1,179 @@
+// Dynamic batching for one model. Sequences from concurrent requests queue up and run together as one
+// [T, B, D] batch: right-padded to the longest, each read at its own last frame. The recurrence is
+// causal, so padding does not change a sequence's logits up to its last frame (DESIGN.md, model
+// contract); only the matrix products see a different batch size.
+//
+// One run at a time per model: a batch starts when it is full (maxBatch sequences), when its oldest
+// sequence has waited maxDelayMs, or at once when maxDelayMs is 0. While a run is going, new sequences
+// queue, so under load batches fill by themselves. `exclusive` runs a job alone in the same order (the
+// KServe endpoint's raw tensors with their own state, later the streaming sessions).
+import type { IndrnnModel, RunResult } from '../onnx/model.js';
+import { ApiError } from './errors.js';
+
+export interface BatchOptions {
+  /** Most sequences per run; 1 turns batching off. */
+  maxBatch: number;
+  /** Longest time the oldest queued sequence waits for others to join. */
+  maxDelayMs: number;
+  /** Most sequences waiting; beyond, requests get 503 overloaded. */
+  maxQueue: number;
+}
+
+export const DEFAULT_BATCH: BatchOptions = { maxBatch: 32, maxDelayMs: 2, maxQueue: 1024 };
+
+/** What a sequence gets back: the batch's logits and where its own row is. */
+export interface BatchSlot {
+  logits: Float32Array; // [T, B, K], T = the batch's longest sequence
+  B: number;
+  b: number;
+  /** Its own last frame. */
+  last: number;
+}
+
+export interface BatchObserver {
+  batch(size: number, seconds: number): void;
+  queueWait(seconds: number): void;
+}
+
+interface SequenceJob {
+  kind: 'sequence';
+  x: Float32Array; // [T, D]
+  T: number;
+  queuedAt: number;
+  resolve: (slot: BatchSlot) => void;
+  reject: (err: unknown) => void;
+}
+
+interface ExclusiveJob {
+  kind: 'exclusive';
+  run: (model: IndrnnModel) => Promise<unknown>;
+  queuedAt: number;
+  resolve: (value: unknown) => void;
+  reject: (err: unknown) => void;
+}
+
+type Job = SequenceJob | ExclusiveJob;
+
+export class Batcher {
+  private readonly queue: Job[] = [];
+  private running = false;
+  private timer: NodeJS.Timeout | null = null;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(
+    private readonly model: IndrnnModel,
+    readonly options: BatchOptions = DEFAULT_BATCH,
+    private readonly observer?: BatchObserver,
+  ) {}
+
+  /** Sequences waiting (not yet running). */
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  /** Queues one sequence x [T, D]; resolves with its slot in the batch that ran it. */
+  submit(x: Float32Array, T: number): Promise<BatchSlot> {
+    this.checkRoom();
+    return new Promise<BatchSlot>((resolve, reject) => {
+      this.queue.push({ kind: 'sequence', x, T, queuedAt: performance.now(), resolve, reject });
+      this.schedule();
+    });
+  }
+
+  /** Runs `run` alone, in queue order with the batches. */
+  exclusive<R>(run: (model: IndrnnModel) => Promise<R>): Promise<R> {
+    this.checkRoom();
+    return new Promise<R>((resolve, reject) => {
+      this.queue.push({ kind: 'exclusive', run, queuedAt: performance.now(), resolve: resolve as (v: unknown) => void, reject });
+      this.schedule();
+    });
+  }
+
+  /** Resolves once nothing is queued or running (graceful shutdown). */
+  drain(): Promise<void> {
+    if (!this.running && this.queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private checkRoom(): void {
+    if (this.queue.length >= this.options.maxQueue) {
+      throw new ApiError('overloaded', `model '${this.model.metadata.name}' has ${this.queue.length} sequences queued (limit ${this.options.maxQueue}); retry later`, {
+        queued: this.queue.length,
+      });
+    }
+  }
+
+  private schedule(): void {
+    if (this.running || this.queue.length === 0) return;
+    const head = this.queue[0];
+    const waited = performance.now() - head.queuedAt;
+    const ready = head.kind === 'exclusive' || this.options.maxDelayMs <= 0 || waited >= this.options.maxDelayMs || this.batchableCount() >= this.options.maxBatch;
+    if (ready) {
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = null;
+      void this.dispatch();
+    } else if (!this.timer) {
+      this.timer = setTimeout(() => {
+        this.timer = null;
+        this.schedule();
+      }, this.options.maxDelayMs - waited);
+    }
+  }
+
+  /** Sequence jobs at the head of the queue, up to the first exclusive job. */
+  private batchableCount(): number {
+    let n = 0;
+    while (n < this.queue.length && this.queue[n].kind === 'sequence') n++;
+    return n;
+  }
+
+  private async dispatch(): Promise<void> {
+    this.running = true;
+    try {
+      const head = this.queue[0];
+      if (head.kind === 'exclusive') {
+        this.queue.shift();
+        this.observer?.queueWait((performance.now() - head.queuedAt) / 1000);
+        try {
+          head.resolve(await head.run(this.model));
+        } catch (e) {
+          head.reject(e);
+        }
+      } else {
+        const n = Math.min(this.batchableCount(), this.options.maxBatch);
+        await this.runBatch(this.queue.splice(0, n) as SequenceJob[]);
+      }
+    } finally {
+      this.running = false;
+      if (this.queue.length > 0) this.schedule();
+      else for (const w of this.idleWaiters.splice(0)) w();
+    }
+  }
+
+  private async runBatch(jobs: SequenceJob[]): Promise<void> {
+    const D = this.model.inputSize;
+    const B = jobs.length;
+    const start = performance.now();
+    for (const j of jobs) this.observer?.queueWait((start - j.queuedAt) / 1000);
+    let T = 0;
+    for (const j of jobs) T = Math.max(T, j.T);
+    let result: RunResult;
+    try {
+      let x: Float32Array;
+      if (B === 1) x = jobs[0].x; // [T, 1, D] is [T, D]
+      else {
+        // x [T, B, D]: sequence b's frame t at (t*B + b)*D; frames past its end stay 0 (right padding).
+        x = new Float32Array(T * B * D);
+        jobs.forEach((j, b) => {
+          for (let t = 0; t < j.T; t++) x.set(j.x.subarray(t * D, (t + 1) * D), (t * B + b) * D);
+        });
+      }
+      result = await this.model.run(x, T, B);
+    } catch (e) {
+      for (const j of jobs) j.reject(e);
+      return;
+    }
+    this.observer?.batch(B, (performance.now() - start) / 1000);
+    jobs.forEach((j, b) => j.resolve({ logits: result.logits, B, b, last: j.T - 1 }));
+  }
+}

@@ -1,0 +1,122 @@
+// Request frames -> model input. Skeleton models (metadata with a joint layout) take joints and get the
+// model's own preprocessing (src/data/preprocess.ts, the trainer's code); other models take raw rows.
+// One pass over the JSON arrays checks every element and writes it into a Float32Array; each error names
+// the element: "frames[3] has 17 joints, the model expects 25 (layout ntu25)".
+//
+// Shapes: T = frames, B = the model's bodies, J = joints per body, D = input_size.
+//   skeleton request  T x J x 3 (one body) or T x B' x J x 3 (B' <= B; missing bodies are absent)
+//   raw request       T x D
+//   output x          Float32Array [T, D]
+import type { PreprocessConfig } from '../data/preprocess.js';
+import { preprocessSequence } from '../data/preprocess.js';
+import { ApiError } from './errors.js';
+
+export type InputSpec =
+  | { kind: 'skeleton'; layout: string; bodies: number; joints: number; inputSize: number; preprocess: PreprocessConfig }
+  | { kind: 'raw'; inputSize: number };
+
+export interface SequenceInput {
+  x: Float32Array; // [T, D]
+  T: number;
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return `a list of ${v.length}`;
+  if (typeof v === 'string') return `a string (${JSON.stringify(v.length > 20 ? `${v.slice(0, 20)}...` : v)})`;
+  if (typeof v === 'object') return 'an object';
+  return `${typeof v} ${String(v)}`;
+}
+
+function shapeError(field: string, message: string, extra: Record<string, unknown> = {}): ApiError {
+  return new ApiError('invalid_shape', `${field} ${message}`, { field, ...extra });
+}
+
+/** Writes `n` finite numbers from `list` (already checked to be an array of length n) at out[offset]. */
+function readNumbers(list: unknown[], n: number, out: Float32Array, offset: number, field: string): void {
+  for (let i = 0; i < n; i++) {
+    const v = list[i];
+    if (typeof v !== 'number') {
+      throw new ApiError('invalid_field', `${field}[${i}] is ${describe(v)}, expected a number`, { field: `${field}[${i}]` });
+    }
+    if (!Number.isFinite(v)) {
+      throw new ApiError('non_finite_value', `${field}[${i}] is ${v}, expected a finite number`, { field: `${field}[${i}]` });
+    }
+    out[offset + i] = v;
+  }
+}
+
+function readBody(body: unknown, J: number, layout: string, out: Float32Array, offset: number, field: string): void {
+  if (!Array.isArray(body)) throw shapeError(field, `is ${describe(body)}, expected a list of ${J} joints [x, y, z]`);
+  if (body.length !== J) {
+    throw shapeError(field, `has ${body.length} joints, the model expects ${J} (layout ${layout})`, { expected: J, got: body.length });
+  }
+  for (let j = 0; j < J; j++) {
+    const joint = body[j];
+    const f = `${field}[${j}]`;
+    if (!Array.isArray(joint)) throw shapeError(f, `is ${describe(joint)}, expected a joint [x, y, z]`);
+    if (joint.length !== 3) throw shapeError(f, `has ${joint.length} values, expected 3 (x, y, z)`, { expected: 3, got: joint.length });
+    readNumbers(joint, 3, out, offset + j * 3, f);
+  }
+}
+
+function checkLength(frames: unknown[], field: string, maxFrames: number): void {
+  if (frames.length === 0) throw new ApiError('empty_sequence', `${field} is empty; a sequence needs at least 1 frame`, { field });
+  if (frames.length > maxFrames) {
+    throw new ApiError('too_many_frames', `${field} has ${frames.length} frames, the limit is ${maxFrames}`, {
+      field,
+      limit: maxFrames,
+      got: frames.length,
+    });
+  }
+}
+
+function readSkeleton(frames: unknown[], spec: Extract<InputSpec, { kind: 'skeleton' }>, field: string): Float32Array {
+  const { bodies: B, joints: J, layout } = spec;
+  const T = frames.length;
+  const first = frames[0];
+  const expected = `T x ${J} x 3 (one body) or T x bodies x ${J} x 3`;
+  if (!Array.isArray(first) || first.length === 0) {
+    throw shapeError(`${field}[0]`, `is ${describe(first)}, expected joints (${expected})`);
+  }
+  const multi = Array.isArray(first[0]) && Array.isArray(first[0][0]);
+  if (!Array.isArray(first[0])) {
+    throw shapeError(`${field}[0]`, `is a row of numbers, but the model takes joints of layout ${layout}: ${expected}`);
+  }
+  const raw = new Float32Array(T * B * J * 3); // absent bodies stay zero
+  for (let t = 0; t < T; t++) {
+    const frame = frames[t];
+    const f = `${field}[${t}]`;
+    const base = t * B * J * 3;
+    if (!multi) {
+      readBody(frame, J, layout, raw, base, f);
+      continue;
+    }
+    if (!Array.isArray(frame)) throw shapeError(f, `is ${describe(frame)}, expected a list of bodies (${expected})`);
+    if (frame.length > B) throw shapeError(f, `has ${frame.length} bodies, the model takes at most ${B}`, { expected: B, got: frame.length });
+    for (let b = 0; b < frame.length; b++) readBody(frame[b], J, layout, raw, base + b * J * 3, `${f}[${b}]`);
+  }
+  return preprocessSequence(spec.preprocess, raw, T);
+}
+
+function readRaw(frames: unknown[], D: number, field: string): Float32Array {
+  const x = new Float32Array(frames.length * D);
+  for (let t = 0; t < frames.length; t++) {
+    const row = frames[t];
+    const f = `${field}[${t}]`;
+    if (!Array.isArray(row)) throw shapeError(f, `is ${describe(row)}, expected a row of ${D} numbers`);
+    if (row.length !== D) throw shapeError(f, `has ${row.length} values, the model expects ${D} per frame`, { expected: D, got: row.length });
+    if (D > 0 && Array.isArray(row[0])) {
+      throw shapeError(`${f}[0]`, `is a list, but the model has no joint layout: frames are rows of ${D} numbers`);
+    }
+    readNumbers(row, D, x, t * D, f);
+  }
+  return x;
+}
+
+/** Checks one sequence's frames against the model and turns them into model input x [T, D]. */
+export function readSequence(frames: unknown[], spec: InputSpec, maxFrames: number, field = 'frames'): SequenceInput {
+  checkLength(frames, field, maxFrames);
+  const x = spec.kind === 'skeleton' ? readSkeleton(frames, spec, field) : readRaw(frames, spec.inputSize, field);
+  return { x, T: frames.length };
+}

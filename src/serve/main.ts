@@ -1,0 +1,101 @@
+// Wiring: config -> logger -> registry -> app -> http.Server -> listen, and graceful shutdown on
+// SIGTERM/SIGINT (stop accepting, finish in-flight requests, free the models, exit). The http.Server,
+// registry, metrics and auth check are returned so that a WebSocket upgrade handler can share them.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { pino, type Logger, type LevelWithSilent } from 'pino';
+import type { ProviderChoice } from '../onnx/model.js';
+import { type AppOptions, createApp } from './app.js';
+import type { BatchOptions } from './batcher.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import { bearerChecker } from './middleware/auth.js';
+import { ModelRegistry } from './registry.js';
+import type { ServerState } from './state.js';
+
+export interface ServeConfig extends AppOptions {
+  models: string;
+  host: string;
+  port: number;
+  device: ProviderChoice;
+  threads?: number;
+  batch: BatchOptions;
+  logLevel: LevelWithSilent;
+  /** Longest wait for in-flight requests on shutdown before connections are cut. */
+  drainTimeoutMs: number;
+}
+
+export interface RunningServer {
+  server: Server;
+  state: ServerState;
+  metrics: Metrics;
+  logger: Logger;
+  /** The same bearer check the HTTP routes use (for upgrade requests). */
+  authorized: (authorization: string | undefined) => boolean;
+  url: string;
+  /** Drains and stops; resolves when everything is closed. */
+  shutdown: (reason: string) => Promise<void>;
+}
+
+export async function startServer(config: ServeConfig, logger: Logger = pino({ level: config.logLevel })): Promise<RunningServer> {
+  const metrics = createMetrics();
+  const registry = await ModelRegistry.load(config.models, {
+    device: config.device,
+    threads: config.threads,
+    batch: config.batch,
+    observe: (model) => metrics.observer(model),
+    onEvent: (e) => {
+      if (e.kind === 'loaded') logger.info({ model: e.name, version: e.version, file: e.file, provider: e.provider, ms: Math.round(e.ms) }, 'model loaded');
+      else if (e.kind === 'skipped') logger.warn({ file: e.file, reason: e.reason }, 'model skipped');
+      else logger.warn({ file: e.file, reason: e.reason }, 'CUDA not used, running on CPU');
+    },
+  });
+  const state: ServerState = { registry, draining: false };
+  const app = createApp({ state, metrics, logger, options: config });
+  const server = createServer(app);
+  server.keepAliveTimeout = 65_000; // longer than common load balancers' idle timeout
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const addr = server.address() as AddressInfo;
+  const url = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
+  logger.info({ url, models: registry.names, batch: config.batch, auth: !!config.token }, 'listening');
+
+  let closing: Promise<void> | null = null;
+  const shutdown = (reason: string) => {
+    closing ??= (async () => {
+      logger.info({ reason }, 'shutting down: draining in-flight requests');
+      state.draining = true;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const timer = setTimeout(() => {
+        logger.warn({ timeoutMs: config.drainTimeoutMs }, 'drain timeout: closing the remaining connections');
+        server.closeAllConnections();
+      }, config.drainTimeoutMs);
+      await closed;
+      clearTimeout(timer);
+      await registry.close();
+      state.registry = null;
+      logger.info('stopped');
+    })();
+    return closing;
+  };
+  return { server, state, metrics, logger, authorized: bearerChecker(config.token), url, shutdown };
+}
+
+/** `indrnn serve`: start, then exit 0 after a graceful shutdown on SIGTERM or SIGINT. */
+export async function serveMain(config: ServeConfig): Promise<void> {
+  const logger = pino({ level: config.logLevel });
+  const running = await startServer(config, logger);
+  for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(sig, () => {
+      running.shutdown(sig).then(
+        () => process.exit(0),
+        (err: unknown) => {
+          logger.error({ err }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+    });
+  }
+}

@@ -1,0 +1,25 @@
+// The last handlers: unknown routes are 404 not_found, ApiErrors become their body, anything else is a
+// bug, logged with its stack and answered as 500 internal without internals.
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { ApiError } from '../errors.js';
+
+export function notFound(): RequestHandler {
+  return function notFoundHandler(req, _res, next) {
+    next(new ApiError('not_found', `no route ${req.method} ${req.path}; see GET /openapi.json`, { method: req.method, path: req.path }));
+  };
+}
+
+export function errorHandler(): ErrorRequestHandler {
+  return function errorHandlerMiddleware(err, req, res, next) {
+    if (res.headersSent) return next(err);
+    let e: ApiError;
+    if (err instanceof ApiError) e = err;
+    else {
+      req.log?.error({ err }, 'unhandled error');
+      e = new ApiError('internal', 'internal error; the request id identifies it in the server log', { requestId: req.id });
+    }
+    if (e.code === 'shutting_down') res.setHeader('Connection', 'close');
+    if (e.code === 'overloaded') res.setHeader('Retry-After', '1');
+    res.status(e.status).json(e.toBody());
+  };
+}

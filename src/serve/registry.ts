@@ -1,0 +1,172 @@
+// The model registry: every valid model file in the model directory, loaded once at start, each with
+// its input description and its batcher. A corrupt or mismatching file is reported by name and skipped;
+// a directory without one valid model is a startup error that says what to do.
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { inputDims, parsePreprocessConfig } from '../data/preprocess.js';
+import { IndrnnModel, type ProviderChoice } from '../onnx/model.js';
+import { type BatchObserver, type BatchOptions, Batcher, DEFAULT_BATCH } from './batcher.js';
+import type { InputSpec } from './input.js';
+import type { ModelInfo } from './schemas.js';
+
+export interface ServedModel {
+  readonly name: string;
+  readonly file: string;
+  readonly model: IndrnnModel;
+  readonly input: InputSpec;
+  readonly info: ModelInfo;
+  readonly batcher: Batcher;
+}
+
+export interface SkippedFile {
+  file: string;
+  reason: string;
+}
+
+export interface RegistryOptions {
+  device?: ProviderChoice;
+  threads?: number;
+  batch?: BatchOptions;
+  /** Per-model observer for batch sizes, inference time and queue wait (metrics). */
+  observe?: (model: IndrnnModel) => BatchObserver;
+  /** Told about each model load, skip and CUDA fallback (the logger). */
+  onEvent?: (event: RegistryEvent) => void;
+}
+
+export type RegistryEvent =
+  | { kind: 'loaded'; name: string; version: string; file: string; provider: string; ms: number }
+  | { kind: 'skipped'; file: string; reason: string }
+  | { kind: 'fallback'; file: string; reason: string };
+
+export class StartupError extends Error {}
+
+/** What a skeleton model's metadata promises, checked against the preprocessing it names. */
+function inputSpecOf(model: IndrnnModel): InputSpec {
+  const m = model.metadata;
+  if (m.layout === undefined) return { kind: 'raw', inputSize: m.input_size };
+  if (!m.preprocessing) throw new Error(`has layout '${m.layout}' but no preprocessing metadata; re-export it with \`indrnn export\``);
+  const preprocess = parsePreprocessConfig(m.preprocessing);
+  const dims = inputDims(preprocess);
+  const mismatch = (what: string, meta: number | string | undefined, cfg: number | string) =>
+    meta !== undefined && meta !== cfg ? `metadata ${what} ${meta} does not match its preprocessing (${cfg})` : null;
+  const problem =
+    mismatch('layout', m.layout, preprocess.layout) ??
+    mismatch('bodies', m.bodies, dims.bodies) ??
+    mismatch('joints', m.joints, dims.joints) ??
+    mismatch('input_size', m.input_size, dims.frameSize);
+  if (problem) throw new Error(problem);
+  return { kind: 'skeleton', layout: preprocess.layout, bodies: dims.bodies, joints: dims.joints, inputSize: dims.frameSize, preprocess };
+}
+
+function describeModel(file: string, model: IndrnnModel, input: InputSpec): ModelInfo {
+  const m = model.metadata;
+  const skeleton = input.kind === 'skeleton' ? input : null;
+  return {
+    name: m.name,
+    version: m.version,
+    file: basename(file),
+    taskKind: m.task_kind,
+    labels: m.labels,
+    layout: skeleton?.layout ?? null,
+    bodies: skeleton?.bodies ?? null,
+    joints: skeleton?.joints ?? null,
+    frameRate: m.frame_rate ?? null,
+    window: m.window ?? null,
+    inputSize: m.input_size,
+    preprocessing: skeleton ? { ...skeleton.preprocess } : null,
+    inputs: [
+      { name: 'x', datatype: 'FP32', shape: ['T', 'B', m.input_size], description: 'frames (preprocessed), time-major' },
+      { name: 'h0', datatype: 'FP32', shape: [m.num_layers, 'B', m.hidden_size], description: 'initial state of the IndRNN layers; zeros for a new sequence' },
+    ],
+    outputs: [
+      { name: 'logits', datatype: 'FP32', shape: ['T', 'B', m.num_outputs], description: 'per-frame outputs' },
+      { name: 'hT', datatype: 'FP32', shape: [m.num_layers, 'B', m.hidden_size], description: 'final state, to continue the sequence' },
+    ],
+    provider: model.provider,
+    architecture: m.architecture,
+    training: m.training,
+  };
+}
+
+export class ModelRegistry {
+  private readonly byName = new Map<string, ServedModel>();
+
+  private constructor(readonly skipped: readonly SkippedFile[]) {}
+
+  /** Loads every *.onnx file in `dir`; throws StartupError when none is valid. */
+  static async load(dir: string, opts: RegistryOptions = {}): Promise<ModelRegistry> {
+    if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+      throw new StartupError(`model directory '${dir}' does not exist; export a model there with \`indrnn export\` or pass --models DIR`);
+    }
+    const files = readdirSync(dir)
+      .filter((f) => f.endsWith('.onnx'))
+      .sort();
+    const skipped: SkippedFile[] = [];
+    const loaded: ServedModel[] = [];
+    const skip = (file: string, reason: string) => {
+      skipped.push({ file, reason });
+      opts.onEvent?.({ kind: 'skipped', file, reason });
+    };
+    for (const f of files) {
+      const file = join(dir, f);
+      const t0 = performance.now();
+      let model: IndrnnModel;
+      try {
+        model = await IndrnnModel.load(file, {
+          provider: opts.device ?? 'auto',
+          threads: opts.threads,
+          onFallback: (reason) => opts.onEvent?.({ kind: 'fallback', file, reason }),
+        });
+      } catch (e) {
+        // --device cuda without CUDA is not one bad file but the wrong machine: stop.
+        if (opts.device === 'cuda' && /CUDA/.test((e as Error).message)) throw new StartupError((e as Error).message);
+        skip(file, (e as Error).message);
+        continue;
+      }
+      let input: InputSpec;
+      try {
+        input = inputSpecOf(model);
+      } catch (e) {
+        await model.release();
+        skip(file, `${file}: ${(e as Error).message}`);
+        continue;
+      }
+      const name = model.metadata.name;
+      const twin = loaded.find((s) => s.name === name);
+      if (twin) {
+        await model.release();
+        skip(file, `${file}: model name '${name}' is already served from ${twin.file}; give one of them another --name at export`);
+        continue;
+      }
+      const batcher = new Batcher(model, opts.batch ?? DEFAULT_BATCH, opts.observe?.(model));
+      loaded.push({ name, file, model, input, info: describeModel(file, model, input), batcher });
+      opts.onEvent?.({ kind: 'loaded', name, version: model.metadata.version, file, provider: model.provider, ms: performance.now() - t0 });
+    }
+    if (loaded.length === 0) {
+      const why = skipped.length ? `:\n${skipped.map((s) => `  ${s.reason}`).join('\n')}` : ' (no .onnx files)';
+      throw new StartupError(`no valid model in '${dir}'${why}\nexport one with \`indrnn export --checkpoint RUN/checkpoint.safetensors --out ${dir}/NAME.onnx\``);
+    }
+    const registry = new ModelRegistry(skipped);
+    for (const s of loaded) registry.byName.set(s.name, s);
+    return registry;
+  }
+
+  get(name: string): ServedModel | undefined {
+    return this.byName.get(name);
+  }
+
+  get names(): string[] {
+    return [...this.byName.keys()];
+  }
+
+  list(): ServedModel[] {
+    return [...this.byName.values()];
+  }
+
+  /** Waits for queued and running work, then frees the sessions. */
+  async close(): Promise<void> {
+    await Promise.all(this.list().map((s) => s.batcher.drain()));
+    await Promise.all(this.list().map((s) => s.model.release()));
+    this.byName.clear();
+  }
+}

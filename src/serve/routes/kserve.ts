@@ -1,0 +1,152 @@
+// KServe v2 / Triton HTTP/REST protocol (JSON tensors) for interoperability with their clients: the
+// model's raw contract, x [T, B, D] (already preprocessed) and optional state h0 [L, B, H] in, logits
+// [T, B, K] and hT [L, B, H] out. Runs are queued with the model's batches (Batcher.exclusive).
+// Differences from the spec: errors use this server's error shape; only FP32 JSON tensors.
+import { Router } from 'express';
+import { ApiError } from '../errors.js';
+import { jsonBody } from '../middleware/json-body.js';
+import type { ServedModel } from '../registry.js';
+import { parseBody, type V2InferRequest, v2InferRequestSchema } from '../schemas.js';
+import { type ServerState, servedModel } from '../state.js';
+
+export interface KserveOptions {
+  maxFrames: number;
+  maxSequences: number;
+  maxBodyBytes: number;
+  serverVersion: string;
+}
+
+const optionalParam = (v: string | string[] | undefined) => (v === undefined ? undefined : String(v));
+
+const OUTPUT_NAMES = ['logits', 'hT'] as const;
+
+function versioned(state: ServerState, name: string, version: string | undefined): ServedModel {
+  const served = servedModel(state, name);
+  if (version !== undefined && version !== served.info.version) {
+    throw new ApiError('model_not_found', `model '${name}' has version '${served.info.version}', not '${version}'`, {
+      model: name,
+      version,
+      available: [served.info.version],
+    });
+  }
+  return served;
+}
+
+/** Flattens `data` (flat or nested, row-major) into exactly `count` finite float32 values. */
+function tensorData(data: unknown[], count: number, shape: number[], field: string): Float32Array {
+  const out = new Float32Array(count);
+  let n = 0;
+  const walk = (v: unknown, path: string): void => {
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) walk(v[i], `${path}[${i}]`);
+      return;
+    }
+    if (typeof v !== 'number') throw new ApiError('invalid_field', `${path} is ${v === null ? 'null' : typeof v}, expected a number`, { field: path });
+    if (!Number.isFinite(v)) throw new ApiError('non_finite_value', `${path} is ${v}, expected a finite number`, { field: path });
+    if (n < count) out[n] = v;
+    n++;
+  };
+  walk(data, field);
+  if (n !== count) {
+    throw new ApiError('invalid_shape', `${field} has ${n} values, shape [${shape.join(', ')}] needs ${count}`, { field, expected: count, got: n });
+  }
+  return out;
+}
+
+function readInputs(req: V2InferRequest, served: ServedModel, opts: KserveOptions) {
+  const m = served.model.metadata;
+  const [L, H, D] = [m.num_layers, m.hidden_size, m.input_size];
+  const seen = new Set<string>();
+  let x: { data: Float32Array; T: number; B: number } | null = null;
+  let h0: { data: Float32Array; B: number; field: string } | null = null;
+  for (const [i, t] of req.inputs.entries()) {
+    const f = `inputs[${i}]`;
+    if (t.name !== 'x' && t.name !== 'h0') {
+      throw new ApiError('invalid_field', `${f}.name is '${t.name}'; model '${m.name}' has inputs x and h0`, { field: `${f}.name` });
+    }
+    if (seen.has(t.name)) throw new ApiError('invalid_field', `${f}.name: input '${t.name}' is given twice`, { field: `${f}.name` });
+    seen.add(t.name);
+    if (t.datatype !== 'FP32') throw new ApiError('invalid_field', `${f}.datatype is '${t.datatype}', expected FP32`, { field: `${f}.datatype` });
+    const want = t.name === 'x' ? `[T, B, ${D}]` : `[${L}, B, ${H}]`;
+    const bad = (why: string) => new ApiError('invalid_shape', `${f}.shape [${t.shape.join(', ')}] ${why}; ${t.name} is ${want}`, { field: `${f}.shape` });
+    if (t.shape.length !== 3) throw bad(`has rank ${t.shape.length}`);
+    const [d0, B, d2] = t.shape;
+    if (B < 1) throw bad('has no sequences (B = 0)');
+    if (B > opts.maxSequences) {
+      throw new ApiError('too_many_sequences', `${f}.shape has B = ${B} sequences, the limit is ${opts.maxSequences}`, { field: `${f}.shape`, limit: opts.maxSequences });
+    }
+    if (t.name === 'x') {
+      if (d2 !== D) throw bad(`has ${d2} values per frame`);
+      if (d0 < 1) throw new ApiError('empty_sequence', `${f}.shape has T = 0 frames; a sequence needs at least 1`, { field: `${f}.shape` });
+      if (d0 > opts.maxFrames) {
+        throw new ApiError('too_many_frames', `${f}.shape has T = ${d0} frames, the limit is ${opts.maxFrames}`, { field: `${f}.shape`, limit: opts.maxFrames });
+      }
+      x = { data: tensorData(t.data, d0 * B * D, t.shape, `${f}.data`), T: d0, B };
+    } else {
+      if (d0 !== L || d2 !== H) throw bad('does not match the model');
+      h0 = { data: tensorData(t.data, L * B * H, t.shape, `${f}.data`), B, field: `${f}.shape` };
+    }
+  }
+  if (!x) throw new ApiError('invalid_field', `inputs: the input tensor x [T, B, ${D}] is missing`, { field: 'inputs' });
+  if (h0 && h0.B !== x.B) throw new ApiError('invalid_shape', `${h0.field} has B = ${h0.B}, but x has B = ${x.B}`, { field: h0.field });
+  const wanted = (req.outputs ?? OUTPUT_NAMES.map((name) => ({ name }))).map((o, i) => {
+    if (!(OUTPUT_NAMES as readonly string[]).includes(o.name)) {
+      throw new ApiError('invalid_field', `outputs[${i}].name is '${o.name}'; model '${m.name}' has outputs logits and hT`, { field: `outputs[${i}].name` });
+    }
+    return o.name as (typeof OUTPUT_NAMES)[number];
+  });
+  return { x, h0: h0?.data, wanted };
+}
+
+export function kserveRoutes({ state, options }: { state: ServerState; options: KserveOptions }): Router {
+  const router = Router();
+
+  router.get('/v2', (_req, res) => {
+    res.json({ name: 'indrnn', version: options.serverVersion, extensions: [] });
+  });
+
+  const metadata = (served: ServedModel) => {
+    const m = served.model.metadata;
+    return {
+      name: m.name,
+      versions: [m.version],
+      platform: 'onnxruntime_onnx',
+      inputs: [
+        { name: 'x', datatype: 'FP32', shape: [-1, -1, m.input_size] },
+        { name: 'h0', datatype: 'FP32', shape: [m.num_layers, -1, m.hidden_size] },
+      ],
+      outputs: [
+        { name: 'logits', datatype: 'FP32', shape: [-1, -1, m.num_outputs] },
+        { name: 'hT', datatype: 'FP32', shape: [m.num_layers, -1, m.hidden_size] },
+      ],
+    };
+  };
+  router.get(['/v2/models/:name', '/v2/models/:name/versions/:version'], (req, res) => {
+    res.json(metadata(versioned(state, String(req.params.name), optionalParam(req.params.version))));
+  });
+  router.get(['/v2/models/:name/ready', '/v2/models/:name/versions/:version/ready'], (req, res) => {
+    versioned(state, String(req.params.name), optionalParam(req.params.version));
+    res.json({ name: String(req.params.name), ready: !state.draining });
+  });
+
+  router.post(
+    ['/v2/models/:name/infer', '/v2/models/:name/versions/:version/infer'],
+    ...jsonBody({ limitBytes: options.maxBodyBytes }),
+    async (req, res) => {
+      const served = versioned(state, String(req.params.name), optionalParam(req.params.version));
+      const body = parseBody(v2InferRequestSchema, req.body);
+      const { x, h0, wanted } = readInputs(body, served, options);
+      const m = served.model.metadata;
+      const out = await served.batcher.exclusive((model) => model.run(x.data, x.T, x.B, h0));
+      const shapes = { logits: [x.T, x.B, m.num_outputs], hT: [m.num_layers, x.B, m.hidden_size] };
+      res.json({
+        model_name: m.name,
+        model_version: m.version,
+        ...(body.id !== undefined ? { id: body.id } : {}),
+        outputs: wanted.map((name) => ({ name, datatype: 'FP32', shape: shapes[name], data: Array.from(out[name]) })),
+      });
+    },
+  );
+
+  return router;
+}

@@ -1,0 +1,182 @@
+// Every request and response body of the HTTP API as a zod schema: the request types come from
+// z.infer, validation failures become the catalogue's `invalid_field` error with the field's path, and
+// openapi.ts publishes these same schemas.
+//
+// The numbers inside `frames` and `data` are the one exception to "zod validates": a zod union over
+// nested arrays took ~6 ms for one 300-frame request and reported "Invalid input" without the reason,
+// so input.ts walks them once, writing straight into a Float32Array, with messages that name the element
+// ("frames[3] has 17 joints, the model expects 25"). Their zod schemas say `array` here, and the precise
+// nesting is published through `framesDoc` and `tensorDataDoc` (see openapi.ts).
+import { z } from 'zod';
+import { ApiError, ERROR_CODES, fieldPath } from './errors.js';
+
+const coords = z.array(z.number()).meta({ description: 'x, y, z of one joint (camera-space metres)' });
+/** Documentation of `frames`: the three accepted nestings. Validation: input.ts. */
+export const framesDoc = z
+  .union([
+    z.array(z.array(coords)).meta({ title: 'T x joints x 3 (one body)' }),
+    z.array(z.array(z.array(coords))).meta({ title: 'T x bodies x joints x 3' }),
+    z.array(z.array(z.number())).meta({ title: 'T x input_size (models without a joint layout)' }),
+  ])
+  .meta({
+    description:
+      "The frames of one sequence. Skeleton models (with a `layout`) take joints: T x joints x 3 for one body, or T x bodies x joints x 3 (up to the model's `bodies`; a missing or all-zero body is absent). The server applies the model's own preprocessing. Models without a layout take T rows of `input_size` raw numbers. Values must be finite numbers.",
+  });
+export const framesSchema = z.array(z.unknown());
+
+export const sequenceSchema = z.strictObject({
+  id: z.string().max(200).optional().meta({ description: 'echoed back in the prediction' }),
+  frames: framesSchema,
+});
+
+export const predictRequestSchema = z
+  .strictObject({
+    frames: framesSchema.optional().meta({ description: 'one sequence (give `frames` or `sequences`)' }),
+    sequences: z
+      .array(sequenceSchema)
+      .min(1, 'needs at least one sequence')
+      .optional()
+      .meta({ description: 'several sequences, each {frames}; of any lengths' }),
+    topK: z.number().int().min(1).max(1000).default(5).meta({ description: 'how many ranked labels to list' }),
+    timeline: z.boolean().default(false).meta({ description: 'also give the prediction after every frame' }),
+  })
+  .refine((r) => (r.frames === undefined) !== (r.sequences === undefined), {
+    message: 'give exactly one of `frames` (one sequence) or `sequences` (a batch)',
+    path: ['frames'],
+  });
+export type PredictRequest = z.infer<typeof predictRequestSchema>;
+
+const scoredLabel = z.object({
+  label: z.string(),
+  index: z.number().int(),
+  probability: z.number(),
+  ntuAction: z.number().int().optional(),
+});
+export const classPredictionSchema = scoredLabel
+  .extend({
+    id: z.string().optional(),
+    topK: z.array(scoredLabel),
+    frames: z.number().int().meta({ description: 'frames read (the prediction is at the last one)' }),
+    timeline: z.array(scoredLabel).optional(),
+  });
+export const regressionPredictionSchema = z
+  .object({
+    id: z.string().optional(),
+    value: z.number(),
+    frames: z.number().int(),
+    timeline: z.array(z.number()).optional(),
+  });
+export const predictResponseSchema = z
+  .object({
+    model: z.string(),
+    version: z.string(),
+    provider: z.enum(['cuda', 'cpu']),
+    predictions: z.array(z.union([classPredictionSchema, regressionPredictionSchema])),
+  });
+export type PredictResponse = z.infer<typeof predictResponseSchema>;
+
+const tensorInfo = z.object({
+  name: z.string(),
+  datatype: z.literal('FP32'),
+  shape: z.array(z.union([z.number().int(), z.string()])).meta({ description: 'symbolic dimensions are names' }),
+  description: z.string(),
+});
+export const modelInfoSchema = z
+  .object({
+    name: z.string(),
+    version: z.string(),
+    file: z.string(),
+    taskKind: z.enum(['classification', 'regression']),
+    labels: z.array(z.object({ name: z.string(), ntuAction: z.number().int().optional() })),
+    layout: z.string().nullable().meta({ description: 'joint layout; null: frames are raw input rows' }),
+    bodies: z.number().int().nullable(),
+    joints: z.number().int().nullable(),
+    frameRate: z.number().nullable(),
+    window: z.number().int().nullable().meta({ description: 'frames per sequence in training' }),
+    inputSize: z.number().int(),
+    preprocessing: z.record(z.string(), z.unknown()).nullable(),
+    inputs: z.array(tensorInfo),
+    outputs: z.array(tensorInfo),
+    provider: z.enum(['cuda', 'cpu']).meta({ description: 'execution provider in use' }),
+    architecture: z.record(z.string(), z.unknown()),
+    training: z.record(z.string(), z.unknown()),
+  });
+export type ModelInfo = z.infer<typeof modelInfoSchema>;
+export const modelListSchema = z.object({ models: z.array(modelInfoSchema) });
+
+export const errorBodySchema = z
+  .object({
+    error: z.object({
+      code: z.enum(ERROR_CODES as [string, ...string[]]),
+      message: z.string(),
+      details: z.object({ field: z.string().optional() }).catchall(z.unknown()),
+    }),
+  });
+
+export const healthSchema = z.object({ status: z.enum(['ok', 'ready', 'not_ready', 'shutting_down']) });
+export const readySchema = healthSchema.extend({ models: z.array(z.string()) });
+
+// KServe v2 / Triton inference protocol (JSON): https://kserve.github.io/website/latest/modelserving/data_plane/v2_protocol/
+/** Documentation of tensor `data`: row-major, flat or nested. Validation: kserve route. */
+export const tensorDataDoc = z.union([z.array(z.number()), z.array(z.array(z.unknown()))]).meta({
+  description: 'the tensor in row-major order, flat or nested as in `shape`',
+});
+export const tensorDataSchema = z.array(z.unknown());
+export const v2TensorSchema = z.strictObject({
+  name: z.string(),
+  shape: z.array(z.number().int().min(0)),
+  datatype: z.string(),
+  parameters: z.record(z.string(), z.unknown()).optional(),
+  data: tensorDataSchema,
+});
+export const v2InferRequestSchema = z
+  .strictObject({
+    id: z.string().optional(),
+    parameters: z.record(z.string(), z.unknown()).optional(),
+    inputs: z.array(v2TensorSchema).min(1, 'needs the input tensor x'),
+    outputs: z
+      .array(z.strictObject({ name: z.string(), parameters: z.record(z.string(), z.unknown()).optional() }))
+      .optional(),
+  });
+export type V2InferRequest = z.infer<typeof v2InferRequestSchema>;
+export const v2InferResponseSchema = z
+  .object({
+    model_name: z.string(),
+    model_version: z.string(),
+    id: z.string().optional(),
+    outputs: z.array(z.object({ name: z.string(), shape: z.array(z.number().int()), datatype: z.literal('FP32'), data: z.array(z.number()) })),
+  });
+const v2TensorMeta = z.object({ name: z.string(), datatype: z.string(), shape: z.array(z.number().int()) });
+export const v2ModelMetadataSchema = z
+  .object({
+    name: z.string(),
+    versions: z.array(z.string()),
+    platform: z.string(),
+    inputs: z.array(v2TensorMeta),
+    outputs: z.array(v2TensorMeta),
+  });
+export const v2ServerMetadataSchema = z.object({ name: z.string(), version: z.string(), extensions: z.array(z.string()) });
+
+/** zod issues -> the catalogue's invalid_field error body parts: first issue in the message, all in details. */
+export function describeIssues(error: z.ZodError): { field: string; message: string; issues: { field: string; message: string }[] } {
+  const issues = error.issues.map((i) => ({ field: fieldPath(i.path), message: issueMessage(i) }));
+  const first = issues[0] ?? { field: '(body)', message: 'is invalid' };
+  return { field: first.field, message: `${first.field}: ${first.message}`, issues };
+}
+
+function issueMessage(i: z.core.$ZodIssue): string {
+  if (i.code === 'invalid_type') {
+    const got = i.input === undefined ? 'missing' : i.input === null ? 'null' : Array.isArray(i.input) ? 'an array' : typeof i.input;
+    return i.input === undefined ? `is required (${i.expected})` : `expected ${i.expected}, got ${got}`;
+  }
+  if (i.code === 'unrecognized_keys') return `unknown field${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `'${k}'`).join(', ')}`;
+  return i.message;
+}
+
+/** Validates a request body; a failure is the catalogue's invalid_field error naming the first bad field. */
+export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
+  const r = schema.safeParse(body);
+  if (r.success) return r.data;
+  const { field, message, issues } = describeIssues(r.error);
+  throw new ApiError('invalid_field', message, { field, issues });
+}

@@ -1,0 +1,134 @@
+// Test models for the server: a random network -> foldNetwork -> buildOnnxModel with the metadata an
+// export would write (as test/onnx-export.test.ts and scripts/bench-infer.ts do), written to a temp
+// model directory. Skeleton models carry layout ntu25, 2 bodies, 25 joints and a preprocessing config.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { defaultPreprocessConfig } from '../../src/data/preprocess.js';
+import { ReferenceBackend } from '../../src/nn/backend.js';
+import { Network, type NetworkConfig, recurrentLayerCount } from '../../src/nn/network.js';
+import { buildOnnxModel } from '../../src/onnx/export.js';
+import { foldNetwork } from '../../src/onnx/fold.js';
+import { EXPORTER_VERSION, MODEL_FORMAT } from '../../src/onnx/metadata.js';
+import { type AppOptions, createApp } from '../../src/serve/app.js';
+import { type BatchOptions, DEFAULT_BATCH } from '../../src/serve/batcher.js';
+import { createMetrics } from '../../src/serve/metrics.js';
+import { ModelRegistry } from '../../src/serve/registry.js';
+import type { ServerState } from '../../src/serve/state.js';
+import { Rng } from '../../src/util/rng.js';
+
+export interface TestModelOptions {
+  /** skeleton: ntu25 joints with preprocessing; raw: T x inputSize rows; regression: raw rows, one output. */
+  kind: 'skeleton' | 'raw' | 'regression';
+  name?: string;
+  version?: string;
+  seed?: number;
+  arch?: 'plain' | 'residual';
+  hiddenSize?: number;
+  depth?: number;
+  classes?: number;
+  /** raw/regression models: values per frame. */
+  inputSize?: number;
+  /** Extra or replaced metadata entries (to build mismatching files). */
+  metadata?: Record<string, string>;
+}
+
+export const SKELETON_JOINTS = 25;
+export const SKELETON_BODIES = 2;
+
+export function testModelBytes(o: TestModelOptions): Uint8Array {
+  const skeleton = o.kind === 'skeleton';
+  const K = o.kind === 'regression' ? 1 : (o.classes ?? 5);
+  const config: NetworkConfig = {
+    arch: o.arch ?? 'plain',
+    inputSize: skeleton ? SKELETON_BODIES * SKELETON_JOINTS * 3 : (o.inputSize ?? 6),
+    hiddenSize: o.hiddenSize ?? 16,
+    depth: o.depth ?? 2,
+    numOutputs: K,
+    readout: 'all',
+    dropout: 0,
+    batchNorm: true,
+    mag: 5,
+    seqLen: 20,
+    clipRecurrent: true,
+  };
+  const net = new Network(config, new ReferenceBackend());
+  const rng = new Rng(o.seed ?? 1);
+  net.store.initialize(rng);
+  // Larger weights than the training init, so that predictions differ between inputs.
+  for (const p of net.store.params) if (p.role === 'weight') rng.fillUniform(p.value, -0.5, 0.5);
+  const labels = Array.from({ length: K }, (_, i) => (skeleton ? { name: `action ${i}`, ntuAction: i + 1 } : { name: `class ${i}` }));
+  const meta: Record<string, string> = {
+    'indrnn.format': MODEL_FORMAT,
+    name: o.name ?? `${o.kind}-test`,
+    version: o.version ?? '1',
+    task_kind: o.kind === 'regression' ? 'regression' : 'classification',
+    labels: JSON.stringify(o.kind === 'regression' ? [] : labels),
+    input_size: String(config.inputSize),
+    hidden_size: String(config.hiddenSize),
+    num_layers: String(recurrentLayerCount(config)),
+    num_outputs: String(K),
+    architecture: JSON.stringify(config),
+    training: JSON.stringify({ task: { name: o.kind }, note: 'random weights (test model)' }),
+    source_checkpoint: 'random',
+    exporter_version: EXPORTER_VERSION,
+  };
+  if (skeleton) {
+    Object.assign(meta, {
+      layout: 'ntu25',
+      bodies: String(SKELETON_BODIES),
+      joints: String(SKELETON_JOINTS),
+      preprocessing: JSON.stringify(defaultPreprocessConfig('ntu25', SKELETON_BODIES)),
+      frame_rate: '30',
+      window: '20',
+    });
+  }
+  Object.assign(meta, o.metadata);
+  return buildOnnxModel(foldNetwork(config, net.store), meta);
+}
+
+/** A fresh temp directory holding the given files (name -> model options or raw bytes). */
+export function modelDir(files: Record<string, TestModelOptions | Uint8Array | string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'indrnn-serve-'));
+  for (const [file, what] of Object.entries(files)) {
+    writeFileSync(join(dir, file), typeof what === 'string' || what instanceof Uint8Array ? what : testModelBytes(what));
+  }
+  return dir;
+}
+
+/** T frames of one or more NTU-like bodies: [T][J][3] for one body, [T][B][J][3] for several. */
+export function skeletonFrames(T: number, seed: number, bodies = 1): number[][][] | number[][][][] {
+  const rng = new Rng(seed);
+  const body = (b: number, t: number) =>
+    Array.from({ length: SKELETON_JOINTS }, (_, j) => [
+      0.4 * Math.sin(0.3 * t + j + b) + rng.uniform(-0.05, 0.05) + b * 0.8,
+      (j % 5) * 0.2 - 0.4 + rng.uniform(-0.05, 0.05),
+      3 + 0.1 * Math.cos(0.2 * t * (j + 1)) + rng.uniform(-0.05, 0.05),
+    ]);
+  if (bodies === 1) return Array.from({ length: T }, (_, t) => body(0, t));
+  return Array.from({ length: T }, (_, t) => Array.from({ length: bodies }, (_, b) => body(b, t)));
+}
+
+/** T rows of `D` numbers. */
+export function rawFrames(T: number, D: number, seed: number): number[][] {
+  const rng = new Rng(seed);
+  return Array.from({ length: T }, () => Array.from({ length: D }, () => rng.uniform(-1, 1)));
+}
+
+/** An app over the models in `dir`, as main.ts wires it but without listening; CPU, 1 thread, quiet. */
+export async function serveApp(
+  dir: string,
+  { batch, options }: { batch?: Partial<BatchOptions>; options?: Partial<AppOptions> } = {},
+) {
+  const metrics = createMetrics({ defaultMetrics: false });
+  const registry = await ModelRegistry.load(dir, {
+    device: 'cpu',
+    threads: 1,
+    batch: { ...DEFAULT_BATCH, ...batch },
+    observe: (m) => metrics.observer(m),
+  });
+  const state: ServerState = { registry, draining: false };
+  const app = createApp({ state, metrics, logger: pino({ level: 'silent' }), options });
+  return { app, registry, metrics, state };
+}
