@@ -106,14 +106,14 @@ function handWaving(ctx: ActionContext): Actor[] {
   const [x, y, z] = wristAt(s, -rng.uniform(0.15, 0.3), rng.uniform(0.12, 0.26), rng.uniform(0.1, 0.22));
   const raise = sec(rng.uniform(0.35, 0.6));
   const t0 = rng.uniform(0.2, 0.9);
-  const cycles = 2 + rng.int(4);
-  const f = rng.uniform(1.6, 2.8);
+  const cycles = 3 + rng.int(4);
+  const f = rng.uniform(1.2, 2.2);
   const tr = new Track(ctx.start).hold(t0).to(raise, { WRX: x, WRY: y, WRZ: z, ELBOW_OUT_R: 1 });
   const tw = tr.end;
   tr.hold(cycles / f)
     .to(sec(rng.uniform(0.35, 0.6)), ctx.start)
     .hold(rng.uniform(0.2, 0.9));
-  const A = (a * rng.uniform(0.06, 0.12)) / armLength(s); // 6-12 cm each side
+  const A = (a * rng.uniform(0.08, 0.15)) / armLength(s); // 8-15 cm each side
   tr.add('WRX', tw - 0.1, tw + cycles / f + 0.1, (t) => A * Math.sin(2 * Math.PI * f * t));
   return solo(ctx, tr);
 }
@@ -150,9 +150,9 @@ function clapping(ctx: ActionContext): Actor[] {
   const sec = timer(ctx);
   const a = amp(ctx);
   const { ym, zm } = meetingPoint(rng);
-  const open = a * rng.uniform(0.05, 0.14);
-  const claps = 3 + rng.int(5);
-  const f = rng.uniform(2, 3.5);
+  const open = a * rng.uniform(0.08, 0.18);
+  const claps = 4 + rng.int(5);
+  const f = rng.uniform(1.5, 2.5);
   const tr = new Track(ctx.start)
     .hold(rng.uniform(0.2, 0.9))
     .to(sec(rng.uniform(0.35, 0.6)), handsFront(s, open / 2, ym, zm));
@@ -191,11 +191,11 @@ function palmsTogether(ctx: ActionContext): Actor[] {
 /** Rubbing: palms together, sliding against each other (opposite y motion), which only time reveals. */
 function rubHands(ctx: ActionContext): Actor[] {
   const { rng } = ctx;
-  const hold = rng.uniform(1, 2.5);
+  const hold = rng.uniform(1.5, 3);
   const { tr, t0 } = handsTogether(ctx, hold);
   const L = armLength(ctx.subjects[0]);
-  const A = rng.uniform(0.02, 0.045) / L;
-  const f = rng.uniform(2, 4);
+  const A = rng.uniform(0.03, 0.06) / L;
+  const f = rng.uniform(1.2, 2.5);
   tr.add('WLY', t0, t0 + hold, (t) => A * Math.sin(2 * Math.PI * f * t)).add(
     'WRY',
     t0,

@@ -44,7 +44,7 @@ export function corrupt(s: SensorState, cam: Float64Array): Uint8Array {
   for (const j of FRAGILE) {
     if (s.burstLeft[j] === 0 && rng.next() < s.burstRate) {
       s.burstLeft[j] = 3 + rng.int(20);
-      for (let c = 0; c < 3; c++) s.burstOffset[j * 3 + c] = rng.normal(0, 0.03);
+      for (let c = 0; c < 3; c++) s.burstOffset[j * 3 + c] = rng.normal(0, 0.02);
     }
   }
   for (let j = 0; j < JOINTS; j++) {
