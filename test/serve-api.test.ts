@@ -108,7 +108,18 @@ describe('health, readiness, metadata', () => {
     const r = await request(s.app).get('/openapi.json').expect(200);
     const doc = r.body;
     assert.equal(doc.openapi, '3.1.0');
-    for (const p of ['/healthz', '/readyz', '/metrics', '/v1/models', '/v1/models/{name}', '/v1/models/{name}/predict', '/v2/health/live', '/v2/health/ready', '/v2/models/{name}', '/v2/models/{name}/infer']) {
+    for (const p of [
+      '/healthz',
+      '/readyz',
+      '/metrics',
+      '/v1/models',
+      '/v1/models/{name}',
+      '/v1/models/{name}/predict',
+      '/v2/health/live',
+      '/v2/health/ready',
+      '/v2/models/{name}',
+      '/v2/models/{name}/infer',
+    ]) {
       assert.ok(doc.paths[p], `path ${p}`);
     }
     const req = doc.components.schemas.PredictRequest;
@@ -150,7 +161,10 @@ describe('POST /v1/models/{name}/predict', () => {
   it('one body given as T x 1 x J x 3 equals T x J x 3 (the second body is absent)', async () => {
     const frames = skeletonFrames(5, 3) as number[][][];
     const a = await request(s.app).post('/v1/models/skel/predict').send({ frames }).expect(200);
-    const b = await request(s.app).post('/v1/models/skel/predict').send({ frames: frames.map((f) => [f]) }).expect(200);
+    const b = await request(s.app)
+      .post('/v1/models/skel/predict')
+      .send({ frames: frames.map((f) => [f]) })
+      .expect(200);
     assert.deepEqual(a.body, b.body);
   });
 
@@ -167,7 +181,8 @@ describe('POST /v1/models/{name}/predict', () => {
       assert.equal(id, `s${i}`);
       assert.equal(rest.label, one.body.predictions[0].label);
       assert.equal(rest.frames, frames.length);
-      for (const [k, p] of rest.topK.entries()) assert.ok(Math.abs(p.probability - one.body.predictions[0].topK[k].probability) < 1e-5);
+      for (const [k, p] of rest.topK.entries())
+        assert.ok(Math.abs(p.probability - one.body.predictions[0].topK[k].probability) < 1e-5);
     }
   });
 
@@ -176,7 +191,10 @@ describe('POST /v1/models/{name}/predict', () => {
     const r = await request(s.app).post('/v1/models/rows/predict').send({ frames, topK: 1 }).expect(200);
     const model = s.registry.get('rows')!.model;
     const { logits } = await model.run(Float32Array.from(frames.flat()), 8, 1);
-    assert.deepEqual(r.body.predictions[0], viaJson(classPrediction(logits, 1, 5, 0, 7, model.metadata.labels, { topK: 1, timeline: false })));
+    assert.deepEqual(
+      r.body.predictions[0],
+      viaJson(classPrediction(logits, 1, 5, 0, 7, model.metadata.labels, { topK: 1, timeline: false })),
+    );
   });
 
   it('a regression model answers with a value', async () => {
@@ -184,7 +202,10 @@ describe('POST /v1/models/{name}/predict', () => {
     const r = await request(s.app).post('/v1/models/adding/predict').send({ frames, timeline: true }).expect(200);
     const model = s.registry.get('adding')!.model;
     const { logits } = await model.run(Float32Array.from(frames.flat()), 10, 1);
-    assert.deepEqual(r.body.predictions[0], viaJson(regressionPrediction(logits, 1, 0, 9, { topK: 5, timeline: true })));
+    assert.deepEqual(
+      r.body.predictions[0],
+      viaJson(regressionPrediction(logits, 1, 0, 9, { topK: 5, timeline: true })),
+    );
   });
 });
 
@@ -213,10 +234,21 @@ describe('middleware', () => {
       const none = await request(guarded.app).get('/v1/models').expect(401);
       assert.equal(none.body.error.code, 'unauthorized');
       assert.match(none.headers['www-authenticate'], /^Bearer/);
-      assert.equal((await request(guarded.app).get('/v2/models/skel').set('Authorization', 'Bearer wrong').expect(401)).body.error.code, 'unauthorized');
-      await request(guarded.app).post('/v1/models/rows/predict').send({ frames: rawFrames(2, 6, 1) }).expect(401);
+      assert.equal(
+        (await request(guarded.app).get('/v2/models/skel').set('Authorization', 'Bearer wrong').expect(401)).body.error
+          .code,
+        'unauthorized',
+      );
+      await request(guarded.app)
+        .post('/v1/models/rows/predict')
+        .send({ frames: rawFrames(2, 6, 1) })
+        .expect(401);
       await request(guarded.app).get('/v1/models').set('Authorization', 'Bearer s3cret').expect(200);
-      await request(guarded.app).post('/v1/models/rows/predict').set('Authorization', 'bearer s3cret').send({ frames: rawFrames(2, 6, 1) }).expect(200);
+      await request(guarded.app)
+        .post('/v1/models/rows/predict')
+        .set('Authorization', 'bearer s3cret')
+        .send({ frames: rawFrames(2, 6, 1) })
+        .expect(200);
     } finally {
       await guarded.registry.close();
     }
@@ -225,16 +257,28 @@ describe('middleware', () => {
 
 describe('GET /metrics after traffic', () => {
   it('counts requests by route and status, inference and batch histograms, model info with the provider', async () => {
-    await request(s.app).post('/v1/models/rows/predict').send({ frames: rawFrames(3, 6, 9) }).expect(200);
+    await request(s.app)
+      .post('/v1/models/rows/predict')
+      .send({ frames: rawFrames(3, 6, 9) })
+      .expect(200);
     await request(s.app).post('/v1/models/rows/predict').send({ frames: 'x' }).expect(400);
     await request(s.app).get('/no/such/route').expect(404);
     const r = await request(s.app).get('/metrics').expect(200);
     assert.match(r.headers['content-type'], /^text\/plain/);
     const text = r.text;
-    assert.match(text, /indrnn_http_requests_total\{route="\/v1\/models\/:name\/predict",method="POST",status="200"\} \d+/);
-    assert.match(text, /indrnn_http_requests_total\{route="\/v1\/models\/:name\/predict",method="POST",status="400"\} [1-9]/);
+    assert.match(
+      text,
+      /indrnn_http_requests_total\{route="\/v1\/models\/:name\/predict",method="POST",status="200"\} \d+/,
+    );
+    assert.match(
+      text,
+      /indrnn_http_requests_total\{route="\/v1\/models\/:name\/predict",method="POST",status="400"\} [1-9]/,
+    );
     assert.match(text, /indrnn_http_requests_total\{route="unmatched",method="GET",status="404"\} [1-9]/);
-    assert.match(text, /indrnn_http_request_duration_seconds_bucket\{le="[\d.]+",route="\/v1\/models\/:name\/predict",method="POST"\}/);
+    assert.match(
+      text,
+      /indrnn_http_request_duration_seconds_bucket\{le="[\d.]+",route="\/v1\/models\/:name\/predict",method="POST"\}/,
+    );
     assert.match(text, /indrnn_inference_duration_seconds_count\{model="rows",provider="cpu"\} [1-9]/);
     assert.match(text, /indrnn_batch_size_count\{model="rows"\} [1-9]/);
     assert.match(text, /indrnn_queue_wait_seconds_count\{model="rows"\} [1-9]/);

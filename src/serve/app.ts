@@ -25,7 +25,12 @@ export interface AppOptions {
   version: string;
 }
 
-export const DEFAULT_APP_OPTIONS: AppOptions = { maxFrames: 1000, maxSequences: 64, maxBodyBytes: 8 * 1024 * 1024, version: '0.1.0' };
+export const DEFAULT_APP_OPTIONS: AppOptions = {
+  maxFrames: 1000,
+  maxSequences: 64,
+  maxBodyBytes: 8 * 1024 * 1024,
+  version: '0.1.0',
+};
 
 export interface AppDeps {
   state: ServerState;

@@ -84,7 +84,13 @@ export class Batcher {
   exclusive<R>(run: (model: IndrnnModel) => Promise<R>): Promise<R> {
     this.checkRoom();
     return new Promise<R>((resolve, reject) => {
-      this.queue.push({ kind: 'exclusive', run, queuedAt: performance.now(), resolve: resolve as (v: unknown) => void, reject });
+      this.queue.push({
+        kind: 'exclusive',
+        run,
+        queuedAt: performance.now(),
+        resolve: resolve as (v: unknown) => void,
+        reject,
+      });
       this.schedule();
     });
   }
@@ -97,9 +103,13 @@ export class Batcher {
 
   private checkRoom(): void {
     if (this.queue.length >= this.options.maxQueue) {
-      throw new ApiError('overloaded', `model '${this.model.metadata.name}' has ${this.queue.length} sequences queued (limit ${this.options.maxQueue}); retry later`, {
-        queued: this.queue.length,
-      });
+      throw new ApiError(
+        'overloaded',
+        `model '${this.model.metadata.name}' has ${this.queue.length} sequences queued (limit ${this.options.maxQueue}); retry later`,
+        {
+          queued: this.queue.length,
+        },
+      );
     }
   }
 
@@ -107,7 +117,11 @@ export class Batcher {
     if (this.running || this.queue.length === 0) return;
     const head = this.queue[0];
     const waited = performance.now() - head.queuedAt;
-    const ready = head.kind === 'exclusive' || this.options.maxDelayMs <= 0 || waited >= this.options.maxDelayMs || this.batchableCount() >= this.options.maxBatch;
+    const ready =
+      head.kind === 'exclusive' ||
+      this.options.maxDelayMs <= 0 ||
+      waited >= this.options.maxDelayMs ||
+      this.batchableCount() >= this.options.maxBatch;
     if (ready) {
       if (this.timer) clearTimeout(this.timer);
       this.timer = null;
@@ -160,7 +174,8 @@ export class Batcher {
     let result: RunResult;
     try {
       let x: Float32Array;
-      if (B === 1) x = jobs[0].x; // [T, 1, D] is [T, D]
+      if (B === 1)
+        x = jobs[0].x; // [T, 1, D] is [T, D]
       else {
         // x [T, B, D]: sequence b's frame t at (t*B + b)*D; frames past its end stay 0 (right padding).
         x = new Float32Array(T * B * D);
@@ -174,6 +189,6 @@ export class Batcher {
       return;
     }
     this.observer?.batch(B, (performance.now() - start) / 1000);
-    jobs.forEach((j, b) => j.resolve({ logits: result.logits, B, b, last: j.T - 1 }));
+    for (const [b, j] of jobs.entries()) j.resolve({ logits: result.logits, B, b, last: j.T - 1 });
   }
 }

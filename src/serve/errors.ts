@@ -67,7 +67,11 @@ export const errors = {
   notReady: () => new ApiError('not_ready', 'no model is loaded yet'),
   shuttingDown: () => new ApiError('shutting_down', 'the server is shutting down; retry on another instance'),
   unsupportedMediaType: (got: string | undefined) =>
-    new ApiError('unsupported_media_type', `expected Content-Type: application/json, got ${got ? `'${got}'` : 'none'}`, {
-      field: 'Content-Type',
-    }),
+    new ApiError(
+      'unsupported_media_type',
+      `expected Content-Type: application/json, got ${got ? `'${got}'` : 'none'}`,
+      {
+        field: 'Content-Type',
+      },
+    ),
 };

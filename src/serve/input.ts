@@ -12,7 +12,14 @@ import { preprocessSequence } from '../data/preprocess.js';
 import { ApiError } from './errors.js';
 
 export type InputSpec =
-  | { kind: 'skeleton'; layout: string; bodies: number; joints: number; inputSize: number; preprocess: PreprocessConfig }
+  | {
+      kind: 'skeleton';
+      layout: string;
+      bodies: number;
+      joints: number;
+      inputSize: number;
+      preprocess: PreprocessConfig;
+    }
   | { kind: 'raw'; inputSize: number };
 
 export interface SequenceInput {
@@ -37,10 +44,14 @@ function readNumbers(list: unknown[], n: number, out: Float32Array, offset: numb
   for (let i = 0; i < n; i++) {
     const v = list[i];
     if (typeof v !== 'number') {
-      throw new ApiError('invalid_field', `${field}[${i}] is ${describe(v)}, expected a number`, { field: `${field}[${i}]` });
+      throw new ApiError('invalid_field', `${field}[${i}] is ${describe(v)}, expected a number`, {
+        field: `${field}[${i}]`,
+      });
     }
     if (!Number.isFinite(v)) {
-      throw new ApiError('non_finite_value', `${field}[${i}] is ${v}, expected a finite number`, { field: `${field}[${i}]` });
+      throw new ApiError('non_finite_value', `${field}[${i}] is ${v}, expected a finite number`, {
+        field: `${field}[${i}]`,
+      });
     }
     out[offset + i] = v;
   }
@@ -49,19 +60,24 @@ function readNumbers(list: unknown[], n: number, out: Float32Array, offset: numb
 function readBody(body: unknown, J: number, layout: string, out: Float32Array, offset: number, field: string): void {
   if (!Array.isArray(body)) throw shapeError(field, `is ${describe(body)}, expected a list of ${J} joints [x, y, z]`);
   if (body.length !== J) {
-    throw shapeError(field, `has ${body.length} joints, the model expects ${J} (layout ${layout})`, { expected: J, got: body.length });
+    throw shapeError(field, `has ${body.length} joints, the model expects ${J} (layout ${layout})`, {
+      expected: J,
+      got: body.length,
+    });
   }
   for (let j = 0; j < J; j++) {
     const joint = body[j];
     const f = `${field}[${j}]`;
     if (!Array.isArray(joint)) throw shapeError(f, `is ${describe(joint)}, expected a joint [x, y, z]`);
-    if (joint.length !== 3) throw shapeError(f, `has ${joint.length} values, expected 3 (x, y, z)`, { expected: 3, got: joint.length });
+    if (joint.length !== 3)
+      throw shapeError(f, `has ${joint.length} values, expected 3 (x, y, z)`, { expected: 3, got: joint.length });
     readNumbers(joint, 3, out, offset + j * 3, f);
   }
 }
 
 function checkLength(frames: unknown[], field: string, maxFrames: number): void {
-  if (frames.length === 0) throw new ApiError('empty_sequence', `${field} is empty; a sequence needs at least 1 frame`, { field });
+  if (frames.length === 0)
+    throw new ApiError('empty_sequence', `${field} is empty; a sequence needs at least 1 frame`, { field });
   if (frames.length > maxFrames) {
     throw new ApiError('too_many_frames', `${field} has ${frames.length} frames, the limit is ${maxFrames}`, {
       field,
@@ -93,7 +109,11 @@ function readSkeleton(frames: unknown[], spec: Extract<InputSpec, { kind: 'skele
       continue;
     }
     if (!Array.isArray(frame)) throw shapeError(f, `is ${describe(frame)}, expected a list of bodies (${expected})`);
-    if (frame.length > B) throw shapeError(f, `has ${frame.length} bodies, the model takes at most ${B}`, { expected: B, got: frame.length });
+    if (frame.length > B)
+      throw shapeError(f, `has ${frame.length} bodies, the model takes at most ${B}`, {
+        expected: B,
+        got: frame.length,
+      });
     for (let b = 0; b < frame.length; b++) readBody(frame[b], J, layout, raw, base + b * J * 3, `${f}[${b}]`);
   }
   return preprocessSequence(spec.preprocess, raw, T);
@@ -105,7 +125,11 @@ function readRaw(frames: unknown[], D: number, field: string): Float32Array {
     const row = frames[t];
     const f = `${field}[${t}]`;
     if (!Array.isArray(row)) throw shapeError(f, `is ${describe(row)}, expected a row of ${D} numbers`);
-    if (row.length !== D) throw shapeError(f, `has ${row.length} values, the model expects ${D} per frame`, { expected: D, got: row.length });
+    if (row.length !== D)
+      throw shapeError(f, `has ${row.length} values, the model expects ${D} per frame`, {
+        expected: D,
+        got: row.length,
+      });
     if (D > 0 && Array.isArray(row[0])) {
       throw shapeError(`${f}[0]`, `is a list, but the model has no joint layout: frames are rows of ${D} numbers`);
     }

@@ -3,7 +3,7 @@
 // registry, metrics and auth check are returned so that a WebSocket upgrade handler can share them.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { pino, type Logger, type LevelWithSilent } from 'pino';
+import { type LevelWithSilent, type Logger, pino } from 'pino';
 import type { ProviderChoice } from '../onnx/model.js';
 import { type AppOptions, createApp } from './app.js';
 import type { BatchOptions } from './batcher.js';
@@ -36,7 +36,10 @@ export interface RunningServer {
   shutdown: (reason: string) => Promise<void>;
 }
 
-export async function startServer(config: ServeConfig, logger: Logger = pino({ level: config.logLevel })): Promise<RunningServer> {
+export async function startServer(
+  config: ServeConfig,
+  logger: Logger = pino({ level: config.logLevel }),
+): Promise<RunningServer> {
   const metrics = createMetrics();
   const registry = await ModelRegistry.load(config.models, {
     device: config.device,
@@ -44,7 +47,11 @@ export async function startServer(config: ServeConfig, logger: Logger = pino({ l
     batch: config.batch,
     observe: (model) => metrics.observer(model),
     onEvent: (e) => {
-      if (e.kind === 'loaded') logger.info({ model: e.name, version: e.version, file: e.file, provider: e.provider, ms: Math.round(e.ms) }, 'model loaded');
+      if (e.kind === 'loaded')
+        logger.info(
+          { model: e.name, version: e.version, file: e.file, provider: e.provider, ms: Math.round(e.ms) },
+          'model loaded',
+        );
       else if (e.kind === 'skipped') logger.warn({ file: e.file, reason: e.reason }, 'model skipped');
       else logger.warn({ file: e.file, reason: e.reason }, 'CUDA not used, running on CPU');
     },
@@ -67,12 +74,15 @@ export async function startServer(config: ServeConfig, logger: Logger = pino({ l
       logger.info({ reason }, 'shutting down: draining in-flight requests');
       state.draining = true;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
+      // Kept-alive connections go idle as their last response is sent: close them as they do.
+      const sweep = setInterval(() => server.closeIdleConnections(), 50);
       const timer = setTimeout(() => {
         logger.warn({ timeoutMs: config.drainTimeoutMs }, 'drain timeout: closing the remaining connections');
         server.closeAllConnections();
       }, config.drainTimeoutMs);
+      server.closeIdleConnections();
       await closed;
+      clearInterval(sweep);
       clearTimeout(timer);
       await registry.close();
       state.registry = null;

@@ -5,7 +5,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { inputDims, parsePreprocessConfig } from '../data/preprocess.js';
 import { IndrnnModel, type ProviderChoice } from '../onnx/model.js';
-import { type BatchObserver, type BatchOptions, Batcher, DEFAULT_BATCH } from './batcher.js';
+import { Batcher, type BatchObserver, type BatchOptions, DEFAULT_BATCH } from './batcher.js';
 import type { InputSpec } from './input.js';
 import type { ModelInfo } from './schemas.js';
 
@@ -44,7 +44,8 @@ export class StartupError extends Error {}
 function inputSpecOf(model: IndrnnModel): InputSpec {
   const m = model.metadata;
   if (m.layout === undefined) return { kind: 'raw', inputSize: m.input_size };
-  if (!m.preprocessing) throw new Error(`has layout '${m.layout}' but no preprocessing metadata; re-export it with \`indrnn export\``);
+  if (!m.preprocessing)
+    throw new Error(`has layout '${m.layout}' but no preprocessing metadata; re-export it with \`indrnn export\``);
   const preprocess = parsePreprocessConfig(m.preprocessing);
   const dims = inputDims(preprocess);
   const mismatch = (what: string, meta: number | string | undefined, cfg: number | string) =>
@@ -55,7 +56,14 @@ function inputSpecOf(model: IndrnnModel): InputSpec {
     mismatch('joints', m.joints, dims.joints) ??
     mismatch('input_size', m.input_size, dims.frameSize);
   if (problem) throw new Error(problem);
-  return { kind: 'skeleton', layout: preprocess.layout, bodies: dims.bodies, joints: dims.joints, inputSize: dims.frameSize, preprocess };
+  return {
+    kind: 'skeleton',
+    layout: preprocess.layout,
+    bodies: dims.bodies,
+    joints: dims.joints,
+    inputSize: dims.frameSize,
+    preprocess,
+  };
 }
 
 function describeModel(file: string, model: IndrnnModel, input: InputSpec): ModelInfo {
@@ -75,12 +83,27 @@ function describeModel(file: string, model: IndrnnModel, input: InputSpec): Mode
     inputSize: m.input_size,
     preprocessing: skeleton ? { ...skeleton.preprocess } : null,
     inputs: [
-      { name: 'x', datatype: 'FP32', shape: ['T', 'B', m.input_size], description: 'frames (preprocessed), time-major' },
-      { name: 'h0', datatype: 'FP32', shape: [m.num_layers, 'B', m.hidden_size], description: 'initial state of the IndRNN layers; zeros for a new sequence' },
+      {
+        name: 'x',
+        datatype: 'FP32',
+        shape: ['T', 'B', m.input_size],
+        description: 'frames (preprocessed), time-major',
+      },
+      {
+        name: 'h0',
+        datatype: 'FP32',
+        shape: [m.num_layers, 'B', m.hidden_size],
+        description: 'initial state of the IndRNN layers; zeros for a new sequence',
+      },
     ],
     outputs: [
       { name: 'logits', datatype: 'FP32', shape: ['T', 'B', m.num_outputs], description: 'per-frame outputs' },
-      { name: 'hT', datatype: 'FP32', shape: [m.num_layers, 'B', m.hidden_size], description: 'final state, to continue the sequence' },
+      {
+        name: 'hT',
+        datatype: 'FP32',
+        shape: [m.num_layers, 'B', m.hidden_size],
+        description: 'final state, to continue the sequence',
+      },
     ],
     provider: model.provider,
     architecture: m.architecture,
@@ -96,7 +119,9 @@ export class ModelRegistry {
   /** Loads every *.onnx file in `dir`; throws StartupError when none is valid. */
   static async load(dir: string, opts: RegistryOptions = {}): Promise<ModelRegistry> {
     if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-      throw new StartupError(`model directory '${dir}' does not exist; export a model there with \`indrnn export\` or pass --models DIR`);
+      throw new StartupError(
+        `model directory '${dir}' does not exist; export a model there with \`indrnn export\` or pass --models DIR`,
+      );
     }
     const files = readdirSync(dir)
       .filter((f) => f.endsWith('.onnx'))
@@ -135,16 +160,28 @@ export class ModelRegistry {
       const twin = loaded.find((s) => s.name === name);
       if (twin) {
         await model.release();
-        skip(file, `${file}: model name '${name}' is already served from ${twin.file}; give one of them another --name at export`);
+        skip(
+          file,
+          `${file}: model name '${name}' is already served from ${twin.file}; give one of them another --name at export`,
+        );
         continue;
       }
       const batcher = new Batcher(model, opts.batch ?? DEFAULT_BATCH, opts.observe?.(model));
       loaded.push({ name, file, model, input, info: describeModel(file, model, input), batcher });
-      opts.onEvent?.({ kind: 'loaded', name, version: model.metadata.version, file, provider: model.provider, ms: performance.now() - t0 });
+      opts.onEvent?.({
+        kind: 'loaded',
+        name,
+        version: model.metadata.version,
+        file,
+        provider: model.provider,
+        ms: performance.now() - t0,
+      });
     }
     if (loaded.length === 0) {
       const why = skipped.length ? `:\n${skipped.map((s) => `  ${s.reason}`).join('\n')}` : ' (no .onnx files)';
-      throw new StartupError(`no valid model in '${dir}'${why}\nexport one with \`indrnn export --checkpoint RUN/checkpoint.safetensors --out ${dir}/NAME.onnx\``);
+      throw new StartupError(
+        `no valid model in '${dir}'${why}\nexport one with \`indrnn export --checkpoint RUN/checkpoint.safetensors --out ${dir}/NAME.onnx\``,
+      );
     }
     const registry = new ModelRegistry(skipped);
     for (const s of loaded) registry.byName.set(s.name, s);

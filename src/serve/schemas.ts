@@ -52,27 +52,24 @@ const scoredLabel = z.object({
   probability: z.number(),
   ntuAction: z.number().int().optional(),
 });
-export const classPredictionSchema = scoredLabel
-  .extend({
-    id: z.string().optional(),
-    topK: z.array(scoredLabel),
-    frames: z.number().int().meta({ description: 'frames read (the prediction is at the last one)' }),
-    timeline: z.array(scoredLabel).optional(),
-  });
-export const regressionPredictionSchema = z
-  .object({
-    id: z.string().optional(),
-    value: z.number(),
-    frames: z.number().int(),
-    timeline: z.array(z.number()).optional(),
-  });
-export const predictResponseSchema = z
-  .object({
-    model: z.string(),
-    version: z.string(),
-    provider: z.enum(['cuda', 'cpu']),
-    predictions: z.array(z.union([classPredictionSchema, regressionPredictionSchema])),
-  });
+export const classPredictionSchema = scoredLabel.extend({
+  id: z.string().optional(),
+  topK: z.array(scoredLabel),
+  frames: z.number().int().meta({ description: 'frames read (the prediction is at the last one)' }),
+  timeline: z.array(scoredLabel).optional(),
+});
+export const regressionPredictionSchema = z.object({
+  id: z.string().optional(),
+  value: z.number(),
+  frames: z.number().int(),
+  timeline: z.array(z.number()).optional(),
+});
+export const predictResponseSchema = z.object({
+  model: z.string(),
+  version: z.string(),
+  provider: z.enum(['cuda', 'cpu']),
+  predictions: z.array(z.union([classPredictionSchema, regressionPredictionSchema])),
+});
 export type PredictResponse = z.infer<typeof predictResponseSchema>;
 
 const tensorInfo = z.object({
@@ -81,37 +78,35 @@ const tensorInfo = z.object({
   shape: z.array(z.union([z.number().int(), z.string()])).meta({ description: 'symbolic dimensions are names' }),
   description: z.string(),
 });
-export const modelInfoSchema = z
-  .object({
-    name: z.string(),
-    version: z.string(),
-    file: z.string(),
-    taskKind: z.enum(['classification', 'regression']),
-    labels: z.array(z.object({ name: z.string(), ntuAction: z.number().int().optional() })),
-    layout: z.string().nullable().meta({ description: 'joint layout; null: frames are raw input rows' }),
-    bodies: z.number().int().nullable(),
-    joints: z.number().int().nullable(),
-    frameRate: z.number().nullable(),
-    window: z.number().int().nullable().meta({ description: 'frames per sequence in training' }),
-    inputSize: z.number().int(),
-    preprocessing: z.record(z.string(), z.unknown()).nullable(),
-    inputs: z.array(tensorInfo),
-    outputs: z.array(tensorInfo),
-    provider: z.enum(['cuda', 'cpu']).meta({ description: 'execution provider in use' }),
-    architecture: z.record(z.string(), z.unknown()),
-    training: z.record(z.string(), z.unknown()),
-  });
+export const modelInfoSchema = z.object({
+  name: z.string(),
+  version: z.string(),
+  file: z.string(),
+  taskKind: z.enum(['classification', 'regression']),
+  labels: z.array(z.object({ name: z.string(), ntuAction: z.number().int().optional() })),
+  layout: z.string().nullable().meta({ description: 'joint layout; null: frames are raw input rows' }),
+  bodies: z.number().int().nullable(),
+  joints: z.number().int().nullable(),
+  frameRate: z.number().nullable(),
+  window: z.number().int().nullable().meta({ description: 'frames per sequence in training' }),
+  inputSize: z.number().int(),
+  preprocessing: z.record(z.string(), z.unknown()).nullable(),
+  inputs: z.array(tensorInfo),
+  outputs: z.array(tensorInfo),
+  provider: z.enum(['cuda', 'cpu']).meta({ description: 'execution provider in use' }),
+  architecture: z.record(z.string(), z.unknown()),
+  training: z.record(z.string(), z.unknown()),
+});
 export type ModelInfo = z.infer<typeof modelInfoSchema>;
 export const modelListSchema = z.object({ models: z.array(modelInfoSchema) });
 
-export const errorBodySchema = z
-  .object({
-    error: z.object({
-      code: z.enum(ERROR_CODES as [string, ...string[]]),
-      message: z.string(),
-      details: z.object({ field: z.string().optional() }).catchall(z.unknown()),
-    }),
-  });
+export const errorBodySchema = z.object({
+  error: z.object({
+    code: z.enum(ERROR_CODES as [string, ...string[]]),
+    message: z.string(),
+    details: z.object({ field: z.string().optional() }).catchall(z.unknown()),
+  }),
+});
 
 export const healthSchema = z.object({ status: z.enum(['ok', 'ready', 'not_ready', 'shutting_down']) });
 export const readySchema = healthSchema.extend({ models: z.array(z.string()) });
@@ -129,36 +124,48 @@ export const v2TensorSchema = z.strictObject({
   parameters: z.record(z.string(), z.unknown()).optional(),
   data: tensorDataSchema,
 });
-export const v2InferRequestSchema = z
-  .strictObject({
-    id: z.string().optional(),
-    parameters: z.record(z.string(), z.unknown()).optional(),
-    inputs: z.array(v2TensorSchema).min(1, 'needs the input tensor x'),
-    outputs: z
-      .array(z.strictObject({ name: z.string(), parameters: z.record(z.string(), z.unknown()).optional() }))
-      .optional(),
-  });
+export const v2InferRequestSchema = z.strictObject({
+  id: z.string().optional(),
+  parameters: z.record(z.string(), z.unknown()).optional(),
+  inputs: z.array(v2TensorSchema).min(1, 'needs the input tensor x'),
+  outputs: z
+    .array(z.strictObject({ name: z.string(), parameters: z.record(z.string(), z.unknown()).optional() }))
+    .optional(),
+});
 export type V2InferRequest = z.infer<typeof v2InferRequestSchema>;
-export const v2InferResponseSchema = z
-  .object({
-    model_name: z.string(),
-    model_version: z.string(),
-    id: z.string().optional(),
-    outputs: z.array(z.object({ name: z.string(), shape: z.array(z.number().int()), datatype: z.literal('FP32'), data: z.array(z.number()) })),
-  });
+export const v2InferResponseSchema = z.object({
+  model_name: z.string(),
+  model_version: z.string(),
+  id: z.string().optional(),
+  outputs: z.array(
+    z.object({
+      name: z.string(),
+      shape: z.array(z.number().int()),
+      datatype: z.literal('FP32'),
+      data: z.array(z.number()),
+    }),
+  ),
+});
 const v2TensorMeta = z.object({ name: z.string(), datatype: z.string(), shape: z.array(z.number().int()) });
-export const v2ModelMetadataSchema = z
-  .object({
-    name: z.string(),
-    versions: z.array(z.string()),
-    platform: z.string(),
-    inputs: z.array(v2TensorMeta),
-    outputs: z.array(v2TensorMeta),
-  });
-export const v2ServerMetadataSchema = z.object({ name: z.string(), version: z.string(), extensions: z.array(z.string()) });
+export const v2ModelMetadataSchema = z.object({
+  name: z.string(),
+  versions: z.array(z.string()),
+  platform: z.string(),
+  inputs: z.array(v2TensorMeta),
+  outputs: z.array(v2TensorMeta),
+});
+export const v2ServerMetadataSchema = z.object({
+  name: z.string(),
+  version: z.string(),
+  extensions: z.array(z.string()),
+});
 
 /** zod issues -> the catalogue's invalid_field error body parts: first issue in the message, all in details. */
-export function describeIssues(error: z.ZodError): { field: string; message: string; issues: { field: string; message: string }[] } {
+export function describeIssues(error: z.ZodError): {
+  field: string;
+  message: string;
+  issues: { field: string; message: string }[];
+} {
   const issues = error.issues.map((i) => ({ field: fieldPath(i.path), message: issueMessage(i) }));
   const first = issues[0] ?? { field: '(body)', message: 'is invalid' };
   return { field: first.field, message: `${first.field}: ${first.message}`, issues };
@@ -166,16 +173,24 @@ export function describeIssues(error: z.ZodError): { field: string; message: str
 
 function issueMessage(i: z.core.$ZodIssue): string {
   if (i.code === 'invalid_type') {
-    const got = i.input === undefined ? 'missing' : i.input === null ? 'null' : Array.isArray(i.input) ? 'an array' : typeof i.input;
+    const got =
+      i.input === undefined
+        ? 'missing'
+        : i.input === null
+          ? 'null'
+          : Array.isArray(i.input)
+            ? 'an array'
+            : typeof i.input;
     return i.input === undefined ? `is required (${i.expected})` : `expected ${i.expected}, got ${got}`;
   }
-  if (i.code === 'unrecognized_keys') return `unknown field${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `'${k}'`).join(', ')}`;
+  if (i.code === 'unrecognized_keys')
+    return `unknown field${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `'${k}'`).join(', ')}`;
   return i.message;
 }
 
 /** Validates a request body; a failure is the catalogue's invalid_field error naming the first bad field. */
 export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
-  const r = schema.safeParse(body);
+  const r = schema.safeParse(body, { reportInput: true });
   if (r.success) return r.data;
   const { field, message, issues } = describeIssues(r.error);
   throw new ApiError('invalid_field', message, { field, issues });

@@ -58,7 +58,9 @@ export function testModelBytes(o: TestModelOptions): Uint8Array {
   net.store.initialize(rng);
   // Larger weights than the training init, so that predictions differ between inputs.
   for (const p of net.store.params) if (p.role === 'weight') rng.fillUniform(p.value, -0.5, 0.5);
-  const labels = Array.from({ length: K }, (_, i) => (skeleton ? { name: `action ${i}`, ntuAction: i + 1 } : { name: `class ${i}` }));
+  const labels = Array.from({ length: K }, (_, i) =>
+    skeleton ? { name: `action ${i}`, ntuAction: i + 1 } : { name: `class ${i}` },
+  );
   const meta: Record<string, string> = {
     'indrnn.format': MODEL_FORMAT,
     name: o.name ?? `${o.kind}-test`,
@@ -92,7 +94,10 @@ export function testModelBytes(o: TestModelOptions): Uint8Array {
 export function modelDir(files: Record<string, TestModelOptions | Uint8Array | string>): string {
   const dir = mkdtempSync(join(tmpdir(), 'indrnn-serve-'));
   for (const [file, what] of Object.entries(files)) {
-    writeFileSync(join(dir, file), typeof what === 'string' || what instanceof Uint8Array ? what : testModelBytes(what));
+    writeFileSync(
+      join(dir, file),
+      typeof what === 'string' || what instanceof Uint8Array ? what : testModelBytes(what),
+    );
   }
   return dir;
 }

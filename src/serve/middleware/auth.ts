@@ -21,7 +21,9 @@ export function bearerAuth({ token }: { token?: string }): RequestHandler {
   return function bearerAuthMiddleware(req, res, next) {
     if (check(req.get('authorization'))) return next();
     res.setHeader('WWW-Authenticate', 'Bearer realm="indrnn"');
-    const message = req.get('authorization') ? 'the bearer token is not valid' : 'this endpoint needs Authorization: Bearer <token>';
+    const message = req.get('authorization')
+      ? 'the bearer token is not valid'
+      : 'this endpoint needs Authorization: Bearer <token>';
     next(new ApiError('unauthorized', message, { field: 'Authorization' }));
   };
 }

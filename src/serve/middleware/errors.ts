@@ -5,7 +5,12 @@ import { ApiError } from '../errors.js';
 
 export function notFound(): RequestHandler {
   return function notFoundHandler(req, _res, next) {
-    next(new ApiError('not_found', `no route ${req.method} ${req.path}; see GET /openapi.json`, { method: req.method, path: req.path }));
+    next(
+      new ApiError('not_found', `no route ${req.method} ${req.path}; see GET /openapi.json`, {
+        method: req.method,
+        path: req.path,
+      }),
+    );
   };
 }
 
@@ -16,7 +21,9 @@ export function errorHandler(): ErrorRequestHandler {
     if (err instanceof ApiError) e = err;
     else {
       req.log?.error({ err }, 'unhandled error');
-      e = new ApiError('internal', 'internal error; the request id identifies it in the server log', { requestId: req.id });
+      e = new ApiError('internal', 'internal error; the request id identifies it in the server log', {
+        requestId: req.id,
+      });
     }
     if (e.code === 'shutting_down') res.setHeader('Connection', 'close');
     if (e.code === 'overloaded') res.setHeader('Retry-After', '1');

@@ -20,16 +20,28 @@ export function jsonBody({ limitBytes = 8 * 1024 * 1024 }: { limitBytes?: number
 export const bodyParserErrors: ErrorRequestHandler = function bodyParserErrors(err, _req, _res, next) {
   switch (err?.type) {
     case 'entity.parse.failed':
-      return next(new ApiError('invalid_json', `the request body is not valid JSON: ${err.message}`, { field: '(body)' }));
+      return next(
+        new ApiError('invalid_json', `the request body is not valid JSON: ${err.message}`, { field: '(body)' }),
+      );
     case 'entity.too.large':
-      return next(new ApiError('payload_too_large', `the request body has ${err.length} bytes, the limit is ${err.limit} (--max-body-bytes)`, { limit: err.limit, got: err.length }));
+      return next(
+        new ApiError(
+          'payload_too_large',
+          `the request body has ${err.length} bytes, the limit is ${err.limit} (--max-body-bytes)`,
+          { limit: err.limit, got: err.length },
+        ),
+      );
     case 'encoding.unsupported':
     case 'charset.unsupported':
-      return next(new ApiError('unsupported_media_type', `unsupported body encoding: ${err.message}`, { field: 'Content-Type' }));
+      return next(
+        new ApiError('unsupported_media_type', `unsupported body encoding: ${err.message}`, { field: 'Content-Type' }),
+      );
     case 'request.aborted':
     case 'request.size.invalid':
     case 'stream.encoding.set':
-      return next(new ApiError('invalid_json', `the request body could not be read: ${err.message}`, { field: '(body)' }));
+      return next(
+        new ApiError('invalid_json', `the request body could not be read: ${err.message}`, { field: '(body)' }),
+      );
     default:
       return next(err);
   }

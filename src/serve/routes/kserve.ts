@@ -41,14 +41,22 @@ function tensorData(data: unknown[], count: number, shape: number[], field: stri
       for (let i = 0; i < v.length; i++) walk(v[i], `${path}[${i}]`);
       return;
     }
-    if (typeof v !== 'number') throw new ApiError('invalid_field', `${path} is ${v === null ? 'null' : typeof v}, expected a number`, { field: path });
-    if (!Number.isFinite(v)) throw new ApiError('non_finite_value', `${path} is ${v}, expected a finite number`, { field: path });
+    if (typeof v !== 'number')
+      throw new ApiError('invalid_field', `${path} is ${v === null ? 'null' : typeof v}, expected a number`, {
+        field: path,
+      });
+    if (!Number.isFinite(v))
+      throw new ApiError('non_finite_value', `${path} is ${v}, expected a finite number`, { field: path });
     if (n < count) out[n] = v;
     n++;
   };
   walk(data, field);
   if (n !== count) {
-    throw new ApiError('invalid_shape', `${field} has ${n} values, shape [${shape.join(', ')}] needs ${count}`, { field, expected: count, got: n });
+    throw new ApiError('invalid_shape', `${field} has ${n} values, shape [${shape.join(', ')}] needs ${count}`, {
+      field,
+      expected: count,
+      got: n,
+    });
   }
   return out;
 }
@@ -62,24 +70,42 @@ function readInputs(req: V2InferRequest, served: ServedModel, opts: KserveOption
   for (const [i, t] of req.inputs.entries()) {
     const f = `inputs[${i}]`;
     if (t.name !== 'x' && t.name !== 'h0') {
-      throw new ApiError('invalid_field', `${f}.name is '${t.name}'; model '${m.name}' has inputs x and h0`, { field: `${f}.name` });
+      throw new ApiError('invalid_field', `${f}.name is '${t.name}'; model '${m.name}' has inputs x and h0`, {
+        field: `${f}.name`,
+      });
     }
-    if (seen.has(t.name)) throw new ApiError('invalid_field', `${f}.name: input '${t.name}' is given twice`, { field: `${f}.name` });
+    if (seen.has(t.name))
+      throw new ApiError('invalid_field', `${f}.name: input '${t.name}' is given twice`, { field: `${f}.name` });
     seen.add(t.name);
-    if (t.datatype !== 'FP32') throw new ApiError('invalid_field', `${f}.datatype is '${t.datatype}', expected FP32`, { field: `${f}.datatype` });
+    if (t.datatype !== 'FP32')
+      throw new ApiError('invalid_field', `${f}.datatype is '${t.datatype}', expected FP32`, {
+        field: `${f}.datatype`,
+      });
     const want = t.name === 'x' ? `[T, B, ${D}]` : `[${L}, B, ${H}]`;
-    const bad = (why: string) => new ApiError('invalid_shape', `${f}.shape [${t.shape.join(', ')}] ${why}; ${t.name} is ${want}`, { field: `${f}.shape` });
+    const bad = (why: string) =>
+      new ApiError('invalid_shape', `${f}.shape [${t.shape.join(', ')}] ${why}; ${t.name} is ${want}`, {
+        field: `${f}.shape`,
+      });
     if (t.shape.length !== 3) throw bad(`has rank ${t.shape.length}`);
     const [d0, B, d2] = t.shape;
     if (B < 1) throw bad('has no sequences (B = 0)');
     if (B > opts.maxSequences) {
-      throw new ApiError('too_many_sequences', `${f}.shape has B = ${B} sequences, the limit is ${opts.maxSequences}`, { field: `${f}.shape`, limit: opts.maxSequences });
+      throw new ApiError('too_many_sequences', `${f}.shape has B = ${B} sequences, the limit is ${opts.maxSequences}`, {
+        field: `${f}.shape`,
+        limit: opts.maxSequences,
+      });
     }
     if (t.name === 'x') {
       if (d2 !== D) throw bad(`has ${d2} values per frame`);
-      if (d0 < 1) throw new ApiError('empty_sequence', `${f}.shape has T = 0 frames; a sequence needs at least 1`, { field: `${f}.shape` });
+      if (d0 < 1)
+        throw new ApiError('empty_sequence', `${f}.shape has T = 0 frames; a sequence needs at least 1`, {
+          field: `${f}.shape`,
+        });
       if (d0 > opts.maxFrames) {
-        throw new ApiError('too_many_frames', `${f}.shape has T = ${d0} frames, the limit is ${opts.maxFrames}`, { field: `${f}.shape`, limit: opts.maxFrames });
+        throw new ApiError('too_many_frames', `${f}.shape has T = ${d0} frames, the limit is ${opts.maxFrames}`, {
+          field: `${f}.shape`,
+          limit: opts.maxFrames,
+        });
       }
       x = { data: tensorData(t.data, d0 * B * D, t.shape, `${f}.data`), T: d0, B };
     } else {
@@ -87,11 +113,17 @@ function readInputs(req: V2InferRequest, served: ServedModel, opts: KserveOption
       h0 = { data: tensorData(t.data, L * B * H, t.shape, `${f}.data`), B, field: `${f}.shape` };
     }
   }
-  if (!x) throw new ApiError('invalid_field', `inputs: the input tensor x [T, B, ${D}] is missing`, { field: 'inputs' });
-  if (h0 && h0.B !== x.B) throw new ApiError('invalid_shape', `${h0.field} has B = ${h0.B}, but x has B = ${x.B}`, { field: h0.field });
+  if (!x)
+    throw new ApiError('invalid_field', `inputs: the input tensor x [T, B, ${D}] is missing`, { field: 'inputs' });
+  if (h0 && h0.B !== x.B)
+    throw new ApiError('invalid_shape', `${h0.field} has B = ${h0.B}, but x has B = ${x.B}`, { field: h0.field });
   const wanted = (req.outputs ?? OUTPUT_NAMES.map((name) => ({ name }))).map((o, i) => {
     if (!(OUTPUT_NAMES as readonly string[]).includes(o.name)) {
-      throw new ApiError('invalid_field', `outputs[${i}].name is '${o.name}'; model '${m.name}' has outputs logits and hT`, { field: `outputs[${i}].name` });
+      throw new ApiError(
+        'invalid_field',
+        `outputs[${i}].name is '${o.name}'; model '${m.name}' has outputs logits and hT`,
+        { field: `outputs[${i}].name` },
+      );
     }
     return o.name as (typeof OUTPUT_NAMES)[number];
   });

@@ -19,7 +19,11 @@ export function v1Routes({ state, options }: { state: ServerState; options: V1Op
   const router = Router();
 
   router.get('/v1/models', (_req, res) => {
-    res.json({ models: loadedRegistry(state).list().map((s) => s.info) });
+    res.json({
+      models: loadedRegistry(state)
+        .list()
+        .map((s) => s.info),
+    });
   });
 
   router.get('/v1/models/:name', (req, res) => {
@@ -31,14 +35,20 @@ export function v1Routes({ state, options }: { state: ServerState; options: V1Op
     const body = parseBody(predictRequestSchema, req.body);
     const sequences = body.sequences ?? [{ frames: body.frames ?? [] }];
     if (sequences.length > options.maxSequences) {
-      throw new ApiError('too_many_sequences', `sequences has ${sequences.length} entries, the limit is ${options.maxSequences}`, {
-        field: 'sequences',
-        limit: options.maxSequences,
-        got: sequences.length,
-      });
+      throw new ApiError(
+        'too_many_sequences',
+        `sequences has ${sequences.length} entries, the limit is ${options.maxSequences}`,
+        {
+          field: 'sequences',
+          limit: options.maxSequences,
+          got: sequences.length,
+        },
+      );
     }
     // Every sequence is checked before any is queued: a bad one fails the request without running others.
-    const inputs = sequences.map((s, i) => readSequence(s.frames, served.input, options.maxFrames, body.sequences ? `sequences[${i}].frames` : 'frames'));
+    const inputs = sequences.map((s, i) =>
+      readSequence(s.frames, served.input, options.maxFrames, body.sequences ? `sequences[${i}].frames` : 'frames'),
+    );
     const slots = await Promise.all(inputs.map((s) => served.batcher.submit(s.x, s.T)));
     const m = served.model.metadata;
     const opts = { topK: body.topK, timeline: body.timeline };
@@ -50,7 +60,12 @@ export function v1Routes({ state, options }: { state: ServerState; options: V1Op
       const id = sequences[i] && 'id' in sequences[i] ? (sequences[i] as { id?: string }).id : undefined;
       return id === undefined ? p : { id, ...p };
     });
-    const response: PredictResponse = { model: m.name, version: m.version, provider: served.model.provider, predictions };
+    const response: PredictResponse = {
+      model: m.name,
+      version: m.version,
+      provider: served.model.provider,
+      predictions,
+    };
     res.json(response);
   });
 
