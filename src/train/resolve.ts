@@ -50,9 +50,11 @@ const base = {
 } as const;
 
 function schedule(flags: TrainFlags, defaults: TaskDefaults, totalSteps: number): ScheduleConfig {
-  const kind = flags.schedule ?? defaults.train.schedule?.kind ?? 'constant';
-  if (kind === 'step')
-    return { kind, every: flags.lrStepEvery ?? Math.max(1, Math.floor(totalSteps / 3)), gamma: flags.lrGamma ?? 0.1 };
+  const kind = flags.schedule ?? defaults.schedule;
+  // By default one decay, for the last fifth of the run.
+  if (kind === 'step') {
+    return { kind, every: flags.lrStepEvery ?? Math.max(1, Math.round(0.8 * totalSteps)), gamma: flags.lrGamma ?? 0.1 };
+  }
   if (kind === 'plateau') return { kind, patience: flags.patience ?? 5, factor: 10, minLr: flags.minLr ?? 1e-6 };
   return { kind: 'constant' };
 }

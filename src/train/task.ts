@@ -1,7 +1,7 @@
 // What a training task provides. Adding a task is one file implementing this (see tasks/).
 import type { NetworkConfig } from '../nn/network.js';
 import type { Seq } from '../nn/seq.js';
-import type { TrainConfig } from './config.js';
+import type { ScheduleConfig, TrainConfig } from './config.js';
 
 export interface Batch {
   x: Seq; // [T, B, I]
@@ -37,5 +37,7 @@ export interface Task {
 /** A task's recommended settings, applied under the user's flags. */
 export interface TaskDefaults {
   network: Partial<NetworkConfig>;
-  train: Partial<Omit<TrainConfig, 'network' | 'task'>>;
+  train: Partial<Omit<TrainConfig, 'network' | 'task' | 'schedule'>>;
+  /** The schedule's kind; its parameters come from flags or are derived from the run length. */
+  schedule: ScheduleConfig['kind'];
 }

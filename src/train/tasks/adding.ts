@@ -78,6 +78,6 @@ export const addingDefaults: TaskDefaults = {
     evalEvery: 200,
     evalBatchSize: 250,
     optimizer: { lr: 2e-4, weightDecay: 0, gradClip: 10 },
-    schedule: { kind: 'constant' },
   },
+  schedule: 'constant',
 };

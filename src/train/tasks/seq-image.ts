@@ -128,7 +128,7 @@ export class SeqImageTask implements Task {
   }
 }
 
-/** The recipe of the Fashion-MNIST row-by-row benchmark: plain 4 x 128, BN, dropout 0.1, Adam 2e-3, batch 128. */
+/** The recipe of the Fashion-MNIST row-by-row benchmark: plain 4 x 128, BN, dropout 0.1, Adam 2e-3, batch 128, one lr step. */
 export const seqImageDefaults: TaskDefaults = {
   network: {
     arch: 'plain',
@@ -144,6 +144,7 @@ export const seqImageDefaults: TaskDefaults = {
     batchSize: 128,
     evalBatchSize: 1000,
     optimizer: { lr: 2e-3, weightDecay: 1e-4, gradClip: 10 },
-    schedule: { kind: 'constant' },
   },
+  // Adam 2e-3, divided by 10 for the last fifth of the run: 87.3 % -> 88.9 % after 5 epochs (BENCHMARKS.md).
+  schedule: 'step',
 };

@@ -121,6 +121,6 @@ export const skeletonDefaults: TaskDefaults = {
     batchSize: 64,
     evalBatchSize: 256,
     optimizer: { lr: 2e-3, weightDecay: 1e-4, gradClip: 10 },
-    schedule: { kind: 'plateau', patience: 4, factor: 10, minLr: 2e-6 },
   },
+  schedule: 'plateau',
 };
