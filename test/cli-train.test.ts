@@ -35,6 +35,9 @@ describe('indrnn train (CLI)', () => {
     assert.ok(summary.samplesPerSec > 0);
     assert.equal(summary.checkpoint, join(out, 'checkpoint.safetensors'));
     assert.equal(summary.config.network.hiddenSize, 8);
+    // The task's defaults hold unless a flag overrides them (the adding recipe has no batch norm).
+    assert.equal(summary.config.network.batchNorm, false);
+    assert.equal(summary.config.network.clipRecurrent, true);
   });
 
   it('refuses to overwrite a run without --resume or --force, and resumes with --resume', () => {

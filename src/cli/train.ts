@@ -92,7 +92,11 @@ Examples:
 
 Ctrl-C saves a checkpoint; run the same command with --resume to continue.`,
     )
-    .action(async (opts: TrainCliOptions) => {
+    .action(async (opts: TrainCliOptions, command: Command) => {
+      // commander gives --no-x options a default of true; only an explicit flag may override the task's defaults.
+      for (const key of ['batchNorm', 'clipU', 'augment'] as const) {
+        if (command.getOptionValueSource(key) === 'default') delete opts[key];
+      }
       const summary = await trainCommand(opts);
       if (opts.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
       else printSummary(summary);
