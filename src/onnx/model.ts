@@ -1,8 +1,10 @@
 // Loading an exported model: validate the file against the contract before use (clear errors that name
 // the file and the problem), choose the execution provider (CUDA when asked or available, CPU otherwise),
 // and run it.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { parseModel } from './graph.js';
 import { describeMetadataError, MODEL_FORMAT, type ModelMetadata, metadataSchema } from './metadata.js';
@@ -101,11 +103,24 @@ function sessionOptions(provider: Provider, threads: number): ort.InferenceSessi
   };
 }
 
+/**
+ * Where onnxruntime-node loads its CUDA provider from: beside its native binding. The npm package does not
+ * ship it, and listSupportedBackends() reports cuda with `bundled: false` whether it is installed or not;
+ * `ONNXRUNTIME_NODE_INSTALL=cuda12 npm ci` downloads it there.
+ */
+export function cudaProviderLibrary(): string {
+  const pkg = dirname(createRequire(import.meta.url).resolve('onnxruntime-node/package.json'));
+  const file = process.platform === 'win32' ? 'onnxruntime_providers_cuda.dll' : 'libonnxruntime_providers_cuda.so';
+  return join(pkg, 'bin', 'napi-v6', process.platform, process.arch, file);
+}
+
 function cudaUnavailableReason(): string | null {
   const cuda = ort.listSupportedBackends().find((b) => b.name === 'cuda');
   if (!cuda) return 'this onnxruntime-node build has no CUDA execution provider';
-  if (!cuda.bundled)
-    return 'CUDA provider libraries are not installed (install with ONNXRUNTIME_NODE_INSTALL=cuda12 npm ci)';
+  const lib = cudaProviderLibrary();
+  if (!existsSync(lib)) {
+    return `CUDA provider libraries are not installed (no ${lib}; install them with ONNXRUNTIME_NODE_INSTALL=cuda12 npm ci)`;
+  }
   return null;
 }
 
