@@ -90,7 +90,7 @@ describe('Batcher', () => {
 
   it('exclusive jobs run alone and in queue order; a full queue answers overloaded', async () => {
     const model = batched.registry.get('skel')!.model;
-    const b = new Batcher(model, { maxBatch: 4, maxDelayMs: 0, maxQueue: 3 });
+    const b = new Batcher(model, { maxBatch: 4, maxDelayMs: 0, maxQueue: 3, maxConcurrent: 1 });
     const order: string[] = [];
     const x = new Float32Array(model.inputSize);
     const p1 = b.submit(x, 1).then(() => order.push('seq1'));
@@ -104,6 +104,21 @@ describe('Batcher', () => {
     await Promise.all([p1, p2, p3, p4]);
     assert.deepEqual(order, ['seq1', 'exclusive', 'seq2', 'seq3']);
     await b.drain();
+  });
+
+  it('runs up to maxConcurrent jobs at once, no more', async () => {
+    const model = batched.registry.get('skel')!.model;
+    const b = new Batcher(model, { maxBatch: 4, maxDelayMs: 0, maxQueue: 10, maxConcurrent: 2 });
+    let active = 0;
+    let peak = 0;
+    const job = () =>
+      b.exclusive(async () => {
+        peak = Math.max(peak, ++active);
+        await new Promise((r) => setTimeout(r, 20));
+        active--;
+      });
+    await Promise.all([job(), job(), job(), job(), job()]);
+    assert.equal(peak, 2);
   });
 
   it('a failing run rejects its sequences and the batcher carries on', async () => {

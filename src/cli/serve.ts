@@ -14,6 +14,7 @@ interface ServeFlags {
   maxBatch: number;
   maxDelayMs: number;
   maxQueue: number;
+  maxConcurrent: number;
   maxFrames: number;
   maxSequences: number;
   maxBodyBytes: number;
@@ -35,16 +36,50 @@ export function registerServe(program: Command): void {
     .option('--models <dir>', 'directory of exported .onnx models; every valid one is served', 'models')
     .option('--host <host>', 'address to listen on', '0.0.0.0')
     .option('--port <port>', 'port to listen on', intOption(0), 8080)
-    .addOption(new Option('--device <device>', 'execution provider: auto tries CUDA then CPU; cuda fails without CUDA').choices(['auto', 'cuda', 'cpu']).default('auto'))
-    .option('--max-batch <n>', 'most sequences combined into one model run (1: no batching)', intOption(1), DEFAULT_BATCH.maxBatch)
-    .option('--max-delay-ms <ms>', 'longest a sequence waits for others to join its batch', floatOption(0, 10_000), DEFAULT_BATCH.maxDelayMs)
-    .option('--max-queue <n>', 'most sequences waiting per model before requests get 503 overloaded', intOption(1), DEFAULT_BATCH.maxQueue)
+    .addOption(
+      new Option('--device <device>', 'execution provider: auto tries CUDA then CPU; cuda fails without CUDA')
+        .choices(['auto', 'cuda', 'cpu'])
+        .default('auto'),
+    )
+    .option(
+      '--max-batch <n>',
+      'most sequences combined into one model run (1: no batching)',
+      intOption(1),
+      DEFAULT_BATCH.maxBatch,
+    )
+    .option(
+      '--max-delay-ms <ms>',
+      'longest a sequence waits for others to join its batch',
+      floatOption(0, 10_000),
+      DEFAULT_BATCH.maxDelayMs,
+    )
+    .option(
+      '--max-queue <n>',
+      'most sequences waiting per model before requests get 503 overloaded',
+      intOption(1),
+      DEFAULT_BATCH.maxQueue,
+    )
+    .option('--max-concurrent <n>', 'most model runs in flight per model', intOption(1), DEFAULT_BATCH.maxConcurrent)
     .option('--max-frames <n>', 'most frames per sequence', intOption(1), DEFAULT_APP_OPTIONS.maxFrames)
     .option('--max-sequences <n>', 'most sequences per request', intOption(1), DEFAULT_APP_OPTIONS.maxSequences)
-    .option('--max-body-bytes <size>', 'largest request body (e.g. 8mb, 512kb)', byteSize, DEFAULT_APP_OPTIONS.maxBodyBytes)
-    .addOption(new Option('--token <token>', 'require Authorization: Bearer <token> on /v1 and /v2 (prefer the env variable: flags show in ps)').env('INDRNN_TOKEN'))
+    .option(
+      '--max-body-bytes <size>',
+      'largest request body (e.g. 8mb, 512kb)',
+      byteSize,
+      DEFAULT_APP_OPTIONS.maxBodyBytes,
+    )
+    .addOption(
+      new Option(
+        '--token <token>',
+        'require Authorization: Bearer <token> on /v1 and /v2 (prefer the env variable: flags show in ps)',
+      ).env('INDRNN_TOKEN'),
+    )
     .option('--threads <n>', 'onnxruntime intra-op threads per model (0: one per core)', intOption(0), 0)
-    .addOption(new Option('--log-level <level>', 'log level (JSON lines on stdout)').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'))
+    .addOption(
+      new Option('--log-level <level>', 'log level (JSON lines on stdout)')
+        .choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'])
+        .default('info'),
+    )
     .addHelpText(
       'after',
       '\nRoutes: GET /healthz /readyz /metrics /openapi.json /v1/models /v1/models/NAME, POST /v1/models/NAME/predict,\n' +
@@ -58,7 +93,7 @@ export function registerServe(program: Command): void {
         port: f.port,
         device: f.device,
         threads: f.threads,
-        batch: { maxBatch: f.maxBatch, maxDelayMs: f.maxDelayMs, maxQueue: f.maxQueue },
+        batch: { maxBatch: f.maxBatch, maxDelayMs: f.maxDelayMs, maxQueue: f.maxQueue, maxConcurrent: f.maxConcurrent },
         maxFrames: f.maxFrames,
         maxSequences: f.maxSequences,
         maxBodyBytes: f.maxBodyBytes,

@@ -3,10 +3,12 @@
 // causal, so padding does not change a sequence's logits up to its last frame (DESIGN.md, model
 // contract); only the matrix products see a different batch size.
 //
-// One run at a time per model: a batch starts when it is full (maxBatch sequences), when its oldest
-// sequence has waited maxDelayMs, or at once when maxDelayMs is 0. While a run is going, new sequences
-// queue, so under load batches fill by themselves. `exclusive` runs a job alone in the same order (the
-// KServe endpoint's raw tensors with their own state, later the streaming sessions).
+// At most maxConcurrent runs at a time per model (onnxruntime sessions take concurrent runs; two keep
+// both cores busy while the recurrence's Loop steps through time). A batch starts when a run slot is
+// free and the batch is full (maxBatch sequences), or its oldest sequence has waited maxDelayMs, or at
+// once when maxDelayMs is 0. While the slots are busy new sequences queue, so under load batches fill
+// by themselves. `exclusive` runs a job as its own run, in queue order (the KServe endpoint's raw
+// tensors with their own state, later the streaming sessions).
 import type { IndrnnModel, RunResult } from '../onnx/model.js';
 import { ApiError } from './errors.js';
 
@@ -17,9 +19,11 @@ export interface BatchOptions {
   maxDelayMs: number;
   /** Most sequences waiting; beyond, requests get 503 overloaded. */
   maxQueue: number;
+  /** Most model runs in flight at once (default 2). */
+  maxConcurrent?: number;
 }
 
-export const DEFAULT_BATCH: BatchOptions = { maxBatch: 32, maxDelayMs: 2, maxQueue: 1024 };
+export const DEFAULT_BATCH: Required<BatchOptions> = { maxBatch: 32, maxDelayMs: 2, maxQueue: 1024, maxConcurrent: 2 };
 
 /** What a sequence gets back: the batch's logits and where its own row is. */
 export interface BatchSlot {
@@ -56,7 +60,7 @@ type Job = SequenceJob | ExclusiveJob;
 
 export class Batcher {
   private readonly queue: Job[] = [];
-  private running = false;
+  private running = 0;
   private timer: NodeJS.Timeout | null = null;
   private idleWaiters: (() => void)[] = [];
 
@@ -97,7 +101,7 @@ export class Batcher {
 
   /** Resolves once nothing is queued or running (graceful shutdown). */
   drain(): Promise<void> {
-    if (!this.running && this.queue.length === 0) return Promise.resolve();
+    if (this.running === 0 && this.queue.length === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
@@ -114,23 +118,25 @@ export class Batcher {
   }
 
   private schedule(): void {
-    if (this.running || this.queue.length === 0) return;
-    const head = this.queue[0];
-    const waited = performance.now() - head.queuedAt;
-    const ready =
-      head.kind === 'exclusive' ||
-      this.options.maxDelayMs <= 0 ||
-      waited >= this.options.maxDelayMs ||
-      this.batchableCount() >= this.options.maxBatch;
-    if (ready) {
+    const slots = this.options.maxConcurrent ?? DEFAULT_BATCH.maxConcurrent;
+    while (this.running < slots && this.queue.length > 0) {
+      const head = this.queue[0];
+      const waited = performance.now() - head.queuedAt;
+      const ready =
+        head.kind === 'exclusive' ||
+        this.options.maxDelayMs <= 0 ||
+        waited >= this.options.maxDelayMs ||
+        this.batchableCount() >= this.options.maxBatch;
+      if (!ready) {
+        this.timer ??= setTimeout(() => {
+          this.timer = null;
+          this.schedule();
+        }, this.options.maxDelayMs - waited);
+        return;
+      }
       if (this.timer) clearTimeout(this.timer);
       this.timer = null;
-      void this.dispatch();
-    } else if (!this.timer) {
-      this.timer = setTimeout(() => {
-        this.timer = null;
-        this.schedule();
-      }, this.options.maxDelayMs - waited);
+      void this.dispatch(); // takes its jobs off the queue before its first await
     }
   }
 
@@ -142,7 +148,7 @@ export class Batcher {
   }
 
   private async dispatch(): Promise<void> {
-    this.running = true;
+    this.running++;
     try {
       const head = this.queue[0];
       if (head.kind === 'exclusive') {
@@ -158,9 +164,9 @@ export class Batcher {
         await this.runBatch(this.queue.splice(0, n) as SequenceJob[]);
       }
     } finally {
-      this.running = false;
+      this.running--;
       if (this.queue.length > 0) this.schedule();
-      else for (const w of this.idleWaiters.splice(0)) w();
+      else if (this.running === 0) for (const w of this.idleWaiters.splice(0)) w();
     }
   }
 

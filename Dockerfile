@@ -1,0 +1,42 @@
+# IndRNN action server on a CUDA GPU (falls back to CPU, with a logged reason, when no GPU is visible).
+#   docker build -t indrnn-server .
+#   docker run --gpus all -p 8080:8080 indrnn-server            # needs the NVIDIA Container Toolkit
+#   docker run --gpus all -p 8080:8080 -v $PWD/models:/app/models:ro -e INDRNN_TOKEN=... indrnn-server
+# onnxruntime-node 1.30's CUDA provider needs CUDA 12 and cuDNN 9: the runtime base below has both.
+
+# ---- build: compile TypeScript, install production dependencies with onnxruntime's CUDA libraries ----
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json .npmrc tsconfig.json ./
+COPY src ./src
+COPY scripts ./scripts
+# The environment variable wins over .npmrc's `onnxruntime-node-install=skip`: fetch the CUDA 12 provider.
+# npm ci also runs `prepare` (tsc), which compiles src/ and scripts/ into dist/.
+ENV ONNXRUNTIME_NODE_INSTALL=cuda12
+RUN npm ci \
+ && test -f node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime_providers_cuda.so \
+ && test -f dist/src/cli.js \
+ && npm prune --omit=dev
+
+# ---- runtime: CUDA 12 + cuDNN 9 libraries, Node 20, non-root ----
+FROM nvidia/cuda:12.6.3-cudnn-runtime-ubuntu24.04
+COPY --from=build /usr/local/bin/node /usr/local/bin/node
+COPY --from=build /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/npm
+RUN ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm
+RUN useradd --system --uid 10001 --create-home indrnn
+WORKDIR /app
+COPY --from=build --chown=root:root /app/package.json ./
+COPY --from=build --chown=root:root /app/node_modules ./node_modules
+COPY --from=build --chown=root:root /app/dist ./dist
+COPY --chown=root:root models ./models
+# Large onnxruntime outputs were 5-10x slower without these glibc malloc thresholds (DESIGN.md); with them
+# set, the CLI does not need to re-execute itself.
+ENV NODE_ENV=production \
+    GLIBC_TUNABLES=glibc.malloc.mmap_threshold=4294967296:glibc.malloc.trim_threshold=4294967296
+USER indrnn
+EXPOSE 8080
+HEALTHCHECK --interval=15s --timeout=3s --start-period=60s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:8080/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+# npm start = indrnn serve (--models models --port 8080 --device auto); npm forwards SIGTERM to it, and the
+# server drains in-flight requests before it exits. Other flags: docker run ... indrnn-server npm start -- --device cuda
+CMD ["npm", "start"]
