@@ -1,6 +1,7 @@
 // The listening server: graceful shutdown drains in-flight requests before closing; new connections are
 // refused afterwards and the models are freed.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
@@ -50,6 +51,46 @@ describe('startServer / shutdown', () => {
       assert.ok(logged.some((l) => l.msg === 'stopped'));
     } finally {
       await running.shutdown('cleanup');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('indrnn serve: logs JSON lines, and exits 0 after a graceful drain on SIGTERM', async () => {
+    const dir = modelDir({ 'raw.onnx': { kind: 'raw', name: 'rows', inputSize: 6 } });
+    const child = spawn(
+      process.execPath,
+      ['dist/src/cli.js', 'serve', '--models', dir, '--host', '127.0.0.1', '--port', '0', '--device', 'cpu'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    try {
+      let out = '';
+      const url = await new Promise<string>((resolve, reject) => {
+        child.stdout.on('data', (d: Buffer) => {
+          out += d;
+          const m = /"url":"([^"]+)"/.exec(out);
+          if (m) resolve(m[1]);
+        });
+        child.once('exit', (code) => reject(new Error(`exited ${code}: ${out}`)));
+      });
+      const r = await fetch(`${url}/v1/models/rows`);
+      assert.equal(r.status, 200);
+      assert.equal((await r.json()).provider, 'cpu');
+      const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      assert.equal(await exited, 0);
+      const lines = out
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
+      assert.ok(lines.some((l) => l.msg === 'model loaded'));
+      assert.ok(
+        lines.some((l) => l.msg === 'request' && l.route === '/v1/models/:name' && typeof l.reqId === 'string'),
+      );
+      assert.equal(lines.at(-1).msg, 'stopped');
+    } finally {
+      child.kill('SIGKILL');
       rmSync(dir, { recursive: true, force: true });
     }
   });
