@@ -2,6 +2,7 @@
 // indrnn <command>: one entry point for training, data, export, prediction and serving.
 import { Command } from 'commander';
 import { registerData } from './cli/data.js';
+import { registerEval } from './cli/eval.js';
 import { registerExport } from './cli/export.js';
 import { registerPredict } from './cli/predict.js';
 import { registerServe } from './cli/serve.js';
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
     .version(process.env.npm_package_version ?? '0.1.0');
   registerTrain(program);
   registerData(program);
+  registerEval(program);
   registerExport(program);
   registerPredict(program);
   registerServe(program);

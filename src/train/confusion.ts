@@ -1,0 +1,37 @@
+// Per-class evaluation of a classifier on its task's held-out set: confusion matrix, per-class and
+// overall accuracy (read at each sequence's last step).
+import type { Network } from '../nn/network.js';
+import { argmaxRow } from './objective.js';
+import type { Task } from './task.js';
+
+export interface ClassReport {
+  labels: string[];
+  /** confusion[true][predicted] counts. */
+  confusion: number[][];
+  perClass: { label: string; accuracy: number; count: number }[];
+  accuracy: number;
+  count: number;
+}
+
+export async function classReport(net: Network, task: Task, batchSize: number): Promise<ClassReport> {
+  if (task.kind !== 'classification') throw new Error(`task ${task.name} is not a classification task`);
+  const K = task.numOutputs;
+  const confusion = Array.from({ length: K }, () => new Array<number>(K).fill(0));
+  for (const batch of task.evalBatches(batchSize)) {
+    const logits = await net.forward(batch.x, { training: false });
+    const B = batch.x.B;
+    const lastRow = (logits.T - 1) * B;
+    for (let b = 0; b < B; b++) {
+      const truth = batch.labels ? batch.labels[b] : batch.frameLabels![(batch.x.T - 1) * B + b];
+      if (truth >= 0) confusion[truth][argmaxRow(logits.data, lastRow + b, K)]++;
+    }
+  }
+  const labels = task.labels ? [...task.labels] : Array.from({ length: K }, (_, k) => String(k));
+  const perClass = confusion.map((row, k) => {
+    const count = row.reduce((a, b) => a + b, 0);
+    return { label: labels[k], accuracy: count > 0 ? row[k] / count : Number.NaN, count };
+  });
+  const count = perClass.reduce((a, c) => a + c.count, 0);
+  const correct = confusion.reduce((a, row, k) => a + row[k], 0);
+  return { labels, confusion, perClass, accuracy: count > 0 ? correct / count : Number.NaN, count };
+}
