@@ -113,7 +113,7 @@ function handWaving(ctx: ActionContext): Actor[] {
   tr.hold(cycles / f)
     .to(sec(rng.uniform(0.35, 0.6)), ctx.start)
     .hold(rng.uniform(0.2, 0.9));
-  const A = (a * rng.uniform(0.08, 0.15)) / armLength(s); // 8-15 cm each side
+  const A = (a * rng.uniform(0.1, 0.18)) / armLength(s); // 10-18 cm each side
   tr.add('WRX', tw - 0.1, tw + cycles / f + 0.1, (t) => A * Math.sin(2 * Math.PI * f * t));
   return solo(ctx, tr);
 }
@@ -194,8 +194,8 @@ function rubHands(ctx: ActionContext): Actor[] {
   const hold = rng.uniform(1.5, 3);
   const { tr, t0 } = handsTogether(ctx, hold);
   const L = armLength(ctx.subjects[0]);
-  const A = rng.uniform(0.03, 0.06) / L;
-  const f = rng.uniform(1.2, 2.5);
+  const A = rng.uniform(0.05, 0.09) / L; // vigorous strokes, 10-18 cm peak to peak
+  const f = rng.uniform(1.2, 2.2);
   tr.add('WLY', t0, t0 + hold, (t) => A * Math.sin(2 * Math.PI * f * t)).add(
     'WRY',
     t0,
