@@ -2,7 +2,8 @@
 // T = 20 frames, one body per request) at concurrency 1, 8 and 32, with dynamic batching on and off,
 // next to direct in-process runs of the same session on the same (preprocessed) inputs. The server runs
 // as `indrnn serve` in a child process; autocannon drives it from this process (on the same cores).
-// Usage: npm run bench:server [-- --duration S --connections 1,8,32 --max-batch N --max-delay-ms MS --threads N --json]
+// Usage: npm run bench:server [-- --duration S --connections 1,8,32 --max-batch N --max-delay-ms MS --max-concurrent N
+//        --threads N --json]
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -16,6 +17,7 @@ import { buildOnnxModel } from '../src/onnx/export.js';
 import { foldNetwork } from '../src/onnx/fold.js';
 import { EXPORTER_VERSION, MODEL_FORMAT } from '../src/onnx/metadata.js';
 import { IndrnnModel } from '../src/onnx/model.js';
+import { DEFAULT_BATCH } from '../src/serve/batcher.js';
 import { ALLOCATOR_TUNABLES } from '../src/util/allocator.js';
 import { Rng } from '../src/util/rng.js';
 import { ACTION_MODEL } from './action-model.js';
@@ -24,8 +26,9 @@ const { values } = parseArgs({
   options: {
     duration: { type: 'string', default: '6' },
     connections: { type: 'string', default: '1,8,32' },
-    'max-batch': { type: 'string', default: '32' },
-    'max-delay-ms': { type: 'string', default: '2' },
+    'max-batch': { type: 'string', default: String(DEFAULT_BATCH.maxBatch) },
+    'max-delay-ms': { type: 'string', default: String(DEFAULT_BATCH.maxDelayMs) },
+    'max-concurrent': { type: 'string', default: String(DEFAULT_BATCH.maxConcurrent) },
     threads: { type: 'string', default: '0' },
     port: { type: 'string', default: '18080' },
     json: { type: 'boolean', default: false },
@@ -127,7 +130,7 @@ async function direct(model: IndrnnModel, c: number): Promise<Row> {
   };
 }
 
-async function startServer(maxBatch: number): Promise<ChildProcess> {
+async function startServer(maxBatch: number, port: number): Promise<ChildProcess> {
   const args = [
     'dist/src/cli.js',
     'serve',
@@ -136,7 +139,7 @@ async function startServer(maxBatch: number): Promise<ChildProcess> {
     '--host',
     '127.0.0.1',
     '--port',
-    values.port,
+    String(port),
     '--device',
     'cpu',
   ];
@@ -145,18 +148,17 @@ async function startServer(maxBatch: number): Promise<ChildProcess> {
     String(maxBatch),
     '--max-delay-ms',
     values['max-delay-ms'],
-    '--threads',
-    String(threads),
-    '--log-level',
-    'warn',
+    '--max-concurrent',
+    values['max-concurrent'],
   );
+  args.push('--threads', String(threads), '--log-level', 'warn');
   const child = spawn(process.execPath, args, {
     stdio: ['ignore', 'inherit', 'inherit'],
     env: { ...process.env, GLIBC_TUNABLES: ALLOCATOR_TUNABLES },
   });
   for (let i = 0; i < 200; i++) {
     try {
-      if ((await fetch(`http://127.0.0.1:${values.port}/readyz`)).ok) return child;
+      if ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok) return child;
     } catch {}
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -170,9 +172,9 @@ async function stopServer(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-async function load(mode: string, c: number): Promise<Row> {
+async function load(mode: string, port: number, c: number): Promise<Row> {
   const opts = {
-    url: `http://127.0.0.1:${values.port}`,
+    url: `http://127.0.0.1:${port}`,
     connections: c,
     duration,
     requests: bodies.map((body) => ({
@@ -195,12 +197,8 @@ async function load(mode: string, c: number): Promise<Row> {
   };
 }
 
-const rows: Row[] = [];
-const model = await IndrnnModel.fromBytes(bytes, 'action.onnx', { provider: 'cpu', threads });
-for (const c of connections) rows.push(await direct(model, c));
-// Ceiling: the same sequences 32 at a time in one run (what batching aims at).
-{
-  const B = 32;
+/** Ceiling: the same sequences 32 at a time in one run (what batching aims at). */
+async function directBatch(model: IndrnnModel, B: number): Promise<Row> {
   const x = new Float32Array(T * B * 150);
   for (let b = 0; b < B; b++)
     for (let t = 0; t < T; t++) x.set(inputs[b].subarray(t * 150, (t + 1) * 150), (t * B + b) * 150);
@@ -213,33 +211,38 @@ for (const c of connections) rows.push(await direct(model, c));
     times.push(performance.now() - t0);
   }
   times.sort((a, b) => a - b);
-  rows.push({
-    mode: 'direct model.run (B=32 batch)',
+  const rps = (times.length * B) / duration;
+  return {
+    mode: `direct model.run (B=${B} batch)`,
     connections: 1,
-    rps: (times.length * B) / duration,
+    rps,
     p50: pct(times, 50),
     p90: pct(times, 90),
     p99: pct(times, 99),
     errors: 0,
-  });
+  };
 }
-await model.release();
 
-for (const [mode, maxBatch] of [
-  [
-    `server, batching on (max-batch ${values['max-batch']}, max-delay ${values['max-delay-ms']} ms)`,
-    Number(values['max-batch']),
-  ],
-  ['server, batching off (max-batch 1)', 1],
-] as const) {
-  const child = await startServer(maxBatch);
-  try {
-    for (const c of connections) rows.push(await load(mode, c));
-  } finally {
-    await stopServer(child);
+// Both servers stay up (idle when not driven); each concurrency level runs direct, batched and unbatched
+// back to back, so that the three see the same background load.
+const port = Number(values.port);
+const ON = `server, batching on (max-batch ${values['max-batch']}, max-delay ${values['max-delay-ms']} ms, ${values['max-concurrent']} run at a time)`;
+const OFF = 'server, batching off (max-batch 1)';
+const servers = [await startServer(Number(values['max-batch']), port), await startServer(1, port + 1)];
+const model = await IndrnnModel.fromBytes(bytes, 'action.onnx', { provider: 'cpu', threads });
+const rows: Row[] = [];
+try {
+  for (const c of connections) {
+    rows.push(await direct(model, c));
+    rows.push(await load(ON, port, c));
+    rows.push(await load(OFF, port + 1, c));
   }
+  rows.push(await directBatch(model, 32));
+} finally {
+  await model.release();
+  await Promise.all(servers.map(stopServer));
+  rmSync(dir, { recursive: true, force: true });
 }
-rmSync(dir, { recursive: true, force: true });
 
 const directAt = (c: number) =>
   rows.find((r) => r.mode.startsWith('direct model.run (B=1)') && r.connections === c)?.rps ?? Number.NaN;

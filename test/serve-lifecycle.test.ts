@@ -35,7 +35,10 @@ describe('startServer / shutdown', () => {
         headers: { 'content-type': 'application/json', 'x-request-id': 'drain-me' },
         body: JSON.stringify({ frames: rawFrames(3, 6, 1) }),
       });
-      await new Promise((r) => setTimeout(r, 50));
+      // Shut down once the request is queued (it waits ~300 ms there for company).
+      const batcher = running.state.registry!.get('rows')!.batcher;
+      for (let i = 0; i < 500 && batcher.queued === 0; i++) await new Promise((r) => setTimeout(r, 5));
+      assert.equal(batcher.queued, 1);
       const t0 = performance.now();
       const stopped = running.shutdown('test');
       const res = await inFlight;
@@ -77,7 +80,7 @@ describe('startServer / shutdown', () => {
       const r = await fetch(`${url}/v1/models/rows`);
       assert.equal(r.status, 200);
       assert.equal((await r.json()).provider, 'cpu');
-      const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+      const exited = new Promise<number | null>((resolve) => child.once('close', resolve)); // after stdout is read to its end
       child.kill('SIGTERM');
       assert.equal(await exited, 0);
       const lines = out

@@ -84,7 +84,7 @@ export function registerServe(program: Command): void {
       'after',
       '\nRoutes: GET /healthz /readyz /metrics /openapi.json /v1/models /v1/models/NAME, POST /v1/models/NAME/predict,\n' +
         'KServe v2: GET /v2/health/live /v2/health/ready /v2/models/NAME, POST /v2/models/NAME/infer (docs/api.md).\n' +
-        '\nExample:\n  indrnn serve --models models --port 8080 --device auto --max-batch 32 --max-delay-ms 2',
+        '\nExample:\n  indrnn serve --models models --port 8080 --device auto --max-batch 32',
     )
     .action(async (f: ServeFlags) => {
       await serveMain({

@@ -3,12 +3,13 @@
 // causal, so padding does not change a sequence's logits up to its last frame (DESIGN.md, model
 // contract); only the matrix products see a different batch size.
 //
-// At most maxConcurrent runs at a time per model (onnxruntime sessions take concurrent runs; two keep
-// both cores busy while the recurrence's Loop steps through time). A batch starts when a run slot is
-// free and the batch is full (maxBatch sequences), or its oldest sequence has waited maxDelayMs, or at
-// once when maxDelayMs is 0. While the slots are busy new sequences queue, so under load batches fill
-// by themselves. `exclusive` runs a job as its own run, in queue order (the KServe endpoint's raw
-// tensors with their own state, later the streaming sessions).
+// At most maxConcurrent runs at a time per model. A batch starts when a run slot is free and the batch is
+// full (maxBatch sequences), or its oldest sequence has waited maxDelayMs (at once when it is 0). While
+// the slots are busy new sequences queue, so under load batches fill by themselves. The defaults (one
+// slot, no delay) did best in `npm run bench:server` on 2 cores: a run's matrix products already use
+// both cores, and one slot lets the queue grow into large batches (B = 32 runs ~2x the sequences/s of
+// B = 1) while a lone request never waits. `exclusive` runs a job as its own run, in queue order (the
+// KServe endpoint's raw tensors with their own state, later the streaming sessions).
 import type { IndrnnModel, RunResult } from '../onnx/model.js';
 import { ApiError } from './errors.js';
 
@@ -19,11 +20,11 @@ export interface BatchOptions {
   maxDelayMs: number;
   /** Most sequences waiting; beyond, requests get 503 overloaded. */
   maxQueue: number;
-  /** Most model runs in flight at once (default 2). */
+  /** Most model runs in flight at once (default 1). */
   maxConcurrent?: number;
 }
 
-export const DEFAULT_BATCH: Required<BatchOptions> = { maxBatch: 32, maxDelayMs: 2, maxQueue: 1024, maxConcurrent: 2 };
+export const DEFAULT_BATCH: Required<BatchOptions> = { maxBatch: 32, maxDelayMs: 0, maxQueue: 1024, maxConcurrent: 1 };
 
 /** What a sequence gets back: the batch's logits and where its own row is. */
 export interface BatchSlot {
