@@ -6,6 +6,7 @@ import { rmSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import request from 'supertest';
 import { defaultPreprocessConfig, preprocessSequence } from '../src/data/preprocess.js';
+import { gatherFrames, sampleSegments } from '../src/data/sampling.js';
 import { classPrediction, regressionPrediction } from '../src/predict/result.js';
 import { modelDir, rawFrames, serveApp, skeletonFrames } from './helpers/models.js';
 
@@ -18,6 +19,12 @@ before(async () => {
     'skeleton.onnx': { kind: 'skeleton', name: 'skel', version: '3', seed: 1, arch: 'residual', depth: 1 },
     'raw.onnx': { kind: 'raw', name: 'rows', seed: 2, inputSize: 6 },
     'adding.onnx': { kind: 'regression', name: 'adding', seed: 3, inputSize: 2 },
+    'segments.onnx': {
+      kind: 'skeleton',
+      name: 'seg',
+      seed: 4,
+      metadata: { sampling: JSON.stringify({ kind: 'segments', segments: 5 }) },
+    },
   });
   s = await serveApp(dir, { batch: { maxDelayMs: 0 } });
 });
@@ -56,7 +63,7 @@ describe('health, readiness, metadata', () => {
     for (const path of ['/readyz', '/v2/health/ready']) {
       const r = await request(s.app).get(path).expect(200);
       assert.equal(r.body.status, 'ready');
-      assert.deepEqual([...r.body.models].sort(), ['adding', 'rows', 'skel']);
+      assert.deepEqual([...r.body.models].sort(), ['adding', 'rows', 'seg', 'skel']);
     }
     s.state.draining = true;
     try {
@@ -80,7 +87,7 @@ describe('health, readiness, metadata', () => {
 
   it('GET /v1/models and /v1/models/{name}: labels, layout, shapes, provider', async () => {
     const list = await request(s.app).get('/v1/models').expect(200);
-    assert.equal(list.body.models.length, 3);
+    assert.equal(list.body.models.length, 4);
     const r = await request(s.app).get('/v1/models/skel').expect(200);
     const m = r.body;
     assert.equal(m.name, 'skel');
@@ -146,6 +153,18 @@ describe('POST /v1/models/{name}/predict', () => {
     assert.equal(r.body.predictions[0].topK.length, 3);
     assert.equal(r.body.predictions[0].frames, 12);
     assert.ok(Number.isInteger(r.body.predictions[0].ntuAction));
+  });
+
+  it("a model trained on the paper's sampling gets the centre frame of each segment, as in its evaluation", async () => {
+    const frames = skeletonFrames(23, 5);
+    const r = await request(s.app).post('/v1/models/seg/predict').send({ frames }).expect(200);
+    const model = s.registry.get('seg')!.model;
+    const sampled = gatherFrames(skeletonInput(frames), 150, sampleSegments(23, 5, null));
+    const { logits } = await model.run(sampled, 5, 1);
+    const direct = classPrediction(logits, 1, 5, 0, 4, model.metadata.labels, { topK: 5, timeline: false });
+    assert.deepEqual(r.body.predictions[0], viaJson(direct));
+    const info = await request(s.app).get('/v1/models/seg').expect(200);
+    assert.deepEqual(info.body.sampling, { kind: 'segments', segments: 5 });
   });
 
   it('two bodies, T x B x J x 3, with a timeline', async () => {

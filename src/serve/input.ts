@@ -9,6 +9,7 @@
 //   output x          Float32Array [T, D]
 import type { PreprocessConfig } from '../data/preprocess.js';
 import { preprocessSequence } from '../data/preprocess.js';
+import { gatherFrames, sampleSegments } from '../data/sampling.js';
 import { ApiError } from './errors.js';
 
 export type InputSpec =
@@ -19,6 +20,8 @@ export type InputSpec =
       joints: number;
       inputSize: number;
       preprocess: PreprocessConfig;
+      /** Models trained on the paper's sampling see T segments, one frame each (the centre at test time). */
+      segments?: number;
     }
   | { kind: 'raw'; inputSize: number };
 
@@ -141,6 +144,9 @@ function readRaw(frames: unknown[], D: number, field: string): Float32Array {
 /** Checks one sequence's frames against the model and turns them into model input x [T, D]. */
 export function readSequence(frames: unknown[], spec: InputSpec, maxFrames: number, field = 'frames'): SequenceInput {
   checkLength(frames, field, maxFrames);
-  const x = spec.kind === 'skeleton' ? readSkeleton(frames, spec, field) : readRaw(frames, spec.inputSize, field);
-  return { x, T: frames.length };
+  if (spec.kind === 'raw') return { x: readRaw(frames, spec.inputSize, field), T: frames.length };
+  const x = readSkeleton(frames, spec, field);
+  if (!spec.segments) return { x, T: frames.length };
+  // The same sampling as the training evaluation: the centre frame of each of T equal segments.
+  return { x: gatherFrames(x, spec.inputSize, sampleSegments(frames.length, spec.segments, null)), T: spec.segments };
 }

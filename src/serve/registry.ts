@@ -63,6 +63,7 @@ function inputSpecOf(model: IndrnnModel): InputSpec {
     joints: dims.joints,
     inputSize: dims.frameSize,
     preprocess,
+    segments: m.sampling?.segments,
   };
 }
 
@@ -80,6 +81,7 @@ function describeModel(file: string, model: IndrnnModel, input: InputSpec): Mode
     joints: skeleton?.joints ?? null,
     frameRate: m.frame_rate ?? null,
     window: m.window ?? null,
+    sampling: m.sampling ?? null,
     inputSize: m.input_size,
     preprocessing: skeleton ? { ...skeleton.preprocess } : null,
     inputs: [

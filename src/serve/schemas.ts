@@ -89,6 +89,13 @@ export const modelInfoSchema = z.object({
   joints: z.number().int().nullable(),
   frameRate: z.number().nullable(),
   window: z.number().int().nullable().meta({ description: 'frames per sequence in training' }),
+  sampling: z
+    .object({ kind: z.literal('segments'), segments: z.number().int() })
+    .nullable()
+    .meta({
+      description:
+        "how a request's frames become model steps: the centre frame of each of `segments` equal segments (null: every frame)",
+    }),
   inputSize: z.number().int(),
   preprocessing: z.record(z.string(), z.unknown()).nullable(),
   inputs: z.array(tensorInfo),

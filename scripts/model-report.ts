@@ -1,0 +1,177 @@
+// Writes the evaluation report of the shipped model: models/<name>.md and models/<name>-curves.svg.
+// Usage: node dist/scripts/model-report.js --name NAME --xsub RUN_DIR --xview RUN_DIR --baseline FILE
+//        --synth FILE --model FILE [--models DIR]
+// (scripts/make-default-model.sh runs it; every number in the report is computed here, none typed in.)
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { OrtBackend } from '../src/nn/backend.js';
+import { type Checkpoint, type EvalRecord, loadNetwork } from '../src/train/checkpoint.js';
+import { type ClassReport, classReport } from '../src/train/confusion.js';
+import { createTask } from '../src/train/tasks/index.js';
+import type { TrainSummary } from '../src/train/trainer.js';
+
+const { values: a } = parseArgs({
+  options: {
+    name: { type: 'string' },
+    xsub: { type: 'string' },
+    xview: { type: 'string' },
+    baseline: { type: 'string' },
+    synth: { type: 'string' },
+    model: { type: 'string' },
+    models: { type: 'string', default: 'models' },
+  },
+});
+for (const k of ['name', 'xsub', 'xview', 'baseline', 'synth', 'model'] as const) {
+  if (!a[k]) throw new Error(`--${k} is required`);
+}
+
+interface BaselineResult {
+  split: string;
+  test: { accuracy: number; samples: number };
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
+
+async function evaluateRun(
+  dir: string,
+  backend: OrtBackend,
+): Promise<{ report: ClassReport; ckpt: Checkpoint; summary: TrainSummary }> {
+  const { net, ckpt } = loadNetwork(join(dir, 'checkpoint.safetensors'), backend);
+  const task = createTask(ckpt.config.task, ckpt.config.seed);
+  const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as TrainSummary;
+  return { report: await classReport(net, task, 256), ckpt, summary };
+}
+
+/** Test accuracy and train loss per evaluation, as a small standalone SVG (no plotting dependency). */
+function curvesSvg(runs: { label: string; color: string; history: EvalRecord[] }[]): string {
+  const [W, H, pad] = [640, 300, 44];
+  const maxStep = Math.max(...runs.flatMap((r) => r.history.map((h) => h.step)));
+  const maxLoss = Math.max(...runs.flatMap((r) => r.history.map((h) => h.trainLoss)));
+  const x = (step: number) => pad + ((W - 2 * pad) * step) / maxStep;
+  const yAcc = (acc: number) => H - pad - (H - 2 * pad) * acc;
+  const yLoss = (loss: number) => H - pad - ((H - 2 * pad) * loss) / maxLoss;
+  const line = (pts: [number, number][], color: string, dash = '') =>
+    `<polyline fill="none" stroke="${color}" stroke-width="2" ${dash ? `stroke-dasharray="${dash}"` : ''} points="${pts.map(([px, py]) => `${px.toFixed(1)},${py.toFixed(1)}`).join(' ')}"/>`;
+  const parts = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">`,
+    `<rect width="${W}" height="${H}" fill="white"/>`,
+    `<line x1="${pad}" y1="${H - pad}" x2="${W - pad}" y2="${H - pad}" stroke="black"/>`,
+    `<line x1="${pad}" y1="${pad}" x2="${pad}" y2="${H - pad}" stroke="black"/>`,
+    `<text x="${W / 2}" y="${H - 10}" text-anchor="middle">training step (max ${maxStep})</text>`,
+    `<text x="8" y="${pad - 10}">accuracy 0-100 % (solid), train loss 0-${maxLoss.toFixed(2)} (dashed)</text>`,
+  ];
+  runs.forEach((r, i) => {
+    parts.push(
+      line(
+        r.history.map((h) => [x(h.step), yAcc(h.evalMetric)]),
+        r.color,
+      ),
+    );
+    parts.push(
+      line(
+        r.history.map((h) => [x(h.step), yLoss(h.trainLoss)]),
+        r.color,
+        '5,4',
+      ),
+    );
+    parts.push(`<text x="${W - pad - 150}" y="${H - pad - 20 - 16 * i}" fill="${r.color}">${r.label}</text>`);
+  });
+  parts.push('</svg>');
+  return parts.join('\n');
+}
+
+function confusionTable(r: ClassReport): string {
+  const head = `| true \\ predicted | ${r.labels.map((_, k) => k).join(' | ')} |`;
+  const sep = `|---|${r.labels.map(() => '---').join('|')}|`;
+  const rows = r.confusion.map(
+    (row, k) =>
+      `| ${k} ${r.labels[k]} | ${row.map((c, j) => (j === k ? `**${c}**` : c === 0 ? '.' : String(c))).join(' | ')} |`,
+  );
+  return [head, sep, ...rows].join('\n');
+}
+
+const backend = new OrtBackend();
+const xsub = await evaluateRun(a.xsub!, backend);
+const xview = await evaluateRun(a.xview!, backend);
+await backend.release();
+const baselines = JSON.parse(readFileSync(a.baseline!, 'utf8')) as BaselineResult[];
+const baselineOf = (split: string) => baselines.find((b) => b.split === split)?.test.accuracy ?? Number.NaN;
+const synth = JSON.parse(readFileSync(a.synth!, 'utf8')) as Record<string, unknown>;
+const info = xsub.ckpt.state.taskInfo as Record<string, unknown>;
+const net = xsub.ckpt.config.network;
+const svgName = `${a.name}-curves.svg`;
+writeFileSync(
+  join(a.models!, svgName),
+  curvesSvg([
+    { label: 'cross-subject', color: '#1f77b4', history: xsub.summary.history },
+    { label: 'cross-view', color: '#d62728', history: xview.summary.history },
+  ]),
+);
+const labels = (info.labels as { name: string; ntuAction?: number }[]) ?? [];
+const md = `# ${a.name}: the shipped model
+
+**Trained on synthetic data only.** No real NTU RGB+D recording was used: the real dataset cannot be
+downloaded here. The data is made by \`indrnn data synth\` (procedural actions on a 25-joint kinematic
+skeleton, genuine NTU \`.skeleton\` files; see docs/data.md). Expect it to recognise these synthetic actions;
+on real Kinect data it must be retrained (README: "Training on real NTU RGB+D").
+
+Reproduce: \`scripts/make-default-model.sh\` (generates the data with a fixed seed, trains, evaluates,
+exports, writes this report).
+
+## Data
+
+${'```json'}
+${JSON.stringify(synth, null, 2)}
+${'```'}
+
+- Layout ${info.layout}, ${info.bodies} bodies x ${info.joints} joints x xyz = ${net.inputSize} values per frame.
+- Preprocessing (shared by training and the server): ${'`'}${JSON.stringify(info.preprocessing)}${'`'}.
+- Sampling: ${JSON.stringify(info.sampling)} (the paper's: each sequence split into T segments, one frame
+  from each; random frame in training, the centre frame at test time), recordings at ${info.frameRate} fps.
+
+## Classes
+
+| index | label | NTU action |
+|---|---|---|
+${labels.map((l, k) => `| ${k} | ${l.name} | ${l.ntuAction ?? '-'} |`).join('\n')}
+
+## Accuracy
+
+| split | IndRNN (this model's recipe) | non-recurrent baseline (linear softmax on time-averaged poses) | test sequences |
+|---|---|---|---|
+| cross-subject (ntu60-xsub) | **${pct(xsub.report.accuracy)}** | ${pct(baselineOf('ntu60-xsub'))} | ${xsub.report.count} |
+| cross-view (ntu60-xview) | **${pct(xview.report.accuracy)}** | ${pct(baselineOf('ntu60-xview'))} | ${xview.report.count} |
+
+The shipped file is the cross-subject model. Per-class accuracy (cross-subject / cross-view):
+
+| class | cross-subject | cross-view |
+|---|---|---|
+${xsub.report.perClass.map((c, k) => `| ${c.label} | ${pct(c.accuracy)} | ${pct(xview.report.perClass[k].accuracy)} |`).join('\n')}
+
+Confusion matrix, cross-subject test set (rows: true class, columns: predicted index):
+
+${confusionTable(xsub.report)}
+
+## Training
+
+![training curves](${svgName})
+
+| | cross-subject | cross-view |
+|---|---|---|
+| steps | ${xsub.summary.steps} | ${xview.summary.steps} |
+| stopped because | ${xsub.summary.stopReason} | ${xview.summary.stopReason} |
+| wall time | ${(xsub.summary.wallTimeSec / 60).toFixed(1)} min | ${(xview.summary.wallTimeSec / 60).toFixed(1)} min |
+| training samples/s | ${xsub.summary.samplesPerSec.toFixed(0)} | ${xview.summary.samplesPerSec.toFixed(0)} |
+
+Network: ${'`'}${JSON.stringify(net)}${'`'} (${xsub.summary.parameters} parameters).
+Optimiser: Adam ${JSON.stringify(xsub.ckpt.config.optimizer)}, schedule ${'`'}${JSON.stringify(xsub.ckpt.config.schedule)}${'`'},
+batch ${xsub.ckpt.config.batchSize}, seed ${xsub.ckpt.config.seed}. Machine: 2-core x86-64 VM, CPU only.
+
+## File
+
+\`${a.model}\`: ${(statSync(a.model!).size / 1e6).toFixed(2)} MB ONNX (opset 17, one Loop per IndRNN layer,
+batch norm folded into the following Linear), metadata as in DESIGN.md's contract.
+`;
+writeFileSync(join(a.models!, `${a.name}.md`), md);
+process.stdout.write(`wrote ${join(a.models!, `${a.name}.md`)} and ${svgName}\n`);
