@@ -1,9 +1,9 @@
 // Body selection, the binary dataset cache and the users' JSON Lines format.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { selectBodies } from '../src/data/bodies.js';
 import { buildJsonlCache } from '../src/data/build.js';
 import { CacheWriter, decodeCache, openDataset } from '../src/data/cache.js';
@@ -12,6 +12,7 @@ import { defaultPreprocessConfig, preprocessSequence } from '../src/data/preproc
 import { parseUserSample, readUserJsonl } from '../src/data/user-format.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'indrnn-data-cache-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
 
 /** A body whose every joint sits at (x, y, 3) — `wiggle` moves it along x with the frame index. */
 function fakeBody(id: string, t: number, x: number, wiggle: number): NtuBody {

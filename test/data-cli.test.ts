@@ -1,9 +1,9 @@
 // indrnn data inspect|build|synth|baseline, driven in-process with --json output.
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { Command } from 'commander';
 import { registerData } from '../src/cli/data.js';
 
@@ -27,6 +27,7 @@ async function run(...args: string[]): Promise<string> {
 
 describe('indrnn data CLI', () => {
   const dir = mkdtempSync(join(tmpdir(), 'indrnn-data-cli-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
   const raw = join(dir, 'raw');
   const cache = join(dir, 'all.cache');
 

@@ -2,10 +2,10 @@
 // realistic structure (lengths, bodies, tracking), streams with per-frame labels, and the designed
 // difficulty (time-reversed pairs that a time-averaged pose cannot tell apart).
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { meanPoseFeatures } from '../src/data/baseline.js';
 import { selectBodies } from '../src/data/bodies.js';
 import { buildNtuCache } from '../src/data/build.js';
@@ -17,6 +17,7 @@ import { writeSynthDataset } from '../src/data/synth/dataset.js';
 import { makePerformance } from '../src/data/synth/generate.js';
 
 const root = mkdtempSync(join(tmpdir(), 'indrnn-synth-'));
+after(() => rmSync(root, { recursive: true, force: true }));
 const small = {
   subjects: 2,
   replications: 1,
