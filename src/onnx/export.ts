@@ -53,7 +53,7 @@ function recurrenceBody(l: number, z: string, u: string): p.onnx.IGraphProto {
       valueInfo(n('h_prev'), 'float', ['B', 'H']),
     ],
     outputs: [
-      valueInfo(n('cond_out'), 'bool', []),
+      valueInfo(n('cond_in'), 'bool', []), // cond passes straight through: every body node costs per iteration
       valueInfo(n('h'), 'float', ['B', 'H']),
       valueInfo(n('h_scan'), 'float', ['B', 'H']),
     ],
@@ -62,7 +62,6 @@ function recurrenceBody(l: number, z: string, u: string): p.onnx.IGraphProto {
       node('Mul', [u, n('h_prev')], [n('uh')]),
       node('Add', [n('z_t'), n('uh')], [n('a')]),
       node('Relu', [n('a')], [n('h')]),
-      node('Identity', [n('cond_in')], [n('cond_out')]),
       node('Identity', [n('h')], [n('h_scan')]),
     ],
   });
