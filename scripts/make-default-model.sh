@@ -25,6 +25,6 @@ for split in xsub xview; do
     --out "$WORK/run-$split" --force --json > "$WORK/train-$split.json" &
 done
 wait
-indrnn export --checkpoint "$WORK/run-xsub/checkpoint.safetensors" --out "models/$NAME.onnx" --name "$NAME" --version 1
+indrnn export --checkpoint "$WORK/run-xsub/checkpoint.safetensors" --out "models/$NAME.onnx" --name "$NAME" --model-version 1
 node dist/scripts/model-report.js --name "$NAME" --xsub "$WORK/run-xsub" --xview "$WORK/run-xview" \
   --baseline "$WORK/baseline.json" --baseline-first-frame "$WORK/baseline-first-frame.json" --synth "$WORK/synth.json" --model "models/$NAME.onnx"

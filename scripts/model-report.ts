@@ -99,7 +99,8 @@ await backend.release();
 const readBaseline = (file: string) => JSON.parse(readFileSync(file, 'utf8')) as BaselineResult[];
 const baselines = readBaseline(a.baseline!);
 const baselinesFF = readBaseline(a['baseline-first-frame']!);
-const accuracyOf = (results: BaselineResult[], split: string) => results.find((b) => b.split === split)?.test.accuracy ?? Number.NaN;
+const accuracyOf = (results: BaselineResult[], split: string) =>
+  results.find((b) => b.split === split)?.test.accuracy ?? Number.NaN;
 const synth = JSON.parse(readFileSync(a.synth!, 'utf8')) as Record<string, unknown>;
 const info = xsub.ckpt.state.taskInfo as Record<string, unknown>;
 const net = xsub.ckpt.config.network;

@@ -1,9 +1,10 @@
 // indrnn export and indrnn predict: an export verified by the user gives the same JSON as its checkpoint.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { validateModelBytes } from '../src/onnx/model.js';
 import { Rng } from '../src/util/rng.js';
 import { indrnn } from './helpers/cli.js';
 import { writeDataset } from './helpers/idx-data.js';
@@ -52,10 +53,14 @@ describe('indrnn export + predict', () => {
       model,
       '--name',
       'shapes',
+      '--model-version',
+      '2',
       '--json',
     );
     assert.equal(exp.status, 0, exp.stderr);
     assert.ok(JSON.parse(exp.stdout).bytes > 1000);
+    const meta = validateModelBytes(readFileSync(model), model);
+    assert.deepEqual([meta.name, meta.version], ['shapes', '2']);
     const viaModel = indrnn('predict', '--model', model, '--input', input, '--top-k', '3', '--timeline');
     const viaCheckpoint = indrnn(
       'predict',

@@ -10,14 +10,14 @@ export function registerExport(program: Command): void {
     .requiredOption('--checkpoint <file>', 'checkpoint.safetensors written by indrnn train')
     .requiredOption('--out <file>', 'the .onnx file to write')
     .option('--name <name>', 'model name served under /v1/models/<name> (default <task>-<arch>)')
-    .option('--version <v>', 'model version string', '1')
+    .option('--model-version <v>', 'model version string', '1')
     .option('--json', 'print what was written as JSON')
     .addHelpText(
       'after',
       '\nExample:\n  indrnn export --checkpoint runs/adding-seed1/checkpoint.safetensors --out models/adding.onnx',
     )
-    .action((opts: { checkpoint: string; out: string; name?: string; version: string; json?: boolean }) => {
-      const bytes = exportCheckpoint(opts.checkpoint, { name: opts.name, version: opts.version });
+    .action((opts: { checkpoint: string; out: string; name?: string; modelVersion: string; json?: boolean }) => {
+      const bytes = exportCheckpoint(opts.checkpoint, { name: opts.name, version: opts.modelVersion });
       writeModelFile(opts.out, bytes);
       const info = { model: opts.out, bytes: statSync(opts.out).size, checkpoint: opts.checkpoint };
       if (opts.json) process.stdout.write(`${JSON.stringify(info)}\n`);

@@ -55,7 +55,13 @@ const scoredLabel = z.object({
 export const classPredictionSchema = scoredLabel.extend({
   id: z.string().optional(),
   topK: z.array(scoredLabel),
-  frames: z.number().int().meta({ description: 'frames read (the prediction is at the last one)' }),
+  frames: z
+    .number()
+    .int()
+    .meta({
+      description:
+        'model steps read, the prediction being at the last: the frames sent, or the segments of a segment-sampled model',
+    }),
   timeline: z.array(scoredLabel).optional(),
 });
 export const regressionPredictionSchema = z.object({
