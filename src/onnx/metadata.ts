@@ -20,6 +20,12 @@ const json = <T extends z.ZodType>(schema: T) =>
     .pipe(schema);
 const int = z.string().regex(/^\d+$/, 'is not a whole number').transform(Number);
 
+export const samplingSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('segments'), segments: z.number().int().min(1) }),
+  z.object({ kind: z.literal('rate'), fps: z.number().positive(), window: z.number().int().min(1) }),
+]);
+export type Sampling = z.infer<typeof samplingSchema>;
+
 export const labelSchema = z.object({ name: z.string(), ntuAction: z.number().int().optional() });
 export type ModelLabel = z.infer<typeof labelSchema>;
 
@@ -45,8 +51,13 @@ export const metadataSchema = z.object({
   preprocessing: json(z.record(z.string(), z.unknown())).optional(),
   frame_rate: z.string().transform(Number).optional(),
   window: int.optional(),
-  /** How a recorded sequence becomes model frames: {kind: 'segments', segments: T} (the paper's sampling). */
-  sampling: json(z.object({ kind: z.literal('segments'), segments: z.number().int().min(1) })).optional(),
+  /**
+   * How recorded frames (at frame_rate) become model steps. 'segments': the paper's sampling, T equal
+   * segments with one frame each (whole actions only). 'rate': frames resampled causally to `fps` model
+   * steps per second; the model was trained on windows of up to `window` steps and predicts at every step
+   * (streaming). Absent: every frame is a step.
+   */
+  sampling: json(samplingSchema).optional(),
 });
 export type ModelMetadata = z.infer<typeof metadataSchema>;
 

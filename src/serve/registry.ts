@@ -63,7 +63,7 @@ function inputSpecOf(model: IndrnnModel): InputSpec {
     joints: dims.joints,
     inputSize: dims.frameSize,
     preprocess,
-    segments: m.sampling?.segments,
+    segments: m.sampling?.kind === 'segments' ? m.sampling.segments : undefined,
   };
 }
 

@@ -8,6 +8,7 @@
 // ("frames[3] has 17 joints, the model expects 25"). Their zod schemas say `array` here, and the precise
 // nesting is published through `framesDoc` and `tensorDataDoc` (see openapi.ts).
 import { z } from 'zod';
+import { samplingSchema } from '../onnx/metadata.js';
 import { ApiError, ERROR_CODES, fieldPath } from './errors.js';
 
 const coords = z.array(z.number()).meta({ description: 'x, y, z of one joint (camera-space metres)' });
@@ -55,13 +56,10 @@ const scoredLabel = z.object({
 export const classPredictionSchema = scoredLabel.extend({
   id: z.string().optional(),
   topK: z.array(scoredLabel),
-  frames: z
-    .number()
-    .int()
-    .meta({
-      description:
-        'model steps read, the prediction being at the last: the frames sent, or the segments of a segment-sampled model',
-    }),
+  frames: z.number().int().meta({
+    description:
+      'model steps read, the prediction being at the last: the frames sent, or the segments of a segment-sampled model',
+  }),
   timeline: z.array(scoredLabel).optional(),
 });
 export const regressionPredictionSchema = z.object({
@@ -95,13 +93,10 @@ export const modelInfoSchema = z.object({
   joints: z.number().int().nullable(),
   frameRate: z.number().nullable(),
   window: z.number().int().nullable().meta({ description: 'frames per sequence in training' }),
-  sampling: z
-    .object({ kind: z.literal('segments'), segments: z.number().int() })
-    .nullable()
-    .meta({
-      description:
-        "how a request's frames become model steps: the centre frame of each of `segments` equal segments (null: every frame)",
-    }),
+  sampling: samplingSchema.nullable().meta({
+    description:
+      "how a request's frames become model steps: 'segments' = the centre frame of each of `segments` equal segments; 'rate' = resampled to `fps` steps per second, trained on windows of `window` steps; null = every frame",
+  }),
   inputSize: z.number().int(),
   preprocessing: z.record(z.string(), z.unknown()).nullable(),
   inputs: z.array(tensorInfo),
