@@ -34,7 +34,14 @@ describe('skeleton task', () => {
     await backend.release();
     rmSync(dir, { recursive: true, force: true });
   });
-  const options = { cache, split: 'ntu60-xsub' as const, segments: 10, augment: true, seed: 1 };
+  const options = {
+    cache,
+    split: 'ntu60-xsub' as const,
+    sampling: { kind: 'segments' as const, segments: 10 },
+    center: 'first-frame' as const,
+    augment: true,
+    seed: 1,
+  };
 
   it('gives [T, B, 150] batches of the split, labelled by NTU action, reproducible by step', () => {
     const task = new SkeletonTask(options);
@@ -51,6 +58,32 @@ describe('skeleton task', () => {
       info.labels.map((l) => l.ntuAction),
       [8, 9, 23],
     );
+  });
+
+  it('rate sampling: fixed-rate windows, a label per step after the warm-up, per-step readout', async () => {
+    const rate = {
+      ...options,
+      sampling: { kind: 'rate' as const, fps: 10, window: 24, warmup: 2 },
+      center: 'per-frame' as const,
+    };
+    const task = new SkeletonTask(rate);
+    assert.equal(task.readout, 'all');
+    const b = task.evalBatches(64)[Symbol.iterator]().next().value!;
+    const { T, B } = b.x;
+    assert.equal(T, 24);
+    for (let s = 0; s < B; s++) {
+      const labels: number[] = Array.from({ length: T }, (_, t) => b.frameLabels![t * B + s]);
+      assert.equal(labels[T - 1], b.labels![s], 'the last step is always labelled');
+      const first = labels.indexOf(b.labels![s]);
+      assert.ok(first >= 2, 'the warm-up steps are unlabelled');
+      assert.ok(labels.slice(first).every((l) => l === b.labels![s]));
+    }
+    const config = resolveTrainConfig(task, rate, skeletonDefaults, { hidden: 8, depth: 1, batchSize: 9, epochs: 1 });
+    assert.equal(config.network.readout, 'all');
+    const summary = await runTraining(config, task, { outDir: join(dir, 'rate'), resume: false, mm: backend });
+    const meta = validateModelBytes(exportCheckpoint(summary.checkpoint, { name: 'tiny-stream' }), 'tiny-stream.onnx');
+    assert.deepEqual(meta.sampling, { kind: 'rate', fps: 10, window: 24 });
+    assert.equal((meta.preprocessing as { center: string }).center, 'per-frame');
   });
 
   it('trains, reports per-class accuracy, and exports with the skeleton metadata', async () => {

@@ -20,6 +20,10 @@ interface TrainCliOptions extends TrainFlags {
   cache?: string;
   split?: string;
   segments?: number;
+  sampling?: string;
+  fps?: number;
+  window?: number;
+  center?: string;
   augment?: boolean;
   out?: string;
   resume?: boolean;
@@ -43,6 +47,13 @@ export function registerTrain(program: Command): void {
     .option('--cache <file>', 'skeleton: dataset cache from indrnn data build / synth')
     .option('--split <name>', 'skeleton: ntu60-xsub (default), ntu60-xview, ntu120-xsub, ntu120-xset')
     .option('--segments <T>', 'skeleton: frames per sequence, one from each of T segments (default 20)', intOption(1))
+    .option(
+      '--sampling <kind>',
+      "skeleton: 'segments' (the paper's, whole actions) or 'rate' (fixed rate, for streaming)",
+    )
+    .option('--fps <n>', 'skeleton, rate sampling: model steps per second (default 10)', floatOption(0.1))
+    .option('--window <steps>', 'skeleton, rate sampling: steps per training window (default 32)', intOption(1))
+    .option('--center <how>', "skeleton: 'first-frame' (default for segments) or 'per-frame' (default for rate)")
     .option('--no-augment', 'skeleton: no training augmentation')
     .option(
       '--arch <arch>',
@@ -65,7 +76,11 @@ export function registerTrain(program: Command): void {
     .option('--weight-decay <l2>', 'L2 weight decay on input/classifier weights', floatOption(0))
     .option('--grad-clip <c>', 'clamp gradients elementwise to [-c, c] (0 = off)', floatOption(0))
     .option('--schedule <kind>', 'learning-rate schedule', choiceOption(['constant', 'step', 'plateau'] as const))
-    .option('--lr-step-every <steps>', 'step schedule: decay every this many steps (default: once, at 80 % of the run)', intOption(1))
+    .option(
+      '--lr-step-every <steps>',
+      'step schedule: decay every this many steps (default: once, at 80 % of the run)',
+      intOption(1),
+    )
     .option('--lr-gamma <g>', 'step schedule: multiply lr by this (default 0.1)', floatOption(0, 1))
     .option('--patience <evals>', 'plateau schedule: evaluations without improvement before lr / 10', intOption(1))
     .option('--min-lr <lr>', 'plateau schedule: stop once lr falls below this', floatOption(0))
@@ -117,6 +132,10 @@ async function trainCommand(opts: TrainCliOptions): Promise<TrainSummary> {
     cache: opts.cache,
     split: opts.split,
     segments: opts.segments,
+    sampling: opts.sampling,
+    fps: opts.fps,
+    window: opts.window,
+    center: opts.center,
     augment: opts.augment,
   };
   const task = entry.create(taskOptions, seed);

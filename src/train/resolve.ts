@@ -72,7 +72,7 @@ export function resolveTrainConfig(
     hiddenSize: flags.hidden ?? d.hiddenSize ?? base.network.hiddenSize,
     depth: flags.depth ?? d.depth ?? base.network.depth,
     numOutputs: task.numOutputs,
-    readout: flags.readout ?? d.readout ?? base.network.readout,
+    readout: flags.readout ?? task.readout ?? d.readout ?? base.network.readout,
     dropout: flags.dropout ?? d.dropout ?? base.network.dropout,
     batchNorm: flags.batchNorm ?? d.batchNorm ?? base.network.batchNorm,
     mag: flags.mag ?? d.mag ?? base.network.mag,

@@ -21,6 +21,8 @@ export interface Task {
   /** Typical sequence length: the T in the recurrent bound MAG^(1/T). */
   readonly seqLen: number;
   readonly labels?: readonly string[];
+  /** The readout the task's targets are made for ('all': a label at every step), when it matters. */
+  readonly readout?: 'last' | 'all';
   /**
    * The training batch of a given step: a pure function of (task seed, step), so a resumed run sees
    * exactly the batches an uninterrupted run would have seen.

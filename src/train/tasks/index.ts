@@ -46,10 +46,16 @@ export const tasks: Record<string, TaskEntry> = {
       const split = (o.split ?? 'ntu60-xsub') as SplitName;
       if (!SPLIT_NAMES.includes(split))
         throw new Error(`unknown --split '${split}' (known: ${SPLIT_NAMES.join(', ')})`);
+      const rate = o.sampling === 'rate';
+      if (!rate && o.sampling !== undefined && o.sampling !== 'segments')
+        throw new Error(`unknown --sampling '${o.sampling}' (segments or rate)`);
       return new SkeletonTask({
         cache: o.cache,
         split,
-        segments: num(o.segments, 20),
+        sampling: rate
+          ? { kind: 'rate', fps: num(o.fps, 10), window: num(o.window, 32), warmup: num(o.warmup, 3) }
+          : { kind: 'segments', segments: num(o.segments, 20) },
+        center: o.center === 'per-frame' || (o.center === undefined && rate) ? 'per-frame' : 'first-frame',
         augment: o.augment !== false,
         seed,
       });

@@ -1,21 +1,32 @@
-// Skeleton action recognition from a dataset cache (indrnn data build / synth): the paper's recipe of
-// T segments with one frame each (random in training, the centre at test time), the shared
-// preprocessing, and augmentation in training.
+// Skeleton action recognition from a dataset cache (indrnn data build / synth), with the shared
+// preprocessing and augmentation in training, and one of two samplings:
+//  - 'segments' (the paper's): T equal segments with one frame each (random in training, the centre at
+//    test time); whole actions only; the classifier reads the last step.
+//  - 'rate' (for streaming): frames resampled causally to `fps` steps per second, windows of `window`
+//    steps (a random crop in training, the centre at test time; shorter actions are preceded by their
+//    first frame held still), a label at every step after a short warm-up, so per-frame predictions mean
+//    something on a live stream.
 import { augment, DEFAULT_AUGMENT } from '../../data/augment.js';
 import { openDataset, type SkeletonDataset } from '../../data/cache.js';
 import { defaultPreprocessConfig } from '../../data/preprocess.js';
-import { gatherFrames, sampleSegments } from '../../data/sampling.js';
+import { fixedRateIndices, gatherFrames, sampleSegments } from '../../data/sampling.js';
 import type { SplitName } from '../../data/splits.js';
 import { seq } from '../../nn/seq.js';
 import { Rng } from '../../util/rng.js';
 import { EpochOrder, indexBatches } from '../epochs.js';
 import type { Batch, Task, TaskDefaults } from '../task.js';
 
+export type SkeletonSampling =
+  | { kind: 'segments'; segments: number }
+  /** warmup: steps at the start of each action left unlabelled (too early to tell). */
+  | { kind: 'rate'; fps: number; window: number; warmup: number };
+
 export interface SkeletonOptions {
   cache: string;
   split: SplitName;
-  /** Frames given to the model: T segments, one frame each. */
-  segments: number;
+  sampling: SkeletonSampling;
+  /** Centring of the preprocessing: 'first-frame' keeps displacement; 'per-frame' (pose only) suits long streams. */
+  center: 'first-frame' | 'per-frame';
   augment: boolean;
   seed: number;
 }
@@ -29,12 +40,13 @@ export class SkeletonTask implements Task {
   readonly numOutputs: number;
   readonly seqLen: number;
   readonly labels: readonly string[];
+  readonly readout: 'last' | 'all';
   private readonly train: SkeletonDataset;
   private readonly test: SkeletonDataset;
   private readonly order: EpochOrder;
 
   constructor(readonly options: SkeletonOptions) {
-    const preprocess = defaultPreprocessConfig();
+    const preprocess = defaultPreprocessConfig('ntu25', 2, { center: options.center });
     this.train = openDataset(options.cache, { split: options.split, part: 'train', preprocess });
     this.test = openDataset(options.cache, { split: options.split, part: 'test', preprocess });
     if (this.train.count === 0) throw new Error(`${options.cache}: split ${options.split} has no training samples`);
@@ -42,11 +54,12 @@ export class SkeletonTask implements Task {
     this.order = new EpochOrder(this.train.count, options.seed);
     this.inputSize = this.train.frameSize;
     this.numOutputs = this.train.labels.length;
-    this.seqLen = options.segments;
+    this.seqLen = options.sampling.kind === 'segments' ? options.sampling.segments : options.sampling.window;
     this.labels = this.train.labels.map((l) => l.name);
+    this.readout = options.sampling.kind === 'rate' ? 'all' : 'last';
   }
 
-  /** x [T, B, D] from samples `indices` of `ds`; training draws a random frame per segment and augments. */
+  /** x [T, B, D] from samples `indices` of `ds`; training (rng given) draws random frames/crops and augments. */
   private batch(ds: SkeletonDataset, indices: ArrayLike<number>, rng: Rng | null): Batch {
     const T = this.seqLen;
     const B = indices.length;
@@ -54,16 +67,41 @@ export class SkeletonTask implements Task {
     const dims = { bodies: ds.bodies, joints: ds.joints };
     const x = new Float32Array(T * B * D);
     const labels = new Int32Array(B);
+    const frameLabels = this.options.sampling.kind === 'rate' ? new Int32Array(T * B) : undefined;
     for (let b = 0; b < B; b++) {
       const i = indices[b];
       let frames = ds.frames(i);
       let Ti = ds.length(i);
       if (rng && this.options.augment) ({ frames, T: Ti } = augment(frames, Ti, dims, DEFAULT_AUGMENT, rng));
-      const sampled = gatherFrames(frames, D, sampleSegments(Ti, T, rng));
-      for (let t = 0; t < T; t++) x.set(sampled.subarray(t * D, (t + 1) * D), (t * B + b) * D);
       labels[b] = ds.label(i);
+      const { steps, firstReal } = this.stepIndices(Ti, ds.header.fps, rng);
+      const sampled = gatherFrames(frames, D, steps);
+      for (let t = 0; t < T; t++) x.set(sampled.subarray(t * D, (t + 1) * D), (t * B + b) * D);
+      if (frameLabels && this.options.sampling.kind === 'rate') {
+        const labelled = firstReal + this.options.sampling.warmup;
+        for (let t = 0; t < T; t++) frameLabels[t * B + b] = t >= labelled || t === T - 1 ? labels[b] : -1;
+      }
     }
-    return { x: seq(x, T, B, D), labels };
+    return { x: seq(x, T, B, D), labels, frameLabels };
+  }
+
+  /**
+   * Source-frame indices of the T model steps for a sequence of Ti frames recorded at `fps`, and the first
+   * step that is not padding (rate sampling holds the first frame still before a short action).
+   */
+  private stepIndices(Ti: number, fps: number, rng: Rng | null): { steps: Int32Array; firstReal: number } {
+    const s = this.options.sampling;
+    if (s.kind === 'segments') return { steps: sampleSegments(Ti, s.segments, rng), firstReal: 0 };
+    const all = fixedRateIndices(Ti, fps, s.fps);
+    const W = s.window;
+    if (all.length >= W) {
+      const start = rng ? rng.int(all.length - W + 1) : Math.floor((all.length - W) / 2);
+      return { steps: all.subarray(start, start + W), firstReal: 0 };
+    }
+    const pad = W - all.length;
+    const steps = new Int32Array(W);
+    steps.set(all, pad); // steps[0..pad) = 0: the first frame held still
+    return { steps, firstReal: pad };
   }
 
   stepsPerEpoch(batchSize: number): number {
@@ -100,7 +138,10 @@ export class SkeletonTask implements Task {
       preprocessing: this.train.preprocess,
       frameRate: h.fps,
       window: this.seqLen,
-      sampling: { kind: 'segments', segments: this.seqLen },
+      sampling:
+        this.options.sampling.kind === 'segments'
+          ? this.options.sampling
+          : { kind: 'rate', fps: this.options.sampling.fps, window: this.options.sampling.window },
     };
   }
 }
