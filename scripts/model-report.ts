@@ -6,6 +6,7 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { OrtBackend } from '../src/nn/backend.js';
+import type { Sampling } from '../src/onnx/metadata.js';
 import { type Checkpoint, type EvalRecord, loadNetwork } from '../src/train/checkpoint.js';
 import { type ClassReport, classReport } from '../src/train/confusion.js';
 import { createTask } from '../src/train/tasks/index.js';
@@ -33,6 +34,13 @@ interface BaselineResult {
 }
 
 const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
+
+function samplingText(s: Sampling): string {
+  if (s.kind === 'segments') {
+    return `The paper's sampling: each sequence split into ${s.segments} segments, one frame from each (random in training, the centre at test time); the classifier reads the last step. For whole actions (HTTP predict), not for streams.`;
+  }
+  return `Fixed rate for streaming: frames resampled to ${s.fps} steps/s; windows of ${s.window} steps (a random crop in training, the centre crop at test time; shorter actions preceded by their first frame held still); a label at every step after a short warm-up, so the prediction at every step is meaningful. Accuracy below is read at the last step of each test window.`;
+}
 
 async function evaluateRun(
   dir: string,
@@ -131,8 +139,7 @@ ${'```'}
 
 - Layout ${info.layout}, ${info.bodies} bodies x ${info.joints} joints x xyz = ${net.inputSize} values per frame.
 - Preprocessing (shared by training and the server): ${'`'}${JSON.stringify(info.preprocessing)}${'`'}.
-- Sampling: ${JSON.stringify(info.sampling)} (the paper's: each sequence split into T segments, one frame
-  from each; random frame in training, the centre frame at test time), recordings at ${info.frameRate} fps.
+- Sampling: ${'`'}${JSON.stringify(info.sampling)}${'`'}, recordings at ${info.frameRate} fps. ${samplingText(info.sampling as Sampling)}
 
 ## Classes
 
