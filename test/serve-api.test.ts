@@ -130,7 +130,7 @@ describe('health, readiness, metadata', () => {
       assert.ok(doc.paths[p], `path ${p}`);
     }
     const req = doc.components.schemas.PredictRequest;
-    assert.deepEqual(Object.keys(req.properties).sort(), ['frames', 'sequences', 'timeline', 'topK']);
+    assert.deepEqual(Object.keys(req.properties).sort(), ['frameRate', 'frames', 'sequences', 'timeline', 'topK']);
     assert.equal(req.additionalProperties, false);
     const frames = doc.components.schemas.Frames;
     assert.equal(frames.anyOf.length, 3, 'the three accepted nestings');

@@ -78,7 +78,8 @@ function readBody(body: unknown, J: number, layout: string, out: Float32Array, o
   }
 }
 
-function checkLength(frames: unknown[], field: string, maxFrames: number): void {
+/** At least 1 and at most maxFrames frames (empty_sequence, too_many_frames). */
+export function checkLength(frames: unknown[], field: string, maxFrames: number): void {
   if (frames.length === 0)
     throw new ApiError('empty_sequence', `${field} is empty; a sequence needs at least 1 frame`, { field });
   if (frames.length > maxFrames) {
@@ -90,6 +91,7 @@ function checkLength(frames: unknown[], field: string, maxFrames: number): void 
   }
 }
 
+/** Skeleton frames -> raw joints [T, B, J, 3] (absent bodies zero), not yet preprocessed. */
 function readSkeleton(frames: unknown[], spec: Extract<InputSpec, { kind: 'skeleton' }>, field: string): Float32Array {
   const { bodies: B, joints: J, layout } = spec;
   const T = frames.length;
@@ -119,7 +121,7 @@ function readSkeleton(frames: unknown[], spec: Extract<InputSpec, { kind: 'skele
       });
     for (let b = 0; b < frame.length; b++) readBody(frame[b], J, layout, raw, base + b * J * 3, `${f}[${b}]`);
   }
-  return preprocessSequence(spec.preprocess, raw, T);
+  return raw;
 }
 
 function readRaw(frames: unknown[], D: number, field: string): Float32Array {
@@ -141,11 +143,19 @@ function readRaw(frames: unknown[], D: number, field: string): Float32Array {
   return x;
 }
 
+/**
+ * Checks frames (at least one) against the model: raw joints [T, B, J, 3] for skeleton models (not yet
+ * preprocessed: a stream preprocesses frame by frame), rows [T, D] for the others.
+ */
+export function readFrames(frames: unknown[], spec: InputSpec, field = 'frames'): Float32Array {
+  return spec.kind === 'raw' ? readRaw(frames, spec.inputSize, field) : readSkeleton(frames, spec, field);
+}
+
 /** Checks one sequence's frames against the model and turns them into model input x [T, D]. */
 export function readSequence(frames: unknown[], spec: InputSpec, maxFrames: number, field = 'frames'): SequenceInput {
   checkLength(frames, field, maxFrames);
   if (spec.kind === 'raw') return { x: readRaw(frames, spec.inputSize, field), T: frames.length };
-  const x = readSkeleton(frames, spec, field);
+  const x = preprocessSequence(spec.preprocess, readSkeleton(frames, spec, field), frames.length);
   if (!spec.segments) return { x, T: frames.length };
   // The same sampling as the training evaluation: the centre frame of each of T equal segments.
   return { x: gatherFrames(x, spec.inputSize, sampleSegments(frames.length, spec.segments, null)), T: spec.segments };

@@ -5,6 +5,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type LevelWithSilent, type Logger, pino } from 'pino';
 import type { ProviderChoice } from '../onnx/model.js';
+import type { StreamOptions } from '../stream/limits.js';
+import { attachStreaming, type StreamServer } from '../stream/server.js';
 import { type AppOptions, createApp } from './app.js';
 import type { BatchOptions } from './batcher.js';
 import { createMetrics, type Metrics } from './metrics.js';
@@ -22,6 +24,8 @@ export interface ServeConfig extends AppOptions {
   logLevel: LevelWithSilent;
   /** Longest wait for in-flight requests on shutdown before connections are cut. */
   drainTimeoutMs: number;
+  /** WebSocket stream limits (src/stream/limits.ts defaults). */
+  stream?: Partial<StreamOptions>;
 }
 
 export interface RunningServer {
@@ -31,6 +35,8 @@ export interface RunningServer {
   logger: Logger;
   /** The same bearer check the HTTP routes use (for upgrade requests). */
   authorized: (authorization: string | undefined) => boolean;
+  /** WebSocket streams at /v1/models/{name}/stream. */
+  streams: StreamServer;
   url: string;
   /** Drains and stops; resolves when everything is closed. */
   shutdown: (reason: string) => Promise<void>;
@@ -60,6 +66,8 @@ export async function startServer(
   const app = createApp({ state, metrics, logger, options: config });
   const server = createServer(app);
   server.keepAliveTimeout = 65_000; // longer than common load balancers' idle timeout
+  const authorized = bearerChecker(config.token);
+  const streams = attachStreaming({ server, state, metrics, logger, authorized, options: config.stream });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());
@@ -73,6 +81,8 @@ export async function startServer(
     closing ??= (async () => {
       logger.info({ reason }, 'shutting down: draining in-flight requests');
       state.draining = true;
+      // Streams end at once with 1001 (going away): their clients reconnect to another instance.
+      const streamsClosed = streams.close();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // Kept-alive connections go idle as their last response is sent: close them as they do.
       const sweep = setInterval(() => server.closeIdleConnections(), 50);
@@ -81,7 +91,7 @@ export async function startServer(
         server.closeAllConnections();
       }, config.drainTimeoutMs);
       server.closeIdleConnections();
-      await closed;
+      await Promise.all([closed, streamsClosed]);
       clearInterval(sweep);
       clearTimeout(timer);
       await registry.close();
@@ -90,7 +100,7 @@ export async function startServer(
     })();
     return closing;
   };
-  return { server, state, metrics, logger, authorized: bearerChecker(config.token), url, shutdown };
+  return { server, state, metrics, logger, authorized, streams, url, shutdown };
 }
 
 /** `indrnn serve`: start, then exit 0 after a graceful shutdown on SIGTERM or SIGINT. */

@@ -14,8 +14,97 @@ export interface Metrics {
   readonly batchSize: Histogram<'model'>;
   readonly queueWait: Histogram<'model'>;
   readonly modelInfo: Gauge<'model' | 'version' | 'provider'>;
+  /** WebSocket streams (src/stream). */
+  readonly stream: StreamMetrics;
   /** The batcher's observer for one model. */
   observer(model: IndrnnModel): BatchObserver;
+}
+
+export interface StreamMetrics {
+  readonly active: Gauge<'model'>;
+  readonly opened: Counter<'model'>;
+  readonly rejected: Counter<'reason'>;
+  readonly framesReceived: Counter<'model'>;
+  readonly steps: Counter<'model'>;
+  readonly predictions: Counter<'model'>;
+  readonly frameLatency: Histogram<'model'>;
+  readonly batchRows: Histogram<'model'>;
+  readonly droppedFrames: Counter<'model' | 'reason'>;
+  readonly droppedConnections: Counter<'model' | 'reason'>;
+  readonly errors: Counter<'model' | 'code'>;
+}
+
+function streamMetrics(registers: Registry[]): StreamMetrics {
+  return {
+    active: new Gauge({
+      name: 'indrnn_stream_active',
+      help: 'Open WebSocket streams',
+      labelNames: ['model'] as const,
+      registers,
+    }),
+    opened: new Counter({
+      name: 'indrnn_stream_opened_total',
+      help: 'WebSocket streams opened',
+      labelNames: ['model'] as const,
+      registers,
+    }),
+    rejected: new Counter({
+      name: 'indrnn_stream_rejected_total',
+      help: 'Stream upgrades refused, by reason (error code)',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
+    framesReceived: new Counter({
+      name: 'indrnn_stream_frames_received_total',
+      help: 'Frames received on streams (accepted by the checks)',
+      labelNames: ['model'] as const,
+      registers,
+    }),
+    steps: new Counter({
+      name: 'indrnn_stream_steps_total',
+      help: 'Model steps run for streams (one per frame unless the model resamples)',
+      labelNames: ['model'] as const,
+      registers,
+    }),
+    predictions: new Counter({
+      name: 'indrnn_stream_predictions_total',
+      help: 'Prediction messages sent',
+      labelNames: ['model'] as const,
+      registers,
+    }),
+    frameLatency: new Histogram({
+      name: 'indrnn_stream_frame_latency_seconds',
+      help: 'From the arrival of a frame to its prediction being sent (per model step)',
+      labelNames: ['model'] as const,
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers,
+    }),
+    batchRows: new Histogram({
+      name: 'indrnn_stream_batch_rows',
+      help: 'Rows (streams x staggered states) per streaming model run',
+      labelNames: ['model'] as const,
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024],
+      registers,
+    }),
+    droppedFrames: new Counter({
+      name: 'indrnn_stream_dropped_frames_total',
+      help: 'Model steps discarded (reset, or queued on a connection that was closed)',
+      labelNames: ['model', 'reason'] as const,
+      registers,
+    }),
+    droppedConnections: new Counter({
+      name: 'indrnn_stream_dropped_connections_total',
+      help: 'Streams closed by the server, by reason',
+      labelNames: ['model', 'reason'] as const,
+      registers,
+    }),
+    errors: new Counter({
+      name: 'indrnn_stream_errors_total',
+      help: 'Error messages sent to stream clients, by code',
+      labelNames: ['model', 'code'] as const,
+      registers,
+    }),
+  };
 }
 
 export function createMetrics({ defaultMetrics = true }: { defaultMetrics?: boolean } = {}): Metrics {
@@ -69,6 +158,7 @@ export function createMetrics({ defaultMetrics = true }: { defaultMetrics?: bool
     batchSize,
     queueWait,
     modelInfo,
+    stream: streamMetrics(registers),
     observer(model: IndrnnModel): BatchObserver {
       const name = model.metadata.name;
       modelInfo.set({ model: name, version: model.metadata.version, provider: model.provider }, 1);

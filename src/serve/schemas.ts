@@ -40,6 +40,10 @@ export const predictRequestSchema = z
       .meta({ description: 'several sequences, each {frames}; of any lengths' }),
     topK: z.number().int().min(1).max(1000).default(5).meta({ description: 'how many ranked labels to list' }),
     timeline: z.boolean().default(false).meta({ description: 'also give the prediction after every frame' }),
+    frameRate: z.number().positive().max(1000).optional().meta({
+      description:
+        "frames per second of the request's frames (default: the model's frameRate); rate-sampled models resample them to their own fps",
+    }),
   })
   .refine((r) => (r.frames === undefined) !== (r.sequences === undefined), {
     message: 'give exactly one of `frames` (one sequence) or `sequences` (a batch)',

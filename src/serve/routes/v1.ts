@@ -3,6 +3,7 @@
 // is written by the same functions as `indrnn predict` (src/predict/result.ts).
 import { Router } from 'express';
 import { classPrediction, regressionPrediction } from '../../predict/result.js';
+import { resampleSequence, staggeredLogits } from '../../stream/rate.js';
 import { ApiError } from '../errors.js';
 import { readSequence } from '../input.js';
 import { jsonBody } from '../middleware/json-body.js';
@@ -49,14 +50,25 @@ export function v1Routes({ state, options }: { state: ServerState; options: V1Op
     const inputs = sequences.map((s, i) =>
       readSequence(s.frames, served.input, options.maxFrames, body.sequences ? `sequences[${i}].frames` : 'frames'),
     );
-    const slots = await Promise.all(inputs.map((s) => served.batcher.submit(s.x, s.T)));
     const m = served.model.metadata;
+    const D = m.input_size;
+    // Rate-sampled models: resample to the model's fps and read long sequences from the staggered states
+    // (src/stream/rate.ts), exactly as a WebSocket stream of the same frames would.
+    const rate = m.sampling?.kind === 'rate' ? m.sampling : null;
+    const srcFps = body.frameRate ?? m.frame_rate ?? 30;
+    const steps = inputs.map((s) => (rate ? resampleSequence(s.x, s.T, D, srcFps, rate) : { x: s.x, n: s.T }));
+    const logits = await Promise.all(
+      steps.map((s) =>
+        staggeredLogits((x, T) => served.batcher.submit(x, T), s.x, s.n, D, m.num_outputs, rate, !body.timeline),
+      ),
+    );
     const opts = { topK: body.topK, timeline: body.timeline };
-    const predictions = slots.map((slot, i) => {
+    const predictions = logits.map((l, i) => {
+      const last = steps[i].n - 1;
       const p =
         m.task_kind === 'regression'
-          ? regressionPrediction(slot.logits, slot.B, slot.b, slot.last, opts)
-          : classPrediction(slot.logits, slot.B, m.num_outputs, slot.b, slot.last, m.labels, opts);
+          ? regressionPrediction(l, 1, 0, last, opts)
+          : classPrediction(l, 1, m.num_outputs, 0, last, m.labels, opts);
       const id = sequences[i] && 'id' in sequences[i] ? (sequences[i] as { id?: string }).id : undefined;
       return id === undefined ? p : { id, ...p };
     });

@@ -1,0 +1,174 @@
+// The WebSocket streaming protocol (/v1/models/{name}/stream): every client and server message as a zod
+// schema (the single source of the message types), the error codes and the close codes. docs/streaming.md
+// describes the same.
+//
+// Client -> server, text (JSON):
+//   {"type": "frames", "frames": [frame, ...]}     frames as in HTTP predict (T x J x 3, T x B x J x 3, T x D)
+//   {"type": "reset"}                              a new sequence: zero the state, restart frame numbers
+//   {"type": "config", "every"?, "topK"?, "frameRate"?}
+// Client -> server, binary: float32 little-endian frames, each of the model's full frame size (B*J*3 joints
+// with absent bodies as zeros, or input_size raw values), any number of frames per message.
+// Server -> client: ready (once), prediction (per model step, or every N), config / reset (acks), error.
+import { z } from 'zod';
+import { fieldPath } from '../serve/errors.js';
+
+export const configMessageSchema = z.strictObject({
+  type: z.literal('config'),
+  every: z.number().int().min(1).max(100_000).optional().meta({ description: 'predict every N model steps' }),
+  topK: z.number().int().min(1).max(1000).optional(),
+  frameRate: z
+    .number()
+    .positive()
+    .max(1000)
+    .optional()
+    .meta({ description: "the client's frames per second (rate models); only before the first frame or after reset" }),
+});
+export const framesMessageSchema = z.strictObject({ type: z.literal('frames'), frames: z.array(z.unknown()) });
+export const resetMessageSchema = z.strictObject({ type: z.literal('reset') });
+export const clientMessageSchema = z.discriminatedUnion('type', [
+  framesMessageSchema,
+  resetMessageSchema,
+  configMessageSchema,
+]);
+export type ClientMessage = z.infer<typeof clientMessageSchema>;
+export type ConfigMessage = z.infer<typeof configMessageSchema>;
+
+const scored = z.object({
+  label: z.string(),
+  index: z.number().int(),
+  probability: z.number(),
+  ntuAction: z.number().int().optional(),
+});
+export const streamConfigSchema = z.object({ every: z.number().int(), topK: z.number().int(), frameRate: z.number() });
+export type StreamConfig = z.infer<typeof streamConfigSchema>;
+
+export const serverMessageSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('ready'),
+    model: z.string(),
+    version: z.string(),
+    taskKind: z.enum(['classification', 'regression']),
+    /** Values per frame in a binary message (float32 each). */
+    frameSize: z.number().int(),
+    /** Model steps per second (rate models), null: one step per frame. */
+    stepRate: z.number().nullable(),
+    window: z.number().int().nullable(),
+    states: z.number().int(),
+    config: streamConfigSchema,
+    limits: z.object({
+      maxFramesPerMessage: z.number().int(),
+      maxQueuedSteps: z.number().int(),
+      maxMessageBytes: z.number().int(),
+      idleTimeoutMs: z.number().int(),
+    }),
+  }),
+  scored.extend({
+    type: z.literal('prediction'),
+    frame: z.number().int().meta({ description: 'source frame index since connect or reset' }),
+    step: z.number().int().meta({ description: 'model step index (= frame unless the model resamples)' }),
+    history: z.number().int().meta({ description: 'steps in the state the prediction was read from' }),
+    topK: z.array(scored),
+  }),
+  z.object({
+    type: z.literal('prediction'),
+    frame: z.number().int(),
+    step: z.number().int(),
+    history: z.number().int(),
+    value: z.number(),
+  }),
+  z.object({ type: z.literal('config'), config: streamConfigSchema }),
+  z.object({ type: z.literal('reset'), discarded: z.number().int() }),
+  z.object({
+    type: z.literal('error'),
+    code: z.string(),
+    message: z.string(),
+    field: z.string().optional(),
+  }),
+]);
+export type ServerMessage = z.infer<typeof serverMessageSchema>;
+
+/** Error codes in {"type": "error"} messages and in rejected upgrades' bodies. */
+export const STREAM_ERRORS = {
+  // per message: the connection stays open
+  invalid_json: 'a text message is not JSON',
+  invalid_message: 'unknown type, missing or wrong field (the field is named)',
+  invalid_shape: 'frames with the wrong nesting or size for the model',
+  non_finite_value: 'NaN or Infinity among the numbers',
+  empty_sequence: 'a frames message without frames',
+  too_many_frames: 'more frames in one message than maxFramesPerMessage',
+  invalid_state: 'frameRate changed after frames were sent (reset first)',
+  // the connection is closed after the error
+  queue_full: 'more model steps queued than maxQueuedSteps: the client sends faster than it is served',
+  too_slow: 'the client does not read its predictions (send buffer above maxBufferedBytes)',
+  too_many_errors: 'maxMalformed malformed messages in a row',
+  idle_timeout: 'no message for idleTimeoutMs',
+  internal: 'a server bug; logged',
+  // upgrade rejected (HTTP status, error body {"error": {code, message, details}})
+  unauthorized: '401: token missing or wrong',
+  not_found: '404: not a stream route',
+  model_not_found: '404: no such model',
+  not_streamable: '409: the model samples whole actions (segments) and cannot stream',
+  too_many_streams: '503: maxConnections streams are open',
+  not_ready: '503: no model loaded',
+  shutting_down: '503: the server is draining',
+} as const;
+export type StreamErrorCode = keyof typeof STREAM_ERRORS;
+
+/** WebSocket close codes the server uses. */
+export const CLOSE = {
+  normal: 1000, // the client closed
+  goingAway: 1001, // server shutting down
+  policy: 1008, // queue_full, too_slow, too_many_errors
+  tooBig: 1009, // a message above maxMessageBytes (closed by ws itself)
+  internal: 1011,
+  idle: 4000, // idle_timeout
+} as const;
+
+export class StreamError extends Error {
+  constructor(
+    readonly code: StreamErrorCode,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+
+  toMessage(): ServerMessage {
+    return {
+      type: 'error',
+      code: this.code,
+      message: this.message,
+      ...(this.field !== undefined ? { field: this.field } : {}),
+    };
+  }
+}
+
+/** Parses a text message into a client message, or throws StreamError naming the field. */
+export function parseClientMessage(text: string): ClientMessage {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new StreamError('invalid_json', `the message is not JSON: ${(e as Error).message}`);
+  }
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) {
+    throw new StreamError('invalid_message', 'a message is a JSON object with a "type"', 'type');
+  }
+  const r = clientMessageSchema.safeParse(json);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0];
+  const field = fieldPath(issue.path);
+  if (issue.path.length === 1 && issue.path[0] === 'type') {
+    const got = (json as { type?: unknown }).type;
+    throw new StreamError(
+      'invalid_message',
+      `type is ${got === undefined ? 'missing' : JSON.stringify(got)}, expected one of "frames", "reset", "config"`,
+      'type',
+    );
+  }
+  if (issue.code === 'unrecognized_keys') {
+    const key = issue.keys[0];
+    throw new StreamError('invalid_message', `${key} is not a field of a "${(json as any).type}" message`, key);
+  }
+  throw new StreamError('invalid_message', `${field}: ${issue.message}`, field);
+}

@@ -1,0 +1,333 @@
+// The WebSocket endpoint /v1/models/{name}/stream on the HTTP server's port: the upgrade checks (route,
+// draining, auth by header or ?token=, model, streamability, connection limit) answer with the HTTP API's
+// error body when they refuse; an accepted connection gets a StreamSession, its messages are checked with
+// the HTTP input checks (src/serve/input.ts), and its steps run in the model's StreamBatcher.
+import { type IncomingMessage, type Server, STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import { type RawData, type WebSocket, WebSocketServer } from 'ws';
+import { ApiError } from '../serve/errors.js';
+import { checkLength, readFrames } from '../serve/input.js';
+import type { Metrics } from '../serve/metrics.js';
+import type { ServedModel } from '../serve/registry.js';
+import type { ServerState } from '../serve/state.js';
+import { DEFAULT_STREAM_OPTIONS, type StreamOptions } from './limits.js';
+import { CLOSE, parseClientMessage, type ServerMessage, StreamError, type StreamErrorCode } from './protocol.js';
+import { StreamSession } from './session.js';
+import { StreamBatcher } from './stream-batcher.js';
+
+export interface StreamDeps {
+  server: Server;
+  state: ServerState;
+  metrics: Metrics;
+  logger: Logger;
+  authorized: (authorization: string | undefined) => boolean;
+  options?: Partial<StreamOptions>;
+}
+
+export interface StreamServer {
+  readonly options: StreamOptions;
+  /** Open streams. */
+  readonly size: number;
+  /** Closes every stream (1001 by default) and stops accepting; resolves when they are closed. */
+  close(code?: number, reason?: string): Promise<void>;
+}
+
+const ROUTE = /^\/v1\/models\/([^/]+)\/stream\/?$/;
+
+/** Per-message problems the HTTP checks raise, as stream errors (the connection stays open). */
+function fromApiError(e: ApiError): StreamError {
+  const code: StreamErrorCode =
+    e.code === 'invalid_shape' || e.code === 'non_finite_value' || e.code === 'empty_sequence'
+      ? e.code
+      : e.code === 'too_many_frames'
+        ? 'too_many_frames'
+        : 'invalid_message';
+  return new StreamError(code, e.message, e.details.field);
+}
+
+/** Binary frames: float32 little-endian, `F` values per frame. */
+function binaryFrames(buf: Buffer, F: number, maxFrames: number): { raw: Float32Array; T: number } {
+  const bytes = F * 4;
+  if (buf.byteLength === 0) throw new StreamError('empty_sequence', 'the binary message holds no frames', 'frames');
+  if (buf.byteLength % bytes !== 0) {
+    throw new StreamError(
+      'invalid_shape',
+      `the binary message has ${buf.byteLength} bytes, not a multiple of one frame (${F} float32 = ${bytes} bytes)`,
+      'frames',
+    );
+  }
+  const T = buf.byteLength / bytes;
+  if (T > maxFrames)
+    throw new StreamError('too_many_frames', `the binary message has ${T} frames, the limit is ${maxFrames}`, 'frames');
+  const raw = new Float32Array(T * F);
+  for (let i = 0; i < raw.length; i++) {
+    const v = buf.readFloatLE(i * 4);
+    if (!Number.isFinite(v)) {
+      const f = `frames[${Math.floor(i / F)}][${i % F}]`;
+      throw new StreamError('non_finite_value', `${f} is ${v}, expected a finite number`, f);
+    }
+    raw[i] = v;
+  }
+  return { raw, T };
+}
+
+function rejectUpgrade(socket: Duplex, status: number, code: StreamErrorCode, message: string, headers = ''): void {
+  const body = JSON.stringify({ error: { code, message, details: {} } });
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${headers}Connection: close\r\n\r\n${body}`,
+  );
+}
+
+export function attachStreaming({
+  server,
+  state,
+  metrics,
+  logger,
+  authorized,
+  options = {},
+}: StreamDeps): StreamServer {
+  const opts: StreamOptions = { ...DEFAULT_STREAM_OPTIONS, ...options };
+  const m = metrics.stream;
+  const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxMessageBytes, perMessageDeflate: false });
+  const batchers = new Map<string, StreamBatcher>();
+  const live = new Map<WebSocket, { session: StreamSession; alive: boolean }>();
+  let closing = false;
+
+  const failRun = (sessions: StreamSession[], err: unknown) => {
+    logger.error({ err }, 'stream run failed');
+    for (const s of sessions) drop(s, 'internal', CLOSE.internal, 'the model run failed');
+  };
+  const batcherFor = (served: ServedModel) => {
+    let b = batchers.get(served.name);
+    if (!b) {
+      b = new StreamBatcher(served, opts.maxBatchRows, m, failRun);
+      batchers.set(served.name, b);
+    }
+    return b;
+  };
+
+  // Sessions know their connection through this map (ws -> session) and its reverse.
+  const sockets = new Map<StreamSession, WebSocket>();
+  function send(ws: WebSocket, session: StreamSession, msg: ServerMessage): void {
+    if (ws.readyState !== ws.OPEN) return;
+    ws.send(JSON.stringify(msg));
+    if (msg.type === 'error') m.errors.inc({ model: session.served.name, code: msg.code });
+    if (ws.bufferedAmount > opts.maxBufferedBytes && !session.closed) {
+      drop(
+        session,
+        'too_slow',
+        CLOSE.policy,
+        `${ws.bufferedAmount} bytes are waiting to be read (limit ${opts.maxBufferedBytes})`,
+      );
+    }
+  }
+  /** Tells the client why (an error message), then closes with `code`. */
+  function drop(session: StreamSession, reason: StreamErrorCode, code: number, message: string): void {
+    const ws = sockets.get(session);
+    if (!ws || session.closed) return;
+    session.closed = true;
+    m.droppedConnections.inc({ model: session.served.name, reason });
+    if (session.queue.length)
+      m.droppedFrames.inc({ model: session.served.name, reason: 'closed' }, session.queue.length);
+    if (ws.readyState === ws.OPEN) {
+      ws.send(JSON.stringify({ type: 'error', code: reason, message }));
+      m.errors.inc({ model: session.served.name, code: reason });
+    }
+    ws.close(code, reason);
+    // A client that does not read may never answer the close: cut it.
+    setTimeout(() => ws.terminate(), 1000).unref();
+  }
+
+  const ping = setInterval(() => {
+    for (const [ws, c] of live) {
+      if (!c.alive) {
+        m.droppedConnections.inc({ model: c.session.served.name, reason: 'no_pong' });
+        c.session.closed = true;
+        ws.terminate();
+        continue;
+      }
+      c.alive = false;
+      ws.ping();
+    }
+  }, opts.pingIntervalMs);
+  ping.unref();
+
+  function onConnection(ws: WebSocket, served: ServedModel): void {
+    const name = served.name;
+    const batcher = batcherFor(served);
+    const session: StreamSession = new StreamSession(served, opts.maxQueuedSteps, (msg) => send(ws, session, msg));
+    sockets.set(session, ws);
+    const conn = { session, alive: true };
+    live.set(ws, conn);
+    m.active.inc({ model: name });
+    m.opened.inc({ model: name });
+    let malformed = 0;
+    const idle = setTimeout(
+      () => drop(session, 'idle_timeout', CLOSE.idle, `no message for ${opts.idleTimeoutMs} ms`),
+      opts.idleTimeoutMs,
+    );
+    ws.on('pong', () => {
+      conn.alive = true;
+    });
+    ws.on('error', (err) => {
+      // ws closes by itself after a protocol error (1009 for a message above maxPayload, 1002 ...).
+      const reason = /max payload/i.test(err.message) ? 'too_big' : 'protocol_error';
+      if (!session.closed) m.droppedConnections.inc({ model: name, reason });
+      session.closed = true;
+      logger.debug({ err: err.message, model: name }, 'stream protocol error');
+    });
+    ws.on('close', () => {
+      clearTimeout(idle);
+      if (!session.closed && session.queue.length)
+        m.droppedFrames.inc({ model: name, reason: 'closed' }, session.queue.length);
+      session.closed = true;
+      session.queue.length = 0;
+      live.delete(ws);
+      sockets.delete(session);
+      m.active.dec({ model: name });
+    });
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      if (session.closed) return;
+      const arrivedAt = performance.now();
+      idle.refresh();
+      try {
+        const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+        let frames: { raw: Float32Array; T: number } | null = null;
+        if (isBinary) frames = binaryFrames(buf, served.model.inputSize, opts.maxFramesPerMessage);
+        else {
+          const msg = parseClientMessage(buf.toString('utf8'));
+          if (msg.type === 'frames') {
+            try {
+              checkLength(msg.frames, 'frames', opts.maxFramesPerMessage);
+              frames = { raw: readFrames(msg.frames, served.input, 'frames'), T: msg.frames.length };
+            } catch (e) {
+              throw e instanceof ApiError ? fromApiError(e) : e;
+            }
+          } else if (msg.type === 'reset') {
+            const discarded = session.reset();
+            if (discarded) m.droppedFrames.inc({ model: name, reason: 'reset' }, discarded);
+            send(ws, session, { type: 'reset', discarded });
+          } else {
+            session.configure(msg);
+            send(ws, session, { type: 'config', config: { ...session.config } });
+          }
+        }
+        malformed = 0;
+        if (frames) {
+          m.framesReceived.inc({ model: name }, frames.T);
+          if (session.accept(frames.raw, frames.T, arrivedAt) > 0) batcher.wake(session);
+        }
+      } catch (e) {
+        if (!(e instanceof StreamError)) {
+          logger.error({ err: e, model: name }, 'stream message failed');
+          drop(session, 'internal', CLOSE.internal, 'internal error (logged)');
+          return;
+        }
+        if (e.code === 'queue_full') {
+          drop(session, 'queue_full', CLOSE.policy, e.message);
+          return;
+        }
+        send(ws, session, e.toMessage());
+        if (++malformed >= opts.maxMalformed) {
+          drop(session, 'too_many_errors', CLOSE.policy, `${malformed} malformed messages in a row`);
+        }
+      }
+    });
+    const meta = served.model.metadata;
+    send(ws, session, {
+      type: 'ready',
+      model: name,
+      version: meta.version,
+      taskKind: meta.task_kind,
+      frameSize: meta.input_size,
+      stepRate: session.rate?.fps ?? null,
+      window: session.rate?.window ?? null,
+      states: session.rows,
+      config: { ...session.config },
+      limits: {
+        maxFramesPerMessage: opts.maxFramesPerMessage,
+        maxQueuedSteps: opts.maxQueuedSteps,
+        maxMessageBytes: opts.maxMessageBytes,
+        idleTimeoutMs: opts.idleTimeoutMs,
+      },
+    });
+  }
+
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const refuse = (status: number, code: StreamErrorCode, message: string, headers = '') => {
+      m.rejected.inc({ reason: code });
+      rejectUpgrade(socket, status, code, message, headers);
+    };
+    const route = ROUTE.exec(url.pathname);
+    if (!route)
+      return refuse(404, 'not_found', `no WebSocket route ${url.pathname}; streams are at /v1/models/{name}/stream`);
+    if (closing || state.draining)
+      return refuse(503, 'shutting_down', 'the server is shutting down; retry on another instance');
+    const token = url.searchParams.get('token');
+    if (!authorized(req.headers.authorization) && !(token !== null && authorized(`Bearer ${token}`))) {
+      return refuse(
+        401,
+        'unauthorized',
+        req.headers.authorization || token !== null
+          ? 'the bearer token is not valid'
+          : 'streams need Authorization: Bearer <token> or ?token=<token>',
+        'WWW-Authenticate: Bearer realm="indrnn"\r\n',
+      );
+    }
+    if (!state.registry) return refuse(503, 'not_ready', 'no model is loaded yet');
+    const name = decodeURIComponent(route[1]);
+    const served = state.registry.get(name);
+    if (!served) {
+      return refuse(
+        404,
+        'model_not_found',
+        `no model named '${name}' (loaded: ${state.registry.names.join(', ') || 'none'})`,
+      );
+    }
+    const sampling = served.model.metadata.sampling;
+    if (sampling?.kind === 'segments') {
+      return refuse(
+        409,
+        'not_streamable',
+        `model '${name}' was trained on ${sampling.segments} segments of whole actions (sampling 'segments'): it needs the whole action and cannot stream; use POST /v1/models/${name}/predict, or a model with 'rate' sampling`,
+      );
+    }
+    if (live.size >= opts.maxConnections) {
+      return refuse(
+        503,
+        'too_many_streams',
+        `${live.size} streams are open (limit ${opts.maxConnections}); retry later`,
+      );
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, served));
+  };
+  server.on('upgrade', onUpgrade);
+
+  return {
+    options: opts,
+    get size() {
+      return live.size;
+    },
+    async close(code: number = CLOSE.goingAway, reason = 'server shutting down') {
+      closing = true;
+      clearInterval(ping);
+      const closed = [...live.keys()].map(
+        (ws) =>
+          new Promise<void>((resolve) => {
+            if (ws.readyState === ws.CLOSED) return resolve();
+            ws.once('close', () => resolve());
+            const c = live.get(ws);
+            if (c) c.session.closed = true;
+            ws.close(code, reason);
+            setTimeout(() => ws.terminate(), 1000).unref();
+          }),
+      );
+      await Promise.all(closed);
+      for (const b of batchers.values()) b.stop();
+      server.off('upgrade', onUpgrade);
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
+}

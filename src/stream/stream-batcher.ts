@@ -1,0 +1,111 @@
+// One model's stream batcher: at each tick, the next queued step of every stream of this model that has
+// one goes into ONE run, x [1, Btot, D] with each stream's own h0 rows [L, Btot, H]; hT is scattered back.
+// Btot = the sum of the streams' rows (staggered states). A tick is set with setImmediate when a step
+// arrives and no run is going, so the frames of every message read in the same event-loop turn share a
+// run; while a run is going, new steps wait and form the next. Runs go through the model's HTTP Batcher
+// (`exclusive`), so that HTTP requests and streams take turns on the model.
+import { ApiError } from '../serve/errors.js';
+import type { StreamMetrics } from '../serve/metrics.js';
+import type { ServedModel } from '../serve/registry.js';
+import type { StepEntry, StreamSession } from './session.js';
+
+export class StreamBatcher {
+  /** Streams with queued steps, in the order they will be served (served ones move to the back). */
+  private readonly pending = new Set<StreamSession>();
+  private scheduled = false;
+  private running = false;
+  private retry: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly served: ServedModel,
+    private readonly maxRows: number,
+    private readonly metrics: StreamMetrics,
+    /** A run failed for these streams (not overload: that is retried). */
+    private readonly onFailure: (sessions: StreamSession[], err: unknown) => void,
+  ) {}
+
+  /** The session has queued steps. */
+  wake(session: StreamSession): void {
+    this.pending.add(session);
+    this.schedule();
+  }
+
+  /** Stops retry timers (shutdown). */
+  stop(): void {
+    if (this.retry) clearTimeout(this.retry);
+    this.retry = null;
+    this.pending.clear();
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.running || this.retry) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.tick();
+    });
+  }
+
+  private async tick(): Promise<void> {
+    const model = this.served.model;
+    const { num_layers: L, hidden_size: H, input_size: D } = model.metadata;
+    const sessions: StreamSession[] = [];
+    const entries: StepEntry[] = [];
+    let rows = 0;
+    for (const s of this.pending) {
+      if (s.closed || s.queue.length === 0) {
+        this.pending.delete(s);
+        continue;
+      }
+      if (rows + s.rows > this.maxRows && rows > 0) break;
+      sessions.push(s);
+      entries.push(s.queue[0]);
+      rows += s.rows;
+    }
+    if (rows === 0) return;
+    const x = new Float32Array(rows * D);
+    const h0 = new Float32Array(L * rows * H);
+    const offsets: number[] = [];
+    let off = 0;
+    sessions.forEach((s, i) => {
+      offsets.push(off);
+      s.gather(entries[i], x, h0, rows, off);
+      off += s.rows;
+    });
+    this.running = true;
+    let result: { logits: Float32Array; hT: Float32Array };
+    try {
+      result = await this.served.batcher.exclusive((m) => m.run(x, 1, rows, h0));
+    } catch (e) {
+      this.running = false;
+      if (e instanceof ApiError && e.code === 'overloaded') {
+        // The model's queue is full of HTTP work: try again shortly, the steps stay queued.
+        this.retry = setTimeout(() => {
+          this.retry = null;
+          this.schedule();
+        }, 2);
+        return;
+      }
+      for (const s of sessions) this.pending.delete(s);
+      this.onFailure(sessions, e);
+      this.schedule();
+      return;
+    }
+    this.running = false;
+    const name = this.served.name;
+    this.metrics.batchRows.observe({ model: name }, rows);
+    this.metrics.steps.inc({ model: name }, sessions.length);
+    let predicted = 0;
+    sessions.forEach((s, i) => {
+      // Closed or reset while the run went on: its result is stale.
+      if (s.closed || s.queue[0] !== entries[i]) return;
+      s.queue.shift();
+      if (s.scatter(entries[i], result.logits, result.hT, rows, offsets[i])) predicted++;
+      this.metrics.frameLatency.observe({ model: name }, (performance.now() - entries[i].arrivedAt) / 1000);
+      this.pending.delete(s);
+      if (s.queue.length > 0) this.pending.add(s); // to the back: the others go first next time
+    });
+    if (predicted) this.metrics.predictions.inc({ model: name }, predicted);
+    if (this.pending.size > 0) this.schedule();
+  }
+}

@@ -1,0 +1,120 @@
+// A WebSocket test client for the stream endpoint: collects every server message, waits for the ones a
+// test needs, and records how the connection closed.
+import { WebSocket } from 'ws';
+
+export interface Closed {
+  code: number;
+  reason: string;
+}
+
+export class StreamClient {
+  readonly messages: any[] = [];
+  closed: Closed | null = null;
+  private waiters: (() => void)[] = [];
+
+  private constructor(readonly ws: WebSocket) {
+    ws.on('message', (data, isBinary) => {
+      this.messages.push(isBinary ? data : JSON.parse(String(data)));
+      this.notify();
+    });
+    ws.on('close', (code, reason) => {
+      this.closed = { code, reason: String(reason) };
+      this.notify();
+    });
+    ws.on('error', () => {});
+  }
+
+  private notify(): void {
+    for (const w of this.waiters.splice(0)) w();
+  }
+
+  /** Opens a stream; resolves once the server's ready message came. */
+  static async open(url: string, opts: ConstructorParameters<typeof WebSocket>[2] = {}): Promise<StreamClient> {
+    const ws = new WebSocket(url, opts);
+    const c = new StreamClient(ws);
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
+      ws.once('error', reject);
+    });
+    await c.until((m) => m.type === 'ready');
+    return c;
+  }
+
+  /** Resolves with the first message (from index `from`) matching `pred`, or throws after timeoutMs. */
+  async until(pred: (m: any) => boolean, timeoutMs = 5000, from = 0): Promise<any> {
+    const t0 = Date.now();
+    for (;;) {
+      const found = this.messages.slice(from).find(pred);
+      if (found) return found;
+      if (this.closed) throw new Error(`closed (${this.closed.code} ${this.closed.reason}) while waiting`);
+      if (Date.now() - t0 > timeoutMs) throw new Error(`timed out; got ${JSON.stringify(this.messages.slice(-3))}`);
+      await new Promise<void>((resolve) => {
+        this.waiters.push(resolve);
+        setTimeout(resolve, 50);
+      });
+    }
+  }
+
+  /** Waits for `n` prediction messages in total. */
+  async predictions(n: number, timeoutMs = 5000): Promise<any[]> {
+    const t0 = Date.now();
+    for (;;) {
+      const got = this.messages.filter((m) => m.type === 'prediction');
+      if (got.length >= n) return got;
+      if (this.closed) throw new Error(`closed (${this.closed.code}) with ${got.length}/${n} predictions`);
+      if (Date.now() - t0 > timeoutMs) throw new Error(`timed out with ${got.length}/${n} predictions`);
+      await new Promise<void>((resolve) => {
+        this.waiters.push(resolve);
+        setTimeout(resolve, 50);
+      });
+    }
+  }
+
+  /** Resolves once the connection is closed. */
+  async whenClosed(timeoutMs = 5000): Promise<Closed> {
+    const t0 = Date.now();
+    while (!this.closed) {
+      if (Date.now() - t0 > timeoutMs) throw new Error('not closed');
+      await new Promise<void>((resolve) => {
+        this.waiters.push(resolve);
+        setTimeout(resolve, 50);
+      });
+    }
+    return this.closed;
+  }
+
+  send(msg: unknown): void {
+    this.ws.send(typeof msg === 'string' || msg instanceof Buffer ? msg : JSON.stringify(msg));
+  }
+
+  close(): void {
+    this.ws.close();
+  }
+}
+
+/** The upgrade's refusal: status and JSON body. */
+export function refusal(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { headers });
+    ws.on('open', () => {
+      ws.close();
+      reject(new Error('the upgrade was accepted'));
+    });
+    ws.on('unexpected-response', (_req, res) => {
+      let text = '';
+      res.on('data', (d) => {
+        text += d;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
+    });
+    ws.on('error', () => {});
+  });
+}
+
+/** Float32 little-endian bytes of the values. */
+export function f32(values: ArrayLike<number>): Buffer {
+  const b = Buffer.alloc(values.length * 4);
+  for (let i = 0; i < values.length; i++) b.writeFloatLE(values[i], i * 4);
+  return b;
+}
