@@ -1,0 +1,268 @@
+// WebSocket streaming benchmark: N concurrent streams, each sending one skeleton frame every 1/30 s (JSON,
+// 25 joints, one body), against `indrnn serve` in a child process; this process is the clients (on the
+// same cores). Per-frame latency is measured by the clients (frame sent -> its prediction received) and by
+// the server (arrival -> prediction sent, the indrnn_stream_frame_latency_seconds histogram; bucket bounds).
+// "Sustained" = no dropped frame or connection and every prediction in within 1 s of the run's end.
+//
+// The model: models/ntu-synth-stream.onnx when it exists (rate sampling), and the shipped default model
+// models/ntu-synth.onnx, which is segment-sampled (not streamable as such): the benchmark serves copies of
+// its weights as 'frames' (every frame a model step, 1 state) and as 'rate' (fps 10, window 30: 3 staggered
+// states, a step every 3rd frame), which is what streaming costs for the default architecture.
+// Usage: npm run bench:stream [-- --streams 50,100,200 --duration 5 --binary --json]
+import { type ChildProcess, execSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { WebSocket } from 'ws';
+import { onnx, parseModel } from '../src/onnx/graph.js';
+import { ALLOCATOR_TUNABLES } from '../src/util/allocator.js';
+import { Rng } from '../src/util/rng.js';
+
+const { values } = parseArgs({
+  options: {
+    streams: { type: 'string', default: '50,100,150,200,300' },
+    duration: { type: 'string', default: '5' },
+    fps: { type: 'string', default: '30' },
+    models: { type: 'string', default: 'models' },
+    only: { type: 'string' },
+    binary: { type: 'boolean', default: false },
+    port: { type: 'string', default: '18090' },
+    json: { type: 'boolean', default: false },
+  },
+});
+const duration = Number(values.duration);
+const fps = Number(values.fps);
+const counts = values.streams.split(',').map(Number);
+const port = Number(values.port);
+const J = 25;
+
+/** A copy of a model file with metadata entries replaced (null: removed). */
+function withMetadata(bytes: Uint8Array, set: Record<string, string | null>): Uint8Array {
+  const m = parseModel(bytes);
+  const props = (m.metadataProps ?? []).filter((p) => !((p.key ?? '') in set));
+  for (const [key, value] of Object.entries(set)) if (value !== null) props.push({ key, value } as any);
+  m.metadataProps = props as any;
+  return onnx.ModelProto.encode(m).finish();
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'indrnn-bench-stream-'));
+const variants: { name: string; what: string }[] = [];
+const streamFile = join(values.models, 'ntu-synth-stream.onnx');
+if (existsSync(streamFile)) {
+  writeFileSync(join(dir, 'stream.onnx'), withMetadata(readFileSync(streamFile), { name: 'bench-stream' }));
+  variants.push({ name: 'bench-stream', what: 'models/ntu-synth-stream.onnx (as shipped)' });
+}
+const defaultFile = join(values.models, 'ntu-synth.onnx');
+if (existsSync(defaultFile)) {
+  const bytes = readFileSync(defaultFile);
+  writeFileSync(join(dir, 'frames.onnx'), withMetadata(bytes, { name: 'bench-frames', sampling: null }));
+  writeFileSync(
+    join(dir, 'rate.onnx'),
+    withMetadata(bytes, { name: 'bench-rate', sampling: JSON.stringify({ kind: 'rate', fps: 10, window: 30 }) }),
+  );
+  variants.push({ name: 'bench-frames', what: 'ntu-synth.onnx weights, every frame a step (1 state)' });
+  variants.push({ name: 'bench-rate', what: 'ntu-synth.onnx weights, rate 10 fps, window 30 (3 states)' });
+}
+const selected = values.only ? variants.filter((v) => v.name === values.only) : variants;
+if (selected.length === 0) throw new Error(`no model to benchmark in ${values.models}`);
+
+// 90 frames of a moving one-body skeleton, as JSON messages and as binary (2 bodies x 25 joints x 3 float32).
+const rng = new Rng(3);
+const frames = Array.from({ length: 90 }, (_, t) =>
+  Array.from({ length: J }, (_, j) => [
+    0.3 * Math.sin(t / 5 + j) + rng.uniform(-0.02, 0.02),
+    (j % 5) * 0.2 - 0.4 + 0.1 * Math.cos(t / 7),
+    3 + rng.uniform(-0.02, 0.02),
+  ]),
+);
+const jsonMsgs = frames.map((f) => JSON.stringify({ type: 'frames', frames: [f] }));
+const binMsgs = frames.map((f) => {
+  const b = Buffer.alloc(2 * J * 3 * 4);
+  f.flat().forEach((v, i) => {
+    b.writeFloatLE(v, i * 4);
+  });
+  return b;
+});
+
+async function startServer(): Promise<ChildProcess> {
+  const args = ['dist/src/cli.js', 'serve', '--models', dir, '--host', '127.0.0.1', '--port', String(port)];
+  args.push('--device', 'cpu', '--log-level', 'warn');
+  const child = spawn(process.execPath, args, {
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: { ...process.env, GLIBC_TUNABLES: ALLOCATOR_TUNABLES },
+  });
+  for (let i = 0; i < 200; i++) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok) return child;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  child.kill('SIGKILL');
+  throw new Error('the server did not become ready in 20 s');
+}
+
+/** Cumulative histogram buckets of the server's stream latency for a model. */
+async function serverHistogram(model: string): Promise<Map<string, number>> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const out = new Map<string, number>();
+  const re = new RegExp(`indrnn_stream_frame_latency_seconds_bucket\\{le="([^"]+)",model="${model}"\\} (\\d+)`, 'g');
+  for (const m of text.matchAll(re)) out.set(m[1], Number(m[2]));
+  const rows = new RegExp(`indrnn_stream_batch_rows_(sum|count)\\{model="${model}"\\} ([\\d.e+]+)`, 'g');
+  for (const m of text.matchAll(rows)) out.set(`rows_${m[1]}`, Number(m[2]));
+  return out;
+}
+
+/** The bucket bound below which p% of the observations between two snapshots fall (ms). */
+function bucketQuantile(a: Map<string, number>, b: Map<string, number>, p: number): string {
+  const les = [...b.keys()].filter((k) => !k.startsWith('rows_'));
+  const total = (b.get('+Inf') ?? 0) - (a.get('+Inf') ?? 0);
+  for (const le of les) {
+    if ((b.get(le) ?? 0) - (a.get(le) ?? 0) >= (p / 100) * total)
+      return le === '+Inf' ? '>1000' : `<=${Number(le) * 1000}`;
+  }
+  return '?';
+}
+
+interface Row {
+  model: string;
+  streams: number;
+  offered: number;
+  predicted: number;
+  clientP50: number;
+  clientP99: number;
+  clientMax: number;
+  serverP50: string;
+  serverP99: string;
+  rowsPerRun: number;
+  dropped: number;
+  closed: number;
+  sustained: boolean;
+  load: string;
+}
+
+const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+
+async function run(model: string, n: number): Promise<Row> {
+  const url = `ws://127.0.0.1:${port}/v1/models/${model}/stream`;
+  const lat: number[] = [];
+  let expected = 0;
+  let received = 0;
+  let closed = 0;
+  let measuring = false;
+  const sockets = await Promise.all(
+    Array.from(
+      { length: n },
+      () =>
+        new Promise<{ ws: WebSocket; sent: number[]; stepRate: number | null }>((resolve, reject) => {
+          const ws = new WebSocket(url, { perMessageDeflate: false });
+          const c = { ws, sent: [] as number[], stepRate: null as number | null };
+          ws.on('message', (data) => {
+            const m = JSON.parse(String(data));
+            if (m.type === 'ready') {
+              c.stepRate = m.stepRate;
+              resolve(c);
+            } else if (m.type === 'prediction') {
+              if (measuring) {
+                lat.push(performance.now() - c.sent[m.frame]);
+                received++;
+              }
+            }
+          });
+          ws.on('close', () => {
+            if (measuring) closed++;
+          });
+          ws.on('error', reject);
+        }),
+    ),
+  );
+  const before = await serverHistogram(model);
+  const period = 1000 / fps;
+  const t0 = performance.now() + 50;
+  const end = t0 + duration * 1000;
+  measuring = true;
+  await Promise.all(
+    sockets.map(async (c, i) => {
+      const phase = (i / n) * period; // spread the streams over the frame period
+      for (let f = 0; ; f++) {
+        const due = t0 + phase + f * period;
+        if (due >= end) break;
+        const wait = due - performance.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        if (c.ws.readyState !== WebSocket.OPEN) break;
+        c.sent[f] = performance.now();
+        c.ws.send(values.binary ? binMsgs[f % 90] : jsonMsgs[f % 90]);
+        const steps = c.stepRate ? Math.floor((f * c.stepRate) / fps + 1e-9) + 1 : f + 1;
+        const prev = c.stepRate ? (f === 0 ? 0 : Math.floor(((f - 1) * c.stepRate) / fps + 1e-9) + 1) : f;
+        expected += steps - prev;
+      }
+    }),
+  );
+  const deadline = performance.now() + 1000;
+  while (received < expected && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  measuring = false;
+  const after = await serverHistogram(model);
+  const load = execSync('uptime')
+    .toString()
+    .trim()
+    .replace(/.*load average: /, '');
+  await Promise.all(
+    sockets.map(
+      (c) =>
+        new Promise<void>((resolve) => {
+          c.ws.once('close', () => resolve());
+          c.ws.close();
+        }),
+    ),
+  );
+  lat.sort((a, b) => a - b);
+  const runs = (after.get('rows_count') ?? 0) - (before.get('rows_count') ?? 0);
+  const rows = (after.get('rows_sum') ?? 0) - (before.get('rows_sum') ?? 0);
+  const dropped = expected - received;
+  return {
+    model,
+    streams: n,
+    offered: Math.round((n * fps * duration) / duration),
+    predicted: Math.round(received / duration),
+    clientP50: pct(lat, 50),
+    clientP99: pct(lat, 99),
+    clientMax: lat[lat.length - 1],
+    serverP50: bucketQuantile(before, after, 50),
+    serverP99: bucketQuantile(before, after, 99),
+    rowsPerRun: runs ? rows / runs : 0,
+    dropped,
+    closed,
+    sustained: dropped === 0 && closed === 0,
+    load,
+  };
+}
+
+const child = await startServer();
+const rows: Row[] = [];
+try {
+  for (const v of selected) {
+    await run(v.name, 10); // warm-up
+    for (const n of counts) {
+      const r = await run(v.name, n);
+      rows.push(r);
+      if (!values.json) {
+        console.log(
+          `${v.name.padEnd(13)} N=${String(n).padStart(4)}  ${String(r.offered).padStart(5)} frames/s offered, ${String(r.predicted).padStart(5)} predictions/s  ` +
+            `client p50 ${r.clientP50.toFixed(2)} ms p99 ${r.clientP99.toFixed(2)} ms max ${r.clientMax.toFixed(1)} ms  ` +
+            `server p50 ${r.serverP50} ms p99 ${r.serverP99} ms  rows/run ${r.rowsPerRun.toFixed(1)}  ` +
+            `dropped ${r.dropped} closed ${r.closed} ${r.sustained ? 'OK' : 'NOT SUSTAINED'}  load ${r.load}`,
+        );
+      }
+    }
+    const ok = rows.filter((r) => r.model === v.name && r.sustained).map((r) => r.streams);
+    if (!values.json)
+      console.log(`${v.name}: ${v.what}; largest N sustained: ${ok.length ? Math.max(...ok) : 'none'}\n`);
+  }
+} finally {
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
+  rmSync(dir, { recursive: true, force: true });
+}
+if (values.json)
+  console.log(JSON.stringify({ duration, fps, binary: values.binary, variants: selected, rows }, null, 2));
