@@ -8,7 +8,7 @@
 // models/ntu-synth.onnx, which is segment-sampled (not streamable as such): the benchmark serves copies of
 // its weights as 'frames' (every frame a model step, 1 state) and as 'rate' (fps 10, window 30: 3 staggered
 // states, a step every 3rd frame), which is what streaming costs for the default architecture.
-// Usage: npm run bench:stream [-- --streams 50,100,200 --duration 5 --binary --json]
+// Usage: npm run bench:stream [-- --streams 50,100,200 --duration 5 --threads N --only MODEL --binary --json]
 import { type ChildProcess, execSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,6 +28,7 @@ const { values } = parseArgs({
     only: { type: 'string' },
     binary: { type: 'boolean', default: false },
     port: { type: 'string', default: '18090' },
+    threads: { type: 'string', default: '0' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -87,7 +88,7 @@ const binMsgs = frames.map((f) => {
 
 async function startServer(): Promise<ChildProcess> {
   const args = ['dist/src/cli.js', 'serve', '--models', dir, '--host', '127.0.0.1', '--port', String(port)];
-  args.push('--device', 'cpu', '--log-level', 'warn');
+  args.push('--device', 'cpu', '--threads', values.threads, '--log-level', 'warn');
   const child = spawn(process.execPath, args, {
     stdio: ['ignore', 'inherit', 'inherit'],
     env: { ...process.env, GLIBC_TUNABLES: ALLOCATOR_TUNABLES },
