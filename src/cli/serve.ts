@@ -4,6 +4,7 @@ import type { LevelWithSilent } from 'pino';
 import { DEFAULT_APP_OPTIONS } from '../serve/app.js';
 import { DEFAULT_BATCH } from '../serve/batcher.js';
 import { serveMain } from '../serve/main.js';
+import { DEFAULT_STREAM_OPTIONS } from '../stream/limits.js';
 import { floatOption, intOption } from './options.js';
 
 interface ServeFlags {
@@ -21,6 +22,11 @@ interface ServeFlags {
   token?: string;
   threads: number;
   logLevel: LevelWithSilent;
+  maxStreams: number;
+  streamMaxMessageBytes: number;
+  streamMaxQueue: number;
+  streamIdleMs: number;
+  streamPingMs: number;
 }
 
 function byteSize(value: string): number {
@@ -75,6 +81,31 @@ export function registerServe(program: Command): void {
       ).env('INDRNN_TOKEN'),
     )
     .option('--threads <n>', 'onnxruntime intra-op threads per model (0: one per core)', intOption(0), 0)
+    .option('--max-streams <n>', 'most open WebSocket streams', intOption(1), DEFAULT_STREAM_OPTIONS.maxConnections)
+    .option(
+      '--stream-max-message-bytes <size>',
+      'largest WebSocket message (e.g. 1mb); above it the stream is closed with 1009',
+      byteSize,
+      DEFAULT_STREAM_OPTIONS.maxMessageBytes,
+    )
+    .option(
+      '--stream-max-queue <steps>',
+      'most model steps waiting per stream (then queue_full, close 1008)',
+      intOption(1),
+      DEFAULT_STREAM_OPTIONS.maxQueuedSteps,
+    )
+    .option(
+      '--stream-idle-ms <ms>',
+      'close a stream silent this long (4000)',
+      intOption(1),
+      DEFAULT_STREAM_OPTIONS.idleTimeoutMs,
+    )
+    .option(
+      '--stream-ping-ms <ms>',
+      'keepalive ping interval; no pong by the next ping cuts the stream',
+      intOption(1),
+      DEFAULT_STREAM_OPTIONS.pingIntervalMs,
+    )
     .addOption(
       new Option('--log-level <level>', 'log level (JSON lines on stdout)')
         .choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'])
@@ -82,7 +113,7 @@ export function registerServe(program: Command): void {
     )
     .addHelpText(
       'after',
-      '\nRoutes: GET /healthz /readyz /metrics /openapi.json /v1/models /v1/models/NAME, POST /v1/models/NAME/predict,\n' +
+      '\nWebSocket streams: /v1/models/NAME/stream (docs/streaming.md).\nRoutes: GET /healthz /readyz /metrics /openapi.json /v1/models /v1/models/NAME, POST /v1/models/NAME/predict,\n' +
         'KServe v2: GET /v2/health/live /v2/health/ready /v2/models/NAME, POST /v2/models/NAME/infer (docs/api.md).\n' +
         '\nExample:\n  indrnn serve --models models --port 8080 --device auto --max-batch 32',
     )
@@ -101,6 +132,13 @@ export function registerServe(program: Command): void {
         logLevel: f.logLevel,
         version: process.env.npm_package_version ?? DEFAULT_APP_OPTIONS.version,
         drainTimeoutMs: 10_000,
+        stream: {
+          maxConnections: f.maxStreams,
+          maxMessageBytes: f.streamMaxMessageBytes,
+          maxQueuedSteps: f.streamMaxQueue,
+          idleTimeoutMs: f.streamIdleMs,
+          pingIntervalMs: f.streamPingMs,
+        },
       });
     });
 }
