@@ -4,7 +4,7 @@
 // as `indrnn serve` in a child process; autocannon drives it from this process (on the same cores).
 // Usage: npm run bench:server [-- --duration S --connections 1,8,32 --max-batch N --max-delay-ms MS --max-concurrent N
 //        --threads N --json]
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,9 +18,9 @@ import { foldNetwork } from '../src/onnx/fold.js';
 import { EXPORTER_VERSION, MODEL_FORMAT } from '../src/onnx/metadata.js';
 import { IndrnnModel } from '../src/onnx/model.js';
 import { DEFAULT_BATCH } from '../src/serve/batcher.js';
-import { ALLOCATOR_TUNABLES } from '../src/util/allocator.js';
 import { Rng } from '../src/util/rng.js';
 import { ACTION_MODEL } from './action-model.js';
+import { startServeProcess, stopServeProcess } from './serve-process.js';
 
 const { values } = parseArgs({
   options: {
@@ -131,18 +131,7 @@ async function direct(model: IndrnnModel, c: number): Promise<Row> {
 }
 
 async function startServer(maxBatch: number, port: number): Promise<ChildProcess> {
-  const args = [
-    'dist/src/cli.js',
-    'serve',
-    '--models',
-    dir,
-    '--host',
-    '127.0.0.1',
-    '--port',
-    String(port),
-    '--device',
-    'cpu',
-  ];
+  const args = ['--models', dir, '--host', '127.0.0.1', '--port', String(port), '--device', 'cpu'];
   args.push(
     '--max-batch',
     String(maxBatch),
@@ -152,24 +141,7 @@ async function startServer(maxBatch: number, port: number): Promise<ChildProcess
     values['max-concurrent'],
   );
   args.push('--threads', String(threads), '--log-level', 'warn');
-  const child = spawn(process.execPath, args, {
-    stdio: ['ignore', 'inherit', 'inherit'],
-    env: { ...process.env, GLIBC_TUNABLES: ALLOCATOR_TUNABLES },
-  });
-  for (let i = 0; i < 200; i++) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok) return child;
-    } catch {}
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  child.kill('SIGKILL');
-  throw new Error('the server did not become ready in 20 s');
-}
-
-async function stopServer(child: ChildProcess): Promise<void> {
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await exited;
+  return startServeProcess(args, port);
 }
 
 async function load(mode: string, port: number, c: number): Promise<Row> {
@@ -240,7 +212,7 @@ try {
   rows.push(await directBatch(model, 32));
 } finally {
   await model.release();
-  await Promise.all(servers.map(stopServer));
+  await Promise.all(servers.map(stopServeProcess));
   rmSync(dir, { recursive: true, force: true });
 }
 

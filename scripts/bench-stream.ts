@@ -10,15 +10,15 @@
 // its weights as 'frames' (every frame a model step, 1 state) and as 'rate' (fps 10, window 30: 3 staggered
 // states, a step every 3rd frame), which is what streaming costs for the default architecture.
 // Usage: npm run bench:stream [-- --streams 50,100,200 --duration 5 --threads N --only MODEL --binary --json]
-import { type ChildProcess, execSync, spawn } from 'node:child_process';
+import { type ChildProcess, execSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { WebSocket } from 'ws';
 import { onnx, parseModel } from '../src/onnx/graph.js';
-import { ALLOCATOR_TUNABLES } from '../src/util/allocator.js';
 import { Rng } from '../src/util/rng.js';
+import { startServeProcess, stopServeProcess } from './serve-process.js';
 
 const { values } = parseArgs({
   options: {
@@ -87,21 +87,10 @@ const binMsgs = frames.map((f) => {
   return b;
 });
 
-async function startServer(): Promise<ChildProcess> {
-  const args = ['dist/src/cli.js', 'serve', '--models', dir, '--host', '127.0.0.1', '--port', String(port)];
+function startServer(): Promise<ChildProcess> {
+  const args = ['--models', dir, '--host', '127.0.0.1', '--port', String(port)];
   args.push('--device', 'cpu', '--threads', values.threads, '--log-level', 'warn');
-  const child = spawn(process.execPath, args, {
-    stdio: ['ignore', 'inherit', 'inherit'],
-    env: { ...process.env, GLIBC_TUNABLES: ALLOCATOR_TUNABLES },
-  });
-  for (let i = 0; i < 200; i++) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok) return child;
-    } catch {}
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  child.kill('SIGKILL');
-  throw new Error('the server did not become ready in 20 s');
+  return startServeProcess(args, port);
 }
 
 /** Cumulative histogram buckets of the server's stream latency for a model. */
@@ -261,9 +250,7 @@ try {
       console.log(`${v.name}: ${v.what}; largest N sustained: ${ok.length ? Math.max(...ok) : 'none'}\n`);
   }
 } finally {
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await exited;
+  await stopServeProcess(child);
   rmSync(dir, { recursive: true, force: true });
 }
 if (values.json)

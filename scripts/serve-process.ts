@@ -1,0 +1,26 @@
+// `indrnn serve` in a child process for the benchmarks: started with the allocator tunables, ready once
+// /readyz answers 200, stopped with SIGTERM (the server drains first).
+import { type ChildProcess, spawn } from 'node:child_process';
+import { ALLOCATOR_TUNABLES } from '../src/util/allocator.js';
+
+/** serveArgs: the flags after `indrnn serve`; port: the one they name, polled for readiness. */
+export async function startServeProcess(serveArgs: string[], port: number): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['dist/src/cli.js', 'serve', ...serveArgs], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: { ...process.env, GLIBC_TUNABLES: ALLOCATOR_TUNABLES },
+  });
+  for (let i = 0; i < 200; i++) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok) return child;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  child.kill('SIGKILL');
+  throw new Error('the server did not become ready in 20 s');
+}
+
+export async function stopServeProcess(child: ChildProcess): Promise<void> {
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
+}
