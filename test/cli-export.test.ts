@@ -86,7 +86,7 @@ describe('indrnn export + predict', () => {
     writeFileSync(join(dir, 'bad.json'), JSON.stringify({ frames: [[1, 2, 3]] }));
     const short = indrnn('predict', '--model', model, '--input', join(dir, 'bad.json'));
     assert.equal(short.status, 1);
-    assert.match(short.stderr, /frames.0 has 3 values, the model expects 8 per frame/);
+    assert.match(short.stderr, /bad.json: frames\[0\] has 3 values, the model expects 8 per frame/);
     const notModel = indrnn('predict', '--model', input, '--input', input);
     assert.equal(notModel.status, 1);
     assert.match(notModel.stderr, /seq.json: not an ONNX model/);

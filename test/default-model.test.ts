@@ -1,7 +1,7 @@
 // The shipped model: the server loads models/ as `npm start` does, and recognises freshly generated
 // synthetic recordings (performer 3 is a cross-subject test subject, unseen in training).
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -10,6 +10,7 @@ import { selectBodies } from '../src/data/bodies.js';
 import { parseNtuName } from '../src/data/ntu-name.js';
 import { readSkeletonFile } from '../src/data/ntu-reader.js';
 import { writeSynthDataset } from '../src/data/synth/dataset.js';
+import { indrnn } from './helpers/cli.js';
 import { serveApp } from './helpers/models.js';
 
 const MODELS = join(import.meta.dirname, '..', '..', 'models');
@@ -41,6 +42,23 @@ describe('the shipped model', () => {
   after(async () => {
     await served.registry.close();
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('indrnn predict on joints answers as HTTP predict does (both shipped models)', async () => {
+    const file = readdirSync(dir).find((f) => f.endsWith('A023.skeleton') && f.includes('P003'))!;
+    const body = { frames: requestFrames(join(dir, file)), topK: 3 };
+    const input = join(dir, 'request.json');
+    writeFileSync(input, JSON.stringify(body));
+    for (const name of ['ntu-synth', 'ntu-synth-stream']) {
+      const cli = indrnn('predict', '--model', join(MODELS, `${name}.onnx`), '--input', input, '--top-k', '3');
+      assert.equal(cli.status, 0, cli.stderr);
+      const http = await request(served.app).post(`/v1/models/${name}/predict`).send(body).expect(200);
+      const fromCli = JSON.parse(cli.stdout);
+      assert.equal(fromCli.label, 'hand waving');
+      assert.equal(fromCli.label, http.body.predictions[0].label);
+      assert.ok(Math.abs(fromCli.probability - http.body.predictions[0].probability) < 1e-4, name);
+      assert.equal(fromCli.frames, http.body.predictions[0].frames);
+    }
   });
 
   it('is served with its labels, NTU action ids and preprocessing', async () => {

@@ -3,12 +3,15 @@
 import { type Command, Option } from 'commander';
 import { OrtBackend } from '../nn/backend.js';
 import { seq } from '../nn/seq.js';
-import type { ModelLabel } from '../onnx/metadata.js';
+import { modelMetadata } from '../onnx/exporter.js';
+import { type ModelMetadata, metadataSchema } from '../onnx/metadata.js';
 import { IndrnnModel, type ProviderChoice } from '../onnx/model.js';
-import { readSequenceFile } from '../predict/input.js';
-import { classPrediction, type ResultOptions, regressionPrediction } from '../predict/result.js';
-import { labelsOf, loadNetwork } from '../train/checkpoint.js';
-import { intOption } from './options.js';
+import { readFramesFile } from '../predict/input.js';
+import { inputSpecOf } from '../serve/input.js';
+import { type ModelSteps, predictSteps, prepareSteps } from '../serve/sequence-prediction.js';
+import type { SegmentSlot } from '../stream/rate.js';
+import { loadNetwork } from '../train/checkpoint.js';
+import { floatOption, intOption } from './options.js';
 
 interface PredictOptions {
   model?: string;
@@ -16,41 +19,39 @@ interface PredictOptions {
   input: string;
   topK: number;
   timeline?: boolean;
+  frameRate?: number;
   device: ProviderChoice;
 }
 
-interface Logits {
-  logits: Float32Array; // [T, 1, K]
-  K: number;
-  labels: ModelLabel[];
-  regression: boolean;
+/** What a prediction needs: the model's metadata and a way to run steps x [T, D] from zero state. */
+interface Predictor {
+  metadata: ModelMetadata;
+  submit(x: Float32Array, T: number): Promise<SegmentSlot>;
+  close(): Promise<void>;
 }
 
-async function fromModel(path: string, input: string, device: ProviderChoice): Promise<Logits & { T: number }> {
+async function onnxPredictor(path: string, device: ProviderChoice): Promise<Predictor> {
   const model = await IndrnnModel.load(path, {
     provider: device,
     onFallback: (r) => process.stderr.write(`using CPU: ${r}\n`),
   });
-  try {
-    const { x, T } = readSequenceFile(input, model.inputSize);
-    const { logits } = await model.run(x, T, 1);
-    const m = model.metadata;
-    return { logits, T, K: model.numOutputs, labels: m.labels, regression: m.task_kind === 'regression' };
-  } finally {
-    await model.release();
-  }
+  return {
+    metadata: model.metadata,
+    submit: async (x, T) => ({ logits: (await model.run(x, T, 1)).logits, B: 1, b: 0 }),
+    close: () => model.release(),
+  };
 }
 
-async function fromCheckpoint(path: string, input: string): Promise<Logits & { T: number }> {
+async function checkpointPredictor(path: string): Promise<Predictor> {
   const backend = new OrtBackend();
-  try {
-    const { net, ckpt } = loadNetwork(path, backend, { readout: 'all' });
-    const { x, T } = readSequenceFile(input, net.config.inputSize);
-    const out = await net.forward(seq(x, T, 1, net.config.inputSize), { training: false });
-    return { logits: out.data, T, K: out.C, labels: labelsOf(ckpt), regression: ckpt.config.task.name === 'adding' };
-  } finally {
-    await backend.release();
-  }
+  const { net, ckpt } = loadNetwork(path, backend, { readout: 'all' });
+  const D = net.config.inputSize;
+  return {
+    // The metadata an export of this checkpoint would carry: same preprocessing, sampling and labels.
+    metadata: metadataSchema.parse(modelMetadata(ckpt, path, {})),
+    submit: async (x, T) => ({ logits: (await net.forward(seq(x, T, 1, D), { training: false })).data, B: 1, b: 0 }),
+    close: () => backend.release(),
+  };
 }
 
 /** Probabilities rounded to 4 decimals: ONNX and TypeScript agree to ~1e-6, printed output exactly. */
@@ -60,13 +61,42 @@ function rounded(value: unknown): unknown {
   );
 }
 
+async function predict(opts: PredictOptions): Promise<unknown> {
+  const p = opts.model ? await onnxPredictor(opts.model, opts.device) : await checkpointPredictor(opts.checkpoint!);
+  try {
+    const frames = readFramesFile(opts.input);
+    const m = p.metadata;
+    let steps: ModelSteps;
+    try {
+      steps = prepareSteps(m, inputSpecOf(m), frames, {
+        maxFrames: Number.MAX_SAFE_INTEGER,
+        field: 'frames',
+        frameRate: opts.frameRate,
+      });
+    } catch (e) {
+      throw new Error(`${opts.input}: ${(e as Error).message}`);
+    }
+    return await predictSteps((x, T) => p.submit(x, T), m, steps, { topK: opts.topK, timeline: !!opts.timeline });
+  } finally {
+    await p.close();
+  }
+}
+
 export function registerPredict(program: Command): void {
   program
     .command('predict')
     .description('predict the label of one sequence with an exported model or a checkpoint (same JSON either way)')
     .option('--model <file>', 'exported .onnx model')
     .option('--checkpoint <file>', 'checkpoint.safetensors from indrnn train')
-    .requiredOption('--input <file>', 'JSON {"frames": [[...], ...]}: T frames of model inputs')
+    .requiredOption(
+      '--input <file>',
+      'JSON {"frames": [...]}: joints (T x joints x 3 or T x bodies x joints x 3) or rows of model inputs',
+    )
+    .option(
+      '--frame-rate <fps>',
+      "the frames' rate, for rate-sampled models (default: the model's)",
+      floatOption(0.001),
+    )
     .option('--top-k <k>', 'how many ranked labels to list', intOption(1), 5)
     .option('--timeline', 'also list the prediction after every frame')
     .addOption(
@@ -74,13 +104,6 @@ export function registerPredict(program: Command): void {
     )
     .action(async (opts: PredictOptions) => {
       if (!!opts.model === !!opts.checkpoint) throw new Error('give exactly one of --model FILE or --checkpoint FILE');
-      const r = opts.model
-        ? await fromModel(opts.model, opts.input, opts.device)
-        : await fromCheckpoint(opts.checkpoint!, opts.input);
-      const resultOpts: ResultOptions = { topK: opts.topK, timeline: !!opts.timeline };
-      const prediction = r.regression
-        ? regressionPrediction(r.logits, 1, 0, r.T - 1, resultOpts)
-        : classPrediction(r.logits, 1, r.K, 0, r.T - 1, r.labels, resultOpts);
-      process.stdout.write(`${JSON.stringify(rounded(prediction))}\n`);
+      process.stdout.write(`${JSON.stringify(rounded(await predict(opts)))}\n`);
     });
 }

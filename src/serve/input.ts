@@ -8,8 +8,9 @@
 //   raw request       T x D
 //   output x          Float32Array [T, D]
 import type { PreprocessConfig } from '../data/preprocess.js';
-import { preprocessSequence } from '../data/preprocess.js';
+import { inputDims, parsePreprocessConfig, preprocessSequence } from '../data/preprocess.js';
 import { gatherFrames, sampleSegments } from '../data/sampling.js';
+import type { ModelMetadata } from '../onnx/metadata.js';
 import { ApiError } from './errors.js';
 
 export type InputSpec =
@@ -159,4 +160,30 @@ export function readSequence(frames: unknown[], spec: InputSpec, maxFrames: numb
   if (!spec.segments) return { x, T: frames.length };
   // The same sampling as the training evaluation: the centre frame of each of T equal segments.
   return { x: gatherFrames(x, spec.inputSize, sampleSegments(frames.length, spec.segments, null)), T: spec.segments };
+}
+
+/** What a skeleton model's metadata promises, checked against the preprocessing it names. */
+export function inputSpecOf(m: ModelMetadata): InputSpec {
+  if (m.layout === undefined) return { kind: 'raw', inputSize: m.input_size };
+  if (!m.preprocessing)
+    throw new Error(`has layout '${m.layout}' but no preprocessing metadata; re-export it with \`indrnn export\``);
+  const preprocess = parsePreprocessConfig(m.preprocessing);
+  const dims = inputDims(preprocess);
+  const mismatch = (what: string, meta: number | string | undefined, cfg: number | string) =>
+    meta !== undefined && meta !== cfg ? `metadata ${what} ${meta} does not match its preprocessing (${cfg})` : null;
+  const problem =
+    mismatch('layout', m.layout, preprocess.layout) ??
+    mismatch('bodies', m.bodies, dims.bodies) ??
+    mismatch('joints', m.joints, dims.joints) ??
+    mismatch('input_size', m.input_size, dims.frameSize);
+  if (problem) throw new Error(problem);
+  return {
+    kind: 'skeleton',
+    layout: preprocess.layout,
+    bodies: dims.bodies,
+    joints: dims.joints,
+    inputSize: dims.frameSize,
+    preprocess,
+    segments: m.sampling?.kind === 'segments' ? m.sampling.segments : undefined,
+  };
 }

@@ -3,10 +3,9 @@
 // a directory without one valid model is a startup error that says what to do.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { inputDims, parsePreprocessConfig } from '../data/preprocess.js';
 import { IndrnnModel, type ProviderChoice } from '../onnx/model.js';
 import { Batcher, type BatchObserver, type BatchOptions, DEFAULT_BATCH } from './batcher.js';
-import type { InputSpec } from './input.js';
+import { type InputSpec, inputSpecOf } from './input.js';
 import type { ModelInfo } from './schemas.js';
 
 export interface ServedModel {
@@ -39,33 +38,6 @@ export type RegistryEvent =
   | { kind: 'fallback'; file: string; reason: string };
 
 export class StartupError extends Error {}
-
-/** What a skeleton model's metadata promises, checked against the preprocessing it names. */
-function inputSpecOf(model: IndrnnModel): InputSpec {
-  const m = model.metadata;
-  if (m.layout === undefined) return { kind: 'raw', inputSize: m.input_size };
-  if (!m.preprocessing)
-    throw new Error(`has layout '${m.layout}' but no preprocessing metadata; re-export it with \`indrnn export\``);
-  const preprocess = parsePreprocessConfig(m.preprocessing);
-  const dims = inputDims(preprocess);
-  const mismatch = (what: string, meta: number | string | undefined, cfg: number | string) =>
-    meta !== undefined && meta !== cfg ? `metadata ${what} ${meta} does not match its preprocessing (${cfg})` : null;
-  const problem =
-    mismatch('layout', m.layout, preprocess.layout) ??
-    mismatch('bodies', m.bodies, dims.bodies) ??
-    mismatch('joints', m.joints, dims.joints) ??
-    mismatch('input_size', m.input_size, dims.frameSize);
-  if (problem) throw new Error(problem);
-  return {
-    kind: 'skeleton',
-    layout: preprocess.layout,
-    bodies: dims.bodies,
-    joints: dims.joints,
-    inputSize: dims.frameSize,
-    preprocess,
-    segments: m.sampling?.kind === 'segments' ? m.sampling.segments : undefined,
-  };
-}
 
 function describeModel(file: string, model: IndrnnModel, input: InputSpec): ModelInfo {
   const m = model.metadata;
@@ -152,7 +124,7 @@ export class ModelRegistry {
       }
       let input: InputSpec;
       try {
-        input = inputSpecOf(model);
+        input = inputSpecOf(model.metadata);
       } catch (e) {
         await model.release();
         skip(file, `${file}: ${(e as Error).message}`);

@@ -1,0 +1,45 @@
+// One sequence of request frames -> one prediction, exactly as the model was trained to see it: checked
+// and preprocessed (input.ts), sampled (segments inside readSequence; rate sampling resampled here), and
+// for rate models read from the staggered states (src/stream/rate.ts). Shared by HTTP predict and
+// `indrnn predict`, so that both answer alike.
+import type { ModelMetadata } from '../onnx/metadata.js';
+import {
+  type ClassPrediction,
+  classPrediction,
+  type RegressionPrediction,
+  regressionPrediction,
+} from '../predict/result.js';
+import { resampleSequence, type SegmentSlot, staggeredLogits } from '../stream/rate.js';
+import { type InputSpec, readSequence } from './input.js';
+
+export interface ModelSteps {
+  x: Float32Array; // [n, D]
+  n: number;
+}
+
+/** Checks and converts one sequence's frames (throws ApiError naming `field`); nothing runs yet. */
+export function prepareSteps(
+  m: ModelMetadata,
+  input: InputSpec,
+  frames: unknown[],
+  opts: { maxFrames: number; field: string; frameRate?: number },
+): ModelSteps {
+  const s = readSequence(frames, input, opts.maxFrames, opts.field);
+  if (m.sampling?.kind !== 'rate') return { x: s.x, n: s.T };
+  return resampleSequence(s.x, s.T, m.input_size, opts.frameRate ?? m.frame_rate ?? 30, m.sampling);
+}
+
+/** Runs the steps through `submit` (one run per staggered segment) and reads the prediction at the last step. */
+export async function predictSteps(
+  submit: (x: Float32Array, T: number) => Promise<SegmentSlot>,
+  m: ModelMetadata,
+  steps: ModelSteps,
+  opts: { topK: number; timeline: boolean },
+): Promise<ClassPrediction | RegressionPrediction> {
+  const rate = m.sampling?.kind === 'rate' ? m.sampling : null;
+  const logits = await staggeredLogits(submit, steps.x, steps.n, m.input_size, m.num_outputs, rate, !opts.timeline);
+  const last = steps.n - 1;
+  return m.task_kind === 'regression'
+    ? regressionPrediction(logits, 1, 0, last, opts)
+    : classPrediction(logits, 1, m.num_outputs, 0, last, m.labels, opts);
+}
