@@ -133,6 +133,24 @@ describe('ONNX export parity with the TypeScript network', () => {
     await model.release();
   });
 
+  it('run() can write into preallocated outputs, with the same numbers', async () => {
+    const net = randomNetwork(config({ depth: 1 }), 10);
+    const model = await exported(net);
+    const [T, B, L, H, K] = [3, 2, 3, 8, 4];
+    const x = randomArray(new Rng(8), T * B * 6);
+    const fresh = await model.run(x, T, B);
+    const out = { logits: new Float32Array(T * B * K), hT: new Float32Array(L * B * H) };
+    const r = await model.run(x, T, B, undefined, out);
+    assert.equal(r.logits, out.logits);
+    assert.deepEqual(out.logits, fresh.logits);
+    assert.deepEqual(out.hT, fresh.hT);
+    await assert.rejects(
+      model.run(x, T, B, undefined, { logits: new Float32Array(1), hT: out.hT }),
+      /out.logits has 1 values/,
+    );
+    await model.release();
+  });
+
   it('a short sequence right-padded in a batch gives, at its own last frame, the logits it gives alone', async () => {
     const net = randomNetwork(config({ depth: 2 }), 8);
     const model = await exported(net);

@@ -193,18 +193,33 @@ export class IndrnnModel {
     return this.metadata.num_outputs;
   }
 
-  /** x[T, B, D], h0[L, B, H] (zeros when omitted) -> logits [T, B, K], hT [L, B, H]. */
-  async run(x: Float32Array, T: number, B: number, h0?: Float32Array): Promise<RunResult> {
+  /**
+   * x[T, B, D], h0[L, B, H] (zeros when omitted) -> logits [T, B, K], hT [L, B, H]. With `out`, the results
+   * are written into those arrays (sized exactly) instead of fresh ones: a stream server running a small
+   * batch a thousand times a second otherwise churns enough external memory to force a full GC every few
+   * hundred milliseconds, each a 5-10 ms pause.
+   */
+  async run(x: Float32Array, T: number, B: number, h0?: Float32Array, out?: RunResult): Promise<RunResult> {
     const { inputSize: D, numLayers: L, hiddenSize: H } = this;
     if (x.length !== T * B * D) throw new RangeError(`x has ${x.length} values, expected T*B*D = ${T}*${B}*${D}`);
     const state = h0 ?? new Float32Array(L * B * H);
     if (state.length !== L * B * H)
       throw new RangeError(`h0 has ${state.length} values, expected L*B*H = ${L}*${B}*${H}`);
-    const out = await this.session.run({
-      x: new ort.Tensor('float32', x, [T, B, D]),
-      h0: new ort.Tensor('float32', state, [L, B, H]),
-    });
-    return { logits: out.logits.data as Float32Array, hT: out.hT.data as Float32Array };
+    const feeds = { x: new ort.Tensor('float32', x, [T, B, D]), h0: new ort.Tensor('float32', state, [L, B, H]) };
+    if (out) {
+      const K = this.numOutputs;
+      if (out.logits.length !== T * B * K)
+        throw new RangeError(`out.logits has ${out.logits.length} values, expected T*B*K = ${T * B * K}`);
+      if (out.hT.length !== L * B * H)
+        throw new RangeError(`out.hT has ${out.hT.length} values, expected L*B*H = ${L * B * H}`);
+      await this.session.run(feeds, {
+        logits: new ort.Tensor('float32', out.logits, [T, B, K]),
+        hT: new ort.Tensor('float32', out.hT, [L, B, H]),
+      });
+      return out;
+    }
+    const result = await this.session.run(feeds);
+    return { logits: result.logits.data as Float32Array, hT: result.hT.data as Float32Array };
   }
 
   async release(): Promise<void> {

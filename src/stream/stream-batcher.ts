@@ -15,6 +15,13 @@ export class StreamBatcher {
   private scheduled = false;
   private running = false;
   private retry: NodeJS.Timeout | null = null;
+  /** Run inputs and outputs reused from tick to tick (grown when needed): see IndrnnModel.run's `out`. */
+  private buffers = {
+    x: new Float32Array(0),
+    h0: new Float32Array(0),
+    logits: new Float32Array(0),
+    hT: new Float32Array(0),
+  };
 
   constructor(
     private readonly served: ServedModel,
@@ -46,6 +53,13 @@ export class StreamBatcher {
     });
   }
 
+  /** A view of n values on the named reused buffer. */
+  private buffer(name: keyof StreamBatcher['buffers'], n: number): Float32Array {
+    if (this.buffers[name].length < n)
+      this.buffers[name] = new Float32Array(Math.max(n, 2 * this.buffers[name].length));
+    return this.buffers[name].subarray(0, n);
+  }
+
   private async tick(): Promise<void> {
     const model = this.served.model;
     const { num_layers: L, hidden_size: H, input_size: D } = model.metadata;
@@ -63,8 +77,10 @@ export class StreamBatcher {
       rows += s.rows;
     }
     if (rows === 0) return;
-    const x = new Float32Array(rows * D);
-    const h0 = new Float32Array(L * rows * H);
+    const K = model.metadata.num_outputs;
+    const x = this.buffer('x', rows * D);
+    const h0 = this.buffer('h0', L * rows * H);
+    const out = { logits: this.buffer('logits', rows * K), hT: this.buffer('hT', L * rows * H) };
     const offsets: number[] = [];
     let off = 0;
     sessions.forEach((s, i) => {
@@ -75,7 +91,7 @@ export class StreamBatcher {
     this.running = true;
     let result: { logits: Float32Array; hT: Float32Array };
     try {
-      result = await this.served.batcher.exclusive((m) => m.run(x, 1, rows, h0));
+      result = await this.served.batcher.exclusive((m) => m.run(x, 1, rows, h0, out));
     } catch (e) {
       this.running = false;
       if (e instanceof ApiError && e.code === 'overloaded') {
