@@ -7,7 +7,7 @@ import { registerExport } from './cli/export.js';
 import { registerPredict } from './cli/predict.js';
 import { registerServe } from './cli/serve.js';
 import { registerTrain } from './cli/train.js';
-import { reexecWithAllocatorTunables } from './util/allocator.js';
+import { reexecWithLaunchSettings } from './util/allocator.js';
 
 export function buildProgram(): Command {
   const program = new Command('indrnn')
@@ -23,7 +23,7 @@ export function buildProgram(): Command {
   return program;
 }
 
-if (!reexecWithAllocatorTunables()) {
+if (!reexecWithLaunchSettings()) {
   buildProgram()
     .parseAsync(process.argv)
     .catch((err: unknown) => {

@@ -1,6 +1,8 @@
-// glibc's malloc returns large onnxruntime output buffers to the OS and page-faults them back in on
-// every call, which made big matrix products 5-10x slower (DESIGN.md). The tunables must be present
-// when the process starts, so the CLI re-executes itself once with them set.
+// Settings that only work when the process starts, so the CLI re-executes itself once with them:
+// - glibc's malloc returns large onnxruntime output buffers to the OS and page-faults them back in on
+//   every call, which made big matrix products 5-10x slower (DESIGN.md): raise its thresholds;
+// - `serve` gets a smaller young generation: with 100 live streams, V8's default 16 MB semi-spaces made
+//   garbage collection the p99 frame latency (docs/streaming.md); 8 MB cut it about 3x.
 import { spawn } from 'node:child_process';
 
 export const ALLOCATOR_TUNABLES = 'glibc.malloc.mmap_threshold=4294967296:glibc.malloc.trim_threshold=4294967296';
@@ -9,19 +11,32 @@ export function hasAllocatorTunables(env: NodeJS.ProcessEnv = process.env): bool
   return (env.GLIBC_TUNABLES ?? '').includes('glibc.malloc.mmap_threshold=');
 }
 
+/** V8 flags the command in `argv` wants at start. */
+export function v8FlagsFor(argv: readonly string[]): string[] {
+  return argv[2] === 'serve' ? ['--max-semi-space-size=8'] : [];
+}
+
+/** The flags of `wanted` not already given on the command line or in NODE_OPTIONS (matched by name). */
+function missingFlags(wanted: readonly string[]): string[] {
+  const given = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
+  return wanted.filter((f) => !given.some((g) => g.split('=')[0] === f.split('=')[0]));
+}
+
 /**
- * If the allocator tunables are missing (and re-exec is not disabled with INDRNN_NO_REEXEC=1),
- * runs this same command again as a child with them set, forwards signals, and exits with its code.
- * Returns false when the current process should carry on itself.
+ * If the allocator tunables or the command's V8 flags are missing (and re-exec is not disabled with
+ * INDRNN_NO_REEXEC=1), runs this same command again as a child with them set, forwards signals, and exits
+ * with its code. Returns false when the current process should carry on itself.
  */
-export function reexecWithAllocatorTunables(): boolean {
-  if (hasAllocatorTunables() || process.env.INDRNN_NO_REEXEC === '1' || process.platform !== 'linux') return false;
-  const tunables = process.env.GLIBC_TUNABLES
-    ? `${process.env.GLIBC_TUNABLES}:${ALLOCATOR_TUNABLES}`
-    : ALLOCATOR_TUNABLES;
-  const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
+export function reexecWithLaunchSettings(): boolean {
+  if (process.env.INDRNN_NO_REEXEC === '1' || process.platform !== 'linux') return false;
+  const flags = missingFlags(v8FlagsFor(process.argv));
+  if (hasAllocatorTunables() && flags.length === 0) return false;
+  const env = { ...process.env };
+  if (!hasAllocatorTunables())
+    env.GLIBC_TUNABLES = env.GLIBC_TUNABLES ? `${env.GLIBC_TUNABLES}:${ALLOCATOR_TUNABLES}` : ALLOCATOR_TUNABLES;
+  const child = spawn(process.execPath, [...process.execArgv, ...flags, ...process.argv.slice(1)], {
     stdio: 'inherit',
-    env: { ...process.env, GLIBC_TUNABLES: tunables },
+    env,
   });
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => child.kill(sig));
   child.on('exit', (code, signal) => {
