@@ -2,10 +2,10 @@
 // figures in DESIGN.md. Usage: npm run bench:infer [-- --runs N --threads N --json]
 import { parseArgs } from 'node:util';
 import { ReferenceBackend } from '../src/nn/backend.js';
-import { Network, recurrentLayerCount } from '../src/nn/network.js';
+import { Network } from '../src/nn/network.js';
 import { buildOnnxModel } from '../src/onnx/export.js';
+import { networkMetadata } from '../src/onnx/exporter.js';
 import { foldNetwork } from '../src/onnx/fold.js';
-import { EXPORTER_VERSION, MODEL_FORMAT } from '../src/onnx/metadata.js';
 import { IndrnnModel } from '../src/onnx/model.js';
 import { Rng } from '../src/util/rng.js';
 import { ACTION_MODEL } from './action-model.js';
@@ -24,22 +24,14 @@ const runs = Number(values.runs);
 const config = { ...ACTION_MODEL, dropout: 0 };
 const net = new Network(config, new ReferenceBackend());
 net.store.initialize(new Rng(1));
-const L = recurrentLayerCount(config);
-const bytes = buildOnnxModel(foldNetwork(config, net.store), {
-  'indrnn.format': MODEL_FORMAT,
-  name: 'bench',
-  version: '1',
-  task_kind: 'classification',
-  labels: JSON.stringify(Array.from({ length: 60 }, (_, i) => ({ name: `a${i}` }))),
-  input_size: '150',
-  hidden_size: '512',
-  num_layers: String(L),
-  num_outputs: '60',
-  architecture: JSON.stringify(config),
-  training: '{}',
-  source_checkpoint: 'random',
-  exporter_version: EXPORTER_VERSION,
-});
+const bytes = buildOnnxModel(
+  foldNetwork(config, net.store),
+  networkMetadata(config, {
+    name: 'bench',
+    labels: Array.from({ length: 60 }, (_, i) => ({ name: `a${i}` })),
+    sourceCheckpoint: 'random',
+  }),
+);
 const model = await IndrnnModel.fromBytes(bytes, 'bench.onnx', { provider: 'cpu', threads: Number(values.threads) });
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

@@ -12,10 +12,10 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { defaultPreprocessConfig, preprocessSequence } from '../src/data/preprocess.js';
 import { ReferenceBackend } from '../src/nn/backend.js';
-import { Network, recurrentLayerCount } from '../src/nn/network.js';
+import { Network } from '../src/nn/network.js';
 import { buildOnnxModel } from '../src/onnx/export.js';
+import { networkMetadata } from '../src/onnx/exporter.js';
 import { foldNetwork } from '../src/onnx/fold.js';
-import { EXPORTER_VERSION, MODEL_FORMAT } from '../src/onnx/metadata.js';
 import { IndrnnModel } from '../src/onnx/model.js';
 import { DEFAULT_BATCH } from '../src/serve/batcher.js';
 import { Rng } from '../src/util/rng.js';
@@ -45,19 +45,12 @@ const net = new Network(config, new ReferenceBackend());
 net.store.initialize(new Rng(1));
 const preprocess = defaultPreprocessConfig('ntu25', 2);
 const bytes = buildOnnxModel(foldNetwork(config, net.store), {
-  'indrnn.format': MODEL_FORMAT,
-  name: 'action',
-  version: 'bench',
-  task_kind: 'classification',
-  labels: JSON.stringify(Array.from({ length: 60 }, (_, i) => ({ name: `action ${i + 1}`, ntuAction: i + 1 }))),
-  input_size: '150',
-  hidden_size: '512',
-  num_layers: String(recurrentLayerCount(config)),
-  num_outputs: '60',
-  architecture: JSON.stringify(config),
-  training: '{}',
-  source_checkpoint: 'random',
-  exporter_version: EXPORTER_VERSION,
+  ...networkMetadata(config, {
+    name: 'action',
+    version: 'bench',
+    labels: Array.from({ length: 60 }, (_, i) => ({ name: `action ${i + 1}`, ntuAction: i + 1 })),
+    sourceCheckpoint: 'random',
+  }),
   layout: 'ntu25',
   bodies: '2',
   joints: '25',

@@ -10,9 +10,9 @@ import { OrtBackend } from '../src/nn/backend.js';
 import { Network, type NetworkConfig, recurrentLayerCount } from '../src/nn/network.js';
 import { seq } from '../src/nn/seq.js';
 import { buildOnnxModel } from '../src/onnx/export.js';
+import { networkMetadata } from '../src/onnx/exporter.js';
 import { foldNetwork } from '../src/onnx/fold.js';
 import { onnx, parseModel } from '../src/onnx/graph.js';
-import { EXPORTER_VERSION, MODEL_FORMAT } from '../src/onnx/metadata.js';
 import { IndrnnModel, validateModelBytes } from '../src/onnx/model.js';
 import { Rng } from '../src/util/rng.js';
 import { randomArray } from './helpers/gradcheck.js';
@@ -42,21 +42,10 @@ function config(overrides: Partial<NetworkConfig>): NetworkConfig {
 }
 
 function metadataFor(c: NetworkConfig): Record<string, string> {
-  return {
-    'indrnn.format': MODEL_FORMAT,
+  return networkMetadata(c, {
     name: 'test',
-    version: '1',
-    task_kind: 'classification',
-    labels: JSON.stringify(Array.from({ length: c.numOutputs }, (_, i) => ({ name: `class ${i}` }))),
-    input_size: String(c.inputSize),
-    hidden_size: String(c.hiddenSize),
-    num_layers: String(recurrentLayerCount(c)),
-    num_outputs: String(c.numOutputs),
-    architecture: JSON.stringify(c),
-    training: '{}',
-    source_checkpoint: 'none',
-    exporter_version: EXPORTER_VERSION,
-  };
+    labels: Array.from({ length: c.numOutputs }, (_, i) => ({ name: `class ${i}` })),
+  });
 }
 
 /** A network with random weights and random BN running statistics (so that folding matters). */

@@ -2,11 +2,11 @@
 import { renameSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { ReferenceBackend } from '../nn/backend.js';
-import { recurrentLayerCount } from '../nn/network.js';
+import { type NetworkConfig, recurrentLayerCount } from '../nn/network.js';
 import { type Checkpoint, labelsOf, loadNetwork } from '../train/checkpoint.js';
 import { buildOnnxModel } from './export.js';
 import { foldNetwork } from './fold.js';
-import { EXPORTER_VERSION, MODEL_FORMAT } from './metadata.js';
+import { EXPORTER_VERSION, MODEL_FORMAT, type ModelLabel } from './metadata.js';
 import { validateModelBytes } from './model.js';
 
 export interface ExportOptions {
@@ -25,22 +25,45 @@ const SKELETON_KEYS = {
   sampling: 'sampling',
 } as const;
 
-export function modelMetadata(ckpt: Checkpoint, checkpointPath: string, opts: ExportOptions): Record<string, string> {
-  const { config, state } = ckpt;
-  const net = config.network;
-  const last = state.history.at(-1);
-  const meta: Record<string, string> = {
+/** What a network's metadata needs beyond its config (see metadata.ts). */
+export interface NetworkMetadataOptions {
+  name: string;
+  version?: string;
+  taskKind?: 'classification' | 'regression';
+  labels: readonly ModelLabel[];
+  training?: Record<string, unknown>;
+  sourceCheckpoint?: string;
+}
+
+/** The contract's metadata_props for a network (skeleton facts are added by the caller when it has them). */
+export function networkMetadata(net: NetworkConfig, o: NetworkMetadataOptions): Record<string, string> {
+  return {
     'indrnn.format': MODEL_FORMAT,
-    name: opts.name ?? `${config.task.name}-${net.arch}`,
-    version: opts.version ?? '1',
-    task_kind: config.task.name === 'adding' ? 'regression' : 'classification',
-    labels: JSON.stringify(labelsOf(ckpt)),
+    name: o.name,
+    version: o.version ?? '1',
+    task_kind: o.taskKind ?? 'classification',
+    labels: JSON.stringify(o.labels),
     input_size: String(net.inputSize),
     hidden_size: String(net.hiddenSize),
     num_layers: String(recurrentLayerCount(net)),
     num_outputs: String(net.numOutputs),
     architecture: JSON.stringify(net),
-    training: JSON.stringify({
+    training: JSON.stringify(o.training ?? {}),
+    source_checkpoint: o.sourceCheckpoint ?? 'none',
+    exporter_version: EXPORTER_VERSION,
+  };
+}
+
+export function modelMetadata(ckpt: Checkpoint, checkpointPath: string, opts: ExportOptions): Record<string, string> {
+  const { config, state } = ckpt;
+  const net = config.network;
+  const last = state.history.at(-1);
+  const meta = networkMetadata(net, {
+    name: opts.name ?? `${config.task.name}-${net.arch}`,
+    version: opts.version,
+    taskKind: config.task.name === 'adding' ? 'regression' : 'classification',
+    labels: labelsOf(ckpt),
+    training: {
       task: config.task,
       data: state.taskInfo,
       steps: state.step,
@@ -50,10 +73,9 @@ export function modelMetadata(ckpt: Checkpoint, checkpointPath: string, opts: Ex
       finalTestMetric: last?.evalMetric ?? null,
       bestTestMetric: state.best?.metric ?? null,
       wallTimeSec: state.elapsedMs / 1000,
-    }),
-    source_checkpoint: basename(checkpointPath),
-    exporter_version: EXPORTER_VERSION,
-  };
+    },
+    sourceCheckpoint: basename(checkpointPath),
+  });
   const info = state.taskInfo as Record<string, unknown>;
   for (const [from, to] of Object.entries(SKELETON_KEYS)) {
     const v = info[from];

@@ -7,10 +7,10 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { defaultPreprocessConfig } from '../../src/data/preprocess.js';
 import { ReferenceBackend } from '../../src/nn/backend.js';
-import { Network, type NetworkConfig, recurrentLayerCount } from '../../src/nn/network.js';
+import { Network, type NetworkConfig } from '../../src/nn/network.js';
 import { buildOnnxModel } from '../../src/onnx/export.js';
+import { networkMetadata } from '../../src/onnx/exporter.js';
 import { foldNetwork } from '../../src/onnx/fold.js';
-import { EXPORTER_VERSION, MODEL_FORMAT } from '../../src/onnx/metadata.js';
 import { type AppOptions, createApp } from '../../src/serve/app.js';
 import { type BatchOptions, DEFAULT_BATCH } from '../../src/serve/batcher.js';
 import { createMetrics } from '../../src/serve/metrics.js';
@@ -61,21 +61,14 @@ export function testModelBytes(o: TestModelOptions): Uint8Array {
   const labels = Array.from({ length: K }, (_, i) =>
     skeleton ? { name: `action ${i}`, ntuAction: i + 1 } : { name: `class ${i}` },
   );
-  const meta: Record<string, string> = {
-    'indrnn.format': MODEL_FORMAT,
+  const meta = networkMetadata(config, {
     name: o.name ?? `${o.kind}-test`,
-    version: o.version ?? '1',
-    task_kind: o.kind === 'regression' ? 'regression' : 'classification',
-    labels: JSON.stringify(o.kind === 'regression' ? [] : labels),
-    input_size: String(config.inputSize),
-    hidden_size: String(config.hiddenSize),
-    num_layers: String(recurrentLayerCount(config)),
-    num_outputs: String(K),
-    architecture: JSON.stringify(config),
-    training: JSON.stringify({ task: { name: o.kind }, note: 'random weights (test model)' }),
-    source_checkpoint: 'random',
-    exporter_version: EXPORTER_VERSION,
-  };
+    version: o.version,
+    taskKind: o.kind === 'regression' ? 'regression' : 'classification',
+    labels: o.kind === 'regression' ? [] : labels,
+    training: { task: { name: o.kind }, note: 'random weights (test model)' },
+    sourceCheckpoint: 'random',
+  });
   if (skeleton) {
     Object.assign(meta, {
       layout: 'ntu25',
