@@ -7,7 +7,7 @@
 //    first frame held still), a label at every step after a short warm-up, so per-frame predictions mean
 //    something on a live stream.
 import { augment, DEFAULT_AUGMENT } from '../../data/augment.js';
-import { openDataset, type SkeletonDataset } from '../../data/cache.js';
+import { openDataset, type SkeletonDataset, splitIndices } from '../../data/cache.js';
 import { defaultPreprocessConfig } from '../../data/preprocess.js';
 import { fixedRateIndices, gatherFrames, sampleSegments } from '../../data/sampling.js';
 import type { SplitName } from '../../data/splits.js';
@@ -47,8 +47,10 @@ export class SkeletonTask implements Task {
 
   constructor(readonly options: SkeletonOptions) {
     const preprocess = defaultPreprocessConfig('ntu25', 2, { center: options.center });
-    this.train = openDataset(options.cache, { split: options.split, part: 'train', preprocess });
-    this.test = openDataset(options.cache, { split: options.split, part: 'test', preprocess });
+    // One read of the cache (100+ MB for the default set), then views of its two parts.
+    const all = openDataset(options.cache, { preprocess });
+    this.train = all.subset(splitIndices(all, options.split, 'train', options.cache));
+    this.test = all.subset(splitIndices(all, options.split, 'test', options.cache));
     if (this.train.count === 0) throw new Error(`${options.cache}: split ${options.split} has no training samples`);
     if (this.test.count === 0) throw new Error(`${options.cache}: split ${options.split} has no test samples`);
     this.order = new EpochOrder(this.train.count, options.seed);
