@@ -9,6 +9,7 @@ import { foldNetwork } from '../src/onnx/fold.js';
 import { IndrnnModel } from '../src/onnx/model.js';
 import { Rng } from '../src/util/rng.js';
 import { ACTION_MODEL } from './action-model.js';
+import { percentile } from './percentile.js';
 
 const PYTORCH_MS = { T20_B1_ms: 4.4, T20_B64_ms: 83, T300_B1_ms: 30 }; // PyTorch 1.13 CPU, 2 threads (DESIGN.md)
 
@@ -34,7 +35,6 @@ const bytes = buildOnnxModel(
 );
 const model = await IndrnnModel.fromBytes(bytes, 'bench.onnx', { provider: 'cpu', threads: Number(values.threads) });
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 async function latency(T: number, B: number): Promise<number> {
   const x = new Rng(2).fillNormal(new Float32Array(T * B * 150), 0, 1);
   for (let i = 0; i < 5; i++) await model.run(x, T, B);
@@ -44,7 +44,10 @@ async function latency(T: number, B: number): Promise<number> {
     await model.run(x, T, B);
     times.push(performance.now() - t0);
   }
-  return median(times);
+  return percentile(
+    times.sort((a, b) => a - b),
+    50,
+  );
 }
 
 const result = {

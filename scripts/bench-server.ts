@@ -20,6 +20,7 @@ import { IndrnnModel } from '../src/onnx/model.js';
 import { DEFAULT_BATCH } from '../src/serve/batcher.js';
 import { Rng } from '../src/util/rng.js';
 import { ACTION_MODEL } from './action-model.js';
+import { percentile } from './percentile.js';
 import { startServeProcess, stopServeProcess } from './serve-process.js';
 
 const { values } = parseArgs({
@@ -93,8 +94,6 @@ interface Row {
   errors: number;
 }
 
-const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-
 /** c concurrent callers, each running one sequence at a time (B = 1) on one shared session. */
 async function direct(model: IndrnnModel, c: number): Promise<Row> {
   for (let i = 0; i < 5; i++) await model.run(inputs[i], T, 1);
@@ -116,9 +115,9 @@ async function direct(model: IndrnnModel, c: number): Promise<Row> {
     mode: 'direct model.run (B=1)',
     connections: c,
     rps: times.length / duration,
-    p50: pct(times, 50),
-    p90: pct(times, 90),
-    p99: pct(times, 99),
+    p50: percentile(times, 50),
+    p90: percentile(times, 90),
+    p99: percentile(times, 99),
     errors: 0,
   };
 }
@@ -181,9 +180,9 @@ async function directBatch(model: IndrnnModel, B: number): Promise<Row> {
     mode: `direct model.run (B=${B} batch)`,
     connections: 1,
     rps,
-    p50: pct(times, 50),
-    p90: pct(times, 90),
-    p99: pct(times, 99),
+    p50: percentile(times, 50),
+    p90: percentile(times, 90),
+    p99: percentile(times, 99),
     errors: 0,
   };
 }

@@ -18,6 +18,7 @@ import { parseArgs } from 'node:util';
 import { WebSocket } from 'ws';
 import { onnx, parseModel } from '../src/onnx/graph.js';
 import { Rng } from '../src/util/rng.js';
+import { percentile } from './percentile.js';
 import { startServeProcess, stopServeProcess } from './serve-process.js';
 
 const { values } = parseArgs({
@@ -132,8 +133,6 @@ interface Row {
   load: string;
 }
 
-const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-
 async function run(model: string, n: number): Promise<Row> {
   const url = `ws://127.0.0.1:${port}/v1/models/${model}/stream`;
   const lat: number[] = [];
@@ -215,15 +214,15 @@ async function run(model: string, n: number): Promise<Row> {
     streams: n,
     offered: Math.round((n * fps * duration) / duration),
     predicted: Math.round(received / duration),
-    clientP50: pct(lat, 50),
-    clientP99: pct(lat, 99),
+    clientP50: percentile(lat, 50),
+    clientP99: percentile(lat, 99),
     clientMax: lat[lat.length - 1],
     serverP50: bucketQuantile(before, after, 50),
     serverP99: bucketQuantile(before, after, 99),
     rowsPerRun: runs ? rows / runs : 0,
     dropped,
     closed,
-    sustained: dropped === 0 && closed === 0 && pct(lat, 50) < 1000 / fps,
+    sustained: dropped === 0 && closed === 0 && percentile(lat, 50) < 1000 / fps,
     load,
   };
 }
