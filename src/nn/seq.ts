@@ -17,10 +17,6 @@ export function seq(data: Float32Array, T: number, B: number, C: number): Seq {
   return { data, T, B, C };
 }
 
-export function zerosSeq(T: number, B: number, C: number): Seq {
-  return { data: new Float32Array(T * B * C), T, B, C };
-}
-
 /** What a forward pass needs besides its input. */
 export interface ForwardContext {
   training: boolean;

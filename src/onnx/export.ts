@@ -4,7 +4,7 @@
 // h_t = Relu(z_t + u ⊙ h_{t-1}); the projection of all time steps is one MatMul outside the loop.
 import type p from 'onnx-proto';
 import type { DenseWeights, FoldedNetwork } from './fold.js';
-import { floatTensor, graph, int64Tensor, node, serializeModel, valueInfo } from './graph.js';
+import { DataType, floatTensor, graph, int64Tensor, node, serializeModel, valueInfo } from './graph.js';
 
 export const EXPORT_OPSET = 17;
 
@@ -97,7 +97,7 @@ export function buildOnnxModel(net: FoldedNetwork, metadata: Record<string, stri
   g.op('Gather', [g.op('Shape', ['x'], 'x_shape'), g.int64('zero', [], [0])], 'T', { axis: { int: 0 } });
   g.nodes.push(
     node('Constant', [], ['loop_cond'], {
-      value: { tensor: { name: 'loop_cond_value', dims: [], dataType: 9, int32Data: [1] } },
+      value: { tensor: { name: 'loop_cond_value', dims: [], dataType: DataType.bool, int32Data: [1] } },
     }),
   );
 
