@@ -9,7 +9,10 @@
 // models/ntu-synth.onnx, which is segment-sampled (not streamable as such): the benchmark serves copies of
 // its weights as 'frames' (every frame a model step, 1 state) and as 'rate' (fps 10, window 30: 3 staggered
 // states, a step every 3rd frame), which is what streaming costs for the default architecture.
-// Usage: npm run bench:stream [-- --streams 50,100,200 --duration 5 --threads N --only MODEL --binary --json]
+// Each N opens N new connections at once and streams for --warmup s (default 1) before the --duration s that
+// are measured: the first frames after a burst of connects are a one-off (new connections, the first runs
+// of each batch size), not the sustained latency.
+// Usage: npm run bench:stream [-- --streams 50,100,200 --duration 5 --warmup 1 --threads N --only MODEL --binary --json]
 import { type ChildProcess, execSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,6 +28,7 @@ const { values } = parseArgs({
   options: {
     streams: { type: 'string', default: '50,100,150,200,300' },
     duration: { type: 'string', default: '5' },
+    warmup: { type: 'string', default: '1' },
     fps: { type: 'string', default: '30' },
     models: { type: 'string', default: 'models' },
     only: { type: 'string' },
@@ -35,6 +39,7 @@ const { values } = parseArgs({
   },
 });
 const duration = Number(values.duration);
+const warmup = Number(values.warmup);
 const fps = Number(values.fps);
 const counts = values.streams.split(',').map(Number);
 const port = Number(values.port);
@@ -140,6 +145,7 @@ async function run(model: string, n: number): Promise<Row> {
   let received = 0;
   let closed = 0;
   let measuring = false;
+  let measureFrom = Number.POSITIVE_INFINITY; // frames sent from then on are measured (after the warm-up)
   const sockets = await Promise.all(
     Array.from(
       { length: n },
@@ -153,7 +159,7 @@ async function run(model: string, n: number): Promise<Row> {
               c.stepRate = m.stepRate;
               resolve(c);
             } else if (m.type === 'prediction') {
-              if (measuring) {
+              if (measuring && c.sent[m.frame] >= measureFrom) {
                 lat.push(performance.now() - c.sent[m.frame]);
                 received++;
               }
@@ -166,10 +172,12 @@ async function run(model: string, n: number): Promise<Row> {
         }),
     ),
   );
+  // The server's histogram counts the warm-up too (a /metrics scrape inside the measured time would be a stall).
   const before = await serverHistogram(model);
   const period = 1000 / fps;
   const t0 = performance.now() + 50;
-  const end = t0 + duration * 1000;
+  measureFrom = t0 + warmup * 1000;
+  const end = measureFrom + duration * 1000;
   measuring = true;
   await Promise.all(
     sockets.map(async (c, i) => {
@@ -182,6 +190,7 @@ async function run(model: string, n: number): Promise<Row> {
         if (c.ws.readyState !== WebSocket.OPEN) break;
         c.sent[f] = performance.now();
         c.ws.send(values.binary ? binMsgs[f % 90] : jsonMsgs[f % 90]);
+        if (c.sent[f] < measureFrom) continue; // warm-up: not counted
         const steps = c.stepRate ? Math.floor((f * c.stepRate) / fps + 1e-9) + 1 : f + 1;
         const prev = c.stepRate ? (f === 0 ? 0 : Math.floor(((f - 1) * c.stepRate) / fps + 1e-9) + 1) : f;
         expected += steps - prev;

@@ -43,40 +43,56 @@ function shapeError(field: string, message: string, extra: Record<string, unknow
   return new ApiError('invalid_shape', `${field} ${message}`, { field, ...extra });
 }
 
-/** Writes `n` finite numbers from `list` (already checked to be an array of length n) at out[offset]. */
-function readNumbers(list: unknown[], n: number, out: Float32Array, offset: number, field: string): void {
+// Field names ("frames[3][12]") are built only for an error: the checks run on every frame of every
+// stream message, and one string per joint was most of what a frame allocated.
+
+/** Writes list[0..n) at out[offset]; returns the index of the first value that is not a finite number, or -1. */
+function writeNumbers(list: unknown[], n: number, out: Float32Array, offset: number): number {
   for (let i = 0; i < n; i++) {
     const v = list[i];
-    if (typeof v !== 'number') {
-      throw new ApiError('invalid_field', `${field}[${i}] is ${describe(v)}, expected a number`, {
-        field: `${field}[${i}]`,
-      });
-    }
-    if (!Number.isFinite(v)) {
-      throw new ApiError('non_finite_value', `${field}[${i}] is ${v}, expected a finite number`, {
-        field: `${field}[${i}]`,
-      });
-    }
+    if (typeof v !== 'number' || !Number.isFinite(v)) return i;
     out[offset + i] = v;
   }
+  return -1;
 }
 
-function readBody(body: unknown, J: number, layout: string, out: Float32Array, offset: number, field: string): void {
-  if (!Array.isArray(body)) throw shapeError(field, `is ${describe(body)}, expected a list of ${J} joints [x, y, z]`);
+/** The error for a value writeNumbers refused, at `field`. */
+function numberError(v: unknown, field: string): ApiError {
+  if (typeof v !== 'number') return new ApiError('invalid_field', `${field} is ${describe(v)}, expected a number`, { field });
+  return new ApiError('non_finite_value', `${field} is ${v}, expected a finite number`, { field });
+}
+
+function readBody(
+  body: unknown,
+  J: number,
+  layout: string,
+  out: Float32Array,
+  offset: number,
+  field: () => string,
+): void {
+  if (!Array.isArray(body)) throw shapeError(field(), `is ${describe(body)}, expected a list of ${J} joints [x, y, z]`);
   if (body.length !== J) {
-    throw shapeError(field, `has ${body.length} joints, the model expects ${J} (layout ${layout})`, {
+    throw shapeError(field(), `has ${body.length} joints, the model expects ${J} (layout ${layout})`, {
       expected: J,
       got: body.length,
     });
   }
   for (let j = 0; j < J; j++) {
     const joint = body[j];
-    const f = `${field}[${j}]`;
+    if (Array.isArray(joint) && joint.length === 3) {
+      const bad = writeNumbers(joint, 3, out, offset + j * 3);
+      if (bad >= 0) throw numberError(joint[bad], `${field()}[${j}][${bad}]`);
+      continue;
+    }
+    const f = `${field()}[${j}]`;
     if (!Array.isArray(joint)) throw shapeError(f, `is ${describe(joint)}, expected a joint [x, y, z]`);
-    if (joint.length !== 3)
-      throw shapeError(f, `has ${joint.length} values, expected 3 (x, y, z)`, { expected: 3, got: joint.length });
-    readNumbers(joint, 3, out, offset + j * 3, f);
+    throw shapeError(f, `has ${joint.length} values, expected 3 (x, y, z)`, { expected: 3, got: joint.length });
   }
+}
+
+/** n values: a view on `into` when it is large enough (a caller's reused buffer), else a new array. */
+function valuesBuffer(n: number, into?: Float32Array): Float32Array {
+  return into && into.length >= n ? into.subarray(0, n) : new Float32Array(n);
 }
 
 /** At least 1 and at most maxFrames frames (empty_sequence, too_many_frames). */
@@ -93,7 +109,12 @@ export function checkLength(frames: unknown[], field: string, maxFrames: number)
 }
 
 /** Skeleton frames -> raw joints [T, B, J, 3] (absent bodies zero), not yet preprocessed. */
-function readSkeleton(frames: unknown[], spec: Extract<InputSpec, { kind: 'skeleton' }>, field: string): Float32Array {
+function readSkeleton(
+  frames: unknown[],
+  spec: Extract<InputSpec, { kind: 'skeleton' }>,
+  field: string,
+  into?: Float32Array,
+): Float32Array {
   const { bodies: B, joints: J, layout } = spec;
   const T = frames.length;
   const first = frames[0];
@@ -105,31 +126,31 @@ function readSkeleton(frames: unknown[], spec: Extract<InputSpec, { kind: 'skele
   if (!Array.isArray(first[0])) {
     throw shapeError(`${field}[0]`, `is a row of numbers, but the model takes joints of layout ${layout}: ${expected}`);
   }
-  const raw = new Float32Array(T * B * J * 3); // absent bodies stay zero
+  const raw = valuesBuffer(T * B * J * 3, into).fill(0); // absent bodies stay zero
   for (let t = 0; t < T; t++) {
     const frame = frames[t];
-    const f = `${field}[${t}]`;
+    const f = () => `${field}[${t}]`;
     const base = t * B * J * 3;
     if (!multi) {
       readBody(frame, J, layout, raw, base, f);
       continue;
     }
-    if (!Array.isArray(frame)) throw shapeError(f, `is ${describe(frame)}, expected a list of bodies (${expected})`);
+    if (!Array.isArray(frame)) throw shapeError(f(), `is ${describe(frame)}, expected a list of bodies (${expected})`);
     if (frame.length > B)
-      throw shapeError(f, `has ${frame.length} bodies, the model takes at most ${B}`, {
+      throw shapeError(f(), `has ${frame.length} bodies, the model takes at most ${B}`, {
         expected: B,
         got: frame.length,
       });
-    for (let b = 0; b < frame.length; b++) readBody(frame[b], J, layout, raw, base + b * J * 3, `${f}[${b}]`);
+    for (let b = 0; b < frame.length; b++) readBody(frame[b], J, layout, raw, base + b * J * 3, () => `${f()}[${b}]`);
   }
   return raw;
 }
 
-function readRaw(frames: unknown[], D: number, field: string): Float32Array {
-  const x = new Float32Array(frames.length * D);
+function readRaw(frames: unknown[], D: number, field: string, into?: Float32Array): Float32Array {
+  const x = valuesBuffer(frames.length * D, into);
   for (let t = 0; t < frames.length; t++) {
     const row = frames[t];
-    const f = `${field}[${t}]`;
+    const f = `${field}[${t}]`; // one per frame (not per value)
     if (!Array.isArray(row)) throw shapeError(f, `is ${describe(row)}, expected a row of ${D} numbers`);
     if (row.length !== D)
       throw shapeError(f, `has ${row.length} values, the model expects ${D} per frame`, {
@@ -139,17 +160,19 @@ function readRaw(frames: unknown[], D: number, field: string): Float32Array {
     if (D > 0 && Array.isArray(row[0])) {
       throw shapeError(`${f}[0]`, `is a list, but the model has no joint layout: frames are rows of ${D} numbers`);
     }
-    readNumbers(row, D, x, t * D, f);
+    const bad = writeNumbers(row, D, x, t * D);
+    if (bad >= 0) throw numberError(row[bad], `${f}[${bad}]`);
   }
   return x;
 }
 
 /**
  * Checks frames (at least one) against the model: raw joints [T, B, J, 3] for skeleton models (not yet
- * preprocessed: a stream preprocesses frame by frame), rows [T, D] for the others.
+ * preprocessed: a stream preprocesses frame by frame), rows [T, D] for the others. With `into` (at least
+ * T * input_size values, reused by the caller) the result is a view on it.
  */
-export function readFrames(frames: unknown[], spec: InputSpec, field = 'frames'): Float32Array {
-  return spec.kind === 'raw' ? readRaw(frames, spec.inputSize, field) : readSkeleton(frames, spec, field);
+export function readFrames(frames: unknown[], spec: InputSpec, field = 'frames', into?: Float32Array): Float32Array {
+  return spec.kind === 'raw' ? readRaw(frames, spec.inputSize, field, into) : readSkeleton(frames, spec, field, into);
 }
 
 /** Checks one sequence's frames against the model and turns them into model input x [T, D]. */

@@ -46,8 +46,27 @@ function fromApiError(e: ApiError): StreamError {
   return new StreamError(code, e.message, e.details.field);
 }
 
+/**
+ * One reused buffer for the frames of the message being read: a session takes them in (preprocessed into
+ * its own queue) before the next message is read, so no message needs a typed array of its own.
+ */
+class FramesScratch {
+  private data = new Float32Array(0);
+
+  /** A view of n values, valid until the next take. */
+  take(n: number): Float32Array {
+    if (this.data.length < n) this.data = new Float32Array(Math.max(n, 2 * this.data.length));
+    return this.data.subarray(0, n);
+  }
+}
+
 /** Binary frames: float32 little-endian, `F` values per frame. */
-function binaryFrames(buf: Buffer, F: number, maxFrames: number): { raw: Float32Array; T: number } {
+function binaryFrames(
+  buf: Buffer,
+  F: number,
+  maxFrames: number,
+  scratch: FramesScratch,
+): { raw: Float32Array; T: number } {
   const bytes = F * 4;
   if (buf.byteLength === 0) throw new StreamError('empty_sequence', 'the binary message holds no frames', 'frames');
   if (buf.byteLength % bytes !== 0) {
@@ -60,7 +79,7 @@ function binaryFrames(buf: Buffer, F: number, maxFrames: number): { raw: Float32
   const T = buf.byteLength / bytes;
   if (T > maxFrames)
     throw new StreamError('too_many_frames', `the binary message has ${T} frames, the limit is ${maxFrames}`, 'frames');
-  const raw = new Float32Array(T * F);
+  const raw = scratch.take(T * F);
   for (let i = 0; i < raw.length; i++) {
     const v = buf.readFloatLE(i * 4);
     if (!Number.isFinite(v)) {
@@ -91,6 +110,7 @@ export function attachStreaming({
   const m = metrics.stream;
   const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxMessageBytes, perMessageDeflate: false });
   const batchers = new Map<string, StreamBatcher>();
+  const scratch = new FramesScratch();
   const live = new Map<WebSocket, { session: StreamSession; alive: boolean }>();
   let closing = false;
 
@@ -182,7 +202,7 @@ export function attachStreaming({
       if (!session.closed && session.queue.length)
         m.droppedFrames.inc({ model: name, reason: 'closed' }, session.queue.length);
       session.closed = true;
-      session.queue.length = 0;
+      session.queue.clear();
       live.delete(ws);
       sockets.delete(session);
       m.active.dec({ model: name });
@@ -192,15 +212,16 @@ export function attachStreaming({
       const arrivedAt = performance.now();
       idle.refresh();
       try {
-        const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+        const buf = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
         let frames: { raw: Float32Array; T: number } | null = null;
-        if (isBinary) frames = binaryFrames(buf, served.model.inputSize, opts.maxFramesPerMessage);
+        if (isBinary) frames = binaryFrames(buf, served.model.inputSize, opts.maxFramesPerMessage, scratch);
         else {
           const msg = parseClientMessage(buf.toString('utf8'));
           if (msg.type === 'frames') {
             try {
               checkLength(msg.frames, 'frames', opts.maxFramesPerMessage);
-              frames = { raw: readFrames(msg.frames, served.input, 'frames'), T: msg.frames.length };
+              const T = msg.frames.length;
+              frames = { raw: readFrames(msg.frames, served.input, 'frames', scratch.take(T * served.model.inputSize)), T };
             } catch (e) {
               throw e instanceof ApiError ? fromApiError(e) : e;
             }

@@ -11,15 +11,11 @@ import type { ServedModel } from '../serve/registry.js';
 import type { ServerMessage, StreamConfig } from './protocol.js';
 import { StreamError } from './protocol.js';
 import { chosenState, type RateSampling, resetsAt, STAGGERED_STATES, StepClock, staggerOffsets } from './rate.js';
+import { type QueuedStep, StepQueue } from './step-queue.js';
 
-export interface StepEntry {
-  x: Float32Array; // [D]
-  /** Source frame index since connect or reset. */
-  frame: number;
-  /** Model step index since connect or reset. */
-  step: number;
-  /** performance.now() when its message arrived (latency). */
-  arrivedAt: number;
+/** dst[dstAt .. dstAt + n) = src[srcAt .. srcAt + n), without the views `set(subarray())` allocates per call. */
+function copyValues(src: Float32Array, srcAt: number, dst: Float32Array, dstAt: number, n: number): void {
+  for (let i = 0; i < n; i++) dst[dstAt + i] = src[srcAt + i];
 }
 
 export class StreamSession {
@@ -28,15 +24,18 @@ export class StreamSession {
   private readonly offsets: number[];
   /** [L, R, H] */
   readonly h: Float32Array;
-  readonly queue: StepEntry[] = [];
+  /** Steps waiting for a run, with their inputs x [D]. */
+  readonly queue: StepQueue;
   config: StreamConfig;
   closed = false;
   private pre: PreprocessState | null;
   private clock: StepClock | null;
   private frames = 0;
   private steps = 0;
-  /** The previous frame's model input (a resampled step may show it). */
-  private prevX: Float32Array | null = null;
+  /** This frame's model input [D] (preprocessing writes here). */
+  private readonly current: Float32Array;
+  /** The previous frame's model input [D] (a resampled step may show it); valid once frames > 0. */
+  private readonly previous: Float32Array;
 
   constructor(
     readonly served: ServedModel,
@@ -49,6 +48,9 @@ export class StreamSession {
     this.offsets = this.rate ? staggerOffsets(this.rate.window, STAGGERED_STATES) : [0];
     this.rows = this.offsets.length;
     this.h = new Float32Array(m.num_layers * this.rows * m.hidden_size);
+    this.queue = new StepQueue(m.input_size);
+    this.current = new Float32Array(m.input_size);
+    this.previous = new Float32Array(m.input_size);
     this.config = { every: 1, topK: 5, frameRate: m.frame_rate ?? 30 };
     this.pre = null;
     this.clock = null;
@@ -64,7 +66,6 @@ export class StreamSession {
     this.h.fill(0);
     this.frames = 0;
     this.steps = 0;
-    this.prevX = null;
     const spec = this.served.input;
     this.pre = spec.kind === 'skeleton' ? createPreprocessState(spec.preprocess) : null;
     this.clock = this.rate ? new StepClock(this.config.frameRate, this.rate.fps) : null;
@@ -72,8 +73,7 @@ export class StreamSession {
 
   /** A new sequence: queued steps are discarded (their predictions are not sent); returns how many. */
   reset(): number {
-    const discarded = this.queue.length;
-    this.queue.length = 0;
+    const discarded = this.queue.clear();
     this.restart();
     return discarded;
   }
@@ -102,9 +102,10 @@ export class StreamSession {
     const D = this.served.model.inputSize;
     let added = 0;
     for (let t = 0; t < T; t++) {
-      const frame = raw.subarray(t * D, (t + 1) * D);
       // Every frame is preprocessed (its reference may come from a frame the resampling skips).
-      const x = this.pre ? preprocessFrame(this.pre, frame) : frame.slice();
+      const x = this.current;
+      if (this.pre) preprocessFrame(this.pre, raw.subarray(t * D, (t + 1) * D), x);
+      else x.set(raw.subarray(t * D, (t + 1) * D));
       const sources = this.clock ? this.clock.advance() : [this.frames];
       for (const src of sources) {
         if (this.queue.length >= this.maxQueuedSteps) {
@@ -113,54 +114,57 @@ export class StreamSession {
             `${this.queue.length} model steps are waiting (limit ${this.maxQueuedSteps}): frames arrive faster than they are served`,
           );
         }
-        const shown = src === this.frames || this.prevX === null ? x : this.prevX;
-        this.queue.push({ x: shown, frame: src, step: this.steps++, arrivedAt });
+        const shown = src === this.frames || this.frames === 0 ? x : this.previous;
+        this.queue.push({ frame: src, step: this.steps++, arrivedAt }, shown);
         added++;
       }
-      this.prevX = x;
+      this.previous.set(x);
       this.frames++;
     }
     return added;
   }
 
-  /** Writes this stream's rows of a run: x [1, Btot, D] and h0 [L, Btot, H] at row offset `off`. */
-  gather(entry: StepEntry, x: Float32Array, h0: Float32Array, Btot: number, off: number): void {
+  /** Writes this stream's rows of a run for its first queued step: x [1, Btot, D] and h0 [L, Btot, H] at row offset `off`. */
+  gather(x: Float32Array, h0: Float32Array, Btot: number, off: number): void {
     const { num_layers: L, hidden_size: H, input_size: D } = this.served.model.metadata;
+    const entry = this.queue.first();
+    if (!entry) throw new Error('gather: no step is queued');
     const R = this.rows;
-    for (let r = 0; r < R; r++) x.set(entry.x, (off + r) * D);
+    for (let r = 0; r < R; r++) this.queue.copyFirstInput(x, (off + r) * D);
     for (let r = 0; r < R; r++) {
       const reset = this.rate !== null && resetsAt(entry.step, this.offsets[r], this.rate.window);
       for (let l = 0; l < L; l++) {
         const dst = (l * Btot + off + r) * H;
         if (reset) h0.fill(0, dst, dst + H);
-        else h0.set(this.h.subarray((l * R + r) * H, (l * R + r + 1) * H), dst);
+        else copyValues(this.h, (l * R + r) * H, h0, dst, H);
       }
     }
   }
 
   /** Takes this stream's rows of a run's hT [L, Btot, H] and, when due, sends the step's prediction. */
-  scatter(entry: StepEntry, logits: Float32Array, hT: Float32Array, Btot: number, off: number): boolean {
+  scatter(entry: QueuedStep, logits: Float32Array, hT: Float32Array, Btot: number, off: number): boolean {
     const m = this.served.model.metadata;
     const { num_layers: L, hidden_size: H } = m;
     const R = this.rows;
     for (let l = 0; l < L; l++)
-      for (let r = 0; r < R; r++) {
-        const src = (l * Btot + off + r) * H;
-        this.h.set(hT.subarray(src, src + H), (l * R + r) * H);
-      }
+      for (let r = 0; r < R; r++) copyValues(hT, (l * Btot + off + r) * H, this.h, (l * R + r) * H, H);
     if ((entry.step + 1) % this.config.every !== 0) return false;
     const { k, start } = this.rate ? chosenState(entry.step, this.offsets, this.rate.window) : { k: 0, start: 0 };
     const b = off + k;
-    const base = { type: 'prediction' as const, frame: entry.frame, step: entry.step, history: entry.step - start + 1 };
+    const { frame, step } = entry;
+    const history = step - start + 1;
+    // Literals, not spreads: see the note in src/predict/result.ts (spread objects outlived scavenges).
     if (m.task_kind === 'regression') {
-      this.emit({ ...base, value: regressionPrediction(logits, Btot, b, 0, { topK: 1, timeline: false }).value });
+      const { value } = regressionPrediction(logits, Btot, b, 0, { topK: 1, timeline: false });
+      this.emit({ type: 'prediction', frame, step, history, value });
     } else {
-      const p = classPrediction(logits, Btot, m.num_outputs, b, 0, m.labels, {
-        topK: this.config.topK,
-        timeline: false,
-      });
-      const { frames: _frames, ...scored } = p;
-      this.emit({ ...base, ...scored });
+      const p = classPrediction(logits, Btot, m.num_outputs, b, 0, m.labels, { topK: this.config.topK, timeline: false });
+      const { label, index, probability, ntuAction, topK } = p;
+      this.emit(
+        ntuAction !== undefined
+          ? { type: 'prediction', frame, step, history, label, index, probability, ntuAction, topK }
+          : { type: 'prediction', frame, step, history, label, index, probability, topK },
+      );
     }
     return true;
   }

@@ -7,7 +7,8 @@
 import { ApiError } from '../serve/errors.js';
 import type { StreamMetrics } from '../serve/metrics.js';
 import type { ServedModel } from '../serve/registry.js';
-import type { StepEntry, StreamSession } from './session.js';
+import type { StreamSession } from './session.js';
+import type { QueuedStep } from './step-queue.js';
 
 export class StreamBatcher {
   /** Streams with queued steps, in the order they will be served (served ones move to the back). */
@@ -64,16 +65,17 @@ export class StreamBatcher {
     const model = this.served.model;
     const { num_layers: L, hidden_size: H, input_size: D } = model.metadata;
     const sessions: StreamSession[] = [];
-    const entries: StepEntry[] = [];
+    const entries: QueuedStep[] = [];
     let rows = 0;
     for (const s of this.pending) {
-      if (s.closed || s.queue.length === 0) {
+      const first = s.queue.first();
+      if (s.closed || first === undefined) {
         this.pending.delete(s);
         continue;
       }
       if (rows + s.rows > this.maxRows && rows > 0) break;
       sessions.push(s);
-      entries.push(s.queue[0]);
+      entries.push(first);
       rows += s.rows;
     }
     if (rows === 0) return;
@@ -85,7 +87,7 @@ export class StreamBatcher {
     let off = 0;
     sessions.forEach((s, i) => {
       offsets.push(off);
-      s.gather(entries[i], x, h0, rows, off);
+      s.gather(x, h0, rows, off);
       off += s.rows;
     });
     this.running = true;
@@ -114,7 +116,7 @@ export class StreamBatcher {
     let predicted = 0;
     sessions.forEach((s, i) => {
       // Closed or reset while the run went on: its result is stale.
-      if (s.closed || s.queue[0] !== entries[i]) return;
+      if (s.closed || s.queue.first() !== entries[i]) return;
       s.queue.shift();
       if (s.scatter(entries[i], result.logits, result.hT, rows, offsets[i])) predicted++;
       this.metrics.frameLatency.observe({ model: name }, (performance.now() - entries[i].arrivedAt) / 1000);
