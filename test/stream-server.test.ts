@@ -413,3 +413,42 @@ describe('limits and refusals', () => {
     assert.equal((await c.whenClosed()).code, 1001);
   });
 });
+
+describe('a client that does not read', () => {
+  let dir3: string;
+  let slow: RunningServer;
+  let url: string;
+  before(async () => {
+    dir3 = modelDir({ 'rows.onnx': { kind: 'raw', name: 'rows', seed: 2, inputSize: 6 } });
+    slow = await start(dir3, { maxBufferedBytes: 16 * 1024, maxFramesPerMessage: 200, maxQueuedSteps: 100_000 });
+    url = `${slow.url.replace('http', 'ws')}/v1/models/rows/stream`;
+  });
+  after(async () => {
+    await slow.shutdown('test end');
+    rmSync(dir3, { recursive: true, force: true });
+  });
+  const dropped = async () => {
+    const text = await (await fetch(`${slow.url}/metrics`)).text();
+    return /indrnn_stream_dropped_connections_total\{model="rows",reason="too_slow"\} 1/.test(text);
+  };
+
+  it('more than maxBufferedBytes of unread predictions: too_slow, dropped; other streams unharmed', async () => {
+    const calm = await StreamClient.open(url);
+    const c = await StreamClient.open(url);
+    (c.ws as any)._socket.pause(); // stop reading: predictions pile up in the kernel, then in the server
+    // Until the server's send buffer passes the limit (after the kernel's socket buffers are full).
+    for (let i = 0; i < 200 && !(await dropped()); i++) {
+      if (c.ws.readyState === c.ws.OPEN) c.send({ type: 'frames', frames: rawFrames(200, 6, i) });
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.ok(await dropped(), 'the server never dropped the client that does not read');
+    calm.send({ type: 'frames', frames: rawFrames(3, 6, 2) });
+    assert.equal((await calm.predictions(3)).length, 3);
+    calm.close();
+    (c.ws as any)._socket.resume();
+    const closed = await c.whenClosed();
+    // The close frame waits behind the unread predictions: read in time it is 1008, else the cut (1006).
+    assert.ok(closed.code === 1008 || closed.code === 1006, `closed with ${closed.code}`);
+    if (closed.code === 1008) assert.equal(c.messages.at(-1).code, 'too_slow');
+  });
+});
