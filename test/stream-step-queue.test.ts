@@ -18,7 +18,14 @@ describe('StepQueue', () => {
     let pushed = 0;
     let shifted = 0;
     // Interleave pushes and shifts so the ring wraps, then grows while wrapped.
-    for (const [push, shift] of [[2, 1], [1, 1], [3, 0], [5, 2], [0, 4], [4, 7]]) {
+    for (const [push, shift] of [
+      [2, 1],
+      [1, 1],
+      [3, 0],
+      [5, 2],
+      [0, 4],
+      [4, 7],
+    ]) {
       for (let i = 0; i < push; i++) q.push({ frame: pushed, step: pushed, arrivedAt: 0 }, input(pushed++));
       for (let i = 0; i < shift; i++) {
         assert.equal(q.first()?.step, shifted);

@@ -32,7 +32,13 @@ export interface ResultOptions {
  * first (ties: the lower index first). O(K k) and no copy of the row: the server runs this for every
  * prediction of every stream.
  */
-function ranked(logits: Float32Array, offset: number, K: number, labels: readonly ModelLabel[], k: number): ScoredLabel[] {
+function ranked(
+  logits: Float32Array,
+  offset: number,
+  K: number,
+  labels: readonly ModelLabel[],
+  k: number,
+): ScoredLabel[] {
   let max = -Infinity;
   for (let c = 0; c < K; c++) max = Math.max(max, logits[offset + c]);
   let sum = 0;
@@ -84,7 +90,8 @@ export function classPrediction(
   const rowAt = (t: number) => (t * B + b) * K;
   const top = ranked(logits, rowAt(last), K, labels, opts.topK);
   const result = withTop(top[0], top, last + 1);
-  if (opts.timeline) result.timeline = Array.from({ length: last + 1 }, (_, t) => ranked(logits, rowAt(t), K, labels, 1)[0]);
+  if (opts.timeline)
+    result.timeline = Array.from({ length: last + 1 }, (_, t) => ranked(logits, rowAt(t), K, labels, 1)[0]);
   return result;
 }
 

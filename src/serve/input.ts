@@ -58,7 +58,8 @@ function writeNumbers(list: unknown[], n: number, out: Float32Array, offset: num
 
 /** The error for a value writeNumbers refused, at `field`. */
 function numberError(v: unknown, field: string): ApiError {
-  if (typeof v !== 'number') return new ApiError('invalid_field', `${field} is ${describe(v)}, expected a number`, { field });
+  if (typeof v !== 'number')
+    return new ApiError('invalid_field', `${field} is ${describe(v)}, expected a number`, { field });
   return new ApiError('non_finite_value', `${field} is ${v}, expected a finite number`, { field });
 }
 

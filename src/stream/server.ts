@@ -221,7 +221,10 @@ export function attachStreaming({
             try {
               checkLength(msg.frames, 'frames', opts.maxFramesPerMessage);
               const T = msg.frames.length;
-              frames = { raw: readFrames(msg.frames, served.input, 'frames', scratch.take(T * served.model.inputSize)), T };
+              frames = {
+                raw: readFrames(msg.frames, served.input, 'frames', scratch.take(T * served.model.inputSize)),
+                T,
+              };
             } catch (e) {
               throw e instanceof ApiError ? fromApiError(e) : e;
             }

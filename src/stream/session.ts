@@ -158,7 +158,10 @@ export class StreamSession {
       const { value } = regressionPrediction(logits, Btot, b, 0, { topK: 1, timeline: false });
       this.emit({ type: 'prediction', frame, step, history, value });
     } else {
-      const p = classPrediction(logits, Btot, m.num_outputs, b, 0, m.labels, { topK: this.config.topK, timeline: false });
+      const p = classPrediction(logits, Btot, m.num_outputs, b, 0, m.labels, {
+        topK: this.config.topK,
+        timeline: false,
+      });
       const { label, index, probability, ntuAction, topK } = p;
       this.emit(
         ntuAction !== undefined

@@ -85,11 +85,11 @@ export class StreamBatcher {
     const out = { logits: this.buffer('logits', rows * K), hT: this.buffer('hT', L * rows * H) };
     const offsets: number[] = [];
     let off = 0;
-    sessions.forEach((s, i) => {
+    for (const s of sessions) {
       offsets.push(off);
       s.gather(x, h0, rows, off);
       off += s.rows;
-    });
+    }
     this.running = true;
     let result: { logits: Float32Array; hT: Float32Array };
     try {

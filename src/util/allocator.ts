@@ -23,7 +23,10 @@ export function v8FlagsFor(argv: readonly string[], cores = availableParallelism
 
 /** A flag's name without value or `no-`: --no-parallel-scavenge and --parallel-scavenge=x name the same. */
 function flagName(flag: string): string {
-  return flag.split('=')[0].replace(/^--no-/, '--').replaceAll('_', '-');
+  return flag
+    .split('=')[0]
+    .replace(/^--no-/, '--')
+    .replaceAll('_', '-');
 }
 
 /** The flags of `wanted` not already given (either way) on the command line or in NODE_OPTIONS. */
