@@ -57,7 +57,7 @@ export function v1Routes({ state, options }: { state: ServerState; options: V1Op
     const results = await Promise.all(steps.map((s) => predictSteps(submit, m, s, opts)));
     const predictions = results.map((p, i) => {
       const id = sequences[i] && 'id' in sequences[i] ? (sequences[i] as { id?: string }).id : undefined;
-      return id === undefined ? p : { id, ...p };
+      return id === undefined ? p : Object.assign({ id }, p); // not a spread: see src/predict/result.ts
     });
     const response: PredictResponse = {
       model: m.name,
