@@ -74,7 +74,9 @@ export async function startServer(
   });
   const addr = server.address() as AddressInfo;
   const url = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
-  logger.info({ url, models: registry.names, batch: config.batch, auth: !!config.token }, 'listening');
+  // node: the version and the launch flags (the CLI's re-exec adds GC flags for serve: src/util/allocator.ts).
+  const node = { version: process.version, flags: process.execArgv };
+  logger.info({ url, models: registry.names, batch: config.batch, auth: !!config.token, node }, 'listening');
 
   let closing: Promise<void> | null = null;
   const shutdown = (reason: string) => {
