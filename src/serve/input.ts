@@ -151,18 +151,18 @@ function readRaw(frames: unknown[], D: number, field: string, into?: Float32Arra
   const x = valuesBuffer(frames.length * D, into);
   for (let t = 0; t < frames.length; t++) {
     const row = frames[t];
-    const f = `${field}[${t}]`; // one per frame (not per value)
-    if (!Array.isArray(row)) throw shapeError(f, `is ${describe(row)}, expected a row of ${D} numbers`);
+    const f = () => `${field}[${t}]`;
+    if (!Array.isArray(row)) throw shapeError(f(), `is ${describe(row)}, expected a row of ${D} numbers`);
     if (row.length !== D)
-      throw shapeError(f, `has ${row.length} values, the model expects ${D} per frame`, {
+      throw shapeError(f(), `has ${row.length} values, the model expects ${D} per frame`, {
         expected: D,
         got: row.length,
       });
     if (D > 0 && Array.isArray(row[0])) {
-      throw shapeError(`${f}[0]`, `is a list, but the model has no joint layout: frames are rows of ${D} numbers`);
+      throw shapeError(`${f()}[0]`, `is a list, but the model has no joint layout: frames are rows of ${D} numbers`);
     }
     const bad = writeNumbers(row, D, x, t * D);
-    if (bad >= 0) throw numberError(row[bad], `${f}[${bad}]`);
+    if (bad >= 0) throw numberError(row[bad], `${f()}[${bad}]`);
   }
   return x;
 }

@@ -8,15 +8,11 @@
 import { createPreprocessState, type PreprocessState, preprocessFrame } from '../data/preprocess.js';
 import { classPrediction, regressionPrediction } from '../predict/result.js';
 import type { ServedModel } from '../serve/registry.js';
+import { copyValues } from '../util/copy-values.js';
 import type { ServerMessage, StreamConfig } from './protocol.js';
 import { StreamError } from './protocol.js';
 import { chosenState, type RateSampling, resetsAt, STAGGERED_STATES, StepClock, staggerOffsets } from './rate.js';
 import { type QueuedStep, StepQueue } from './step-queue.js';
-
-/** dst[dstAt .. dstAt + n) = src[srcAt .. srcAt + n), without the views `set(subarray())` allocates per call. */
-function copyValues(src: Float32Array, srcAt: number, dst: Float32Array, dstAt: number, n: number): void {
-  for (let i = 0; i < n; i++) dst[dstAt + i] = src[srcAt + i];
-}
 
 export class StreamSession {
   readonly rows: number;
