@@ -29,7 +29,7 @@ COPY --from=build --chown=root:root /app/package.json ./
 COPY --from=build --chown=root:root /app/node_modules ./node_modules
 COPY --from=build --chown=root:root /app/dist ./dist
 COPY --chown=root:root models ./models
-# Large onnxruntime outputs were 5-10x slower without these glibc malloc thresholds (DESIGN.md); with them
+# Large onnxruntime outputs were 5-10x slower without these glibc malloc thresholds (docs/design.md); with them
 # set, the CLI does not need to re-execute itself.
 ENV NODE_ENV=production \
     GLIBC_TUNABLES=glibc.malloc.mmap_threshold=4294967296:glibc.malloc.trim_threshold=4294967296

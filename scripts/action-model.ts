@@ -1,4 +1,4 @@
-// The authors' NTU action-recognition res-IndRNN that the benchmarks measure (DESIGN.md): 5 residual
+// The authors' NTU action-recognition res-IndRNN that the benchmarks measure (docs/design.md): 5 residual
 // blocks x 512, 150 inputs (2 bodies x 25 joints x xyz), 60 classes, T = 20.
 import type { NetworkConfig } from '../src/nn/network.js';
 

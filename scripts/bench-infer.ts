@@ -1,5 +1,5 @@
 // CPU latency of the exported res-IndRNN (5 blocks x 512, input 150, 60 classes) against the PyTorch CPU
-// figures in DESIGN.md. Usage: npm run bench:infer [-- --runs N --threads N --json]
+// figures in docs/design.md. Usage: npm run bench:infer [-- --runs N --threads N --json]
 import { parseArgs } from 'node:util';
 import { ReferenceBackend } from '../src/nn/backend.js';
 import { Network } from '../src/nn/network.js';
@@ -11,7 +11,7 @@ import { Rng } from '../src/util/rng.js';
 import { ACTION_MODEL } from './action-model.js';
 import { percentile } from './percentile.js';
 
-const PYTORCH_MS = { T20_B1_ms: 4.4, T20_B64_ms: 83, T300_B1_ms: 30 }; // PyTorch 1.13 CPU, 2 threads (DESIGN.md)
+const PYTORCH_MS = { T20_B1_ms: 4.4, T20_B64_ms: 83, T300_B1_ms: 30 }; // PyTorch 1.13 CPU, 2 threads (docs/design.md)
 
 const { values } = parseArgs({
   options: {

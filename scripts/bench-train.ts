@@ -1,5 +1,5 @@
 // Training throughput of the authors' action-recognition res-IndRNN (5 blocks x 512, input 150,
-// 60 classes, batch 128, T = 20) on random data, against the PyTorch CPU figure from DESIGN.md.
+// 60 classes, batch 128, T = 20) on random data, against the PyTorch CPU figure from docs/design.md.
 // Usage: npm run bench:train [-- --steps N --warmup N --threads N --json]
 import { parseArgs } from 'node:util';
 import { Adam, defaultAdamOptions } from '../src/nn/adam.js';
@@ -10,7 +10,7 @@ import { seq } from '../src/nn/seq.js';
 import { Rng } from '../src/util/rng.js';
 import { ACTION_MODEL } from './action-model.js';
 
-const PYTORCH_SAMPLES_PER_SEC = 240; // PyTorch 1.13 CPU, 2 threads, same model (DESIGN.md)
+const PYTORCH_SAMPLES_PER_SEC = 240; // PyTorch 1.13 CPU, 2 threads, same model (docs/design.md)
 
 const { values } = parseArgs({
   options: {
@@ -88,7 +88,7 @@ const rows: [string, string][] = [
     `${((1 - matmulShare - ortElementwiseShare) * 100).toFixed(1)} % of time`,
   ],
   ['samples/s (ours)', samplesPerSec.toFixed(0)],
-  ['samples/s (PyTorch CPU, DESIGN.md)', String(PYTORCH_SAMPLES_PER_SEC)],
+  ['samples/s (PyTorch CPU, docs/design.md)', String(PYTORCH_SAMPLES_PER_SEC)],
   ['ratio ours / PyTorch', `${(samplesPerSec / PYTORCH_SAMPLES_PER_SEC).toFixed(2)}x`],
 ];
 const width = Math.max(...rows.map((r) => r[0].length));

@@ -186,7 +186,7 @@ batch ${xsub.ckpt.config.batchSize}, seed ${xsub.ckpt.config.seed}. Machine: 2-c
 ## File
 
 \`${a.model}\`: ${(statSync(a.model!).size / 1e6).toFixed(2)} MB ONNX (opset 17, one Loop per IndRNN layer,
-batch norm folded into the following Linear), metadata as in DESIGN.md's contract.
+batch norm folded into the following Linear), metadata as in the contract of [docs/design.md](../docs/design.md).
 `;
 writeFileSync(join(a.models!, `${a.name}.md`), md);
 process.stdout.write(`wrote ${join(a.models!, `${a.name}.md`)} and ${svgName}\n`);

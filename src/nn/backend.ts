@@ -1,6 +1,6 @@
 // The compute backend of the trainer: matrix products and the few elementwise reductions that are
 // bound by memory bandwidth. JavaScript loops reach ~1.3 GFLOP/s here while onnxruntime's CPU kernels
-// reach ~200 GFLOP/s on products (DESIGN.md) and run reductions vectorised on both cores, so these go
+// reach ~200 GFLOP/s on products (docs/design.md) and run reductions vectorised on both cores, so these go
 // through cached onnxruntime sessions. A naive reference backend stays beside it for tests.
 import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';

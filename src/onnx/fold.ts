@@ -1,6 +1,6 @@
 // Inference-time simplification of a trained network: dropout vanishes and every batch norm, being an
 // affine map per channel in eval mode, folds into the Linear that follows it. What is left per IndRNN
-// layer is one projection over all time steps plus the elementwise recurrence (DESIGN.md).
+// layer is one projection over all time steps plus the elementwise recurrence (docs/design.md).
 import { BN_EPS, batchnormEvalAffine } from '../nn/layers/batchnorm.js';
 import { type NetworkConfig, recurrentLayerCount } from '../nn/network.js';
 import type { ParamStore } from '../nn/params.js';

@@ -1,6 +1,6 @@
 // Dynamic batching for one model. Sequences from concurrent requests queue up and run together as one
 // [T, B, D] batch: right-padded to the longest, each read at its own last frame. The recurrence is
-// causal, so padding does not change a sequence's logits up to its last frame (DESIGN.md, model
+// causal, so padding does not change a sequence's logits up to its last frame (docs/design.md, model
 // contract); only the matrix products see a different batch size.
 //
 // At most maxConcurrent runs at a time per model. A batch starts when a run slot is free and the batch is

@@ -1,6 +1,6 @@
 // Settings that only work when the process starts, so the CLI re-executes itself once with them:
 // - glibc's malloc returns large onnxruntime output buffers to the OS and page-faults them back in on
-//   every call, which made big matrix products 5-10x slower (DESIGN.md): raise its thresholds;
+//   every call, which made big matrix products 5-10x slower (docs/design.md): raise its thresholds;
 // - `serve` gets a smaller young generation: with 100 live streams, V8's default 16 MB semi-spaces made
 //   garbage collection the p99 frame latency (docs/streaming.md); 8 MB cut it about 3x;
 // - on machines of at most 4 cores, `serve` also scavenges on the main thread alone: the parallel
