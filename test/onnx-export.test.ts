@@ -16,6 +16,7 @@ import { onnx, parseModel } from '../src/onnx/graph.js';
 import { IndrnnModel, validateModelBytes } from '../src/onnx/model.js';
 import { Rng } from '../src/util/rng.js';
 import { randomArray } from './helpers/gradcheck.js';
+import { CUDA_AVAILABLE } from './helpers/models.js';
 
 const backend = new OrtBackend();
 const dir = mkdtempSync(join(tmpdir(), 'indrnn-onnx-'));
@@ -245,15 +246,35 @@ describe('the exported graph', () => {
     assert.ok(model.graph);
   });
 
-  it('--device cuda fails loudly without CUDA; auto falls back to CPU and says why', async () => {
+  it('--device cuda fails loudly without CUDA; auto falls back to CPU and says why', {
+    skip: CUDA_AVAILABLE && 'CUDA is available here',
+  }, async () => {
     await assert.rejects(
       IndrnnModel.fromBytes(bytes, 'm.onnx', { provider: 'cuda' }),
-      /m.onnx: --device cuda asked for, but/,
+      /m.onnx: (--device cuda asked for, but|cannot run on CUDA)/,
     );
     const reasons: string[] = [];
     const m = await IndrnnModel.fromBytes(bytes, 'm.onnx', { provider: 'auto', onFallback: (r) => reasons.push(r) });
     assert.equal(m.provider, 'cpu');
     assert.equal(reasons.length, 1);
     await m.release();
+  });
+
+  it('--device cuda and auto run on CUDA where it is available, with the logits of the CPU', {
+    skip: !CUDA_AVAILABLE && 'no CUDA here',
+  }, async () => {
+    const [T, B, D] = [7, 2, net.config.inputSize];
+    const x = randomArray(new Rng(5), T * B * D);
+    const cpu = await IndrnnModel.fromBytes(bytes, 'm.onnx', { provider: 'cpu' });
+    const want = await cpu.run(x, T, B);
+    await cpu.release();
+    for (const provider of ['cuda', 'auto'] as const) {
+      const reasons: string[] = [];
+      const m = await IndrnnModel.fromBytes(bytes, 'm.onnx', { provider, onFallback: (r) => reasons.push(r) });
+      assert.equal(m.provider, 'cuda', provider);
+      assert.deepEqual(reasons, []);
+      assert.ok(maxAbsDiff((await m.run(x, T, B)).logits, want.logits) < 1e-3, provider);
+      await m.release();
+    }
   });
 });

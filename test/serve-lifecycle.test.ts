@@ -3,11 +3,24 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
 import { DEFAULT_APP_OPTIONS } from '../src/serve/app.js';
 import { startServer } from '../src/serve/main.js';
 import { modelDir, rawFrames } from './helpers/models.js';
+
+/** Resolves when a new TCP connection to `url` is refused; fails if it is accepted. */
+function refusedConnection(url: URL): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(url.port), url.hostname);
+    socket.once('connect', () => {
+      socket.destroy();
+      reject(new Error('a new connection was accepted'));
+    });
+    socket.once('error', () => resolve());
+  });
+}
 
 describe('startServer / shutdown', () => {
   it('serves over a real socket; shutdown waits for the in-flight request, then closes', async () => {
@@ -22,7 +35,7 @@ describe('startServer / shutdown', () => {
         port: 0,
         device: 'cpu',
         threads: 1,
-        batch: { maxBatch: 8, maxDelayMs: 300, maxQueue: 16 }, // the request waits ~300 ms in the queue
+        batch: { maxBatch: 8, maxDelayMs: 0, maxQueue: 16 },
         logLevel: 'info',
         drainTimeoutMs: 5000,
       },
@@ -30,28 +43,43 @@ describe('startServer / shutdown', () => {
     );
     try {
       assert.equal((await fetch(`${running.url}/healthz`)).status, 200);
+      // The model is held by a job the test releases, and the request is known queued when it is submitted.
+      const batcher = running.state.registry!.get('rows')!.batcher;
+      let release!: () => void;
+      const held = batcher.exclusive(() => new Promise<void>((resolve) => (release = resolve)));
+      const submit = batcher.submit.bind(batcher);
+      const queued = new Promise<void>((resolve) => {
+        batcher.submit = (x, T) => {
+          resolve();
+          return submit(x, T);
+        };
+      });
       const inFlight = fetch(`${running.url}/v1/models/rows/predict`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'x-request-id': 'drain-me' },
         body: JSON.stringify({ frames: rawFrames(3, 6, 1) }),
       });
-      // Shut down once the request is queued (it waits ~300 ms there for company).
-      const batcher = running.state.registry!.get('rows')!.batcher;
-      for (let i = 0; i < 500 && batcher.queued === 0; i++) await new Promise((r) => setTimeout(r, 5));
-      assert.equal(batcher.queued, 1);
-      const t0 = performance.now();
-      const stopped = running.shutdown('test');
-      const res = await inFlight;
+      await queued;
+      const events: string[] = [];
+      const stopped = running.shutdown('test').then(() => events.push('stopped'));
+      const answered = inFlight.then((res) => {
+        events.push('answered');
+        return res;
+      });
+      await refusedConnection(new URL(running.url)); // no longer listening while it drains
+      assert.deepEqual(events, [], 'shutdown waits for the queued request');
+      release();
+      await held;
+      const res = await answered;
       assert.equal(res.status, 200, 'the in-flight request completed');
       assert.equal((await res.json()).predictions.length, 1);
       await stopped;
-      assert.ok(performance.now() - t0 >= 200, 'shutdown waited for it');
       await assert.rejects(fetch(`${running.url}/healthz`), 'no longer listening');
       assert.equal(running.state.registry, null);
       const logged = lines.map((l) => JSON.parse(l));
       assert.ok(logged.some((l) => l.msg === 'model loaded' && l.model === 'rows'));
-      assert.ok(logged.some((l) => l.msg === 'request' && l.reqId === 'drain-me' && l.status === 200));
-      assert.ok(logged.some((l) => l.msg === 'stopped'));
+      const answeredAt = logged.findIndex((l) => l.msg === 'request' && l.reqId === 'drain-me' && l.status === 200);
+      assert.ok(answeredAt >= 0 && answeredAt < logged.findIndex((l) => l.msg === 'stopped'), 'answered, then stopped');
     } finally {
       await running.shutdown('cleanup');
       rmSync(dir, { recursive: true, force: true });

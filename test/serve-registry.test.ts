@@ -1,12 +1,12 @@
 // The model registry: valid models load, corrupt or mismatching files are reported by name and skipped,
-// no valid model is a clear startup error, and the execution provider choice (no CUDA on this machine).
+// no valid model is a clear startup error, and the execution provider choice (CUDA where it is available).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ModelRegistry, type RegistryEvent, StartupError } from '../src/serve/registry.js';
-import { modelDir, testModelBytes } from './helpers/models.js';
+import { CUDA_AVAILABLE, modelDir, testModelBytes } from './helpers/models.js';
 
 describe('ModelRegistry.load', () => {
   it('loads the valid models and skips, by name, a corrupt file, a foreign ONNX file, bad metadata and a duplicate', async () => {
@@ -59,7 +59,9 @@ describe('ModelRegistry.load', () => {
     await assert.rejects(ModelRegistry.load('/nonexistent/models', { device: 'cpu' }), /does not exist.*--models DIR/);
   });
 
-  it('--device cuda without CUDA fails loudly; auto falls back to CPU with a reason', async () => {
+  it('--device cuda without CUDA fails loudly; auto falls back to CPU with a reason', {
+    skip: CUDA_AVAILABLE && 'CUDA is available here',
+  }, async () => {
     const dir = modelDir({ 'm.onnx': { kind: 'raw', name: 'rows' } });
     try {
       await assert.rejects(
@@ -75,6 +77,23 @@ describe('ModelRegistry.load', () => {
         'the fallback reason is told',
       );
       await registry.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('--device cuda and auto serve on CUDA where it is available', {
+    skip: !CUDA_AVAILABLE && 'no CUDA here',
+  }, async () => {
+    const dir = modelDir({ 'm.onnx': { kind: 'raw', name: 'rows' } });
+    try {
+      for (const device of ['cuda', 'auto'] as const) {
+        const events: RegistryEvent[] = [];
+        const registry = await ModelRegistry.load(dir, { device, threads: 1, onEvent: (e) => events.push(e) });
+        assert.equal(registry.get('rows')!.info.provider, 'cuda', device);
+        assert.equal(events.filter((e) => e.kind === 'fallback').length, 0, device);
+        await registry.close();
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

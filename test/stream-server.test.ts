@@ -8,6 +8,7 @@ import { pino } from 'pino';
 import { DEFAULT_APP_OPTIONS } from '../src/serve/app.js';
 import { type RunningServer, startServer } from '../src/serve/main.js';
 import type { StreamOptions } from '../src/stream/limits.js';
+import { metricDeltas, scrape, until } from './helpers/metrics.js';
 import { modelDir, rawFrames, skeletonFrames } from './helpers/models.js';
 import { f32, refusal, StreamClient } from './helpers/stream.js';
 
@@ -205,17 +206,18 @@ describe('state: reset, reconnect, concurrent streams', () => {
     const N = 8;
     const seqs = Array.from({ length: N }, (_, i) => rawFrames(20, 6, 100 + i));
     const solo = await Promise.all(seqs.map((s) => httpPredict('rows', { frames: s, topK: 5 })));
-    const clients = await Promise.all(seqs.map(() => StreamClient.open(`${ws}/v1/models/rows/stream`)));
-    for (const c of clients) c.send({ type: 'config', topK: 5 });
-    for (let t = 0; t < 20; t++)
-      for (const [i, c] of clients.entries()) c.send({ type: 'frames', frames: [seqs[i][t]] });
-    const preds = await Promise.all(clients.map((c) => c.predictions(20)));
-    for (const [i, p] of preds.entries()) assertClose(probs(p[19]), probs(solo[i]), 1e-4, `stream ${i}`);
-    for (const c of clients) c.close();
-    const text = await (await fetch(`${srv.url}/metrics`)).text();
-    const bigger = /indrnn_stream_batch_rows_bucket\{le="1",model="rows"\} (\d+)/.exec(text);
-    const count = /indrnn_stream_batch_rows_count\{model="rows"\} (\d+)/.exec(text);
-    assert.ok(bigger && count && Number(count[1]) > Number(bigger[1]), 'some runs held several streams');
+    const delta = await metricDeltas(srv.url, async () => {
+      const clients = await Promise.all(seqs.map(() => StreamClient.open(`${ws}/v1/models/rows/stream`)));
+      for (const c of clients) c.send({ type: 'config', topK: 5 });
+      for (let t = 0; t < 20; t++)
+        for (const [i, c] of clients.entries()) c.send({ type: 'frames', frames: [seqs[i][t]] });
+      const preds = await Promise.all(clients.map((c) => c.predictions(20)));
+      for (const [i, p] of preds.entries()) assertClose(probs(p[19]), probs(solo[i]), 1e-4, `stream ${i}`);
+      for (const c of clients) c.close();
+    });
+    const runs = delta('indrnn_stream_batch_rows_count{model="rows"}');
+    const single = delta('indrnn_stream_batch_rows_bucket{le="1",model="rows"}');
+    assert.ok(runs > single, `some runs held several streams (${single} of ${runs} runs had one)`);
   });
 });
 
@@ -305,14 +307,20 @@ describe('limits and refusals', () => {
   });
   const auth = { headers: { authorization: `Bearer ${TOKEN}` } };
 
+  const closedOnServer = () => until(() => lim.streams.size === 0, 'the server to close its streams');
+
   it('auth: the bearer header or ?token=; otherwise 401', async () => {
-    const none = await refusal(url);
-    assert.equal(none.status, 401);
-    assert.equal(none.body.error.code, 'unauthorized');
-    assert.equal((await refusal(`${url}?token=wrong`)).status, 401);
-    assert.equal((await refusal(url, { authorization: 'Bearer nope' })).status, 401);
+    const delta = await metricDeltas(lim.url, async () => {
+      const none = await refusal(url);
+      assert.equal(none.status, 401);
+      assert.equal(none.body.error.code, 'unauthorized');
+      assert.equal((await refusal(`${url}?token=wrong`)).status, 401);
+      assert.equal((await refusal(url, { authorization: 'Bearer nope' })).status, 401);
+    });
+    assert.equal(delta('indrnn_stream_rejected_total{reason="unauthorized"}'), 3);
     (await StreamClient.open(url, auth)).close();
     (await StreamClient.open(`${url}?token=${TOKEN}`)).close();
+    await closedOnServer();
   });
 
   it('refusals: unknown route and model (404), segment model (409, not streamable)', async () => {
@@ -331,80 +339,89 @@ describe('limits and refusals', () => {
   it('max connections: the third gets 503 too_many_streams; a slot frees on close', async () => {
     const a = await StreamClient.open(url, auth);
     const b = await StreamClient.open(url, auth);
-    const r = await refusal(url, auth.headers);
-    assert.equal(r.status, 503);
-    assert.equal(r.body.error.code, 'too_many_streams');
+    const delta = await metricDeltas(lim.url, async () => {
+      const r = await refusal(url, auth.headers);
+      assert.equal(r.status, 503);
+      assert.equal(r.body.error.code, 'too_many_streams');
+    });
+    assert.equal(delta('indrnn_stream_rejected_total{reason="too_many_streams"}'), 1);
     a.close();
-    await a.whenClosed();
-    await new Promise((res) => setTimeout(res, 50));
+    await until(() => lim.streams.size === 1, "the server to close a's stream");
     const c = await StreamClient.open(url, auth);
     b.close();
     c.close();
-    await Promise.all([b.whenClosed(), c.whenClosed()]);
-    await new Promise((res) => setTimeout(res, 50));
+    await closedOnServer();
   });
 
   it('a message above maxMessageBytes: closed with 1009', async () => {
-    const c = await StreamClient.open(url, auth);
-    c.send({ type: 'frames', frames: rawFrames(1, 6, 1), pad: 'x'.repeat(5000) });
-    assert.equal((await c.whenClosed()).code, 1009);
+    const delta = await metricDeltas(lim.url, async () => {
+      const c = await StreamClient.open(url, auth);
+      c.send({ type: 'frames', frames: rawFrames(1, 6, 1), pad: 'x'.repeat(5000) });
+      assert.equal((await c.whenClosed()).code, 1009);
+      await closedOnServer();
+    });
+    assert.equal(delta('indrnn_stream_dropped_connections_total{model="rows",reason="too_big"}'), 1);
   });
 
   it('flooding: more steps queued than maxQueuedSteps -> queue_full, then closed 1008; others unharmed', async () => {
-    const calm = await StreamClient.open(url, auth);
-    const c = await StreamClient.open(url, auth);
-    c.send({ type: 'frames', frames: rawFrames(12, 6, 1) });
-    const err = await c.until((m) => m.type === 'error', 2000).catch(() => c.messages.find((m) => m.type === 'error'));
-    assert.equal(err.code, 'queue_full');
-    assert.equal((await c.whenClosed()).code, 1008);
-    calm.send({ type: 'frames', frames: rawFrames(3, 6, 2) });
-    assert.equal((await calm.predictions(3)).length, 3);
-    calm.close();
-    await calm.whenClosed();
+    const delta = await metricDeltas(lim.url, async () => {
+      const calm = await StreamClient.open(url, auth);
+      const c = await StreamClient.open(url, auth);
+      c.send({ type: 'frames', frames: rawFrames(12, 6, 1) });
+      const err = await c
+        .until((m) => m.type === 'error', 2000)
+        .catch(() => c.messages.find((m) => m.type === 'error'));
+      assert.equal(err.code, 'queue_full');
+      assert.equal((await c.whenClosed()).code, 1008);
+      calm.send({ type: 'frames', frames: rawFrames(3, 6, 2) });
+      assert.equal((await calm.predictions(3)).length, 3);
+      calm.close();
+      await closedOnServer();
+    });
+    const rows = (name: string) => delta(`indrnn_stream_${name}{model="rows"}`);
+    assert.equal(delta('indrnn_stream_dropped_connections_total{model="rows",reason="queue_full"}'), 1);
+    assert.equal(rows('frames_received_total'), 15);
+    assert.equal(rows('steps_total'), 3, "only the calm stream's steps ran");
+    assert.equal(rows('predictions_total'), 3);
+    assert.equal(rows('frame_latency_seconds_count'), 3);
+    assert.equal((await scrape(lim.url)).get('indrnn_stream_active{model="rows"}'), 0);
   });
 
   it('maxMalformed malformed messages in a row: too_many_errors, closed 1008', async () => {
-    const c = await StreamClient.open(url, auth);
-    for (let i = 0; i < 3; i++) c.send('{');
-    const closed = await c.whenClosed();
-    assert.equal(closed.code, 1008);
-    assert.equal(c.messages.filter((m) => m.type === 'error').length, 4);
-    assert.equal(c.messages.at(-1).code, 'too_many_errors');
+    const delta = await metricDeltas(lim.url, async () => {
+      const c = await StreamClient.open(url, auth);
+      for (let i = 0; i < 3; i++) c.send('{');
+      const closed = await c.whenClosed();
+      assert.equal(closed.code, 1008);
+      assert.equal(c.messages.filter((m) => m.type === 'error').length, 4);
+      assert.equal(c.messages.at(-1).code, 'too_many_errors');
+      await closedOnServer();
+    });
+    assert.equal(delta('indrnn_stream_dropped_connections_total{model="rows",reason="too_many_errors"}'), 1);
+    assert.equal(delta('indrnn_stream_errors_total{model="rows",code="invalid_json"}'), 3);
   });
 
   it('idle timeout: closed with 4000 after idleTimeoutMs without messages (pings do not count)', async () => {
-    const c = await StreamClient.open(url, auth);
-    const t0 = Date.now();
-    const closed = await c.whenClosed(3000);
-    assert.equal(closed.code, 4000);
-    assert.ok(Date.now() - t0 >= 300);
-    assert.equal(c.messages.at(-1).code, 'idle_timeout');
+    const delta = await metricDeltas(lim.url, async () => {
+      const c = await StreamClient.open(url, auth);
+      const t0 = Date.now();
+      const closed = await c.whenClosed(3000);
+      assert.equal(closed.code, 4000);
+      assert.ok(Date.now() - t0 >= 300);
+      assert.equal(c.messages.at(-1).code, 'idle_timeout');
+      await closedOnServer();
+    });
+    assert.equal(delta('indrnn_stream_dropped_connections_total{model="rows",reason="idle_timeout"}'), 1);
   });
 
   it('keepalive: a client that does not answer pings is cut', async () => {
-    const c = await StreamClient.open(url, { ...auth, autoPong: false });
-    const closed = await c.whenClosed(3000);
-    assert.equal(closed.code, 1006); // terminated, no close frame
-  });
-
-  it('metrics after traffic', async () => {
-    const text = await (await fetch(`${lim.url}/metrics`)).text();
-    for (const re of [
-      /indrnn_stream_rejected_total\{reason="unauthorized"\} [1-9]/,
-      /indrnn_stream_rejected_total\{reason="too_many_streams"\} 1/,
-      /indrnn_stream_dropped_connections_total\{model="rows",reason="queue_full"\} 1/,
-      /indrnn_stream_dropped_connections_total\{model="rows",reason="too_many_errors"\} 1/,
-      /indrnn_stream_dropped_connections_total\{model="rows",reason="idle_timeout"\} 1/,
-      /indrnn_stream_dropped_connections_total\{model="rows",reason="no_pong"\} 1/,
-      /indrnn_stream_dropped_connections_total\{model="rows",reason="too_big"\} 1/,
-      /indrnn_stream_frames_received_total\{model="rows"\} 15/,
-      /indrnn_stream_steps_total\{model="rows"\} 3/,
-      /indrnn_stream_predictions_total\{model="rows"\} 3/,
-      /indrnn_stream_frame_latency_seconds_count\{model="rows"\} 3/,
-      /indrnn_stream_active\{model="rows"\} 0/,
-      /indrnn_stream_errors_total\{model="rows",code="invalid_json"\} 3/,
-    ])
-      assert.match(text, re);
+    const delta = await metricDeltas(lim.url, async () => {
+      const c = await StreamClient.open(url, { ...auth, autoPong: false });
+      const closed = await c.whenClosed(3000);
+      assert.equal(closed.code, 1006); // terminated, no close frame
+      await closedOnServer();
+    });
+    assert.equal(delta('indrnn_stream_dropped_connections_total{model="rows",reason="no_pong"}'), 1);
   });
 
   it('shutdown closes streams with 1001', async () => {
@@ -427,19 +444,21 @@ describe('a client that does not read', () => {
     await slow.shutdown('test end');
     rmSync(dir3, { recursive: true, force: true });
   });
-  const dropped = async () => {
-    const text = await (await fetch(`${slow.url}/metrics`)).text();
-    return /indrnn_stream_dropped_connections_total\{model="rows",reason="too_slow"\} 1/.test(text);
-  };
+  const dropped = async () =>
+    (await scrape(slow.url)).get('indrnn_stream_dropped_connections_total{model="rows",reason="too_slow"}') === 1;
+  const stepsRun = async () => (await scrape(slow.url)).get('indrnn_stream_steps_total{model="rows"}') ?? 0;
 
   it('more than maxBufferedBytes of unread predictions: too_slow, dropped; other streams unharmed', async () => {
     const calm = await StreamClient.open(url);
     const c = await StreamClient.open(url);
     (c.ws as any)._socket.pause(); // stop reading: predictions pile up in the kernel, then in the server
     // Until the server's send buffer passes the limit (after the kernel's socket buffers are full).
+    // Each message is sent once the server has run the previous one's steps (the client cannot see them).
     for (let i = 0; i < 200 && !(await dropped()); i++) {
-      if (c.ws.readyState === c.ws.OPEN) c.send({ type: 'frames', frames: rawFrames(200, 6, i) });
-      await new Promise((r) => setTimeout(r, 20));
+      if (c.ws.readyState !== c.ws.OPEN) continue;
+      const steps = (await stepsRun()) + 200;
+      c.send({ type: 'frames', frames: rawFrames(200, 6, i) });
+      await until(async () => (await stepsRun()) >= steps || (await dropped()), 'the server to run the steps sent');
     }
     assert.ok(await dropped(), 'the server never dropped the client that does not read');
     calm.send({ type: 'frames', frames: rawFrames(3, 6, 2) });

@@ -114,7 +114,8 @@ export function cudaProviderLibrary(): string {
   return join(pkg, 'bin', 'napi-v6', process.platform, process.arch, file);
 }
 
-function cudaUnavailableReason(): string | null {
+/** Why onnxruntime cannot use CUDA here, or null when its CUDA provider is installed. */
+export function cudaUnavailableReason(): string | null {
   const cuda = ort.listSupportedBackends().find((b) => b.name === 'cuda');
   if (!cuda) return 'this onnxruntime-node build has no CUDA execution provider';
   const lib = cudaProviderLibrary();

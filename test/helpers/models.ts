@@ -1,7 +1,7 @@
 // Test models for the server: a random network -> foldNetwork -> buildOnnxModel with the metadata an
 // export would write (as test/onnx-export.test.ts and scripts/bench-infer.ts do), written to a temp
 // model directory. Skeleton models carry layout ntu25, 2 bodies, 25 joints and a preprocessing config.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -11,6 +11,7 @@ import { Network, type NetworkConfig } from '../../src/nn/network.js';
 import { buildOnnxModel } from '../../src/onnx/export.js';
 import { networkMetadata } from '../../src/onnx/exporter.js';
 import { foldNetwork } from '../../src/onnx/fold.js';
+import { cudaUnavailableReason } from '../../src/onnx/model.js';
 import { type AppOptions, createApp } from '../../src/serve/app.js';
 import { type BatchOptions, DEFAULT_BATCH } from '../../src/serve/batcher.js';
 import { createMetrics } from '../../src/serve/metrics.js';
@@ -33,6 +34,10 @@ export interface TestModelOptions {
   /** Extra or replaced metadata entries (to build mismatching files). */
   metadata?: Record<string, string>;
 }
+
+/** CUDA is usable on this machine: onnxruntime's CUDA provider is installed and an NVIDIA GPU is present. */
+export const CUDA_AVAILABLE =
+  cudaUnavailableReason() === null && existsSync('/dev') && readdirSync('/dev').some((f) => /^nvidia\d+$/.test(f));
 
 export const SKELETON_JOINTS = 25;
 export const SKELETON_BODIES = 2;

@@ -42,46 +42,52 @@ export class StreamClient {
   }
 
   /** Resolves with the first message (from index `from`) matching `pred`, or throws after timeoutMs. */
-  async until(pred: (m: any) => boolean, timeoutMs = 5000, from = 0): Promise<any> {
-    const t0 = Date.now();
-    for (;;) {
-      const found = this.messages.slice(from).find(pred);
-      if (found) return found;
-      if (this.closed) throw new Error(`closed (${this.closed.code} ${this.closed.reason}) while waiting`);
-      if (Date.now() - t0 > timeoutMs) throw new Error(`timed out; got ${JSON.stringify(this.messages.slice(-3))}`);
-      await new Promise<void>((resolve) => {
-        this.waiters.push(resolve);
-        setTimeout(resolve, 50);
-      });
-    }
+  until(pred: (m: any) => boolean, timeoutMs = 5000, from = 0): Promise<any> {
+    return this.waitFor(
+      () => this.messages.slice(from).find(pred),
+      timeoutMs,
+      () => `timed out; got ${JSON.stringify(this.messages.slice(-3))}`,
+    );
   }
 
   /** Waits for `n` prediction messages in total. */
-  async predictions(n: number, timeoutMs = 5000): Promise<any[]> {
-    const t0 = Date.now();
-    for (;;) {
-      const got = this.messages.filter((m) => m.type === 'prediction');
-      if (got.length >= n) return got;
-      if (this.closed) throw new Error(`closed (${this.closed.code}) with ${got.length}/${n} predictions`);
-      if (Date.now() - t0 > timeoutMs) throw new Error(`timed out with ${got.length}/${n} predictions`);
-      await new Promise<void>((resolve) => {
-        this.waiters.push(resolve);
-        setTimeout(resolve, 50);
-      });
-    }
+  predictions(n: number, timeoutMs = 5000): Promise<any[]> {
+    const got = () => this.messages.filter((m) => m.type === 'prediction');
+    return this.waitFor(
+      () => (got().length >= n ? got() : undefined),
+      timeoutMs,
+      () => `timed out with ${got().length}/${n} predictions`,
+    );
   }
 
   /** Resolves once the connection is closed. */
-  async whenClosed(timeoutMs = 5000): Promise<Closed> {
-    const t0 = Date.now();
-    while (!this.closed) {
-      if (Date.now() - t0 > timeoutMs) throw new Error('not closed');
-      await new Promise<void>((resolve) => {
-        this.waiters.push(resolve);
-        setTimeout(resolve, 50);
-      });
-    }
-    return this.closed;
+  whenClosed(timeoutMs = 5000): Promise<Closed> {
+    return this.waitFor(
+      () => this.closed ?? undefined,
+      timeoutMs,
+      () => 'not closed',
+      false,
+    );
+  }
+
+  /** Re-checks `found` at every message and at the close; the timer is only the deadline. */
+  private waitFor<T>(found: () => T | undefined, timeoutMs: number, timedOut: () => string, failOnClose = true) {
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const i = this.waiters.indexOf(check);
+        if (i >= 0) this.waiters.splice(i, 1);
+        reject(new Error(timedOut()));
+      }, timeoutMs);
+      const check = () => {
+        const value = found();
+        if (value !== undefined) resolve(value);
+        else if (failOnClose && this.closed)
+          reject(new Error(`closed (${this.closed.code} ${this.closed.reason}) while waiting`));
+        else return void this.waiters.push(check);
+        clearTimeout(timer);
+      };
+      check();
+    });
   }
 
   send(msg: unknown): void {
