@@ -13,6 +13,7 @@ import { securityHeaders } from './middleware/security-headers.js';
 import { openApiDocument } from './openapi.js';
 import { healthRoutes } from './routes/health.js';
 import { kserveRoutes } from './routes/kserve.js';
+import { ROUTES, route } from './routes/table.js';
 import { v1Routes } from './routes/v1.js';
 import type { ServerState } from './state.js';
 
@@ -55,11 +56,11 @@ export function createApp({ state, metrics, logger, options: given = {} }: AppDe
 
   // Open: probes, metrics, the API description.
   app.use(healthRoutes({ state }));
-  app.get('/metrics', async (_req, res) => {
+  route(app, ROUTES.metrics, async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
   const openapi = openApiDocument(options.version);
-  app.get('/openapi.json', (_req, res) => {
+  route(app, ROUTES.openapi, (_req, res) => {
     res.json(openapi);
   });
 

@@ -1,7 +1,8 @@
 // The OpenAPI 3.1 document, generated from the zod schemas in schemas.ts (JSON Schema 2020-12 is
-// OpenAPI 3.1's own dialect). Served at GET /openapi.json.
+// OpenAPI 3.1's own dialect), and the paths from the route table (routes/table.ts). Served at GET /openapi.json.
 import { z } from 'zod';
-import { ERROR_STATUS } from './errors.js';
+import { ERROR_STATUS, type ErrorCode } from './errors.js';
+import { ROUTES, type RouteResponse, type RouteSpec } from './routes/table.js';
 import * as s from './schemas.js';
 
 const COMPONENTS: [string, z.ZodType][] = [
@@ -19,6 +20,7 @@ const COMPONENTS: [string, z.ZodType][] = [
   ['V2InferRequest', s.v2InferRequestSchema],
   ['V2InferResponse', s.v2InferResponseSchema],
   ['V2ModelMetadata', s.v2ModelMetadataSchema],
+  ['V2ModelReady', s.v2ModelReadySchema],
   ['V2ServerMetadata', s.v2ServerMetadataSchema],
 ];
 
@@ -49,65 +51,65 @@ function componentSchemas(io: 'input' | 'output'): Record<string, unknown> {
 }
 
 const ref = (id: string) => ({ $ref: `#/components/schemas/${id}` });
-const json = (id: string, description: string) => ({
-  description,
-  content: { 'application/json': { schema: ref(id) } },
-});
-const errorResponses = (...codes: (keyof typeof ERROR_STATUS)[]) => {
-  const byStatus = new Map<number, string[]>();
+const COMPONENT_IDS = new Map<z.ZodType, string>(COMPONENTS.map(([id, schema]) => [schema, id]));
+function schemaRef(schema: z.ZodType): { $ref: string } {
+  const id = COMPONENT_IDS.get(schema);
+  if (!id) throw new Error('a route schema is not among the OpenAPI components (openapi.ts COMPONENTS)');
+  return ref(id);
+}
+
+function response({ description, schema, text }: RouteResponse): Record<string, unknown> {
+  if (text) return { description, content: { 'text/plain': { schema: { type: 'string' } } } };
+  return schema ? { description, content: { 'application/json': { schema: schemaRef(schema) } } } : { description };
+}
+
+/** One response per status, naming the codes that share it. */
+function errorResponses(codes: readonly ErrorCode[]): Record<string, unknown> {
+  const byStatus = new Map<number, ErrorCode[]>();
   for (const c of codes) byStatus.set(ERROR_STATUS[c], [...(byStatus.get(ERROR_STATUS[c]) ?? []), c]);
   return Object.fromEntries(
-    [...byStatus].map(([status, cs]) => [String(status), json('Error', `error codes: ${cs.join(', ')}`)]),
+    [...byStatus].map(([status, cs]) => [
+      String(status),
+      response({ description: `error codes: ${cs.join(', ')}`, schema: s.errorBodySchema }),
+    ]),
   );
+}
+
+const PARAMETER_DESCRIPTIONS: Record<string, string> = {
+  name: 'model name (metadata `name`)',
+  version: 'model version (metadata `version`)',
 };
-const nameParam = {
-  name: 'name',
-  in: 'path',
-  required: true,
-  schema: { type: 'string' },
-  description: 'model name (metadata `name`)',
-};
-const versionParam = { name: 'version', in: 'path', required: true, schema: { type: 'string' } };
-const auth = [{ bearer: [] }];
-const inputErrors = [
-  'invalid_json',
-  'invalid_field',
-  'invalid_shape',
-  'non_finite_value',
-  'empty_sequence',
-  'too_many_frames',
-  'too_many_sequences',
-  'unauthorized',
-  'model_not_found',
-  'payload_too_large',
-  'unsupported_media_type',
-  'not_ready',
-  'overloaded',
-  'shutting_down',
-] as const;
+
+function operation(spec: RouteSpec): Record<string, unknown> {
+  const parameters = [...spec.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => ({
+    name,
+    in: 'path',
+    required: true,
+    schema: { type: 'string' },
+    description: PARAMETER_DESCRIPTIONS[name],
+  }));
+  const errors = spec.auth ? [...spec.errors, 'unauthorized' as const, 'shutting_down' as const] : spec.errors;
+  const other = Object.entries(spec.other ?? {}).map(([status, r]) => [status, response(r)]);
+  return {
+    summary: spec.summary,
+    ...(parameters.length ? { parameters } : {}),
+    ...(spec.auth ? { security: [{ bearer: [] }] } : {}),
+    ...(spec.request
+      ? { requestBody: { required: true, content: { 'application/json': { schema: schemaRef(spec.request) } } } }
+      : {}),
+    responses: { 200: response(spec.ok), ...errorResponses(errors), ...Object.fromEntries(other) },
+  };
+}
+
+/** The route table as OpenAPI paths: {template: {method: operation}}. */
+function paths(): Record<string, Record<string, unknown>> {
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const spec of Object.values(ROUTES) as RouteSpec[])
+    out[spec.path] = { ...out[spec.path], [spec.method]: operation(spec) };
+  return out;
+}
 
 export function openApiDocument(version: string): Record<string, unknown> {
-  const v2Model = {
-    get: {
-      summary: 'KServe v2 model metadata',
-      security: auth,
-      responses: {
-        200: json('V2ModelMetadata', 'tensor names, types, shapes'),
-        ...errorResponses('model_not_found', 'unauthorized'),
-      },
-    },
-  };
-  const v2Infer = {
-    post: {
-      summary: 'KServe v2 inference: x [T, B, input_size] (preprocessed) and optional h0 in; logits and hT out',
-      security: auth,
-      requestBody: { required: true, content: { 'application/json': { schema: ref('V2InferRequest') } } },
-      responses: {
-        200: json('V2InferResponse', 'the output tensors, FP32, row-major'),
-        ...errorResponses(...inputErrors),
-      },
-    },
-  };
   return {
     openapi: '3.1.0',
     info: {
@@ -137,75 +139,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
         },
       },
     },
-    paths: {
-      '/healthz': { get: { summary: 'the process is alive', responses: { 200: json('Health', 'alive') } } },
-      '/readyz': {
-        get: {
-          summary: 'models are loaded and the server is not draining',
-          responses: { 200: json('Readiness', 'ready'), 503: json('Readiness', 'not ready or shutting down') },
-        },
-      },
-      '/metrics': {
-        get: {
-          summary: 'Prometheus metrics (text exposition format)',
-          responses: { 200: { description: 'metrics', content: { 'text/plain': { schema: { type: 'string' } } } } },
-        },
-      },
-      '/openapi.json': { get: { summary: 'this document', responses: { 200: { description: 'OpenAPI 3.1' } } } },
-      '/v1/models': {
-        get: {
-          summary: 'the loaded models',
-          security: auth,
-          responses: { 200: json('ModelList', 'models'), ...errorResponses('unauthorized', 'not_ready') },
-        },
-      },
-      '/v1/models/{name}': {
-        parameters: [nameParam],
-        get: {
-          summary: "a model's labels, layout, input, outputs and execution provider",
-          security: auth,
-          responses: { 200: json('ModelInfo', 'the model'), ...errorResponses('unauthorized', 'model_not_found') },
-        },
-      },
-      '/v1/models/{name}/predict': {
-        parameters: [nameParam],
-        post: {
-          summary: 'predict the action of one sequence (`frames`) or several (`sequences`)',
-          security: auth,
-          requestBody: { required: true, content: { 'application/json': { schema: ref('PredictRequest') } } },
-          responses: {
-            200: json('PredictResponse', 'one prediction per sequence, in order'),
-            ...errorResponses(...inputErrors),
-          },
-        },
-      },
-      '/v2': {
-        get: {
-          summary: 'KServe v2 server metadata',
-          security: auth,
-          responses: { 200: json('V2ServerMetadata', 'server') },
-        },
-      },
-      '/v2/health/live': { get: { summary: 'KServe v2 liveness', responses: { 200: json('Health', 'alive') } } },
-      '/v2/health/ready': {
-        get: {
-          summary: 'KServe v2 readiness',
-          responses: { 200: json('Readiness', 'ready'), 503: json('Readiness', 'not ready') },
-        },
-      },
-      '/v2/models/{name}': { parameters: [nameParam], ...v2Model },
-      '/v2/models/{name}/versions/{version}': { parameters: [nameParam, versionParam], ...v2Model },
-      '/v2/models/{name}/ready': {
-        parameters: [nameParam],
-        get: {
-          summary: 'KServe v2 model readiness',
-          security: auth,
-          responses: { 200: { description: 'ready' }, ...errorResponses('model_not_found') },
-        },
-      },
-      '/v2/models/{name}/infer': { parameters: [nameParam], ...v2Infer },
-      '/v2/models/{name}/versions/{version}/infer': { parameters: [nameParam, versionParam], ...v2Infer },
-    },
+    paths: paths(),
   };
 }
 

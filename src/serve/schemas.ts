@@ -122,6 +122,7 @@ export const errorBodySchema = z.object({
 
 export const healthSchema = z.object({ status: z.enum(['ok', 'ready', 'not_ready', 'shutting_down']) });
 export const readySchema = healthSchema.extend({ models: z.array(z.string()) });
+export type Readiness = z.infer<typeof readySchema>;
 
 // KServe v2 / Triton inference protocol (JSON): https://kserve.github.io/website/latest/modelserving/data_plane/v2_protocol/
 /** Documentation of tensor `data`: row-major, flat or nested. Validation: kserve route. */
@@ -166,6 +167,7 @@ export const v2ModelMetadataSchema = z.object({
   inputs: z.array(v2TensorMeta),
   outputs: z.array(v2TensorMeta),
 });
+export const v2ModelReadySchema = z.object({ name: z.string(), ready: z.boolean() });
 export const v2ServerMetadataSchema = z.object({
   name: z.string(),
   version: z.string(),

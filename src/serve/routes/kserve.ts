@@ -8,6 +8,7 @@ import { jsonBody } from '../middleware/json-body.js';
 import type { ServedModel } from '../registry.js';
 import { parseBody, type V2InferRequest, v2InferRequestSchema } from '../schemas.js';
 import { type ServerState, servedModel } from '../state.js';
+import { ROUTES, route } from './table.js';
 
 export interface KserveOptions {
   maxFrames: number;
@@ -133,7 +134,7 @@ function readInputs(req: V2InferRequest, served: ServedModel, opts: KserveOption
 export function kserveRoutes({ state, options }: { state: ServerState; options: KserveOptions }): Router {
   const router = Router();
 
-  router.get('/v2', (_req, res) => {
+  route(router, ROUTES.v2Server, (_req, res) => {
     res.json({ name: 'indrnn', version: options.serverVersion, extensions: [] });
   });
 
@@ -153,16 +154,17 @@ export function kserveRoutes({ state, options }: { state: ServerState; options: 
       ],
     };
   };
-  router.get(['/v2/models/:name', '/v2/models/:name/versions/:version'], (req, res) => {
+  route(router, [ROUTES.v2Model, ROUTES.v2ModelVersion], (req, res) => {
     res.json(metadata(versioned(state, String(req.params.name), optionalParam(req.params.version))));
   });
-  router.get(['/v2/models/:name/ready', '/v2/models/:name/versions/:version/ready'], (req, res) => {
+  route(router, [ROUTES.v2ModelReady, ROUTES.v2ModelVersionReady], (req, res) => {
     versioned(state, String(req.params.name), optionalParam(req.params.version));
     res.json({ name: String(req.params.name), ready: !state.draining });
   });
 
-  router.post(
-    ['/v2/models/:name/infer', '/v2/models/:name/versions/:version/infer'],
+  route(
+    router,
+    [ROUTES.v2Infer, ROUTES.v2InferVersion],
     ...jsonBody({ limitBytes: options.maxBodyBytes }),
     async (req, res) => {
       const served = versioned(state, String(req.params.name), optionalParam(req.params.version));

@@ -6,6 +6,7 @@ import { jsonBody } from '../middleware/json-body.js';
 import { type PredictResponse, parseBody, predictRequestSchema } from '../schemas.js';
 import { predictSteps, prepareSteps } from '../sequence-prediction.js';
 import { loadedRegistry, type ServerState, servedModel } from '../state.js';
+import { ROUTES, route } from './table.js';
 
 export interface V1Options {
   maxFrames: number;
@@ -16,7 +17,7 @@ export interface V1Options {
 export function v1Routes({ state, options }: { state: ServerState; options: V1Options }): Router {
   const router = Router();
 
-  router.get('/v1/models', (_req, res) => {
+  route(router, ROUTES.models, (_req, res) => {
     res.json({
       models: loadedRegistry(state)
         .list()
@@ -24,11 +25,11 @@ export function v1Routes({ state, options }: { state: ServerState; options: V1Op
     });
   });
 
-  router.get('/v1/models/:name', (req, res) => {
+  route(router, ROUTES.model, (req, res) => {
     res.json(servedModel(state, String(req.params.name)).info);
   });
 
-  router.post('/v1/models/:name/predict', ...jsonBody({ limitBytes: options.maxBodyBytes }), async (req, res) => {
+  route(router, ROUTES.predict, ...jsonBody({ limitBytes: options.maxBodyBytes }), async (req, res) => {
     const served = servedModel(state, String(req.params.name));
     const body = parseBody(predictRequestSchema, req.body);
     const sequences = body.sequences ?? [{ frames: body.frames ?? [] }];

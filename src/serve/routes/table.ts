@@ -1,0 +1,188 @@
+// The route table: every HTTP route of the API with its method, path template, request and response
+// schemas and the errors it can answer. The route modules register their handlers through it (route()),
+// and openapi.ts writes the OpenAPI document from it, so the two cannot drift apart.
+import type { IRouter, NextFunction, Request, RequestHandler, Response } from 'express';
+import type { z } from 'zod';
+import type { ErrorCode } from '../errors.js';
+import * as s from '../schemas.js';
+
+export interface RouteResponse {
+  readonly description: string;
+  /** JSON body schema; absent with `text` or for an undescribed JSON document. */
+  readonly schema?: z.ZodType;
+  /** A text/plain body instead of JSON. */
+  readonly text?: true;
+}
+
+export interface RouteSpec {
+  readonly method: 'get' | 'post';
+  /** OpenAPI path template, e.g. '/v1/models/{name}/predict' (Express gets '/v1/models/:name/predict'). */
+  readonly path: string;
+  readonly summary: string;
+  /** Behind the drain gate and, when the server has a token, the bearer check (/v1, /v2). */
+  readonly auth: boolean;
+  /** JSON request body. */
+  readonly request?: z.ZodType;
+  /** The 200 answer. */
+  readonly ok: RouteResponse;
+  /** Non-200 answers that are not errors (a readiness probe's 503). */
+  readonly other?: { readonly [status: number]: RouteResponse };
+  /** Error codes the route itself raises; auth routes also answer unauthorized and shutting_down. */
+  readonly errors: readonly ErrorCode[];
+}
+
+/** What a predict or infer request can be refused for. */
+const INPUT_ERRORS = [
+  'invalid_json',
+  'invalid_field',
+  'invalid_shape',
+  'non_finite_value',
+  'empty_sequence',
+  'too_many_frames',
+  'too_many_sequences',
+  'model_not_found',
+  'payload_too_large',
+  'unsupported_media_type',
+  'not_ready',
+  'overloaded',
+] as const satisfies readonly ErrorCode[];
+
+const health = (path: string, summary: string) =>
+  ({
+    method: 'get',
+    path,
+    summary,
+    auth: false,
+    ok: { description: 'alive', schema: s.healthSchema },
+    errors: [],
+  }) as const satisfies RouteSpec;
+const readiness = (path: string, summary: string) =>
+  ({
+    method: 'get',
+    path,
+    summary,
+    auth: false,
+    ok: { description: 'ready', schema: s.readySchema },
+    other: { 503: { description: 'not ready or shutting down', schema: s.readySchema } },
+    errors: [],
+  }) as const satisfies RouteSpec;
+const v2Model = (path: string) =>
+  ({
+    method: 'get',
+    path,
+    summary: 'KServe v2 model metadata',
+    auth: true,
+    ok: { description: 'tensor names, types, shapes', schema: s.v2ModelMetadataSchema },
+    errors: ['model_not_found', 'not_ready'],
+  }) as const satisfies RouteSpec;
+const v2Ready = (path: string) =>
+  ({
+    method: 'get',
+    path,
+    summary: 'KServe v2 model readiness',
+    auth: true,
+    ok: { description: 'the model is loaded', schema: s.v2ModelReadySchema },
+    errors: ['model_not_found', 'not_ready'],
+  }) as const satisfies RouteSpec;
+const v2Infer = (path: string) =>
+  ({
+    method: 'post',
+    path,
+    summary: 'KServe v2 inference: x [T, B, input_size] (preprocessed) and optional h0 in; logits and hT out',
+    auth: true,
+    request: s.v2InferRequestSchema,
+    ok: { description: 'the output tensors, FP32, row-major', schema: s.v2InferResponseSchema },
+    errors: INPUT_ERRORS,
+  }) as const satisfies RouteSpec;
+
+export const ROUTES = {
+  healthz: health('/healthz', 'the process is alive'),
+  readyz: readiness('/readyz', 'models are loaded and the server is not draining'),
+  v2Live: health('/v2/health/live', 'KServe v2 liveness'),
+  v2Ready: readiness('/v2/health/ready', 'KServe v2 readiness'),
+  metrics: {
+    method: 'get',
+    path: '/metrics',
+    summary: 'Prometheus metrics (text exposition format)',
+    auth: false,
+    ok: { description: 'metrics', text: true },
+    errors: [],
+  },
+  openapi: {
+    method: 'get',
+    path: '/openapi.json',
+    summary: 'this document',
+    auth: false,
+    ok: { description: 'OpenAPI 3.1' },
+    errors: [],
+  },
+  models: {
+    method: 'get',
+    path: '/v1/models',
+    summary: 'the loaded models',
+    auth: true,
+    ok: { description: 'models', schema: s.modelListSchema },
+    errors: ['not_ready'],
+  },
+  model: {
+    method: 'get',
+    path: '/v1/models/{name}',
+    summary: "a model's labels, layout, input, outputs and execution provider",
+    auth: true,
+    ok: { description: 'the model', schema: s.modelInfoSchema },
+    errors: ['model_not_found', 'not_ready'],
+  },
+  predict: {
+    method: 'post',
+    path: '/v1/models/{name}/predict',
+    summary: 'predict the action of one sequence (`frames`) or several (`sequences`)',
+    auth: true,
+    request: s.predictRequestSchema,
+    ok: { description: 'one prediction per sequence, in order', schema: s.predictResponseSchema },
+    errors: INPUT_ERRORS,
+  },
+  v2Server: {
+    method: 'get',
+    path: '/v2',
+    summary: 'KServe v2 server metadata',
+    auth: true,
+    ok: { description: 'server', schema: s.v2ServerMetadataSchema },
+    errors: [],
+  },
+  v2Model: v2Model('/v2/models/{name}'),
+  v2ModelVersion: v2Model('/v2/models/{name}/versions/{version}'),
+  v2ModelReady: v2Ready('/v2/models/{name}/ready'),
+  v2ModelVersionReady: v2Ready('/v2/models/{name}/versions/{version}/ready'),
+  v2Infer: v2Infer('/v2/models/{name}/infer'),
+  v2InferVersion: v2Infer('/v2/models/{name}/versions/{version}/infer'),
+} as const satisfies Record<string, RouteSpec>;
+
+/** '/v1/models/{name}' -> '/v1/models/:name'. */
+export function expressPath(template: string): string {
+  return template.replace(/\{(\w+)\}/g, ':$1');
+}
+
+/** The 200 body a route's handler sends, from its schema (z.infer). */
+type OkBody<S extends RouteSpec> = S['ok'] extends { schema: infer B extends z.ZodType } ? z.output<B> : unknown;
+
+/** A handler whose res.json() takes exactly the route's response schema. */
+export type RouteHandler<S extends RouteSpec> = (
+  req: Request,
+  res: Response<OkBody<S>>,
+  next: NextFunction,
+) => void | Promise<void>;
+
+/**
+ * Registers `handler` (after `before`, e.g. the JSON body parser) for one route, or for several that share
+ * a response (a KServe route with and without /versions/{version}). Each is registered on its own
+ * template, so that req.route.path names it.
+ */
+export function route<S extends RouteSpec>(
+  router: IRouter,
+  specs: S | readonly S[],
+  ...handlers: [...before: RequestHandler[], handler: RouteHandler<S>]
+): void {
+  for (const spec of (Array.isArray(specs) ? specs : [specs]) as readonly S[]) {
+    router[spec.method](expressPath(spec.path), ...(handlers as RequestHandler[]));
+  }
+}
