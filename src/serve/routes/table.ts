@@ -33,55 +33,34 @@ export interface RouteSpec {
 
 /** What a predict or infer request can be refused for. */
 const INPUT_ERRORS = [
-  'invalid_json',
-  'invalid_field',
-  'invalid_shape',
-  'non_finite_value',
-  'empty_sequence',
-  'too_many_frames',
-  'too_many_sequences',
-  'model_not_found',
-  'payload_too_large',
-  'unsupported_media_type',
-  'not_ready',
-  'overloaded',
+  ...['invalid_json', 'invalid_field', 'invalid_shape', 'non_finite_value', 'empty_sequence'],
+  ...['too_many_frames', 'too_many_sequences', 'model_not_found', 'payload_too_large', 'unsupported_media_type'],
+  ...['not_ready', 'overloaded'],
 ] as const satisfies readonly ErrorCode[];
 
+const get = <P extends string>(path: P, summary: string, auth: boolean) =>
+  ({ method: 'get', path, summary, auth }) as const;
+const json = <B extends z.ZodType>(description: string, schema: B) => ({ description, schema });
+
 const health = (path: string, summary: string) =>
-  ({
-    method: 'get',
-    path,
-    summary,
-    auth: false,
-    ok: { description: 'alive', schema: s.healthSchema },
-    errors: [],
-  }) as const satisfies RouteSpec;
+  ({ ...get(path, summary, false), ok: json('alive', s.healthSchema), errors: [] }) as const satisfies RouteSpec;
 const readiness = (path: string, summary: string) =>
   ({
-    method: 'get',
-    path,
-    summary,
-    auth: false,
-    ok: { description: 'ready', schema: s.readySchema },
-    other: { 503: { description: 'not ready or shutting down', schema: s.readySchema } },
+    ...get(path, summary, false),
+    ok: json('ready', s.readySchema),
+    other: { 503: json('not ready or shutting down', s.readySchema) },
     errors: [],
   }) as const satisfies RouteSpec;
 const v2Model = (path: string) =>
   ({
-    method: 'get',
-    path,
-    summary: 'KServe v2 model metadata',
-    auth: true,
-    ok: { description: 'tensor names, types, shapes', schema: s.v2ModelMetadataSchema },
+    ...get(path, 'KServe v2 model metadata', true),
+    ok: json('tensor names, types, shapes', s.v2ModelMetadataSchema),
     errors: ['model_not_found', 'not_ready'],
   }) as const satisfies RouteSpec;
 const v2Ready = (path: string) =>
   ({
-    method: 'get',
-    path,
-    summary: 'KServe v2 model readiness',
-    auth: true,
-    ok: { description: 'the model is loaded', schema: s.v2ModelReadySchema },
+    ...get(path, 'KServe v2 model readiness', true),
+    ok: json('the model is loaded', s.v2ModelReadySchema),
     errors: ['model_not_found', 'not_ready'],
   }) as const satisfies RouteSpec;
 const v2Infer = (path: string) =>
@@ -91,7 +70,7 @@ const v2Infer = (path: string) =>
     summary: 'KServe v2 inference: x [T, B, input_size] (preprocessed) and optional h0 in; logits and hT out',
     auth: true,
     request: s.v2InferRequestSchema,
-    ok: { description: 'the output tensors, FP32, row-major', schema: s.v2InferResponseSchema },
+    ok: json('the output tensors, FP32, row-major', s.v2InferResponseSchema),
     errors: INPUT_ERRORS,
   }) as const satisfies RouteSpec;
 
@@ -101,35 +80,19 @@ export const ROUTES = {
   v2Live: health('/v2/health/live', 'KServe v2 liveness'),
   v2Ready: readiness('/v2/health/ready', 'KServe v2 readiness'),
   metrics: {
-    method: 'get',
-    path: '/metrics',
-    summary: 'Prometheus metrics (text exposition format)',
-    auth: false,
+    ...get('/metrics', 'Prometheus metrics (text exposition format)', false),
     ok: { description: 'metrics', text: true },
     errors: [],
   },
-  openapi: {
-    method: 'get',
-    path: '/openapi.json',
-    summary: 'this document',
-    auth: false,
-    ok: { description: 'OpenAPI 3.1' },
-    errors: [],
-  },
+  openapi: { ...get('/openapi.json', 'this document', false), ok: { description: 'OpenAPI 3.1' }, errors: [] },
   models: {
-    method: 'get',
-    path: '/v1/models',
-    summary: 'the loaded models',
-    auth: true,
-    ok: { description: 'models', schema: s.modelListSchema },
+    ...get('/v1/models', 'the loaded models', true),
+    ok: json('models', s.modelListSchema),
     errors: ['not_ready'],
   },
   model: {
-    method: 'get',
-    path: '/v1/models/{name}',
-    summary: "a model's labels, layout, input, outputs and execution provider",
-    auth: true,
-    ok: { description: 'the model', schema: s.modelInfoSchema },
+    ...get('/v1/models/{name}', "a model's labels, layout, input, outputs and execution provider", true),
+    ok: json('the model', s.modelInfoSchema),
     errors: ['model_not_found', 'not_ready'],
   },
   predict: {
@@ -138,15 +101,12 @@ export const ROUTES = {
     summary: 'predict the action of one sequence (`frames`) or several (`sequences`)',
     auth: true,
     request: s.predictRequestSchema,
-    ok: { description: 'one prediction per sequence, in order', schema: s.predictResponseSchema },
+    ok: json('one prediction per sequence, in order', s.predictResponseSchema),
     errors: INPUT_ERRORS,
   },
   v2Server: {
-    method: 'get',
-    path: '/v2',
-    summary: 'KServe v2 server metadata',
-    auth: true,
-    ok: { description: 'server', schema: s.v2ServerMetadataSchema },
+    ...get('/v2', 'KServe v2 server metadata', true),
+    ok: json('server', s.v2ServerMetadataSchema),
     errors: [],
   },
   v2Model: v2Model('/v2/models/{name}'),
