@@ -10,7 +10,8 @@ export interface ErrorDetails {
 
 /** code -> HTTP status. The message is written where the error is raised, with the numbers in it. */
 export const ERROR_STATUS = {
-  invalid_json: 400, // the body is not JSON
+  invalid_request: 400, // the request line or path cannot be read (a target that is not a URL, bad %-encoding)
+  invalid_json: 400, // the body is not JSON (or cannot be decompressed)
   invalid_field: 400, // a field has the wrong type or value (zod schema)
   invalid_shape: 400, // frames or tensors have the wrong nesting or dimensions for the model
   non_finite_value: 400, // NaN or +-Infinity (JSON 1e999) in the numbers

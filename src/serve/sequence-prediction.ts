@@ -9,7 +9,8 @@ import {
   type RegressionPrediction,
   regressionPrediction,
 } from '../predict/result.js';
-import { resampleSequence, type SegmentSlot, staggeredLogits } from '../stream/rate.js';
+import { resampledLength, resampleSequence, type SegmentSlot, staggeredLogits } from '../stream/rate.js';
+import { ApiError } from './errors.js';
 import { type InputSpec, readSequence } from './input.js';
 
 export interface ModelSteps {
@@ -26,7 +27,17 @@ export function prepareSteps(
 ): ModelSteps {
   const s = readSequence(frames, input, opts.maxFrames, opts.field);
   if (m.sampling?.kind !== 'rate') return { x: s.x, n: s.T };
-  return resampleSequence(s.x, s.T, m.input_size, opts.frameRate ?? m.frame_rate ?? 30, m.sampling);
+  const srcFps = opts.frameRate ?? m.frame_rate ?? 30;
+  // A low frame rate multiplies the steps: bound them by the same limit as frames, before they exist.
+  const n = resampledLength(s.T, srcFps, m.sampling.fps);
+  if (n > opts.maxFrames) {
+    throw new ApiError(
+      'too_many_frames',
+      `${opts.field}: ${s.T} frames at ${srcFps} frames/s become ${n} model steps at ${m.sampling.fps} steps/s, the limit is ${opts.maxFrames}`,
+      { field: opts.field, limit: opts.maxFrames, got: n },
+    );
+  }
+  return resampleSequence(s.x, s.T, m.input_size, srcFps, m.sampling);
 }
 
 /** Runs the steps through `submit` (one run per staggered segment) and reads the prediction at the last step. */
