@@ -7,6 +7,7 @@ import { type LevelWithSilent, type Logger, pino } from 'pino';
 import type { ProviderChoice } from '../onnx/model.js';
 import type { StreamOptions } from '../stream/limits.js';
 import { attachStreaming, type StreamServer } from '../stream/server.js';
+import { watchLauncher } from '../util/launcher-watch.js';
 import { type AppOptions, createApp } from './app.js';
 import type { BatchOptions } from './batcher.js';
 import { createMetrics, type Metrics } from './metrics.js';
@@ -105,19 +106,22 @@ export async function startServer(
   return { server, state, metrics, logger, authorized, streams, url, shutdown };
 }
 
-/** `indrnn serve`: start, then exit 0 after a graceful shutdown on SIGTERM or SIGINT. */
+/**
+ * `indrnn serve`: start, then exit 0 after a graceful shutdown on SIGTERM or SIGINT, or when the CLI's
+ * launcher process (src/util/allocator.ts) has died.
+ */
 export async function serveMain(config: ServeConfig): Promise<void> {
   const logger = pino({ level: config.logLevel });
   const running = await startServer(config, logger);
-  for (const sig of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(sig, () => {
-      running.shutdown(sig).then(
-        () => process.exit(0),
-        (err: unknown) => {
-          logger.error({ err }, 'shutdown failed');
-          process.exit(1);
-        },
-      );
-    });
-  }
+  const stop = (reason: string) => {
+    running.shutdown(reason).then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => stop(sig));
+  watchLauncher(() => stop('the launcher process exited'));
 }
