@@ -24,8 +24,9 @@ export const ERROR_STATUS = {
   payload_too_large: 413, // body larger than --max-body-bytes
   unsupported_media_type: 415, // POST without Content-Type: application/json
   not_ready: 503, // no model loaded yet
-  overloaded: 503, // the model's queue is full
+  overloaded: 503, // the model's queue is full, or a request waited longer than --queue-timeout-ms
   shutting_down: 503, // SIGTERM received: draining
+  timeout: 504, // a model run took longer than --run-timeout-ms
   internal: 500, // a bug: never expected
 } as const;
 

@@ -124,7 +124,10 @@ export const errorBodySchema = z.object({
 });
 
 export const healthSchema = z.object({ status: z.enum(['ok', 'ready', 'not_ready', 'shutting_down']) });
-export const readySchema = healthSchema.extend({ models: z.array(z.string()) });
+export const readySchema = healthSchema.extend({
+  models: z.array(z.string()),
+  stuck: z.array(z.string()).optional().meta({ description: 'models with a run past --run-timeout-ms' }),
+});
 
 // KServe v2 / Triton inference protocol (JSON): https://kserve.github.io/website/latest/modelserving/data_plane/v2_protocol/
 /** Documentation of tensor `data`: row-major, flat or nested. Validation: kserve route. */
