@@ -61,9 +61,20 @@ export interface RunningServer {
   shutdown: (reason: string) => Promise<void>;
 }
 
+/** Header and field names whose values never reach the log, wherever they appear in a logged object. */
+export const LOG_REDACT = {
+  paths: ['authorization', '*.authorization', '*.headers.authorization', 'token', '*.token', 'config.token'],
+  censor: '[redacted]',
+};
+
+/** The server's logger: JSON lines on stdout, secrets redacted. */
+export function serverLogger(level: LevelWithSilent): Logger {
+  return pino({ level, redact: LOG_REDACT });
+}
+
 export async function startServer(
   config: ServeConfig,
-  logger: Logger = pino({ level: config.logLevel }),
+  logger: Logger = serverLogger(config.logLevel),
 ): Promise<RunningServer> {
   const metrics = createMetrics();
   const registry = await ModelRegistry.load(config.models, {
@@ -149,7 +160,7 @@ export async function startServer(
  * launcher process (src/util/allocator.ts) has died.
  */
 export async function serveMain(config: ServeConfig): Promise<void> {
-  const logger = pino({ level: config.logLevel });
+  const logger = serverLogger(config.logLevel);
   const running = await startServer(config, logger);
   const stop = (reason: string) => {
     running.shutdown(reason).then(
