@@ -9,10 +9,10 @@ import { Duplex } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { pino } from 'pino';
+import { rawRequest, sendAndReset, upgradeRequest } from '../scripts/raw-http.js';
 import { DEFAULT_APP_OPTIONS } from '../src/serve/app.js';
 import { type RunningServer, startServer } from '../src/serve/main.js';
 import { modelDir, skeletonFrames } from './helpers/models.js';
-import { rawRequest, sendAndReset, upgradeRequest } from './helpers/raw-http.js';
 import { StreamClient } from './helpers/stream.js';
 
 const TOKEN = 'hostile-test-token';
@@ -168,6 +168,46 @@ describe('numbers finite in float64 but not in float32', () => {
   });
 });
 
+describe('numbers finite in float32 that overflow inside the model', () => {
+  const huge = () => {
+    const f = skeletonFrames(3, 4) as number[][][];
+    for (const joint of f[1]) joint[0] = 3e38;
+    return f;
+  };
+
+  it('HTTP predict: 400 non_finite_value, not a null probability', async () => {
+    const r = await post('/v1/models/skel/predict', {
+      sequences: [{ frames: skeletonFrames(2, 1) }, { frames: huge() }],
+    });
+    assert.equal(r.status, 400);
+    assert.equal(r.body.error.code, 'non_finite_value');
+    assert.equal(r.body.error.details.field, 'sequences[1].frames');
+  });
+
+  it('KServe v2: 400 non_finite_value, not null outputs', async () => {
+    const data = Array.from({ length: 6 }, () => 3.4e38); // finite in float32; the model overflows
+    const r = await post('/v2/models/rows/infer', {
+      inputs: [{ name: 'x', shape: [1, 1, 6], datatype: 'FP32', data }],
+    });
+    assert.equal(r.status, 400);
+    assert.equal(r.body.error.code, 'non_finite_value');
+  });
+
+  it('a stream: an error instead of null predictions, and the next frames predict again', async () => {
+    const c = await StreamClient.open(`${srv.url.replace('http', 'ws')}/v1/models/skel/stream?token=${TOKEN}`);
+    c.send({ type: 'frames', frames: huge() });
+    const err = await c.until((m) => m.type === 'error');
+    assert.equal(err.code, 'non_finite_value');
+    c.send({ type: 'reset' });
+    await c.until((m) => m.type === 'reset');
+    const from = c.messages.length;
+    c.send({ type: 'frames', frames: skeletonFrames(2, 5) });
+    await c.until((m) => m.type === 'prediction', 5000, from);
+    for (const m of c.messages.filter((x) => x.type === 'prediction')) assert.ok(Number.isFinite(m.probability));
+    c.close();
+  });
+});
+
 describe('KServe v2 tensors', () => {
   it('data nested 100,000 deep is a 400, not a stack overflow', async () => {
     const deep = `${'['.repeat(100_000)}1${']'.repeat(100_000)}`;
@@ -246,6 +286,16 @@ describe('bodies and paths', () => {
     const r = await post('/v1/models/skel/predict', broken, { 'content-encoding': 'gzip' });
     assert.equal(r.status, 400);
     assert.equal(r.body.error.code, 'invalid_json');
+  });
+
+  it('a corrupt brotli or deflate body is a 400 naming Content-Encoding', async () => {
+    for (const encoding of ['br', 'deflate']) {
+      const r = await post('/v1/models/skel/predict', Buffer.from('{"frames": not compressed at all'), {
+        'content-encoding': encoding,
+      });
+      assert.equal(r.status, 400, encoding);
+      assert.equal(r.body.error.details.field, 'Content-Encoding', encoding);
+    }
   });
 
   it('413 for a compressed body names the bytes read', async () => {

@@ -10,6 +10,7 @@ import {
   regressionPrediction,
 } from '../predict/result.js';
 import { resampledLength, resampleSequence, type SegmentSlot, staggeredLogits } from '../stream/rate.js';
+import { allFinite } from '../util/finite.js';
 import { ApiError } from './errors.js';
 import { type InputSpec, readSequence } from './input.js';
 
@@ -45,11 +46,20 @@ export async function predictSteps(
   submit: (x: Float32Array, T: number) => Promise<SegmentSlot>,
   m: ModelMetadata,
   steps: ModelSteps,
-  opts: { topK: number; timeline: boolean },
+  opts: { topK: number; timeline: boolean; field?: string },
 ): Promise<ClassPrediction | RegressionPrediction> {
   const rate = m.sampling?.kind === 'rate' ? m.sampling : null;
   const logits = await staggeredLogits(submit, steps.x, steps.n, m.input_size, m.num_outputs, rate, !opts.timeline);
   const last = steps.n - 1;
+  const K = m.num_outputs;
+  if (!allFinite(logits, opts.timeline ? 0 : last * K, steps.n * K)) {
+    const field = opts.field ?? 'frames';
+    throw new ApiError(
+      'non_finite_value',
+      `${field}: the model's output is not finite for these frames (values too large for the model?)`,
+      { field },
+    );
+  }
   return m.task_kind === 'regression'
     ? regressionPrediction(logits, 1, 0, last, opts)
     : classPrediction(logits, 1, m.num_outputs, 0, last, m.labels, opts);

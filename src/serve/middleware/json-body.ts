@@ -33,7 +33,7 @@ function tooLarge(limit: number, got: number, declared: boolean): ApiError {
 }
 
 /** Turns body-parser's errors (type 'entity.parse.failed', 'entity.too.large', ...) into ApiErrors. */
-export const bodyParserErrors: ErrorRequestHandler = function bodyParserErrors(err, _req, _res, next) {
+export const bodyParserErrors: ErrorRequestHandler = function bodyParserErrors(err, req, _res, next) {
   switch (err?.type) {
     case 'entity.parse.failed':
       return next(
@@ -54,8 +54,9 @@ export const bodyParserErrors: ErrorRequestHandler = function bodyParserErrors(e
         new ApiError('invalid_json', `the request body could not be read: ${err.message}`, { field: '(body)' }),
       );
     default:
-      // zlib's errors (Z_DATA_ERROR, Z_BUF_ERROR ...) for a body whose Content-Encoding it is not.
-      if (typeof err?.code === 'string' && err.code.startsWith('Z_')) {
+      // The decompressor's errors (zlib's Z_DATA_ERROR, brotli's ...) for a body that is not what its
+      // Content-Encoding says: body-parser marks them 400 and exposable, without a type.
+      if (err?.status === 400 && err.expose && !(err instanceof URIError) && req.get('content-encoding')) {
         return next(
           new ApiError('invalid_json', `the request body could not be decompressed: ${err.message}`, {
             field: 'Content-Encoding',

@@ -3,6 +3,7 @@
 // [T, B, K] and hT [L, B, H] out. Runs are queued with the model's batches (Batcher.exclusive).
 // Differences from the spec: errors use this server's error shape; only FP32 JSON tensors.
 import { Router } from 'express';
+import { allFinite } from '../../util/finite.js';
 import { ApiError } from '../errors.js';
 import { isFloat32Finite, numberError } from '../input.js';
 import { jsonBody } from '../middleware/json-body.js';
@@ -194,6 +195,13 @@ export function kserveRoutes({ state, options }: { state: ServerState; options: 
       const { x, h0, wanted } = readInputs(body, served, options);
       const m = served.model.metadata;
       const out = await served.batcher.exclusive((model) => model.run(x.data, x.T, x.B, h0));
+      if (!allFinite(out.logits) || !allFinite(out.hT)) {
+        throw new ApiError(
+          'non_finite_value',
+          "inputs: the model's outputs are not finite for these inputs (values too large for the model?)",
+          { field: 'inputs' },
+        );
+      }
       const shapes = { logits: [x.T, x.B, m.num_outputs], hT: [m.num_layers, x.B, m.hidden_size] };
       res.json({
         model_name: m.name,

@@ -1,4 +1,4 @@
-// Raw HTTP over a TCP socket, for requests no well-behaved client sends: absolute-form targets, a
+// Raw HTTP over a TCP socket (tests and the fuzz harness), for requests no well-behaved client sends: absolute-form targets, a
 // Content-Length with no body, a reset right after the request. Loopback only.
 import { connect, type Socket } from 'node:net';
 
