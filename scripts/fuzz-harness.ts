@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { WebSocket } from 'ws';
-import { rawRequest } from './raw-http.js';
+import { rawRequest, sendAndReset } from './raw-http.js';
 import { startServeProcess, stopServeProcess } from './serve-process.js';
 
 export const FUZZ_TOKEN = 'fuzz-token';
@@ -220,6 +220,9 @@ export interface HttpCase {
   headers: string[];
   body: Buffer;
   chunked: boolean;
+  /** An upgrade request: sent without Connection: close or a body; `reset`: the client resets at once. */
+  upgrade?: boolean;
+  reset?: boolean;
 }
 
 const headerSet = fc.record({
@@ -297,13 +300,42 @@ function caseOf(
   return { method, path: p, headers, body, chunked: h.chunked };
 }
 
+/** Upgrade requests as no WebSocket client sends them: odd targets (absolute-form, bad escapes), headers. */
+const upgradeCase: fc.Arbitrary<HttpCase> = fc
+  .tuple(
+    fc.oneof(
+      path,
+      fc.constantFrom(
+        'http://[/x',
+        'http://example.com/v1/models/ntu-synth-stream/stream',
+        '*',
+        '/v1/models/%ff/stream',
+      ),
+      fc.string({ maxLength: 30 }).filter((s) => /^[\x21-\x7e]+$/.test(s)),
+    ),
+    fc.constantFrom('13', '8', 'x', ''),
+    fc.constantFrom('dGhlIHNhbXBsZSBub25jZQ==', '', 'short'),
+    fc.constantFrom(`Authorization: Bearer ${FUZZ_TOKEN}`, 'Authorization: Bearer no', ''),
+    fc.boolean(),
+  )
+  .map(([target, version, key, auth, reset]) => {
+    const headers = ['Upgrade: websocket', 'Connection: Upgrade'];
+    if (version) headers.push(`Sec-WebSocket-Version: ${version}`);
+    if (key) headers.push(`Sec-WebSocket-Key: ${key}`);
+    if (auth) headers.push(auth);
+    return { method: 'GET', path: target, headers, body: Buffer.alloc(0), chunked: false, upgrade: true, reset };
+  });
+
 export const httpCase: fc.Arbitrary<HttpCase> = fc.oneof(
-  { weight: 3, arbitrary: deepCase },
-  { weight: 1, arbitrary: wideCase },
+  { weight: 6, arbitrary: deepCase },
+  { weight: 2, arbitrary: wideCase },
+  { weight: 1, arbitrary: upgradeCase },
 );
 
 /** The request's bytes: honest framing (Content-Length or chunked), Connection: close. */
 export function httpBytes(c: HttpCase): Buffer {
+  if (c.upgrade)
+    return Buffer.from(`${[`${c.method} ${c.path} HTTP/1.1`, 'Host: 127.0.0.1', ...c.headers].join('\r\n')}\r\n\r\n`);
   const head = [`${c.method} ${c.path} HTTP/1.1`, 'Host: 127.0.0.1', 'Connection: close', ...c.headers];
   if (c.chunked) {
     head.push('Transfer-Encoding: chunked');
@@ -428,6 +460,10 @@ function badPrediction(json: any): boolean {
 /** Sends one generated request; returns why it breaks an invariant, or null. */
 export async function checkHttp(url: string, c: HttpCase, counts: FuzzCounts): Promise<string | null> {
   counts.requests++;
+  if (c.reset) {
+    await sendAndReset(url, httpBytes(c).toString('latin1'));
+    return null; // nothing to read: the process staying up is checked with the health invariants
+  }
   let r: Awaited<ReturnType<typeof rawRequest>>;
   try {
     r = await rawRequest(url, httpBytes(c), { timeoutMs: 15_000 });
