@@ -23,6 +23,10 @@ FROM nvidia/cuda:12.6.3-cudnn-runtime-ubuntu24.04
 COPY --from=build /usr/local/bin/node /usr/local/bin/node
 COPY --from=build /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/npm
 RUN ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm
+# tini as PID 1: it forwards docker stop's SIGTERM to node and reaps zombies (node is not meant to be PID 1).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends tini \
+ && rm -rf /var/lib/apt/lists/*
 RUN useradd --system --uid 10001 --create-home indrnn
 WORKDIR /app
 COPY --from=build --chown=root:root /app/package.json ./
@@ -37,6 +41,9 @@ USER indrnn
 EXPOSE 8080
 HEALTHCHECK --interval=15s --timeout=3s --start-period=60s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:8080/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
-# npm start = indrnn serve (--models models --port 8080 --device auto); npm forwards SIGTERM to it, and the
-# server drains in-flight requests before it exits. Other flags: docker run ... indrnn-server npm start -- --device cuda
-CMD ["npm", "start"]
+# node directly under tini (not npm start: no npm or shell in between to lose the signal): docker stop's
+# SIGTERM reaches the CLI, which forwards it to the server it re-executes with its V8 flags; the server drains
+# in-flight requests (--drain-timeout-ms) and exits. Other flags:
+#   docker run ... indrnn-server node dist/src/cli.js serve --device cuda --max-batch 64
+ENTRYPOINT ["/usr/bin/tini", "--"]
+CMD ["node", "dist/src/cli.js", "serve"]

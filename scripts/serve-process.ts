@@ -3,11 +3,19 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { ALLOCATOR_TUNABLES } from '../src/util/allocator.js';
 
-/** serveArgs: the flags after `indrnn serve`; port: the one they name, polled for readiness. */
-export async function startServeProcess(serveArgs: string[], port: number): Promise<ChildProcess> {
+/**
+ * serveArgs: the flags after `indrnn serve`; port: the one they name, polled for readiness. `env` adds to
+ * the environment (INDRNN_NO_REEXEC=1: the child is the server itself, not its launcher); `quiet` pipes its
+ * output instead of sharing this process's.
+ */
+export async function startServeProcess(
+  serveArgs: string[],
+  port: number,
+  { env = {}, quiet = false }: { env?: Record<string, string>; quiet?: boolean } = {},
+): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['dist/src/cli.js', 'serve', ...serveArgs], {
-    stdio: ['ignore', 'inherit', 'inherit'],
-    env: { ...process.env, GLIBC_TUNABLES: ALLOCATOR_TUNABLES },
+    stdio: ['ignore', quiet ? 'pipe' : 'inherit', quiet ? 'pipe' : 'inherit'],
+    env: { ...process.env, GLIBC_TUNABLES: ALLOCATOR_TUNABLES, ...env },
   });
   for (let i = 0; i < 200; i++) {
     try {
@@ -20,6 +28,7 @@ export async function startServeProcess(serveArgs: string[], port: number): Prom
 }
 
 export async function stopServeProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((r) => child.once('exit', r));
   child.kill('SIGTERM');
   await exited;

@@ -131,7 +131,12 @@ describe('KServe v2', () => {
       'invalid_shape',
       /inputs\[0\]\.data has 3 values, shape \[2, 1, 4\] needs 8/,
     ],
-    ['string in data', { inputs: [x([1, 1, 4], [1, 2, 'a', 4])] }, 'invalid_field', /inputs\[0\]\.data\[2\] is string/],
+    [
+      'string in data',
+      { inputs: [x([1, 1, 4], [1, 2, 'a', 4])] },
+      'invalid_field',
+      /inputs\[0\]\.data\[2\] is a string/,
+    ],
     ['T = 0', { inputs: [x([0, 1, 4], [])] }, 'empty_sequence', /T = 0/],
     ['T too large', { inputs: [x([101, 1, 4], [])] }, 'too_many_frames', /101 frames, the limit is 100/],
     ['B too large', { inputs: [x([1, 9, 4], [])] }, 'too_many_sequences', /B = 9/],

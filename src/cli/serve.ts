@@ -3,7 +3,7 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { LevelWithSilent } from 'pino';
 import { DEFAULT_APP_OPTIONS } from '../serve/app.js';
 import { DEFAULT_BATCH } from '../serve/batcher.js';
-import { serveMain } from '../serve/main.js';
+import { DEFAULT_CONNECTION_LIMITS, serveMain } from '../serve/main.js';
 import { DEFAULT_STREAM_OPTIONS } from '../stream/limits.js';
 import { floatOption, intOption } from './options.js';
 
@@ -27,6 +27,12 @@ interface ServeFlags {
   streamMaxQueue: number;
   streamIdleMs: number;
   streamPingMs: number;
+  queueTimeoutMs: number;
+  runTimeoutMs: number;
+  drainTimeoutMs: number;
+  maxConnections: number;
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
 }
 
 function byteSize(value: string): number {
@@ -66,6 +72,42 @@ export function registerServe(program: Command): void {
       DEFAULT_BATCH.maxQueue,
     )
     .option('--max-concurrent <n>', 'most model runs in flight per model', intOption(1), DEFAULT_BATCH.maxConcurrent)
+    .option(
+      '--queue-timeout-ms <ms>',
+      'longest a request waits for its model run to start (then 503 overloaded)',
+      intOption(1),
+      DEFAULT_BATCH.queueTimeoutMs,
+    )
+    .option(
+      '--run-timeout-ms <ms>',
+      'longest model run (then 504 timeout, and /readyz 503 until the run returns)',
+      intOption(1),
+      DEFAULT_BATCH.runTimeoutMs,
+    )
+    .option(
+      '--drain-timeout-ms <ms>',
+      'on SIGTERM, longest wait for requests and runs in flight before exiting',
+      intOption(0),
+      10_000,
+    )
+    .option(
+      '--max-connections <n>',
+      'most open TCP connections (HTTP and streams); more are closed at once',
+      intOption(1),
+      DEFAULT_CONNECTION_LIMITS.maxConnections,
+    )
+    .option(
+      '--headers-timeout-ms <ms>',
+      'longest time to receive request headers',
+      intOption(1),
+      DEFAULT_CONNECTION_LIMITS.headersTimeoutMs,
+    )
+    .option(
+      '--request-timeout-ms <ms>',
+      'longest time to receive a whole request (408 after)',
+      intOption(1),
+      DEFAULT_CONNECTION_LIMITS.requestTimeoutMs,
+    )
     .option('--max-frames <n>', 'most frames per sequence', intOption(1), DEFAULT_APP_OPTIONS.maxFrames)
     .option('--max-sequences <n>', 'most sequences per request', intOption(1), DEFAULT_APP_OPTIONS.maxSequences)
     .option(
@@ -124,14 +166,26 @@ export function registerServe(program: Command): void {
         port: f.port,
         device: f.device,
         threads: f.threads,
-        batch: { maxBatch: f.maxBatch, maxDelayMs: f.maxDelayMs, maxQueue: f.maxQueue, maxConcurrent: f.maxConcurrent },
+        batch: {
+          maxBatch: f.maxBatch,
+          maxDelayMs: f.maxDelayMs,
+          maxQueue: f.maxQueue,
+          maxConcurrent: f.maxConcurrent,
+          queueTimeoutMs: f.queueTimeoutMs,
+          runTimeoutMs: f.runTimeoutMs,
+        },
         maxFrames: f.maxFrames,
         maxSequences: f.maxSequences,
         maxBodyBytes: f.maxBodyBytes,
         token: f.token || undefined,
         logLevel: f.logLevel,
         version: process.env.npm_package_version ?? DEFAULT_APP_OPTIONS.version,
-        drainTimeoutMs: 10_000,
+        drainTimeoutMs: f.drainTimeoutMs,
+        connections: {
+          maxConnections: f.maxConnections,
+          headersTimeoutMs: f.headersTimeoutMs,
+          requestTimeoutMs: f.requestTimeoutMs,
+        },
         stream: {
           maxConnections: f.maxStreams,
           maxMessageBytes: f.streamMaxMessageBytes,

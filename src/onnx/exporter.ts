@@ -1,9 +1,10 @@
 // Checkpoint -> self-describing ONNX file.
-import { renameSync, writeFileSync } from 'node:fs';
+
 import { basename } from 'node:path';
 import { ReferenceBackend } from '../nn/backend.js';
 import { type NetworkConfig, recurrentLayerCount } from '../nn/network.js';
 import { type Checkpoint, labelsOf, loadNetwork } from '../train/checkpoint.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
 import { buildOnnxModel } from './export.js';
 import { foldNetwork } from './fold.js';
 import { EXPORTER_VERSION, MODEL_FORMAT, type ModelLabel } from './metadata.js';
@@ -98,7 +99,5 @@ export function exportCheckpoint(checkpointPath: string, opts: ExportOptions = {
 }
 
 export function writeModelFile(path: string, bytes: Uint8Array): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, bytes);
-  renameSync(tmp, path);
+  writeFileAtomic(path, bytes);
 }

@@ -22,9 +22,23 @@ export interface BatchOptions {
   maxQueue: number;
   /** Most model runs in flight at once (default 1). */
   maxConcurrent?: number;
+  /** Longest wait in the queue; beyond, the request gets 503 overloaded (a stuck or swamped model). */
+  queueTimeoutMs?: number;
+  /**
+   * Longest model run; beyond, its requests get 504 timeout and the model counts as stuck (readiness 503)
+   * until the run returns. A run cannot be cancelled: its slot stays taken until then.
+   */
+  runTimeoutMs?: number;
 }
 
-export const DEFAULT_BATCH: Required<BatchOptions> = { maxBatch: 32, maxDelayMs: 0, maxQueue: 1024, maxConcurrent: 1 };
+export const DEFAULT_BATCH: Required<BatchOptions> = {
+  maxBatch: 32,
+  maxDelayMs: 0,
+  maxQueue: 1024,
+  maxConcurrent: 1,
+  queueTimeoutMs: 10_000,
+  runTimeoutMs: 30_000,
+};
 
 /** What a sequence gets back: the batch's logits and where its own row is. */
 export interface BatchSlot {
@@ -45,6 +59,8 @@ interface SequenceJob {
   x: Float32Array; // [T, D]
   T: number;
   queuedAt: number;
+  /** The queue deadline (queueTimeoutMs), cleared when the job leaves the queue. */
+  expiry?: NodeJS.Timeout;
   resolve: (slot: BatchSlot) => void;
   reject: (err: unknown) => void;
 }
@@ -53,6 +69,7 @@ interface ExclusiveJob {
   kind: 'exclusive';
   run: (model: IndrnnModel) => Promise<unknown>;
   queuedAt: number;
+  expiry?: NodeJS.Timeout;
   resolve: (value: unknown) => void;
   reject: (err: unknown) => void;
 }
@@ -64,6 +81,8 @@ export class Batcher {
   private running = 0;
   private timer: NodeJS.Timeout | null = null;
   private idleWaiters: (() => void)[] = [];
+  /** Runs past runTimeoutMs that have not returned yet. */
+  private overdue = 0;
 
   constructor(
     private readonly model: IndrnnModel,
@@ -76,12 +95,16 @@ export class Batcher {
     return this.queue.length;
   }
 
+  /** True while a run has gone past runTimeoutMs without returning (readiness reports the model stuck). */
+  get stuck(): boolean {
+    return this.overdue > 0;
+  }
+
   /** Queues one sequence x [T, D]; resolves with its slot in the batch that ran it. */
   submit(x: Float32Array, T: number): Promise<BatchSlot> {
     this.checkRoom();
     return new Promise<BatchSlot>((resolve, reject) => {
-      this.queue.push({ kind: 'sequence', x, T, queuedAt: performance.now(), resolve, reject });
-      this.schedule();
+      this.enqueue({ kind: 'sequence', x, T, queuedAt: performance.now(), resolve, reject });
     });
   }
 
@@ -89,14 +112,13 @@ export class Batcher {
   exclusive<R>(run: (model: IndrnnModel) => Promise<R>): Promise<R> {
     this.checkRoom();
     return new Promise<R>((resolve, reject) => {
-      this.queue.push({
+      this.enqueue({
         kind: 'exclusive',
         run,
         queuedAt: performance.now(),
         resolve: resolve as (v: unknown) => void,
         reject,
       });
-      this.schedule();
     });
   }
 
@@ -104,6 +126,65 @@ export class Batcher {
   drain(): Promise<void> {
     if (this.running === 0 && this.queue.length === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private enqueue(job: Job): void {
+    const limit = this.options.queueTimeoutMs ?? DEFAULT_BATCH.queueTimeoutMs;
+    job.expiry = setTimeout(() => this.expire(job, limit), limit);
+    this.queue.push(job);
+    this.schedule();
+  }
+
+  /** A job still queued at its deadline leaves the queue with 503 overloaded. */
+  private expire(job: Job, limit: number): void {
+    const i = this.queue.indexOf(job);
+    if (i < 0) return;
+    this.queue.splice(i, 1);
+    job.reject(
+      new ApiError(
+        'overloaded',
+        `model '${this.model.metadata.name}' did not start this request within ${limit} ms (--queue-timeout-ms)${this.stuck ? '; a model run is stuck' : ''}; retry later`,
+        { queued: this.queue.length, limitMs: limit },
+      ),
+    );
+    if (this.queue.length === 0 && this.running === 0) for (const w of this.idleWaiters.splice(0)) w();
+  }
+
+  /** Taken off the queue to run: its queue deadline no longer applies. */
+  private started(job: Job): void {
+    clearTimeout(job.expiry);
+  }
+
+  /**
+   * `run` or, past runTimeoutMs, a 504 timeout. The run itself goes on (it cannot be cancelled): the
+   * model counts as stuck until it returns, and `settled` resolves then, so the caller keeps its slot.
+   */
+  private withDeadline<R>(run: Promise<R>): { result: Promise<R>; settled: Promise<void> } {
+    const limit = this.options.runTimeoutMs ?? DEFAULT_BATCH.runTimeoutMs;
+    let timer: NodeJS.Timeout | undefined;
+    let late = false;
+    const settled = run.then(
+      () => {},
+      () => {},
+    );
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        late = true;
+        this.overdue++;
+        reject(
+          new ApiError(
+            'timeout',
+            `model '${this.model.metadata.name}' did not finish a run within ${limit} ms (--run-timeout-ms)`,
+            { limitMs: limit },
+          ),
+        );
+      }, limit);
+    });
+    void settled.then(() => {
+      clearTimeout(timer);
+      if (late) this.overdue--;
+    });
+    return { result: Promise.race([run, deadline]), settled };
   }
 
   private checkRoom(): void {
@@ -154,12 +235,21 @@ export class Batcher {
       const head = this.queue[0];
       if (head.kind === 'exclusive') {
         this.queue.shift();
+        this.started(head);
         this.observer?.queueWait((performance.now() - head.queuedAt) / 1000);
+        let run: Promise<unknown>;
         try {
-          head.resolve(await head.run(this.model));
+          run = head.run(this.model);
+        } catch (e) {
+          run = Promise.reject(e);
+        }
+        const { result, settled } = this.withDeadline(run);
+        try {
+          head.resolve(await result);
         } catch (e) {
           head.reject(e);
         }
+        await settled;
       } else {
         const n = Math.min(this.batchableCount(), this.options.maxBatch);
         await this.runBatch(this.queue.splice(0, n) as SequenceJob[]);
@@ -175,10 +265,14 @@ export class Batcher {
     const D = this.model.inputSize;
     const B = jobs.length;
     const start = performance.now();
-    for (const j of jobs) this.observer?.queueWait((start - j.queuedAt) / 1000);
+    for (const j of jobs) {
+      this.started(j);
+      this.observer?.queueWait((start - j.queuedAt) / 1000);
+    }
     let T = 0;
     for (const j of jobs) T = Math.max(T, j.T);
     let result: RunResult;
+    let settled: Promise<void> = Promise.resolve();
     try {
       let x: Float32Array;
       if (B === 1)
@@ -190,9 +284,12 @@ export class Batcher {
           for (let t = 0; t < j.T; t++) x.set(j.x.subarray(t * D, (t + 1) * D), (t * B + b) * D);
         });
       }
-      result = await this.model.run(x, T, B);
+      const run = this.withDeadline(this.model.run(x, T, B));
+      settled = run.settled;
+      result = await run.result;
     } catch (e) {
       for (const j of jobs) j.reject(e);
+      await settled; // a run past its deadline keeps its slot until it returns
       return;
     }
     this.observer?.batch(B, (performance.now() - start) / 1000);

@@ -10,7 +10,8 @@ export interface ErrorDetails {
 
 /** code -> HTTP status. The message is written where the error is raised, with the numbers in it. */
 export const ERROR_STATUS = {
-  invalid_json: 400, // the body is not JSON
+  invalid_request: 400, // the request line or path cannot be read (a target that is not a URL, bad %-encoding)
+  invalid_json: 400, // the body is not JSON (or cannot be decompressed)
   invalid_field: 400, // a field has the wrong type or value (zod schema)
   invalid_shape: 400, // frames or tensors have the wrong nesting or dimensions for the model
   non_finite_value: 400, // NaN or +-Infinity (JSON 1e999) in the numbers
@@ -23,8 +24,9 @@ export const ERROR_STATUS = {
   payload_too_large: 413, // body larger than --max-body-bytes
   unsupported_media_type: 415, // POST without Content-Type: application/json
   not_ready: 503, // no model loaded yet
-  overloaded: 503, // the model's queue is full
+  overloaded: 503, // the model's queue is full, or a request waited longer than --queue-timeout-ms
   shutting_down: 503, // SIGTERM received: draining
+  timeout: 504, // a model run took longer than --run-timeout-ms
   internal: 500, // a bug: never expected
 } as const;
 

@@ -46,20 +46,31 @@ function shapeError(field: string, message: string, extra: Record<string, unknow
 // Field names ("frames[3][12]") are built only for an error: the checks run on every frame of every
 // stream message, and one string per joint was most of what a frame allocated.
 
-/** Writes list[0..n) at out[offset]; returns the index of the first value that is not a finite number, or -1. */
+/**
+ * Writes list[0..n) at out[offset]; returns the index of the first value that is not a number finite in
+ * float32 (1e39 is finite in JSON's float64 but Infinity in the model's float32), or -1.
+ */
 function writeNumbers(list: unknown[], n: number, out: Float32Array, offset: number): number {
   for (let i = 0; i < n; i++) {
     const v = list[i];
-    if (typeof v !== 'number' || !Number.isFinite(v)) return i;
+    if (!isFloat32Finite(v)) return i;
     out[offset + i] = v;
   }
   return -1;
 }
 
-/** The error for a value writeNumbers refused, at `field`. */
-function numberError(v: unknown, field: string): ApiError {
+/** A number that stays finite as float32 (|v| < 3.4e38 once rounded). */
+export function isFloat32Finite(v: unknown): v is number {
+  return typeof v === 'number' && Number.isFinite(Math.fround(v));
+}
+
+/** The error for a value isFloat32Finite refused, at `field`. */
+export function numberError(v: unknown, field: string): ApiError {
   if (typeof v !== 'number')
     return new ApiError('invalid_field', `${field} is ${describe(v)}, expected a number`, { field });
+  if (Number.isFinite(v)) {
+    return new ApiError('non_finite_value', `${field} is ${v}, outside the float32 range (|v| <= 3.4e38)`, { field });
+  }
   return new ApiError('non_finite_value', `${field} is ${v}, expected a finite number`, { field });
 }
 

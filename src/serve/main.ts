@@ -7,6 +7,7 @@ import { type LevelWithSilent, type Logger, pino } from 'pino';
 import type { ProviderChoice } from '../onnx/model.js';
 import type { StreamOptions } from '../stream/limits.js';
 import { attachStreaming, type StreamServer } from '../stream/server.js';
+import { watchLauncher } from '../util/launcher-watch.js';
 import { type AppOptions, createApp } from './app.js';
 import type { BatchOptions } from './batcher.js';
 import { createMetrics, type Metrics } from './metrics.js';
@@ -22,11 +23,29 @@ export interface ServeConfig extends AppOptions {
   threads?: number;
   batch: BatchOptions;
   logLevel: LevelWithSilent;
-  /** Longest wait for in-flight requests on shutdown before connections are cut. */
+  /** Longest wait for in-flight requests (then for model runs) on shutdown before they are cut. */
   drainTimeoutMs: number;
+  /** Connection limits and timeouts of the HTTP server (DEFAULT_CONNECTION_LIMITS). */
+  connections?: Partial<ConnectionLimits>;
   /** WebSocket stream limits (src/stream/limits.ts defaults). */
   stream?: Partial<StreamOptions>;
 }
+
+export interface ConnectionLimits {
+  /** Most open TCP connections (HTTP and streams); more are closed at once. */
+  maxConnections: number;
+  /** Longest time to receive a request's headers (slowloris). */
+  headersTimeoutMs: number;
+  /** Longest time to receive a whole request, body included. */
+  requestTimeoutMs: number;
+}
+
+/** For an inference server: requests are small and quick to send; a client slower than this is stuck or hostile. */
+export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
+  maxConnections: 2048,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+};
 
 export interface RunningServer {
   server: Server;
@@ -42,9 +61,20 @@ export interface RunningServer {
   shutdown: (reason: string) => Promise<void>;
 }
 
+/** Header and field names whose values never reach the log, wherever they appear in a logged object. */
+export const LOG_REDACT = {
+  paths: ['authorization', '*.authorization', '*.headers.authorization', 'token', '*.token', 'config.token'],
+  censor: '[redacted]',
+};
+
+/** The server's logger: JSON lines on stdout, secrets redacted. */
+export function serverLogger(level: LevelWithSilent): Logger {
+  return pino({ level, redact: LOG_REDACT });
+}
+
 export async function startServer(
   config: ServeConfig,
-  logger: Logger = pino({ level: config.logLevel }),
+  logger: Logger = serverLogger(config.logLevel),
 ): Promise<RunningServer> {
   const metrics = createMetrics();
   const registry = await ModelRegistry.load(config.models, {
@@ -64,7 +94,17 @@ export async function startServer(
   });
   const state: ServerState = { registry, draining: false };
   const app = createApp({ state, metrics, logger, options: config });
-  const server = createServer(app);
+  const limits = { ...DEFAULT_CONNECTION_LIMITS, ...config.connections };
+  const server = createServer(
+    {
+      headersTimeout: Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs),
+      requestTimeout: limits.requestTimeoutMs,
+      // How often Node checks those two timeouts (30 s by default: longer than the timeouts themselves).
+      connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
+    },
+    app,
+  );
+  server.maxConnections = limits.maxConnections;
   server.keepAliveTimeout = 65_000; // longer than common load balancers' idle timeout
   const authorized = bearerChecker(config.token);
   const streams = attachStreaming({ server, state, metrics, logger, authorized, options: config.stream });
@@ -76,7 +116,10 @@ export async function startServer(
   const url = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
   // node: the version and the launch flags (the CLI's re-exec adds GC flags for serve: src/util/allocator.ts).
   const node = { version: process.version, flags: process.execArgv };
-  logger.info({ url, models: registry.names, batch: config.batch, auth: !!config.token, node }, 'listening');
+  logger.info(
+    { url, models: registry.names, batch: config.batch, connections: limits, auth: !!config.token, node },
+    'listening',
+  );
 
   let closing: Promise<void> | null = null;
   const shutdown = (reason: string) => {
@@ -93,10 +136,17 @@ export async function startServer(
         server.closeAllConnections();
       }, config.drainTimeoutMs);
       server.closeIdleConnections();
+      const deadline = performance.now() + config.drainTimeoutMs;
       await Promise.all([closed, streamsClosed]);
       clearInterval(sweep);
       clearTimeout(timer);
-      await registry.close();
+      // Model runs still going (the HTTP requests waiting on them are cut): wait for what is left of the drain.
+      if (!(await registry.close(Math.max(0, deadline - performance.now()) + 1000))) {
+        logger.warn(
+          { timeoutMs: config.drainTimeoutMs },
+          'drain timeout: model runs still going; exiting without them',
+        );
+      }
       state.registry = null;
       logger.info('stopped');
     })();
@@ -105,19 +155,22 @@ export async function startServer(
   return { server, state, metrics, logger, authorized, streams, url, shutdown };
 }
 
-/** `indrnn serve`: start, then exit 0 after a graceful shutdown on SIGTERM or SIGINT. */
+/**
+ * `indrnn serve`: start, then exit 0 after a graceful shutdown on SIGTERM or SIGINT, or when the CLI's
+ * launcher process (src/util/allocator.ts) has died.
+ */
 export async function serveMain(config: ServeConfig): Promise<void> {
-  const logger = pino({ level: config.logLevel });
+  const logger = serverLogger(config.logLevel);
   const running = await startServer(config, logger);
-  for (const sig of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(sig, () => {
-      running.shutdown(sig).then(
-        () => process.exit(0),
-        (err: unknown) => {
-          logger.error({ err }, 'shutdown failed');
-          process.exit(1);
-        },
-      );
-    });
-  }
+  const stop = (reason: string) => {
+    running.shutdown(reason).then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => stop(sig));
+  watchLauncher(() => stop('the launcher process exited'));
 }

@@ -39,6 +39,21 @@ export type RegistryEvent =
 
 export class StartupError extends Error {}
 
+/** 'file', or what else the path is (a FIFO, a directory ...), following symbolic links. */
+function fileKind(path: string): string {
+  let st: ReturnType<typeof statSync>;
+  try {
+    st = statSync(path);
+  } catch (e) {
+    return `cannot be read (${(e as Error).message})`;
+  }
+  if (st.isFile()) return 'file';
+  if (st.isFIFO()) return 'a FIFO';
+  if (st.isDirectory()) return 'a directory';
+  if (st.isSocket()) return 'a socket';
+  return 'a device';
+}
+
 function describeModel(file: string, model: IndrnnModel, input: InputSpec): ModelInfo {
   const m = model.metadata;
   const skeleton = input.kind === 'skeleton' ? input : null;
@@ -109,6 +124,12 @@ export class ModelRegistry {
     for (const f of files) {
       const file = join(dir, f);
       const t0 = performance.now();
+      // Reading a FIFO (or a device) would block start-up until someone writes to it.
+      const kind = fileKind(file);
+      if (kind !== 'file') {
+        skip(file, `${file}: ${kind}, not a regular file`);
+        continue;
+      }
       let model: IndrnnModel;
       try {
         model = await IndrnnModel.load(file, {
@@ -174,10 +195,21 @@ export class ModelRegistry {
     return [...this.byName.values()];
   }
 
-  /** Waits for queued and running work, then frees the sessions. */
-  async close(): Promise<void> {
-    await Promise.all(this.list().map((s) => s.batcher.drain()));
-    await Promise.all(this.list().map((s) => s.model.release()));
+  /**
+   * Waits for queued and running work (at most `timeoutMs`), then frees the sessions. Returns false when
+   * work was still going at the deadline: the sessions are then left to the process's exit, as freeing
+   * one under a running model is not safe.
+   */
+  async close(timeoutMs = Number.POSITIVE_INFINITY): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const drained = Promise.all(this.list().map((s) => s.batcher.drain())).then(() => true);
+    const deadline = new Promise<boolean>((resolve) => {
+      if (Number.isFinite(timeoutMs)) timer = setTimeout(() => resolve(false), timeoutMs);
+    });
+    const done = await Promise.race([drained, deadline]);
+    clearTimeout(timer);
+    if (done) await Promise.all(this.list().map((s) => s.model.release()));
     this.byName.clear();
+    return done;
   }
 }

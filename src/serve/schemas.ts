@@ -11,6 +11,9 @@ import { z } from 'zod';
 import { samplingSchema } from '../onnx/metadata.js';
 import { ApiError, ERROR_CODES, fieldPath } from './errors.js';
 
+/** Frames per second a client may declare (HTTP predict, stream config): a rate sizes the model steps. */
+export const FRAME_RATE = { min: 1, max: 1000 } as const;
+
 const coords = z.array(z.number()).meta({ description: 'x, y, z of one joint (camera-space metres)' });
 /** Documentation of `frames`: the three accepted nestings. Validation: input.ts. */
 export const framesDoc = z
@@ -40,7 +43,7 @@ export const predictRequestSchema = z
       .meta({ description: 'several sequences, each {frames}; of any lengths' }),
     topK: z.number().int().min(1).max(1000).default(5).meta({ description: 'how many ranked labels to list' }),
     timeline: z.boolean().default(false).meta({ description: 'also give the prediction after every frame' }),
-    frameRate: z.number().positive().max(1000).optional().meta({
+    frameRate: z.number().min(FRAME_RATE.min).max(FRAME_RATE.max).optional().meta({
       description:
         "frames per second of the request's frames (default: the model's frameRate); rate-sampled models resample them to their own fps",
     }),
@@ -121,7 +124,10 @@ export const errorBodySchema = z.object({
 });
 
 export const healthSchema = z.object({ status: z.enum(['ok', 'ready', 'not_ready', 'shutting_down']) });
-export const readySchema = healthSchema.extend({ models: z.array(z.string()) });
+export const readySchema = healthSchema.extend({
+  models: z.array(z.string()),
+  stuck: z.array(z.string()).optional().meta({ description: 'models with a run past --run-timeout-ms' }),
+});
 export type Readiness = z.infer<typeof readySchema>;
 
 // KServe v2 / Triton inference protocol (JSON): https://kserve.github.io/website/latest/modelserving/data_plane/v2_protocol/

@@ -9,7 +9,9 @@ import {
   type RegressionPrediction,
   regressionPrediction,
 } from '../predict/result.js';
-import { resampleSequence, type SegmentSlot, staggeredLogits } from '../stream/rate.js';
+import { resampledLength, resampleSequence, type SegmentSlot, staggeredLogits } from '../stream/rate.js';
+import { allFinite } from '../util/finite.js';
+import { ApiError } from './errors.js';
 import { type InputSpec, readSequence } from './input.js';
 
 export interface ModelSteps {
@@ -26,7 +28,17 @@ export function prepareSteps(
 ): ModelSteps {
   const s = readSequence(frames, input, opts.maxFrames, opts.field);
   if (m.sampling?.kind !== 'rate') return { x: s.x, n: s.T };
-  return resampleSequence(s.x, s.T, m.input_size, opts.frameRate ?? m.frame_rate ?? 30, m.sampling);
+  const srcFps = opts.frameRate ?? m.frame_rate ?? 30;
+  // A low frame rate multiplies the steps: bound them by the same limit as frames, before they exist.
+  const n = resampledLength(s.T, srcFps, m.sampling.fps);
+  if (n > opts.maxFrames) {
+    throw new ApiError(
+      'too_many_frames',
+      `${opts.field}: ${s.T} frames at ${srcFps} frames/s become ${n} model steps at ${m.sampling.fps} steps/s, the limit is ${opts.maxFrames}`,
+      { field: opts.field, limit: opts.maxFrames, got: n },
+    );
+  }
+  return resampleSequence(s.x, s.T, m.input_size, srcFps, m.sampling);
 }
 
 /** Runs the steps through `submit` (one run per staggered segment) and reads the prediction at the last step. */
@@ -34,11 +46,20 @@ export async function predictSteps(
   submit: (x: Float32Array, T: number) => Promise<SegmentSlot>,
   m: ModelMetadata,
   steps: ModelSteps,
-  opts: { topK: number; timeline: boolean },
+  opts: { topK: number; timeline: boolean; field?: string },
 ): Promise<ClassPrediction | RegressionPrediction> {
   const rate = m.sampling?.kind === 'rate' ? m.sampling : null;
   const logits = await staggeredLogits(submit, steps.x, steps.n, m.input_size, m.num_outputs, rate, !opts.timeline);
   const last = steps.n - 1;
+  const K = m.num_outputs;
+  if (!allFinite(logits, opts.timeline ? 0 : last * K, steps.n * K)) {
+    const field = opts.field ?? 'frames';
+    throw new ApiError(
+      'non_finite_value',
+      `${field}: the model's output is not finite for these frames (values too large for the model?)`,
+      { field },
+    );
+  }
   return m.task_kind === 'regression'
     ? regressionPrediction(logits, 1, 0, last, opts)
     : classPrediction(logits, 1, m.num_outputs, 0, last, m.labels, opts);

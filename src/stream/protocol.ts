@@ -11,6 +11,7 @@
 // Server -> client: ready (once), prediction (per model step, or every N), config / reset (acks), error.
 import { z } from 'zod';
 import { fieldPath } from '../serve/errors.js';
+import { FRAME_RATE } from '../serve/schemas.js';
 
 export const configMessageSchema = z.strictObject({
   type: z.literal('config'),
@@ -18,8 +19,8 @@ export const configMessageSchema = z.strictObject({
   topK: z.number().int().min(1).max(1000).optional(),
   frameRate: z
     .number()
-    .positive()
-    .max(1000)
+    .min(FRAME_RATE.min)
+    .max(FRAME_RATE.max)
     .optional()
     .meta({ description: "the client's frames per second (rate models); only before the first frame or after reset" }),
 });
@@ -104,6 +105,7 @@ export const STREAM_ERRORS = {
   idle_timeout: 'no message for idleTimeoutMs',
   internal: 'a server bug; logged',
   // upgrade rejected (HTTP status, error body {"error": {code, message, details}})
+  invalid_request: '400: the request target is not a valid URL',
   unauthorized: '401: token missing or wrong',
   not_found: '404: not a stream route',
   model_not_found: '404: no such model',

@@ -111,6 +111,11 @@ export class StepClock {
   }
 }
 
+/** Model steps of T frames at `srcFps` resampled to `dstFps` (the length of fixedRateIndices, without it). */
+export function resampledLength(T: number, srcFps: number, dstFps: number): number {
+  return Math.floor(((T - 1) * dstFps) / srcFps + 1e-9) + 1;
+}
+
 /** Whole sequence x [T, D] at `srcFps` -> model steps [n, D] at the model's fps (HTTP predict). */
 export function resampleSequence(
   x: Float32Array,

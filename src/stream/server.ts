@@ -91,6 +91,24 @@ function binaryFrames(
   return { raw, T };
 }
 
+/** The request target as a URL (origin-form or absolute-form), or null when it is not one. */
+function parseTarget(target: string): URL | null {
+  try {
+    return new URL(target, 'http://localhost');
+  } catch {
+    return null;
+  }
+}
+
+/** A percent-decoded path segment, or null when its encoding is not valid UTF-8 (`%ff`). */
+function decodePathSegment(segment: string): string | null {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return null;
+  }
+}
+
 function rejectUpgrade(socket: Duplex, status: number, code: StreamErrorCode, message: string, headers = ''): void {
   const body = JSON.stringify({ error: { code, message, details: {} } });
   socket.end(
@@ -279,11 +297,23 @@ export function attachStreaming({
   }
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    // A client may reset the connection while we answer: the write then fails on the socket, never the process.
+    socket.on('error', (err) => logger.debug({ err: err.message }, 'upgrade socket error'));
+    try {
+      upgrade(req, socket, head);
+    } catch (err) {
+      logger.error({ err }, 'upgrade failed');
+      if (socket.writable) rejectUpgrade(socket, 500, 'internal', 'internal error (logged)');
+      else socket.destroy();
+    }
+  };
+  const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const refuse = (status: number, code: StreamErrorCode, message: string, headers = '') => {
       m.rejected.inc({ reason: code });
       rejectUpgrade(socket, status, code, message, headers);
     };
+    const url = parseTarget(req.url ?? '/');
+    if (!url) return refuse(400, 'invalid_request', 'the request target is not a valid URL');
     const route = ROUTE.exec(url.pathname);
     if (!route)
       return refuse(404, 'not_found', `no WebSocket route ${url.pathname}; streams are at /v1/models/{name}/stream`);
@@ -301,13 +331,13 @@ export function attachStreaming({
       );
     }
     if (!state.registry) return refuse(503, 'not_ready', 'no model is loaded yet');
-    const name = decodeURIComponent(route[1]);
-    const served = state.registry.get(name);
+    const name = decodePathSegment(route[1]);
+    const served = name === null ? undefined : state.registry.get(name);
     if (!served) {
       return refuse(
         404,
         'model_not_found',
-        `no model named '${name}' (loaded: ${state.registry.names.join(', ') || 'none'})`,
+        `no model named '${name ?? route[1]}' (loaded: ${state.registry.names.join(', ') || 'none'})`,
       );
     }
     const sampling = served.model.metadata.sampling;

@@ -5,10 +5,12 @@
 //
 // Shapes: L = IndRNN layers, R = rows (states) of this stream, H = hidden units, D = input_size,
 // K = outputs. h [L, R, H]; a step's x [D].
+
 import { createPreprocessState, type PreprocessState, preprocessFrame } from '../data/preprocess.js';
 import { classPrediction, regressionPrediction } from '../predict/result.js';
 import type { ServedModel } from '../serve/registry.js';
 import { copyValues } from '../util/copy-values.js';
+import { allFinite } from '../util/finite.js';
 import type { ServerMessage, StreamConfig } from './protocol.js';
 import { StreamError } from './protocol.js';
 import { chosenState, type RateSampling, resetsAt, STAGGERED_STATES, StepClock, staggerOffsets } from './rate.js';
@@ -144,10 +146,22 @@ export class StreamSession {
     const R = this.rows;
     for (let l = 0; l < L; l++)
       for (let r = 0; r < R; r++) copyValues(hT, (l * Btot + off + r) * H, this.h, (l * R + r) * H, H);
-    if ((entry.step + 1) % this.config.every !== 0) return false;
     const { k, start } = this.rate ? chosenState(entry.step, this.offsets, this.rate.window) : { k: 0, start: 0 };
     const b = off + k;
     const { frame, step } = entry;
+    const K = m.num_outputs;
+    if (!allFinite(logits, b * K, (b + 1) * K)) {
+      // Frames too large for the model overflowed it: say so, and restart the state rather than carry Infinity.
+      this.h.fill(0);
+      this.emit({
+        type: 'error',
+        code: 'non_finite_value',
+        message: `the model's output at frame ${frame} is not finite (values too large for the model?); the state was reset`,
+        field: 'frames',
+      });
+      return false;
+    }
+    if ((entry.step + 1) % this.config.every !== 0) return false;
     const history = step - start + 1;
     // Literals, not spreads: see the note in src/predict/result.ts (spread objects outlived scavenges).
     if (m.task_kind === 'regression') {

@@ -1,12 +1,13 @@
 // The training loop: batches are pure functions of (seed, step) and dropout masks come from a stream
 // seeded by the step, so a run interrupted at any point and resumed from its last checkpoint ends with
 // exactly the weights of an uninterrupted run.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Adam, defaultAdamOptions } from '../nn/adam.js';
 import type { Backend } from '../nn/backend.js';
 import { Network } from '../nn/network.js';
 import { seq } from '../nn/seq.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
 import { Rng } from '../util/rng.js';
 import { hasTensors, loadCheckpoint, restoreTensors, saveCheckpoint, type TrainState } from './checkpoint.js';
 import type { TrainConfig } from './config.js';
@@ -87,8 +88,14 @@ export class Trainer {
     this.reporter = opts.reporter ?? silentReporter;
     this.checkpointPath = join(opts.outDir, CHECKPOINT_FILE);
     this.state = freshState(config, task);
-    if (opts.resume && existsSync(this.checkpointPath)) this.restore();
-    else this.net.store.initialize(new Rng(config.seed, INIT_STREAM));
+    if (opts.resume) {
+      if (!existsSync(this.checkpointPath)) {
+        throw new Error(
+          `--resume: there is nothing to resume: ${this.checkpointPath} does not exist (run without --resume to start afresh)`,
+        );
+      }
+      this.restore();
+    } else this.net.store.initialize(new Rng(config.seed, INIT_STREAM));
   }
 
   private restore(): void {
@@ -274,6 +281,6 @@ export class SimulatedCrash extends Error {
 export async function runTraining(config: TrainConfig, task: Task, opts: TrainRunOptions): Promise<TrainSummary> {
   const trainer = new Trainer(config, task, opts);
   const summary = await trainer.run();
-  writeFileSync(join(opts.outDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  writeFileAtomic(join(opts.outDir, 'summary.json'), Buffer.from(`${JSON.stringify(summary, null, 2)}\n`));
   return summary;
 }

@@ -8,6 +8,7 @@
 //   2 cores its pauses were the p99 (5.3 -> 3.8 ms, median of 5 runs each; docs/streaming.md).
 import { spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
+import { LAUNCHER_ENV } from './launcher-watch.js';
 
 export const ALLOCATOR_TUNABLES = 'glibc.malloc.mmap_threshold=4294967296:glibc.malloc.trim_threshold=4294967296';
 
@@ -37,7 +38,8 @@ export function missingFlags(wanted: readonly string[], given: readonly string[]
 /**
  * If the allocator tunables or the command's V8 flags are missing (and re-exec is not disabled with
  * INDRNN_NO_REEXEC=1), runs this same command again as a child with them set, forwards signals, and exits
- * with its code. Returns false when the current process should carry on itself.
+ * with its code; the child stops if this launcher dies without a signal to forward (launcher-watch.ts).
+ * Returns false when the current process should carry on itself.
  */
 export function reexecWithLaunchSettings(): boolean {
   if (process.env.INDRNN_NO_REEXEC === '1' || process.platform !== 'linux') return false;
@@ -46,7 +48,7 @@ export function reexecWithLaunchSettings(): boolean {
     ...(process.env.NODE_OPTIONS ?? '').split(/\s+/),
   ]);
   if (hasAllocatorTunables() && flags.length === 0) return false;
-  const env = { ...process.env };
+  const env: NodeJS.ProcessEnv = { ...process.env, [LAUNCHER_ENV]: String(process.pid) };
   if (!hasAllocatorTunables())
     env.GLIBC_TUNABLES = env.GLIBC_TUNABLES ? `${env.GLIBC_TUNABLES}:${ALLOCATOR_TUNABLES}` : ALLOCATOR_TUNABLES;
   const child = spawn(process.execPath, [...process.execArgv, ...flags, ...process.argv.slice(1)], {

@@ -2,7 +2,8 @@
 // length, a JSON header {name: {dtype, shape, data_offsets}, __metadata__: {string: string}}, then raw
 // little-endian tensor bytes. Chosen for checkpoints so that other tools (Python's safetensors, numpy)
 // can read our weights directly.
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { type WriteFn, writeFileAtomic } from './atomic-write.js';
 
 export interface NamedTensor {
   name: string;
@@ -73,22 +74,14 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors data'
   return { tensors, metadata: header.__metadata__ ?? {} };
 }
 
-/** Writes atomically: a crash mid-write leaves the previous file intact. */
+/** Writes atomically and verified (atomic-write.ts): a failed or partial write leaves the previous file intact. */
 export function writeSafetensorsFile(
   path: string,
   tensors: readonly NamedTensor[],
   metadata: Record<string, string> = {},
+  write?: WriteFn,
 ): void {
-  const bytes = encodeSafetensors(tensors, metadata);
-  const tmp = `${path}.tmp-${process.pid}`;
-  const fd = openSync(tmp, 'w');
-  try {
-    writeSync(fd, bytes);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
+  writeFileAtomic(path, encodeSafetensors(tensors, metadata), write);
 }
 
 export function readSafetensorsFile(path: string): SafetensorsFile {

@@ -19,7 +19,12 @@ export function errorHandler(): ErrorRequestHandler {
     if (res.headersSent) return next(err);
     let e: ApiError;
     if (err instanceof ApiError) e = err;
-    else {
+    else if (err instanceof URIError) {
+      // The router's percent-decoding of a path parameter (`/v1/models/%ff`).
+      e = new ApiError('invalid_request', `the path ${req.path} is not valid percent-encoding (${err.message})`, {
+        field: 'path',
+      });
+    } else {
       req.log?.error({ err }, 'unhandled error');
       e = new ApiError('internal', 'internal error; the request id identifies it in the server log', {
         requestId: req.id,

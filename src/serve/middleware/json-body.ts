@@ -13,24 +13,35 @@ export function jsonBody({ limitBytes = 8 * 1024 * 1024 }: { limitBytes?: number
     if (!type || !JSON_TYPE.test(type.split(';')[0].trim())) return next(errors.unsupportedMediaType(type));
     next();
   };
-  return [requireJson, parse];
+  // body-parser reads a refused body to its end before answering: a declared size above the limit is
+  // answered at once instead, and the connection closed (the client may never send those bytes).
+  const refuseDeclaredOversize: RequestHandler = function refuseDeclaredOversize(req, res, next) {
+    const declared = Number(req.get('content-length') ?? 0);
+    if (!(declared > limitBytes)) return next();
+    res.setHeader('Connection', 'close');
+    next(tooLarge(limitBytes, declared, true));
+  };
+  return [requireJson, refuseDeclaredOversize, parse];
+}
+
+function tooLarge(limit: number, got: number, declared: boolean): ApiError {
+  const what = declared ? `declares ${got} bytes` : `has more than ${limit} bytes (${got} read)`;
+  return new ApiError('payload_too_large', `the request body ${what}, the limit is ${limit} (--max-body-bytes)`, {
+    limit,
+    got,
+  });
 }
 
 /** Turns body-parser's errors (type 'entity.parse.failed', 'entity.too.large', ...) into ApiErrors. */
-export const bodyParserErrors: ErrorRequestHandler = function bodyParserErrors(err, _req, _res, next) {
+export const bodyParserErrors: ErrorRequestHandler = function bodyParserErrors(err, req, _res, next) {
   switch (err?.type) {
     case 'entity.parse.failed':
       return next(
         new ApiError('invalid_json', `the request body is not valid JSON: ${err.message}`, { field: '(body)' }),
       );
     case 'entity.too.large':
-      return next(
-        new ApiError(
-          'payload_too_large',
-          `the request body has ${err.length} bytes, the limit is ${err.limit} (--max-body-bytes)`,
-          { limit: err.limit, got: err.length },
-        ),
-      );
+      // `length` is the declared size; a chunked or compressed body has only the bytes `received`.
+      return next(tooLarge(err.limit, err.length ?? err.received, err.length !== undefined));
     case 'encoding.unsupported':
     case 'charset.unsupported':
       return next(
@@ -43,6 +54,15 @@ export const bodyParserErrors: ErrorRequestHandler = function bodyParserErrors(e
         new ApiError('invalid_json', `the request body could not be read: ${err.message}`, { field: '(body)' }),
       );
     default:
+      // The decompressor's errors (zlib's Z_DATA_ERROR, brotli's ...) for a body that is not what its
+      // Content-Encoding says: body-parser marks them 400 and exposable, without a type.
+      if (err?.status === 400 && err.expose && !(err instanceof URIError) && req.get('content-encoding')) {
+        return next(
+          new ApiError('invalid_json', `the request body could not be decompressed: ${err.message}`, {
+            field: 'Content-Encoding',
+          }),
+        );
+      }
       return next(err);
   }
 };

@@ -1,8 +1,16 @@
 // One log line and the HTTP metrics per request, written when the response has been sent (or the
 // connection dropped). The route label is the matched route pattern, never the raw URL, so that
-// unknown paths cannot blow up the metric's cardinality.
+// unknown paths cannot blow up the metric's cardinality. Secrets in the query (`?token=`, which streams
+// accept) are redacted from the logged URL.
 import type { Request, RequestHandler } from 'express';
 import type { Metrics } from '../metrics.js';
+
+const SECRET_PARAM = /([?&](?:token|access_token|api_key|apikey|key|password)=)[^&#]*/gi;
+
+/** The URL with the values of secret-bearing query parameters replaced by [redacted]. */
+export function redactUrl(url: string): string {
+  return url.replace(SECRET_PARAM, '$1[redacted]');
+}
 
 function routeLabel(req: Request): string {
   const pattern = req.route?.path;
@@ -23,7 +31,13 @@ export function observeRequests({ metrics }: { metrics: Metrics }): RequestHandl
       const status = res.writableFinished ? res.statusCode : 499; // 499: client closed the connection first
       metrics.requests.inc({ route, method: req.method, status: String(status) });
       metrics.requestDuration.observe({ route, method: req.method }, seconds);
-      const line = { method: req.method, url: req.originalUrl, route, status, ms: Math.round(seconds * 1e5) / 100 };
+      const line = {
+        method: req.method,
+        url: redactUrl(req.originalUrl),
+        route,
+        status,
+        ms: Math.round(seconds * 1e5) / 100,
+      };
       if (status >= 500) req.log.error(line, 'request');
       else req.log.info(line, 'request');
     };

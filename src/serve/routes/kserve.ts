@@ -3,7 +3,9 @@
 // [T, B, K] and hT [L, B, H] out. Runs are queued with the model's batches (Batcher.exclusive).
 // Differences from the spec: errors use this server's error shape; only FP32 JSON tensors.
 import { Router } from 'express';
+import { allFinite } from '../../util/finite.js';
 import { ApiError } from '../errors.js';
+import { isFloat32Finite, numberError } from '../input.js';
 import { jsonBody } from '../middleware/json-body.js';
 import type { ServedModel } from '../registry.js';
 import { parseBody, type V2InferRequest, v2InferRequestSchema } from '../schemas.js';
@@ -33,25 +35,46 @@ function versioned(state: ServerState, name: string, version: string | undefined
   return served;
 }
 
-/** Flattens `data` (flat or nested, row-major) into exactly `count` finite float32 values. */
-function tensorData(data: unknown[], count: number, shape: number[], field: string): Float32Array {
-  const out = new Float32Array(count);
-  let n = 0;
-  const walk = (v: unknown, path: string): void => {
-    if (Array.isArray(v)) {
-      for (let i = 0; i < v.length; i++) walk(v[i], `${path}[${i}]`);
-      return;
+/**
+ * Counts the numbers in `data` (flat, or nested at most `rank` deep), checking each is finite in float32;
+ * throws naming the first bad element. The recursion is at most `rank` deep, whatever the client nests.
+ */
+function countValues(data: unknown[], rank: number, field: string): number {
+  const at = (path: number[]) => `${field}${path.map((i) => `[${i}]`).join('')}`;
+  const path: number[] = [];
+  const walk = (list: unknown[], depth: number): number => {
+    let n = 0;
+    for (let i = 0; i < list.length; i++) {
+      const v = list[i];
+      if (Array.isArray(v)) {
+        path.push(i);
+        if (depth >= rank) {
+          throw new ApiError('invalid_shape', `${at(path)} is nested deeper than the shape's ${rank} dimensions`, {
+            field,
+          });
+        }
+        n += walk(v, depth + 1);
+        path.pop();
+      } else if (isFloat32Finite(v)) n++;
+      else throw numberError(v, at([...path, i]));
     }
-    if (typeof v !== 'number')
-      throw new ApiError('invalid_field', `${path} is ${v === null ? 'null' : typeof v}, expected a number`, {
-        field: path,
-      });
-    if (!Number.isFinite(v))
-      throw new ApiError('non_finite_value', `${path} is ${v}, expected a finite number`, { field: path });
-    if (n < count) out[n] = v;
-    n++;
+    return n;
   };
-  walk(data, field);
+  return walk(data, 1);
+}
+
+/** Writes the numbers of `data` (checked by countValues) in row-major order from out[n]; returns the next n. */
+function fillValues(data: unknown[], out: Float32Array, n: number): number {
+  for (const v of data) {
+    if (Array.isArray(v)) n = fillValues(v, out, n);
+    else out[n++] = v as number;
+  }
+  return n;
+}
+
+/** `data` (flat or nested, row-major) as exactly `count` float32 values; counted before anything is allocated. */
+function tensorData(data: unknown[], count: number, shape: number[], field: string): Float32Array {
+  const n = countValues(data, shape.length, field);
   if (n !== count) {
     throw new ApiError('invalid_shape', `${field} has ${n} values, shape [${shape.join(', ')}] needs ${count}`, {
       field,
@@ -59,6 +82,8 @@ function tensorData(data: unknown[], count: number, shape: number[], field: stri
       got: n,
     });
   }
+  const out = new Float32Array(count);
+  fillValues(data, out, 0);
   return out;
 }
 
@@ -172,6 +197,13 @@ export function kserveRoutes({ state, options }: { state: ServerState; options: 
       const { x, h0, wanted } = readInputs(body, served, options);
       const m = served.model.metadata;
       const out = await served.batcher.exclusive((model) => model.run(x.data, x.T, x.B, h0));
+      if (!allFinite(out.logits) || !allFinite(out.hT)) {
+        throw new ApiError(
+          'non_finite_value',
+          "inputs: the model's outputs are not finite for these inputs (values too large for the model?)",
+          { field: 'inputs' },
+        );
+      }
       const shapes = { logits: [x.T, x.B, m.num_outputs], hT: [m.num_layers, x.B, m.hidden_size] };
       res.json({
         model_name: m.name,

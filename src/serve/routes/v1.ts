@@ -53,9 +53,16 @@ export function v1Routes({ state, options }: { state: ServerState; options: V1Op
         frameRate: body.frameRate,
       }),
     );
-    const opts = { topK: body.topK, timeline: body.timeline };
     const submit = (x: Float32Array, T: number) => served.batcher.submit(x, T);
-    const results = await Promise.all(steps.map((s) => predictSteps(submit, m, s, opts)));
+    const results = await Promise.all(
+      steps.map((s, i) =>
+        predictSteps(submit, m, s, {
+          topK: body.topK,
+          timeline: body.timeline,
+          field: body.sequences ? `sequences[${i}].frames` : 'frames',
+        }),
+      ),
+    );
     const predictions = results.map((p, i) => {
       const id = sequences[i] && 'id' in sequences[i] ? (sequences[i] as { id?: string }).id : undefined;
       return id === undefined ? p : Object.assign({ id }, p); // not a spread: see src/predict/result.ts
