@@ -10,7 +10,11 @@ export function healthRoutes({ state }: { state: ServerState }): Router {
     const models = state.registry?.names ?? [];
     // A model whose run is past --run-timeout-ms cannot answer: not ready until it returns.
     const stuck = (state.registry?.list() ?? []).filter((s) => s.batcher.stuck).map((s) => s.name);
-    const status = state.draining ? 'shutting_down' : models.length > 0 && stuck.length === 0 ? 'ready' : 'not_ready';
+    const status: Readiness['status'] = state.draining
+      ? 'shutting_down'
+      : models.length > 0 && stuck.length === 0
+        ? 'ready'
+        : 'not_ready';
     const body = stuck.length ? { status, models, stuck } : { status, models };
     return { code: status === 'ready' ? 200 : 503, body };
   };
