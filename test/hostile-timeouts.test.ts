@@ -10,9 +10,9 @@ import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import request from 'supertest';
 import type { RunResult } from '../src/onnx/model.js';
+import { ApiError } from '../src/predict/errors.js';
 import { DEFAULT_APP_OPTIONS } from '../src/serve/app.js';
 import { Batcher } from '../src/serve/batcher.js';
-import { ApiError } from '../src/serve/errors.js';
 import { startServer } from '../src/serve/main.js';
 import { modelDir, rawFrames, serveApp } from './helpers/models.js';
 

@@ -2,7 +2,7 @@
 // metrics. createApp does not listen: tests drive it in-process with supertest, main.ts listens.
 import express, { type Express, type RequestHandler } from 'express';
 import type { Logger } from 'pino';
-import { errors } from './errors.js';
+import { errors } from '../predict/errors.js';
 import type { Metrics } from './metrics.js';
 import { bearerAuth } from './middleware/auth.js';
 import { errorHandler, notFound } from './middleware/errors.js';

@@ -11,7 +11,7 @@
 // B = 1) while a lone request never waits. `exclusive` runs a job as its own run, in queue order (the
 // KServe endpoint's raw tensors with their own state, later the streaming sessions).
 import type { IndrnnModel, RunResult } from '../onnx/model.js';
-import { ApiError } from './errors.js';
+import { ApiError } from '../predict/errors.js';
 
 export interface BatchOptions {
   /** Most sequences per run; 1 turns batching off. */

@@ -11,7 +11,7 @@ import type { PreprocessConfig } from '../data/preprocess.js';
 import { inputDims, parsePreprocessConfig, preprocessSequence } from '../data/preprocess.js';
 import { gatherFrames, sampleSegments } from '../data/sampling.js';
 import type { ModelMetadata } from '../onnx/metadata.js';
-import { ApiError } from './errors.js';
+import { ApiError, errors } from '../predict/errors.js';
 
 export type InputSpec =
   | {
@@ -71,7 +71,7 @@ export function numberError(v: unknown, field: string): ApiError {
   if (Number.isFinite(v)) {
     return new ApiError('non_finite_value', `${field} is ${v}, outside the float32 range (|v| <= 3.4e38)`, { field });
   }
-  return new ApiError('non_finite_value', `${field} is ${v}, expected a finite number`, { field });
+  return errors.nonFinite(field, v);
 }
 
 function readBody(
@@ -112,11 +112,7 @@ export function checkLength(frames: unknown[], field: string, maxFrames: number)
   if (frames.length === 0)
     throw new ApiError('empty_sequence', `${field} is empty; a sequence needs at least 1 frame`, { field });
   if (frames.length > maxFrames) {
-    throw new ApiError('too_many_frames', `${field} has ${frames.length} frames, the limit is ${maxFrames}`, {
-      field,
-      limit: maxFrames,
-      got: frames.length,
-    });
+    throw errors.tooManyFrames(field, field, frames.length, maxFrames);
   }
 }
 

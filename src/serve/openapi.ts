@@ -1,7 +1,7 @@
 // The OpenAPI 3.1 document, generated from the zod schemas in schemas.ts (JSON Schema 2020-12 is
 // OpenAPI 3.1's own dialect), and the paths from the route table (routes/table.ts). Served at GET /openapi.json.
 import { z } from 'zod';
-import { ERROR_STATUS, type ErrorCode } from './errors.js';
+import { ERRORS, type ErrorCode } from '../predict/errors.js';
 import { ROUTES, type RouteResponse, type RouteSpec } from './routes/table.js';
 import * as s from './schemas.js';
 
@@ -66,7 +66,10 @@ function response({ description, schema, text }: RouteResponse): Record<string, 
 /** One response per status, naming the codes that share it. */
 function errorResponses(codes: readonly ErrorCode[]): Record<string, unknown> {
   const byStatus = new Map<number, ErrorCode[]>();
-  for (const c of codes) byStatus.set(ERROR_STATUS[c], [...(byStatus.get(ERROR_STATUS[c]) ?? []), c]);
+  for (const c of codes) {
+    const status = ERRORS[c].status ?? 400;
+    byStatus.set(status, [...(byStatus.get(status) ?? []), c]);
+  }
   return Object.fromEntries(
     [...byStatus].map(([status, cs]) => [
       String(status),

@@ -9,7 +9,7 @@
 // nesting is published through `framesDoc` and `tensorDataDoc` (see openapi.ts).
 import { z } from 'zod';
 import { samplingSchema } from '../onnx/metadata.js';
-import { ApiError, ERROR_CODES, fieldPath } from './errors.js';
+import { ApiError, fieldPath, HTTP_ERROR_CODES } from '../predict/errors.js';
 
 /** Frames per second a client may declare (HTTP predict, stream config): a rate sizes the model steps. */
 export const FRAME_RATE = { min: 1, max: 1000 } as const;
@@ -117,7 +117,7 @@ export const modelListSchema = z.object({ models: z.array(modelInfoSchema) });
 
 export const errorBodySchema = z.object({
   error: z.object({
-    code: z.enum(ERROR_CODES as [string, ...string[]]),
+    code: z.enum(HTTP_ERROR_CODES as [string, ...string[]]),
     message: z.string(),
     details: z.object({ field: z.string().optional() }).catchall(z.unknown()),
   }),

@@ -3,6 +3,7 @@
 // for rate models read from the staggered states (src/stream/rate.ts). Shared by HTTP predict and
 // `indrnn predict`, so that both answer alike.
 import type { ModelMetadata } from '../onnx/metadata.js';
+import { ApiError } from '../predict/errors.js';
 import {
   type ClassPrediction,
   classPrediction,
@@ -11,7 +12,6 @@ import {
 } from '../predict/result.js';
 import { resampledLength, resampleSequence, type SegmentSlot, staggeredLogits } from '../stream/rate.js';
 import { allFinite } from '../util/finite.js';
-import { ApiError } from './errors.js';
 import { type InputSpec, readSequence } from './input.js';
 
 export interface ModelSteps {

@@ -1,6 +1,6 @@
 // What the routes share and main changes over the server's life: the registry once models are loaded,
 // and the draining flag once SIGTERM has come.
-import { errors } from './errors.js';
+import { errors } from '../predict/errors.js';
 import type { ModelRegistry, ServedModel } from './registry.js';
 
 export interface ServerState {

@@ -1,6 +1,6 @@
 // The WebSocket streaming protocol (/v1/models/{name}/stream): every client and server message as a zod
-// schema (the single source of the message types), the error codes and the close codes. docs/streaming.md
-// describes the same.
+// schema (the single source of the message types). Its error and close codes are the catalogue's
+// (src/predict/errors.ts). docs/streaming.md describes the same.
 //
 // Client -> server, text (JSON):
 //   {"type": "frames", "frames": [frame, ...]}     frames as in HTTP predict (T x J x 3, T x B x J x 3, T x D)
@@ -10,7 +10,7 @@
 // with absent bodies as zeros, or input_size raw values), any number of frames per message.
 // Server -> client: ready (once), prediction (per model step, or every N), config / reset (acks), error.
 import { z } from 'zod';
-import { fieldPath } from '../serve/errors.js';
+import { ApiError, fieldPath } from '../predict/errors.js';
 import { FRAME_RATE } from '../serve/schemas.js';
 
 export const configMessageSchema = z.strictObject({
@@ -88,73 +88,16 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
 ]);
 export type ServerMessage = z.infer<typeof serverMessageSchema>;
 
-/** Error codes in {"type": "error"} messages and in rejected upgrades' bodies. */
-export const STREAM_ERRORS = {
-  // per message: the connection stays open
-  invalid_json: 'a text message is not JSON',
-  invalid_message: 'unknown type, missing or wrong field (the field is named)',
-  invalid_shape: 'frames with the wrong nesting or size for the model',
-  non_finite_value: 'NaN or Infinity among the numbers',
-  empty_sequence: 'a frames message without frames',
-  too_many_frames: 'more frames in one message than maxFramesPerMessage',
-  invalid_state: 'frameRate changed after frames were sent (reset first)',
-  // the connection is closed after the error
-  queue_full: 'more model steps queued than maxQueuedSteps: the client sends faster than it is served',
-  too_slow: 'the client does not read its predictions (send buffer above maxBufferedBytes)',
-  too_many_errors: 'maxMalformed malformed messages in a row',
-  idle_timeout: 'no message for idleTimeoutMs',
-  internal: 'a server bug; logged',
-  // upgrade rejected (HTTP status, error body {"error": {code, message, details}})
-  invalid_request: '400: the request target is not a valid URL',
-  unauthorized: '401: token missing or wrong',
-  not_found: '404: not a stream route',
-  model_not_found: '404: no such model',
-  not_streamable: '409: the model samples whole actions (segments) and cannot stream',
-  too_many_streams: '503: maxConnections streams are open',
-  not_ready: '503: no model loaded',
-  shutting_down: '503: the server is draining',
-} as const;
-export type StreamErrorCode = keyof typeof STREAM_ERRORS;
-
-/** WebSocket close codes the server uses. */
-export const CLOSE = {
-  normal: 1000, // the client closed
-  goingAway: 1001, // server shutting down
-  policy: 1008, // queue_full, too_slow, too_many_errors
-  tooBig: 1009, // a message above maxMessageBytes (closed by ws itself)
-  internal: 1011,
-  idle: 4000, // idle_timeout
-} as const;
-
-export class StreamError extends Error {
-  constructor(
-    readonly code: StreamErrorCode,
-    message: string,
-    readonly field?: string,
-  ) {
-    super(message);
-  }
-
-  toMessage(): ServerMessage {
-    return {
-      type: 'error',
-      code: this.code,
-      message: this.message,
-      ...(this.field !== undefined ? { field: this.field } : {}),
-    };
-  }
-}
-
-/** Parses a text message into a client message, or throws StreamError naming the field. */
+/** Parses a text message into a client message, or throws an ApiError naming the field. */
 export function parseClientMessage(text: string): ClientMessage {
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw new StreamError('invalid_json', `the message is not JSON: ${(e as Error).message}`);
+    throw new ApiError('invalid_json', `the message is not JSON: ${(e as Error).message}`);
   }
   if (json === null || typeof json !== 'object' || Array.isArray(json)) {
-    throw new StreamError('invalid_message', 'a message is a JSON object with a "type"', 'type');
+    throw new ApiError('invalid_message', 'a message is a JSON object with a "type"', { field: 'type' });
   }
   const r = clientMessageSchema.safeParse(json);
   if (r.success) return r.data;
@@ -162,15 +105,15 @@ export function parseClientMessage(text: string): ClientMessage {
   const field = fieldPath(issue.path);
   if (issue.path.length === 1 && issue.path[0] === 'type') {
     const got = (json as { type?: unknown }).type;
-    throw new StreamError(
+    throw new ApiError(
       'invalid_message',
       `type is ${got === undefined ? 'missing' : JSON.stringify(got)}, expected one of "frames", "reset", "config"`,
-      'type',
+      { field: 'type' },
     );
   }
   if (issue.code === 'unrecognized_keys') {
     const key = issue.keys[0];
-    throw new StreamError('invalid_message', `${key} is not a field of a "${(json as any).type}" message`, key);
+    throw new ApiError('invalid_message', `${key} is not a field of a "${(json as any).type}" message`, { field: key });
   }
-  throw new StreamError('invalid_message', `${field}: ${issue.message}`, field);
+  throw new ApiError('invalid_message', `${field}: ${issue.message}`, { field });
 }

@@ -6,13 +6,13 @@ import { type IncomingMessage, type Server, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
-import { ApiError } from '../serve/errors.js';
+import { ApiError, CLOSE, errors } from '../predict/errors.js';
 import { checkLength, readFrames } from '../serve/input.js';
 import type { Metrics } from '../serve/metrics.js';
 import type { ServedModel } from '../serve/registry.js';
 import type { ServerState } from '../serve/state.js';
 import { DEFAULT_STREAM_OPTIONS, type StreamOptions } from './limits.js';
-import { CLOSE, parseClientMessage, type ServerMessage, StreamError, type StreamErrorCode } from './protocol.js';
+import { parseClientMessage, type ServerMessage } from './protocol.js';
 import { StreamSession } from './session.js';
 import { StreamBatcher } from './stream-batcher.js';
 
@@ -34,17 +34,6 @@ export interface StreamServer {
 }
 
 const ROUTE = /^\/v1\/models\/([^/]+)\/stream\/?$/;
-
-/** Per-message problems the HTTP checks raise, as stream errors (the connection stays open). */
-function fromApiError(e: ApiError): StreamError {
-  const code: StreamErrorCode =
-    e.code === 'invalid_shape' || e.code === 'non_finite_value' || e.code === 'empty_sequence'
-      ? e.code
-      : e.code === 'too_many_frames'
-        ? 'too_many_frames'
-        : 'invalid_message';
-  return new StreamError(code, e.message, e.details.field);
-}
 
 /**
  * One reused buffer for the frames of the message being read: a session takes them in (preprocessed into
@@ -68,23 +57,22 @@ function binaryFrames(
   scratch: FramesScratch,
 ): { raw: Float32Array; T: number } {
   const bytes = F * 4;
-  if (buf.byteLength === 0) throw new StreamError('empty_sequence', 'the binary message holds no frames', 'frames');
+  if (buf.byteLength === 0)
+    throw new ApiError('empty_sequence', 'the binary message holds no frames', { field: 'frames' });
   if (buf.byteLength % bytes !== 0) {
-    throw new StreamError(
+    throw new ApiError(
       'invalid_shape',
       `the binary message has ${buf.byteLength} bytes, not a multiple of one frame (${F} float32 = ${bytes} bytes)`,
-      'frames',
+      { field: 'frames' },
     );
   }
   const T = buf.byteLength / bytes;
-  if (T > maxFrames)
-    throw new StreamError('too_many_frames', `the binary message has ${T} frames, the limit is ${maxFrames}`, 'frames');
+  if (T > maxFrames) throw errors.tooManyFrames('the binary message', 'frames', T, maxFrames);
   const raw = scratch.take(T * F);
   for (let i = 0; i < raw.length; i++) {
     const v = buf.readFloatLE(i * 4);
     if (!Number.isFinite(v)) {
-      const f = `frames[${Math.floor(i / F)}][${i % F}]`;
-      throw new StreamError('non_finite_value', `${f} is ${v}, expected a finite number`, f);
+      throw errors.nonFinite(`frames[${Math.floor(i / F)}][${i % F}]`, v);
     }
     raw[i] = v;
   }
@@ -109,11 +97,12 @@ function decodePathSegment(segment: string): string | null {
   }
 }
 
-function rejectUpgrade(socket: Duplex, status: number, code: StreamErrorCode, message: string, headers = ''): void {
-  const body = JSON.stringify({ error: { code, message, details: {} } });
-  socket.end(
-    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${headers}Connection: close\r\n\r\n${body}`,
-  );
+/** A refused upgrade: the HTTP API's answer for `e` (status, headers, error body). */
+function rejectUpgrade(socket: Duplex, e: ApiError): void {
+  const body = JSON.stringify(e.toBody());
+  let head = `HTTP/1.1 ${e.status} ${STATUS_CODES[e.status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n`;
+  for (const [k, v] of Object.entries(e.headers)) if (k !== 'Connection') head += `${k}: ${v}\r\n`;
+  socket.end(`${head}Connection: close\r\n\r\n${body}`);
 }
 
 export function attachStreaming({
@@ -134,7 +123,7 @@ export function attachStreaming({
 
   const failRun = (sessions: StreamSession[], err: unknown) => {
     logger.error({ err }, 'stream run failed');
-    for (const s of sessions) drop(s, 'internal', CLOSE.internal, 'the model run failed');
+    for (const s of sessions) drop(s, errors.internal('the model run failed'));
   };
   const batcherFor = (served: ServedModel) => {
     let b = batchers.get(served.name);
@@ -154,14 +143,13 @@ export function attachStreaming({
     if (ws.bufferedAmount > opts.maxBufferedBytes && !session.closed) {
       drop(
         session,
-        'too_slow',
-        CLOSE.policy,
-        `${ws.bufferedAmount} bytes are waiting to be read (limit ${opts.maxBufferedBytes})`,
+        new ApiError('too_slow', `${ws.bufferedAmount} bytes are waiting to be read (limit ${opts.maxBufferedBytes})`),
       );
     }
   }
-  /** Tells the client why (an error message), then closes with `code`. */
-  function drop(session: StreamSession, reason: StreamErrorCode, code: number, message: string): void {
+  /** Tells the client why (an error message), then closes with the error's close code. */
+  function drop(session: StreamSession, e: ApiError): void {
+    const reason = e.code;
     const ws = sockets.get(session);
     if (!ws || session.closed) return;
     session.closed = true;
@@ -169,10 +157,10 @@ export function attachStreaming({
     if (session.queue.length)
       m.droppedFrames.inc({ model: session.served.name, reason: 'closed' }, session.queue.length);
     if (ws.readyState === ws.OPEN) {
-      ws.send(JSON.stringify({ type: 'error', code: reason, message }));
+      ws.send(JSON.stringify(e.toMessage()));
       m.errors.inc({ model: session.served.name, code: reason });
     }
-    ws.close(code, reason);
+    ws.close(e.close, reason);
     // A client that does not read may never answer the close: cut it.
     setTimeout(() => ws.terminate(), 1000).unref();
   }
@@ -202,7 +190,7 @@ export function attachStreaming({
     m.opened.inc({ model: name });
     let malformed = 0;
     const idle = setTimeout(
-      () => drop(session, 'idle_timeout', CLOSE.idle, `no message for ${opts.idleTimeoutMs} ms`),
+      () => drop(session, new ApiError('idle_timeout', `no message for ${opts.idleTimeoutMs} ms`)),
       opts.idleTimeoutMs,
     );
     ws.on('pong', () => {
@@ -236,16 +224,12 @@ export function attachStreaming({
         else {
           const msg = parseClientMessage(buf.toString('utf8'));
           if (msg.type === 'frames') {
-            try {
-              checkLength(msg.frames, 'frames', opts.maxFramesPerMessage);
-              const T = msg.frames.length;
-              frames = {
-                raw: readFrames(msg.frames, served.input, 'frames', scratch.take(T * served.model.inputSize)),
-                T,
-              };
-            } catch (e) {
-              throw e instanceof ApiError ? fromApiError(e) : e;
-            }
+            checkLength(msg.frames, 'frames', opts.maxFramesPerMessage);
+            const T = msg.frames.length;
+            frames = {
+              raw: readFrames(msg.frames, served.input, 'frames', scratch.take(T * served.model.inputSize)),
+              T,
+            };
           } else if (msg.type === 'reset') {
             const discarded = session.reset();
             if (discarded) m.droppedFrames.inc({ model: name, reason: 'reset' }, discarded);
@@ -261,18 +245,18 @@ export function attachStreaming({
           if (session.accept(frames.raw, frames.T, arrivedAt) > 0) batcher.wake(session);
         }
       } catch (e) {
-        if (!(e instanceof StreamError)) {
+        if (!(e instanceof ApiError)) {
           logger.error({ err: e, model: name }, 'stream message failed');
-          drop(session, 'internal', CLOSE.internal, 'internal error (logged)');
+          drop(session, errors.internal('internal error (logged)'));
           return;
         }
         if (e.code === 'queue_full') {
-          drop(session, 'queue_full', CLOSE.policy, e.message);
+          drop(session, e);
           return;
         }
         send(ws, session, e.toMessage());
         if (++malformed >= opts.maxMalformed) {
-          drop(session, 'too_many_errors', CLOSE.policy, `${malformed} malformed messages in a row`);
+          drop(session, new ApiError('too_many_errors', `${malformed} malformed messages in a row`));
         }
       }
     });
@@ -303,56 +287,45 @@ export function attachStreaming({
       upgrade(req, socket, head);
     } catch (err) {
       logger.error({ err }, 'upgrade failed');
-      if (socket.writable) rejectUpgrade(socket, 500, 'internal', 'internal error (logged)');
+      if (socket.writable) rejectUpgrade(socket, errors.internal('internal error (logged)'));
       else socket.destroy();
     }
   };
   const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const refuse = (status: number, code: StreamErrorCode, message: string, headers = '') => {
-      m.rejected.inc({ reason: code });
-      rejectUpgrade(socket, status, code, message, headers);
+    const refuse = (e: ApiError) => {
+      m.rejected.inc({ reason: e.code });
+      rejectUpgrade(socket, e);
     };
     const url = parseTarget(req.url ?? '/');
-    if (!url) return refuse(400, 'invalid_request', 'the request target is not a valid URL');
+    if (!url) return refuse(new ApiError('invalid_request', 'the request target is not a valid URL'));
     const route = ROUTE.exec(url.pathname);
-    if (!route)
-      return refuse(404, 'not_found', `no WebSocket route ${url.pathname}; streams are at /v1/models/{name}/stream`);
-    if (closing || state.draining)
-      return refuse(503, 'shutting_down', 'the server is shutting down; retry on another instance');
+    if (!route) {
+      return refuse(
+        new ApiError('not_found', `no WebSocket route ${url.pathname}; streams are at /v1/models/{name}/stream`),
+      );
+    }
+    if (closing || state.draining) return refuse(errors.shuttingDown());
     const token = url.searchParams.get('token');
     if (!authorized(req.headers.authorization) && !(token !== null && authorized(`Bearer ${token}`))) {
-      return refuse(
-        401,
-        'unauthorized',
-        req.headers.authorization || token !== null
-          ? 'the bearer token is not valid'
-          : 'streams need Authorization: Bearer <token> or ?token=<token>',
-        'WWW-Authenticate: Bearer realm="indrnn"\r\n',
-      );
+      const given = Boolean(req.headers.authorization) || token !== null;
+      return refuse(errors.unauthorized(given, 'streams need Authorization: Bearer <token> or ?token=<token>'));
     }
-    if (!state.registry) return refuse(503, 'not_ready', 'no model is loaded yet');
+    if (!state.registry) return refuse(errors.notReady());
     const name = decodePathSegment(route[1]);
     const served = name === null ? undefined : state.registry.get(name);
-    if (!served) {
-      return refuse(
-        404,
-        'model_not_found',
-        `no model named '${name ?? route[1]}' (loaded: ${state.registry.names.join(', ') || 'none'})`,
-      );
-    }
+    if (!served) return refuse(errors.modelNotFound(name ?? route[1], state.registry.names));
     const sampling = served.model.metadata.sampling;
     if (sampling?.kind === 'segments') {
       return refuse(
-        409,
-        'not_streamable',
-        `model '${name}' was trained on ${sampling.segments} segments of whole actions (sampling 'segments'): it needs the whole action and cannot stream; use POST /v1/models/${name}/predict, or a model with 'rate' sampling`,
+        new ApiError(
+          'not_streamable',
+          `model '${name}' was trained on ${sampling.segments} segments of whole actions (sampling 'segments'): it needs the whole action and cannot stream; use POST /v1/models/${name}/predict, or a model with 'rate' sampling`,
+        ),
       );
     }
     if (live.size >= opts.maxConnections) {
       return refuse(
-        503,
-        'too_many_streams',
-        `${live.size} streams are open (limit ${opts.maxConnections}); retry later`,
+        new ApiError('too_many_streams', `${live.size} streams are open (limit ${opts.maxConnections}); retry later`),
       );
     }
     wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, served));

@@ -7,12 +7,12 @@
 // K = outputs. h [L, R, H]; a step's x [D].
 
 import { createPreprocessState, type PreprocessState, preprocessFrame } from '../data/preprocess.js';
+import { ApiError } from '../predict/errors.js';
 import { classPrediction, regressionPrediction } from '../predict/result.js';
 import type { ServedModel } from '../serve/registry.js';
 import { copyValues } from '../util/copy-values.js';
 import { allFinite } from '../util/finite.js';
 import type { ServerMessage, StreamConfig } from './protocol.js';
-import { StreamError } from './protocol.js';
 import { chosenState, type RateSampling, resetsAt, STAGGERED_STATES, StepClock, staggerOffsets } from './rate.js';
 import { type QueuedStep, StepQueue } from './step-queue.js';
 
@@ -79,10 +79,10 @@ export class StreamSession {
   configure(c: { every?: number; topK?: number; frameRate?: number }): void {
     if (c.frameRate !== undefined && c.frameRate !== this.config.frameRate) {
       if (!this.fresh) {
-        throw new StreamError(
+        throw new ApiError(
           'invalid_state',
           `frameRate can change only before the first frame; send {"type": "reset"} first (${this.frames} frames seen)`,
-          'frameRate',
+          { field: 'frameRate' },
         );
       }
       this.config.frameRate = c.frameRate;
@@ -107,7 +107,7 @@ export class StreamSession {
       const sources = this.clock ? this.clock.advance() : [this.frames];
       for (const src of sources) {
         if (this.queue.length >= this.maxQueuedSteps) {
-          throw new StreamError(
+          throw new ApiError(
             'queue_full',
             `${this.queue.length} model steps are waiting (limit ${this.maxQueuedSteps}): frames arrive faster than they are served`,
           );
@@ -153,12 +153,13 @@ export class StreamSession {
     if (!allFinite(logits, b * K, (b + 1) * K)) {
       // Frames too large for the model overflowed it: say so, and restart the state rather than carry Infinity.
       this.h.fill(0);
-      this.emit({
-        type: 'error',
-        code: 'non_finite_value',
-        message: `the model's output at frame ${frame} is not finite (values too large for the model?); the state was reset`,
-        field: 'frames',
-      });
+      this.emit(
+        new ApiError(
+          'non_finite_value',
+          `the model's output at frame ${frame} is not finite (values too large for the model?); the state was reset`,
+          { field: 'frames' },
+        ).toMessage(),
+      );
       return false;
     }
     if ((entry.step + 1) % this.config.every !== 0) return false;

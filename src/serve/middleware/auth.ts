@@ -2,7 +2,7 @@
 // handler on the same http.Server can use it on the upgrade request.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
-import { ApiError } from '../errors.js';
+import { errors } from '../../predict/errors.js';
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
@@ -18,12 +18,8 @@ export function bearerChecker(token: string | undefined): (authorization: string
 
 export function bearerAuth({ token }: { token?: string }): RequestHandler {
   const check = bearerChecker(token);
-  return function bearerAuthMiddleware(req, res, next) {
+  return function bearerAuthMiddleware(req, _res, next) {
     if (check(req.get('authorization'))) return next();
-    res.setHeader('WWW-Authenticate', 'Bearer realm="indrnn"');
-    const message = req.get('authorization')
-      ? 'the bearer token is not valid'
-      : 'this endpoint needs Authorization: Bearer <token>';
-    next(new ApiError('unauthorized', message, { field: 'Authorization' }));
+    next(errors.unauthorized(Boolean(req.get('authorization'))));
   };
 }

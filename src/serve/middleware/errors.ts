@@ -1,7 +1,7 @@
 // The last handlers: unknown routes are 404 not_found, ApiErrors become their body, anything else is a
 // bug, logged with its stack and answered as 500 internal without internals.
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { ApiError } from '../errors.js';
+import { ApiError, errors } from '../../predict/errors.js';
 
 export function notFound(): RequestHandler {
   return function notFoundHandler(req, _res, next) {
@@ -26,12 +26,8 @@ export function errorHandler(): ErrorRequestHandler {
       });
     } else {
       req.log?.error({ err }, 'unhandled error');
-      e = new ApiError('internal', 'internal error; the request id identifies it in the server log', {
-        requestId: req.id,
-      });
+      e = errors.internal('internal error; the request id identifies it in the server log', { requestId: req.id });
     }
-    if (e.code === 'shutting_down') res.setHeader('Connection', 'close');
-    if (e.code === 'overloaded') res.setHeader('Retry-After', '1');
-    res.status(e.status).json(e.toBody());
+    res.set(e.headers).status(e.status).json(e.toBody());
   };
 }

@@ -1,7 +1,7 @@
 // JSON bodies for POST routes: 415 unless Content-Type is application/json, a size limit (413), and
 // parse errors as the catalogue's error shape. Express's own parser does the parsing.
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
-import { ApiError, errors } from '../errors.js';
+import { ApiError, errors } from '../../predict/errors.js';
 
 const JSON_TYPE = /^application\/([\w.-]+\+)?json$/i;
 

@@ -3,8 +3,8 @@
 // [T, B, K] and hT [L, B, H] out. Runs are queued with the model's batches (Batcher.exclusive).
 // Differences from the spec: errors use this server's error shape; only FP32 JSON tensors.
 import { Router } from 'express';
+import { ApiError } from '../../predict/errors.js';
 import { allFinite } from '../../util/finite.js';
-import { ApiError } from '../errors.js';
 import { isFloat32Finite, numberError } from '../input.js';
 import { jsonBody } from '../middleware/json-body.js';
 import type { ServedModel } from '../registry.js';

@@ -3,7 +3,7 @@
 // and openapi.ts writes the OpenAPI document from it, so the two cannot drift apart.
 import type { IRouter, NextFunction, Request, RequestHandler, Response } from 'express';
 import type { z } from 'zod';
-import type { ErrorCode } from '../errors.js';
+import type { ErrorCode } from '../../predict/errors.js';
 import * as s from '../schemas.js';
 
 export interface RouteResponse {

@@ -1,7 +1,7 @@
 // Our own API: model metadata and predictions. Frames become model steps and predictions as in
 // `indrnn predict` (sequence-prediction.ts), and sequences from concurrent requests share runs (batcher.ts).
 import { Router } from 'express';
-import { ApiError } from '../errors.js';
+import { ApiError } from '../../predict/errors.js';
 import { jsonBody } from '../middleware/json-body.js';
 import { type PredictResponse, parseBody, predictRequestSchema } from '../schemas.js';
 import { predictSteps, prepareSteps } from '../sequence-prediction.js';
