@@ -25,7 +25,6 @@ export class StreamSession {
   /** Steps waiting for a run, with their inputs x [D]. */
   readonly queue: StepQueue;
   config: StreamConfig;
-  closed = false;
   private pre: PreprocessState | null;
   private clock: StepClock | null;
   private frames = 0;
@@ -38,8 +37,8 @@ export class StreamSession {
   constructor(
     readonly served: ServedModel,
     private readonly maxQueuedSteps: number,
-    /** Where predictions go (the connection). */
-    readonly emit: (msg: ServerMessage) => void,
+    /** The connection: where predictions go, and whether it is still open. */
+    readonly link: { readonly open: boolean; send(msg: ServerMessage): void; drop(e: ApiError): void },
   ) {
     const m = served.model.metadata;
     this.rate = m.sampling?.kind === 'rate' ? { fps: m.sampling.fps, window: m.sampling.window } : null;
@@ -67,6 +66,16 @@ export class StreamSession {
     const spec = this.served.input;
     this.pre = spec.kind === 'skeleton' ? createPreprocessState(spec.preprocess) : null;
     this.clock = this.rate ? new StepClock(this.config.frameRate, this.rate.fps) : null;
+  }
+
+  /** The connection is closing: nothing more runs (see Connection). */
+  get closed(): boolean {
+    return !this.link.open;
+  }
+
+  /** Drops the queued steps (the connection is closing); returns how many. */
+  discard(): number {
+    return this.queue.clear();
   }
 
   /** A new sequence: queued steps are discarded (their predictions are not sent); returns how many. */
@@ -153,7 +162,7 @@ export class StreamSession {
     if (!allFinite(logits, b * K, (b + 1) * K)) {
       // Frames too large for the model overflowed it: say so, and restart the state rather than carry Infinity.
       this.h.fill(0);
-      this.emit(
+      this.link.send(
         new ApiError(
           'non_finite_value',
           `the model's output at frame ${frame} is not finite (values too large for the model?); the state was reset`,
@@ -167,14 +176,14 @@ export class StreamSession {
     // Literals, not spreads: see the note in src/predict/result.ts (spread objects outlived scavenges).
     if (m.task_kind === 'regression') {
       const { value } = regressionPrediction(logits, Btot, b, 0, { topK: 1, timeline: false });
-      this.emit({ type: 'prediction', frame, step, history, value });
+      this.link.send({ type: 'prediction', frame, step, history, value });
     } else {
       const p = classPrediction(logits, Btot, m.num_outputs, b, 0, m.labels, {
         topK: this.config.topK,
         timeline: false,
       });
       const { label, index, probability, ntuAction, topK } = p;
-      this.emit(
+      this.link.send(
         ntuAction !== undefined
           ? { type: 'prediction', frame, step, history, label, index, probability, ntuAction, topK }
           : { type: 'prediction', frame, step, history, label, index, probability, topK },
