@@ -6,12 +6,16 @@ import { type Command, InvalidArgumentError } from 'commander';
 import { runBaseline } from '../data/baseline.js';
 import { selectBodies } from '../data/bodies.js';
 import { type BuildReport, buildJsonlCache, buildNtuCache } from '../data/build.js';
+import { buildNuclaCache, buildPkuMmdCache } from '../data/build-datasets.js';
 import { openDataset } from '../data/cache.js';
+import { readLayoutFile } from '../data/layout-file.js';
+import type { Layout } from '../data/layouts.js';
 import { ntuActionName } from '../data/ntu-actions.js';
 import { parseNtuName } from '../data/ntu-name.js';
 import { readSkeletonFile, skeletonStats } from '../data/ntu-reader.js';
 import { defaultPreprocessConfig } from '../data/preprocess.js';
-import { parseSplitName, SPLIT_NAMES, type SplitName } from '../data/splits.js';
+import { parseSplit, SPLIT_FORMS } from '../data/split-spec.js';
+import { parseSplitName, type SplitName } from '../data/splits.js';
 import { writeSynthDataset } from '../data/synth/dataset.js';
 import { DEFAULT_ACTIONS } from '../data/synth/generate.js';
 import { choiceOption, intOption } from './options.js';
@@ -27,6 +31,15 @@ function intList(value: string): number[] {
 function splitList(value: string): SplitName[] {
   try {
     return value.split(',').map((s) => parseSplitName(s.trim()));
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
+}
+
+function splitOption(value: string): string {
+  try {
+    parseSplit(value);
+    return value;
   } catch (e) {
     throw new InvalidArgumentError((e as Error).message);
   }
@@ -166,55 +179,107 @@ export function registerData(program: Command): void {
 
   data
     .command('build')
-    .description('read a folder of NTU .skeleton files (or a JSON Lines file) into one binary dataset cache')
-    .option('--raw <dir>', 'folder of SsssCcccPpppRrrrAaaa.skeleton files (real NTU or `indrnn data synth` output)')
+    .description(
+      'read NTU .skeleton files, N-UCLA clips, PKU-MMD recordings or JSON Lines into one binary dataset cache',
+    )
+    .option(
+      '--raw <dir>',
+      'folder of recordings in --format (NTU: SsssCcccPpppRrrrAaaa.skeleton files or `data synth` output)',
+    )
+    .option(
+      '--format <name>',
+      'format of --raw: ntu, nucla (N-UCLA JSON clips) or pku-mmd (skeleton/, label/, actions.csv)',
+      choiceOption(['ntu', 'nucla', 'pku-mmd'] as const),
+      'ntu',
+    )
     .option('--jsonl <file>', "users' own data, one JSON sample per line (see docs/data.md)")
+    .option(
+      '--layout-file <file>',
+      'JSON Lines: a joint layout of your own (names, parents, root, torsoTop, leftRight, dims); repeatable',
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
     .requiredOption('--out <file>', 'cache file to write')
-    .option('--split <name>', `keep one part of a split: ${SPLIT_NAMES.join(', ')}`, (v) => splitList(v)[0])
+    .option('--split <split>', `keep one part of a split: ${SPLIT_FORMS}`, splitOption)
     .option('--part <part>', 'train or test (with --split)', choiceOption(['train', 'test'] as const), 'train')
-    .option('--include-missing', "keep NTU-60's 302 samples with missing skeletons (left out by default for real data)")
+    .option(
+      '--include-missing',
+      "NTU: keep NTU-60's 302 samples with missing skeletons (left out by default for real data)",
+    )
     .option(
       '--actions <ids>',
-      'NTU action ids that make the class list, in label order (default: the synthetic manifest, else all found)',
+      'NTU: action ids that make the class list, in label order (default: the synthetic manifest, else all found)',
       intList,
     )
-    .option('--bodies <n>', 'bodies per frame', intOption(1), 2)
+    .option(
+      '--classes <ids>',
+      'PKU-MMD: class numbers (1-51) to keep, in label order (default: all that occur)',
+      intList,
+    )
+    .option('--untrimmed', 'PKU-MMD: whole recordings with a label per frame instead of clips cut at the intervals')
+    .option(
+      '--bodies <n>',
+      'bodies per frame (default: ntu 2, nucla 1, pku-mmd 2, JSON Lines the most any sample has)',
+      intOption(1),
+    )
     .option('--float32', 'store exact float32 positions instead of int16 (twice the size)')
     .option('--limit <n>', 'stop after n samples', intOption(1))
     .option('--json', 'print the summary as JSON')
     .action(
       (o: {
         raw?: string;
+        format: 'ntu' | 'nucla' | 'pku-mmd';
         jsonl?: string;
+        layoutFile?: string[];
         out: string;
-        split?: SplitName;
+        split?: string;
         part: 'train' | 'test';
         includeMissing?: boolean;
         actions?: number[];
-        bodies: number;
+        classes?: number[];
+        untrimmed?: boolean;
+        bodies?: number;
         float32?: boolean;
         limit?: number;
         json?: boolean;
       }) => {
         if (!o.raw === !o.jsonl) throw new InvalidArgumentError('give exactly one of --raw <dir> and --jsonl <file>');
+        if (o.layoutFile && !o.jsonl) throw new InvalidArgumentError('--layout-file goes with --jsonl');
+        if ((o.classes || o.untrimmed) && o.format !== 'pku-mmd')
+          throw new InvalidArgumentError('--classes and --untrimmed go with --format pku-mmd');
         const bar = progress(!o.json);
-        const dtype = o.float32 ? 'float32' : 'int16';
-        const r = o.raw
-          ? buildNtuCache({
-              raw: o.raw,
-              out: o.out,
-              split: o.split,
-              part: o.part,
+        const common = {
+          out: o.out,
+          split: o.split,
+          part: o.part,
+          bodies: o.bodies,
+          dtype: o.float32 ? ('float32' as const) : ('int16' as const),
+          limit: o.limit,
+          onProgress: bar.update,
+        };
+        const layouts = new Map<string, Layout>();
+        for (const f of o.layoutFile ?? []) {
+          const l = readLayoutFile(f);
+          if (layouts.has(l.name)) throw new InvalidArgumentError(`${f}: layout '${l.name}' is given twice`);
+          layouts.set(l.name, l);
+        }
+        let r: BuildReport;
+        try {
+          if (o.jsonl) r = buildJsonlCache({ ...common, jsonl: o.jsonl, layouts });
+          else if (o.format === 'nucla') r = buildNuclaCache({ ...common, raw: o.raw! });
+          else if (o.format === 'pku-mmd')
+            r = buildPkuMmdCache({ ...common, raw: o.raw!, classes: o.classes, untrimmed: o.untrimmed });
+          else
+            r = buildNtuCache({
+              ...common,
+              raw: o.raw!,
               excludeMissing: o.includeMissing ? false : undefined,
               actions: o.actions,
-              bodies: o.bodies,
-              dtype,
-              limit: o.limit,
-              onProgress: bar.update,
-            })
-          : buildJsonlCache({ jsonl: o.jsonl!, out: o.out, dtype });
-        bar.stop();
-        const { ids: _ids, sections: _s, ...header } = r.header;
+            });
+        } finally {
+          bar.stop();
+        }
+        for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
+        const { ids: _ids, sections: _s, layoutSpec: _l, ...header } = r.header;
         print(!!o.json, { out: o.out, ...r, header }, () => buildText(r, o.out));
       },
     );
@@ -309,9 +374,8 @@ export function registerData(program: Command): void {
             }))
           : [{ name: 'train/test', train: { path: o.train! }, test: { path: o.test! } }];
         const results = pairs.map((p) => {
-          const pp = defaultPreprocessConfig(openDataset(p.train.path).layout, openDataset(p.train.path).bodies, {
-            center: o.center,
-          });
+          const probe = openDataset(p.train.path);
+          const pp = defaultPreprocessConfig(probe.jointLayout, probe.bodies, { center: o.center });
           const train = openDataset(p.train.path, { ...p.train, preprocess: pp });
           const test = openDataset(p.test.path, { ...p.test, preprocess: pp });
           const r = runBaseline(train, test, o.segments, { epochs: o.epochs });

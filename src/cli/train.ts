@@ -45,7 +45,10 @@ export function registerTrain(program: Command): void {
     .option('--train-limit <n>', 'seq-image: use only the first n training images', intOption(1))
     .option('--test-limit <n>', 'seq-image: use only the first n test images', intOption(1))
     .option('--cache <file>', 'skeleton: dataset cache from indrnn data build / synth')
-    .option('--split <name>', 'skeleton: ntu60-xsub (default), ntu60-xview, ntu120-xsub, ntu120-xset')
+    .option(
+      '--split <split>',
+      'skeleton: ntu60-xsub (default), ntu60-xview, ntu120-xsub, ntu120-xset, subjects:1,3,5, cameras:1,2, recordings:1-249, given, random:0.2[:SEED]',
+    )
     .option('--segments <T>', 'skeleton: frames per sequence, one from each of T segments (default 20)', intOption(1))
     .option(
       '--sampling <kind>',

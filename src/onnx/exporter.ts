@@ -17,6 +17,8 @@ export interface ExportOptions {
 /** Skeleton facts a task may record (see the skeleton task): copied into the model's metadata. */
 const SKELETON_KEYS = {
   layout: 'layout',
+  layoutSpec: 'layout_spec',
+  dims: 'dims',
   bodies: 'bodies',
   joints: 'joints',
   preprocessing: 'preprocessing',

@@ -87,6 +87,7 @@ export class Trainer {
     this.reporter = opts.reporter ?? silentReporter;
     this.checkpointPath = join(opts.outDir, CHECKPOINT_FILE);
     this.state = freshState(config, task);
+    for (const w of task.warnings ?? []) this.reporter.log(`warning: ${w}`);
     if (opts.resume && existsSync(this.checkpointPath)) this.restore();
     else this.net.store.initialize(new Rng(config.seed, INIT_STREAM));
   }
