@@ -12,8 +12,6 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { getLayout, isBuiltinLayout, LAYOUT_NAMES, type Layout } from './layouts.js';
 
-const point = z.array(z.number()).min(2).max(3);
-const body = z.array(point);
 const id = z
   .number()
   .int()
@@ -30,7 +28,8 @@ export const UserSampleSchema = z.object({
   take: id.optional(),
   recording: id.optional(),
   split: z.enum(['train', 'test']).optional(),
-  frames: z.union([z.array(body), z.array(z.array(body))]),
+  /** [T][J][2|3] or [T][B][J][2|3]; checked point by point below, so errors name the exact element. */
+  frames: z.array(z.array(z.unknown())),
   frameLabels: z.array(z.string().nullable()).optional(),
 });
 
@@ -81,8 +80,9 @@ export function parseUserSample(json: unknown, where: string, layouts: UserLayou
   const layout = resolveLayout(s.layout, layouts, where);
   const T = s.frames.length;
   if (T === 0) throw new RangeError(`${where}: frames is empty (a sample needs at least 1 frame)`);
-  const multi = Array.isArray(s.frames[0][0]?.[0]);
-  const frames = (multi ? s.frames : s.frames.map((f) => [f])) as number[][][][];
+  const first = s.frames[0][0];
+  const multi = Array.isArray(first) && Array.isArray(first[0]);
+  const frames = (multi ? s.frames : s.frames.map((f) => [f])) as unknown[][][];
   const B = frames[0].length;
   const J = layout.joints.length;
   const flat = layout.dims === 2;
@@ -90,15 +90,20 @@ export function parseUserSample(json: unknown, where: string, layouts: UserLayou
   frames.forEach((f, t) => {
     if (f.length !== B) throw new RangeError(`${where}: frames[${t}] has ${f.length} bodies, frames[0] has ${B}`);
     f.forEach((b, k) => {
-      if (b.length !== J)
+      const field = `frames[${t}]${multi ? `[${k}]` : ''}`;
+      if (!Array.isArray(b) || b.length !== J)
         throw new RangeError(
-          `${where}: frames[${t}]${multi ? `[${k}]` : ''}: expected ${J} joints (layout ${layout.name}), got ${b.length}`,
+          `${where}: ${field}: expected ${J} joints (layout ${layout.name}), got ${Array.isArray(b) ? b.length : typeof b}`,
         );
-      b.forEach((p, j) => {
+      b.forEach((p: unknown, j: number) => {
+        if (!Array.isArray(p) || p.length < 2 || p.length > 3)
+          throw new RangeError(`${where}: ${field}[${j}]: expected a point [x, y] or [x, y, z]`);
         const at = ((t * B + k) * J + j) * 3;
-        data[at] = p[0];
-        data[at + 1] = p[1];
-        data[at + 2] = p.length === 3 && !flat ? p[2] : 0;
+        for (let c = 0; c < p.length; c++) {
+          if (typeof p[c] !== 'number' || !Number.isFinite(p[c]))
+            throw new TypeError(`${where}: ${field}[${j}][${c}]: ${JSON.stringify(p[c])} is not a finite number`);
+          if (c < 2 || !flat) data[at + c] = p[c];
+        }
       });
     });
   });
