@@ -35,12 +35,19 @@ describe('split forms', () => {
   it('subjects:, cameras: and recordings: put the listed ids in training and everything else in test', () => {
     const list = samples(40);
     const bySubject = place('subjects:1,3', list);
-    list.forEach((s, i) => assert.equal(bySubject[i], [1, 3].includes(s.subject) ? 'train' : 'test'));
+    assert.deepEqual(
+      bySubject,
+      list.map((s) => ([1, 3].includes(s.subject) ? 'train' : 'test')),
+    );
     const byCamera = place('cameras:1,2', list);
-    list.forEach((s, i) => assert.equal(byCamera[i], s.camera === 3 ? 'test' : 'train'));
+    assert.deepEqual(
+      byCamera,
+      list.map((s) => (s.camera === 3 ? 'test' : 'train')),
+    );
     const byRecording = place('recordings:1-10,35', list);
-    list.forEach((s, i) =>
-      assert.equal(byRecording[i], s.recording <= 10 || s.recording === 35 ? 'train' : 'test', s.id),
+    assert.deepEqual(
+      byRecording,
+      list.map((s) => (s.recording <= 10 || s.recording === 35 ? 'train' : 'test')),
     );
   });
 
