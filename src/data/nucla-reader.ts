@@ -94,9 +94,10 @@ export function readNuclaClip(f: NuclaFile): NuclaClip {
   }
   const { skeletons, label } = r.data;
   const expected = ACTION_TO_LABEL[f.action];
-  if (expected === undefined) throw new RangeError(`${f.path}: action a${f.action} is not an N-UCLA action`);
+  const action = `a${String(f.action).padStart(2, '0')}`;
+  if (expected === undefined) throw new RangeError(`${f.path}: action ${action} is not an N-UCLA action`);
   if (label !== expected)
-    throw new RangeError(`${f.path}: label: ${label}, but action a${f.action} in the file name is label ${expected}`);
+    throw new RangeError(`${f.path}: label: ${label}, but action ${action} in the file name is label ${expected}`);
   const T = skeletons.length;
   const data = new Float32Array(T * JOINTS * 3);
   skeletons.forEach((frame, t) => {
