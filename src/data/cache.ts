@@ -17,7 +17,8 @@
 //                                      caches from before recording/split have M = 4
 //     frames       i16|f32 [sum T_i, B, J, 3]   positions / quantum (int16) or metres (float32)
 //     frameLabels  i32 [sum T_i]      (only when header.hasFrameLabels) per-frame label index, -1 = none
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { type LayoutJson, layoutJson, storedLayout } from './layout-file.js';
 import { getLayout, type Layout, type LayoutName } from './layouts.js';
 import { defaultPreprocessConfig, type PreprocessConfig, preprocessSequence } from './preprocess.js';
@@ -142,10 +143,16 @@ export class CacheWriter {
     this.samples.push(s);
   }
 
-  /** Serialises everything; returns the header written. */
+  /**
+   * Serialises everything into `path` (its folder is created), atomically: a temporary file renamed
+   * into place, so an interrupted build never leaves a truncated cache. Returns the header written.
+   */
   write(path: string): CacheHeader {
     const { header, bytes } = this.encode();
-    writeFileSync(path, bytes);
+    mkdirSync(dirname(path), { recursive: true });
+    const tmp = `${path}.tmp-${process.pid}`;
+    writeFileSync(tmp, bytes);
+    renameSync(tmp, path);
     return header;
   }
 

@@ -1,6 +1,6 @@
 // Checkpoint -> self-describing ONNX file.
-import { renameSync, writeFileSync } from 'node:fs';
-import { basename } from 'node:path';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import { ReferenceBackend } from '../nn/backend.js';
 import { type NetworkConfig, recurrentLayerCount } from '../nn/network.js';
 import { type Checkpoint, labelsOf, loadNetwork } from '../train/checkpoint.js';
@@ -100,6 +100,7 @@ export function exportCheckpoint(checkpointPath: string, opts: ExportOptions = {
 }
 
 export function writeModelFile(path: string, bytes: Uint8Array): void {
+  mkdirSync(dirname(path), { recursive: true });
   const tmp = `${path}.tmp-${process.pid}`;
   writeFileSync(tmp, bytes);
   renameSync(tmp, path);
