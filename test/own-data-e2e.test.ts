@@ -83,6 +83,12 @@ describe('own data: custom 2D layout, one body, build -> train -> export -> serv
     assert.equal((meta.preprocessing as { joints: number }).joints, 7);
   });
 
+  it('evaluates the checkpoint on another split form (--split given: the samples marked "test")', () => {
+    const r = indrnn('eval', '--checkpoint', join(run, 'checkpoint.safetensors'), '--split', 'given', '--json');
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).count, 6); // subject 1's 6 samples say "split": "test"
+  });
+
   it('serves it without the layout file, and HTTP answers what `indrnn predict` answers', async () => {
     const frames = stickFrames(0, 26, new Rng(99)); // [T][7][2]: x, y only
     const input = join(dir, 'request.json');
