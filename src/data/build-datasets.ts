@@ -39,7 +39,12 @@ export function buildNuclaCache(o: NuclaBuildOptions): BuildReport {
     labels,
     dtype: o.dtype,
     fps: 30,
-    source: { format: 'nucla', raw: o.raw, split: typeof o.split === 'string' ? o.split : null, part: o.part ?? null },
+    source: {
+      format: 'nucla',
+      raw: o.raw,
+      split: typeof o.split === 'string' ? o.split : null,
+      part: o.split ? (o.part ?? 'train') : null,
+    },
   });
   const J = getLayout('kinect20').joints.length;
   files.forEach((f, i) => {
@@ -101,7 +106,7 @@ export function buildPkuMmdCache(o: PkuBuildOptions): BuildReport {
       classes,
       untrimmed: !!o.untrimmed,
       split: typeof o.split === 'string' ? o.split : null,
-      part: o.part ?? null,
+      part: o.split ? (o.part ?? 'train') : null,
     },
   });
   const J = getLayout('ntu25').joints.length;

@@ -168,7 +168,7 @@ export function buildNtuCache(o: BuildOptions): BuildReport {
     source: {
       raw: o.raw,
       split: typeof o.split === 'string' ? o.split : (split?.kind ?? null),
-      part: o.part ?? null,
+      part: o.split ? (o.part ?? 'train') : null,
       excludeMissing,
       synthetic: synthetic !== null,
     },
@@ -242,7 +242,11 @@ export function buildJsonlCache(o: JsonlBuildOptions): BuildReport {
     labels,
     dtype: o.dtype,
     fps: samples[0].fps,
-    source: { jsonl: o.jsonl, split: typeof o.split === 'string' ? o.split : null, part: o.part ?? null },
+    source: {
+      jsonl: o.jsonl,
+      split: typeof o.split === 'string' ? o.split : null,
+      part: o.split ? (o.part ?? 'train') : null,
+    },
   });
   for (const s of samples) {
     const label = s.label === null ? -1 : index.get(s.label);

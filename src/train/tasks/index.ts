@@ -46,6 +46,9 @@ export const tasks: Record<string, TaskEntry> = {
       const split = String(o.split ?? 'ntu60-xsub');
       parseSplit(split); // fails early, naming the known forms
       const rate = o.sampling === 'rate';
+      const viewAlign = o.viewAlign as 'none' | 'yaw' | 'full' | undefined;
+      if (viewAlign !== undefined && !['none', 'yaw', 'full'].includes(viewAlign))
+        throw new Error(`unknown --view-align '${viewAlign}' (none, yaw or full)`);
       if (!rate && o.sampling !== undefined && o.sampling !== 'segments')
         throw new Error(`unknown --sampling '${o.sampling}' (segments or rate)`);
       return new SkeletonTask({
@@ -55,6 +58,7 @@ export const tasks: Record<string, TaskEntry> = {
           ? { kind: 'rate', fps: num(o.fps, 10), window: num(o.window, 32), warmup: num(o.warmup, 3) }
           : { kind: 'segments', segments: num(o.segments, 20) },
         center: o.center === 'per-frame' || (o.center === undefined && rate) ? 'per-frame' : 'first-frame',
+        viewAlign,
         augment: o.augment !== false,
         seed,
       });

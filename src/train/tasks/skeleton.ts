@@ -29,6 +29,8 @@ export interface SkeletonOptions {
   sampling: SkeletonSampling;
   /** Centring of the preprocessing: 'first-frame' keeps displacement; 'per-frame' (pose only) suits long streams. */
   center: 'first-frame' | 'per-frame';
+  /** View alignment of the preprocessing; default the layout's (yaw for 3D, none for 2D). */
+  viewAlign?: 'none' | 'yaw' | 'full';
   augment: boolean;
   seed: number;
 }
@@ -52,7 +54,10 @@ export class SkeletonTask implements Task {
     // One read of the cache (100+ MB for the default set), then views of its two parts. The layout and the
     // body count are the cache's; only the centring is the task's choice.
     const probe = openDataset(options.cache);
-    const preprocess = defaultPreprocessConfig(probe.jointLayout, probe.bodies, { center: options.center });
+    const preprocess = defaultPreprocessConfig(probe.jointLayout, probe.bodies, {
+      center: options.center,
+      ...(options.viewAlign ? { viewAlign: options.viewAlign } : {}),
+    });
     const all = openDataset(options.cache, { preprocess });
     const parts = splitParts(all, options.split, options.cache);
     const indices = (part: 'train' | 'test') => parts.flatMap((p, i) => (p === part ? [i] : []));
