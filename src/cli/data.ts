@@ -95,19 +95,30 @@ function inspectCache(file: string) {
   const h = ds.header;
   const perClass = new Array<number>(h.labels.length).fill(0);
   let unlabelled = 0;
+  // The ids splits can use (subjects:, cameras:, recordings:, given), so users can choose one.
+  const ids = { subjects: new Set<number>(), cameras: new Set<number>(), recordings: new Set<number>() };
+  const given = { train: 0, test: 0 };
   for (let i = 0; i < ds.count; i++) {
     const l = ds.label(i);
     if (l >= 0) perClass[l]++;
     else unlabelled++;
+    const m = ds.meta(i);
+    if (m.subject) ids.subjects.add(m.subject);
+    if (m.camera) ids.cameras.add(m.camera);
+    if (m.recording) ids.recordings.add(m.recording);
+    if (m.split) given[m.split]++;
   }
+  const sorted = (s: Set<number>) => [...s].sort((a, b) => a - b);
   return {
     file,
     kind: 'cache',
     samples: h.count,
     frames: h.totalFrames,
     layout: h.layout,
+    dims: ds.jointLayout.dims,
     bodies: h.bodies,
     joints: h.joints,
+    jointNames: ds.jointLayout.joints,
     frameSize: ds.frameSize,
     dtype: h.dtype,
     quantum: h.quantum,
@@ -115,6 +126,10 @@ function inspectCache(file: string) {
     labels: h.labels.map((l, k) => ({ ...l, samples: perClass[k] })),
     unlabelled,
     hasFrameLabels: h.hasFrameLabels,
+    subjects: sorted(ids.subjects),
+    cameras: sorted(ids.cameras),
+    recordings: sorted(ids.recordings),
+    givenSplit: given,
     source: h.source,
   };
 }
@@ -122,7 +137,13 @@ function inspectCache(file: string) {
 function inspectText(r: Record<string, any>): string {
   if (r.kind === 'cache') {
     const lines = [
-      `${r.file}: cache of ${r.samples} samples, ${r.frames} frames, ${r.layout} x ${r.bodies} bodies (${r.frameSize} values/frame), ${r.dtype}`,
+      `${r.file}: cache of ${r.samples} samples, ${r.frames} frames, ${r.layout}${r.dims === 2 ? ' (2D)' : ''} x ${r.bodies} bodies (${r.frameSize} values/frame), ${r.dtype}`,
+      ...(['subjects', 'cameras', 'recordings'] as const)
+        .filter((k) => r[k].length > 0)
+        .map((k) => `  ${k}: ${r[k].length > 20 ? `${r[k].length} (${r[k][0]}..${r[k].at(-1)})` : r[k].join(', ')}`),
+      ...(r.givenSplit.train + r.givenSplit.test > 0
+        ? [`  own split: ${r.givenSplit.train} train, ${r.givenSplit.test} test`]
+        : []),
       ...r.labels.map(
         (l: any, k: number) =>
           `  ${String(k).padStart(3)} ${l.ntuAction ? `A${String(l.ntuAction).padStart(3, '0')} ` : ''}${l.name}: ${l.samples}`,
