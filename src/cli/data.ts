@@ -15,7 +15,7 @@ import { parseNtuName } from '../data/ntu-name.js';
 import { readSkeletonFile, skeletonStats } from '../data/ntu-reader.js';
 import { defaultPreprocessConfig } from '../data/preprocess.js';
 import { parseSplit, SPLIT_FORMS } from '../data/split-spec.js';
-import { parseSplitName, type SplitName } from '../data/splits.js';
+import { SPLIT_NAMES } from '../data/splits.js';
 import { writeSynthDataset } from '../data/synth/dataset.js';
 import { DEFAULT_ACTIONS } from '../data/synth/generate.js';
 import { choiceOption, intOption } from './options.js';
@@ -28,12 +28,11 @@ function intList(value: string): number[] {
   return nums;
 }
 
-function splitList(value: string): SplitName[] {
-  try {
-    return value.split(',').map((s) => parseSplitName(s.trim()));
-  } catch (e) {
-    throw new InvalidArgumentError((e as Error).message);
-  }
+/** NTU protocols as a comma-separated list, or one split of any form (subjects:1,3 has commas of its own). */
+function splitList(value: string): string[] {
+  const names = value.split(',').map((s) => s.trim());
+  if (names.every((n) => (SPLIT_NAMES as readonly string[]).includes(n))) return names;
+  return [splitOption(value)];
 }
 
 function splitOption(value: string): string {
@@ -354,10 +353,10 @@ export function registerData(program: Command): void {
     .command('baseline')
     .description('accuracy of a linear softmax classifier on time-averaged normalised poses (a non-recurrent baseline)')
     .option('--cache <file>', 'cache with all samples; the split picks train and test')
-    .option('--split <list>', 'comma-separated splits to evaluate', splitList, [
+    .option('--split <list>', 'comma-separated NTU splits, or one split of any form, to evaluate', splitList, [
       'ntu60-xsub',
       'ntu60-xview',
-    ] as SplitName[])
+    ])
     .option('--train <file>', 'training cache (instead of --cache/--split)')
     .option('--test <file>', 'test cache (with --train)')
     .option(
@@ -377,7 +376,7 @@ export function registerData(program: Command): void {
     .action(
       (o: {
         cache?: string;
-        split: SplitName[];
+        split: string[];
         train?: string;
         test?: string;
         center: 'per-frame' | 'first-frame' | 'none';
