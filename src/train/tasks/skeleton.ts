@@ -60,7 +60,13 @@ export class SkeletonTask implements Task {
     });
     const all = openDataset(options.cache, { preprocess });
     const parts = splitParts(all, options.split, options.cache);
-    const indices = (part: 'train' | 'test') => parts.flatMap((p, i) => (p === part ? [i] : []));
+    // Whole recordings with only per-frame labels (label -1, e.g. PKU-MMD --untrimmed) are not clips to classify.
+    const labelled = (i: number) => all.label(i) >= 0;
+    const indices = (part: 'train' | 'test') => parts.flatMap((p, i) => (p === part && labelled(i) ? [i] : []));
+    if (!parts.some((_, i) => labelled(i)))
+      throw new Error(
+        `${options.cache}: no labelled clip (only recordings with per-frame labels); the skeleton task trains on labelled clips: build trimmed clips (without --untrimmed)`,
+      );
     this.train = all.subset(indices('train'));
     this.test = all.subset(indices('test'));
     if (this.train.count === 0) throw new Error(`${options.cache}: split ${options.split} has no training samples`);
