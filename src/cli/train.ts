@@ -24,6 +24,7 @@ interface TrainCliOptions extends TrainFlags {
   fps?: number;
   window?: number;
   center?: string;
+  viewAlign?: string;
   augment?: boolean;
   out?: string;
   resume?: boolean;
@@ -45,7 +46,10 @@ export function registerTrain(program: Command): void {
     .option('--train-limit <n>', 'seq-image: use only the first n training images', intOption(1))
     .option('--test-limit <n>', 'seq-image: use only the first n test images', intOption(1))
     .option('--cache <file>', 'skeleton: dataset cache from indrnn data build / synth')
-    .option('--split <name>', 'skeleton: ntu60-xsub (default), ntu60-xview, ntu120-xsub, ntu120-xset')
+    .option(
+      '--split <split>',
+      'skeleton: ntu60-xsub (default), ntu60-xview, ntu120-xsub, ntu120-xset, subjects:1,3,5, cameras:1,2, recordings:1-249, given, random:0.2[:SEED]',
+    )
     .option('--segments <T>', 'skeleton: frames per sequence, one from each of T segments (default 20)', intOption(1))
     .option(
       '--sampling <kind>',
@@ -54,6 +58,11 @@ export function registerTrain(program: Command): void {
     .option('--fps <n>', 'skeleton, rate sampling: model steps per second (default 10)', floatOption(0.1))
     .option('--window <steps>', 'skeleton, rate sampling: steps per training window (default 32)', intOption(1))
     .option('--center <how>', "skeleton: 'first-frame' (default for segments) or 'per-frame' (default for rate)")
+    .option(
+      '--view-align <how>',
+      "skeleton: turn body 0 to face the camera as in its first frame: 'yaw' (about the vertical; default for 3D), 'full' (also torso upright), 'none' (default for 2D)",
+      choiceOption(['none', 'yaw', 'full'] as const),
+    )
     .option('--no-augment', 'skeleton: no training augmentation')
     .option(
       '--arch <arch>',
@@ -136,6 +145,7 @@ async function trainCommand(opts: TrainCliOptions): Promise<TrainSummary> {
     fps: opts.fps,
     window: opts.window,
     center: opts.center,
+    viewAlign: opts.viewAlign,
     augment: opts.augment,
   };
   const task = entry.create(taskOptions, seed);

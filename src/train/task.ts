@@ -23,6 +23,8 @@ export interface Task {
   readonly labels?: readonly string[];
   /** The readout the task's targets are made for ('all': a label at every step), when it matters. */
   readonly readout?: 'last' | 'all';
+  /** Problems with the data worth telling the user before training (e.g. a class with no training sample). */
+  readonly warnings?: readonly string[];
   /**
    * The training batch of a given step: a pure function of (task seed, step), so a resumed run sees
    * exactly the batches an uninterrupted run would have seen.

@@ -7,10 +7,11 @@
 //    first frame held still), a label at every step after a short warm-up, so per-frame predictions mean
 //    something on a live stream.
 import { augment, DEFAULT_AUGMENT } from '../../data/augment.js';
-import { openDataset, type SkeletonDataset, splitIndices } from '../../data/cache.js';
+import { openDataset, type SkeletonDataset, splitParts } from '../../data/cache.js';
+import { layoutJson } from '../../data/layout-file.js';
 import { defaultPreprocessConfig } from '../../data/preprocess.js';
 import { fixedRateIndices, gatherFrames, sampleSegments } from '../../data/sampling.js';
-import type { SplitName } from '../../data/splits.js';
+import { classesMissingFromTraining } from '../../data/split-spec.js';
 import { seq } from '../../nn/seq.js';
 import { Rng } from '../../util/rng.js';
 import { EpochOrder, indexBatches } from '../epochs.js';
@@ -23,10 +24,13 @@ export type SkeletonSampling =
 
 export interface SkeletonOptions {
   cache: string;
-  split: SplitName;
+  /** A split as written on the command line (split-spec.ts): 'ntu60-xsub', 'subjects:1,3', 'given', 'random:0.2'... */
+  split: string;
   sampling: SkeletonSampling;
   /** Centring of the preprocessing: 'first-frame' keeps displacement; 'per-frame' (pose only) suits long streams. */
   center: 'first-frame' | 'per-frame';
+  /** View alignment of the preprocessing; default the layout's (yaw for 3D, none for 2D). */
+  viewAlign?: 'none' | 'yaw' | 'full';
   augment: boolean;
   seed: number;
 }
@@ -41,18 +45,44 @@ export class SkeletonTask implements Task {
   readonly seqLen: number;
   readonly labels: readonly string[];
   readonly readout: 'last' | 'all';
+  readonly warnings: readonly string[];
   private readonly train: SkeletonDataset;
   private readonly test: SkeletonDataset;
   private readonly order: EpochOrder;
 
   constructor(readonly options: SkeletonOptions) {
-    const preprocess = defaultPreprocessConfig('ntu25', 2, { center: options.center });
-    // One read of the cache (100+ MB for the default set), then views of its two parts.
+    // One read of the cache (100+ MB for the default set), then views of its two parts. The layout and the
+    // body count are the cache's; only the centring is the task's choice.
+    const probe = openDataset(options.cache);
+    const preprocess = defaultPreprocessConfig(probe.jointLayout, probe.bodies, {
+      center: options.center,
+      ...(options.viewAlign ? { viewAlign: options.viewAlign } : {}),
+    });
     const all = openDataset(options.cache, { preprocess });
-    this.train = all.subset(splitIndices(all, options.split, 'train', options.cache));
-    this.test = all.subset(splitIndices(all, options.split, 'test', options.cache));
+    const parts = splitParts(all, options.split, options.cache);
+    // Whole recordings with only per-frame labels (label -1, e.g. PKU-MMD --untrimmed) are not clips to classify.
+    const labelled = (i: number) => all.label(i) >= 0;
+    const indices = (part: 'train' | 'test') => parts.flatMap((p, i) => (p === part && labelled(i) ? [i] : []));
+    if (!parts.some((_, i) => labelled(i)))
+      throw new Error(
+        `${options.cache}: no labelled clip (only recordings with per-frame labels); the skeleton task trains on labelled clips: build trimmed clips (without --untrimmed)`,
+      );
+    this.train = all.subset(indices('train'));
+    this.test = all.subset(indices('test'));
     if (this.train.count === 0) throw new Error(`${options.cache}: split ${options.split} has no training samples`);
     if (this.test.count === 0) throw new Error(`${options.cache}: split ${options.split} has no test samples`);
+    const labels = Array.from({ length: all.count }, (_, i) => all.label(i));
+    const missing = classesMissingFromTraining(
+      labels,
+      parts,
+      all.labels.map((l) => l.name),
+    );
+    this.warnings =
+      missing.length > 0
+        ? [
+            `split ${options.split} leaves ${missing.length} class(es) out of training, which the model cannot learn: ${missing.join(', ')}`,
+          ]
+        : [];
     this.order = new EpochOrder(this.train.count, options.seed);
     this.inputSize = this.train.frameSize;
     this.numOutputs = this.train.labels.length;
@@ -135,8 +165,10 @@ export class SkeletonTask implements Task {
         l.ntuAction === null ? { name: l.name } : { name: l.name, ntuAction: l.ntuAction },
       ),
       layout: this.train.layout,
+      layoutSpec: layoutJson(this.train.jointLayout),
       bodies: this.train.bodies,
       joints: this.train.joints,
+      dims: this.train.jointLayout.dims,
       preprocessing: this.train.preprocess,
       frameRate: h.fps,
       window: this.seqLen,
