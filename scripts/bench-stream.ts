@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { WebSocket } from 'ws';
-import { onnx, parseModel } from '../src/onnx/graph.js';
+import { onnx, parseModel } from '../src/util/onnx-graph.js';
 import { Rng } from '../src/util/rng.js';
 import { percentile } from './percentile.js';
 import { startServeProcess, stopServeProcess } from './serve-process.js';

@@ -1,7 +1,7 @@
 // Long streams: is a rate model's prediction as good after 10,000 frames of continuous, changing actions
 // as on a fresh stream? Per-step accuracy against the per-frame labels of synthetic continuous recordings
 // (`indrnn data synth --streams`), by 1000-frame block, for
-//   staggered  the server's method (src/stream/rate.ts): K staggered states reset every `window` steps,
+//   staggered  the server's method (src/predict/rate.ts): K staggered states reset every `window` steps,
 //              read from the one with the most history (the same numbers as a WebSocket stream: tested)
 //   carried    one state carried over the whole stream, never reset (the naive O(1) stream)
 // Steps whose frame is between actions (label 0) or shows an action the model does not know are left out.
@@ -18,7 +18,7 @@ import { readSkeletonFile } from '../src/data/ntu-reader.js';
 import { parsePreprocessConfig, preprocessSequence } from '../src/data/preprocess.js';
 import { fixedRateIndices, gatherFrames } from '../src/data/sampling.js';
 import { IndrnnModel } from '../src/onnx/model.js';
-import { STAGGERED_STATES, staggeredLogits } from '../src/stream/rate.js';
+import { STAGGERED_STATES, staggeredLogits } from '../src/predict/rate.js';
 
 const { values } = parseArgs({
   options: {

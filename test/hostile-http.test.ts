@@ -11,7 +11,7 @@ import { gzipSync } from 'node:zlib';
 import { pino } from 'pino';
 import { rawRequest, sendAndReset, upgradeRequest } from '../scripts/raw-http.js';
 import { DEFAULT_APP_OPTIONS } from '../src/serve/app.js';
-import { type RunningServer, startServer } from '../src/serve/main.js';
+import { type RunningServer, startServer } from '../src/server.js';
 import { modelDir, skeletonFrames } from './helpers/models.js';
 import { StreamClient } from './helpers/stream.js';
 

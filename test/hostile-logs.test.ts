@@ -5,8 +5,8 @@ import { rmSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { DEFAULT_APP_OPTIONS } from '../src/serve/app.js';
-import { LOG_REDACT, type RunningServer, startServer } from '../src/serve/main.js';
 import { redactUrl } from '../src/serve/middleware/observe.js';
+import { LOG_REDACT, type RunningServer, startServer } from '../src/server.js';
 import { modelDir, rawFrames } from './helpers/models.js';
 import { StreamClient } from './helpers/stream.js';
 

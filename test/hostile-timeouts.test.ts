@@ -9,11 +9,11 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import request from 'supertest';
+import { Batcher } from '../src/host/batcher.js';
 import type { RunResult } from '../src/onnx/model.js';
 import { ApiError } from '../src/predict/errors.js';
 import { DEFAULT_APP_OPTIONS } from '../src/serve/app.js';
-import { Batcher } from '../src/serve/batcher.js';
-import { startServer } from '../src/serve/main.js';
+import { startServer } from '../src/server.js';
 import { modelDir, rawFrames, serveApp } from './helpers/models.js';
 
 let dir: string;

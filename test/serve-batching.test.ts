@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import request from 'supertest';
+import { Batcher } from '../src/host/batcher.js';
 import { ApiError } from '../src/predict/errors.js';
-import { Batcher } from '../src/serve/batcher.js';
 import { modelDir, serveApp, skeletonFrames } from './helpers/models.js';
 
 let dir: string;

@@ -7,7 +7,7 @@ import { connect } from 'node:net';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
 import { DEFAULT_APP_OPTIONS } from '../src/serve/app.js';
-import { startServer } from '../src/serve/main.js';
+import { startServer } from '../src/server.js';
 import { modelDir, rawFrames } from './helpers/models.js';
 
 /** Resolves when a new TCP connection to `url` is refused; fails if it is accepted. */

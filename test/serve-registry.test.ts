@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ModelRegistry, type RegistryEvent, StartupError } from '../src/serve/registry.js';
+import { ModelRegistry, type RegistryEvent, StartupError } from '../src/host/registry.js';
 import { CUDA_AVAILABLE, modelDir, testModelBytes } from './helpers/models.js';
 
 describe('ModelRegistry.load', () => {

@@ -11,7 +11,7 @@ import {
   staggerOffsets,
   stateStart,
   stepSegments,
-} from '../src/stream/rate.js';
+} from '../src/predict/rate.js';
 
 describe('StepClock', () => {
   for (const [src, dst] of [

@@ -6,7 +6,7 @@ import { rmSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { DEFAULT_APP_OPTIONS } from '../src/serve/app.js';
-import { type RunningServer, startServer } from '../src/serve/main.js';
+import { type RunningServer, startServer } from '../src/server.js';
 import type { StreamOptions } from '../src/stream/limits.js';
 import { metricDeltas, scrape, until } from './helpers/metrics.js';
 import { modelDir, rawFrames, skeletonFrames } from './helpers/models.js';

@@ -1,7 +1,8 @@
 // indrnn export: checkpoint -> ONNX file.
 import { statSync } from 'node:fs';
 import type { Command } from 'commander';
-import { exportCheckpoint, writeModelFile } from '../onnx/exporter.js';
+import { writeModelFile } from '../onnx/exporter.js';
+import { exportCheckpoint } from '../train/export.js';
 
 export function registerExport(program: Command): void {
   program

@@ -3,14 +3,14 @@
 import { type Command, Option } from 'commander';
 import { OrtBackend } from '../nn/backend.js';
 import { seq } from '../nn/seq.js';
-import { modelMetadata } from '../onnx/exporter.js';
 import { type ModelMetadata, metadataSchema } from '../onnx/metadata.js';
 import { IndrnnModel, type ProviderChoice } from '../onnx/model.js';
-import { readFramesFile } from '../predict/input.js';
-import { inputSpecOf } from '../serve/input.js';
-import { type ModelSteps, predictSteps, prepareSteps } from '../serve/sequence-prediction.js';
-import type { SegmentSlot } from '../stream/rate.js';
+import { readFramesFile } from '../predict/frames-file.js';
+import { inputSpecOf } from '../predict/input.js';
+import type { SegmentSlot } from '../predict/rate.js';
+import { type ModelSteps, predictSteps, prepareSteps } from '../predict/sequence-prediction.js';
 import { loadNetwork } from '../train/checkpoint.js';
+import { modelMetadata } from '../train/export.js';
 import { floatOption, intOption } from './options.js';
 
 interface PredictOptions {

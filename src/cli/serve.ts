@@ -1,9 +1,9 @@
 // indrnn serve: the HTTP inference server for the models in a directory.
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { LevelWithSilent } from 'pino';
+import { DEFAULT_BATCH } from '../host/batcher.js';
 import { DEFAULT_APP_OPTIONS } from '../serve/app.js';
-import { DEFAULT_BATCH } from '../serve/batcher.js';
-import { DEFAULT_CONNECTION_LIMITS, serveMain } from '../serve/main.js';
+import { DEFAULT_CONNECTION_LIMITS, serveMain } from '../server.js';
 import { DEFAULT_STREAM_OPTIONS } from '../stream/limits.js';
 import { floatOption, intOption } from './options.js';
 

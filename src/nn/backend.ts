@@ -4,7 +4,7 @@
 // through cached onnxruntime sessions. A naive reference backend stays beside it for tests.
 import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
-import { graph, int64Tensor, node, serializeModel, valueInfo } from '../onnx/graph.js';
+import { graph, int64Tensor, node, serializeModel, valueInfo } from '../util/onnx-graph.js';
 
 export interface GemmOptions {
   transA?: boolean; // use A^T, where A is stored [K, M]

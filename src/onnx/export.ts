@@ -3,8 +3,8 @@
 // Each IndRNN recurrence is an ONNX Loop whose body does only the elementwise step
 // h_t = Relu(z_t + u ⊙ h_{t-1}); the projection of all time steps is one MatMul outside the loop.
 import type p from 'onnx-proto';
+import { DataType, floatTensor, graph, int64Tensor, node, serializeModel, valueInfo } from '../util/onnx-graph.js';
 import type { DenseWeights, FoldedNetwork } from './fold.js';
-import { DataType, floatTensor, graph, int64Tensor, node, serializeModel, valueInfo } from './graph.js';
 
 export const EXPORT_OPSET = 17;
 

@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { parseModel } from './graph.js';
+import { parseModel } from '../util/onnx-graph.js';
 import { describeMetadataError, MODEL_FORMAT, type ModelMetadata, metadataSchema } from './metadata.js';
 
 export type ProviderChoice = 'auto' | 'cuda' | 'cpu';

@@ -1,9 +1,10 @@
 // The HTTP application: middleware and routes around a shared state (registry, draining flag) and
-// metrics. createApp does not listen: tests drive it in-process with supertest, main.ts listens.
+// metrics. createApp does not listen: tests drive it in-process with supertest, src/server.ts listens.
 import express, { type Express, type RequestHandler } from 'express';
 import type { Logger } from 'pino';
+import type { Metrics } from '../host/metrics.js';
+import type { ServerState } from '../host/state.js';
 import { errors } from '../predict/errors.js';
-import type { Metrics } from './metrics.js';
 import { bearerAuth } from './middleware/auth.js';
 import { errorHandler, notFound } from './middleware/errors.js';
 import { bodyParserErrors } from './middleware/json-body.js';
@@ -15,7 +16,6 @@ import { healthRoutes } from './routes/health.js';
 import { kserveRoutes } from './routes/kserve.js';
 import { ROUTES, route } from './routes/table.js';
 import { v1Routes } from './routes/v1.js';
-import type { ServerState } from './state.js';
 
 export interface AppOptions {
   /** Bearer token for /v1 and /v2 (health, metrics and the OpenAPI document stay open). */

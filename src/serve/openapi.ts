@@ -24,7 +24,7 @@ const COMPONENTS: [string, z.ZodType][] = [
   ['V2ServerMetadata', s.v2ServerMetadataSchema],
 ];
 
-/** Schemas whose elements input.ts / the KServe route check by hand: published with their precise shape. */
+/** Schemas whose elements predict/input.ts / the KServe route check by hand: published with their precise shape. */
 const DOCUMENTED_AS = new Map<z.ZodType, z.ZodType>([
   [s.framesSchema, s.framesDoc],
   [s.tensorDataSchema, s.tensorDataDoc],

@@ -4,18 +4,16 @@
 //
 // The numbers inside `frames` and `data` are the one exception to "zod validates": a zod union over
 // nested arrays took ~6 ms for one 300-frame request and reported "Invalid input" without the reason,
-// so input.ts walks them once, writing straight into a Float32Array, with messages that name the element
+// so src/predict/input.ts walks them once, writing straight into a Float32Array, with messages that name the element
 // ("frames[3] has 17 joints, the model expects 25"). Their zod schemas say `array` here, and the precise
 // nesting is published through `framesDoc` and `tensorDataDoc` (see openapi.ts).
 import { z } from 'zod';
-import { samplingSchema } from '../onnx/metadata.js';
+import { type ModelInfo, modelInfoSchema } from '../host/model-info.js';
 import { ApiError, fieldPath, HTTP_ERROR_CODES } from '../predict/errors.js';
-
-/** Frames per second a client may declare (HTTP predict, stream config): a rate sizes the model steps. */
-export const FRAME_RATE = { min: 1, max: 1000 } as const;
+import { FRAME_RATE } from '../predict/rate.js';
 
 const coords = z.array(z.number()).meta({ description: 'x, y, z of one joint (camera-space metres)' });
-/** Documentation of `frames`: the three accepted nestings. Validation: input.ts. */
+/** Documentation of `frames`: the three accepted nestings. Validation: src/predict/input.ts. */
 export const framesDoc = z
   .union([
     z.array(z.array(coords)).meta({ title: 'T x joints x 3 (one body)' }),
@@ -83,36 +81,7 @@ export const predictResponseSchema = z.object({
 });
 export type PredictResponse = z.infer<typeof predictResponseSchema>;
 
-const tensorInfo = z.object({
-  name: z.string(),
-  datatype: z.literal('FP32'),
-  shape: z.array(z.union([z.number().int(), z.string()])).meta({ description: 'symbolic dimensions are names' }),
-  description: z.string(),
-});
-export const modelInfoSchema = z.object({
-  name: z.string(),
-  version: z.string(),
-  file: z.string(),
-  taskKind: z.enum(['classification', 'regression']),
-  labels: z.array(z.object({ name: z.string(), ntuAction: z.number().int().optional() })),
-  layout: z.string().nullable().meta({ description: 'joint layout; null: frames are raw input rows' }),
-  bodies: z.number().int().nullable(),
-  joints: z.number().int().nullable(),
-  frameRate: z.number().nullable(),
-  window: z.number().int().nullable().meta({ description: 'frames per sequence in training' }),
-  sampling: samplingSchema.nullable().meta({
-    description:
-      "how a request's frames become model steps: 'segments' = the centre frame of each of `segments` equal segments; 'rate' = resampled to `fps` steps per second, trained on windows of `window` steps; null = every frame",
-  }),
-  inputSize: z.number().int(),
-  preprocessing: z.record(z.string(), z.unknown()).nullable(),
-  inputs: z.array(tensorInfo),
-  outputs: z.array(tensorInfo),
-  provider: z.enum(['cuda', 'cpu']).meta({ description: 'execution provider in use' }),
-  architecture: z.record(z.string(), z.unknown()),
-  training: z.record(z.string(), z.unknown()),
-});
-export type ModelInfo = z.infer<typeof modelInfoSchema>;
+export { type ModelInfo, modelInfoSchema };
 export const modelListSchema = z.object({ models: z.array(modelInfoSchema) });
 
 export const errorBodySchema = z.object({

@@ -5,10 +5,10 @@
 // `leave`, which counts it and its lost steps once.
 import type { Logger } from 'pino';
 import type { RawData, WebSocket } from 'ws';
+import type { StreamMetrics } from '../host/metrics.js';
+import type { ServedModel } from '../host/registry.js';
 import { ApiError, errors } from '../predict/errors.js';
-import { checkLength, readFrames } from '../serve/input.js';
-import type { StreamMetrics } from '../serve/metrics.js';
-import type { ServedModel } from '../serve/registry.js';
+import { checkLength, readFrames } from '../predict/input.js';
 import type { StreamOptions } from './limits.js';
 import { parseClientMessage, type ServerMessage } from './protocol.js';
 import { StreamSession } from './session.js';

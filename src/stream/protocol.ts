@@ -11,7 +11,7 @@
 // Server -> client: ready (once), prediction (per model step, or every N), config / reset (acks), error.
 import { z } from 'zod';
 import { ApiError, fieldPath } from '../predict/errors.js';
-import { FRAME_RATE } from '../serve/schemas.js';
+import { FRAME_RATE } from '../predict/rate.js';
 
 export const configMessageSchema = z.strictObject({
   type: z.literal('config'),

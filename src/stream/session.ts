@@ -1,19 +1,26 @@
 // One stream's state: preprocessing (causal, frame by frame), resampling to the model's steps, the queue
 // of steps waiting for a run, and the recurrent state h of its R rows (R = the staggered states of a rate
-// model, see rate.ts; 1 otherwise). Each model step costs one row-update per state, whatever the stream's
+// model, see src/predict/rate.ts; 1 otherwise). Each model step costs one row-update per state, whatever the stream's
 // length: the state is carried, nothing is recomputed.
 //
 // Shapes: L = IndRNN layers, R = rows (states) of this stream, H = hidden units, D = input_size,
 // K = outputs. h [L, R, H]; a step's x [D].
 
 import { createPreprocessState, type PreprocessState, preprocessFrame } from '../data/preprocess.js';
+import type { ServedModel } from '../host/registry.js';
 import { ApiError } from '../predict/errors.js';
+import {
+  chosenState,
+  type RateSampling,
+  resetsAt,
+  STAGGERED_STATES,
+  StepClock,
+  staggerOffsets,
+} from '../predict/rate.js';
 import { classPrediction, regressionPrediction } from '../predict/result.js';
-import type { ServedModel } from '../serve/registry.js';
 import { copyValues } from '../util/copy-values.js';
 import { allFinite } from '../util/finite.js';
 import type { ServerMessage, StreamConfig } from './protocol.js';
-import { chosenState, type RateSampling, resetsAt, STAGGERED_STATES, StepClock, staggerOffsets } from './rate.js';
 import { type QueuedStep, StepQueue } from './step-queue.js';
 
 export class StreamSession {

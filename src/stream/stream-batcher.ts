@@ -4,9 +4,10 @@
 // arrives and no run is going, so the frames of every message read in the same event-loop turn share a
 // run; while a run is going, new steps wait and form the next. Runs go through the model's HTTP Batcher
 // (`exclusive`), so that HTTP requests and streams take turns on the model.
+
+import type { StreamMetrics } from '../host/metrics.js';
+import type { ServedModel } from '../host/registry.js';
 import { ApiError } from '../predict/errors.js';
-import type { StreamMetrics } from '../serve/metrics.js';
-import type { ServedModel } from '../serve/registry.js';
 import type { StreamSession } from './session.js';
 import type { QueuedStep } from './step-queue.js';
 

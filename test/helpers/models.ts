@@ -6,6 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { defaultPreprocessConfig } from '../../src/data/preprocess.js';
+import { type BatchOptions, DEFAULT_BATCH } from '../../src/host/batcher.js';
+import { createMetrics } from '../../src/host/metrics.js';
+import { ModelRegistry } from '../../src/host/registry.js';
+import type { ServerState } from '../../src/host/state.js';
 import { ReferenceBackend } from '../../src/nn/backend.js';
 import { Network, type NetworkConfig } from '../../src/nn/network.js';
 import { buildOnnxModel } from '../../src/onnx/export.js';
@@ -13,10 +17,6 @@ import { networkMetadata } from '../../src/onnx/exporter.js';
 import { foldNetwork } from '../../src/onnx/fold.js';
 import { cudaUnavailableReason } from '../../src/onnx/model.js';
 import { type AppOptions, createApp } from '../../src/serve/app.js';
-import { type BatchOptions, DEFAULT_BATCH } from '../../src/serve/batcher.js';
-import { createMetrics } from '../../src/serve/metrics.js';
-import { ModelRegistry } from '../../src/serve/registry.js';
-import type { ServerState } from '../../src/serve/state.js';
 import { Rng } from '../../src/util/rng.js';
 
 export interface TestModelOptions {
@@ -119,7 +119,7 @@ export function rawFrames(T: number, D: number, seed: number): number[][] {
   return Array.from({ length: T }, () => Array.from({ length: D }, () => rng.uniform(-1, 1)));
 }
 
-/** An app over the models in `dir`, as main.ts wires it but without listening; CPU, 1 thread, quiet. */
+/** An app over the models in `dir`, as src/server.ts wires it but without listening; CPU, 1 thread, quiet. */
 export async function serveApp(
   dir: string,
   { batch, options }: { batch?: Partial<BatchOptions>; options?: Partial<AppOptions> } = {},

@@ -3,7 +3,7 @@
 // unknown paths cannot blow up the metric's cardinality. Secrets in the query (`?token=`, which streams
 // accept) are redacted from the logged URL.
 import type { Request, RequestHandler } from 'express';
-import type { Metrics } from '../metrics.js';
+import type { Metrics } from '../../host/metrics.js';
 
 const SECRET_PARAM = /([?&](?:token|access_token|api_key|apikey|key|password)=)[^&#]*/gi;
 

@@ -1,7 +1,7 @@
 // Liveness and readiness, ours and KServe v2's. Always open (no auth): orchestrators probe them.
 import { Router } from 'express';
+import type { ServerState } from '../../host/state.js';
 import type { Readiness } from '../schemas.js';
-import type { ServerState } from '../state.js';
 import { ROUTES, route } from './table.js';
 
 export function healthRoutes({ state }: { state: ServerState }): Router {

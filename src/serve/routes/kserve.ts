@@ -3,13 +3,13 @@
 // [T, B, K] and hT [L, B, H] out. Runs are queued with the model's batches (Batcher.exclusive).
 // Differences from the spec: errors use this server's error shape; only FP32 JSON tensors.
 import { Router } from 'express';
+import type { ServedModel } from '../../host/registry.js';
+import { type ServerState, servedModel } from '../../host/state.js';
 import { ApiError } from '../../predict/errors.js';
+import { isFloat32Finite, numberError } from '../../predict/input.js';
 import { allFinite } from '../../util/finite.js';
-import { isFloat32Finite, numberError } from '../input.js';
 import { jsonBody } from '../middleware/json-body.js';
-import type { ServedModel } from '../registry.js';
 import { parseBody, type V2InferRequest, v2InferRequestSchema } from '../schemas.js';
-import { type ServerState, servedModel } from '../state.js';
 import { ROUTES, route } from './table.js';
 
 export interface KserveOptions {

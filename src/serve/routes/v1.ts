@@ -1,11 +1,12 @@
 // Our own API: model metadata and predictions. Frames become model steps and predictions as in
-// `indrnn predict` (sequence-prediction.ts), and sequences from concurrent requests share runs (batcher.ts).
+// `indrnn predict` (src/predict/sequence-prediction.ts), and sequences from concurrent requests share runs
+// (src/host/batcher.ts).
 import { Router } from 'express';
+import { loadedRegistry, type ServerState, servedModel } from '../../host/state.js';
 import { ApiError } from '../../predict/errors.js';
+import { predictSteps, prepareSteps } from '../../predict/sequence-prediction.js';
 import { jsonBody } from '../middleware/json-body.js';
 import { type PredictResponse, parseBody, predictRequestSchema } from '../schemas.js';
-import { predictSteps, prepareSteps } from '../sequence-prediction.js';
-import { loadedRegistry, type ServerState, servedModel } from '../state.js';
 import { ROUTES, route } from './table.js';
 
 export interface V1Options {

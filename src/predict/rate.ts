@@ -14,6 +14,9 @@
 // n = model step index (0-based), W = window, K = staggered states.
 import { fixedRateIndices, gatherFrames } from '../data/sampling.js';
 
+/** Frames per second a client may declare (HTTP predict, stream config): a rate sizes the model steps. */
+export const FRAME_RATE = { min: 1, max: 1000 } as const;
+
 /** Staggered states per stream for rate models (3: the used state has at least 2/3 of a window of history). */
 export const STAGGERED_STATES = 3;
 

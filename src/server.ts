@@ -1,19 +1,20 @@
-// Wiring: config -> logger -> registry -> app -> http.Server -> listen, and graceful shutdown on
-// SIGTERM/SIGINT (stop accepting, finish in-flight requests, free the models, exit). The http.Server,
-// registry, metrics and auth check are returned so that a WebSocket upgrade handler can share them.
+// The top-level composition: config -> logger -> registry -> the HTTP app (src/serve) and the WebSocket
+// stream endpoint (src/stream) on one http.Server -> listen, and graceful shutdown on SIGTERM/SIGINT (stop
+// accepting, close the streams, finish in-flight requests, free the models, exit). serve and stream never
+// import each other: this is the one place that knows both.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type LevelWithSilent, type Logger, pino } from 'pino';
-import type { ProviderChoice } from '../onnx/model.js';
-import type { StreamOptions } from '../stream/limits.js';
-import { attachStreaming, type StreamServer } from '../stream/server.js';
-import { watchLauncher } from '../util/launcher-watch.js';
-import { type AppOptions, createApp } from './app.js';
-import type { BatchOptions } from './batcher.js';
-import { createMetrics, type Metrics } from './metrics.js';
-import { bearerChecker } from './middleware/auth.js';
-import { ModelRegistry } from './registry.js';
-import type { ServerState } from './state.js';
+import type { BatchOptions } from './host/batcher.js';
+import { createMetrics, type Metrics } from './host/metrics.js';
+import { ModelRegistry } from './host/registry.js';
+import type { ServerState } from './host/state.js';
+import type { ProviderChoice } from './onnx/model.js';
+import { type AppOptions, createApp } from './serve/app.js';
+import { bearerChecker } from './serve/middleware/auth.js';
+import type { StreamOptions } from './stream/limits.js';
+import { attachStreaming, type StreamServer } from './stream/server.js';
+import { watchLauncher } from './util/launcher-watch.js';
 
 export interface ServeConfig extends AppOptions {
   models: string;

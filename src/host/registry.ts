@@ -2,11 +2,11 @@
 // its input description and its batcher. A corrupt or mismatching file is reported by name and skipped;
 // a directory without one valid model is a startup error that says what to do.
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { IndrnnModel, type ProviderChoice } from '../onnx/model.js';
+import { type InputSpec, inputSpecOf } from '../predict/input.js';
 import { Batcher, type BatchObserver, type BatchOptions, DEFAULT_BATCH } from './batcher.js';
-import { type InputSpec, inputSpecOf } from './input.js';
-import type { ModelInfo } from './schemas.js';
+import { describeModel, type ModelInfo } from './model-info.js';
 
 export interface ServedModel {
   readonly name: string;
@@ -52,52 +52,6 @@ function fileKind(path: string): string {
   if (st.isDirectory()) return 'a directory';
   if (st.isSocket()) return 'a socket';
   return 'a device';
-}
-
-function describeModel(file: string, model: IndrnnModel, input: InputSpec): ModelInfo {
-  const m = model.metadata;
-  const skeleton = input.kind === 'skeleton' ? input : null;
-  return {
-    name: m.name,
-    version: m.version,
-    file: basename(file),
-    taskKind: m.task_kind,
-    labels: m.labels,
-    layout: skeleton?.layout ?? null,
-    bodies: skeleton?.bodies ?? null,
-    joints: skeleton?.joints ?? null,
-    frameRate: m.frame_rate ?? null,
-    window: m.window ?? null,
-    sampling: m.sampling ?? null,
-    inputSize: m.input_size,
-    preprocessing: skeleton ? { ...skeleton.preprocess } : null,
-    inputs: [
-      {
-        name: 'x',
-        datatype: 'FP32',
-        shape: ['T', 'B', m.input_size],
-        description: 'frames (preprocessed), time-major',
-      },
-      {
-        name: 'h0',
-        datatype: 'FP32',
-        shape: [m.num_layers, 'B', m.hidden_size],
-        description: 'initial state of the IndRNN layers; zeros for a new sequence',
-      },
-    ],
-    outputs: [
-      { name: 'logits', datatype: 'FP32', shape: ['T', 'B', m.num_outputs], description: 'per-frame outputs' },
-      {
-        name: 'hT',
-        datatype: 'FP32',
-        shape: [m.num_layers, 'B', m.hidden_size],
-        description: 'final state, to continue the sequence',
-      },
-    ],
-    provider: model.provider,
-    architecture: m.architecture,
-    training: m.training,
-  };
 }
 
 export class ModelRegistry {

@@ -1,18 +1,13 @@
 // One sequence of request frames -> one prediction, exactly as the model was trained to see it: checked
 // and preprocessed (input.ts), sampled (segments inside readSequence; rate sampling resampled here), and
-// for rate models read from the staggered states (src/stream/rate.ts). Shared by HTTP predict and
+// for rate models read from the staggered states (rate.ts). Shared by HTTP predict and
 // `indrnn predict`, so that both answer alike.
 import type { ModelMetadata } from '../onnx/metadata.js';
-import { ApiError } from '../predict/errors.js';
-import {
-  type ClassPrediction,
-  classPrediction,
-  type RegressionPrediction,
-  regressionPrediction,
-} from '../predict/result.js';
-import { resampledLength, resampleSequence, type SegmentSlot, staggeredLogits } from '../stream/rate.js';
 import { allFinite } from '../util/finite.js';
+import { ApiError } from './errors.js';
 import { type InputSpec, readSequence } from './input.js';
+import { resampledLength, resampleSequence, type SegmentSlot, staggeredLogits } from './rate.js';
+import { type ClassPrediction, classPrediction, type RegressionPrediction, regressionPrediction } from './result.js';
 
 export interface ModelSteps {
   x: Float32Array; // [n, D]
