@@ -22,85 +22,71 @@ export const CLOSE = {
 } as const;
 
 interface ErrorSpec {
-  /** HTTP status of a request or upgrade answered with this error; null: only a stream message carries it. */
+  /** HTTP status of a request or refused upgrade answered with it; null: only stream messages carry it. */
   status: number | null;
-  /** The close code of a stream closed with this error (after the error message). */
+  /** Only refused upgrades carry it (not in the HTTP API's error enum). */
+  upgradeOnly?: boolean;
+  /** The close code of a stream closed with it (after the error message); default 1008. */
   close?: number;
-  /** Headers the HTTP answer adds. */
+  /** Headers its HTTP answer adds. */
   headers?: Readonly<Record<string, string>>;
-  /** Where the code is used: http (requests), upgrade (refused streams), message (stream error messages). */
-  in: readonly ('http' | 'upgrade' | 'message')[];
-  about: string;
 }
 
-const BEARER = { 'WWW-Authenticate': 'Bearer realm="indrnn"' };
-
 export const ERRORS = {
-  invalid_request: { status: 400, in: ['http', 'upgrade'], about: 'the request target or path cannot be read' },
-  invalid_json: { status: 400, in: ['http', 'message'], about: 'the body or text message is not JSON' },
-  invalid_field: { status: 400, in: ['http'], about: 'a field has the wrong type or value (zod schema)' },
-  invalid_message: { status: null, in: ['message'], about: 'unknown type, missing or wrong field (named)' },
-  invalid_shape: { status: 400, in: ['http', 'message'], about: 'frames or tensors with the wrong nesting or size' },
-  non_finite_value: { status: 400, in: ['http', 'message'], about: 'NaN or +-Infinity (JSON 1e999) among the numbers' },
-  empty_sequence: { status: 400, in: ['http', 'message'], about: 'a sequence without frames' },
-  too_many_frames: { status: 400, in: ['http', 'message'], about: 'more frames than --max-frames' },
-  too_many_sequences: { status: 400, in: ['http'], about: 'more sequences in one request than --max-sequences' },
-  invalid_state: { status: null, in: ['message'], about: 'frameRate changed after frames were sent (reset first)' },
-  unauthorized: { status: 401, headers: BEARER, in: ['http', 'upgrade'], about: 'bearer token missing or wrong' },
-  model_not_found: { status: 404, in: ['http', 'upgrade'], about: 'no such model (or version)' },
-  not_found: { status: 404, in: ['http', 'upgrade'], about: 'no such route' },
-  not_streamable: { status: 409, in: ['upgrade'], about: 'the model samples whole actions and cannot stream' },
-  payload_too_large: { status: 413, in: ['http'], about: 'body larger than --max-body-bytes' },
-  unsupported_media_type: { status: 415, in: ['http'], about: 'POST without Content-Type: application/json' },
-  not_ready: { status: 503, in: ['http', 'upgrade'], about: 'no model is loaded yet' },
-  overloaded: {
-    status: 503,
-    headers: { 'Retry-After': '1' },
-    in: ['http'],
-    about: "the model's queue is full, or a request waited longer than --queue-timeout-ms",
-  },
-  too_many_streams: { status: 503, in: ['upgrade'], about: 'maxConnections streams are open' },
-  shutting_down: {
-    status: 503,
-    headers: { Connection: 'close' },
-    in: ['http', 'upgrade'],
-    about: 'SIGTERM received: draining',
-  },
-  queue_full: { status: null, close: CLOSE.policy, in: ['message'], about: 'more steps queued than maxQueuedSteps' },
-  too_slow: { status: null, close: CLOSE.policy, in: ['message'], about: 'predictions unread above maxBufferedBytes' },
-  too_many_errors: { status: null, close: CLOSE.policy, in: ['message'], about: 'maxMalformed bad messages in a row' },
-  idle_timeout: { status: null, close: CLOSE.idle, in: ['message'], about: 'no message for idleTimeoutMs' },
-  timeout: { status: 504, in: ['http'], about: 'a model run took longer than --run-timeout-ms' },
-  internal: { status: 500, close: CLOSE.internal, in: ['http', 'upgrade', 'message'], about: 'a bug: never expected' },
+  invalid_request: { status: 400 }, // the request target or path cannot be read (not a URL, bad %-encoding)
+  invalid_json: { status: 400 }, // the body (or a text message) is not JSON, or cannot be decompressed
+  invalid_field: { status: 400 }, // a field has the wrong type or value (zod schema); invalid_message in streams
+  invalid_message: { status: null }, // stream: unknown type, missing or wrong field (the field is named)
+  invalid_shape: { status: 400 }, // frames or tensors have the wrong nesting or dimensions for the model
+  non_finite_value: { status: 400 }, // NaN or +-Infinity (JSON 1e999) in the numbers, or a model output
+  empty_sequence: { status: 400 }, // a sequence (or a frames message) without frames
+  too_many_frames: { status: 400 }, // more frames than --max-frames (maxFramesPerMessage in streams)
+  too_many_sequences: { status: 400 }, // more sequences in one request than --max-sequences
+  invalid_state: { status: null }, // stream: frameRate changed after frames were sent (reset first)
+  unauthorized: { status: 401, headers: { 'WWW-Authenticate': 'Bearer realm="indrnn"' } }, // token missing/wrong
+  model_not_found: { status: 404 },
+  not_found: { status: 404 }, // no such route
+  not_streamable: { status: 409, upgradeOnly: true }, // the model samples whole actions (segments)
+  payload_too_large: { status: 413 }, // body larger than --max-body-bytes
+  unsupported_media_type: { status: 415 }, // POST without Content-Type: application/json
+  not_ready: { status: 503 }, // no model loaded yet
+  overloaded: { status: 503, headers: { 'Retry-After': '1' } }, // queue full, or waited past --queue-timeout-ms
+  too_many_streams: { status: 503, upgradeOnly: true }, // maxConnections streams are open
+  shutting_down: { status: 503, headers: { Connection: 'close' } }, // SIGTERM received: draining
+  timeout: { status: 504 }, // a model run took longer than --run-timeout-ms
+  queue_full: { status: null }, // stream: more steps queued than maxQueuedSteps (closes, 1008)
+  too_slow: { status: null }, // stream: predictions unread above maxBufferedBytes (closes, 1008)
+  too_many_errors: { status: null }, // stream: maxMalformed malformed messages in a row (closes, 1008)
+  idle_timeout: { status: null, close: CLOSE.idle }, // stream: no message for idleTimeoutMs
+  internal: { status: 500, close: CLOSE.internal }, // a bug: never expected; logged
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;
 /** The codes an HTTP request can be answered with (the OpenAPI error enum). */
-export const HTTP_ERROR_CODES = (Object.keys(ERRORS) as ErrorCode[]).filter((c) =>
-  (ERRORS[c].in as readonly string[]).includes('http'),
-);
+export const HTTP_ERROR_CODES = (Object.keys(ERRORS) as ErrorCode[]).filter((c) => {
+  const spec: ErrorSpec = ERRORS[c];
+  return spec.status !== null && !spec.upgradeOnly;
+});
 
 export class ApiError extends Error {
   readonly status: number;
+  /** The close code of a stream closed with it. */
+  readonly close: number;
+  /** Headers of its HTTP answer. */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly details: ErrorDetails;
+  /** `details`: the details, or just the offending field's path. */
   constructor(
     readonly code: ErrorCode,
     message: string,
-    readonly details: ErrorDetails = {},
+    details: ErrorDetails | string = {},
   ) {
     super(message);
-    this.status = ERRORS[code].status ?? 400;
-  }
-
-  /** Headers of its HTTP answer. */
-  get headers(): Readonly<Record<string, string>> {
-    const spec: ErrorSpec = ERRORS[this.code];
-    return spec.headers ?? {};
-  }
-
-  /** The close code of a stream closed with it. */
-  get close(): number {
-    const spec: ErrorSpec = ERRORS[this.code];
-    return spec.close ?? CLOSE.policy;
+    this.details = typeof details === 'string' ? { field: details } : details;
+    const spec: ErrorSpec = ERRORS[code];
+    this.status = spec.status ?? 400;
+    this.close = spec.close ?? CLOSE.policy;
+    this.headers = spec.headers ?? {};
   }
 
   toBody(): { error: { code: ErrorCode; message: string; details: ErrorDetails } } {
@@ -139,19 +125,16 @@ export const errors = {
   shuttingDown: () => new ApiError('shutting_down', 'the server is shutting down; retry on another instance'),
   /** `given`: an Authorization header (or token) was sent; `missing`: what to send. */
   unauthorized: (given: boolean, missing = 'this endpoint needs Authorization: Bearer <token>') =>
-    new ApiError('unauthorized', given ? 'the bearer token is not valid' : missing, { field: 'Authorization' }),
+    new ApiError('unauthorized', given ? 'the bearer token is not valid' : missing, 'Authorization'),
   unsupportedMediaType: (got: string | undefined) =>
     new ApiError(
       'unsupported_media_type',
       `expected Content-Type: application/json, got ${got ? `'${got}'` : 'none'}`,
-      {
-        field: 'Content-Type',
-      },
+      'Content-Type',
     ),
   /** `what` is a field ("frames") or "the binary message". */
   tooManyFrames: (what: string, field: string, got: number, limit: number) =>
     new ApiError('too_many_frames', `${what} has ${got} frames, the limit is ${limit}`, { field, limit, got }),
   nonFinite: (field: string, v: number) =>
-    new ApiError('non_finite_value', `${field} is ${v}, expected a finite number`, { field }),
-  internal: (message: string, details: ErrorDetails = {}) => new ApiError('internal', message, details),
+    new ApiError('non_finite_value', `${field} is ${v}, expected a finite number`, field),
 };

@@ -69,9 +69,9 @@ export function isFloat32Finite(v: unknown): v is number {
 /** The error for a value isFloat32Finite refused, at `field`. */
 export function numberError(v: unknown, field: string): ApiError {
   if (typeof v !== 'number')
-    return new ApiError('invalid_field', `${field} is ${describe(v)}, expected a number`, { field });
+    return new ApiError('invalid_field', `${field} is ${describe(v)}, expected a number`, field);
   if (Number.isFinite(v)) {
-    return new ApiError('non_finite_value', `${field} is ${v}, outside the float32 range (|v| <= 3.4e38)`, { field });
+    return new ApiError('non_finite_value', `${field} is ${v}, outside the float32 range (|v| <= 3.4e38)`, field);
   }
   return errors.nonFinite(field, v);
 }
@@ -124,7 +124,7 @@ function valuesBuffer(n: number, into?: Float32Array): Float32Array {
 /** At least 1 and at most maxFrames frames (empty_sequence, too_many_frames). */
 export function checkLength(frames: unknown[], field: string, maxFrames: number): void {
   if (frames.length === 0)
-    throw new ApiError('empty_sequence', `${field} is empty; a sequence needs at least 1 frame`, { field });
+    throw new ApiError('empty_sequence', `${field} is empty; a sequence needs at least 1 frame`, field);
   if (frames.length > maxFrames) {
     throw errors.tooManyFrames(field, field, frames.length, maxFrames);
   }

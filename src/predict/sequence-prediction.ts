@@ -52,7 +52,7 @@ export async function predictSteps(
     throw new ApiError(
       'non_finite_value',
       `${field}: the model's output is not finite for these frames (values too large for the model?)`,
-      { field },
+      field,
     );
   }
   return m.task_kind === 'regression'

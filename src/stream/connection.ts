@@ -48,13 +48,12 @@ function binaryFrames(
   scratch: FramesScratch,
 ): { raw: Float32Array; T: number } {
   const bytes = F * 4;
-  if (buf.byteLength === 0)
-    throw new ApiError('empty_sequence', 'the binary message holds no frames', { field: 'frames' });
+  if (buf.byteLength === 0) throw new ApiError('empty_sequence', 'the binary message holds no frames', 'frames');
   if (buf.byteLength % bytes !== 0) {
     throw new ApiError(
       'invalid_shape',
       `the binary message has ${buf.byteLength} bytes, not a multiple of one frame (${F} float32 = ${bytes} bytes)`,
-      { field: 'frames' },
+      'frames',
     );
   }
   const T = buf.byteLength / bytes;
@@ -164,7 +163,7 @@ export class Connection {
     clearTimeout(this.idle);
     const m = this.ctx.metrics;
     if (dropped) m.droppedConnections.inc({ model: this.name, reason: dropped });
-    const lost = this.session.discard();
+    const lost = this.session.queue.clear();
     if (lost) m.droppedFrames.inc({ model: this.name, reason: 'closed' }, lost);
     return true;
   }
@@ -210,7 +209,7 @@ export class Connection {
     } catch (e) {
       if (!(e instanceof ApiError)) {
         ctx.logger.error({ err: e, model: this.name }, 'stream message failed');
-        this.drop(errors.internal('internal error (logged)'));
+        this.drop(new ApiError('internal', 'internal error (logged)'));
       } else if (e.code === 'queue_full') this.drop(e);
       else {
         this.send(e.toMessage());

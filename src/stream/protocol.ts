@@ -97,7 +97,7 @@ export function parseClientMessage(text: string): ClientMessage {
     throw new ApiError('invalid_json', `the message is not JSON: ${(e as Error).message}`);
   }
   if (json === null || typeof json !== 'object' || Array.isArray(json)) {
-    throw new ApiError('invalid_message', 'a message is a JSON object with a "type"', { field: 'type' });
+    throw new ApiError('invalid_message', 'a message is a JSON object with a "type"', 'type');
   }
   const r = clientMessageSchema.safeParse(json);
   if (r.success) return r.data;
@@ -108,12 +108,12 @@ export function parseClientMessage(text: string): ClientMessage {
     throw new ApiError(
       'invalid_message',
       `type is ${got === undefined ? 'missing' : JSON.stringify(got)}, expected one of "frames", "reset", "config"`,
-      { field: 'type' },
+      'type',
     );
   }
   if (issue.code === 'unrecognized_keys') {
     const key = issue.keys[0];
-    throw new ApiError('invalid_message', `${key} is not a field of a "${(json as any).type}" message`, { field: key });
+    throw new ApiError('invalid_message', `${key} is not a field of a "${(json as any).type}" message`, key);
   }
-  throw new ApiError('invalid_message', `${field}: ${issue.message}`, { field });
+  throw new ApiError('invalid_message', `${field}: ${issue.message}`, field);
 }

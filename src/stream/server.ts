@@ -84,7 +84,7 @@ export function attachStreaming({
 
   const failRun = (sessions: StreamSession[], err: unknown) => {
     logger.error({ err }, 'stream run failed');
-    for (const s of sessions) s.link.drop(errors.internal('the model run failed'));
+    for (const s of sessions) s.link.drop(new ApiError('internal', 'the model run failed'));
   };
   const batcherFor = (served: ServedModel) => {
     let b = batchers.get(served.name);
@@ -107,7 +107,7 @@ export function attachStreaming({
       upgrade(req, socket, head);
     } catch (err) {
       logger.error({ err }, 'upgrade failed');
-      if (socket.writable) rejectUpgrade(socket, errors.internal('internal error (logged)'));
+      if (socket.writable) rejectUpgrade(socket, new ApiError('internal', 'internal error (logged)'));
       else socket.destroy();
     }
   };

@@ -75,16 +75,6 @@ export class StreamSession {
     this.clock = this.rate ? new StepClock(this.config.frameRate, this.rate.fps) : null;
   }
 
-  /** The connection is closing: nothing more runs (see Connection). */
-  get closed(): boolean {
-    return !this.link.open;
-  }
-
-  /** Drops the queued steps (the connection is closing); returns how many. */
-  discard(): number {
-    return this.queue.clear();
-  }
-
   /** A new sequence: queued steps are discarded (their predictions are not sent); returns how many. */
   reset(): number {
     const discarded = this.queue.clear();
@@ -98,7 +88,7 @@ export class StreamSession {
         throw new ApiError(
           'invalid_state',
           `frameRate can change only before the first frame; send {"type": "reset"} first (${this.frames} frames seen)`,
-          { field: 'frameRate' },
+          'frameRate',
         );
       }
       this.config.frameRate = c.frameRate;
@@ -173,7 +163,7 @@ export class StreamSession {
         new ApiError(
           'non_finite_value',
           `the model's output at frame ${frame} is not finite (values too large for the model?); the state was reset`,
-          { field: 'frames' },
+          'frames',
         ).toMessage(),
       );
       return false;

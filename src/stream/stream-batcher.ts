@@ -70,7 +70,7 @@ export class StreamBatcher {
     let rows = 0;
     for (const s of this.pending) {
       const first = s.queue.first();
-      if (s.closed || first === undefined) {
+      if (!s.link.open || first === undefined) {
         this.pending.delete(s);
         continue;
       }
@@ -117,7 +117,7 @@ export class StreamBatcher {
     let predicted = 0;
     sessions.forEach((s, i) => {
       // Closed or reset while the run went on: its result is stale.
-      if (s.closed || s.queue.first() !== entries[i]) return;
+      if (!s.link.open || s.queue.first() !== entries[i]) return;
       s.queue.shift();
       if (s.scatter(entries[i], result.logits, result.hT, rows, offsets[i])) predicted++;
       this.metrics.frameLatency.observe({ model: name }, (performance.now() - entries[i].arrivedAt) / 1000);

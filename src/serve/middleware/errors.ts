@@ -1,7 +1,7 @@
 // The last handlers: unknown routes are 404 not_found, ApiErrors become their body, anything else is a
 // bug, logged with its stack and answered as 500 internal without internals.
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { ApiError, errors } from '../../predict/errors.js';
+import { ApiError } from '../../predict/errors.js';
 
 export function notFound(): RequestHandler {
   return function notFoundHandler(req, _res, next) {
@@ -21,12 +21,16 @@ export function errorHandler(): ErrorRequestHandler {
     if (err instanceof ApiError) e = err;
     else if (err instanceof URIError) {
       // The router's percent-decoding of a path parameter (`/v1/models/%ff`).
-      e = new ApiError('invalid_request', `the path ${req.path} is not valid percent-encoding (${err.message})`, {
-        field: 'path',
-      });
+      e = new ApiError(
+        'invalid_request',
+        `the path ${req.path} is not valid percent-encoding (${err.message})`,
+        'path',
+      );
     } else {
       req.log?.error({ err }, 'unhandled error');
-      e = errors.internal('internal error; the request id identifies it in the server log', { requestId: req.id });
+      e = new ApiError('internal', 'internal error; the request id identifies it in the server log', {
+        requestId: req.id,
+      });
     }
     res.set(e.headers).status(e.status).json(e.toBody());
   };

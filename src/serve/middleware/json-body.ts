@@ -36,31 +36,27 @@ function tooLarge(limit: number, got: number, declared: boolean): ApiError {
 export const bodyParserErrors: ErrorRequestHandler = function bodyParserErrors(err, req, _res, next) {
   switch (err?.type) {
     case 'entity.parse.failed':
-      return next(
-        new ApiError('invalid_json', `the request body is not valid JSON: ${err.message}`, { field: '(body)' }),
-      );
+      return next(new ApiError('invalid_json', `the request body is not valid JSON: ${err.message}`, '(body)'));
     case 'entity.too.large':
       // `length` is the declared size; a chunked or compressed body has only the bytes `received`.
       return next(tooLarge(err.limit, err.length ?? err.received, err.length !== undefined));
     case 'encoding.unsupported':
     case 'charset.unsupported':
-      return next(
-        new ApiError('unsupported_media_type', `unsupported body encoding: ${err.message}`, { field: 'Content-Type' }),
-      );
+      return next(new ApiError('unsupported_media_type', `unsupported body encoding: ${err.message}`, 'Content-Type'));
     case 'request.aborted':
     case 'request.size.invalid':
     case 'stream.encoding.set':
-      return next(
-        new ApiError('invalid_json', `the request body could not be read: ${err.message}`, { field: '(body)' }),
-      );
+      return next(new ApiError('invalid_json', `the request body could not be read: ${err.message}`, '(body)'));
     default:
       // The decompressor's errors (zlib's Z_DATA_ERROR, brotli's ...) for a body that is not what its
       // Content-Encoding says: body-parser marks them 400 and exposable, without a type.
       if (err?.status === 400 && err.expose && !(err instanceof URIError) && req.get('content-encoding')) {
         return next(
-          new ApiError('invalid_json', `the request body could not be decompressed: ${err.message}`, {
-            field: 'Content-Encoding',
-          }),
+          new ApiError(
+            'invalid_json',
+            `the request body could not be decompressed: ${err.message}`,
+            'Content-Encoding',
+          ),
         );
       }
       return next(err);

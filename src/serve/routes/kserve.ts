@@ -49,9 +49,11 @@ function countValues(data: unknown[], rank: number, field: string): number {
       if (Array.isArray(v)) {
         path.push(i);
         if (depth >= rank) {
-          throw new ApiError('invalid_shape', `${at(path)} is nested deeper than the shape's ${rank} dimensions`, {
+          throw new ApiError(
+            'invalid_shape',
+            `${at(path)} is nested deeper than the shape's ${rank} dimensions`,
             field,
-          });
+          );
         }
         n += walk(v, depth + 1);
         path.pop();
@@ -96,22 +98,20 @@ function readInputs(req: V2InferRequest, served: ServedModel, opts: KserveOption
   for (const [i, t] of req.inputs.entries()) {
     const f = `inputs[${i}]`;
     if (t.name !== 'x' && t.name !== 'h0') {
-      throw new ApiError('invalid_field', `${f}.name is '${t.name}'; model '${m.name}' has inputs x and h0`, {
-        field: `${f}.name`,
-      });
+      throw new ApiError(
+        'invalid_field',
+        `${f}.name is '${t.name}'; model '${m.name}' has inputs x and h0`,
+        `${f}.name`,
+      );
     }
     if (seen.has(t.name))
-      throw new ApiError('invalid_field', `${f}.name: input '${t.name}' is given twice`, { field: `${f}.name` });
+      throw new ApiError('invalid_field', `${f}.name: input '${t.name}' is given twice`, `${f}.name`);
     seen.add(t.name);
     if (t.datatype !== 'FP32')
-      throw new ApiError('invalid_field', `${f}.datatype is '${t.datatype}', expected FP32`, {
-        field: `${f}.datatype`,
-      });
+      throw new ApiError('invalid_field', `${f}.datatype is '${t.datatype}', expected FP32`, `${f}.datatype`);
     const want = t.name === 'x' ? `[T, B, ${D}]` : `[${L}, B, ${H}]`;
     const bad = (why: string) =>
-      new ApiError('invalid_shape', `${f}.shape [${t.shape.join(', ')}] ${why}; ${t.name} is ${want}`, {
-        field: `${f}.shape`,
-      });
+      new ApiError('invalid_shape', `${f}.shape [${t.shape.join(', ')}] ${why}; ${t.name} is ${want}`, `${f}.shape`);
     if (t.shape.length !== 3) throw bad(`has rank ${t.shape.length}`);
     const [d0, B, d2] = t.shape;
     if (B < 1) throw bad('has no sequences (B = 0)');
@@ -124,9 +124,7 @@ function readInputs(req: V2InferRequest, served: ServedModel, opts: KserveOption
     if (t.name === 'x') {
       if (d2 !== D) throw bad(`has ${d2} values per frame`);
       if (d0 < 1)
-        throw new ApiError('empty_sequence', `${f}.shape has T = 0 frames; a sequence needs at least 1`, {
-          field: `${f}.shape`,
-        });
+        throw new ApiError('empty_sequence', `${f}.shape has T = 0 frames; a sequence needs at least 1`, `${f}.shape`);
       if (d0 > opts.maxFrames) {
         throw new ApiError('too_many_frames', `${f}.shape has T = ${d0} frames, the limit is ${opts.maxFrames}`, {
           field: `${f}.shape`,
@@ -139,16 +137,15 @@ function readInputs(req: V2InferRequest, served: ServedModel, opts: KserveOption
       h0 = { data: tensorData(t.data, L * B * H, t.shape, `${f}.data`), B, field: `${f}.shape` };
     }
   }
-  if (!x)
-    throw new ApiError('invalid_field', `inputs: the input tensor x [T, B, ${D}] is missing`, { field: 'inputs' });
+  if (!x) throw new ApiError('invalid_field', `inputs: the input tensor x [T, B, ${D}] is missing`, 'inputs');
   if (h0 && h0.B !== x.B)
-    throw new ApiError('invalid_shape', `${h0.field} has B = ${h0.B}, but x has B = ${x.B}`, { field: h0.field });
+    throw new ApiError('invalid_shape', `${h0.field} has B = ${h0.B}, but x has B = ${x.B}`, h0.field);
   const wanted = (req.outputs ?? OUTPUT_NAMES.map((name) => ({ name }))).map((o, i) => {
     if (!(OUTPUT_NAMES as readonly string[]).includes(o.name)) {
       throw new ApiError(
         'invalid_field',
         `outputs[${i}].name is '${o.name}'; model '${m.name}' has outputs logits and hT`,
-        { field: `outputs[${i}].name` },
+        `outputs[${i}].name`,
       );
     }
     return o.name as (typeof OUTPUT_NAMES)[number];
@@ -201,7 +198,7 @@ export function kserveRoutes({ state, options }: { state: ServerState; options: 
         throw new ApiError(
           'non_finite_value',
           "inputs: the model's outputs are not finite for these inputs (values too large for the model?)",
-          { field: 'inputs' },
+          'inputs',
         );
       }
       const shapes = { logits: [x.T, x.B, m.num_outputs], hT: [m.num_layers, x.B, m.hidden_size] };
