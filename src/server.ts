@@ -2,18 +2,18 @@
 // stream endpoint (src/stream) on one http.Server -> listen, and graceful shutdown on SIGTERM/SIGINT (stop
 // accepting, close the streams, finish in-flight requests, free the models, exit). serve and stream never
 // import each other: this is the one place that knows both.
-import { createServer, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type LevelWithSilent, type Logger, pino } from 'pino';
 import type { BatchOptions } from './host/batcher.js';
-import { createMetrics, type Metrics } from './host/metrics.js';
+import { createMetrics } from './host/metrics.js';
 import { ModelRegistry } from './host/registry.js';
 import type { ServerState } from './host/state.js';
 import type { ProviderChoice } from './onnx/model.js';
 import { type AppOptions, createApp } from './serve/app.js';
 import { bearerChecker } from './serve/middleware/auth.js';
 import type { StreamOptions } from './stream/limits.js';
-import { attachStreaming, type StreamServer } from './stream/server.js';
+import { attachStreaming, type StreamDeps, type StreamServer } from './stream/server.js';
 import { watchLauncher } from './util/launcher-watch.js';
 
 export interface ServeConfig extends AppOptions {
@@ -48,13 +48,8 @@ export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
   requestTimeoutMs: 30_000,
 };
 
-export interface RunningServer {
-  server: Server;
-  state: ServerState;
-  metrics: Metrics;
-  logger: Logger;
-  /** The same bearer check the HTTP routes use (for upgrade requests). */
-  authorized: (authorization: string | undefined) => boolean;
+/** The stream endpoint's dependencies (the server, state, metrics, logger, the HTTP routes' bearer check), and: */
+export interface RunningServer extends Omit<StreamDeps, 'options'> {
   /** WebSocket streams at /v1/models/{name}/stream. */
   streams: StreamServer;
   url: string;

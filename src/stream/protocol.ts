@@ -43,6 +43,13 @@ const scored = z.object({
 export const streamConfigSchema = z.object({ every: z.number().int(), topK: z.number().int(), frameRate: z.number() });
 export type StreamConfig = z.infer<typeof streamConfigSchema>;
 
+/** Fields of every prediction message. */
+const predictionStep = {
+  type: z.literal('prediction'),
+  frame: z.number().int().meta({ description: 'source frame index since connect or reset' }),
+  step: z.number().int().meta({ description: 'model step index (= frame unless the model resamples)' }),
+  history: z.number().int().meta({ description: 'steps in the state the prediction was read from' }),
+};
 export const serverMessageSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('ready'),
@@ -63,20 +70,8 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
       idleTimeoutMs: z.number().int(),
     }),
   }),
-  scored.extend({
-    type: z.literal('prediction'),
-    frame: z.number().int().meta({ description: 'source frame index since connect or reset' }),
-    step: z.number().int().meta({ description: 'model step index (= frame unless the model resamples)' }),
-    history: z.number().int().meta({ description: 'steps in the state the prediction was read from' }),
-    topK: z.array(scored),
-  }),
-  z.object({
-    type: z.literal('prediction'),
-    frame: z.number().int(),
-    step: z.number().int(),
-    history: z.number().int(),
-    value: z.number(),
-  }),
+  scored.extend({ ...predictionStep, topK: z.array(scored) }),
+  z.object({ ...predictionStep, value: z.number() }),
   z.object({ type: z.literal('config'), config: streamConfigSchema }),
   z.object({ type: z.literal('reset'), discarded: z.number().int() }),
   z.object({

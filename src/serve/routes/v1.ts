@@ -34,16 +34,14 @@ export function v1Routes({ state, options }: { state: ServerState; options: V1Op
     const served = servedModel(state, String(req.params.name));
     const body = parseBody(predictRequestSchema, req.body);
     const sequences = body.sequences ?? [{ frames: body.frames ?? [] }];
-    if (sequences.length > options.maxSequences) {
-      throw new ApiError(
-        'too_many_sequences',
-        `sequences has ${sequences.length} entries, the limit is ${options.maxSequences}`,
-        {
-          field: 'sequences',
-          limit: options.maxSequences,
-          got: sequences.length,
-        },
-      );
+    const got = sequences.length;
+    const limit = options.maxSequences;
+    if (got > limit) {
+      throw new ApiError('too_many_sequences', `sequences has ${got} entries, the limit is ${limit}`, {
+        field: 'sequences',
+        limit,
+        got,
+      });
     }
     // Every sequence is checked before any is queued: a bad one fails the request without running others.
     const m = served.model.metadata;
