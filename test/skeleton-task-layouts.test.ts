@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { CacheWriter } from '../src/data/cache.js';
-import { SkeletonTask } from '../src/train/tasks/skeleton.js';
+import { resolveTrainConfig } from '../src/train/resolve.js';
+import { SkeletonTask, skeletonDefaults } from '../src/train/tasks/skeleton.js';
 import { Rng } from '../src/util/rng.js';
 
 describe('skeleton task on a kinect20, one-body cache', () => {
@@ -45,7 +46,8 @@ describe('skeleton task on a kinect20, one-body cache', () => {
     assert.deepEqual([info.layout, info.bodies, info.joints, info.dims], ['kinect20', 1, 20, 3]);
     assert.deepEqual([info.trainSamples, info.testSamples], [4, 3]);
     assert.equal((info.layoutSpec as { joints: string[] }).joints[2], 'ShoulderCenter');
-    assert.equal((info.preprocessing as { viewAlign: string }).viewAlign, 'yaw');
+    assert.equal((info.preprocessing as { viewAlign: string }).viewAlign, 'full', 'the default for 3D layouts');
+    assert.equal((info.augment as { rotateDeg: number }).rotateDeg, 45);
     const b = t.trainBatch(0, 4);
     assert.deepEqual([b.x.T, b.x.B, b.x.C], [6, 4, 60]);
   });
@@ -57,6 +59,19 @@ describe('skeleton task on a kinect20, one-body cache', () => {
   });
 
   it('--view-align reaches the preprocessing the model will carry', () => {
-    assert.equal((task('full').describe().preprocessing as { viewAlign: string }).viewAlign, 'full');
+    assert.equal((task('yaw').describe().preprocessing as { viewAlign: string }).viewAlign, 'yaw');
+  });
+
+  it('the default recipe: epochs from the data size, one step decay, plain 4 x 128', () => {
+    const t = task();
+    const small = resolveTrainConfig(t, {}, skeletonDefaults, {});
+    // 4 training clips: 1 step per epoch, so the 200-epoch cap decides.
+    assert.deepEqual([small.steps, small.evalEvery, small.schedule.kind], [200, 1, 'step']);
+    assert.deepEqual([small.network.arch, small.network.depth, small.network.hiddenSize], ['plain', 4, 128]);
+    const epochs = skeletonDefaults.epochs!;
+    assert.equal(epochs(16), 200); // N-UCLA cross-view: 1020 clips / 64
+    assert.equal(epochs(40), 80); // 2560 clips: about 3200 steps
+    assert.equal(epochs(626), 30); // NTU-60 size: at least 30 epochs
+    assert.equal(resolveTrainConfig(t, {}, skeletonDefaults, { epochs: 3 }).steps, 3, '--epochs wins');
   });
 });

@@ -25,6 +25,7 @@ interface TrainCliOptions extends TrainFlags {
   window?: number;
   center?: string;
   viewAlign?: string;
+  rotateDeg?: number;
   augment?: boolean;
   out?: string;
   resume?: boolean;
@@ -62,6 +63,11 @@ export function registerTrain(program: Command): void {
       '--view-align <how>',
       "skeleton: turn body 0 to face the camera as in its first frame: 'yaw' (about the vertical; default for 3D), 'full' (also torso upright), 'none' (default for 2D)",
       choiceOption(['none', 'yaw', 'full'] as const),
+    )
+    .option(
+      '--rotate-deg <deg>',
+      'skeleton: augmentation, largest rotation about the vertical (default 45)',
+      floatOption(0, 180),
     )
     .option('--no-augment', 'skeleton: no training augmentation')
     .option(
@@ -146,6 +152,7 @@ async function trainCommand(opts: TrainCliOptions): Promise<TrainSummary> {
     window: opts.window,
     center: opts.center,
     viewAlign: opts.viewAlign,
+    rotateDeg: opts.rotateDeg,
     augment: opts.augment,
   };
   const task = entry.create(taskOptions, seed);

@@ -125,7 +125,8 @@ function listSkeletons(dir: string): RawFile[] {
         throw new RangeError(`${join(dir, f)}: not an NTU sample name (expected SsssCcccPpppRrrrAaaa.skeleton)`);
       return { path: join(dir, f), id: sampleId(f), name };
     });
-  if (files.length === 0) throw new RangeError(`${dir}: no .skeleton files`);
+  if (files.length === 0)
+    throw new RangeError(`${dir}: no .skeleton files (N-UCLA or PKU-MMD? add --format nucla or --format pku-mmd)`);
   return files;
 }
 

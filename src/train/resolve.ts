@@ -87,7 +87,7 @@ export function resolveTrainConfig(
   const steps =
     flags.epochs !== undefined
       ? flags.epochs * perEpoch!
-      : (flags.steps ?? t.steps ?? (perEpoch ? 5 * perEpoch : base.train.steps));
+      : (flags.steps ?? t.steps ?? (perEpoch ? (defaults.epochs?.(perEpoch) ?? 5) * perEpoch : base.train.steps));
   const evalEvery = flags.evalEvery ?? t.evalEvery ?? perEpoch ?? base.train.evalEvery;
   const optimizer = { ...base.train.optimizer, ...t.optimizer };
   return {

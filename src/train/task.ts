@@ -44,4 +44,9 @@ export interface TaskDefaults {
   train: Partial<Omit<TrainConfig, 'network' | 'task' | 'schedule'>>;
   /** The schedule's kind; its parameters come from flags or are derived from the run length. */
   schedule: ScheduleConfig['kind'];
+  /**
+   * Epochs when the user gives neither --epochs nor --steps, from the steps one epoch takes (the data
+   * size over the batch size); default 5.
+   */
+  epochs?: (stepsPerEpoch: number) => number;
 }

@@ -59,6 +59,7 @@ export const tasks: Record<string, TaskEntry> = {
           : { kind: 'segments', segments: num(o.segments, 20) },
         center: o.center === 'per-frame' || (o.center === undefined && rate) ? 'per-frame' : 'first-frame',
         viewAlign,
+        rotateDeg: o.rotateDeg === undefined ? undefined : num(o.rotateDeg, 0),
         augment: o.augment !== false,
         seed,
       });

@@ -6,7 +6,7 @@
 //    steps (a random crop in training, the centre at test time; shorter actions are preceded by their
 //    first frame held still), a label at every step after a short warm-up, so per-frame predictions mean
 //    something on a live stream.
-import { augment, DEFAULT_AUGMENT } from '../../data/augment.js';
+import { type AugmentConfig, augment, DEFAULT_AUGMENT } from '../../data/augment.js';
 import { openDataset, type SkeletonDataset, splitParts } from '../../data/cache.js';
 import { layoutJson } from '../../data/layout-file.js';
 import { defaultPreprocessConfig } from '../../data/preprocess.js';
@@ -29,13 +29,17 @@ export interface SkeletonOptions {
   sampling: SkeletonSampling;
   /** Centring of the preprocessing: 'first-frame' keeps displacement; 'per-frame' (pose only) suits long streams. */
   center: 'first-frame' | 'per-frame';
-  /** View alignment of the preprocessing; default the layout's (yaw for 3D, none for 2D). */
+  /** View alignment of the preprocessing; default 'full' for 3D layouts, 'none' for 2D. */
   viewAlign?: 'none' | 'yaw' | 'full';
+  /** Training augmentation: largest rotation about the vertical, degrees (default DEFAULT_ROTATE_DEG). */
+  rotateDeg?: number;
   augment: boolean;
   seed: number;
 }
 
 const AUGMENT_STREAM = 2;
+/** Rotation augmentation of the default recipe (docs/data.md, "The default recipe"). */
+export const DEFAULT_ROTATE_DEG = 45;
 
 export class SkeletonTask implements Task {
   readonly name = 'skeleton';
@@ -46,6 +50,7 @@ export class SkeletonTask implements Task {
   readonly labels: readonly string[];
   readonly readout: 'last' | 'all';
   readonly warnings: readonly string[];
+  private readonly augmentConfig: AugmentConfig;
   private readonly train: SkeletonDataset;
   private readonly test: SkeletonDataset;
   private readonly order: EpochOrder;
@@ -54,10 +59,13 @@ export class SkeletonTask implements Task {
     // One read of the cache (100+ MB for the default set), then views of its two parts. The layout and the
     // body count are the cache's; only the centring is the task's choice.
     const probe = openDataset(options.cache);
+    // 'full' alignment (torso upright as well as facing the camera) by default for 3D data: Kinects look
+    // down at people, and yaw alone leaves a tilt that differs per camera (docs/data.md, the default recipe).
     const preprocess = defaultPreprocessConfig(probe.jointLayout, probe.bodies, {
       center: options.center,
-      ...(options.viewAlign ? { viewAlign: options.viewAlign } : {}),
+      viewAlign: options.viewAlign ?? (probe.jointLayout.dims === 2 ? 'none' : 'full'),
     });
+    this.augmentConfig = { ...DEFAULT_AUGMENT, rotateDeg: options.rotateDeg ?? DEFAULT_ROTATE_DEG };
     const all = openDataset(options.cache, { preprocess });
     const parts = splitParts(all, options.split, options.cache);
     // Whole recordings with only per-frame labels (label -1, e.g. PKU-MMD --untrimmed) are not clips to classify.
@@ -104,7 +112,7 @@ export class SkeletonTask implements Task {
       const i = indices[b];
       let frames = ds.frames(i);
       let Ti = ds.length(i);
-      if (rng && this.options.augment) ({ frames, T: Ti } = augment(frames, Ti, dims, DEFAULT_AUGMENT, rng));
+      if (rng && this.options.augment) ({ frames, T: Ti } = augment(frames, Ti, dims, this.augmentConfig, rng));
       labels[b] = ds.label(i);
       const { steps, firstReal } = this.stepIndices(Ti, ds.header.fps, rng);
       const sampled = gatherFrames(frames, D, steps);
@@ -160,6 +168,7 @@ export class SkeletonTask implements Task {
       split: this.options.split,
       trainSamples: this.train.count,
       testSamples: this.test.count,
+      augment: this.options.augment ? this.augmentConfig : null,
       source: h.source,
       labels: this.train.labels.map((l) =>
         l.ntuAction === null ? { name: l.name } : { name: l.name, ntuAction: l.ntuAction },
@@ -180,14 +189,21 @@ export class SkeletonTask implements Task {
   }
 }
 
-/** The authors' action-recognition recipe, scaled to 2 CPU cores: residual, BN, dropout, Adam, plateau. */
+/** Steps the default recipe aims at, whatever the data size (docs/data.md, "The default recipe"). */
+export const DEFAULT_RECIPE_STEPS = 3200;
+
+/**
+ * The default recipe for a user who gives only data and a split, chosen on real recordings (N-UCLA,
+ * PKU-MMD; docs/data.md): plain 4 x 128 IndRNN, BN, light dropout, Adam, about 3200 steps (so small data
+ * sets get many epochs: 200 for 1000 clips) with one step decay at 80 % of the run.
+ */
 export const skeletonDefaults: TaskDefaults = {
   network: {
-    arch: 'residual',
-    depth: 2,
+    arch: 'plain',
+    depth: 4,
     hiddenSize: 128,
     batchNorm: true,
-    dropout: 0.25,
+    dropout: 0.1,
     mag: 5,
     readout: 'last',
     clipRecurrent: true,
@@ -197,5 +213,6 @@ export const skeletonDefaults: TaskDefaults = {
     evalBatchSize: 256,
     optimizer: { lr: 2e-3, weightDecay: 1e-4, gradClip: 10 },
   },
-  schedule: 'plateau',
+  schedule: 'step',
+  epochs: (stepsPerEpoch) => Math.min(200, Math.max(30, Math.round(DEFAULT_RECIPE_STEPS / stepsPerEpoch))),
 };
