@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { CacheWriter } from '../src/data/cache.js';
 import { resolveTrainConfig } from '../src/train/resolve.js';
-import { SkeletonTask, skeletonDefaults } from '../src/train/tasks/skeleton.js';
+import { defaultSkeletonEpochs, SkeletonTask, skeletonDefaults } from '../src/train/tasks/skeleton.js';
 import { Rng } from '../src/util/rng.js';
 
 describe('skeleton task on a kinect20, one-body cache', () => {
@@ -62,16 +62,18 @@ describe('skeleton task on a kinect20, one-body cache', () => {
     assert.equal((task('yaw').describe().preprocessing as { viewAlign: string }).viewAlign, 'yaw');
   });
 
-  it('the default recipe: epochs from the data size, one step decay, plain 4 x 128', () => {
+  it('the default recipe: epochs from the data size, one step decay; plateau patience in epochs', () => {
     const t = task();
     const small = resolveTrainConfig(t, {}, skeletonDefaults, {});
     // 4 training clips: 1 step per epoch, so the 200-epoch cap decides.
     assert.deepEqual([small.steps, small.evalEvery, small.schedule.kind], [200, 1, 'step']);
-    assert.deepEqual([small.network.arch, small.network.depth, small.network.hiddenSize], ['plain', 4, 128]);
-    const epochs = skeletonDefaults.epochs!;
-    assert.equal(epochs(16), 200); // N-UCLA cross-view: 1020 clips / 64
-    assert.equal(epochs(40), 80); // 2560 clips: about 3200 steps
-    assert.equal(epochs(626), 30); // NTU-60 size: at least 30 epochs
+    assert.deepEqual([small.network.arch, small.network.depth, small.network.hiddenSize], ['residual', 2, 128]);
+    assert.equal(defaultSkeletonEpochs(1020), 197); // N-UCLA cross-view
+    assert.equal(defaultSkeletonEpochs(389), 200); // PKU-MMD's 8 interactions, capped
+    assert.equal(defaultSkeletonEpochs(1920), 105);
+    assert.equal(defaultSkeletonEpochs(40_000), 30); // NTU-60 size: at least 30 epochs
     assert.equal(resolveTrainConfig(t, {}, skeletonDefaults, { epochs: 3 }).steps, 3, '--epochs wins');
+    const plateau = resolveTrainConfig(t, {}, skeletonDefaults, { schedule: 'plateau' }).schedule;
+    assert.deepEqual(plateau.kind === 'plateau' ? plateau.patience : null, 10);
   });
 });

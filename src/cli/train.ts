@@ -97,7 +97,11 @@ export function registerTrain(program: Command): void {
       intOption(1),
     )
     .option('--lr-gamma <g>', 'step schedule: multiply lr by this (default 0.1)', floatOption(0, 1))
-    .option('--patience <evals>', 'plateau schedule: evaluations without improvement before lr / 10', intOption(1))
+    .option(
+      '--patience <evals>',
+      'plateau schedule: evaluations without improvement before lr / 10 (epochs when evaluating each epoch; skeleton default 10)',
+      intOption(1),
+    )
     .option('--min-lr <lr>', 'plateau schedule: stop once lr falls below this', floatOption(0))
     .option('--batch-size <n>', 'sequences per step', intOption(1))
     .option('--steps <n>', 'optimiser steps in total', intOption(1))

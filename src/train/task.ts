@@ -44,9 +44,8 @@ export interface TaskDefaults {
   train: Partial<Omit<TrainConfig, 'network' | 'task' | 'schedule'>>;
   /** The schedule's kind; its parameters come from flags or are derived from the run length. */
   schedule: ScheduleConfig['kind'];
-  /**
-   * Epochs when the user gives neither --epochs nor --steps, from the steps one epoch takes (the data
-   * size over the batch size); default 5.
-   */
-  epochs?: (stepsPerEpoch: number) => number;
+  /** Epochs when the user gives neither --epochs nor --steps, from the training set's size; default 5. */
+  epochs?: (trainSequences: number) => number;
+  /** Plateau schedule: evaluations (epochs, when evaluating each epoch) without gain before lr / 10; default 5. */
+  patience?: number;
 }

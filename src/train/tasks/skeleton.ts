@@ -189,21 +189,27 @@ export class SkeletonTask implements Task {
   }
 }
 
-/** Steps the default recipe aims at, whatever the data size (docs/data.md, "The default recipe"). */
-export const DEFAULT_RECIPE_STEPS = 3200;
+/** Training sequences the default recipe shows the network, whatever the data size (docs/data.md). */
+export const DEFAULT_RECIPE_SEQUENCES = 200_000;
+
+/** Default epochs for a training set of n sequences: about 200 k sequences seen, within 30..200 epochs. */
+export function defaultSkeletonEpochs(n: number): number {
+  return Math.min(200, Math.max(30, Math.ceil(DEFAULT_RECIPE_SEQUENCES / n)));
+}
 
 /**
  * The default recipe for a user who gives only data and a split, chosen on real recordings (N-UCLA,
- * PKU-MMD; docs/data.md): plain 4 x 128 IndRNN, BN, light dropout, Adam, about 3200 steps (so small data
- * sets get many epochs: 200 for 1000 clips) with one step decay at 80 % of the run.
+ * PKU-MMD; docs/data.md, "The default recipe"): residual 2 x 128 IndRNN, BN, dropout, Adam, about 200 k
+ * training sequences (so small data sets get many epochs: 197 for 1020 clips) and one step decay at 80 %
+ * of the run; the final weights are the model.
  */
 export const skeletonDefaults: TaskDefaults = {
   network: {
-    arch: 'plain',
-    depth: 4,
+    arch: 'residual',
+    depth: 2,
     hiddenSize: 128,
     batchNorm: true,
-    dropout: 0.1,
+    dropout: 0.25,
     mag: 5,
     readout: 'last',
     clipRecurrent: true,
@@ -214,5 +220,6 @@ export const skeletonDefaults: TaskDefaults = {
     optimizer: { lr: 2e-3, weightDecay: 1e-4, gradClip: 10 },
   },
   schedule: 'step',
-  epochs: (stepsPerEpoch) => Math.min(200, Math.max(30, Math.round(DEFAULT_RECIPE_STEPS / stepsPerEpoch))),
+  epochs: defaultSkeletonEpochs,
+  patience: 10,
 };
