@@ -118,7 +118,7 @@ describe('dataset cache', () => {
     assert.deepEqual(ds.labels, labels);
     assert.deepEqual([ds.length(0), ds.length(1), ds.length(2)], [12, 7, 5]);
     assert.deepEqual([ds.label(0), ds.label(1), ds.label(2)], [0, 1, -1]);
-    assert.deepEqual(ds.meta(1), { setup: 1, camera: 2, subject: 3, replication: 1 });
+    assert.deepEqual(ds.meta(1), { setup: 1, camera: 2, subject: 3, replication: 1, recording: 0, split: null });
     assert.equal(ds.id(1), 'S001C002P003R001A009');
     const raw = ds.raw(1);
     const want = sample(7, -2);

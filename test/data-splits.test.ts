@@ -72,7 +72,14 @@ describe('standard splits', () => {
 
 describe('joint layouts', () => {
   it('every layout is one tree: a single root, parents in range, no cycles, anchors in range', () => {
-    const sizes: Record<string, number> = { ntu25: 25, coco17: 17, mediapipe33: 33, openpose18: 18, openpose25: 25 };
+    const sizes: Record<string, number> = {
+      ntu25: 25,
+      kinect20: 20,
+      coco17: 17,
+      mediapipe33: 33,
+      openpose18: 18,
+      openpose25: 25,
+    };
     for (const name of LAYOUT_NAMES) {
       const l = getLayout(name);
       assert.equal(l.joints.length, sizes[name], name);

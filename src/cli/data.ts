@@ -6,12 +6,16 @@ import { type Command, InvalidArgumentError } from 'commander';
 import { runBaseline } from '../data/baseline.js';
 import { selectBodies } from '../data/bodies.js';
 import { type BuildReport, buildJsonlCache, buildNtuCache } from '../data/build.js';
+import { buildNuclaCache, buildPkuMmdCache } from '../data/build-datasets.js';
 import { openDataset } from '../data/cache.js';
+import { readLayoutFile } from '../data/layout-file.js';
+import type { Layout } from '../data/layouts.js';
 import { ntuActionName } from '../data/ntu-actions.js';
 import { parseNtuName } from '../data/ntu-name.js';
 import { readSkeletonFile, skeletonStats } from '../data/ntu-reader.js';
 import { defaultPreprocessConfig } from '../data/preprocess.js';
-import { parseSplitName, SPLIT_NAMES, type SplitName } from '../data/splits.js';
+import { parseSplit, SPLIT_FORMS } from '../data/split-spec.js';
+import { SPLIT_NAMES } from '../data/splits.js';
 import { writeSynthDataset } from '../data/synth/dataset.js';
 import { DEFAULT_ACTIONS } from '../data/synth/generate.js';
 import { choiceOption, intOption } from './options.js';
@@ -24,9 +28,17 @@ function intList(value: string): number[] {
   return nums;
 }
 
-function splitList(value: string): SplitName[] {
+/** NTU protocols as a comma-separated list, or one split of any form (subjects:1,3 has commas of its own). */
+function splitList(value: string): string[] {
+  const names = value.split(',').map((s) => s.trim());
+  if (names.every((n) => (SPLIT_NAMES as readonly string[]).includes(n))) return names;
+  return [splitOption(value)];
+}
+
+function splitOption(value: string): string {
   try {
-    return value.split(',').map((s) => parseSplitName(s.trim()));
+    parseSplit(value);
+    return value;
   } catch (e) {
     throw new InvalidArgumentError((e as Error).message);
   }
@@ -82,19 +94,30 @@ function inspectCache(file: string) {
   const h = ds.header;
   const perClass = new Array<number>(h.labels.length).fill(0);
   let unlabelled = 0;
+  // The ids splits can use (subjects:, cameras:, recordings:, given), so users can choose one.
+  const ids = { subjects: new Set<number>(), cameras: new Set<number>(), recordings: new Set<number>() };
+  const given = { train: 0, test: 0 };
   for (let i = 0; i < ds.count; i++) {
     const l = ds.label(i);
     if (l >= 0) perClass[l]++;
     else unlabelled++;
+    const m = ds.meta(i);
+    if (m.subject) ids.subjects.add(m.subject);
+    if (m.camera) ids.cameras.add(m.camera);
+    if (m.recording) ids.recordings.add(m.recording);
+    if (m.split) given[m.split]++;
   }
+  const sorted = (s: Set<number>) => [...s].sort((a, b) => a - b);
   return {
     file,
     kind: 'cache',
     samples: h.count,
     frames: h.totalFrames,
     layout: h.layout,
+    dims: ds.jointLayout.dims,
     bodies: h.bodies,
     joints: h.joints,
+    jointNames: ds.jointLayout.joints,
     frameSize: ds.frameSize,
     dtype: h.dtype,
     quantum: h.quantum,
@@ -102,6 +125,10 @@ function inspectCache(file: string) {
     labels: h.labels.map((l, k) => ({ ...l, samples: perClass[k] })),
     unlabelled,
     hasFrameLabels: h.hasFrameLabels,
+    subjects: sorted(ids.subjects),
+    cameras: sorted(ids.cameras),
+    recordings: sorted(ids.recordings),
+    givenSplit: given,
     source: h.source,
   };
 }
@@ -109,7 +136,13 @@ function inspectCache(file: string) {
 function inspectText(r: Record<string, any>): string {
   if (r.kind === 'cache') {
     const lines = [
-      `${r.file}: cache of ${r.samples} samples, ${r.frames} frames, ${r.layout} x ${r.bodies} bodies (${r.frameSize} values/frame), ${r.dtype}`,
+      `${r.file}: cache of ${r.samples} samples, ${r.frames} frames, ${r.layout}${r.dims === 2 ? ' (2D)' : ''} x ${r.bodies} bodies (${r.frameSize} values/frame), ${r.dtype}`,
+      ...(['subjects', 'cameras', 'recordings'] as const)
+        .filter((k) => r[k].length > 0)
+        .map((k) => `  ${k}: ${r[k].length > 20 ? `${r[k].length} (${r[k][0]}..${r[k].at(-1)})` : r[k].join(', ')}`),
+      ...(r.givenSplit.train + r.givenSplit.test > 0
+        ? [`  own split: ${r.givenSplit.train} train, ${r.givenSplit.test} test`]
+        : []),
       ...r.labels.map(
         (l: any, k: number) =>
           `  ${String(k).padStart(3)} ${l.ntuAction ? `A${String(l.ntuAction).padStart(3, '0')} ` : ''}${l.name}: ${l.samples}`,
@@ -166,55 +199,107 @@ export function registerData(program: Command): void {
 
   data
     .command('build')
-    .description('read a folder of NTU .skeleton files (or a JSON Lines file) into one binary dataset cache')
-    .option('--raw <dir>', 'folder of SsssCcccPpppRrrrAaaa.skeleton files (real NTU or `indrnn data synth` output)')
+    .description(
+      'read NTU .skeleton files, N-UCLA clips, PKU-MMD recordings or JSON Lines into one binary dataset cache',
+    )
+    .option(
+      '--raw <dir>',
+      'folder of recordings in --format (NTU: SsssCcccPpppRrrrAaaa.skeleton files or `data synth` output)',
+    )
+    .option(
+      '--format <name>',
+      'format of --raw: ntu, nucla (N-UCLA JSON clips) or pku-mmd (skeleton/, label/, actions.csv)',
+      choiceOption(['ntu', 'nucla', 'pku-mmd'] as const),
+      'ntu',
+    )
     .option('--jsonl <file>', "users' own data, one JSON sample per line (see docs/data.md)")
+    .option(
+      '--layout-file <file>',
+      'JSON Lines: a joint layout of your own (names, parents, root, torsoTop, leftRight, dims); repeatable',
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
     .requiredOption('--out <file>', 'cache file to write')
-    .option('--split <name>', `keep one part of a split: ${SPLIT_NAMES.join(', ')}`, (v) => splitList(v)[0])
+    .option('--split <split>', `keep one part of a split: ${SPLIT_FORMS}`, splitOption)
     .option('--part <part>', 'train or test (with --split)', choiceOption(['train', 'test'] as const), 'train')
-    .option('--include-missing', "keep NTU-60's 302 samples with missing skeletons (left out by default for real data)")
+    .option(
+      '--include-missing',
+      "NTU: keep NTU-60's 302 samples with missing skeletons (left out by default for real data)",
+    )
     .option(
       '--actions <ids>',
-      'NTU action ids that make the class list, in label order (default: the synthetic manifest, else all found)',
+      'NTU: action ids that make the class list, in label order (default: the synthetic manifest, else all found)',
       intList,
     )
-    .option('--bodies <n>', 'bodies per frame', intOption(1), 2)
+    .option(
+      '--classes <ids>',
+      'PKU-MMD: class numbers (1-51) to keep, in label order (default: all that occur)',
+      intList,
+    )
+    .option('--untrimmed', 'PKU-MMD: whole recordings with a label per frame instead of clips cut at the intervals')
+    .option(
+      '--bodies <n>',
+      'bodies per frame (default: ntu 2, nucla 1, pku-mmd 2, JSON Lines the most any sample has)',
+      intOption(1),
+    )
     .option('--float32', 'store exact float32 positions instead of int16 (twice the size)')
     .option('--limit <n>', 'stop after n samples', intOption(1))
     .option('--json', 'print the summary as JSON')
     .action(
       (o: {
         raw?: string;
+        format: 'ntu' | 'nucla' | 'pku-mmd';
         jsonl?: string;
+        layoutFile?: string[];
         out: string;
-        split?: SplitName;
+        split?: string;
         part: 'train' | 'test';
         includeMissing?: boolean;
         actions?: number[];
-        bodies: number;
+        classes?: number[];
+        untrimmed?: boolean;
+        bodies?: number;
         float32?: boolean;
         limit?: number;
         json?: boolean;
       }) => {
         if (!o.raw === !o.jsonl) throw new InvalidArgumentError('give exactly one of --raw <dir> and --jsonl <file>');
+        if (o.layoutFile && !o.jsonl) throw new InvalidArgumentError('--layout-file goes with --jsonl');
+        if ((o.classes || o.untrimmed) && o.format !== 'pku-mmd')
+          throw new InvalidArgumentError('--classes and --untrimmed go with --format pku-mmd');
         const bar = progress(!o.json);
-        const dtype = o.float32 ? 'float32' : 'int16';
-        const r = o.raw
-          ? buildNtuCache({
-              raw: o.raw,
-              out: o.out,
-              split: o.split,
-              part: o.part,
+        const common = {
+          out: o.out,
+          split: o.split,
+          part: o.part,
+          bodies: o.bodies,
+          dtype: o.float32 ? ('float32' as const) : ('int16' as const),
+          limit: o.limit,
+          onProgress: bar.update,
+        };
+        const layouts = new Map<string, Layout>();
+        for (const f of o.layoutFile ?? []) {
+          const l = readLayoutFile(f);
+          if (layouts.has(l.name)) throw new InvalidArgumentError(`${f}: layout '${l.name}' is given twice`);
+          layouts.set(l.name, l);
+        }
+        let r: BuildReport;
+        try {
+          if (o.jsonl) r = buildJsonlCache({ ...common, jsonl: o.jsonl, layouts });
+          else if (o.format === 'nucla') r = buildNuclaCache({ ...common, raw: o.raw! });
+          else if (o.format === 'pku-mmd')
+            r = buildPkuMmdCache({ ...common, raw: o.raw!, classes: o.classes, untrimmed: o.untrimmed });
+          else
+            r = buildNtuCache({
+              ...common,
+              raw: o.raw!,
               excludeMissing: o.includeMissing ? false : undefined,
               actions: o.actions,
-              bodies: o.bodies,
-              dtype,
-              limit: o.limit,
-              onProgress: bar.update,
-            })
-          : buildJsonlCache({ jsonl: o.jsonl!, out: o.out, dtype });
-        bar.stop();
-        const { ids: _ids, sections: _s, ...header } = r.header;
+            });
+        } finally {
+          bar.stop();
+        }
+        for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
+        const { ids: _ids, sections: _s, layoutSpec: _l, ...header } = r.header;
         print(!!o.json, { out: o.out, ...r, header }, () => buildText(r, o.out));
       },
     );
@@ -268,10 +353,10 @@ export function registerData(program: Command): void {
     .command('baseline')
     .description('accuracy of a linear softmax classifier on time-averaged normalised poses (a non-recurrent baseline)')
     .option('--cache <file>', 'cache with all samples; the split picks train and test')
-    .option('--split <list>', 'comma-separated splits to evaluate', splitList, [
+    .option('--split <list>', 'comma-separated NTU splits, or one split of any form, to evaluate', splitList, [
       'ntu60-xsub',
       'ntu60-xview',
-    ] as SplitName[])
+    ])
     .option('--train <file>', 'training cache (instead of --cache/--split)')
     .option('--test <file>', 'test cache (with --train)')
     .option(
@@ -291,7 +376,7 @@ export function registerData(program: Command): void {
     .action(
       (o: {
         cache?: string;
-        split: SplitName[];
+        split: string[];
         train?: string;
         test?: string;
         center: 'per-frame' | 'first-frame' | 'none';
@@ -309,9 +394,8 @@ export function registerData(program: Command): void {
             }))
           : [{ name: 'train/test', train: { path: o.train! }, test: { path: o.test! } }];
         const results = pairs.map((p) => {
-          const pp = defaultPreprocessConfig(openDataset(p.train.path).layout, openDataset(p.train.path).bodies, {
-            center: o.center,
-          });
+          const probe = openDataset(p.train.path);
+          const pp = defaultPreprocessConfig(probe.jointLayout, probe.bodies, { center: o.center });
           const train = openDataset(p.train.path, { ...p.train, preprocess: pp });
           const test = openDataset(p.test.path, { ...p.test, preprocess: pp });
           const r = runBaseline(train, test, o.segments, { epochs: o.epochs });

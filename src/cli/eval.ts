@@ -11,7 +11,7 @@ export function registerEval(program: Command): void {
     .command('eval')
     .description("per-class accuracy and confusion matrix of a checkpoint on its task's held-out set")
     .requiredOption('--checkpoint <file>', 'checkpoint.safetensors from indrnn train')
-    .option('--split <name>', 'skeleton task: evaluate on another split than the one trained on')
+    .option('--split <split>', 'skeleton task: evaluate on another split than the one trained on (forms as in train)')
     .option('--batch-size <n>', 'sequences per batch', intOption(1), 256)
     .option('--json', 'print the report as JSON')
     .action(async (opts: { checkpoint: string; split?: string; batchSize: number; json?: boolean }) => {

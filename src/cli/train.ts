@@ -24,6 +24,8 @@ interface TrainCliOptions extends TrainFlags {
   fps?: number;
   window?: number;
   center?: string;
+  viewAlign?: string;
+  rotateDeg?: number;
   augment?: boolean;
   out?: string;
   resume?: boolean;
@@ -45,7 +47,10 @@ export function registerTrain(program: Command): void {
     .option('--train-limit <n>', 'seq-image: use only the first n training images', intOption(1))
     .option('--test-limit <n>', 'seq-image: use only the first n test images', intOption(1))
     .option('--cache <file>', 'skeleton: dataset cache from indrnn data build / synth')
-    .option('--split <name>', 'skeleton: ntu60-xsub (default), ntu60-xview, ntu120-xsub, ntu120-xset')
+    .option(
+      '--split <split>',
+      'skeleton: ntu60-xsub (default), ntu60-xview, ntu120-xsub, ntu120-xset, subjects:1,3,5, cameras:1,2, recordings:1-249, given, random:0.2[:SEED]',
+    )
     .option('--segments <T>', 'skeleton: frames per sequence, one from each of T segments (default 20)', intOption(1))
     .option(
       '--sampling <kind>',
@@ -54,6 +59,16 @@ export function registerTrain(program: Command): void {
     .option('--fps <n>', 'skeleton, rate sampling: model steps per second (default 10)', floatOption(0.1))
     .option('--window <steps>', 'skeleton, rate sampling: steps per training window (default 32)', intOption(1))
     .option('--center <how>', "skeleton: 'first-frame' (default for segments) or 'per-frame' (default for rate)")
+    .option(
+      '--view-align <how>',
+      "skeleton: turn body 0 to face the camera as in its first frame: 'yaw' (about the vertical; default for 3D), 'full' (also torso upright), 'none' (default for 2D)",
+      choiceOption(['none', 'yaw', 'full'] as const),
+    )
+    .option(
+      '--rotate-deg <deg>',
+      'skeleton: augmentation, largest rotation about the vertical (default 45)',
+      floatOption(0, 180),
+    )
     .option('--no-augment', 'skeleton: no training augmentation')
     .option(
       '--arch <arch>',
@@ -82,7 +97,11 @@ export function registerTrain(program: Command): void {
       intOption(1),
     )
     .option('--lr-gamma <g>', 'step schedule: multiply lr by this (default 0.1)', floatOption(0, 1))
-    .option('--patience <evals>', 'plateau schedule: evaluations without improvement before lr / 10', intOption(1))
+    .option(
+      '--patience <evals>',
+      'plateau schedule: evaluations without improvement before lr / 10 (epochs when evaluating each epoch; skeleton default 10)',
+      intOption(1),
+    )
     .option('--min-lr <lr>', 'plateau schedule: stop once lr falls below this', floatOption(0))
     .option('--batch-size <n>', 'sequences per step', intOption(1))
     .option('--steps <n>', 'optimiser steps in total', intOption(1))
@@ -136,6 +155,8 @@ async function trainCommand(opts: TrainCliOptions): Promise<TrainSummary> {
     fps: opts.fps,
     window: opts.window,
     center: opts.center,
+    viewAlign: opts.viewAlign,
+    rotateDeg: opts.rotateDeg,
     augment: opts.augment,
   };
   const task = entry.create(taskOptions, seed);

@@ -1,29 +1,26 @@
-// Building dataset caches: a folder of NTU `.skeleton` files (real or synthetic), or a users' JSON Lines
-// file, into one binary cache (cache.ts), optionally restricted to one part of a standard split.
+// Building dataset caches from a folder of NTU `.skeleton` files (real or synthetic), N-UCLA clips
+// (nucla-reader.ts), PKU-MMD recordings (pku-mmd-reader.ts) or a users' JSON Lines file, into one binary
+// cache (cache.ts), optionally restricted to one part of a split (split-spec.ts).
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { selectBodies } from './bodies.js';
-import { type CacheHeader, CacheWriter, type LabelInfo } from './cache.js';
+import { type CacheHeader, type CacheSample, CacheWriter, type LabelInfo } from './cache.js';
 import { getLayout } from './layouts.js';
 import { ntuActionId, ntuActionName } from './ntu-actions.js';
 import { type NtuSampleName, parseNtuName, sampleId } from './ntu-name.js';
 import { readSkeletonFile } from './ntu-reader.js';
-import { hasMissingSkeleton, type SplitName, type SplitPart, splitPart } from './splits.js';
-import { fitBodies, readUserJsonl } from './user-format.js';
+import { assignSplit, classesMissingFromTraining, parseSplit, type Split } from './split-spec.js';
+import { hasMissingSkeleton, type SplitPart, splitPart } from './splits.js';
+import { fitBodies, readUserJsonl, type UserLayouts } from './user-format.js';
 
-export interface BuildOptions {
-  /** Folder of `SsssCcccPpppRrrrAaaa.skeleton` files. */
-  raw: string;
+/** What every builder takes besides its input. */
+export interface CommonBuildOptions {
   /** Cache file to write. */
   out: string;
-  /** Keep one part of a split; without it, all samples. */
-  split?: SplitName;
+  /** Keep one part of a split (split-spec.ts); without it, all samples. */
+  split?: Split | string;
   part?: SplitPart;
-  /** Leave out NTU-60's 302 samples with missing skeletons. Default true for real data, false for a synthetic folder (one with dataset.json). */
-  excludeMissing?: boolean;
-  /** NTU action ids that make the label list (label index = position). Default: the synthetic manifest's, else all found. */
-  actions?: number[];
-  /** Bodies per frame. Default 2. */
+  /** Bodies per frame (extra bodies dropped, missing ones zero). Default: the format's. */
   bodies?: number;
   dtype?: 'int16' | 'float32';
   /** Stop after this many samples (quick experiments). */
@@ -31,11 +28,72 @@ export interface BuildOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
+export interface BuildOptions extends CommonBuildOptions {
+  /** Folder of `SsssCcccPpppRrrrAaaa.skeleton` files. */
+  raw: string;
+  /** Leave out NTU-60's 302 samples with missing skeletons. Default true for real data, false for a synthetic folder (one with dataset.json). */
+  excludeMissing?: boolean;
+  /** NTU action ids that make the label list (label index = position). Default: the synthetic manifest's, else all found. */
+  actions?: number[];
+}
+
 export interface BuildReport {
   header: CacheHeader;
   considered: number;
   skipped: { missingSkeleton: number; otherPart: number; otherAction: number };
+  /** Problems worth telling (e.g. a class the chosen split leaves out of training). */
+  warnings: string[];
   seconds: number;
+}
+
+type Skipped = BuildReport['skipped'];
+
+function asSplit(split: Split | string | undefined): Split | undefined {
+  return typeof split === 'string' ? parseSplit(split) : split;
+}
+
+/**
+ * Places the samples in the split (unless the builder already did), keeps the asked part, warns about
+ * classes that get no training sample, and writes the cache.
+ */
+export function finishBuild(
+  writer: CacheWriter,
+  o: CommonBuildOptions,
+  source: string,
+  labels: readonly LabelInfo[],
+  t0: number,
+  considered: number,
+  skipped: Skipped,
+  splitDone = false,
+): BuildReport {
+  const split = asSplit(o.split);
+  const warnings: string[] = [];
+  if (split && !splitDone) {
+    const samples = writer.added.map((s: CacheSample) => ({
+      id: s.id,
+      label: s.label,
+      subject: s.subject ?? 0,
+      camera: s.camera ?? 0,
+      recording: s.recording ?? 0,
+      split: s.split === 'train' ? 1 : s.split === 'test' ? 2 : 0,
+    }));
+    const parts = assignSplit(samples, split, source);
+    const missing = classesMissingFromTraining(
+      samples.map((s) => s.label),
+      parts,
+      labels.map((l) => l.name),
+    );
+    if (missing.length > 0)
+      warnings.push(`the split leaves ${missing.length} class(es) out of training: ${missing.join(', ')}`);
+    const keep = parts.flatMap((p, i) => (p === (o.part ?? 'train') ? [i] : []));
+    skipped.otherPart += writer.count - keep.length;
+    writer.retain(keep);
+  }
+  if (o.limit !== undefined && writer.count > o.limit) writer.retain([...Array(o.limit).keys()]);
+  if (writer.count === 0)
+    throw new RangeError(`${source}: no sample left after filtering (${JSON.stringify(skipped)})`);
+  const header = writer.write(o.out);
+  return { header, considered, skipped, warnings, seconds: (performance.now() - t0) / 1000 };
 }
 
 /** The action list of a synthetic dataset's manifest (dataset.json here or one folder up), or null. */
@@ -67,7 +125,8 @@ function listSkeletons(dir: string): RawFile[] {
         throw new RangeError(`${join(dir, f)}: not an NTU sample name (expected SsssCcccPpppRrrrAaaa.skeleton)`);
       return { path: join(dir, f), id: sampleId(f), name };
     });
-  if (files.length === 0) throw new RangeError(`${dir}: no .skeleton files`);
+  if (files.length === 0)
+    throw new RangeError(`${dir}: no .skeleton files (N-UCLA or PKU-MMD? add --format nucla or --format pku-mmd)`);
   return files;
 }
 
@@ -100,17 +159,27 @@ export function buildNtuCache(o: BuildOptions): BuildReport {
     o.actions ?? synthetic ?? [...new Set(files.map((f) => f.name.action).filter((a) => a > 0))].sort((a, b) => a - b);
   const index = new Map(actions.map((a, i) => [a, i]));
   const bodies = o.bodies ?? 2;
+  const labels = labelsFor(actions);
+  const split = asSplit(o.split);
   const writer = new CacheWriter({
     layout: 'ntu25',
     bodies,
-    labels: labelsFor(actions),
+    labels,
     dtype: o.dtype,
-    source: { raw: o.raw, split: o.split ?? null, part: o.part ?? null, excludeMissing, synthetic: synthetic !== null },
+    source: {
+      raw: o.raw,
+      split: typeof o.split === 'string' ? o.split : (split?.kind ?? null),
+      part: o.split ? (o.part ?? 'train') : null,
+      excludeMissing,
+      synthetic: synthetic !== null,
+    },
   });
   const skipped = { missingSkeleton: 0, otherPart: 0, otherAction: 0 };
+  // The NTU protocols need only the file name: those files are never read.
+  const ntuSplit = split?.kind === 'ntu' ? split.name : null;
   const skipReason = (f: RawFile): keyof typeof skipped | null => {
     if (excludeMissing && hasMissingSkeleton(f.id)) return 'missingSkeleton';
-    if (o.split && splitPart(f.name, o.split) !== (o.part ?? 'train')) return 'otherPart';
+    if (ntuSplit && splitPart(f.name, ntuSplit) !== (o.part ?? 'train')) return 'otherPart';
     if (f.name.action !== 0 && !index.has(f.name.action)) return 'otherAction';
     return null;
   };
@@ -119,7 +188,7 @@ export function buildNtuCache(o: BuildOptions): BuildReport {
     if (why) skipped[why]++;
     return why === null;
   });
-  const take = chosen.slice(0, o.limit ?? chosen.length);
+  const take = chosen.slice(0, ntuSplit || !split ? (o.limit ?? chosen.length) : chosen.length);
   take.forEach((f, i) => {
     const sel = selectBodies(readSkeletonFile(f.path), { bodies, joints: getLayout('ntu25').joints.length });
     const perFrame = readFrameLabels(f.path);
@@ -136,31 +205,29 @@ export function buildNtuCache(o: BuildOptions): BuildReport {
     });
     o.onProgress?.(i + 1, take.length);
   });
-  if (writer.count === 0) throw new RangeError(`${o.raw}: no sample left after filtering (${JSON.stringify(skipped)})`);
-  const header = writer.write(o.out);
-  return { header, considered: files.length, skipped, seconds: (performance.now() - t0) / 1000 };
+  return finishBuild(writer, o, o.raw, labels, t0, files.length, skipped, ntuSplit !== null);
 }
 
-export interface JsonlBuildOptions {
+export interface JsonlBuildOptions extends CommonBuildOptions {
   jsonl: string;
-  out: string;
   /** Bodies per frame in the cache; default the most any sample has. */
   bodies?: number;
   /** Class names in label-index order; default sorted names found. */
   labels?: string[];
-  dtype?: 'int16' | 'float32';
+  /** Users' layouts the samples may name (from --layout-file). */
+  layouts?: UserLayouts;
 }
 
 /** Users' JSON Lines -> cache. All samples must share one layout. */
 export function buildJsonlCache(o: JsonlBuildOptions): BuildReport {
   const t0 = performance.now();
-  const samples = readUserJsonl(o.jsonl);
+  const samples = readUserJsonl(o.jsonl, o.layouts);
   if (samples.length === 0) throw new RangeError(`${o.jsonl}: no samples`);
   const layout = samples[0].layout;
-  const other = samples.find((s) => s.layout !== layout);
-  if (other)
+  const other = samples.findIndex((s) => s.layout !== layout);
+  if (other >= 0)
     throw new RangeError(
-      `${o.jsonl}: sample '${other.id}' has layout ${other.layout}, the first sample ${layout}; one cache holds one layout`,
+      `${o.jsonl}: sample '${samples[other].id}': layout: ${samples[other].layout.name}, but the first sample's is ${layout.name}; one cache holds one layout`,
     );
   const names =
     o.labels ??
@@ -169,13 +236,18 @@ export function buildJsonlCache(o: JsonlBuildOptions): BuildReport {
     ].sort();
   const index = new Map(names.map((n, i) => [n, i]));
   const bodies = o.bodies ?? Math.max(...samples.map((s) => s.bodies));
+  const labels = names.map((name) => ({ name, ntuAction: ntuActionId(name) }));
   const writer = new CacheWriter({
     layout,
     bodies,
-    labels: names.map((name) => ({ name, ntuAction: ntuActionId(name) })),
+    labels,
     dtype: o.dtype,
     fps: samples[0].fps,
-    source: { jsonl: o.jsonl },
+    source: {
+      jsonl: o.jsonl,
+      split: typeof o.split === 'string' ? o.split : null,
+      part: o.split ? (o.part ?? 'train') : null,
+    },
   });
   for (const s of samples) {
     const label = s.label === null ? -1 : index.get(s.label);
@@ -189,16 +261,15 @@ export function buildJsonlCache(o: JsonlBuildOptions): BuildReport {
       setup: s.setup,
       camera: s.camera,
       subject: s.subject,
+      replication: s.take,
+      recording: s.recording,
+      split: s.split,
       frameLabels: s.frameLabels
         ? Int32Array.from(s.frameLabels, (l) => (l === null ? -1 : (index.get(l) ?? -1)))
         : undefined,
     });
+    o.onProgress?.(writer.count, samples.length);
   }
-  const header = writer.write(o.out);
-  return {
-    header,
-    considered: samples.length,
-    skipped: { missingSkeleton: 0, otherPart: 0, otherAction: 0 },
-    seconds: (performance.now() - t0) / 1000,
-  };
+  const skipped = { missingSkeleton: 0, otherPart: 0, otherAction: 0 };
+  return finishBuild(writer, o, o.jsonl, labels, t0, samples.length, skipped);
 }

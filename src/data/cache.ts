@@ -12,17 +12,27 @@
 //   sections, at header.sections[name].offset (bytes from the start of the file):
 //     lengths      u32 [N]            frames per sample T_i
 //     labels       i32 [N]            label index into header.labels, -1 = none (continuous streams)
-//     meta         i32 [N, 4]         setup, camera, subject (performer), replication; 0 = unknown
+//     meta         i32 [N, M]         header.metaFields per sample (0 = unknown): setup, camera, subject
+//                                      (performer), replication (take), recording, split (1 train, 2 test);
+//                                      caches from before recording/split have M = 4
 //     frames       i16|f32 [sum T_i, B, J, 3]   positions / quantum (int16) or metres (float32)
 //     frameLabels  i32 [sum T_i]      (only when header.hasFrameLabels) per-frame label index, -1 = none
-import { readFileSync, writeFileSync } from 'node:fs';
-import { getLayout, type LayoutName } from './layouts.js';
-import { type NtuSampleName, parseNtuName } from './ntu-name.js';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { type LayoutJson, layoutJson, storedLayout } from './layout-file.js';
+import { getLayout, type Layout, type LayoutName } from './layouts.js';
 import { defaultPreprocessConfig, type PreprocessConfig, preprocessSequence } from './preprocess.js';
-import { type SplitName, type SplitPart, splitPart } from './splits.js';
+import { assignSplit, parseSplit, type Split } from './split-spec.js';
+import type { SplitPart } from './splits.js';
 
 const MAGIC = 'IRSKEL01';
 export const CACHE_VERSION = 1;
+
+/** Per-sample integer fields, in the order of the meta section (0 = unknown). */
+export const META_FIELDS = ['setup', 'camera', 'subject', 'replication', 'recording', 'split'] as const;
+/** The fields of caches written before recording and split were stored. */
+const META_FIELDS_V1 = ['setup', 'camera', 'subject', 'replication'] as const;
+const SPLIT_CODES = { train: 1, test: 2 } as const;
 
 export interface LabelInfo {
   name: string;
@@ -38,7 +48,9 @@ interface Section {
 export interface CacheHeader {
   format: 'indrnn-skeleton-cache';
   version: number;
-  layout: LayoutName;
+  /** Layout name; layoutSpec is the whole layout (absent in caches from before user layouts). */
+  layout: string;
+  layoutSpec?: LayoutJson;
   bodies: number;
   joints: number;
   count: number;
@@ -50,6 +62,8 @@ export interface CacheHeader {
   /** Sample ids (NTU names without extension, or users' ids), [N]. */
   ids: string[];
   hasFrameLabels: boolean;
+  /** Names of the meta section's columns (absent: the first four of META_FIELDS). */
+  metaFields?: string[];
   /** Frame rate of the recordings. */
   fps: number;
   /** Free-form provenance: source folder, split used when building, generator seed... */
@@ -68,13 +82,18 @@ export interface CacheSample {
   setup?: number;
   camera?: number;
   subject?: number;
+  /** Replication or take. */
   replication?: number;
+  /** Recording (video) the sample was cut from. */
+  recording?: number;
+  /** The sample's own part, for `--split given`. */
+  split?: SplitPart;
   /** [T] per-frame label index (-1 = none), for continuous streams. */
   frameLabels?: Int32Array;
 }
 
 export interface CacheWriterOptions {
-  layout: LayoutName;
+  layout: Layout | LayoutName;
   bodies: number;
   labels: LabelInfo[];
   dtype?: 'int16' | 'float32';
@@ -84,13 +103,25 @@ export interface CacheWriterOptions {
 
 /** Collects samples in memory, then writes the cache in one go (the quantum needs the largest value). */
 export class CacheWriter {
-  private readonly samples: CacheSample[] = [];
+  private samples: CacheSample[] = [];
   private readonly frameSize: number;
   private readonly joints: number;
+  private readonly layout: Layout;
 
   constructor(private readonly opts: CacheWriterOptions) {
-    this.joints = getLayout(opts.layout).joints.length;
+    this.layout = typeof opts.layout === 'string' ? getLayout(opts.layout) : opts.layout;
+    this.joints = this.layout.joints.length;
     this.frameSize = opts.bodies * this.joints * 3;
+  }
+
+  /** The samples added so far (ids, labels, meta), e.g. to place them in a split before writing. */
+  get added(): readonly CacheSample[] {
+    return this.samples;
+  }
+
+  /** Keeps only the samples at `indices` (in that order). */
+  retain(indices: readonly number[]): void {
+    this.samples = indices.map((i) => this.samples[i]);
   }
 
   get count(): number {
@@ -112,10 +143,16 @@ export class CacheWriter {
     this.samples.push(s);
   }
 
-  /** Serialises everything; returns the header written. */
+  /**
+   * Serialises everything into `path` (its folder is created), atomically: a temporary file renamed
+   * into place, so an interrupted build never leaves a truncated cache. Returns the header written.
+   */
   write(path: string): CacheHeader {
     const { header, bytes } = this.encode();
-    writeFileSync(path, bytes);
+    mkdirSync(dirname(path), { recursive: true });
+    const tmp = `${path}.tmp-${process.pid}`;
+    writeFileSync(tmp, bytes);
+    renameSync(tmp, path);
     return header;
   }
 
@@ -126,11 +163,13 @@ export class CacheWriter {
     const quantum = dtype === 'int16' ? quantumFor(this.samples) : 1;
     const hasFrameLabels = this.samples.some((s) => s.frameLabels);
     const elem = dtype === 'int16' ? 2 : 4;
-    const sizes = { lengths: [N, 4], labels: [N, 4], meta: [N * 4, 4], frames: [totalFrames * this.frameSize, elem] };
+    const M = META_FIELDS.length;
+    const sizes = { lengths: [N, 4], labels: [N, 4], meta: [N * M, 4], frames: [totalFrames * this.frameSize, elem] };
     const header: CacheHeader = {
       format: 'indrnn-skeleton-cache',
       version: CACHE_VERSION,
-      layout: this.opts.layout,
+      layout: this.layout.name,
+      layoutSpec: layoutJson(this.layout),
       bodies: this.opts.bodies,
       joints: this.joints,
       count: N,
@@ -140,6 +179,7 @@ export class CacheWriter {
       labels: this.opts.labels,
       ids: this.samples.map((s) => s.id),
       hasFrameLabels,
+      metaFields: [...META_FIELDS],
       fps: this.opts.fps ?? 30,
       source: this.opts.source ?? {},
       sections: {} as CacheHeader['sections'],
@@ -178,7 +218,11 @@ export class CacheWriter {
     this.samples.forEach((s, i) => {
       view.lengths[i] = s.T;
       view.labels[i] = s.label;
-      view.meta.set([s.setup ?? 0, s.camera ?? 0, s.subject ?? 0, s.replication ?? 0], i * 4);
+      const split = s.split ? SPLIT_CODES[s.split] : 0;
+      view.meta.set(
+        [s.setup ?? 0, s.camera ?? 0, s.subject ?? 0, s.replication ?? 0, s.recording ?? 0, split],
+        i * META_FIELDS.length,
+      );
       const dst = view.frames.subarray(f * this.frameSize, (f + s.T) * this.frameSize);
       if (dst instanceof Int16Array) for (let k = 0; k < dst.length; k++) dst[k] = Math.round(s.raw[k] / quantum);
       else dst.set(s.raw);
@@ -221,18 +265,25 @@ function openSections(buf: ArrayBufferLike, h: CacheHeader, base = 0): SectionVi
   };
 }
 
+/** What a cache knows of a sample beyond its frames and label (0 / null = unknown). */
 export interface SampleMeta {
   setup: number;
   camera: number;
   subject: number;
+  /** Replication or take. */
   replication: number;
+  recording: number;
+  split: SplitPart | null;
 }
 
 /** A dataset opened from a cache (or a subset of one). Sample indices run 0..count-1. */
 export interface SkeletonDataset {
   readonly header: CacheHeader;
   readonly count: number;
-  readonly layout: LayoutName;
+  /** Layout name (built-in or the user's). */
+  readonly layout: string;
+  /** The whole layout: joint names, parents, anchors, dims. */
+  readonly jointLayout: Layout;
   readonly bodies: number;
   readonly joints: number;
   /** Values per model input frame D = B*J*3 (150 for NTU). */
@@ -257,8 +308,8 @@ export interface SkeletonDataset {
 }
 
 export interface OpenOptions {
-  /** Keep only one part of a standard split (needs NTU sample names). */
-  split?: SplitName;
+  /** Keep only one part of a split (split-spec.ts: 'ntu60-xsub', 'subjects:1,3', 'given', ...). */
+  split?: Split | string;
   part?: SplitPart;
   /** Preprocessing for frames(); default defaultPreprocessConfig(layout, bodies). */
   preprocess?: PreprocessConfig;
@@ -266,7 +317,7 @@ export interface OpenOptions {
 
 class CacheDataset implements SkeletonDataset {
   readonly count: number;
-  readonly layout: LayoutName;
+  readonly layout: string;
   readonly bodies: number;
   readonly joints: number;
   readonly frameSize: number;
@@ -274,6 +325,7 @@ class CacheDataset implements SkeletonDataset {
 
   constructor(
     readonly header: CacheHeader,
+    readonly jointLayout: Layout,
     private readonly views: SectionViews,
     /** Frame offset of each sample in the whole cache. */
     private readonly starts: Float64Array,
@@ -305,8 +357,22 @@ class CacheDataset implements SkeletonDataset {
     return this.views.labels[this.at(i)];
   }
   meta(i: number): SampleMeta {
-    const m = this.views.meta.subarray(this.at(i) * 4, this.at(i) * 4 + 4);
-    return { setup: m[0], camera: m[1], subject: m[2], replication: m[3] };
+    const fields: readonly string[] = this.header.metaFields ?? META_FIELDS_V1;
+    const M = fields.length;
+    const m = this.views.meta.subarray(this.at(i) * M, this.at(i) * M + M);
+    const get = (name: string) => {
+      const k = fields.indexOf(name);
+      return k < 0 ? 0 : m[k];
+    };
+    const split = get('split');
+    return {
+      setup: get('setup'),
+      camera: get('camera'),
+      subject: get('subject'),
+      replication: get('replication'),
+      recording: get('recording'),
+      split: split === SPLIT_CODES.train ? 'train' : split === SPLIT_CODES.test ? 'test' : null,
+    };
   }
   raw(i: number): Float32Array {
     const k = this.at(i);
@@ -329,7 +395,7 @@ class CacheDataset implements SkeletonDataset {
   }
   subset(indices: readonly number[]): SkeletonDataset {
     const idx = Int32Array.from(indices, (i) => this.at(i));
-    return new CacheDataset(this.header, this.views, this.starts, idx, this.preprocess);
+    return new CacheDataset(this.header, this.jointLayout, this.views, this.starts, idx, this.preprocess);
   }
 }
 
@@ -356,7 +422,8 @@ export function decodeCache(bytes: Uint8Array, source: string, options: OpenOpti
   const views = openSections(own.buffer, header, own.byteOffset);
   const starts = new Float64Array(header.count);
   for (let i = 1; i < header.count; i++) starts[i] = starts[i - 1] + views.lengths[i - 1];
-  const preprocess = options.preprocess ?? defaultPreprocessConfig(header.layout, header.bodies);
+  const layout = storedLayout(header.layout, header.layoutSpec, source);
+  const preprocess = options.preprocess ?? defaultPreprocessConfig(layout, header.bodies);
   if (preprocess.layout !== header.layout || preprocess.bodies !== header.bodies) {
     throw new RangeError(
       `${source}: cache holds ${header.layout} x ${header.bodies} bodies, preprocess config expects ` +
@@ -365,6 +432,7 @@ export function decodeCache(bytes: Uint8Array, source: string, options: OpenOpti
   }
   const all = new CacheDataset(
     header,
+    layout,
     views,
     starts,
     Int32Array.from({ length: header.count }, (_, i) => i),
@@ -378,13 +446,35 @@ export function openDataset(path: string, options: OpenOptions = {}): SkeletonDa
   return decodeCache(readFileSync(path), path, options);
 }
 
+/** The part of every sample of `ds` in a split (null: the split does not cover it). */
+export function splitParts(ds: SkeletonDataset, split: Split | string, source = 'dataset'): (SplitPart | null)[] {
+  const spec = typeof split === 'string' ? parseSplit(split) : split;
+  const samples = Array.from({ length: ds.count }, (_, i) => {
+    const m = ds.meta(i);
+    const code = m.split === null ? 0 : SPLIT_CODES[m.split];
+    return {
+      id: ds.id(i),
+      label: ds.label(i),
+      subject: m.subject,
+      camera: m.camera,
+      recording: m.recording,
+      split: code,
+    };
+  });
+  return assignSplit(samples, spec, source);
+}
+
 /** Indices of the samples in one part of a split; samples outside the split (e.g. NTU-120 classes in an NTU-60 split) are left out. */
-export function splitIndices(ds: SkeletonDataset, split: SplitName, part: SplitPart, source = 'dataset'): number[] {
+export function splitIndices(
+  ds: SkeletonDataset,
+  split: Split | string,
+  part: SplitPart,
+  source = 'dataset',
+): number[] {
+  const parts = splitParts(ds, split, source);
   const out: number[] = [];
-  for (let i = 0; i < ds.count; i++) {
-    const n: NtuSampleName | null = parseNtuName(ds.id(i));
-    if (!n) throw new RangeError(`${source}: sample '${ds.id(i)}' has no NTU name, so split ${split} cannot place it`);
-    if (splitPart(n, split) === part) out.push(i);
-  }
+  parts.forEach((p, i) => {
+    if (p === part) out.push(i);
+  });
   return out;
 }

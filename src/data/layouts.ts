@@ -1,12 +1,17 @@
 // Joint layouts: the names and the tree (parent of each joint) of every skeleton format we accept, plus
 // the anchor joints that preprocessing needs (root, torso top, left/right pairs for the facing direction).
 // Joint indices are 0-based everywhere in the code; the NTU documentation counts from 1.
+// Users' own layouts come from a layout file (layout-file.ts) and are plain data like these; caches and
+// exported models carry the whole layout (layoutJson), so nothing downstream needs the built-in table.
 
-export type LayoutName = 'ntu25' | 'coco17' | 'mediapipe33' | 'openpose18' | 'openpose25';
+/** The built-in layouts. Users' layouts have any other name. */
+export type LayoutName = 'ntu25' | 'kinect20' | 'coco17' | 'mediapipe33' | 'openpose18' | 'openpose25';
 
 export interface Layout {
-  readonly name: LayoutName;
+  readonly name: string;
   readonly description: string;
+  /** 3: x, y, z; 2: x, y only (image keypoints), z is stored as 0. */
+  readonly dims: 2 | 3;
   /** Joint names, in the order the joints are stored. J = joints.length. */
   readonly joints: readonly string[];
   /** parents[j] = index of the parent joint of j, -1 for the root. */
@@ -48,6 +53,32 @@ const NTU25_JOINTS = [
 ];
 // Kinect v2 parents, 1-based as documented by NTU (joint 1 is the root).
 const NTU25_PARENTS_1 = [0, 1, 21, 3, 21, 5, 6, 7, 21, 9, 10, 11, 1, 13, 14, 15, 1, 17, 18, 19, 2, 8, 8, 12, 12];
+
+// Kinect SDK v1 (Kinect for Windows / Xbox 360), 20 joints, 0-based, as in N-UCLA, MSR DailyActivity,
+// Florence 3D and G3D.
+const KINECT20_JOINTS = [
+  'HipCenter',
+  'Spine',
+  'ShoulderCenter',
+  'Head',
+  'ShoulderLeft',
+  'ElbowLeft',
+  'WristLeft',
+  'HandLeft',
+  'ShoulderRight',
+  'ElbowRight',
+  'WristRight',
+  'HandRight',
+  'HipLeft',
+  'KneeLeft',
+  'AnkleLeft',
+  'FootLeft',
+  'HipRight',
+  'KneeRight',
+  'AnkleRight',
+  'FootRight',
+];
+const KINECT20_PARENTS = [-1, 0, 1, 2, 2, 4, 5, 6, 2, 8, 9, 10, 0, 12, 13, 14, 0, 16, 17, 18];
 
 const COCO17_JOINTS = [
   'nose',
@@ -165,6 +196,7 @@ export const LAYOUTS: Readonly<Record<LayoutName, Layout>> = {
   ntu25: {
     name: 'ntu25',
     description: 'NTU RGB+D / Kinect v2, 25 joints, metres in camera space (y up)',
+    dims: 3,
     joints: NTU25_JOINTS,
     parents: NTU25_PARENTS_1.map((p) => p - 1),
     root: [0],
@@ -174,9 +206,23 @@ export const LAYOUTS: Readonly<Record<LayoutName, Layout>> = {
       [12, 16],
     ],
   },
+  kinect20: {
+    name: 'kinect20',
+    description: 'Kinect SDK v1, 20 joints (N-UCLA, MSR DailyActivity, Florence 3D, G3D), metres (y up)',
+    dims: 3,
+    joints: KINECT20_JOINTS,
+    parents: KINECT20_PARENTS,
+    root: [0],
+    torsoTop: [2],
+    leftRight: [
+      [4, 8],
+      [12, 16],
+    ],
+  },
   coco17: {
     name: 'coco17',
     description: 'COCO keypoints, 17 joints',
+    dims: 3,
     joints: COCO17_JOINTS,
     parents: COCO17_PARENTS,
     root: [11, 12],
@@ -189,6 +235,7 @@ export const LAYOUTS: Readonly<Record<LayoutName, Layout>> = {
   mediapipe33: {
     name: 'mediapipe33',
     description: 'MediaPipe Pose landmarks, 33 joints',
+    dims: 3,
     joints: MEDIAPIPE33_JOINTS,
     parents: MEDIAPIPE33_PARENTS,
     root: [23, 24],
@@ -201,6 +248,7 @@ export const LAYOUTS: Readonly<Record<LayoutName, Layout>> = {
   openpose18: {
     name: 'openpose18',
     description: 'OpenPose COCO-18 body keypoints',
+    dims: 3,
     joints: OPENPOSE18_JOINTS,
     parents: OPENPOSE18_PARENTS,
     root: [8, 11],
@@ -213,6 +261,7 @@ export const LAYOUTS: Readonly<Record<LayoutName, Layout>> = {
   openpose25: {
     name: 'openpose25',
     description: 'OpenPose BODY_25 keypoints',
+    dims: 3,
     joints: OPENPOSE25_JOINTS,
     parents: OPENPOSE25_PARENTS,
     root: [8],
@@ -226,7 +275,12 @@ export const LAYOUTS: Readonly<Record<LayoutName, Layout>> = {
 
 export const LAYOUT_NAMES = Object.keys(LAYOUTS) as LayoutName[];
 
-/** Looks a layout up by name; an unknown name is a RangeError that lists the known ones. */
+/** True for the name of a built-in layout. */
+export function isBuiltinLayout(name: string): name is LayoutName {
+  return Object.hasOwn(LAYOUTS, name);
+}
+
+/** Looks a built-in layout up by name; an unknown name is a RangeError that lists the known ones. */
 export function getLayout(name: string): Layout {
   if (typeof name !== 'string') throw new TypeError(`layout name must be a string, got ${typeof name}`);
   const layout = (LAYOUTS as Record<string, Layout | undefined>)[name];
@@ -238,12 +292,12 @@ export function getLayout(name: string): Layout {
  * Rejects data of another layout than the model's, instead of silently misreading it.
  * `where` names the data ("request body", "train.cache").
  */
-export function assertSameLayout(expected: LayoutName, got: string, where: string): void {
+export function assertSameLayout(expected: string, got: string, where: string): void {
   if (got === expected) return;
-  const e = getLayout(expected);
-  const hint = (LAYOUTS as Record<string, Layout | undefined>)[got]
-    ? `${got} has ${getLayout(got).joints.length} joints, ${expected} has ${e.joints.length}`
-    : `'${got}' is not a known layout`;
+  const hint =
+    isBuiltinLayout(got) && isBuiltinLayout(expected)
+      ? `${got} has ${getLayout(got).joints.length} joints, ${expected} has ${getLayout(expected).joints.length}`
+      : `'${got}' is another layout`;
   throw new RangeError(
     `${where}: joint layout ${got} does not match the model's layout ${expected} (${hint}); ` +
       `convert the data to ${expected} or use a model trained on ${got}`,

@@ -9,12 +9,16 @@
 // which body 0 is present, so frame t depends on frames <= t only, and a live stream fed frame by frame
 // through PreprocessState gives the same numbers as the whole sequence (preprocessSequence is that loop).
 import { z } from 'zod';
-import { getLayout, LAYOUT_NAMES, type LayoutName } from './layouts.js';
+import { getLayout, isBuiltinLayout, type Layout, type LayoutName } from './layouts.js';
 
 export const PreprocessConfigSchema = z.object({
   version: z.literal(1),
-  /** Joint layout of the data (see layouts.ts). */
-  layout: z.enum(LAYOUT_NAMES as [LayoutName, ...LayoutName[]]),
+  /** Joint layout of the data: a built-in name (layouts.ts) or a user layout's name (layout-file.ts). */
+  layout: z.string().min(1).max(64),
+  /** Joints per body J (needed for user layouts; built-in layouts know theirs). */
+  joints: z.number().int().min(1).max(1000).optional(),
+  /** 2: the data are 2D keypoints, z is 0 (absent: 3). */
+  dims: z.union([z.literal(2), z.literal(3)]).optional(),
   /** Bodies per frame B. */
   bodies: z.number().int().min(1).max(8),
   /** Joints averaged to give the root; body 0's root is the origin. */
@@ -40,22 +44,27 @@ export const PreprocessConfigSchema = z.object({
 /** Plain JSON; stored in the model's metadata. */
 export type PreprocessConfig = z.infer<typeof PreprocessConfigSchema>;
 
-/** The default for a layout: first-frame centring, yaw alignment, scale normalisation. */
+/**
+ * The default for a layout: first-frame centring, yaw alignment (none for 2D keypoints, which have no
+ * depth to turn about), scale normalisation.
+ */
 export function defaultPreprocessConfig(
-  layout: LayoutName = 'ntu25',
+  layout: Layout | LayoutName = 'ntu25',
   bodies = 2,
   overrides: Partial<Pick<PreprocessConfig, 'center' | 'viewAlign' | 'scaleNorm'>> = {},
 ): PreprocessConfig {
-  const l = getLayout(layout);
+  const l = typeof layout === 'string' ? getLayout(layout) : layout;
   return parsePreprocessConfig({
     version: 1,
-    layout,
+    layout: l.name,
+    joints: l.joints.length,
+    dims: l.dims,
     bodies,
     root: [...l.root],
     torsoTop: [...l.torsoTop],
     leftRight: l.leftRight.map(([a, b]) => [a, b]),
     center: 'first-frame',
-    viewAlign: 'yaw',
+    viewAlign: l.dims === 2 ? 'none' : 'yaw',
     scaleNorm: true,
     ...overrides,
   });
@@ -70,7 +79,13 @@ export function parsePreprocessConfig(json: unknown): PreprocessConfig {
     throw i.code === 'invalid_type' ? new TypeError(msg) : new RangeError(msg);
   }
   const cfg = r.data;
-  const J = getLayout(cfg.layout).joints.length;
+  if (cfg.joints === undefined && !isBuiltinLayout(cfg.layout))
+    throw new RangeError(`preprocess config: joints: required for layout '${cfg.layout}' (not a built-in layout)`);
+  if (cfg.joints !== undefined && isBuiltinLayout(cfg.layout) && cfg.joints !== getLayout(cfg.layout).joints.length)
+    throw new RangeError(
+      `preprocess config: joints: ${cfg.joints}, but layout ${cfg.layout} has ${getLayout(cfg.layout).joints.length}`,
+    );
+  const J = jointsOf(cfg);
   const used = [...cfg.root, ...cfg.torsoTop, ...cfg.leftRight.flat()];
   const bad = used.find((j) => j >= J);
   if (bad !== undefined)
@@ -78,9 +93,14 @@ export function parsePreprocessConfig(json: unknown): PreprocessConfig {
   return cfg;
 }
 
+/** Joints per body J: the config's own count, or the built-in layout's (configs from before user layouts). */
+function jointsOf(cfg: PreprocessConfig): number {
+  return cfg.joints ?? getLayout(cfg.layout).joints.length;
+}
+
 /** Joints per body J and values per model input frame D = B*J*3. */
 export function inputDims(cfg: PreprocessConfig): { bodies: number; joints: number; frameSize: number } {
-  const joints = getLayout(cfg.layout).joints.length;
+  const joints = jointsOf(cfg);
   return { bodies: cfg.bodies, joints, frameSize: cfg.bodies * joints * 3 };
 }
 
@@ -101,7 +121,7 @@ export interface PreprocessState {
 }
 
 export function createPreprocessState(cfg: PreprocessConfig): PreprocessState {
-  return { cfg, joints: getLayout(cfg.layout).joints.length, ref: null, lastRoot: new Float64Array(3) };
+  return { cfg, joints: jointsOf(cfg), ref: null, lastRoot: new Float64Array(3) };
 }
 
 /** True when body b of a raw frame [B, J, 3] is all zeros (not present). */

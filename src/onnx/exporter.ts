@@ -1,6 +1,6 @@
 // Checkpoint -> self-describing ONNX file.
-
-import { basename } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import { ReferenceBackend } from '../nn/backend.js';
 import { type NetworkConfig, recurrentLayerCount } from '../nn/network.js';
 import { type Checkpoint, labelsOf, loadNetwork } from '../train/checkpoint.js';
@@ -18,6 +18,8 @@ export interface ExportOptions {
 /** Skeleton facts a task may record (see the skeleton task): copied into the model's metadata. */
 const SKELETON_KEYS = {
   layout: 'layout',
+  layoutSpec: 'layout_spec',
+  dims: 'dims',
   bodies: 'bodies',
   joints: 'joints',
   preprocessing: 'preprocessing',
@@ -99,5 +101,6 @@ export function exportCheckpoint(checkpointPath: string, opts: ExportOptions = {
 }
 
 export function writeModelFile(path: string, bytes: Uint8Array): void {
+  mkdirSync(dirname(path), { recursive: true });
   writeFileAtomic(path, bytes);
 }

@@ -46,6 +46,10 @@ export const metadataSchema = z.object({
   exporter_version: z.string(),
   // Skeleton models only: how frames must look and be preprocessed.
   layout: z.string().optional(),
+  /** The whole joint layout (layout-file.ts LayoutJson); absent in models from before user layouts. */
+  layout_spec: json(z.record(z.string(), z.unknown())).optional(),
+  /** 2: the model takes 2D keypoints (z = 0); absent: 3. */
+  dims: int.optional(),
   bodies: int.optional(),
   joints: int.optional(),
   preprocessing: json(z.record(z.string(), z.unknown())).optional(),

@@ -19,6 +19,8 @@ export type InputSpec =
       layout: string;
       bodies: number;
       joints: number;
+      /** 2: the model was trained on 2D keypoints; joints may be [x, y] and z is taken as 0. */
+      dims: 2 | 3;
       inputSize: number;
       preprocess: PreprocessConfig;
       /** Models trained on the paper's sampling see T segments, one frame each (the centre at test time). */
@@ -77,6 +79,7 @@ export function numberError(v: unknown, field: string): ApiError {
 function readBody(
   body: unknown,
   J: number,
+  dims: 2 | 3,
   layout: string,
   out: Float32Array,
   offset: number,
@@ -94,11 +97,22 @@ function readBody(
     if (Array.isArray(joint) && joint.length === 3) {
       const bad = writeNumbers(joint, 3, out, offset + j * 3);
       if (bad >= 0) throw numberError(joint[bad], `${field()}[${j}][${bad}]`);
+      if (dims === 2) out[offset + j * 3 + 2] = 0;
+      continue;
+    }
+    if (dims === 2 && Array.isArray(joint) && joint.length === 2) {
+      const bad = writeNumbers(joint, 2, out, offset + j * 3);
+      if (bad >= 0) throw numberError(joint[bad], `${field()}[${j}][${bad}]`);
+      out[offset + j * 3 + 2] = 0;
       continue;
     }
     const f = `${field()}[${j}]`;
-    if (!Array.isArray(joint)) throw shapeError(f, `is ${describe(joint)}, expected a joint [x, y, z]`);
-    throw shapeError(f, `has ${joint.length} values, expected 3 (x, y, z)`, { expected: 3, got: joint.length });
+    const want = dims === 2 ? '[x, y]' : '[x, y, z]';
+    if (!Array.isArray(joint)) throw shapeError(f, `is ${describe(joint)}, expected a joint ${want}`);
+    throw shapeError(f, `has ${joint.length} values, expected ${dims === 2 ? '2 (x, y)' : '3 (x, y, z)'}`, {
+      expected: dims,
+      got: joint.length,
+    });
   }
 }
 
@@ -127,7 +141,7 @@ function readSkeleton(
   field: string,
   into?: Float32Array,
 ): Float32Array {
-  const { bodies: B, joints: J, layout } = spec;
+  const { bodies: B, joints: J, dims, layout } = spec;
   const T = frames.length;
   const first = frames[0];
   const expected = `T x ${J} x 3 (one body) or T x bodies x ${J} x 3`;
@@ -144,7 +158,7 @@ function readSkeleton(
     const f = () => `${field}[${t}]`;
     const base = t * B * J * 3;
     if (!multi) {
-      readBody(frame, J, layout, raw, base, f);
+      readBody(frame, J, dims, layout, raw, base, f);
       continue;
     }
     if (!Array.isArray(frame)) throw shapeError(f(), `is ${describe(frame)}, expected a list of bodies (${expected})`);
@@ -153,7 +167,8 @@ function readSkeleton(
         expected: B,
         got: frame.length,
       });
-    for (let b = 0; b < frame.length; b++) readBody(frame[b], J, layout, raw, base + b * J * 3, () => `${f()}[${b}]`);
+    for (let b = 0; b < frame.length; b++)
+      readBody(frame[b], J, dims, layout, raw, base + b * J * 3, () => `${f()}[${b}]`);
   }
   return raw;
 }
@@ -217,6 +232,7 @@ export function inputSpecOf(m: ModelMetadata): InputSpec {
     layout: preprocess.layout,
     bodies: dims.bodies,
     joints: dims.joints,
+    dims: preprocess.dims ?? 3,
     inputSize: dims.frameSize,
     preprocess,
     segments: m.sampling?.kind === 'segments' ? m.sampling.segments : undefined,

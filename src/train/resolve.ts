@@ -55,8 +55,15 @@ function schedule(flags: TrainFlags, defaults: TaskDefaults, totalSteps: number)
   if (kind === 'step') {
     return { kind, every: flags.lrStepEvery ?? Math.max(1, Math.round(0.8 * totalSteps)), gamma: flags.lrGamma ?? 0.1 };
   }
-  if (kind === 'plateau') return { kind, patience: flags.patience ?? 5, factor: 10, minLr: flags.minLr ?? 1e-6 };
+  if (kind === 'plateau')
+    return { kind, patience: flags.patience ?? defaults.patience ?? 5, factor: 10, minLr: flags.minLr ?? 1e-6 };
   return { kind: 'constant' };
+}
+
+/** The task's default epochs for its training set (sequences per epoch = steps per epoch at batch size 1). */
+function defaultEpochs(task: Task, defaults: TaskDefaults): number {
+  const sequences = task.stepsPerEpoch?.(1);
+  return defaults.epochs && sequences ? defaults.epochs(sequences) : 5;
 }
 
 export function resolveTrainConfig(
@@ -87,7 +94,7 @@ export function resolveTrainConfig(
   const steps =
     flags.epochs !== undefined
       ? flags.epochs * perEpoch!
-      : (flags.steps ?? t.steps ?? (perEpoch ? 5 * perEpoch : base.train.steps));
+      : (flags.steps ?? t.steps ?? (perEpoch ? defaultEpochs(task, defaults) * perEpoch : base.train.steps));
   const evalEvery = flags.evalEvery ?? t.evalEvery ?? perEpoch ?? base.train.evalEvery;
   const optimizer = { ...base.train.optimizer, ...t.optimizer };
   return {

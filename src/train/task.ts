@@ -23,6 +23,8 @@ export interface Task {
   readonly labels?: readonly string[];
   /** The readout the task's targets are made for ('all': a label at every step), when it matters. */
   readonly readout?: 'last' | 'all';
+  /** Problems with the data worth telling the user before training (e.g. a class with no training sample). */
+  readonly warnings?: readonly string[];
   /**
    * The training batch of a given step: a pure function of (task seed, step), so a resumed run sees
    * exactly the batches an uninterrupted run would have seen.
@@ -42,4 +44,8 @@ export interface TaskDefaults {
   train: Partial<Omit<TrainConfig, 'network' | 'task' | 'schedule'>>;
   /** The schedule's kind; its parameters come from flags or are derived from the run length. */
   schedule: ScheduleConfig['kind'];
+  /** Epochs when the user gives neither --epochs nor --steps, from the training set's size; default 5. */
+  epochs?: (trainSequences: number) => number;
+  /** Plateau schedule: evaluations (epochs, when evaluating each epoch) without gain before lr / 10; default 5. */
+  patience?: number;
 }

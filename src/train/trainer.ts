@@ -88,6 +88,7 @@ export class Trainer {
     this.reporter = opts.reporter ?? silentReporter;
     this.checkpointPath = join(opts.outDir, CHECKPOINT_FILE);
     this.state = freshState(config, task);
+    for (const w of task.warnings ?? []) this.reporter.log(`warning: ${w}`);
     if (opts.resume) {
       if (!existsSync(this.checkpointPath)) {
         throw new Error(

@@ -1,6 +1,6 @@
 // The task registry: name -> (recommended settings, factory). Adding a task = one file + one entry here.
 
-import { SPLIT_NAMES, type SplitName } from '../../data/splits.js';
+import { parseSplit } from '../../data/split-spec.js';
 import type { TaskSpec } from '../config.js';
 import type { Task, TaskDefaults } from '../task.js';
 import { AddingTask, addingDefaults } from './adding.js';
@@ -43,10 +43,12 @@ export const tasks: Record<string, TaskEntry> = {
     create: (o, seed) => {
       if (typeof o.cache !== 'string')
         throw new Error('task skeleton needs --cache FILE (made by indrnn data build or indrnn data synth)');
-      const split = (o.split ?? 'ntu60-xsub') as SplitName;
-      if (!SPLIT_NAMES.includes(split))
-        throw new Error(`unknown --split '${split}' (known: ${SPLIT_NAMES.join(', ')})`);
+      const split = String(o.split ?? 'ntu60-xsub');
+      parseSplit(split); // fails early, naming the known forms
       const rate = o.sampling === 'rate';
+      const viewAlign = o.viewAlign as 'none' | 'yaw' | 'full' | undefined;
+      if (viewAlign !== undefined && !['none', 'yaw', 'full'].includes(viewAlign))
+        throw new Error(`unknown --view-align '${viewAlign}' (none, yaw or full)`);
       if (!rate && o.sampling !== undefined && o.sampling !== 'segments')
         throw new Error(`unknown --sampling '${o.sampling}' (segments or rate)`);
       return new SkeletonTask({
@@ -56,6 +58,8 @@ export const tasks: Record<string, TaskEntry> = {
           ? { kind: 'rate', fps: num(o.fps, 10), window: num(o.window, 32), warmup: num(o.warmup, 3) }
           : { kind: 'segments', segments: num(o.segments, 20) },
         center: o.center === 'per-frame' || (o.center === undefined && rate) ? 'per-frame' : 'first-frame',
+        viewAlign,
+        rotateDeg: o.rotateDeg === undefined ? undefined : num(o.rotateDeg, 0),
         augment: o.augment !== false,
         seed,
       });

@@ -6,11 +6,12 @@
 //    steps (a random crop in training, the centre at test time; shorter actions are preceded by their
 //    first frame held still), a label at every step after a short warm-up, so per-frame predictions mean
 //    something on a live stream.
-import { augment, DEFAULT_AUGMENT } from '../../data/augment.js';
-import { openDataset, type SkeletonDataset, splitIndices } from '../../data/cache.js';
+import { type AugmentConfig, augment, DEFAULT_AUGMENT } from '../../data/augment.js';
+import { openDataset, type SkeletonDataset, splitParts } from '../../data/cache.js';
+import { layoutJson } from '../../data/layout-file.js';
 import { defaultPreprocessConfig } from '../../data/preprocess.js';
 import { fixedRateIndices, gatherFrames, sampleSegments } from '../../data/sampling.js';
-import type { SplitName } from '../../data/splits.js';
+import { classesMissingFromTraining } from '../../data/split-spec.js';
 import { seq } from '../../nn/seq.js';
 import { Rng } from '../../util/rng.js';
 import { EpochOrder, indexBatches } from '../epochs.js';
@@ -23,15 +24,22 @@ export type SkeletonSampling =
 
 export interface SkeletonOptions {
   cache: string;
-  split: SplitName;
+  /** A split as written on the command line (split-spec.ts): 'ntu60-xsub', 'subjects:1,3', 'given', 'random:0.2'... */
+  split: string;
   sampling: SkeletonSampling;
   /** Centring of the preprocessing: 'first-frame' keeps displacement; 'per-frame' (pose only) suits long streams. */
   center: 'first-frame' | 'per-frame';
+  /** View alignment of the preprocessing; default 'full' for 3D layouts, 'none' for 2D. */
+  viewAlign?: 'none' | 'yaw' | 'full';
+  /** Training augmentation: largest rotation about the vertical, degrees (default DEFAULT_ROTATE_DEG). */
+  rotateDeg?: number;
   augment: boolean;
   seed: number;
 }
 
 const AUGMENT_STREAM = 2;
+/** Rotation augmentation of the default recipe (docs/data.md, "The default recipe"). */
+export const DEFAULT_ROTATE_DEG = 45;
 
 export class SkeletonTask implements Task {
   readonly name = 'skeleton';
@@ -41,18 +49,48 @@ export class SkeletonTask implements Task {
   readonly seqLen: number;
   readonly labels: readonly string[];
   readonly readout: 'last' | 'all';
+  readonly warnings: readonly string[];
+  private readonly augmentConfig: AugmentConfig;
   private readonly train: SkeletonDataset;
   private readonly test: SkeletonDataset;
   private readonly order: EpochOrder;
 
   constructor(readonly options: SkeletonOptions) {
-    const preprocess = defaultPreprocessConfig('ntu25', 2, { center: options.center });
-    // One read of the cache (100+ MB for the default set), then views of its two parts.
+    // One read of the cache (100+ MB for the default set), then views of its two parts. The layout and the
+    // body count are the cache's; only the centring is the task's choice.
+    const probe = openDataset(options.cache);
+    // 'full' alignment (torso upright as well as facing the camera) by default for 3D data: Kinects look
+    // down at people, and yaw alone leaves a tilt that differs per camera (docs/data.md, the default recipe).
+    const preprocess = defaultPreprocessConfig(probe.jointLayout, probe.bodies, {
+      center: options.center,
+      viewAlign: options.viewAlign ?? (probe.jointLayout.dims === 2 ? 'none' : 'full'),
+    });
+    this.augmentConfig = { ...DEFAULT_AUGMENT, rotateDeg: options.rotateDeg ?? DEFAULT_ROTATE_DEG };
     const all = openDataset(options.cache, { preprocess });
-    this.train = all.subset(splitIndices(all, options.split, 'train', options.cache));
-    this.test = all.subset(splitIndices(all, options.split, 'test', options.cache));
+    const parts = splitParts(all, options.split, options.cache);
+    // Whole recordings with only per-frame labels (label -1, e.g. PKU-MMD --untrimmed) are not clips to classify.
+    const labelled = (i: number) => all.label(i) >= 0;
+    const indices = (part: 'train' | 'test') => parts.flatMap((p, i) => (p === part && labelled(i) ? [i] : []));
+    if (!parts.some((_, i) => labelled(i)))
+      throw new Error(
+        `${options.cache}: no labelled clip (only recordings with per-frame labels); the skeleton task trains on labelled clips: build trimmed clips (without --untrimmed)`,
+      );
+    this.train = all.subset(indices('train'));
+    this.test = all.subset(indices('test'));
     if (this.train.count === 0) throw new Error(`${options.cache}: split ${options.split} has no training samples`);
     if (this.test.count === 0) throw new Error(`${options.cache}: split ${options.split} has no test samples`);
+    const labels = Array.from({ length: all.count }, (_, i) => all.label(i));
+    const missing = classesMissingFromTraining(
+      labels,
+      parts,
+      all.labels.map((l) => l.name),
+    );
+    this.warnings =
+      missing.length > 0
+        ? [
+            `split ${options.split} leaves ${missing.length} class(es) out of training, which the model cannot learn: ${missing.join(', ')}`,
+          ]
+        : [];
     this.order = new EpochOrder(this.train.count, options.seed);
     this.inputSize = this.train.frameSize;
     this.numOutputs = this.train.labels.length;
@@ -74,7 +112,7 @@ export class SkeletonTask implements Task {
       const i = indices[b];
       let frames = ds.frames(i);
       let Ti = ds.length(i);
-      if (rng && this.options.augment) ({ frames, T: Ti } = augment(frames, Ti, dims, DEFAULT_AUGMENT, rng));
+      if (rng && this.options.augment) ({ frames, T: Ti } = augment(frames, Ti, dims, this.augmentConfig, rng));
       labels[b] = ds.label(i);
       const { steps, firstReal } = this.stepIndices(Ti, ds.header.fps, rng);
       const sampled = gatherFrames(frames, D, steps);
@@ -130,13 +168,16 @@ export class SkeletonTask implements Task {
       split: this.options.split,
       trainSamples: this.train.count,
       testSamples: this.test.count,
+      augment: this.options.augment ? this.augmentConfig : null,
       source: h.source,
       labels: this.train.labels.map((l) =>
         l.ntuAction === null ? { name: l.name } : { name: l.name, ntuAction: l.ntuAction },
       ),
       layout: this.train.layout,
+      layoutSpec: layoutJson(this.train.jointLayout),
       bodies: this.train.bodies,
       joints: this.train.joints,
+      dims: this.train.jointLayout.dims,
       preprocessing: this.train.preprocess,
       frameRate: h.fps,
       window: this.seqLen,
@@ -148,7 +189,20 @@ export class SkeletonTask implements Task {
   }
 }
 
-/** The authors' action-recognition recipe, scaled to 2 CPU cores: residual, BN, dropout, Adam, plateau. */
+/** Training sequences the default recipe shows the network, whatever the data size (docs/data.md). */
+export const DEFAULT_RECIPE_SEQUENCES = 200_000;
+
+/** Default epochs for a training set of n sequences: about 200 k sequences seen, within 30..200 epochs. */
+export function defaultSkeletonEpochs(n: number): number {
+  return Math.min(200, Math.max(30, Math.ceil(DEFAULT_RECIPE_SEQUENCES / n)));
+}
+
+/**
+ * The default recipe for a user who gives only data and a split, chosen on real recordings (N-UCLA,
+ * PKU-MMD; docs/data.md, "The default recipe"): residual 2 x 128 IndRNN, BN, dropout, Adam, about 200 k
+ * training sequences (so small data sets get many epochs: 197 for 1020 clips) and one step decay at 80 %
+ * of the run; the final weights are the model.
+ */
 export const skeletonDefaults: TaskDefaults = {
   network: {
     arch: 'residual',
@@ -165,5 +219,7 @@ export const skeletonDefaults: TaskDefaults = {
     evalBatchSize: 256,
     optimizer: { lr: 2e-3, weightDecay: 1e-4, gradClip: 10 },
   },
-  schedule: 'plateau',
+  schedule: 'step',
+  epochs: defaultSkeletonEpochs,
+  patience: 10,
 };

@@ -1,0 +1,146 @@
+// Caches from the public data sets we have readers for: N-UCLA clips (kinect20, one body) and PKU-MMD
+// recordings (ntu25, two bodies), either cut into trimmed clips at their labelled intervals or kept whole
+// with a label per frame (`untrimmed`, for online detection and streaming models).
+
+import { join } from 'node:path';
+import { type BuildReport, type CommonBuildOptions, finishBuild } from './build.js';
+import { CacheWriter, type LabelInfo } from './cache.js';
+import { getLayout } from './layouts.js';
+import { ntuActionId } from './ntu-actions.js';
+import { listNuclaFiles, NUCLA_LABELS, readNuclaClip } from './nucla-reader.js';
+import { listPkuRecordings, PKU_FPS, readPkuActions, readPkuLabels, readPkuSkeleton } from './pku-mmd-reader.js';
+
+/** Keeps the first `bodies` of B bodies (or zero-pads): [T, B, J, 3] -> [T, bodies, J, 3]. */
+function keepBodies(data: Float32Array, T: number, B: number, J: number, bodies: number): Float32Array {
+  if (B === bodies) return data;
+  const n = J * 3;
+  const out = new Float32Array(T * bodies * n);
+  const keep = Math.min(B, bodies);
+  for (let t = 0; t < T; t++) out.set(data.subarray(t * B * n, (t * B + keep) * n), t * bodies * n);
+  return out;
+}
+
+const namedLabel = (name: string): LabelInfo => ({ name, ntuAction: ntuActionId(name) });
+
+export interface NuclaBuildOptions extends CommonBuildOptions {
+  /** Folder of aAA_sSS_eEE_vVV.json clips. */
+  raw: string;
+}
+
+/** N-UCLA: one sample per clip; subject, take (as replication) and view (as camera) from the file name. */
+export function buildNuclaCache(o: NuclaBuildOptions): BuildReport {
+  const t0 = performance.now();
+  const files = listNuclaFiles(o.raw);
+  const bodies = o.bodies ?? 1;
+  const labels = NUCLA_LABELS.map(namedLabel);
+  const writer = new CacheWriter({
+    layout: 'kinect20',
+    bodies,
+    labels,
+    dtype: o.dtype,
+    fps: 30,
+    source: {
+      format: 'nucla',
+      raw: o.raw,
+      split: typeof o.split === 'string' ? o.split : null,
+      part: o.split ? (o.part ?? 'train') : null,
+    },
+  });
+  const J = getLayout('kinect20').joints.length;
+  files.forEach((f, i) => {
+    const c = readNuclaClip(f);
+    writer.add({
+      id: c.id,
+      raw: keepBodies(c.data, c.T, 1, J, bodies),
+      T: c.T,
+      label: c.label,
+      camera: c.view,
+      subject: c.subject,
+      replication: c.take,
+    });
+    o.onProgress?.(i + 1, files.length);
+  });
+  const skipped = { missingSkeleton: 0, otherPart: 0, otherAction: 0 };
+  return finishBuild(writer, o, o.raw, labels, t0, files.length, skipped);
+}
+
+export interface PkuBuildOptions extends CommonBuildOptions {
+  /** Folder with skeleton/, label/ and actions.csv. */
+  raw: string;
+  /** PKU-MMD class numbers (1-51) to keep, in label order; default every class that occurs. */
+  classes?: number[];
+  /** Whole recordings with a label per frame (-1 between actions) instead of trimmed clips. */
+  untrimmed?: boolean;
+}
+
+/**
+ * PKU-MMD: trimmed clips cut from the labelled intervals (frames start..end), or whole recordings with
+ * per-frame labels. Labels are named as in actions.csv, with NTU action ids where the names match.
+ */
+export function buildPkuMmdCache(o: PkuBuildOptions): BuildReport {
+  const t0 = performance.now();
+  const names = readPkuActions(join(o.raw, 'actions.csv'));
+  const recordings = listPkuRecordings(o.raw);
+  const intervals = recordings.map((r) => readPkuLabels(r.labelPath));
+  intervals.forEach((list, k) => {
+    for (const iv of list)
+      if (!names.has(iv.label))
+        throw new RangeError(`${recordings[k].labelPath}: label ${iv.label} is not a class of actions.csv`);
+  });
+  const found = [...new Set(intervals.flat().map((iv) => iv.label))].sort((a, b) => a - b);
+  const classes = o.classes ?? found;
+  for (const c of classes)
+    if (!names.has(c)) throw new RangeError(`--classes: ${c} is not a PKU-MMD class (1..${names.size})`);
+  const index = new Map(classes.map((c, i) => [c, i]));
+  const labels = classes.map((c) => namedLabel(names.get(c)!));
+  const bodies = o.bodies ?? 2;
+  const writer = new CacheWriter({
+    layout: 'ntu25',
+    bodies,
+    labels,
+    dtype: o.dtype,
+    fps: PKU_FPS,
+    source: {
+      format: 'pku-mmd',
+      raw: o.raw,
+      classes,
+      untrimmed: !!o.untrimmed,
+      split: typeof o.split === 'string' ? o.split : null,
+      part: o.split ? (o.part ?? 'train') : null,
+    },
+  });
+  const J = getLayout('ntu25').joints.length;
+  const skipped = { missingSkeleton: 0, otherPart: 0, otherAction: 0 };
+  let considered = 0;
+  recordings.forEach((r, k) => {
+    const sk = readPkuSkeleton(r.skeletonPath);
+    const data = keepBodies(sk.data, sk.T, 2, J, bodies);
+    const D = bodies * J * 3;
+    const meta = { camera: r.camera, recording: r.recording };
+    if (o.untrimmed) {
+      considered++;
+      const frameLabels = new Int32Array(sk.T).fill(-1);
+      for (const iv of intervals[k]) {
+        const l = index.get(iv.label);
+        if (l !== undefined) frameLabels.fill(l, iv.start, Math.min(iv.end + 1, sk.T));
+      }
+      writer.add({ id: r.id, raw: data, T: sk.T, label: -1, frameLabels, ...meta });
+    } else {
+      for (const iv of intervals[k]) {
+        considered++;
+        const l = index.get(iv.label);
+        if (l === undefined) {
+          skipped.otherAction++;
+          continue;
+        }
+        const end = Math.min(iv.end + 1, sk.T);
+        if (iv.start >= end)
+          throw new RangeError(`${r.labelPath}: interval ${iv.start}-${iv.end} is past the last frame (${sk.T - 1})`);
+        const id = `${r.id}_${String(iv.start).padStart(5, '0')}-${String(iv.end).padStart(5, '0')}_A${String(iv.label).padStart(2, '0')}`;
+        writer.add({ id, raw: data.slice(iv.start * D, end * D), T: end - iv.start, label: l, ...meta });
+      }
+    }
+    o.onProgress?.(k + 1, recordings.length);
+  });
+  return finishBuild(writer, o, o.raw, labels, t0, considered, skipped);
+}

@@ -1,0 +1,158 @@
+// Train/test splits for any data set, as written on the command line:
+//   ntu60-xsub, ntu60-xview, ntu120-xsub, ntu120-xset   the NTU protocols (need NTU sample names)
+//   subjects:1,3,5-9      those subjects train, every other sample tests
+//   cameras:1,2           those cameras (views) train, the rest test
+//   recordings:1-249      those recordings train (PKU-MMD: a recording is one video)
+//   given                 each sample's own "split" ("train" | "test"), stored in the cache
+//   random:0.2[:SEED]     a seeded random 20 % of each class tests (stratified; seed 1 unless given)
+// Lists take single ids and inclusive ranges. Every sample is placed from what the cache stores per
+// sample (id, label, meta), so `data build --split`, `train --split` and `eval --split` agree.
+import { Rng } from '../util/rng.js';
+import { parseNtuName } from './ntu-name.js';
+import { parseSplitName, SPLIT_NAMES, type SplitName, type SplitPart, splitPart } from './splits.js';
+
+export type Split =
+  | { kind: 'ntu'; name: SplitName }
+  | { kind: 'subjects' | 'cameras' | 'recordings'; train: ReadonlySet<number> }
+  | { kind: 'given' }
+  | { kind: 'random'; testFraction: number; seed: number };
+
+/** Split forms for help texts. */
+export const SPLIT_FORMS = `${SPLIT_NAMES.join(', ')}, subjects:1,3,5-9, cameras:1,2, recordings:1-249, given, random:0.2[:SEED]`;
+
+/** "1,3,5-9" -> {1, 3, 5, 6, 7, 8, 9}. */
+function idList(text: string, what: string): Set<number> {
+  const out = new Set<number>();
+  for (const part of text.split(',')) {
+    const m = /^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$/.exec(part);
+    if (!m) throw new RangeError(`split ${what}: '${part}' is not an id or a range a-b (in '${text}')`);
+    const lo = Number(m[1]);
+    const hi = m[2] === undefined ? lo : Number(m[2]);
+    if (hi < lo || hi - lo > 100_000) throw new RangeError(`split ${what}: range '${part}' is empty or too long`);
+    for (let k = lo; k <= hi; k++) out.add(k);
+  }
+  return out;
+}
+
+/** Parses a split as written on the command line; unknown forms list the known ones. */
+export function parseSplit(text: string): Split {
+  const s = text.trim();
+  const colon = s.indexOf(':');
+  const head = colon < 0 ? s : s.slice(0, colon);
+  const rest = colon < 0 ? '' : s.slice(colon + 1);
+  switch (head) {
+    case 'subjects':
+    case 'cameras':
+    case 'recordings':
+      if (rest === '') throw new RangeError(`split ${head}: give the training ${head}, e.g. ${head}:1,2`);
+      return { kind: head, train: idList(rest, head) };
+    case 'given':
+      if (rest !== '') throw new RangeError(`split given takes no value (got '${s}')`);
+      return { kind: 'given' };
+    case 'random': {
+      const [f, seed = '1'] = rest.split(':');
+      const testFraction = Number(f);
+      if (f === '' || !(testFraction > 0 && testFraction < 1))
+        throw new RangeError(`split random: the test fraction must be in (0, 1), got '${f}' (e.g. random:0.2)`);
+      if (!/^\d+$/.test(seed)) throw new RangeError(`split random: the seed must be a whole number, got '${seed}'`);
+      return { kind: 'random', testFraction, seed: Number(seed) };
+    }
+    default:
+      try {
+        return { kind: 'ntu', name: parseSplitName(s) };
+      } catch {
+        throw new RangeError(`unknown split '${s}' (known forms: ${SPLIT_FORMS})`);
+      }
+  }
+}
+
+/** What a split needs to know of one sample. split: 1 = train, 2 = test, 0 = not given. */
+export interface SplitSample {
+  id: string;
+  label: number;
+  subject: number;
+  camera: number;
+  recording: number;
+  split: number;
+}
+
+/**
+ * The part of every sample: 'train', 'test', or null where the split does not cover it (NTU-60 splits on
+ * NTU-120 samples). `where` names the data in errors.
+ */
+export function assignSplit(samples: readonly SplitSample[], split: Split, where: string): (SplitPart | null)[] {
+  switch (split.kind) {
+    case 'ntu':
+      return samples.map((s) => {
+        const n = parseNtuName(s.id);
+        if (!n)
+          throw new RangeError(
+            `${where}: sample '${s.id}' has no NTU name, so split ${split.name} cannot place it; ` +
+              'use subjects:..., cameras:..., given or random:0.2 for other data',
+          );
+        return splitPart(n, split.name);
+      });
+    case 'subjects':
+    case 'cameras':
+    case 'recordings': {
+      const field = split.kind === 'subjects' ? 'subject' : split.kind === 'cameras' ? 'camera' : 'recording';
+      return samples.map((s) => {
+        if (s[field] === 0)
+          throw new RangeError(
+            `${where}: sample '${s.id}' has no ${field}, so split ${split.kind}:... cannot place it`,
+          );
+        return split.train.has(s[field]) ? 'train' : 'test';
+      });
+    }
+    case 'given':
+      return samples.map((s) => {
+        if (s.split === 0)
+          throw new RangeError(
+            `${where}: sample '${s.id}' has no "split" ("train" or "test"), so split given cannot place it`,
+          );
+        return s.split === 1 ? 'train' : 'test';
+      });
+    case 'random':
+      return randomSplit(samples, split.testFraction, split.seed);
+  }
+}
+
+/** Per class (label), a seeded shuffle; the first round(n * fraction) test. */
+function randomSplit(samples: readonly SplitSample[], testFraction: number, seed: number): SplitPart[] {
+  const byClass = new Map<number, number[]>();
+  samples.forEach((s, i) => {
+    const list = byClass.get(s.label) ?? [];
+    list.push(i);
+    byClass.set(s.label, list);
+  });
+  const out = new Array<SplitPart>(samples.length).fill('train');
+  for (const [label, list] of [...byClass].sort((a, b) => a[0] - b[0])) {
+    const rng = new Rng(seed, 0x5_1_17, label + 1);
+    for (let i = list.length - 1; i > 0; i--) {
+      const j = rng.int(i + 1);
+      [list[i], list[j]] = [list[j], list[i]];
+    }
+    const nTest = Math.round(list.length * testFraction);
+    for (let k = 0; k < nTest; k++) out[list[k]] = 'test';
+  }
+  return out;
+}
+
+/** Names of the classes that have samples but none in the training part (the model cannot learn them). */
+export function classesMissingFromTraining(
+  labels: readonly number[],
+  parts: readonly (SplitPart | null)[],
+  names: readonly string[],
+): string[] {
+  const seen = new Set<number>();
+  const trained = new Set<number>();
+  labels.forEach((l, i) => {
+    if (l < 0) return;
+    seen.add(l);
+    if (parts[i] === 'train') trained.add(l);
+  });
+  return [...seen]
+    .filter((l) => !trained.has(l))
+    .sort((a, b) => a - b)
+    .map((l) => names[l]);
+}
