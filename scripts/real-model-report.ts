@@ -1,0 +1,184 @@
+// Writes the model card of a model trained on real recordings: models/<name>.md and models/<name>-curves.svg.
+// Usage: node dist/scripts/real-model-report.js --name NAME --run RUN_DIR --default-run RUN_DIR --model FILE
+//        --intro FILE --commands FILE [--models DIR]
+// --run is the shipped model's training run, --default-run the same data and split trained with the trainer's
+// defaults (for comparison); --intro is the card's opening prose (data, licence, split), --commands the exact
+// commands. Every number in the card is computed here from the runs, none typed in.
+// (scripts/make-real-models.sh runs it.)
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { OrtBackend } from '../src/nn/backend.js';
+import { type Checkpoint, loadNetwork } from '../src/train/checkpoint.js';
+import { type ClassReport, classReport } from '../src/train/confusion.js';
+import { createTask } from '../src/train/tasks/index.js';
+import { DEFAULT_ROTATE_DEG } from '../src/train/tasks/skeleton.js';
+import type { TrainSummary } from '../src/train/trainer.js';
+
+const { values: a } = parseArgs({
+  options: {
+    name: { type: 'string' },
+    run: { type: 'string' },
+    'default-run': { type: 'string' },
+    model: { type: 'string' },
+    intro: { type: 'string' },
+    commands: { type: 'string' },
+    models: { type: 'string', default: 'models' },
+  },
+});
+for (const k of ['name', 'run', 'default-run', 'model', 'intro', 'commands'] as const) {
+  if (!a[k]) throw new Error(`--${k} is required`);
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
+
+interface Run {
+  report: ClassReport;
+  ckpt: Checkpoint;
+  summary: TrainSummary;
+}
+
+async function evaluateRun(dir: string, backend: OrtBackend): Promise<Run> {
+  const { net, ckpt } = loadNetwork(join(dir, 'checkpoint.safetensors'), backend);
+  const task = createTask(ckpt.config.task, ckpt.config.seed);
+  const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as TrainSummary;
+  return { report: await classReport(net, task, 256), ckpt, summary };
+}
+
+/** Held-out accuracy (solid) and training loss (dashed) per evaluation, a standalone SVG. */
+function curvesSvg(summary: TrainSummary): string {
+  const [W, H, pad] = [640, 300, 44];
+  const h = summary.history;
+  const maxStep = Math.max(...h.map((e) => e.step));
+  const maxLoss = Math.max(...h.map((e) => e.trainLoss));
+  const x = (step: number) => pad + ((W - 2 * pad) * step) / maxStep;
+  const y = (v: number) => H - pad - (H - 2 * pad) * v;
+  const points = (f: (e: (typeof h)[number]) => number) =>
+    h.map((e) => `${x(e.step).toFixed(1)},${y(f(e)).toFixed(1)}`).join(' ');
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">`,
+    `<rect width="${W}" height="${H}" fill="white"/>`,
+    `<line x1="${pad}" y1="${H - pad}" x2="${W - pad}" y2="${H - pad}" stroke="black"/>`,
+    `<line x1="${pad}" y1="${pad}" x2="${pad}" y2="${H - pad}" stroke="black"/>`,
+    `<text x="${W / 2}" y="${H - 10}" text-anchor="middle">training step (max ${maxStep})</text>`,
+    `<text x="8" y="${pad - 10}">held-out accuracy 0-100 % (solid), train loss 0-${maxLoss.toFixed(2)} (dashed)</text>`,
+    `<polyline fill="none" stroke="#1f77b4" stroke-width="2" points="${points((e) => e.evalMetric)}"/>`,
+    `<polyline fill="none" stroke="#1f77b4" stroke-width="2" stroke-dasharray="5,4" points="${points((e) => e.trainLoss / maxLoss)}"/>`,
+    '</svg>',
+  ].join('\n');
+}
+
+function confusionTable(r: ClassReport): string {
+  const head = `| true \\ predicted | ${r.labels.map((_, k) => k).join(' | ')} |`;
+  const sep = `|---|${r.labels.map(() => '---').join('|')}|`;
+  const rows = r.confusion.map(
+    (row, k) =>
+      `| ${k} ${r.labels[k]} | ${row.map((c, j) => (j === k ? `**${c}**` : c === 0 ? '.' : String(c))).join(' | ')} |`,
+  );
+  return [head, sep, ...rows].join('\n');
+}
+
+/** Every 10th evaluation and the last, as a table. */
+function historyTable(s: TrainSummary): string {
+  const h = s.history;
+  const every = Math.max(1, Math.round(h.length / 10));
+  const rows = h.filter((_, i) => i % every === 0 || i === h.length - 1);
+  return [
+    '| step | epoch | lr | train loss | train accuracy | held-out accuracy |',
+    '|---|---|---|---|---|---|',
+    ...rows.map(
+      (e) =>
+        `| ${e.step} | ${e.epoch ?? '-'} | ${e.lr.toExponential(1)} | ${e.trainLoss.toFixed(3)} | ${pct(e.trainMetric)} | ${pct(e.evalMetric)} |`,
+    ),
+  ].join('\n');
+}
+
+const backend = new OrtBackend();
+const best = await evaluateRun(a.run!, backend);
+// The shipped recipe may be the defaults themselves: then there is one run to show.
+const sameRun = a['default-run'] === a.run;
+const dflt = sameRun ? best : await evaluateRun(a['default-run']!, backend);
+await backend.release();
+const info = best.ckpt.state.taskInfo as Record<string, unknown>;
+const net = best.ckpt.config.network;
+const labels = (info.labels as { name: string; ntuAction?: number }[]) ?? [];
+const svgName = `${a.name}-curves.svg`;
+writeFileSync(join(a.models!, svgName), curvesSvg(best.summary));
+const recipe = (r: Run) => {
+  const n = r.ckpt.config.network;
+  const o = r.ckpt.config.task.options as { segments?: number; sampling?: string; rotateDeg?: number };
+  const steps = o.sampling === 'rate' ? 'rate-sampled' : `${o.segments ?? 20} segments`;
+  return `${n.arch} ${n.depth} x ${n.hiddenSize}, dropout ${n.dropout}, ${steps}, rotation ±${o.rotateDeg ?? DEFAULT_ROTATE_DEG}°, ${r.summary.epochs} epochs, ${r.ckpt.config.schedule.kind} schedule`;
+};
+const md = `# ${a.name}
+
+${readFileSync(a.intro!, 'utf8').trim()}
+
+- Layout ${info.layout}, ${info.bodies} bod${info.bodies === 1 ? 'y' : 'ies'} x ${info.joints} joints x xyz = ${net.inputSize} values per frame; ${info.trainSamples} training and ${info.testSamples} held-out sequences (split \`${(best.ckpt.config.task.options as { split?: string }).split}\`).
+- Preprocessing (shared by training and the server): \`${JSON.stringify(info.preprocessing)}\`.
+- Sampling: \`${JSON.stringify(info.sampling)}\`, recordings at ${info.frameRate} fps.
+
+## Classes
+
+| index | label | NTU action |
+|---|---|---|
+${labels.map((l, k) => `| ${k} | ${l.name} | ${l.ntuAction ?? '-'} |`).join('\n')}
+
+## Accuracy on the held-out set
+
+${
+  sameRun
+    ? `| recipe | top-1 | held-out sequences |
+|---|---|---|
+| this model, the trainer's defaults (no recipe flags): ${recipe(best)} | **${pct(best.report.accuracy)}** | ${best.report.count} |
+
+Per class:
+
+| class | this model | held-out sequences |
+|---|---|---|
+${best.report.perClass.map((c) => `| ${c.label} | ${pct(c.accuracy)} | ${c.count} |`).join('\n')}`
+    : `| recipe | top-1 | held-out sequences |
+|---|---|---|
+| this model: ${recipe(best)} | **${pct(best.report.accuracy)}** | ${best.report.count} |
+| the trainer's defaults (no recipe flags): ${recipe(dflt)} | ${pct(dflt.report.accuracy)} | ${dflt.report.count} |
+
+Per class:
+
+| class | this model | trainer's defaults | held-out sequences |
+|---|---|---|---|
+${best.report.perClass.map((c, k) => `| ${c.label} | ${pct(c.accuracy)} | ${pct(dflt.report.perClass[k].accuracy)} | ${c.count} |`).join('\n')}`
+}
+
+Confusion matrix of this model (rows: true class, columns: predicted index):
+
+${confusionTable(best.report)}
+
+## Training
+
+![training curves](${svgName})
+
+${historyTable(best.summary)}
+
+Stopped because: ${best.summary.stopReason}; ${best.summary.steps} steps, ${(best.summary.wallTimeSec / 60).toFixed(1)} min
+at ${best.summary.samplesPerSec.toFixed(0)} samples/s on a shared 2-core x86-64 VM, CPU only. The held-out
+accuracy above is that of the final weights (the step schedule keeps the last ones; no model selection on
+the held-out set).
+
+Network: \`${JSON.stringify(net)}\` (${best.summary.parameters} parameters).
+Optimiser: Adam \`${JSON.stringify(best.ckpt.config.optimizer)}\`, schedule \`${JSON.stringify(best.ckpt.config.schedule)}\`,
+batch ${best.ckpt.config.batchSize}, seed ${best.ckpt.config.seed}.
+
+## Commands
+
+${'```sh'}
+${readFileSync(a.commands!, 'utf8').trim()}
+${'```'}
+
+## File
+
+\`${a.model}\`: ${(statSync(a.model!).size / 1e6).toFixed(2)} MB ONNX (one Loop per IndRNN layer, batch norm
+folded into the following Linear), metadata as in DESIGN.md's contract (labels, layout, preprocessing,
+sampling, training data and metrics).
+`;
+writeFileSync(join(a.models!, `${a.name}.md`), md);
+process.stdout.write(`wrote ${join(a.models!, `${a.name}.md`)} and ${svgName}\n`);
