@@ -8,11 +8,10 @@ import { rmSync } from 'node:fs';
 import { Duplex } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { pino } from 'pino';
 import { rawRequest, sendAndReset, upgradeRequest } from '../scripts/raw-http.js';
-import { DEFAULT_APP_OPTIONS } from '../src/serve/app.js';
-import { type RunningServer, startServer } from '../src/server.js';
+import type { RunningServer } from '../src/server.js';
 import { modelDir, skeletonFrames } from './helpers/models.js';
+import { startLoopbackServer } from './helpers/server.js';
 import { StreamClient } from './helpers/stream.js';
 
 const TOKEN = 'hostile-test-token';
@@ -27,21 +26,7 @@ before(async () => {
     'rate.onnx': { kind: 'skeleton', name: 'ratey', seed: 5, metadata: { sampling: JSON.stringify(RATE) } },
     'rows.onnx': { kind: 'raw', name: 'rows', seed: 2, inputSize: 6 },
   });
-  srv = await startServer(
-    {
-      ...DEFAULT_APP_OPTIONS,
-      token: TOKEN,
-      models: dir,
-      host: '127.0.0.1',
-      port: 0,
-      device: 'cpu',
-      threads: 1,
-      batch: { maxBatch: 8, maxDelayMs: 0, maxQueue: 64 },
-      logLevel: 'silent',
-      drainTimeoutMs: 2000,
-    },
-    pino({ level: 'silent' }),
-  );
+  srv = await startLoopbackServer(dir, { token: TOKEN });
 });
 after(async () => {
   await srv.shutdown('test end');
@@ -231,22 +216,7 @@ describe('KServe v2 tensors', () => {
   });
 
   it('a shape too large to allocate at all is a 400 (limits raised), not a 500', async () => {
-    const big = await startServer(
-      {
-        ...DEFAULT_APP_OPTIONS,
-        maxFrames: 1e9,
-        maxSequences: 1e9,
-        models: dir,
-        host: '127.0.0.1',
-        port: 0,
-        device: 'cpu',
-        threads: 1,
-        batch: { maxBatch: 8, maxDelayMs: 0, maxQueue: 64 },
-        logLevel: 'silent',
-        drainTimeoutMs: 2000,
-      },
-      pino({ level: 'silent' }),
-    );
+    const big = await startLoopbackServer(dir, { maxFrames: 1e9, maxSequences: 1e9 });
     try {
       const r = await fetch(`${big.url}/v2/models/rows/infer`, {
         method: 'POST',

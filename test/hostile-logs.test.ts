@@ -4,10 +4,10 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
-import { DEFAULT_APP_OPTIONS } from '../src/serve/app.js';
 import { redactUrl } from '../src/serve/middleware/observe.js';
-import { LOG_REDACT, type RunningServer, startServer } from '../src/server.js';
+import { LOG_REDACT, type RunningServer } from '../src/server.js';
 import { modelDir, rawFrames } from './helpers/models.js';
+import { startLoopbackServer } from './helpers/server.js';
 import { StreamClient } from './helpers/stream.js';
 
 const SECRET = 's3cr3t-t0ken-value';
@@ -17,21 +17,7 @@ let srv: RunningServer;
 before(async () => {
   dir = modelDir({ 'rows.onnx': { kind: 'raw', name: 'rows', inputSize: 6 } });
   const logger = pino({ level: 'debug', redact: LOG_REDACT }, { write: (s: string) => lines.push(s) });
-  srv = await startServer(
-    {
-      ...DEFAULT_APP_OPTIONS,
-      token: SECRET,
-      models: dir,
-      host: '127.0.0.1',
-      port: 0,
-      device: 'cpu',
-      threads: 1,
-      batch: { maxBatch: 8, maxDelayMs: 0, maxQueue: 64 },
-      logLevel: 'debug',
-      drainTimeoutMs: 1000,
-    },
-    logger,
-  );
+  srv = await startLoopbackServer(dir, { token: SECRET, logLevel: 'debug', drainTimeoutMs: 1000 }, logger);
 });
 after(async () => {
   await srv.shutdown('test end');

@@ -7,14 +7,12 @@ import { rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { pino } from 'pino';
 import request from 'supertest';
 import { Batcher } from '../src/host/batcher.js';
 import type { RunResult } from '../src/onnx/model.js';
 import { ApiError } from '../src/predict/errors.js';
-import { DEFAULT_APP_OPTIONS } from '../src/serve/app.js';
-import { startServer } from '../src/server.js';
 import { modelDir, rawFrames, serveApp } from './helpers/models.js';
+import { startLoopbackServer } from './helpers/server.js';
 
 let dir: string;
 before(() => {
@@ -113,21 +111,10 @@ describe('start-up and connections', () => {
   });
 
   it('connections past --max-connections are closed; a client slow to send its headers is cut', async () => {
-    const srv = await startServer(
-      {
-        ...DEFAULT_APP_OPTIONS,
-        models: dir,
-        host: '127.0.0.1',
-        port: 0,
-        device: 'cpu',
-        threads: 1,
-        batch: { maxBatch: 8, maxDelayMs: 0, maxQueue: 64 },
-        logLevel: 'silent',
-        drainTimeoutMs: 1000,
-        connections: { maxConnections: 2, headersTimeoutMs: 300, requestTimeoutMs: 600 },
-      },
-      pino({ level: 'silent' }),
-    );
+    const srv = await startLoopbackServer(dir, {
+      drainTimeoutMs: 1000,
+      connections: { maxConnections: 2, headersTimeoutMs: 300, requestTimeoutMs: 600 },
+    });
     const port = Number(new URL(srv.url).port);
     const open = () =>
       new Promise<{ closed: Promise<string> }>((resolve) => {

@@ -4,33 +4,17 @@
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { pino } from 'pino';
-import { DEFAULT_APP_OPTIONS } from '../src/serve/app.js';
-import { type RunningServer, startServer } from '../src/server.js';
+import type { RunningServer } from '../src/server.js';
 import type { StreamOptions } from '../src/stream/limits.js';
 import { metricDeltas, scrape, until } from './helpers/metrics.js';
 import { modelDir, rawFrames, skeletonFrames } from './helpers/models.js';
+import { startLoopbackServer } from './helpers/server.js';
 import { f32, refusal, StreamClient } from './helpers/stream.js';
 
 const RATE = { kind: 'rate', fps: 10, window: 8 };
 
 async function start(dir: string, stream: Partial<StreamOptions> = {}, token?: string): Promise<RunningServer> {
-  return startServer(
-    {
-      ...DEFAULT_APP_OPTIONS,
-      token,
-      models: dir,
-      host: '127.0.0.1',
-      port: 0,
-      device: 'cpu',
-      threads: 1,
-      batch: { maxBatch: 32, maxDelayMs: 0, maxQueue: 1024 },
-      logLevel: 'silent',
-      drainTimeoutMs: 2000,
-      stream,
-    },
-    pino({ level: 'silent' }),
-  );
+  return startLoopbackServer(dir, { token, batch: { maxBatch: 32, maxDelayMs: 0, maxQueue: 1024 }, stream });
 }
 
 let dir: string;
