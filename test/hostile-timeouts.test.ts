@@ -93,7 +93,7 @@ describe('start-up and connections', () => {
     const fifoDir = modelDir({ 'rows.onnx': { kind: 'raw', name: 'rows', inputSize: 6 } });
     try {
       assert.equal(spawnSync('mkfifo', [join(fifoDir, 'pipe.onnx')]).status, 0);
-      const registry = join(import.meta.dirname, '..', 'src', 'serve', 'registry.js');
+      const registry = join(import.meta.dirname, '..', 'src', 'host', 'registry.js');
       const script = `const { ModelRegistry } = await import(${JSON.stringify(registry)});
         const r = await ModelRegistry.load(${JSON.stringify(fifoDir)}, { device: 'cpu', threads: 1 });
         console.log(JSON.stringify({ names: r.names, skipped: r.skipped })); await r.close();`;
