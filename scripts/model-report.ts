@@ -7,10 +7,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { OrtBackend } from '../src/nn/backend.js';
 import type { Sampling } from '../src/onnx/metadata.js';
-import { type Checkpoint, type EvalRecord, loadNetwork } from '../src/train/checkpoint.js';
-import { type ClassReport, classReport } from '../src/train/confusion.js';
-import { createTask } from '../src/train/tasks/index.js';
-import type { TrainSummary } from '../src/train/trainer.js';
+import type { EvalRecord } from '../src/train/checkpoint.js';
+import { confusionTable, evaluateRun } from './run-report.js';
 
 const { values: a } = parseArgs({
   options: {
@@ -40,16 +38,6 @@ function samplingText(s: Sampling): string {
     return `The paper's sampling: each sequence split into ${s.segments} segments, one frame from each (random in training, the centre at test time); the classifier reads the last step. For whole actions (HTTP predict), not for streams.`;
   }
   return `Fixed rate for streaming: frames resampled to ${s.fps} steps/s; windows of ${s.window} steps (a random crop in training, the centre crop at test time; shorter actions preceded by their first frame held still); a label at every step after a short warm-up, so the prediction at every step is meaningful. Accuracy below is read at the last step of each test window.`;
-}
-
-async function evaluateRun(
-  dir: string,
-  backend: OrtBackend,
-): Promise<{ report: ClassReport; ckpt: Checkpoint; summary: TrainSummary }> {
-  const { net, ckpt } = loadNetwork(join(dir, 'checkpoint.safetensors'), backend);
-  const task = createTask(ckpt.config.task, ckpt.config.seed);
-  const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as TrainSummary;
-  return { report: await classReport(net, task, 256), ckpt, summary };
 }
 
 /** Test accuracy and train loss per evaluation, as a small standalone SVG (no plotting dependency). */
@@ -88,16 +76,6 @@ function curvesSvg(runs: { label: string; color: string; history: EvalRecord[] }
   });
   parts.push('</svg>');
   return parts.join('\n');
-}
-
-function confusionTable(r: ClassReport): string {
-  const head = `| true \\ predicted | ${r.labels.map((_, k) => k).join(' | ')} |`;
-  const sep = `|---|${r.labels.map(() => '---').join('|')}|`;
-  const rows = r.confusion.map(
-    (row, k) =>
-      `| ${k} ${r.labels[k]} | ${row.map((c, j) => (j === k ? `**${c}**` : c === 0 ? '.' : String(c))).join(' | ')} |`,
-  );
-  return [head, sep, ...rows].join('\n');
 }
 
 const backend = new OrtBackend();

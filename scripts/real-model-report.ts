@@ -9,11 +9,9 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { OrtBackend } from '../src/nn/backend.js';
-import { type Checkpoint, loadNetwork } from '../src/train/checkpoint.js';
-import { type ClassReport, classReport } from '../src/train/confusion.js';
-import { createTask } from '../src/train/tasks/index.js';
 import { DEFAULT_ROTATE_DEG } from '../src/train/tasks/skeleton.js';
 import type { TrainSummary } from '../src/train/trainer.js';
+import { confusionTable, type EvaluatedRun, evaluateRun } from './run-report.js';
 
 const { values: a } = parseArgs({
   options: {
@@ -31,19 +29,6 @@ for (const k of ['name', 'run', 'default-run', 'model', 'intro', 'commands'] as 
 }
 
 const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
-
-interface Run {
-  report: ClassReport;
-  ckpt: Checkpoint;
-  summary: TrainSummary;
-}
-
-async function evaluateRun(dir: string, backend: OrtBackend): Promise<Run> {
-  const { net, ckpt } = loadNetwork(join(dir, 'checkpoint.safetensors'), backend);
-  const task = createTask(ckpt.config.task, ckpt.config.seed);
-  const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as TrainSummary;
-  return { report: await classReport(net, task, 256), ckpt, summary };
-}
 
 /** Held-out accuracy (solid) and training loss (dashed) per evaluation, a standalone SVG. */
 function curvesSvg(summary: TrainSummary): string {
@@ -66,16 +51,6 @@ function curvesSvg(summary: TrainSummary): string {
     `<polyline fill="none" stroke="#1f77b4" stroke-width="2" stroke-dasharray="5,4" points="${points((e) => e.trainLoss / maxLoss)}"/>`,
     '</svg>',
   ].join('\n');
-}
-
-function confusionTable(r: ClassReport): string {
-  const head = `| true \\ predicted | ${r.labels.map((_, k) => k).join(' | ')} |`;
-  const sep = `|---|${r.labels.map(() => '---').join('|')}|`;
-  const rows = r.confusion.map(
-    (row, k) =>
-      `| ${k} ${r.labels[k]} | ${row.map((c, j) => (j === k ? `**${c}**` : c === 0 ? '.' : String(c))).join(' | ')} |`,
-  );
-  return [head, sep, ...rows].join('\n');
 }
 
 /** Every 10th evaluation and the last, as a table. */
@@ -104,7 +79,7 @@ const net = best.ckpt.config.network;
 const labels = (info.labels as { name: string; ntuAction?: number }[]) ?? [];
 const svgName = `${a.name}-curves.svg`;
 writeFileSync(join(a.models!, svgName), curvesSvg(best.summary));
-const recipe = (r: Run) => {
+const recipe = (r: EvaluatedRun) => {
   const n = r.ckpt.config.network;
   const o = r.ckpt.config.task.options as { segments?: number; sampling?: string; rotateDeg?: number };
   const steps = o.sampling === 'rate' ? 'rate-sampled' : `${o.segments ?? 20} segments`;
