@@ -6,9 +6,8 @@ import { rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
-import { DEFAULT_APP_OPTIONS } from '../src/serve/app.js';
-import { startServer } from '../src/server.js';
 import { modelDir, rawFrames } from './helpers/models.js';
+import { startLoopbackServer } from './helpers/server.js';
 
 /** Resolves when a new TCP connection to `url` is refused; fails if it is accepted. */
 function refusedConnection(url: URL): Promise<void> {
@@ -27,18 +26,9 @@ describe('startServer / shutdown', () => {
     const dir = modelDir({ 'raw.onnx': { kind: 'raw', name: 'rows', inputSize: 6 } });
     const lines: string[] = [];
     const logger = pino({ level: 'info' }, { write: (s: string) => lines.push(s) });
-    const running = await startServer(
-      {
-        ...DEFAULT_APP_OPTIONS,
-        models: dir,
-        host: '127.0.0.1',
-        port: 0,
-        device: 'cpu',
-        threads: 1,
-        batch: { maxBatch: 8, maxDelayMs: 0, maxQueue: 16 },
-        logLevel: 'info',
-        drainTimeoutMs: 5000,
-      },
+    const running = await startLoopbackServer(
+      dir,
+      { batch: { maxBatch: 8, maxDelayMs: 0, maxQueue: 16 }, logLevel: 'info', drainTimeoutMs: 5000 },
       logger,
     );
     try {
