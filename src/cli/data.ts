@@ -218,6 +218,10 @@ export function registerData(program: Command): void {
       'JSON Lines: a joint layout of your own (names, parents, root, torsoTop, leftRight, dims); repeatable',
       (v: string, prev: string[] = []) => [...prev, v],
     )
+    .option(
+      '--to-layout <layout>',
+      'with --jsonl: convert mediapipe33 samples (MediaPipe Pose world landmarks) to kinect20 or ntu25 first (docs/mediapipe.md)',
+    )
     .requiredOption('--out <file>', 'cache file to write')
     .option('--split <split>', `keep one part of a split: ${SPLIT_FORMS}`, splitOption)
     .option('--part <part>', 'train or test (with --split)', choiceOption(['train', 'test'] as const), 'train')
@@ -250,6 +254,7 @@ export function registerData(program: Command): void {
         format: 'ntu' | 'nucla' | 'pku-mmd';
         jsonl?: string;
         layoutFile?: string[];
+        toLayout?: string;
         out: string;
         split?: string;
         part: 'train' | 'test';
@@ -264,6 +269,7 @@ export function registerData(program: Command): void {
       }) => {
         if (!o.raw === !o.jsonl) throw new InvalidArgumentError('give exactly one of --raw <dir> and --jsonl <file>');
         if (o.layoutFile && !o.jsonl) throw new InvalidArgumentError('--layout-file goes with --jsonl');
+        if (o.toLayout && !o.jsonl) throw new InvalidArgumentError('--to-layout goes with --jsonl');
         if ((o.classes || o.untrimmed) && o.format !== 'pku-mmd')
           throw new InvalidArgumentError('--classes and --untrimmed go with --format pku-mmd');
         const bar = progress(!o.json);
@@ -284,7 +290,7 @@ export function registerData(program: Command): void {
         }
         let r: BuildReport;
         try {
-          if (o.jsonl) r = buildJsonlCache({ ...common, jsonl: o.jsonl, layouts });
+          if (o.jsonl) r = buildJsonlCache({ ...common, jsonl: o.jsonl, layouts, toLayout: o.toLayout });
           else if (o.format === 'nucla') r = buildNuclaCache({ ...common, raw: o.raw! });
           else if (o.format === 'pku-mmd')
             r = buildPkuMmdCache({ ...common, raw: o.raw!, classes: o.classes, untrimmed: o.untrimmed });

@@ -7,6 +7,7 @@ import { type ModelMetadata, metadataSchema } from '../onnx/metadata.js';
 import { IndrnnModel, type ProviderChoice } from '../onnx/model.js';
 import { readFramesFile } from '../predict/frames-file.js';
 import { inputSpecOf } from '../predict/input.js';
+import { layoutConversion } from '../predict/layout-conversion.js';
 import type { SegmentSlot } from '../predict/rate.js';
 import { type ModelSteps, predictSteps, prepareSteps } from '../predict/sequence-prediction.js';
 import { loadNetwork } from '../train/checkpoint.js';
@@ -20,6 +21,7 @@ interface PredictOptions {
   topK: number;
   timeline?: boolean;
   frameRate?: number;
+  layout?: string;
   device: ProviderChoice;
 }
 
@@ -68,10 +70,12 @@ async function predict(opts: PredictOptions): Promise<unknown> {
     const m = p.metadata;
     let steps: ModelSteps;
     try {
-      steps = prepareSteps(m, inputSpecOf(m), frames, {
+      const input = inputSpecOf(m);
+      steps = prepareSteps(m, input, frames, {
         maxFrames: Number.MAX_SAFE_INTEGER,
         field: 'frames',
         frameRate: opts.frameRate,
+        conversion: layoutConversion(input, opts.layout, '--layout'),
       });
     } catch (e) {
       throw new Error(`${opts.input}: ${(e as Error).message}`);
@@ -96,6 +100,10 @@ export function registerPredict(program: Command): void {
       '--frame-rate <fps>',
       "the frames' rate, for rate-sampled models (default: the model's)",
       floatOption(0.001),
+    )
+    .option(
+      '--layout <layout>',
+      "the frames' joint layout when it is not the model's: mediapipe33 for a kinect20 or ntu25 model (converted)",
     )
     .option('--top-k <k>', 'how many ranked labels to list', intOption(1), 5)
     .option('--timeline', 'also list the prediction after every frame')

@@ -6,12 +6,13 @@ import { dirname, join } from 'node:path';
 import { selectBodies } from './bodies.js';
 import { type CacheHeader, type CacheSample, CacheWriter, type LabelInfo } from './cache.js';
 import { getLayout } from './layouts.js';
+import { isMediapipeTarget, MEDIAPIPE_TARGETS, mediapipeFramesTo } from './mediapipe.js';
 import { ntuActionId, ntuActionName } from './ntu-actions.js';
 import { type NtuSampleName, parseNtuName, sampleId } from './ntu-name.js';
 import { readSkeletonFile } from './ntu-reader.js';
 import { assignSplit, classesMissingFromTraining, parseSplit, type Split } from './split-spec.js';
 import { hasMissingSkeleton, type SplitPart, splitPart } from './splits.js';
-import { fitBodies, readUserJsonl, type UserLayouts } from './user-format.js';
+import { fitBodies, readUserJsonl, type UserLayouts, type UserSample } from './user-format.js';
 
 /** What every builder takes besides its input. */
 export interface CommonBuildOptions {
@@ -216,13 +217,33 @@ export interface JsonlBuildOptions extends CommonBuildOptions {
   labels?: string[];
   /** Users' layouts the samples may name (from --layout-file). */
   layouts?: UserLayouts;
+  /** Convert the samples to this layout first (mediapipe33 -> kinect20 or ntu25, mediapipe.ts). */
+  toLayout?: string;
+}
+
+/** Samples of mediapipe33 -> the same samples in `target` (kinect20, ntu25); any other pair is refused. */
+export function convertSamples(samples: UserSample[], target: string, source: string): UserSample[] {
+  if (!isMediapipeTarget(target))
+    throw new RangeError(
+      `--to-layout ${target}: no conversion to it (conversions: mediapipe33 -> ${MEDIAPIPE_TARGETS.join(', ')})`,
+    );
+  const layout = getLayout(target);
+  return samples.map((s) => {
+    if (s.layout.name !== 'mediapipe33')
+      throw new RangeError(
+        `${source}: sample '${s.id}': layout: ${s.layout.name}, but --to-layout converts mediapipe33 samples only`,
+      );
+    const data = mediapipeFramesTo(target, s.data, s.T, s.bodies);
+    return { ...s, layout, joints: layout.joints.length, data };
+  });
 }
 
 /** Users' JSON Lines -> cache. All samples must share one layout. */
 export function buildJsonlCache(o: JsonlBuildOptions): BuildReport {
   const t0 = performance.now();
-  const samples = readUserJsonl(o.jsonl, o.layouts);
-  if (samples.length === 0) throw new RangeError(`${o.jsonl}: no samples`);
+  const read = readUserJsonl(o.jsonl, o.layouts);
+  if (read.length === 0) throw new RangeError(`${o.jsonl}: no samples`);
+  const samples = o.toLayout ? convertSamples(read, o.toLayout, o.jsonl) : read;
   const layout = samples[0].layout;
   const other = samples.findIndex((s) => s.layout !== layout);
   if (other >= 0)
@@ -245,6 +266,7 @@ export function buildJsonlCache(o: JsonlBuildOptions): BuildReport {
     fps: samples[0].fps,
     source: {
       jsonl: o.jsonl,
+      ...(o.toLayout ? { convertedFrom: 'mediapipe33' } : {}),
       split: typeof o.split === 'string' ? o.split : null,
       part: o.split ? (o.part ?? 'train') : null,
     },

@@ -12,6 +12,7 @@ import { inputDims, parsePreprocessConfig, preprocessSequence } from '../data/pr
 import { gatherFrames, sampleSegments } from '../data/sampling.js';
 import type { ModelMetadata } from '../onnx/metadata.js';
 import { ApiError, errors } from './errors.js';
+import type { LayoutConversion } from './layout-conversion.js';
 
 export type InputSpec =
   | {
@@ -198,11 +199,23 @@ export function readFrames(frames: unknown[], spec: InputSpec, field = 'frames',
   return spec.kind === 'raw' ? readRaw(frames, spec.inputSize, field, into) : readSkeleton(frames, spec, field, into);
 }
 
-/** Checks one sequence's frames against the model and turns them into model input x [T, D]. */
-export function readSequence(frames: unknown[], spec: InputSpec, maxFrames: number, field = 'frames'): SequenceInput {
+/**
+ * Checks one sequence's frames against the model and turns them into model input x [T, D]; frames in
+ * another layout are read in theirs and converted first (layout-conversion.ts).
+ */
+export function readSequence(
+  frames: unknown[],
+  spec: InputSpec,
+  maxFrames: number,
+  field = 'frames',
+  conversion: LayoutConversion | null = null,
+): SequenceInput {
   checkLength(frames, field, maxFrames);
   if (spec.kind === 'raw') return { x: readRaw(frames, spec.inputSize, field), T: frames.length };
-  const x = preprocessSequence(spec.preprocess, readSkeleton(frames, spec, field), frames.length);
+  const raw = conversion
+    ? conversion.convert(readSkeleton(frames, conversion.spec, field), frames.length)
+    : readSkeleton(frames, spec, field);
+  const x = preprocessSequence(spec.preprocess, raw, frames.length);
   if (!spec.segments) return { x, T: frames.length };
   // The same sampling as the training evaluation: the centre frame of each of T equal segments.
   return { x: gatherFrames(x, spec.inputSize, sampleSegments(frames.length, spec.segments, null)), T: spec.segments };

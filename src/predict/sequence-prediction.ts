@@ -6,6 +6,7 @@ import type { ModelMetadata } from '../onnx/metadata.js';
 import { allFinite } from '../util/finite.js';
 import { ApiError } from './errors.js';
 import { type InputSpec, readSequence } from './input.js';
+import type { LayoutConversion } from './layout-conversion.js';
 import { resampledLength, resampleSequence, type SegmentSlot, staggeredLogits } from './rate.js';
 import { type ClassPrediction, classPrediction, type RegressionPrediction, regressionPrediction } from './result.js';
 
@@ -19,9 +20,9 @@ export function prepareSteps(
   m: ModelMetadata,
   input: InputSpec,
   frames: unknown[],
-  opts: { maxFrames: number; field: string; frameRate?: number },
+  opts: { maxFrames: number; field: string; frameRate?: number; conversion?: LayoutConversion | null },
 ): ModelSteps {
-  const s = readSequence(frames, input, opts.maxFrames, opts.field);
+  const s = readSequence(frames, input, opts.maxFrames, opts.field, opts.conversion);
   if (m.sampling?.kind !== 'rate') return { x: s.x, n: s.T };
   const srcFps = opts.frameRate ?? m.frame_rate ?? 30;
   // A low frame rate multiplies the steps: bound them by the same limit as frames, before they exist.

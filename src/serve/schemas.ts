@@ -10,6 +10,7 @@
 import { z } from 'zod';
 import { type ModelInfo, modelInfoSchema } from '../host/model-info.js';
 import { ApiError, fieldPath, HTTP_ERROR_CODES } from '../predict/errors.js';
+import { layoutFieldSchema } from '../predict/layout-conversion.js';
 import { FRAME_RATE } from '../predict/rate.js';
 
 const coords = z.array(z.number()).meta({ description: 'x, y, z of one joint (camera-space metres)' });
@@ -45,6 +46,7 @@ export const predictRequestSchema = z
       description:
         "frames per second of the request's frames (default: the model's frameRate); rate-sampled models resample them to their own fps",
     }),
+    layout: layoutFieldSchema,
   })
   .refine((r) => (r.frames === undefined) !== (r.sequences === undefined), {
     message: 'give exactly one of `frames` (one sequence) or `sequences` (a batch)',

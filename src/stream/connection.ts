@@ -182,16 +182,14 @@ export class Connection {
     try {
       const buf = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
       let frames: { raw: Float32Array; T: number } | null = null;
-      if (isBinary) frames = binaryFrames(buf, served.model.inputSize, opts.maxFramesPerMessage, ctx.scratch);
+      if (isBinary) frames = binaryFrames(buf, session.frameSize, opts.maxFramesPerMessage, ctx.scratch);
       else {
         const msg = parseClientMessage(buf.toString('utf8'));
         if (msg.type === 'frames') {
           checkLength(msg.frames, 'frames', opts.maxFramesPerMessage);
           const T = msg.frames.length;
-          frames = {
-            raw: readFrames(msg.frames, served.input, 'frames', ctx.scratch.take(T * served.model.inputSize)),
-            T,
-          };
+          const spec = session.conversion?.spec ?? served.input;
+          frames = { raw: readFrames(msg.frames, spec, 'frames', ctx.scratch.take(T * session.frameSize)), T };
         } else if (msg.type === 'reset') {
           const discarded = session.reset();
           if (discarded) m.droppedFrames.inc({ model: this.name, reason: 'reset' }, discarded);
@@ -203,6 +201,7 @@ export class Connection {
       }
       this.malformed = 0;
       if (frames) {
+        if (session.conversion) frames.raw = session.conversion.convert(frames.raw, frames.T);
         m.framesReceived.inc({ model: this.name }, frames.T);
         if (session.accept(frames.raw, frames.T, arrivedAt) > 0) this.batcher.wake(session);
       }

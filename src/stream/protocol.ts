@@ -5,12 +5,14 @@
 // Client -> server, text (JSON):
 //   {"type": "frames", "frames": [frame, ...]}     frames as in HTTP predict (T x J x 3, T x B x J x 3, T x D)
 //   {"type": "reset"}                              a new sequence: zero the state, restart frame numbers
-//   {"type": "config", "every"?, "topK"?, "frameRate"?}
+//   {"type": "config", "every"?, "topK"?, "frameRate"?, "layout"?}
 // Client -> server, binary: float32 little-endian frames, each of the model's full frame size (B*J*3 joints
-// with absent bodies as zeros, or input_size raw values), any number of frames per message.
+// with absent bodies as zeros, or input_size raw values; B*33*3 after a config with "layout": "mediapipe33"),
+// any number of frames per message.
 // Server -> client: ready (once), prediction (per model step, or every N), config / reset (acks), error.
 import { z } from 'zod';
 import { ApiError, fieldPath } from '../predict/errors.js';
+import { layoutFieldSchema } from '../predict/layout-conversion.js';
 import { FRAME_RATE } from '../predict/rate.js';
 
 export const configMessageSchema = z.strictObject({
@@ -23,6 +25,7 @@ export const configMessageSchema = z.strictObject({
     .max(FRAME_RATE.max)
     .optional()
     .meta({ description: "the client's frames per second (rate models); only before the first frame or after reset" }),
+  layout: layoutFieldSchema,
 });
 export const framesMessageSchema = z.strictObject({ type: z.literal('frames'), frames: z.array(z.unknown()) });
 export const resetMessageSchema = z.strictObject({ type: z.literal('reset') });
@@ -40,7 +43,13 @@ const scored = z.object({
   probability: z.number(),
   ntuAction: z.number().int().optional(),
 });
-export const streamConfigSchema = z.object({ every: z.number().int(), topK: z.number().int(), frameRate: z.number() });
+export const streamConfigSchema = z.object({
+  every: z.number().int(),
+  topK: z.number().int(),
+  frameRate: z.number(),
+  /** The joint layout frames are read in (the model's unless configured); null for models without one. */
+  layout: z.string().nullable(),
+});
 export type StreamConfig = z.infer<typeof streamConfigSchema>;
 
 /** Fields of every prediction message. */

@@ -9,6 +9,7 @@
 import { createPreprocessState, type PreprocessState, preprocessFrame } from '../data/preprocess.js';
 import type { ServedModel } from '../host/registry.js';
 import { ApiError } from '../predict/errors.js';
+import { type LayoutConversion, layoutConversion } from '../predict/layout-conversion.js';
 import {
   chosenState,
   type RateSampling,
@@ -32,6 +33,8 @@ export class StreamSession {
   /** Steps waiting for a run, with their inputs x [D]. */
   readonly queue: StepQueue;
   config: StreamConfig;
+  /** Frames come in another layout than the model's (config "layout"): how to read and convert them. */
+  conversion: LayoutConversion | null = null;
   private pre: PreprocessState | null;
   private clock: StepClock | null;
   private frames = 0;
@@ -55,7 +58,13 @@ export class StreamSession {
     this.queue = new StepQueue(m.input_size);
     this.current = new Float32Array(m.input_size);
     this.previous = new Float32Array(m.input_size);
-    this.config = { every: 1, topK: 5, frameRate: m.frame_rate ?? 30 };
+    const spec = served.input;
+    this.config = {
+      every: 1,
+      topK: 5,
+      frameRate: m.frame_rate ?? 30,
+      layout: spec.kind === 'skeleton' ? spec.layout : null,
+    };
     this.pre = null;
     this.clock = null;
     this.restart();
@@ -82,16 +91,28 @@ export class StreamSession {
     return discarded;
   }
 
-  configure(c: { every?: number; topK?: number; frameRate?: number }): void {
-    if (c.frameRate !== undefined && c.frameRate !== this.config.frameRate) {
-      if (!this.fresh) {
-        throw new ApiError(
-          'invalid_state',
-          `frameRate can change only before the first frame; send {"type": "reset"} first (${this.frames} frames seen)`,
-          'frameRate',
-        );
-      }
-      this.config.frameRate = c.frameRate;
+  /** Values per frame of a binary message: the model's, or the configured layout's. */
+  get frameSize(): number {
+    return this.conversion?.frameSize ?? this.served.model.inputSize;
+  }
+
+  /** Applies a config message; a refused field (a layout without conversion, a late frameRate) changes nothing. */
+  configure(c: { every?: number; topK?: number; frameRate?: number; layout?: string }): void {
+    const conversion = c.layout === undefined ? this.conversion : layoutConversion(this.served.input, c.layout);
+    const newRate = c.frameRate !== undefined && c.frameRate !== this.config.frameRate;
+    if (newRate && !this.fresh) {
+      throw new ApiError(
+        'invalid_state',
+        `frameRate can change only before the first frame; send {"type": "reset"} first (${this.frames} frames seen)`,
+        'frameRate',
+      );
+    }
+    if (c.layout !== undefined) {
+      this.conversion = conversion;
+      this.config.layout = c.layout;
+    }
+    if (newRate) {
+      this.config.frameRate = c.frameRate!;
       this.restart();
     }
     if (c.every !== undefined) this.config.every = c.every;

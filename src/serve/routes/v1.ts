@@ -4,6 +4,7 @@
 import { Router } from 'express';
 import { loadedRegistry, type ServerState, servedModel } from '../../host/state.js';
 import { ApiError } from '../../predict/errors.js';
+import { layoutConversion } from '../../predict/layout-conversion.js';
 import { predictSteps, prepareSteps } from '../../predict/sequence-prediction.js';
 import { jsonBody } from '../middleware/json-body.js';
 import { type PredictResponse, parseBody, predictRequestSchema } from '../schemas.js';
@@ -45,11 +46,13 @@ export function v1Routes({ state, options }: { state: ServerState; options: V1Op
     }
     // Every sequence is checked before any is queued: a bad one fails the request without running others.
     const m = served.model.metadata;
+    const conversion = layoutConversion(served.input, body.layout);
     const steps = sequences.map((s, i) =>
       prepareSteps(m, served.input, s.frames, {
         maxFrames: options.maxFrames,
         field: body.sequences ? `sequences[${i}].frames` : 'frames',
         frameRate: body.frameRate,
+        conversion,
       }),
     );
     const submit = (x: Float32Array, T: number) => served.batcher.submit(x, T);
