@@ -12,6 +12,7 @@ import { observeRequests } from './middleware/observe.js';
 import { requestId } from './middleware/request-id.js';
 import { securityHeaders } from './middleware/security-headers.js';
 import { openApiDocument } from './openapi.js';
+import { cameraRoutes } from './routes/camera.js';
 import { healthRoutes } from './routes/health.js';
 import { kserveRoutes } from './routes/kserve.js';
 import { ROUTES, route } from './routes/table.js';
@@ -63,6 +64,9 @@ export function createApp({ state, metrics, logger, options: given = {} }: AppDe
   route(app, ROUTES.openapi, (_req, res) => {
     res.json(openapi);
   });
+
+  // Open: the camera page and its files (it asks the API itself, with the user's token when there is one).
+  app.use(cameraRoutes());
 
   // Protected: the model API.
   app.use(['/v1', '/v2'], drainGate(state), bearerAuth({ token: options.token }));

@@ -104,6 +104,34 @@ export const ROUTES = {
     ok: json('one prediction per sequence, in order', s.predictResponseSchema),
     errors: INPUT_ERRORS,
   },
+  cameraPage: {
+    ...get('/camera', 'the camera page: webcam -> MediaPipe Pose in the browser -> action labels (HTML)', false),
+    ok: { description: 'text/html' },
+    errors: ['not_found'],
+  },
+  cameraModule: {
+    ...get('/src/ui/camera/{file}', "the camera page's modules (compiled) and stylesheet", false),
+    ok: { description: 'text/javascript or text/css' },
+    errors: ['not_found'],
+  },
+  cameraDataModule: {
+    ...get(
+      '/src/data/{file}',
+      'the shared modules the camera page imports (the MediaPipe joint mapping, layouts)',
+      false,
+    ),
+    ok: { description: 'text/javascript' },
+    errors: ['not_found'],
+  },
+  mediapipeFile: {
+    ...get(
+      '/mediapipe/pose/{version}/{file}',
+      "MediaPipe Pose's models and WebAssembly runtime (npm @mediapipe/pose), for the camera page; cached for good",
+      false,
+    ),
+    ok: { description: 'JavaScript, WebAssembly or model data' },
+    errors: ['not_found'],
+  },
   v2Server: {
     ...get('/v2', 'KServe v2 server metadata', true),
     ok: json('server', s.v2ServerMetadataSchema),

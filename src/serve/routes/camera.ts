@@ -1,0 +1,120 @@
+// The camera page (src/ui/camera, docs/mediapipe.md) and what it loads, all from this server: the page's
+// HTML and stylesheet, its modules as tsc compiled them (dist/src/ui/camera, with the two modules of
+// src/data they import, at the same relative paths), and the files of the npm package @mediapipe/pose
+// (BlazePose's models and WebAssembly runtime) from node_modules. Only listed files are served; the pose
+// files are asked for only once the user starts the camera. The page's Content-Security-Policy allows this
+// origin alone, plus compiling WebAssembly ('wasm-unsafe-eval') for MediaPipe.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Response, Router } from 'express';
+import { ApiError } from '../../predict/errors.js';
+import { ROUTES, route } from './table.js';
+
+const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
+/** The page's sources (HTML, CSS) and its compiled modules (dist/src mirrors src). */
+const UI_SRC = join(ROOT, 'src', 'ui', 'camera');
+const DIST_SRC = join(ROOT, 'dist', 'src');
+
+const PAGE_CSP =
+  "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data: blob:; " +
+  "media-src 'self' blob: mediastream:; connect-src 'self'; worker-src 'self' blob:; base-uri 'none'; " +
+  "form-action 'none'; frame-ancestors 'none'";
+
+const JS = 'text/javascript; charset=utf-8';
+const BINARY = 'application/octet-stream';
+
+/** The page's own files under /src/ui/camera/: where each comes from. */
+const PAGE_FILES: Readonly<Record<string, { path: string; type: string }>> = {
+  'camera.css': { path: join(UI_SRC, 'camera.css'), type: 'text/css; charset=utf-8' },
+  ...Object.fromEntries(
+    ['page', 'camera-pose', 'pose-runtime', 'model-frames', 'overlay', 'recorder'].map((m) => [
+      `${m}.js`,
+      { path: join(DIST_SRC, 'ui', 'camera', `${m}.js`), type: JS },
+    ]),
+  ),
+};
+/** The shared modules of src/data the page imports (pure code: no Node built-ins). */
+const DATA_FILES = new Set(['mediapipe.js', 'layouts.js']);
+
+/** The files of @mediapipe/pose the page may load, and their types (WebAssembly must be application/wasm). */
+const POSE_FILES: Readonly<Record<string, string>> = {
+  'pose.js': JS,
+  'pose_solution_packed_assets_loader.js': JS,
+  'pose_solution_packed_assets.data': BINARY,
+  'pose_solution_simd_wasm_bin.js': JS,
+  'pose_solution_simd_wasm_bin.wasm': 'application/wasm',
+  'pose_solution_simd_wasm_bin.data': BINARY,
+  'pose_solution_wasm_bin.js': JS,
+  'pose_solution_wasm_bin.wasm': 'application/wasm',
+  'pose_web.binarypb': BINARY,
+  'pose_landmark_lite.tflite': BINARY,
+  'pose_landmark_full.tflite': BINARY,
+  'pose_landmark_heavy.tflite': BINARY,
+};
+
+/** Where @mediapipe/pose is installed and its version, or null when it is not. */
+export function mediapipePosePackage(): { dir: string; version: string } | null {
+  try {
+    const require = createRequire(import.meta.url);
+    const pkg = require.resolve('@mediapipe/pose/package.json');
+    return { dir: dirname(pkg), version: (require(pkg) as { version: string }).version };
+  } catch {
+    return null;
+  }
+}
+
+function notFound(what: string, details: Record<string, unknown>): ApiError {
+  return new ApiError('not_found', what, details);
+}
+
+function sendFile(res: Response, path: string, type: string, cache: string, what: string): Promise<void> {
+  if (!existsSync(path)) throw notFound(`${what} is missing on the server (${path}): run \`npm run build\``, {});
+  res.setHeader('Cache-Control', cache);
+  res.type(type);
+  return new Promise((resolve, reject) => {
+    res.sendFile(path, { cacheControl: false, lastModified: false, dotfiles: 'deny' }, (err) =>
+      err && !res.headersSent ? reject(err) : resolve(),
+    );
+  });
+}
+
+export function cameraRoutes(): Router {
+  const router = Router();
+  const pose = mediapipePosePackage();
+
+  route(router, ROUTES.cameraPage, async (_req, res) => {
+    res.setHeader('Content-Security-Policy', PAGE_CSP);
+    await sendFile(res, join(UI_SRC, 'index.html'), 'text/html; charset=utf-8', 'no-cache', 'the camera page');
+  });
+
+  route(router, ROUTES.cameraModule, async (req, res) => {
+    const file = String(req.params.file);
+    const f = Object.hasOwn(PAGE_FILES, file) ? PAGE_FILES[file] : undefined;
+    if (!f) throw notFound(`no camera page file '${file}'`, { file, files: Object.keys(PAGE_FILES) });
+    await sendFile(res, f.path, f.type, 'no-cache', `the camera page's ${file}`);
+  });
+
+  route(router, ROUTES.cameraDataModule, async (req, res) => {
+    const file = String(req.params.file);
+    if (!DATA_FILES.has(file)) throw notFound(`no shared module '${file}'`, { file, files: [...DATA_FILES] });
+    await sendFile(res, join(DIST_SRC, 'data', file), JS, 'no-cache', `the shared module ${file}`);
+  });
+
+  route(router, ROUTES.mediapipeFile, async (req, res) => {
+    const { version, file } = req.params as { version: string; file: string };
+    if (!pose) throw notFound('@mediapipe/pose is not installed on this server (npm ci installs it)', {});
+    if (version !== pose.version)
+      throw notFound(`@mediapipe/pose ${version} is not here (this server has ${pose.version})`, {
+        version,
+        have: pose.version,
+      });
+    const type = Object.hasOwn(POSE_FILES, file) ? POSE_FILES[file] : undefined;
+    if (!type) throw notFound(`no MediaPipe Pose file '${file}'`, { file, files: Object.keys(POSE_FILES) });
+    // The version is in the path: the files never change under it.
+    await sendFile(res, join(pose.dir, file), type, 'public, max-age=31536000, immutable', `@mediapipe/pose ${file}`);
+  });
+
+  return router;
+}

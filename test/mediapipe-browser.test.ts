@@ -1,0 +1,209 @@
+// The camera page in headless Chromium with a fake webcam (a still photo of a person, as a Y4M video):
+// MediaPipe Pose loads from this server only once the camera starts, finds the person's landmarks, the
+// page streams joints in the model's layout over the WebSocket API at the camera's rate and shows a
+// label; a segment model gets HTTP predict over the last seconds; a recording saves as JSON Lines that
+// the trainer's reader takes. No request leaves the local server. Skips, saying why, without Chromium or
+// a photo of a person (apt-get install chromium python-matplotlib-data).
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { extname, join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { parseUserSample } from '../src/data/user-format.js';
+import type { RunningServer } from '../src/server.js';
+import { findPersonPhoto, writePhotoVideo } from './helpers/fake-camera.js';
+import { modelDir } from './helpers/models.js';
+import { startLoopbackServer } from './helpers/server.js';
+
+function findChromium(): string | null {
+  const given = process.env.CHROMIUM;
+  if (given) return existsSync(given) ? given : null;
+  try {
+    return (
+      execFileSync('sh', ['-c', 'command -v chromium || command -v chromium-browser'], { encoding: 'utf8' }).trim() ||
+      null
+    );
+  } catch {
+    return null;
+  }
+}
+
+const CHROMIUM = findChromium();
+const PHOTO = findPersonPhoto();
+const SKIP = !CHROMIUM
+  ? "no Chromium: install Debian's chromium (apt-get install chromium) or set CHROMIUM=/path/to/chromium"
+  : !PHOTO
+    ? 'no photo of a person: apt-get install python-matplotlib-data (grace_hopper.jpg), or set PERSON_PHOTO=/path/to/photo'
+    : false;
+/**
+ * A click in one step (page.click's checks each wait for the page's thread, which MediaPipe keeps busy
+ * for seconds at a time on a machine without a GPU).
+ */
+const click = (page: Page, selector: string) => page.$eval(selector, (e) => (e as HTMLElement).click());
+
+const NUCLA = join(import.meta.dirname, '..', '..', 'models', 'nucla.onnx');
+
+describe('the camera page in Chromium with a fake webcam', { skip: SKIP }, () => {
+  let dir: string;
+  let tmp: string;
+  let srv: RunningServer;
+  let browser: Browser;
+  let page: Page;
+  const requests: string[] = [];
+  const blocked: string[] = [];
+  const problems: string[] = [];
+  const framesSent: number[] = [];
+
+  before(async () => {
+    tmp = mkdtempSync(join(tmpdir(), 'indrnn-camera-'));
+    dir = modelDir({
+      'ratey.onnx': {
+        kind: 'skeleton',
+        name: 'ratey',
+        seed: 5,
+        metadata: { sampling: JSON.stringify({ kind: 'rate', fps: 10, window: 8 }) },
+      },
+      'nucla.onnx': readFileSync(NUCLA),
+    });
+    srv = await startLoopbackServer(dir);
+    const video = join(tmp, 'person.y4m');
+    const decoder = await chromium.launch({ executablePath: CHROMIUM! });
+    try {
+      const ext = extname(PHOTO!).toLowerCase();
+      await writePhotoVideo(decoder, readFileSync(PHOTO!), ext === '.png' ? 'image/png' : 'image/jpeg', video);
+    } finally {
+      await decoder.close();
+    }
+    browser = await chromium.launch({
+      executablePath: CHROMIUM!,
+      args: [
+        '--use-fake-ui-for-media-stream',
+        '--use-fake-device-for-media-stream',
+        `--use-file-for-fake-video-capture=${video}`,
+      ],
+    });
+    const context = await browser.newContext({ acceptDownloads: true });
+    page = await context.newPage();
+    const origin = new URL(srv.url).host;
+    // Every request is recorded; one for anywhere but this server is refused (and fails the test).
+    await page.route('**/*', (route) => {
+      const url = new URL(route.request().url());
+      if (url.host === origin || url.protocol === 'blob:' || url.protocol === 'data:') return route.continue();
+      blocked.push(url.href);
+      return route.abort();
+    });
+    page.on('request', (r) => requests.push(r.url()));
+    page.on('websocket', (ws) => {
+      requests.push(ws.url());
+      ws.on('framesent', (f) => {
+        if (typeof f.payload !== 'string') framesSent.push(f.payload.length);
+      });
+    });
+    page.on('console', (m) => {
+      if (/Content Security Policy|Refused to/i.test(m.text())) problems.push(m.text());
+    });
+    page.on('pageerror', (e) => problems.push(e.message));
+  });
+
+  after(async () => {
+    await browser?.close();
+    await srv?.shutdown('test end');
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('loads MediaPipe only once the camera starts, finds the person, streams joints and shows a label', {
+    timeout: 300_000,
+  }, async () => {
+    await page.goto(`${srv.url}/camera?model=ratey&pose=0`);
+    await page.waitForFunction(() => (document.getElementById('model') as HTMLSelectElement).value === 'ratey');
+    assert.match((await page.textContent('#privacy')) ?? '', /video never leaves this browser/);
+    assert.equal(requests.filter((u) => u.includes('/mediapipe/')).length, 0, 'MediaPipe not loaded before the camera');
+
+    await click(page, '#start');
+    await page.waitForFunction(() => document.getElementById('found')?.textContent?.startsWith('33 landmarks'), null, {
+      timeout: 240_000,
+    });
+    await page.waitForFunction(() => (document.getElementById('label')?.textContent ?? '') !== '', null, {
+      timeout: 60_000,
+    });
+    // The joints go out at the camera's 30 frames/s by the clock, the latest pose repeated while MediaPipe
+    // works on the next (seconds per frame here, without a GPU).
+    await page.waitForFunction(() => Number(document.getElementById('sent')?.textContent) >= 30, null, {
+      timeout: 60_000,
+    });
+    const label = await page.textContent('#label');
+    assert.match(label!, /^action \d$/, 'a label of the model');
+    assert.ok(
+      requests.some((u) => u.includes('/mediapipe/pose/') && u.endsWith('.wasm')),
+      'the runtime came from here',
+    );
+    assert.ok(
+      requests.some((u) => u.endsWith('pose_landmark_lite.tflite')),
+      `the model came from here: ${requests.filter((u) => u.includes('/mediapipe/'))}`,
+    );
+    // Binary frames of the model's layout: 2 bodies x 25 joints (ntu25) x 3 float32.
+    assert.ok(framesSent.length >= 30, `${framesSent.length} frames sent`);
+    assert.ok(
+      framesSent.every((n) => n === 2 * 25 * 3 * 4),
+      `frame sizes ${[...new Set(framesSent)]}`,
+    );
+    assert.equal(Number(await page.textContent('#fps')), 30, "the fake camera's rate");
+  });
+
+  it('a segment model (nucla, kinect20) answers over HTTP predict about the last seconds', {
+    timeout: 120_000,
+  }, async () => {
+    const before = requests.filter((u) => u.endsWith('/v1/models/nucla/predict')).length;
+    await page.$eval('#model', (e) => {
+      (e as HTMLSelectElement).value = 'nucla';
+      e.dispatchEvent(new Event('change'));
+    });
+    await page.waitForFunction(() => (document.getElementById('label')?.textContent ?? '') !== '', null, {
+      timeout: 60_000,
+    });
+    const labels = await page.$$eval('#labels option', (os) => os.map((o) => (o as HTMLOptionElement).value));
+    assert.ok(labels.includes((await page.textContent('#label')) ?? ''), "one of nucla's labels");
+    assert.ok(requests.filter((u) => u.endsWith('/v1/models/nucla/predict')).length > before);
+  });
+
+  it('records a labelled take and saves it as JSON Lines the trainer reads', { timeout: 180_000 }, async () => {
+    await page.$eval('#action', (e) => {
+      (e as HTMLInputElement).value = 'wave';
+    });
+    await click(page, '#record');
+    await page.waitForFunction(
+      () => /\((\d{2,}) frames\)/.test(document.getElementById('record')?.textContent ?? ''),
+      null,
+      { timeout: 60_000 },
+    );
+    await click(page, '#record');
+    const [download] = await Promise.all([page.waitForEvent('download', { timeout: 60_000 }), click(page, '#save')]);
+    const text = readFileSync((await download.path())!, 'utf8');
+    const lines = text.trim().split('\n');
+    assert.equal(lines.length, 1);
+    const json = JSON.parse(lines[0]);
+    const sample = parseUserSample(json, 'download');
+    assert.equal(sample.layout.name, 'mediapipe33');
+    assert.equal(sample.label, 'wave');
+    assert.ok(sample.T >= 10);
+    assert.ok(
+      sample.data.some((v) => v !== 0),
+      'landmarks, not an absent body',
+    );
+    assert.equal(json.visibility.length, sample.T);
+    assert.equal(json.visibility[0].length, 33);
+  });
+
+  it('asked nothing of anywhere but the local server, and broke no rule of its page', () => {
+    assert.deepEqual(blocked, []);
+    const origin = new URL(srv.url).host;
+    const elsewhere = requests.filter(
+      (u) => !u.startsWith('blob:') && !u.startsWith('data:') && new URL(u).host !== origin,
+    );
+    assert.deepEqual(elsewhere, []);
+    assert.deepEqual(problems, []);
+  });
+});
