@@ -151,6 +151,9 @@ describe('the camera page in Chromium with a fake webcam', { skip: SKIP }, () =>
       `frame sizes ${[...new Set(framesSent)]}`,
     );
     assert.equal(Number(await page.textContent('#fps')), 30, "the fake camera's rate");
+    const ms = Number(await page.textContent('#pose-ms'));
+    assert.ok(ms > 0, 'MediaPipe timed');
+    console.log(`# MediaPipe Pose (lite) in headless Chromium, software WebGL: ${ms} ms a frame`);
   });
 
   it('a segment model (nucla, kinect20) answers over HTTP predict about the last seconds', {

@@ -307,7 +307,7 @@ export function mediapipeConfidence(
  * used, which least squares solves in closed form: the body's size in metres against its size in the
  * image gives its distance. `use[i]` false leaves landmark i out (not visible). Returns [T_x, T_y, T_z]
  * in MediaPipe's axes, or null when the landmarks do not fix a distance (all on one point, or behind the
- * camera). A guess good to the assumed field of view: a 10 % error in it is a 10 % error in the distance.
+ * camera). A guess as good as the assumed field of view: the distance scales with 1 / tan(hfov / 2).
  */
 export function bodyPosition(
   world: ArrayLike<number>,

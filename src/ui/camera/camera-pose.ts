@@ -49,6 +49,8 @@ export class CameraPose {
   private busy = false;
   /** performance.now() from which the next camera frame may go to MediaPipe. */
   private nextPose = 0;
+  /** Milliseconds MediaPipe took for its last frame (0 before the first). */
+  poseMs = 0;
   private running = false;
   private timer: number | null = null;
 
@@ -136,6 +138,7 @@ export class CameraPose {
             this.busy = false;
             // MediaPipe runs on this page's thread: leave the page a share of it (POSE_SHARE at most).
             const took = performance.now() - t;
+            this.poseMs = took;
             this.nextPose = performance.now() + (took * (1 - POSE_SHARE)) / POSE_SHARE;
           });
       }

@@ -31,6 +31,7 @@ const ui = {
   found: $('found'),
   sent: $('sent'),
   fps: $('fps'),
+  poseMs: $('pose-ms'),
   action: $<HTMLInputElement>('action'),
   labels: $<HTMLDataListElement>('labels'),
   record: $<HTMLButtonElement>('record'),
@@ -186,6 +187,7 @@ function connect(): void {
 
 function onFrame(f: CameraFrame): void {
   drawPose(ui.overlay, ui.video, f);
+  if (camera) ui.poseMs.textContent = camera.poseMs.toFixed(0);
   ui.found.textContent = f.found ? `33 landmarks${f.placed ? '' : ' (position unknown)'}` : 'nobody in view';
   if (link) link.send(link.frames.fill(f.found ? f.landmarks : null));
   if (recorder.recording) {
