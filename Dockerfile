@@ -32,6 +32,8 @@ WORKDIR /app
 COPY --from=build --chown=root:root /app/package.json ./
 COPY --from=build --chown=root:root /app/node_modules ./node_modules
 COPY --from=build --chown=root:root /app/dist ./dist
+# The camera page's HTML and stylesheet (its modules are in dist; docs/mediapipe.md).
+COPY --from=build --chown=root:root /app/src/ui/camera/index.html /app/src/ui/camera/camera.css ./src/ui/camera/
 COPY --chown=root:root models ./models
 # Large onnxruntime outputs were 5-10x slower without these glibc malloc thresholds (docs/design.md); with them
 # set, the CLI does not need to re-execute itself.
