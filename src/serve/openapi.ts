@@ -2,6 +2,7 @@
 // OpenAPI 3.1's own dialect), and the paths from the route table (routes/table.ts). Served at GET /openapi.json.
 import { z } from 'zod';
 import { ERRORS, type ErrorCode } from '../predict/errors.js';
+import { neuronsSchema } from './neurons-schema.js';
 import { ROUTES, type RouteResponse, type RouteSpec } from './routes/table.js';
 import * as s from './schemas.js';
 
@@ -22,6 +23,7 @@ const COMPONENTS: [string, z.ZodType][] = [
   ['V2ModelMetadata', s.v2ModelMetadataSchema],
   ['V2ModelReady', s.v2ModelReadySchema],
   ['V2ServerMetadata', s.v2ServerMetadataSchema],
+  ['Neurons', neuronsSchema],
 ];
 
 /** Schemas whose elements predict/input.ts / the KServe route check by hand: published with their precise shape. */
