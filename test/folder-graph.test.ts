@@ -17,6 +17,7 @@ const LAYERS = [
   ['predict'],
   ['host'],
   ['serve', 'stream'],
+  ['ui'], // the browser page: pure src/data code, and types only from host, serve and stream
   ['server'],
   ['cli'],
 ];

@@ -33,6 +33,7 @@ interface ServeFlags {
   maxConnections: number;
   headersTimeoutMs: number;
   requestTimeoutMs: number;
+  ui: boolean;
 }
 
 function byteSize(value: string): number {
@@ -148,6 +149,7 @@ export function registerServe(program: Command): void {
       intOption(1),
       DEFAULT_STREAM_OPTIONS.pingIntervalMs,
     )
+    .option('--no-ui', 'do not serve the live web page at GET / (docs/ui.md)')
     .addOption(
       new Option('--log-level <level>', 'log level (JSON lines on stdout)')
         .choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'])
@@ -155,7 +157,7 @@ export function registerServe(program: Command): void {
     )
     .addHelpText(
       'after',
-      '\nWebSocket streams: /v1/models/NAME/stream (docs/streaming.md).\nRoutes: GET /healthz /readyz /metrics /openapi.json /v1/models /v1/models/NAME, POST /v1/models/NAME/predict,\n' +
+      '\nThe live web page: GET / (docs/ui.md).\nWebSocket streams: /v1/models/NAME/stream (docs/streaming.md).\nRoutes: GET /healthz /readyz /metrics /openapi.json /v1/models /v1/models/NAME, POST /v1/models/NAME/predict,\n' +
         'KServe v2: GET /v2/health/live /v2/health/ready /v2/models/NAME, POST /v2/models/NAME/infer (docs/api.md).\n' +
         '\nExample:\n  indrnn serve --models models --port 8080 --device auto --max-batch 32',
     )
@@ -179,6 +181,7 @@ export function registerServe(program: Command): void {
         maxBodyBytes: f.maxBodyBytes,
         token: f.token || undefined,
         logLevel: f.logLevel,
+        ui: f.ui,
         version: process.env.npm_package_version ?? DEFAULT_APP_OPTIONS.version,
         drainTimeoutMs: f.drainTimeoutMs,
         connections: {

@@ -14,7 +14,9 @@ import { securityHeaders } from './middleware/security-headers.js';
 import { openApiDocument } from './openapi.js';
 import { healthRoutes } from './routes/health.js';
 import { kserveRoutes } from './routes/kserve.js';
+import { neuronRoutes } from './routes/neurons.js';
 import { ROUTES, route } from './routes/table.js';
+import { uiRoutes } from './routes/ui.js';
 import { v1Routes } from './routes/v1.js';
 
 export interface AppOptions {
@@ -24,6 +26,10 @@ export interface AppOptions {
   maxSequences: number;
   maxBodyBytes: number;
   version: string;
+  /** Serve the live web page at GET / (src/ui); `indrnn serve --no-ui` turns it off. */
+  ui: boolean;
+  /** Where the built page is (dist/ui by default). */
+  uiDir?: string;
 }
 
 export const DEFAULT_APP_OPTIONS: AppOptions = {
@@ -31,6 +37,7 @@ export const DEFAULT_APP_OPTIONS: AppOptions = {
   maxSequences: 64,
   maxBodyBytes: 8 * 1024 * 1024,
   version: '0.1.0',
+  ui: true,
 };
 
 export interface AppDeps {
@@ -64,9 +71,12 @@ export function createApp({ state, metrics, logger, options: given = {} }: AppDe
     res.json(openapi);
   });
 
+  if (options.ui) app.use(uiRoutes({ dir: options.uiDir }));
+
   // Protected: the model API.
   app.use(['/v1', '/v2'], drainGate(state), bearerAuth({ token: options.token }));
   app.use(v1Routes({ state, options }));
+  app.use(neuronRoutes({ state }));
   app.use(kserveRoutes({ state, options: { ...options, serverVersion: options.version } }));
 
   app.use(notFound(), bodyParserErrors, errorHandler());

@@ -4,6 +4,7 @@
 import type { IRouter, NextFunction, Request, RequestHandler, Response } from 'express';
 import type { z } from 'zod';
 import type { ErrorCode } from '../../predict/errors.js';
+import { neuronsSchema } from '../neurons-schema.js';
 import * as s from '../schemas.js';
 
 export interface RouteResponse {
@@ -103,6 +104,21 @@ export const ROUTES = {
     request: s.predictRequestSchema,
     ok: json('one prediction per sequence, in order', s.predictResponseSchema),
     errors: INPUT_ERRORS,
+  },
+  neurons: {
+    ...get('/v1/models/{name}/neurons', "each recurrent layer's weights u and its neurons' time constants", true),
+    ok: json('per layer: u and time constants (steps)', neuronsSchema),
+    errors: ['model_not_found', 'not_ready'],
+  },
+  page: {
+    ...get('/', 'the live web page, HTML (docs/ui.md; off with `indrnn serve --no-ui`)', false),
+    ok: { description: 'text/html' },
+    errors: ['not_found'],
+  },
+  pageFile: {
+    ...get('/ui/{file}', "the page's script, stylesheet and demo recording", false),
+    ok: { description: 'text/javascript, text/css or application/x-ndjson' },
+    errors: ['not_found'],
   },
   v2Server: {
     ...get('/v2', 'KServe v2 server metadata', true),

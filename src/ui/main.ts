@@ -1,0 +1,472 @@
+// The live page: pick a model, load a source, play it to the model over a WebSocket stream at the
+// recording's frame rate, and watch the skeleton, the label, the top 5, the timeline and the network's
+// neurons. Segment-sampled models cannot stream (docs/streaming.md): for them the page asks HTTP predict
+// about the last few seconds twice a second. `/?demo=1` plays the bundled demo with the default model.
+import { getLayout, isBuiltinLayout } from '../data/layouts.js';
+import {
+  type ClassStep,
+  HttpError,
+  listModels,
+  type ModelInfo,
+  modelNeurons,
+  predict,
+  type StreamMessage,
+  setToken,
+  streamUrl,
+} from './api.js';
+import { NeuronsView } from './neurons-view.js';
+import { Player } from './player.js';
+import { parseRecording, type Recording } from './recording.js';
+import { SkeletonView } from './skeleton-view.js';
+import { demoSource, recordingSource, SOURCE_KINDS, type Source } from './sources.js';
+import { StreamClient } from './stream-client.js';
+import { labelColour, Timeline } from './timeline.js';
+
+/** Segment models: HTTP predict over the last SEGMENT_WINDOW_S seconds, every SEGMENT_EVERY_S seconds of playback. */
+const SEGMENT_WINDOW_S = 4;
+const SEGMENT_EVERY_S = 0.5;
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const ui = {
+  status: $('status'),
+  model: $<HTMLSelectElement>('model'),
+  tokenRow: $('token-row'),
+  token: $<HTMLInputElement>('token'),
+  sources: $('sources'),
+  drop: $('drop'),
+  file: $<HTMLInputElement>('file'),
+  sourceName: $('source-name'),
+  play: $<HTMLButtonElement>('play'),
+  restart: $<HTMLButtonElement>('restart'),
+  speed: $<HTMLSelectElement>('speed'),
+  position: $('position'),
+  card: $('card-body'),
+  label: $('current-label'),
+  prob: $('current-prob'),
+  topk: $<HTMLOListElement>('topk'),
+  fps: $('fps'),
+  latency: $('latency'),
+  provider: $('provider'),
+  mode: $('mode'),
+};
+
+const view = new SkeletonView($<HTMLCanvasElement>('skeleton'), []);
+const timeline = new Timeline($<HTMLCanvasElement>('timeline'), $<HTMLOListElement>('changes'), () => -1);
+const neurons = new NeuronsView($('neurons'));
+
+let models: ModelInfo[] = [];
+let model: ModelInfo | null = null;
+let source: Source | null = null;
+let player: Player | null = null;
+let stream: StreamClient | null = null;
+/** Frames in the model's layout [bodies * joints * 3] for the current source and model; null when they do not fit. */
+let frameSize = 0;
+let sendBuffer = new Float32Array(0);
+const sentTimes: number[] = [];
+const roundTrips: number[] = [];
+let lastSegmentPredict = -Infinity;
+let segmentBusy = false;
+
+function setStatus(text: string, error = false): void {
+  ui.status.textContent = text;
+  ui.status.classList.toggle('error', error);
+}
+
+const streamable = (m: ModelInfo) => m.sampling?.kind !== 'segments';
+
+function parentsOf(m: ModelInfo | null, layout: string): readonly number[] {
+  const spec = (m?.training as { data?: { layoutSpec?: { parents?: number[] } } } | undefined)?.data?.layoutSpec;
+  if (m?.layout === layout && spec?.parents) return spec.parents;
+  return isBuiltinLayout(layout) ? getLayout(layout).parents : [];
+}
+
+// ---- the model card ----
+
+function renderCard(m: ModelInfo): void {
+  const t = m.training as {
+    data?: {
+      split?: string;
+      trainSamples?: number;
+      testSamples?: number;
+      cache?: string;
+      source?: { synthetic?: boolean };
+    };
+    finalTestMetric?: number;
+    bestTestMetric?: number;
+  };
+  const pct = (x: number | undefined) => (typeof x === 'number' ? `${(100 * x).toFixed(1)} %` : '–');
+  const d = t.data ?? {};
+  const sampling =
+    m.sampling?.kind === 'rate'
+      ? `${m.sampling.fps} steps/s, trained on windows of ${m.sampling.window} steps (streams)`
+      : m.sampling?.kind === 'segments'
+        ? `${m.sampling.segments} segments of a whole action (HTTP predict; no streams)`
+        : 'every frame a step';
+  const rows: [string, string][] = [
+    ['name', `${m.name} (version ${m.version})`],
+    ['labels', m.labels.map((l) => (l.ntuAction ? `${l.name} (A${l.ntuAction})` : l.name)).join(', ')],
+    [
+      'layout',
+      `${m.layout ?? 'raw rows'}, ${m.bodies ?? '–'} bodies, ${m.joints ?? '–'} joints, ${m.frameRate ?? '–'} frames/s`,
+    ],
+    ['sampling', sampling],
+    [
+      'training data',
+      `${d.source?.synthetic ? 'synthetic' : 'recorded'}; split ${d.split ?? '–'}; ${d.trainSamples ?? '–'} training / ${d.testSamples ?? '–'} held-out samples`,
+    ],
+    ['held-out accuracy', `${pct(t.finalTestMetric)} (best ${pct(t.bestTestMetric)})`],
+    ['provider', m.provider.toUpperCase()],
+  ];
+  ui.card.replaceChildren(
+    ...rows.flatMap(([k, v]) => {
+      const dt = document.createElement('dt');
+      dt.textContent = k;
+      const dd = document.createElement('dd');
+      dd.textContent = v;
+      return [dt, dd];
+    }),
+  );
+  ui.provider.textContent = m.provider.toUpperCase();
+  ui.mode.textContent = streamable(m) ? 'WebSocket stream' : 'HTTP predict (segment model)';
+}
+
+// ---- prediction display ----
+
+function showPrediction(p: ClassStep, frame: number): void {
+  ui.label.textContent = p.label;
+  ui.label.dataset.frame = String(frame);
+  ui.label.dataset.index = String(p.index);
+  ui.prob.textContent = `${(100 * p.probability).toFixed(1)} %`;
+  ui.topk.replaceChildren(
+    ...p.topK.map((s) => {
+      const li = document.createElement('li');
+      const name = document.createElement('span');
+      name.textContent = s.label;
+      const bar = document.createElement('span');
+      bar.className = 'bar';
+      bar.style.setProperty('--p', String(s.probability));
+      bar.style.setProperty('--c', labelColour(s.index));
+      const val = document.createElement('span');
+      val.className = 'val';
+      val.textContent = `${(100 * s.probability).toFixed(1)} %`;
+      li.append(name, bar, val);
+      return li;
+    }),
+  );
+  timeline.predict(frame, p.label);
+}
+
+function noteRoundTrip(ms: number): void {
+  roundTrips.push(ms);
+  if (roundTrips.length > 30) roundTrips.shift();
+  const sorted = [...roundTrips].sort((a, b) => a - b);
+  ui.latency.textContent = `${sorted[Math.floor(sorted.length / 2)].toFixed(1)} ms`;
+}
+
+function noteSent(count: number): void {
+  const now = performance.now();
+  for (let i = 0; i < count; i++) sentTimes.push(now);
+  while (sentTimes.length && now - sentTimes[0] > 1000) sentTimes.shift();
+  ui.fps.textContent = String(sentTimes.length);
+}
+
+function onStreamMessage(msg: StreamMessage, rtt: number | null): void {
+  if (msg.type === 'prediction') {
+    if (rtt !== null) noteRoundTrip(rtt);
+    if ('label' in msg) showPrediction(msg, msg.frame);
+    else {
+      ui.label.textContent = msg.value.toFixed(3);
+      ui.label.dataset.frame = String(msg.frame);
+    }
+    if (msg.layers) neurons.step(msg.layers);
+  } else if (msg.type === 'action') {
+    const frame = msg.frame ?? player?.position ?? 0;
+    timeline.event(frame, `${msg.event} ${msg.label ?? ''}`.trim());
+  } else if (msg.type === 'error') {
+    setStatus(`stream: ${msg.message}`, true);
+  }
+}
+
+// ---- the model's frames ----
+
+/** Whether the source's frames fit the model; a reason when they do not. */
+function mismatch(m: ModelInfo, s: Source): string | null {
+  if (m.layout === null) return `${m.name} takes raw rows, not joints`;
+  if (m.layout !== s.layout || m.joints !== s.joints) {
+    return `the recording is ${s.layout} (${s.joints} joints); ${m.name} expects ${m.layout} (${m.joints} joints): pick another model`;
+  }
+  return null;
+}
+
+/** Copies frames [first, first + count) of the recording into sendBuffer in the model's bodies (extra dropped, missing zero). */
+function modelFrames(r: Recording, first: number, count: number, bodies: number): Float32Array<ArrayBuffer> {
+  const J3 = r.joints * 3;
+  frameSize = bodies * J3;
+  if (sendBuffer.length < count * frameSize) sendBuffer = new Float32Array(count * frameSize);
+  const out = new Float32Array(sendBuffer.buffer, 0, count * frameSize);
+  out.fill(0);
+  const keep = Math.min(bodies, r.bodies);
+  for (let i = 0; i < count; i++) {
+    const src = (first + i) * r.bodies * J3;
+    out.set(r.data.subarray(src, src + keep * J3), i * frameSize);
+  }
+  return out;
+}
+
+/** frames [from, to) as nested arrays [T][B][J][3] for HTTP predict. */
+function nestedFrames(r: Recording, from: number, to: number, bodies: number): number[][][][] {
+  const out: number[][][][] = [];
+  const keep = Math.min(bodies, r.bodies);
+  for (let t = from; t < to; t++) {
+    const frame: number[][][] = [];
+    for (let b = 0; b < keep; b++) {
+      const body: number[][] = [];
+      for (let j = 0; j < r.joints; j++) {
+        const at = ((t * r.bodies + b) * r.joints + j) * 3;
+        body.push([r.data[at], r.data[at + 1], r.data[at + 2]]);
+      }
+      frame.push(body);
+    }
+    out.push(frame);
+  }
+  return out;
+}
+
+async function segmentPredict(m: ModelInfo, r: Recording, upTo: number): Promise<void> {
+  if (segmentBusy) return;
+  segmentBusy = true;
+  const from = Math.max(0, upTo - Math.round(SEGMENT_WINDOW_S * r.fps));
+  const t0 = performance.now();
+  try {
+    const res = await predict(m.name, nestedFrames(r, from, upTo, m.bodies ?? 1), r.fps);
+    noteRoundTrip(performance.now() - t0);
+    if (model === m) showPrediction(res.predictions[0], upTo - 1);
+  } catch (e) {
+    setStatus(`predict: ${(e as Error).message}`, true);
+  } finally {
+    segmentBusy = false;
+  }
+}
+
+function onFrames(first: number, count: number): void {
+  const r = source?.recording;
+  if (!r || !model) return;
+  const last = first + count - 1;
+  view.draw(r.data, last * r.bodies * r.joints * 3, r.bodies);
+  ui.position.textContent = `${(last / r.fps).toFixed(1)} s / ${(r.T / r.fps).toFixed(1)} s`;
+  noteSent(count);
+  if (stream) stream.send(modelFrames(r, first, count, model.bodies ?? 1), count);
+  else if (last - lastSegmentPredict >= SEGMENT_EVERY_S * r.fps) {
+    lastSegmentPredict = last;
+    void segmentPredict(model, r, last + 1);
+  }
+}
+
+// ---- playback ----
+
+function stopStream(): void {
+  stream?.close();
+  stream = null;
+}
+
+function resetPlayback(): void {
+  player?.pause();
+  stopStream();
+  const r = source?.recording;
+  player = r ? new Player(r.fps, r.T, { onFrames, onEnd }) : null;
+  if (player) player.speed = Number(ui.speed.value);
+  lastSegmentPredict = -Infinity;
+  roundTrips.length = 0;
+  ui.label.textContent = '–';
+  delete ui.label.dataset.frame;
+  ui.prob.textContent = '';
+  ui.topk.replaceChildren();
+  ui.position.textContent = r ? `0.0 s / ${(r.T / r.fps).toFixed(1)} s` : '0.0 s';
+  const names = new Map((model?.labels ?? []).map((l, i) => [l.name, i]));
+  timeline.start(r?.T ?? 1, r?.fps ?? 30, r?.truth ?? null, (l) => names.get(l) ?? -1);
+  neurons.reset();
+  if (r) view.draw(r.data, 0, r.bodies);
+  const why = model && source ? mismatch(model, source) : 'choose a model and a source';
+  ui.play.disabled = why !== null;
+  ui.restart.disabled = why !== null;
+  ui.play.textContent = 'Play';
+  if (why && model && source) setStatus(why, true);
+}
+
+function onEnd(): void {
+  ui.play.textContent = 'Play';
+  setStatus('Finished: Play starts again.');
+}
+
+async function play(): Promise<void> {
+  if (!player || !model || !source?.recording) return;
+  if (player.isPlaying) {
+    player.pause();
+    ui.play.textContent = 'Play';
+    setStatus('Paused.');
+    return;
+  }
+  if (player.position >= source.recording.T) resetPlayback();
+  ui.play.textContent = 'Pause';
+  if (streamable(model) && !stream) {
+    const m = model;
+    stream = new StreamClient(
+      streamUrl(m.name),
+      { frameRate: source.recording.fps, topK: 5, layerStates: true },
+      {
+        onMessage: onStreamMessage,
+        onClose: (reason) => {
+          if (stream && !stream.open) stream = null;
+          if (reason !== 'done') setStatus(`stream closed: ${reason}`, true);
+        },
+      },
+    );
+    try {
+      await stream.ready;
+    } catch (e) {
+      setStatus((e as Error).message, true);
+      ui.play.textContent = 'Play';
+      return;
+    }
+  }
+  setStatus(`Playing ${source.name} to ${model.name}.`);
+  player!.play();
+}
+
+// ---- choosing ----
+
+async function chooseModel(name: string): Promise<void> {
+  model = models.find((m) => m.name === name) ?? null;
+  if (!model) return;
+  ui.model.value = name;
+  renderCard(model);
+  if (source) view.fit(source.recording?.data ?? new Float32Array(0), parentsOf(model, source.layout));
+  resetPlayback();
+  neurons.clear('Loading the neurons…');
+  try {
+    const n = await modelNeurons(model.name);
+    if (model.name === name) neurons.show(n);
+  } catch (e) {
+    neurons.clear(`No neurons: ${(e as Error).message}`);
+  }
+}
+
+function useSource(s: Source): void {
+  source = s;
+  const r = s.recording;
+  ui.sourceName.textContent = r
+    ? `${s.name}: ${r.T} frames at ${r.fps} frames/s (${(r.T / r.fps).toFixed(1)} s), ${s.layout}, ${s.bodies} bodies${r.truth ? ', labelled' : ''}`
+    : s.name;
+  view.fit(r?.data ?? new Float32Array(0), parentsOf(model, s.layout));
+  resetPlayback();
+  if (model && !mismatch(model, s)) setStatus(`Loaded ${s.name}: press Play.`);
+}
+
+async function openFile(file: File): Promise<void> {
+  try {
+    useSource(recordingSource(parseRecording(await file.text(), file.name)));
+  } catch (e) {
+    setStatus((e as Error).message, true);
+  }
+}
+
+/** The default model for a source: a streamable one of the same layout sharing most labels with its truth. */
+function defaultModel(s: Source | null): ModelInfo | undefined {
+  const truth = new Set(s?.recording?.truth ?? []);
+  const score = (m: ModelInfo) =>
+    (s && !mismatch(m, s) ? 1000 : 0) + (streamable(m) ? 100 : 0) + m.labels.filter((l) => truth.has(l.name)).length;
+  return [...models].sort((a, b) => score(b) - score(a))[0];
+}
+
+// ---- wiring ----
+
+function wire(): void {
+  for (const kind of SOURCE_KINDS) {
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.textContent = kind.label;
+    b.dataset.testid = `source-${kind.id}`;
+    b.addEventListener('click', () => {
+      kind.open().then(useSource, (e: Error) => setStatus(e.message, true));
+    });
+    ui.sources.append(b);
+  }
+  ui.model.addEventListener('change', () => void chooseModel(ui.model.value));
+  ui.file.addEventListener('change', () => {
+    const f = ui.file.files?.[0];
+    if (f) void openFile(f);
+  });
+  ui.drop.addEventListener('dragover', (e) => {
+    e.preventDefault();
+    ui.drop.classList.add('over');
+  });
+  ui.drop.addEventListener('dragleave', () => ui.drop.classList.remove('over'));
+  ui.drop.addEventListener('drop', (e) => {
+    e.preventDefault();
+    ui.drop.classList.remove('over');
+    const f = e.dataTransfer?.files?.[0];
+    if (f) void openFile(f);
+  });
+  ui.play.addEventListener('click', () => void play());
+  ui.restart.addEventListener('click', () => {
+    resetPlayback();
+    void play();
+  });
+  ui.speed.addEventListener('change', () => {
+    if (player) player.speed = Number(ui.speed.value);
+  });
+  ui.tokenRow.addEventListener('submit', (e) => {
+    e.preventDefault();
+    setToken(ui.token.value);
+    void boot();
+  });
+  document.addEventListener('keydown', (e) => {
+    const tag = (e.target as HTMLElement).tagName;
+    if (['INPUT', 'SELECT', 'BUTTON', 'TEXTAREA'].includes(tag)) return;
+    if (e.key === ' ') {
+      e.preventDefault();
+      if (!ui.play.disabled) void play();
+    } else if (e.key === 'Home' && !ui.restart.disabled) {
+      e.preventDefault();
+      resetPlayback();
+    }
+  });
+}
+
+async function boot(): Promise<void> {
+  try {
+    models = await listModels();
+  } catch (e) {
+    if (e instanceof HttpError && e.status === 401) {
+      ui.tokenRow.hidden = false;
+      setStatus('The server wants an API token.', true);
+    } else setStatus(`Cannot list the models: ${(e as Error).message}`, true);
+    return;
+  }
+  ui.tokenRow.hidden = true;
+  ui.model.replaceChildren(
+    ...models.map((m) => {
+      const o = document.createElement('option');
+      o.value = m.name;
+      o.textContent = `${m.name} (${m.layout ?? 'rows'}, ${m.labels.length} labels${streamable(m) ? '' : ', whole actions'})`;
+      return o;
+    }),
+  );
+  const params = new URLSearchParams(location.search);
+  const demo = params.get('demo') === '1';
+  if (demo) {
+    try {
+      useSource(await demoSource.open());
+    } catch (e) {
+      setStatus((e as Error).message, true);
+      return;
+    }
+  }
+  const wanted = params.get('model');
+  await chooseModel(models.find((m) => m.name === wanted)?.name ?? defaultModel(source)?.name ?? models[0].name);
+  if (demo && !ui.play.disabled) await play();
+  else if (!source) setStatus(`${models.length} models loaded: choose a source.`);
+}
+
+wire();
+void boot();
