@@ -116,7 +116,7 @@ describe('the live page in Chromium', { skip: NO_CHROMIUM }, () => {
       await page.locator('body').press('Space');
       await labelAt(page, seen.frame + 240);
       await page.locator('body').press('Space');
-      await page.screenshot({ path: join(SHOTS, 'ui-demo.jpg'), type: 'jpeg', quality: 70 });
+      await page.screenshot({ path: join(SHOTS, 'ui-demo.jpg'), type: 'jpeg', quality: 60, fullPage: true });
     }
     assert.deepEqual(problems, []);
     await page.close();

@@ -3,9 +3,9 @@
 // layer's u equal to the weights the file was written from), and the streams' opt-in per-layer states
 // (equal to the state hT of running the model directly over the same frames).
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, normalize } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import request from 'supertest';
 import { buildUi, NODE_STUB_MARK, PAGE_FILES, uiBundleReachesNode } from '../scripts/build-ui.js';
@@ -48,6 +48,25 @@ describe('the page build', () => {
     } finally {
       rmSync(out, { recursive: true, force: true });
     }
+  });
+});
+
+describe('the page code', () => {
+  it('imports values only from src/ui and src/data (pure readers); from the server, types only', () => {
+    const files = readdirSync('src/ui', { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
+    assert.ok(files.length > 5);
+    const wrong: string[] = [];
+    for (const f of files) {
+      const text = readFileSync(join('src/ui', f), 'utf8');
+      for (const [, typeOnly, spec] of text.matchAll(/^import\s+(type\s+)?[^'";]*?from\s+'([^']+)'/gms)) {
+        // A package (no relative path) is bundled as a whole: none but through src/data.
+        const target = spec.startsWith('.') ? normalize(join('src/ui', dirname(f), spec)) : spec;
+        const inUi = target.startsWith('src/ui/');
+        const inData = target.startsWith('src/data/');
+        if (!typeOnly && !inUi && !inData) wrong.push(`${f}: ${spec}`);
+      }
+    }
+    assert.deepEqual(wrong, []);
   });
 });
 

@@ -59,8 +59,11 @@ let model: ModelInfo | null = null;
 let source: Source | null = null;
 let player: Player | null = null;
 let stream: StreamClient | null = null;
-/** Frames in the model's layout [bodies * joints * 3] for the current source and model; null when they do not fit. */
-let frameSize = 0;
+/** The source frame the stream's frame 0 is (a stream that idled out is reopened mid-recording). */
+let streamBase = 0;
+/** A live source's stop function while it runs, and its frames so far. */
+let stopLive: (() => void) | null = null;
+let liveFrames = 0;
 let sendBuffer = new Float32Array(0);
 const sentTimes: number[] = [];
 const roundTrips: number[] = [];
@@ -173,14 +176,15 @@ function noteSent(count: number): void {
 function onStreamMessage(msg: StreamMessage, rtt: number | null): void {
   if (msg.type === 'prediction') {
     if (rtt !== null) noteRoundTrip(rtt);
-    if ('label' in msg) showPrediction(msg, msg.frame);
+    const frame = streamBase + msg.frame;
+    if ('label' in msg) showPrediction(msg, frame);
     else {
       ui.label.textContent = msg.value.toFixed(3);
-      ui.label.dataset.frame = String(msg.frame);
+      ui.label.dataset.frame = String(frame);
     }
     if (msg.layers) neurons.step(msg.layers);
   } else if (msg.type === 'action') {
-    const frame = msg.frame ?? player?.position ?? 0;
+    const frame = msg.frame !== undefined ? streamBase + msg.frame : (player?.position ?? liveFrames);
     timeline.event(frame, `${msg.event} ${msg.label ?? ''}`.trim());
   } else if (msg.type === 'error') {
     setStatus(`stream: ${msg.message}`, true);
@@ -198,17 +202,27 @@ function mismatch(m: ModelInfo, s: Source): string | null {
   return null;
 }
 
-/** Copies frames [first, first + count) of the recording into sendBuffer in the model's bodies (extra dropped, missing zero). */
-function modelFrames(r: Recording, first: number, count: number, bodies: number): Float32Array<ArrayBuffer> {
-  const J3 = r.joints * 3;
-  frameSize = bodies * J3;
+/**
+ * Frames [first, first + count) of joints [T, srcBodies, joints, 3] in the model's bodies (extra bodies
+ * dropped, missing ones zero), in a reused buffer.
+ */
+function modelFrames(
+  data: Float32Array,
+  srcBodies: number,
+  joints: number,
+  first: number,
+  count: number,
+  bodies: number,
+): Float32Array<ArrayBuffer> {
+  const J3 = joints * 3;
+  const frameSize = bodies * J3;
   if (sendBuffer.length < count * frameSize) sendBuffer = new Float32Array(count * frameSize);
   const out = new Float32Array(sendBuffer.buffer, 0, count * frameSize);
   out.fill(0);
-  const keep = Math.min(bodies, r.bodies);
+  const keep = Math.min(bodies, srcBodies);
   for (let i = 0; i < count; i++) {
-    const src = (first + i) * r.bodies * J3;
-    out.set(r.data.subarray(src, src + keep * J3), i * frameSize);
+    const src = (first + i) * srcBodies * J3;
+    out.set(data.subarray(src, src + keep * J3), i * frameSize);
   }
   return out;
 }
@@ -255,7 +269,7 @@ function onFrames(first: number, count: number): void {
   view.draw(r.data, last * r.bodies * r.joints * 3, r.bodies);
   ui.position.textContent = `${(last / r.fps).toFixed(1)} s / ${(r.T / r.fps).toFixed(1)} s`;
   noteSent(count);
-  if (stream) stream.send(modelFrames(r, first, count, model.bodies ?? 1), count);
+  if (stream) stream.send(modelFrames(r.data, r.bodies, r.joints, first, count, model.bodies ?? 1), count);
   else if (last - lastSegmentPredict >= SEGMENT_EVERY_S * r.fps) {
     lastSegmentPredict = last;
     void segmentPredict(model, r, last + 1);
@@ -269,8 +283,50 @@ function stopStream(): void {
   stream = null;
 }
 
+/** Opens the model's stream with frames counted from source frame `base`; false (and why, in the status) if it fails. */
+async function openStream(m: ModelInfo, fps: number, base: number): Promise<boolean> {
+  const client = new StreamClient(
+    streamUrl(m.name),
+    { frameRate: fps, topK: 5, layerStates: true },
+    {
+      onMessage: onStreamMessage,
+      onClose: (reason) => {
+        if (stream !== client) return; // an earlier stream, closed on purpose
+        stream = null;
+        const playing = player?.isPlaying || stopLive !== null;
+        if (playing || reason !== 'idle_timeout') setStatus(`stream closed: ${reason}`, true);
+        else setStatus('The stream closed while paused; Play opens a new one (the model starts afresh).');
+      },
+    },
+  );
+  stream = client;
+  streamBase = base;
+  try {
+    await client.ready;
+    return true;
+  } catch (e) {
+    if (stream === client) stream = null;
+    setStatus((e as Error).message, true);
+    return false;
+  }
+}
+
+/** A live source's frame [bodies * joints * 3]: drawn and streamed like a recording's. */
+function onLiveFrame(joints: Float32Array): void {
+  const s = source;
+  if (!s || !model) return;
+  view.draw(joints, 0, s.bodies);
+  noteSent(1);
+  ui.position.textContent = `${(liveFrames / s.fps).toFixed(1)} s`;
+  stream?.send(modelFrames(joints, s.bodies, s.joints, 0, 1, model.bodies ?? 1), 1);
+  liveFrames++;
+}
+
 function resetPlayback(): void {
   player?.pause();
+  stopLive?.();
+  stopLive = null;
+  liveFrames = 0;
   stopStream();
   const r = source?.recording;
   player = r ? new Player(r.fps, r.T, { onFrames, onEnd }) : null;
@@ -283,10 +339,13 @@ function resetPlayback(): void {
   ui.topk.replaceChildren();
   ui.position.textContent = r ? `0.0 s / ${(r.T / r.fps).toFixed(1)} s` : '0.0 s';
   const names = new Map((model?.labels ?? []).map((l, i) => [l.name, i]));
-  timeline.start(r?.T ?? 1, r?.fps ?? 30, r?.truth ?? null, (l) => names.get(l) ?? -1);
+  // A live source's timeline starts at one minute and grows.
+  timeline.start(r?.T ?? 60 * (source?.fps ?? 30), source?.fps ?? 30, r?.truth ?? null, (l) => names.get(l) ?? -1);
   neurons.reset();
   if (r) view.draw(r.data, 0, r.bodies);
-  const why = model && source ? mismatch(model, source) : 'choose a model and a source';
+  let why = model && source ? mismatch(model, source) : 'choose a model and a source';
+  if (!why && model && source && !r && !streamable(model))
+    why = `${model.name} needs whole actions: live sources stream`;
   ui.play.disabled = why !== null;
   ui.restart.disabled = why !== null;
   ui.play.textContent = 'Play';
@@ -296,10 +355,37 @@ function resetPlayback(): void {
 function onEnd(): void {
   ui.play.textContent = 'Play';
   setStatus('Finished: Play starts again.');
+  // Let the last predictions arrive, then free the server's stream (it would idle out anyway).
+  const done = stream;
+  setTimeout(() => {
+    if (stream === done && !player?.isPlaying) stopStream();
+  }, 2000);
+}
+
+async function playLive(s: Source, m: ModelInfo): Promise<void> {
+  if (stopLive) {
+    stopLive();
+    stopLive = null;
+    ui.play.textContent = 'Play';
+    setStatus('Paused.');
+    return;
+  }
+  ui.play.textContent = 'Pause';
+  if (!stream && !(await openStream(m, s.fps, liveFrames))) {
+    ui.play.textContent = 'Play';
+    return;
+  }
+  setStatus(`Streaming ${s.name} to ${m.name}.`);
+  stopLive = s.start!(onLiveFrame);
 }
 
 async function play(): Promise<void> {
-  if (!player || !model || !source?.recording) return;
+  if (!model || !source) return;
+  if (!source.recording) {
+    if (source.start) await playLive(source, model);
+    return;
+  }
+  if (!player) return;
   if (player.isPlaying) {
     player.pause();
     ui.play.textContent = 'Play';
@@ -308,29 +394,12 @@ async function play(): Promise<void> {
   }
   if (player.position >= source.recording.T) resetPlayback();
   ui.play.textContent = 'Pause';
-  if (streamable(model) && !stream) {
-    const m = model;
-    stream = new StreamClient(
-      streamUrl(m.name),
-      { frameRate: source.recording.fps, topK: 5, layerStates: true },
-      {
-        onMessage: onStreamMessage,
-        onClose: (reason) => {
-          if (stream && !stream.open) stream = null;
-          if (reason !== 'done') setStatus(`stream closed: ${reason}`, true);
-        },
-      },
-    );
-    try {
-      await stream.ready;
-    } catch (e) {
-      setStatus((e as Error).message, true);
-      ui.play.textContent = 'Play';
-      return;
-    }
+  if (streamable(model) && !stream && !(await openStream(model, source.recording.fps, player.position))) {
+    ui.play.textContent = 'Play';
+    return;
   }
   setStatus(`Playing ${source.name} to ${model.name}.`);
-  player!.play();
+  player.play();
 }
 
 // ---- choosing ----
