@@ -4,6 +4,7 @@
 // about the last few seconds twice a second. `/?demo=1` plays the bundled demo with the default model.
 import { getLayout, isBuiltinLayout } from '../data/layouts.js';
 import {
+  type ActionEvent,
   type ClassStep,
   HttpError,
   listModels,
@@ -184,8 +185,10 @@ function onStreamMessage(msg: StreamMessage, rtt: number | null): void {
     }
     if (msg.layers) neurons.step(msg.layers);
   } else if (msg.type === 'action') {
-    const frame = msg.frame !== undefined ? streamBase + msg.frame : (player?.position ?? liveFrames);
-    timeline.event(frame, `${msg.event} ${msg.label ?? ''}`.trim());
+    // Read through our own shape: the server's schema for these events may carry more fields.
+    const a = msg as ActionEvent;
+    const frame = typeof a.frame === 'number' ? streamBase + a.frame : (player?.position ?? liveFrames);
+    timeline.event(frame, `${a.event} ${a.label ?? ''}`.trim());
   } else if (msg.type === 'error') {
     setStatus(`stream: ${msg.message}`, true);
   }
