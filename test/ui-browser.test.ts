@@ -43,8 +43,8 @@ describe('the live page in Chromium', { skip: NO_CHROMIUM }, () => {
     return { page, problems };
   }
 
-  /** The current label and the frame it was predicted at, read together, once frame >= minFrame. */
-  async function labelAt(page: Page, minFrame: number): Promise<{ label: string; frame: number }> {
+  /** The current label, its probability's text and the frame it was predicted at, read together, once frame >= minFrame. */
+  async function labelAt(page: Page, minFrame: number): Promise<{ label: string; probability: string; frame: number }> {
     await page.waitForFunction(
       (min) => Number(document.querySelector('[data-testid=current-label]')?.getAttribute('data-frame') ?? -1) >= min,
       minFrame,
@@ -52,7 +52,8 @@ describe('the live page in Chromium', { skip: NO_CHROMIUM }, () => {
     );
     return page.evaluate(() => {
       const el = document.querySelector('[data-testid=current-label]')!;
-      return { label: el.textContent ?? '', frame: Number(el.getAttribute('data-frame')) };
+      const probability = document.querySelector('[data-testid=current-probability]')?.textContent ?? '';
+      return { label: el.textContent ?? '', probability, frame: Number(el.getAttribute('data-frame')) };
     });
   }
 
@@ -96,6 +97,7 @@ describe('the live page in Chromium', { skip: NO_CHROMIUM }, () => {
     const api = await c.until((m) => m.type === 'prediction' && m.frame === seen.frame, 20_000);
     c.close();
     assert.equal(seen.label, api.label, `frame ${seen.frame}`);
+    assert.equal(seen.probability, `${(100 * api.probability).toFixed(1)} %`, `frame ${seen.frame}`);
     // The page's other views are live too: top 5, numbers, the truth row, the neurons' heat maps.
     assert.equal(await page.locator('[data-testid=top-k] li').count(), 5);
     assert.match((await page.textContent('[data-testid=latency]')) ?? '', /ms$/);
@@ -180,6 +182,26 @@ describe('the live page in Chromium', { skip: NO_CHROMIUM }, () => {
     );
     assert.deepEqual(problems, []);
     await page.close();
+  });
+
+  it('with --token: asks for it, then lists the models and streams with it', async () => {
+    const guarded = await startLoopbackServer('models', { token: 'page-secret' });
+    try {
+      const page = await browser.newPage();
+      const problems: string[] = [];
+      page.on('pageerror', (e) => problems.push(e.message));
+      await page.goto(`${guarded.url}/?demo=1`);
+      await page.waitForSelector('[data-testid=token]', { state: 'visible' });
+      assert.match((await page.textContent('[data-testid=status]')) ?? '', /token/);
+      await page.fill('[data-testid=token]', 'page-secret');
+      await page.press('[data-testid=token]', 'Enter');
+      const seen = await labelAt(page, 15);
+      assert.ok(seen.label.length > 0);
+      assert.deepEqual(problems, []);
+      await page.close();
+    } finally {
+      await guarded.shutdown('test end');
+    }
   });
 
   it('narrow screens: one column, nothing wider than the screen', async () => {

@@ -10,6 +10,9 @@ interface Stretch {
   label: string;
 }
 
+/** Pixels left of the strip for the row captions. */
+const CAPTION_WIDTH = 70;
+
 const PALETTE = [
   '#3182ce',
   '#dd6b20',
@@ -89,9 +92,16 @@ export class Timeline {
     this.render();
   }
 
-  private row(stretches: Stretch[], y: number, h: number): void {
-    const { ctx, canvas } = this;
-    const x = (f: number) => (f / this.length) * canvas.width;
+  /** x of frame f: the strip starts after the row captions. */
+  private x(f: number): number {
+    return CAPTION_WIDTH + (f / this.length) * (this.canvas.width - CAPTION_WIDTH);
+  }
+
+  private row(caption: string, stretches: Stretch[], y: number, h: number): void {
+    const { ctx } = this;
+    const x = (f: number) => this.x(f);
+    ctx.fillStyle = '#4a5568';
+    ctx.fillText(caption, 2, y + h / 2 + 4);
     for (const s of stretches) {
       const x0 = x(s.from);
       const w = Math.max(1, x(s.to) - x0);
@@ -110,12 +120,13 @@ export class Timeline {
     const { ctx, canvas } = this;
     ctx.clearRect(0, 0, canvas.width, canvas.height);
     ctx.font = '12px system-ui, sans-serif';
-    this.row(this.predicted, 2, 26);
-    if (this.truth.length) this.row(this.truth, 32, 26);
-    ctx.fillStyle = '#1a202c';
-    for (const e of this.events) {
-      const x = (e.frame / this.length) * canvas.width;
-      ctx.fillRect(x, 62, 2, 20);
+    this.row('predicted', this.predicted, 2, 24);
+    if (this.truth.length) this.row('truth', this.truth, 30, 24);
+    if (this.events.length) {
+      ctx.fillStyle = '#4a5568';
+      ctx.fillText('events', 2, 74);
+      ctx.fillStyle = '#1a202c';
+      for (const e of this.events) ctx.fillRect(this.x(e.frame), 58, 2, 24);
     }
     const items: string[] = [];
     const secs = (f: number) => (f / this.fps).toFixed(1);
