@@ -26,8 +26,8 @@ export interface AppOptions {
   maxSequences: number;
   maxBodyBytes: number;
   version: string;
-  /** Serve the live web page at GET / (src/ui); `indrnn serve --no-ui` turns it off. */
-  ui: boolean;
+  /** Serve the live web page at GET / (src/ui; default on); `indrnn serve --no-ui` turns it off. */
+  ui?: boolean;
   /** Where the built page is (dist/ui by default). */
   uiDir?: string;
 }
@@ -71,7 +71,7 @@ export function createApp({ state, metrics, logger, options: given = {} }: AppDe
     res.json(openapi);
   });
 
-  if (options.ui) app.use(uiRoutes({ dir: options.uiDir }));
+  if (options.ui !== false) app.use(uiRoutes({ dir: options.uiDir }));
 
   // Protected: the model API.
   app.use(['/v1', '/v2'], drainGate(state), bearerAuth({ token: options.token }));
