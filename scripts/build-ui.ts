@@ -133,14 +133,20 @@ export async function buildUi(out = UI_OUT): Promise<UiBuild> {
   });
   for (const f of ['index.html', 'style.css']) copyFileSync(join(UI_SRC, f), join(out, f));
   writeFileSync(join(out, DEMO_FILE), demoRecording());
-  let bytes = 0;
-  let gzipBytes = 0;
-  for (const f of PAGE_FILES) {
-    const data = readFileSync(join(out, f));
-    bytes += data.length;
-    gzipBytes += gzipSync(data, { level: 9 }).length;
-  }
-  return { out, bytes, gzipBytes };
+  const files = pageWeight(out);
+  return {
+    out,
+    bytes: files.reduce((n, f) => n + f.bytes, 0),
+    gzipBytes: files.reduce((n, f) => n + f.gzipBytes, 0),
+  };
+}
+
+/** Each page file's bytes, raw and gzipped (level 9, as served). */
+export function pageWeight(dir = UI_OUT): { file: string; bytes: number; gzipBytes: number }[] {
+  return PAGE_FILES.map((file) => {
+    const data = readFileSync(join(dir, file));
+    return { file, bytes: data.length, gzipBytes: gzipSync(data, { level: 9 }).length };
+  });
 }
 
 /** True when a replaced Node built-in survived tree-shaking (the page would throw where it calls it). */
