@@ -97,7 +97,12 @@ describe('the live page in Chromium', { skip: NO_CHROMIUM }, () => {
     const api = await c.until((m) => m.type === 'prediction' && m.frame === seen.frame, 20_000);
     c.close();
     assert.equal(seen.label, api.label, `frame ${seen.frame}`);
-    assert.equal(seen.probability, `${(100 * api.probability).toFixed(1)} %`, `frame ${seen.frame}`);
+    // The page shows one decimal of a percentage (runs batched with other streams may differ in the last bits).
+    const shown = Number.parseFloat(seen.probability);
+    assert.ok(
+      Math.abs(shown - 100 * api.probability) <= 0.051,
+      `frame ${seen.frame}: ${seen.probability} vs ${api.probability}`,
+    );
     // The page's other views are live too: top 5, numbers, the truth row, the neurons' heat maps.
     assert.equal(await page.locator('[data-testid=top-k] li').count(), 5);
     assert.match((await page.textContent('[data-testid=latency]')) ?? '', /ms$/);
