@@ -159,6 +159,20 @@ describe('the live page in Chromium', { skip: NO_CHROMIUM }, () => {
     await page.click('[data-testid=play-button]');
     await labelAt(page, 20);
     assert.match((await page.textContent('[data-testid=mode]')) ?? '', /HTTP predict/);
+    // JSON Lines in another layout: the page switches to the model that takes it (nucla: kinect20).
+    const kinect = Array.from({ length: 20 }, (_, j) => [0.05 * (j % 5) - 0.1, 0.9 - 0.09 * j, 3]);
+    const clip = {
+      id: 'clip-1',
+      layout: 'kinect20',
+      fps: 30,
+      label: 'pick up with one hand',
+      frames: Array.from({ length: 60 }, () => kinect),
+    };
+    await drop('clip.jsonl', `${JSON.stringify(clip)}\n`);
+    await page.waitForFunction(() => /switched to nucla/.test(document.getElementById('status')?.textContent ?? ''));
+    assert.equal(await page.inputValue('[data-testid=model-picker]'), 'nucla');
+    await page.click('[data-testid=play-button]');
+    await labelAt(page, 20);
     // PKU-MMD: one line of 2 x 25 x 3 numbers per frame.
     const row = Array.from({ length: 150 }, (_, k) => (k < 75 ? ((k % 3) - 1) * 0.3 + (k % 3 === 2 ? 3 : 0) : 0));
     await drop('0002-M.txt', Array.from({ length: 45 }, () => row.join(' ')).join('\n'));

@@ -430,6 +430,14 @@ function useSource(s: Source): void {
     ? `${s.name}: ${r.T} frames at ${r.fps} frames/s (${(r.T / r.fps).toFixed(1)} s), ${s.layout}, ${s.bodies} bodies${r.truth ? ', labelled' : ''}`
     : s.name;
   view.fit(r?.data ?? new Float32Array(0), parentsOf(model, s.layout));
+  // A source the chosen model cannot take: switch to one that can, if any.
+  const fitting = model && mismatch(model, s) ? defaultModel(s) : undefined;
+  if (fitting && !mismatch(fitting, s)) {
+    void chooseModel(fitting.name).then(() =>
+      setStatus(`Loaded ${s.name}; switched to ${fitting.name}, which takes ${s.layout}: press Play.`),
+    );
+    return;
+  }
   resetPlayback();
   if (model && !mismatch(model, s)) setStatus(`Loaded ${s.name}: press Play.`);
 }
