@@ -70,6 +70,8 @@ const sentTimes: number[] = [];
 const roundTrips: number[] = [];
 let lastSegmentPredict = -Infinity;
 let segmentBusy = false;
+/** Counts resets: an HTTP answer for an earlier playback is dropped. */
+let playback = 0;
 
 function setStatus(text: string, error = false): void {
   ui.status.textContent = text;
@@ -254,12 +256,14 @@ async function segmentPredict(m: ModelInfo, r: Recording, upTo: number): Promise
   segmentBusy = true;
   const from = Math.max(0, upTo - Math.round(SEGMENT_WINDOW_S * r.fps));
   const t0 = performance.now();
+  const mine = playback;
   try {
     const res = await predict(m.name, nestedFrames(r, from, upTo, m.bodies ?? 1), r.fps);
+    if (mine !== playback) return;
     noteRoundTrip(performance.now() - t0);
-    if (model === m) showPrediction(res.predictions[0], upTo - 1);
+    showPrediction(res.predictions[0], upTo - 1);
   } catch (e) {
-    setStatus(`predict: ${(e as Error).message}`, true);
+    if (mine === playback) setStatus(`predict: ${(e as Error).message}`, true);
   } finally {
     segmentBusy = false;
   }
@@ -292,7 +296,10 @@ async function openStream(m: ModelInfo, fps: number, base: number): Promise<bool
     streamUrl(m.name),
     { frameRate: fps, topK: 5, layerStates: true },
     {
-      onMessage: onStreamMessage,
+      // Messages of a stream closed on purpose (another model, a restart) may still arrive: not ours.
+      onMessage: (msg, rtt) => {
+        if (stream === client) onStreamMessage(msg, rtt);
+      },
       onClose: (reason) => {
         if (stream !== client) return; // an earlier stream, closed on purpose
         stream = null;
@@ -326,6 +333,7 @@ function onLiveFrame(joints: Float32Array): void {
 }
 
 function resetPlayback(): void {
+  playback++;
   player?.pause();
   stopLive?.();
   stopLive = null;
