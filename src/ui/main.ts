@@ -2,7 +2,6 @@
 // recording's frame rate, and watch the skeleton, the label, the top 5, the timeline and the network's
 // neurons. Segment-sampled models cannot stream (docs/streaming.md): for them the page asks HTTP predict
 // about the last few seconds twice a second. `/?demo=1` plays the bundled demo with the default model.
-import { getLayout, isBuiltinLayout } from '../data/layouts.js';
 import {
   type ActionEvent,
   type ClassStep,
@@ -15,6 +14,8 @@ import {
   setToken,
   streamUrl,
 } from './api.js';
+import { mismatch, parentsOf, renderCard, streamable } from './model-card.js';
+import { FrameBuffer, nestedFrames } from './model-frames.js';
 import { NeuronsView } from './neurons-view.js';
 import { Player } from './player.js';
 import { parseRecording, type Recording } from './recording.js';
@@ -65,7 +66,7 @@ let streamBase = 0;
 /** A live source's stop function while it runs, and its frames so far. */
 let stopLive: (() => void) | null = null;
 let liveFrames = 0;
-let sendBuffer = new Float32Array(0);
+const frameBuffer = new FrameBuffer();
 const sentTimes: number[] = [];
 const roundTrips: number[] = [];
 let lastSegmentPredict = -Infinity;
@@ -76,64 +77,6 @@ let playback = 0;
 function setStatus(text: string, error = false): void {
   ui.status.textContent = text;
   ui.status.classList.toggle('error', error);
-}
-
-const streamable = (m: ModelInfo) => m.sampling?.kind !== 'segments';
-
-function parentsOf(m: ModelInfo | null, layout: string): readonly number[] {
-  const spec = (m?.training as { data?: { layoutSpec?: { parents?: number[] } } } | undefined)?.data?.layoutSpec;
-  if (m?.layout === layout && spec?.parents) return spec.parents;
-  return isBuiltinLayout(layout) ? getLayout(layout).parents : [];
-}
-
-// ---- the model card ----
-
-function renderCard(m: ModelInfo): void {
-  const t = m.training as {
-    data?: {
-      split?: string;
-      trainSamples?: number;
-      testSamples?: number;
-      cache?: string;
-      source?: { synthetic?: boolean };
-    };
-    finalTestMetric?: number;
-    bestTestMetric?: number;
-  };
-  const pct = (x: number | undefined) => (typeof x === 'number' ? `${(100 * x).toFixed(1)} %` : '–');
-  const d = t.data ?? {};
-  const sampling =
-    m.sampling?.kind === 'rate'
-      ? `${m.sampling.fps} steps/s, trained on windows of ${m.sampling.window} steps (streams)`
-      : m.sampling?.kind === 'segments'
-        ? `${m.sampling.segments} segments of a whole action (HTTP predict; no streams)`
-        : 'every frame a step';
-  const rows: [string, string][] = [
-    ['name', `${m.name} (version ${m.version})`],
-    ['labels', m.labels.map((l) => (l.ntuAction ? `${l.name} (A${l.ntuAction})` : l.name)).join(', ')],
-    [
-      'layout',
-      `${m.layout ?? 'raw rows'}, ${m.bodies ?? '–'} bodies, ${m.joints ?? '–'} joints, ${m.frameRate ?? '–'} frames/s`,
-    ],
-    ['sampling', sampling],
-    [
-      'training data',
-      `${d.source?.synthetic ? 'synthetic' : 'recorded'}; split ${d.split ?? '–'}; ${d.trainSamples ?? '–'} training / ${d.testSamples ?? '–'} held-out samples`,
-    ],
-    ['held-out accuracy', `${pct(t.finalTestMetric)} (best ${pct(t.bestTestMetric)})`],
-    ['provider', m.provider.toUpperCase()],
-  ];
-  ui.card.replaceChildren(
-    ...rows.flatMap(([k, v]) => {
-      const dt = document.createElement('dt');
-      dt.textContent = k;
-      const dd = document.createElement('dd');
-      dd.textContent = v;
-      return [dt, dd];
-    }),
-  );
-  ui.provider.textContent = m.provider.toUpperCase();
-  ui.mode.textContent = streamable(m) ? 'WebSocket stream' : 'HTTP predict (segment model)';
 }
 
 // ---- prediction display ----
@@ -196,60 +139,7 @@ function onStreamMessage(msg: StreamMessage, rtt: number | null): void {
   }
 }
 
-// ---- the model's frames ----
-
-/** Whether the source's frames fit the model; a reason when they do not. */
-function mismatch(m: ModelInfo, s: Source): string | null {
-  if (m.layout === null) return `${m.name} takes raw rows, not joints`;
-  if (m.layout !== s.layout || m.joints !== s.joints) {
-    return `the recording is ${s.layout} (${s.joints} joints); ${m.name} expects ${m.layout} (${m.joints} joints): pick another model`;
-  }
-  return null;
-}
-
-/**
- * Frames [first, first + count) of joints [T, srcBodies, joints, 3] in the model's bodies (extra bodies
- * dropped, missing ones zero), in a reused buffer.
- */
-function modelFrames(
-  data: Float32Array,
-  srcBodies: number,
-  joints: number,
-  first: number,
-  count: number,
-  bodies: number,
-): Float32Array<ArrayBuffer> {
-  const J3 = joints * 3;
-  const frameSize = bodies * J3;
-  if (sendBuffer.length < count * frameSize) sendBuffer = new Float32Array(count * frameSize);
-  const out = new Float32Array(sendBuffer.buffer, 0, count * frameSize);
-  out.fill(0);
-  const keep = Math.min(bodies, srcBodies);
-  for (let i = 0; i < count; i++) {
-    const src = (first + i) * srcBodies * J3;
-    out.set(data.subarray(src, src + keep * J3), i * frameSize);
-  }
-  return out;
-}
-
-/** frames [from, to) as nested arrays [T][B][J][3] for HTTP predict. */
-function nestedFrames(r: Recording, from: number, to: number, bodies: number): number[][][][] {
-  const out: number[][][][] = [];
-  const keep = Math.min(bodies, r.bodies);
-  for (let t = from; t < to; t++) {
-    const frame: number[][][] = [];
-    for (let b = 0; b < keep; b++) {
-      const body: number[][] = [];
-      for (let j = 0; j < r.joints; j++) {
-        const at = ((t * r.bodies + b) * r.joints + j) * 3;
-        body.push([r.data[at], r.data[at + 1], r.data[at + 2]]);
-      }
-      frame.push(body);
-    }
-    out.push(frame);
-  }
-  return out;
-}
+// ---- segment models (HTTP) and the player's frames ----
 
 async function segmentPredict(m: ModelInfo, r: Recording, upTo: number): Promise<void> {
   if (segmentBusy) return;
@@ -258,7 +148,7 @@ async function segmentPredict(m: ModelInfo, r: Recording, upTo: number): Promise
   const t0 = performance.now();
   const mine = playback;
   try {
-    const res = await predict(m.name, nestedFrames(r, from, upTo, m.bodies ?? 1), r.fps);
+    const res = await predict(m.name, nestedFrames(r.data, r.bodies, r.joints, from, upTo, m.bodies ?? 1), r.fps);
     if (mine !== playback) return;
     noteRoundTrip(performance.now() - t0);
     showPrediction(res.predictions[0], upTo - 1);
@@ -276,7 +166,7 @@ function onFrames(first: number, count: number): void {
   view.draw(r.data, last * r.bodies * r.joints * 3, r.bodies);
   ui.position.textContent = `${(last / r.fps).toFixed(1)} s / ${(r.T / r.fps).toFixed(1)} s`;
   noteSent(count);
-  if (stream) stream.send(modelFrames(r.data, r.bodies, r.joints, first, count, model.bodies ?? 1), count);
+  if (stream) stream.send(frameBuffer.frames(r.data, r.bodies, r.joints, first, count, model.bodies ?? 1), count);
   else if (last - lastSegmentPredict >= SEGMENT_EVERY_S * r.fps) {
     lastSegmentPredict = last;
     void segmentPredict(model, r, last + 1);
@@ -328,7 +218,7 @@ function onLiveFrame(joints: Float32Array): void {
   view.draw(joints, 0, s.bodies);
   noteSent(1);
   ui.position.textContent = `${(liveFrames / s.fps).toFixed(1)} s`;
-  stream?.send(modelFrames(joints, s.bodies, s.joints, 0, 1, model.bodies ?? 1), 1);
+  stream?.send(frameBuffer.frames(joints, s.bodies, s.joints, 0, 1, model.bodies ?? 1), 1);
   liveFrames++;
 }
 
@@ -419,7 +309,9 @@ async function chooseModel(name: string): Promise<void> {
   model = models.find((m) => m.name === name) ?? null;
   if (!model) return;
   ui.model.value = name;
-  renderCard(model);
+  renderCard(model, ui.card);
+  ui.provider.textContent = model.provider.toUpperCase();
+  ui.mode.textContent = streamable(model) ? 'WebSocket stream' : 'HTTP predict (segment model)';
   if (source) view.fit(source.recording?.data ?? new Float32Array(0), parentsOf(model, source.layout));
   resetPlayback();
   neurons.clear('Loading the neurons…');
