@@ -1,4 +1,5 @@
-// indrnn serve: the HTTP inference server for the models in a directory.
+// indrnn serve: the HTTP inference server for the models in a directory. Every flag can also come from an
+// INDRNN_* environment variable (--max-batch: INDRNN_MAX_BATCH); a flag on the command line wins.
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { LevelWithSilent } from 'pino';
 import { DEFAULT_BATCH } from '../host/batcher.js';
@@ -33,6 +34,28 @@ interface ServeFlags {
   maxConnections: number;
   headersTimeoutMs: number;
   requestTimeoutMs: number;
+  corsOrigin: string[];
+  compress: number | null;
+  reload: 'off' | 'watch' | 'poll';
+  pollMs: number;
+}
+
+/** --max-batch -> INDRNN_MAX_BATCH. */
+export function envName(long: string): string {
+  return `INDRNN_${long.replace(/^--/, '').replace(/-/g, '_').toUpperCase()}`;
+}
+
+/** --cors-origin: a comma-separated list of origins (http(s)://host[:port]) or '*'. */
+function originList(value: string): string[] {
+  const origins = value
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
+  for (const o of origins) {
+    if (o !== '*' && !/^https?:\/\/[^/\s]+$/.test(o))
+      throw new InvalidArgumentError(`expected origins like https://app.example.com (no path) or '*', got '${o}'`);
+  }
+  return origins;
 }
 
 function byteSize(value: string): number {
@@ -153,13 +176,38 @@ export function registerServe(program: Command): void {
         .choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'])
         .default('info'),
     )
+    .option(
+      '--cors-origin <origins>',
+      "let browser apps on these origins call the API (comma-separated, or '*'); off by default",
+      originList,
+      [],
+    )
+    .option(
+      '--compress <size>',
+      "gzip answers from this size on (e.g. 1kb) for clients that accept it; 'off': never",
+      (v: string) => (v.trim().toLowerCase() === 'off' ? null : byteSize(v)),
+      DEFAULT_APP_OPTIONS.compressMinBytes,
+    )
+    .addOption(
+      new Option(
+        '--reload <mode>',
+        "reload models when the directory changes: 'watch' (file events), 'poll' (every --poll-ms), 'off'",
+      )
+        .choices(['off', 'watch', 'poll'])
+        .default('watch'),
+    )
+    .option('--poll-ms <ms>', 'rescan interval of --reload poll', intOption(100), 2000)
     .addHelpText(
       'after',
       '\nWebSocket streams: /v1/models/NAME/stream (docs/streaming.md).\nRoutes: GET /healthz /readyz /metrics /openapi.json /v1/models /v1/models/NAME, POST /v1/models/NAME/predict,\n' +
         'KServe v2: GET /v2/health/live /v2/health/ready /v2/models/NAME, POST /v2/models/NAME/infer (docs/api.md).\n' +
         '\nExample:\n  indrnn serve --models models --port 8080 --device auto --max-batch 32',
     )
-    .action(async (f: ServeFlags) => {
+    .action(async (f: ServeFlags, cmd: Command) => {
+      // Where each value came from, for the configuration log line: 'cli', 'env' or 'default'.
+      const sources = Object.fromEntries(
+        cmd.options.map((o) => [o.attributeName(), cmd.getOptionValueSource(o.attributeName()) ?? 'default']),
+      );
       await serveMain({
         models: f.models,
         host: f.host,
@@ -177,6 +225,10 @@ export function registerServe(program: Command): void {
         maxFrames: f.maxFrames,
         maxSequences: f.maxSequences,
         maxBodyBytes: f.maxBodyBytes,
+        corsOrigins: f.corsOrigin,
+        compressMinBytes: f.compress,
+        reload: f.reload,
+        pollMs: f.pollMs,
         token: f.token || undefined,
         logLevel: f.logLevel,
         version: process.env.npm_package_version ?? DEFAULT_APP_OPTIONS.version,
@@ -193,6 +245,10 @@ export function registerServe(program: Command): void {
           idleTimeoutMs: f.streamIdleMs,
           pingIntervalMs: f.streamPingMs,
         },
+        sources,
       });
     });
+  // Every flag from the environment too (help shows the names); INDRNN_TOKEN was there first.
+  const serve = program.commands.find((c) => c.name() === 'serve');
+  for (const o of serve?.options ?? []) if (!o.envVar && o.long) o.env(envName(o.long));
 }

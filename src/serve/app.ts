@@ -1,5 +1,7 @@
 // The HTTP application: middleware and routes around a shared state (registry, draining flag) and
 // metrics. createApp does not listen: tests drive it in-process with supertest, src/server.ts listens.
+import compression from 'compression';
+import cors from 'cors';
 import express, { type Express, type RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import type { Metrics } from '../host/metrics.js';
@@ -14,7 +16,7 @@ import { securityHeaders } from './middleware/security-headers.js';
 import { openApiDocument } from './openapi.js';
 import { healthRoutes } from './routes/health.js';
 import { kserveRoutes } from './routes/kserve.js';
-import { ROUTES, route } from './routes/table.js';
+import { methodNotAllowed, ROUTES, route } from './routes/table.js';
 import { v1Routes } from './routes/v1.js';
 
 export interface AppOptions {
@@ -24,6 +26,10 @@ export interface AppOptions {
   maxSequences: number;
   maxBodyBytes: number;
   version: string;
+  /** Origins a browser may call the API from ('*': any); empty: no CORS headers (same origin only). */
+  corsOrigins: readonly string[];
+  /** Answers from this size on are gzip-compressed for clients that accept it; null: never. */
+  compressMinBytes: number | null;
 }
 
 export const DEFAULT_APP_OPTIONS: AppOptions = {
@@ -31,7 +37,20 @@ export const DEFAULT_APP_OPTIONS: AppOptions = {
   maxSequences: 64,
   maxBodyBytes: 8 * 1024 * 1024,
   version: '0.1.0',
+  corsOrigins: [],
+  compressMinBytes: 1024,
 };
+
+/** CORS for the listed origins: the token header may be sent, the request id and Retry-After read. */
+function corsFor(origins: readonly string[]): RequestHandler {
+  return cors({
+    origin: origins.includes('*') ? '*' : [...origins],
+    methods: ['GET', 'HEAD', 'POST'],
+    allowedHeaders: ['Authorization', 'Content-Type', 'Content-Encoding', 'X-Request-Id'],
+    exposedHeaders: ['X-Request-Id', 'X-Error-Code', 'Retry-After'],
+    maxAge: 600,
+  });
+}
 
 export interface AppDeps {
   state: ServerState;
@@ -52,7 +71,10 @@ export function createApp({ state, metrics, logger, options: given = {} }: AppDe
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  app.use(requestId({ logger }), securityHeaders(), observeRequests({ metrics }));
+  app.use(requestId({ logger }), securityHeaders(), observeRequests({ metrics, state }));
+  // Before any route: a preflight (OPTIONS) is answered here, before the token check.
+  if (options.corsOrigins.length > 0) app.use(corsFor(options.corsOrigins));
+  if (options.compressMinBytes !== null) app.use(compression({ threshold: options.compressMinBytes }));
 
   // Open: probes, metrics, the API description.
   app.use(healthRoutes({ state }));
@@ -69,6 +91,6 @@ export function createApp({ state, metrics, logger, options: given = {} }: AppDe
   app.use(v1Routes({ state, options }));
   app.use(kserveRoutes({ state, options: { ...options, serverVersion: options.version } }));
 
-  app.use(notFound(), bodyParserErrors, errorHandler());
+  app.use(methodNotAllowed(), notFound(), bodyParserErrors, errorHandler());
   return app;
 }
