@@ -289,17 +289,17 @@ export class ModelRegistry {
 
   /**
    * Loads `name` again from its files (even unchanged ones) and serves it, also after an unload. Resolves
-   * with the served versions, or with the reason it could not be loaded; `known` is false when no file
-   * holds a model of that name.
+   * with the versions now served and, when some of its files did not load, why (a version that was served
+   * before keeps serving); `known` is false when no file holds a model of that name.
    */
   loadModel(name: string): Promise<{ versions: string[]; reason?: string; known: boolean }> {
     return this.serialized(async () => {
       this.unloaded.delete(name);
       await this.rescan(name);
       const versions = this.versions(name);
-      const failed = [...this.failures.values()].filter((f) => f.name === name);
-      if (versions.length > 0) return { versions, known: true };
-      return { versions, known: failed.length > 0, reason: failed.map((f) => f.reason).join('; ') || undefined };
+      const failed = [...this.failures.values()].filter((f) => f.name === name).map((f) => f.reason);
+      const reason = failed.length > 0 ? failed.join('; ') : undefined;
+      return { versions, known: versions.length > 0 || failed.length > 0, reason };
     });
   }
 

@@ -267,12 +267,15 @@ export function kserveRoutes({ state, options }: { state: ServerState; options: 
     parseBody(v2RepositoryModelRequestSchema, req.body);
     const registry = loadedRegistry(state);
     const result = await registry.loadModel(name);
-    if (result.versions.length > 0) {
-      res.json({ name, state: 'READY', versions: result.versions });
-      return;
-    }
     if (!result.known) throw errors.modelNotFound(name, registry.names);
-    throw new ApiError('model_load_failed', `model '${name}' could not be loaded: ${result.reason}`, { model: name });
+    if (result.reason !== undefined) {
+      const still = result.versions.length ? ` (still serving version ${result.versions.join(', ')})` : '';
+      throw new ApiError('model_load_failed', `model '${name}' could not be loaded${still}: ${result.reason}`, {
+        model: name,
+        served: result.versions,
+      });
+    }
+    res.json({ name, state: 'READY', versions: result.versions });
   });
   route(router, ROUTES.v2RepositoryUnload, repositoryBody, async (req, res) => {
     const name = repositoryName(req.params.name);

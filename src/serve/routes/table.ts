@@ -225,7 +225,7 @@ export function route<S extends RouteSpec>(
 
 /**
  * After every route: a path of the table asked with another method is 405 method_not_allowed with an
- * Allow header (OPTIONS: 204 with Allow), labelled by its template; other paths fall through to 404.
+ * Allow header, labelled by its template; other paths fall through to 404.
  */
 export function methodNotAllowed(specs: readonly RouteSpec[] = Object.values(ROUTES)): RequestHandler {
   const byPath = new Map<string, { spec: RouteSpec; pattern: RegExp; methods: Set<string> }>();
@@ -243,12 +243,7 @@ export function methodNotAllowed(specs: readonly RouteSpec[] = Object.values(ROU
     for (const { spec, pattern, methods } of byPath.values()) {
       if (!pattern.test(req.path)) continue;
       (res.locals as RouteLocals).route = spec;
-      const allow = [...methods, 'OPTIONS'].join(', ');
-      res.setHeader('Allow', allow);
-      if (req.method === 'OPTIONS') {
-        res.status(204).end();
-        return;
-      }
+      res.setHeader('Allow', [...methods, 'OPTIONS'].join(', ')); // OPTIONS: Express answers it with Allow
       return next(
         new ApiError(
           'method_not_allowed',
