@@ -39,9 +39,9 @@ export interface ServeConfig extends AppOptions {
 
 /** The configuration as logged once at start: secrets redacted, with where the non-default values came from. */
 export function configForLog(config: ServeConfig): Record<string, unknown> {
-  const { sources, ...settings } = config;
+  const { sources, token, ...settings } = config;
   const from = Object.fromEntries(Object.entries(sources ?? {}).filter(([, source]) => source !== 'default'));
-  return { ...settings, token: config.token ? '[redacted]' : undefined, from };
+  return { ...settings, auth: token ? 'bearer token ([redacted])' : 'none', from };
 }
 
 export interface ConnectionLimits {

@@ -45,6 +45,12 @@ export function envName(long: string): string {
   return `INDRNN_${long.replace(/^--/, '').replace(/-/g, '_').toUpperCase()}`;
 }
 
+/** The option, read from its INDRNN_* variable too (unless it names its own). */
+function withEnv(option: Option): Option {
+  if (!option.envVar && option.long) option.env(envName(option.long));
+  return option;
+}
+
 /** --cors-origin: a comma-separated list of origins (http(s)://host[:port]) or '*'. */
 function originList(value: string): string[] {
   const origins = value
@@ -65,14 +71,17 @@ function byteSize(value: string): number {
 }
 
 export function registerServe(program: Command): void {
-  program
-    .command('serve')
+  const serve = program.command('serve');
+  // Every flag from the environment too (help shows the names); commander reads an option's variable
+  // only when it is set before the option is added, so the options are created with it.
+  serve.createOption = (flags, description) => withEnv(new Option(flags, description));
+  serve
     .description('serve the models in a directory over HTTP (predictions, KServe v2, Prometheus metrics)')
     .option('--models <dir>', 'directory of exported .onnx models; every valid one is served', 'models')
     .option('--host <host>', 'address to listen on', '0.0.0.0')
     .option('--port <port>', 'port to listen on', intOption(0), 8080)
     .addOption(
-      new Option('--device <device>', 'execution provider: auto tries CUDA then CPU; cuda fails without CUDA')
+      withEnv(new Option('--device <device>', 'execution provider: auto tries CUDA then CPU; cuda fails without CUDA'))
         .choices(['auto', 'cuda', 'cpu'])
         .default('auto'),
     )
@@ -172,7 +181,7 @@ export function registerServe(program: Command): void {
       DEFAULT_STREAM_OPTIONS.pingIntervalMs,
     )
     .addOption(
-      new Option('--log-level <level>', 'log level (JSON lines on stdout)')
+      withEnv(new Option('--log-level <level>', 'log level (JSON lines on stdout)'))
         .choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'])
         .default('info'),
     )
@@ -189,9 +198,11 @@ export function registerServe(program: Command): void {
       DEFAULT_APP_OPTIONS.compressMinBytes,
     )
     .addOption(
-      new Option(
-        '--reload <mode>',
-        "reload models when the directory changes: 'watch' (file events), 'poll' (every --poll-ms), 'off'",
+      withEnv(
+        new Option(
+          '--reload <mode>',
+          "reload models when the directory changes: 'watch' (file events), 'poll' (every --poll-ms), 'off'",
+        ),
       )
         .choices(['off', 'watch', 'poll'])
         .default('watch'),
@@ -248,7 +259,4 @@ export function registerServe(program: Command): void {
         sources,
       });
     });
-  // Every flag from the environment too (help shows the names); INDRNN_TOKEN was there first.
-  const serve = program.commands.find((c) => c.name() === 'serve');
-  for (const o of serve?.options ?? []) if (!o.envVar && o.long) o.env(envName(o.long));
 }
