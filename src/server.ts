@@ -110,7 +110,7 @@ export async function startServer(
     },
   });
   const state: ServerState = { registry, draining: false };
-  metrics.trackPending(() => state.registry?.all() ?? []);
+  metrics.track(state);
   const app = createApp({ state, metrics, logger, options: config });
   const limits = { ...DEFAULT_CONNECTION_LIMITS, ...config.connections };
   const server = createServer(

@@ -7,6 +7,7 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 import type { IndrnnModel } from '../onnx/model.js';
 import type { BatchObserver } from './batcher.js';
 import type { RegistryEvent, ServedModel } from './registry.js';
+import { readiness, type ServerState } from './state.js';
 
 /** How a model's request ended, for indrnn_requests_total. */
 export type Outcome = 'success' | 'client_error' | 'server_error' | 'cancelled';
@@ -46,8 +47,8 @@ export interface Metrics {
   readonly modelLoadFailures: Counter;
   /** Records a finished inference request of `served`. */
   modelRequest(served: ServedModel, status: number, seconds: number): void;
-  /** Reports the pending-requests gauge from these models at each scrape. */
-  trackPending(models: () => readonly ServedModel[]): void;
+  /** Reports the pending-requests and readiness gauges from this state at each scrape. */
+  track(state: ServerState): void;
   /** The registry's events: load times, failures, models leaving (their series go). */
   registryEvent(event: RegistryEvent): void;
   /** WebSocket streams (src/stream). */
@@ -190,7 +191,7 @@ export function createMetrics({ defaultMetrics = true }: { defaultMetrics?: bool
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers,
   });
-  let pendingSource: () => readonly ServedModel[] = () => [];
+  let tracked: ServerState | null = null;
   new Gauge({
     name: 'indrnn_pending_requests',
     help: 'Sequences and runs queued for a model version, not yet running (503 overloaded at --max-queue)',
@@ -198,7 +199,15 @@ export function createMetrics({ defaultMetrics = true }: { defaultMetrics?: bool
     registers,
     collect() {
       this.reset();
-      for (const s of pendingSource()) this.set({ model: s.name, version: s.version }, s.batcher.queued);
+      for (const s of tracked?.registry?.all() ?? []) this.set({ model: s.name, version: s.version }, s.batcher.queued);
+    },
+  });
+  new Gauge({
+    name: 'indrnn_ready',
+    help: 'The readiness probe: 1 when models are loaded, none is stuck and the server is not draining',
+    registers,
+    collect() {
+      this.set(tracked && readiness(tracked).status === 'ready' ? 1 : 0);
     },
   });
   const modelLoadDuration = new Histogram({
@@ -255,8 +264,8 @@ export function createMetrics({ defaultMetrics = true }: { defaultMetrics?: bool
       modelRequests.inc({ model: served.name, version: served.version, outcome: outcomeOf(status) });
       modelRequestDuration.observe(labels, seconds);
     },
-    trackPending(models) {
-      pendingSource = models;
+    track(state) {
+      tracked = state;
     },
     registryEvent(e) {
       if (e.kind === 'loaded') {

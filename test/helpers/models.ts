@@ -133,7 +133,7 @@ export async function serveApp(
     onEvent: (e) => metrics.registryEvent(e),
   });
   const state: ServerState = { registry, draining: false };
-  metrics.trackPending(() => state.registry?.all() ?? []);
+  metrics.track(state);
   const app = createApp({ state, metrics, logger: pino({ level: 'silent' }), options });
   return { app, registry, metrics, state };
 }
