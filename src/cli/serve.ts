@@ -211,7 +211,8 @@ export function registerServe(program: Command): void {
     .addHelpText(
       'after',
       '\nWebSocket streams: /v1/models/NAME/stream (docs/streaming.md).\nRoutes: GET /healthz /readyz /metrics /openapi.json /v1/models /v1/models/NAME, POST /v1/models/NAME/predict,\n' +
-        'KServe v2: GET /v2/health/live /v2/health/ready /v2/models/NAME, POST /v2/models/NAME/infer (docs/api.md).\n' +
+        'KServe v2: GET /v2/health/live /v2/health/ready /v2/models/NAME, POST /v2/models/NAME/infer (docs/api.md),\n' +
+        'POST /v2/repository/index, /v2/repository/models/NAME/load|unload. Every flag is also INDRNN_<FLAG> (docs/operations.md).\n' +
         '\nExample:\n  indrnn serve --models models --port 8080 --device auto --max-batch 32',
     )
     .action(async (f: ServeFlags, cmd: Command) => {
