@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { ModelRegistry } from '../src/host/registry.js';
 import { IndrnnModel } from '../src/onnx/model.js';
 import type { RunningServer } from '../src/server.js';
 import { until } from './helpers/metrics.js';
@@ -127,6 +128,26 @@ describe('reload under load', () => {
     replace(join(dir, 'm.onnx'), bytes('3', 3)); // the copy completes
     await srv.state.registry!.refresh();
     assert.equal((await predict(srv.url, rawFrames(3, D, 7))).body.version, '3');
+  });
+});
+
+describe('rescans of the registry', () => {
+  it('a duplicate skipped at start is served once the file it duplicated is gone', async () => {
+    const dir = modelDir({ 'a.onnx': bytes('1', 1), 'b.onnx': bytes('1', 2) });
+    const registry = await ModelRegistry.load(dir, { device: 'cpu', threads: 1 });
+    try {
+      assert.equal(registry.get('m')?.file, join(dir, 'a.onnx'));
+      assert.match(registry.skipped[0].reason, /already served from .*a\.onnx/);
+      await registry.refresh(); // nothing changed: still skipped, not reloaded
+      assert.equal(registry.get('m')?.file, join(dir, 'a.onnx'));
+      rmSync(join(dir, 'a.onnx'));
+      await registry.refresh();
+      assert.equal(registry.get('m')?.file, join(dir, 'b.onnx'));
+      assert.deepEqual(registry.skipped, []);
+    } finally {
+      await registry.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

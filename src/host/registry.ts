@@ -180,6 +180,8 @@ interface Failure {
   /** The Triton layout's name, or the flat file's name without .onnx. */
   name: string;
   version?: string;
+  /** Skipped as a duplicate of this file: retried when that one goes or changes. */
+  twinOf?: string;
 }
 
 export interface WatchOptions {
@@ -402,6 +404,9 @@ export class ModelRegistry {
       versions.set(s.version, s);
     };
     const candidates = scan(this.dir);
+    const unchanged = new Set(
+      candidates.filter((c) => current.get(c.file)?.fingerprint === c.fingerprint).map((c) => c.file),
+    );
     const toLoad: Candidate[] = [];
     // Unchanged models keep their place first, so that a new file cannot take a served name and version.
     for (const c of candidates) {
@@ -411,7 +416,9 @@ export class ModelRegistry {
       if (was && was.fingerprint === c.fingerprint && name !== force) place(was);
       else {
         const failed = this.failures.get(c.file);
-        if (failed && failed.fingerprint === c.fingerprint && name !== force) skip(c.file, failed.reason, failed, true);
+        const blocked = failed?.twinOf === undefined || unchanged.has(failed.twinOf);
+        if (failed && failed.fingerprint === c.fingerprint && blocked && name !== force)
+          skip(c.file, failed.reason, failed, true);
         else toLoad.push(c);
       }
     }
@@ -437,7 +444,7 @@ export class ModelRegistry {
         skip(
           c.file,
           `${c.file}: model '${result.name}' version '${result.version}' is already served from ${twin.file}; give one of them another --name or --version at export`,
-          { ...failure, name: result.name, version: result.version },
+          { ...failure, name: result.name, version: result.version, twinOf: twin.file },
         );
         continue;
       }
