@@ -31,7 +31,7 @@ before(async () => {
     mkdirSync(join(dir, 'rows', version), { recursive: true });
     writeFileSync(join(dir, 'rows', version, 'model.onnx'), raw(seed));
   }
-  s = await serveApp(dir, { options: { token: TOKEN } });
+  s = await serveApp(dir, { options: { token: TOKEN, modelControl: 'explicit' } });
 });
 after(async () => {
   await s.registry.close();
@@ -126,7 +126,7 @@ describe('model repository extension', () => {
 
   it('load of a broken model is a 400 with the reason; of an unknown one 404; the old version keeps serving', async () => {
     const d = modelDir({ 'a.onnx': { kind: 'raw', name: 'a', inputSize: 4 } });
-    const app = await serveApp(d);
+    const app = await serveApp(d, { options: { modelControl: 'explicit' } });
     try {
       writeFileSync(join(d, 'a.onnx'), 'not a model any more');
       const r = await request(app.app).post('/v2/repository/models/a/load').expect(400);
@@ -138,6 +138,23 @@ describe('model repository extension', () => {
         .expect(200);
       await request(app.app).post('/v2/repository/models/nothing-here/load').expect(404);
       await request(app.app).post('/v2/repository/models/nothing-here/unload').expect(404);
+    } finally {
+      await app.registry.close();
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+
+  it('load and unload are refused (403) unless model control is explicit; the index stays', async () => {
+    const d = modelDir({ 'a.onnx': { kind: 'raw', name: 'a', inputSize: 4 } });
+    const app = await serveApp(d);
+    try {
+      for (const op of ['load', 'unload']) {
+        const r = await request(app.app).post(`/v2/repository/models/a/${op}`).expect(403);
+        assert.equal(r.headers['x-error-code'], 'forbidden');
+        assert.match(r.body.error, /--model-control explicit/);
+      }
+      assert.equal((await request(app.app).post('/v2/repository/index').expect(200)).body[0].state, 'READY');
+      assert.deepEqual(app.registry.names, ['a']);
     } finally {
       await app.registry.close();
       rmSync(d, { recursive: true, force: true });

@@ -38,6 +38,7 @@ interface ServeFlags {
   compress: number | null;
   reload: 'off' | 'watch' | 'poll';
   pollMs: number;
+  modelControl: 'none' | 'explicit';
 }
 
 /** --max-batch -> INDRNN_MAX_BATCH. */
@@ -241,6 +242,7 @@ export function registerServe(program: Command): void {
         compressMinBytes: f.compress,
         reload: f.reload,
         pollMs: f.pollMs,
+        modelControl: f.modelControl,
         token: f.token || undefined,
         logLevel: f.logLevel,
         version: process.env.npm_package_version ?? DEFAULT_APP_OPTIONS.version,

@@ -44,6 +44,7 @@ export const ERRORS = {
   too_many_sequences: { status: 400 }, // more sequences in one request than --max-sequences
   invalid_state: { status: null }, // stream: frameRate changed after frames were sent (reset first)
   unauthorized: { status: 401, headers: { 'WWW-Authenticate': 'Bearer realm="indrnn"' } }, // token missing/wrong
+  forbidden: { status: 403 }, // an operation the server's settings do not allow (model load/unload without --model-control explicit)
   model_not_found: { status: 404 },
   not_found: { status: 404 }, // no such route
   method_not_allowed: { status: 405 }, // a route that exists, with another method (the Allow header lists them)

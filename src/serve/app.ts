@@ -30,6 +30,8 @@ export interface AppOptions {
   corsOrigins: readonly string[];
   /** Answers from this size on are gzip-compressed for clients that accept it; null: never. */
   compressMinBytes: number | null;
+  /** 'explicit': the repository API may load and unload models; 'none': it only lists them (Triton's modes). */
+  modelControl: 'none' | 'explicit';
 }
 
 export const DEFAULT_APP_OPTIONS: AppOptions = {
@@ -39,6 +41,7 @@ export const DEFAULT_APP_OPTIONS: AppOptions = {
   version: '0.1.0',
   corsOrigins: [],
   compressMinBytes: 1024,
+  modelControl: 'none',
 };
 
 /** CORS for the listed origins: the token header may be sent, the request id and Retry-After read. */

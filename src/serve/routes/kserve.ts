@@ -24,6 +24,7 @@ export interface KserveOptions {
   maxSequences: number;
   maxBodyBytes: number;
   serverVersion: string;
+  modelControl: 'none' | 'explicit';
 }
 
 const optionalParam = (v: string | string[] | undefined) => (v === undefined ? undefined : String(v));
@@ -257,12 +258,24 @@ export function kserveRoutes({ state, options }: { state: ServerState; options: 
   );
 
   const repositoryBody = optionalJsonBody(64 * 1024);
+  /** Load and unload change what every client gets: only when the operator turned model control on. */
+  const controlAllowed: RequestHandler = function modelControlGate(req, _res, next) {
+    if (options.modelControl === 'explicit') return next();
+    const what = req.path.endsWith('/unload') ? 'unload' : 'load';
+    next(
+      new ApiError(
+        'forbidden',
+        `model ${what} is off on this server; start it with --model-control explicit (INDRNN_MODEL_CONTROL) and a --token`,
+        { setting: 'model-control' },
+      ),
+    );
+  };
   route(router, ROUTES.v2RepositoryIndex, repositoryBody, (req, res) => {
     const body = parseBody(v2RepositoryIndexRequestSchema, req.body);
     const rows = loadedRegistry(state).index();
     res.json(body.ready ? rows.filter((r) => r.state === 'READY') : rows);
   });
-  route(router, ROUTES.v2RepositoryLoad, repositoryBody, async (req, res) => {
+  route(router, ROUTES.v2RepositoryLoad, controlAllowed, repositoryBody, async (req, res) => {
     const name = repositoryName(req.params.name);
     parseBody(v2RepositoryModelRequestSchema, req.body);
     const registry = loadedRegistry(state);
@@ -277,7 +290,7 @@ export function kserveRoutes({ state, options }: { state: ServerState; options: 
     }
     res.json({ name, state: 'READY', versions: result.versions });
   });
-  route(router, ROUTES.v2RepositoryUnload, repositoryBody, async (req, res) => {
+  route(router, ROUTES.v2RepositoryUnload, controlAllowed, repositoryBody, async (req, res) => {
     const name = repositoryName(req.params.name);
     parseBody(v2RepositoryModelRequestSchema, req.body);
     const registry = loadedRegistry(state);

@@ -54,7 +54,10 @@ const repository = (path: string, summary: string) =>
     auth: true,
     request: s.v2RepositoryModelRequestSchema,
     ok: json('the model and the versions it now serves', s.v2RepositoryModelSchema),
-    errors: ['invalid_json', 'invalid_field', 'invalid_request', 'model_not_found', 'model_load_failed', 'not_ready'],
+    errors: [
+      ...['invalid_json', 'invalid_field', 'invalid_request', 'forbidden', 'model_not_found', 'model_load_failed'],
+      'not_ready',
+    ],
   }) as const satisfies RouteSpec;
 const readiness = (path: string, summary: string) =>
   ({
