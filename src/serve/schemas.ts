@@ -97,7 +97,6 @@ export const readySchema = healthSchema.extend({
   models: z.array(z.string()),
   stuck: z.array(z.string()).optional().meta({ description: 'models with a run past --run-timeout-ms' }),
 });
-export type Readiness = z.infer<typeof readySchema>;
 
 // KServe v2 / Triton inference protocol (JSON): https://kserve.github.io/website/latest/modelserving/data_plane/v2_protocol/
 /** Documentation of tensor `data`: row-major, flat or nested. Validation: kserve route. */
