@@ -80,6 +80,24 @@ describe('route labels', () => {
     assert.equal(got('indrnn_http_requests_total{route="/v2/models/{name}/infer",method="GET",status="405"}'), 1);
     assert.equal(got('indrnn_http_requests_total{route="unmatched",method="GET",status="404"}'), 1);
   });
+
+  it('answers given before routing (401 without the token, 503 while draining) are under the template too', async () => {
+    const guarded = await serveApp(dir, { options: { token: 't' } });
+    try {
+      await request(guarded.app).post('/v1/models/rows/predict?x=1').send({}).expect(401);
+      guarded.state.draining = true;
+      await request(guarded.app).get('/v2/models/rows').expect(503);
+      const text = (await request(guarded.app).get('/metrics')).text;
+      assert.match(
+        text,
+        /indrnn_http_requests_total\{route="\/v1\/models\/\{name\}\/predict",method="POST",status="401"\} 1/,
+      );
+      assert.match(text, /indrnn_http_requests_total\{route="\/v2\/models\/\{name\}",method="GET",status="503"\} 1/);
+      assert.doesNotMatch(text, /route="unmatched"/);
+    } finally {
+      await guarded.registry.close();
+    }
+  });
 });
 
 describe('per-model series', () => {

@@ -6,7 +6,7 @@
 import type { RequestHandler, Response } from 'express';
 import type { Metrics } from '../../host/metrics.js';
 import type { ServerState } from '../../host/state.js';
-import type { RouteLocals } from '../routes/table.js';
+import { type RouteLocals, templateMatcher } from '../routes/table.js';
 
 const SECRET_PARAM = /([?&](?:token|access_token|api_key|apikey|key|password)=)[^&#]*/gi;
 
@@ -15,11 +15,15 @@ export function redactUrl(url: string): string {
   return url.replace(SECRET_PARAM, '$1[redacted]');
 }
 
-function routeLabel(res: Response): string {
-  return (res.locals as RouteLocals).route?.path ?? 'unmatched';
-}
-
 export function observeRequests({ metrics, state }: { metrics: Metrics; state: ServerState }): RequestHandler {
+  const match = templateMatcher();
+  /** The route that answered; for an answer before routing (401, draining 503) the template of its path. */
+  const routeLabel = (res: Response, url: string): string => {
+    const answered = (res.locals as RouteLocals).route?.path;
+    if (answered) return answered;
+    const q = url.indexOf('?');
+    return match(q < 0 ? url : url.slice(0, q))?.spec.path ?? 'unmatched';
+  };
   return function observeRequestsMiddleware(req, res, next) {
     const start = process.hrtime.bigint();
     metrics.inFlight.inc();
@@ -29,7 +33,7 @@ export function observeRequests({ metrics, state }: { metrics: Metrics; state: S
       done = true;
       metrics.inFlight.dec();
       const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-      const route = routeLabel(res);
+      const route = routeLabel(res, req.originalUrl);
       const status = res.writableFinished ? res.statusCode : 499; // 499: client closed the connection first
       metrics.requests.inc({ route, method: req.method, status: String(status) });
       metrics.requestDuration.observe({ route, method: req.method }, seconds);

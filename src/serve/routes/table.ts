@@ -226,11 +226,16 @@ export function route<S extends RouteSpec>(
   }
 }
 
-/**
- * After every route: a path of the table asked with another method is 405 method_not_allowed with an
- * Allow header, labelled by its template; other paths fall through to 404.
- */
-export function methodNotAllowed(specs: readonly RouteSpec[] = Object.values(ROUTES)): RequestHandler {
+/** A route template of the table and the methods it answers. */
+export interface TemplateMatch {
+  readonly spec: RouteSpec;
+  readonly methods: ReadonlySet<string>;
+}
+
+/** Finds the template of the table a request path falls under, whatever the method. */
+export function templateMatcher(
+  specs: readonly RouteSpec[] = Object.values(ROUTES),
+): (path: string) => TemplateMatch | undefined {
   const byPath = new Map<string, { spec: RouteSpec; pattern: RegExp; methods: Set<string> }>();
   for (const spec of specs) {
     let entry = byPath.get(spec.path);
@@ -242,22 +247,31 @@ export function methodNotAllowed(specs: readonly RouteSpec[] = Object.values(ROU
     entry.methods.add(spec.method.toUpperCase());
     if (spec.method === 'get') entry.methods.add('HEAD');
   }
+  const entries = [...byPath.values()];
+  return (path) => entries.find((e) => e.pattern.test(path));
+}
+
+/**
+ * After every route: a path of the table asked with another method is 405 method_not_allowed with an
+ * Allow header, labelled by its template; other paths fall through to 404.
+ */
+export function methodNotAllowed(specs: readonly RouteSpec[] = Object.values(ROUTES)): RequestHandler {
+  const match = templateMatcher(specs);
   return function methodNotAllowedHandler(req, res, next) {
-    for (const { spec, pattern, methods } of byPath.values()) {
-      if (!pattern.test(req.path)) continue;
-      (res.locals as RouteLocals).route = spec;
-      res.setHeader('Allow', [...methods, 'OPTIONS'].join(', ')); // OPTIONS: Express answers it with Allow
-      return next(
-        new ApiError(
-          'method_not_allowed',
-          `${req.method} is not allowed on ${spec.path}; use ${[...methods].join(' or ')}`,
-          {
-            method: req.method,
-            allow: [...methods],
-          },
-        ),
-      );
-    }
-    next();
+    const found = match(req.path);
+    if (!found) return next();
+    const { spec, methods } = found;
+    (res.locals as RouteLocals).route = spec;
+    res.setHeader('Allow', [...methods, 'OPTIONS'].join(', ')); // OPTIONS: Express answers it with Allow
+    next(
+      new ApiError(
+        'method_not_allowed',
+        `${req.method} is not allowed on ${spec.path}; use ${[...methods].join(' or ')}`,
+        {
+          method: req.method,
+          allow: [...methods],
+        },
+      ),
+    );
   };
 }
