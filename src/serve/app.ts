@@ -1,5 +1,7 @@
 // The HTTP application: middleware and routes around a shared state (registry, draining flag) and
 // metrics. createApp does not listen: tests drive it in-process with supertest, src/server.ts listens.
+import compression from 'compression';
+import cors from 'cors';
 import express, { type Express, type RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import type { Metrics } from '../host/metrics.js';
@@ -15,7 +17,7 @@ import { openApiDocument } from './openapi.js';
 import { healthRoutes } from './routes/health.js';
 import { kserveRoutes } from './routes/kserve.js';
 import { neuronRoutes } from './routes/neurons.js';
-import { ROUTES, route } from './routes/table.js';
+import { methodNotAllowed, ROUTES, route } from './routes/table.js';
 import { uiRoutes } from './routes/ui.js';
 import { v1Routes } from './routes/v1.js';
 
@@ -30,6 +32,12 @@ export interface AppOptions {
   ui?: boolean;
   /** Where the built page is (dist/ui by default). */
   uiDir?: string;
+  /** Origins a browser may call the API from ('*': any); empty: no CORS headers (same origin only). */
+  corsOrigins: readonly string[];
+  /** Answers from this size on are gzip-compressed for clients that accept it; null: never. */
+  compressMinBytes: number | null;
+  /** 'explicit': the repository API may load and unload models; 'none': it only lists them (Triton's modes). */
+  modelControl: 'none' | 'explicit';
 }
 
 export const DEFAULT_APP_OPTIONS: AppOptions = {
@@ -38,7 +46,21 @@ export const DEFAULT_APP_OPTIONS: AppOptions = {
   maxBodyBytes: 8 * 1024 * 1024,
   version: '0.1.0',
   ui: true,
+  corsOrigins: [],
+  compressMinBytes: 1024,
+  modelControl: 'none',
 };
+
+/** CORS for the listed origins: the token header may be sent, the request id and Retry-After read. */
+function corsFor(origins: readonly string[]): RequestHandler {
+  return cors({
+    origin: origins.includes('*') ? '*' : [...origins],
+    methods: ['GET', 'HEAD', 'POST'],
+    allowedHeaders: ['Authorization', 'Content-Type', 'Content-Encoding', 'X-Request-Id'],
+    exposedHeaders: ['X-Request-Id', 'X-Error-Code', 'Retry-After'],
+    maxAge: 600,
+  });
+}
 
 export interface AppDeps {
   state: ServerState;
@@ -59,7 +81,10 @@ export function createApp({ state, metrics, logger, options: given = {} }: AppDe
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  app.use(requestId({ logger }), securityHeaders(), observeRequests({ metrics }));
+  app.use(requestId({ logger }), securityHeaders(), observeRequests({ metrics, state }));
+  // Before any route: a preflight (OPTIONS) is answered here, before the token check.
+  if (options.corsOrigins.length > 0) app.use(corsFor(options.corsOrigins));
+  if (options.compressMinBytes !== null) app.use(compression({ threshold: options.compressMinBytes }));
 
   // Open: probes, metrics, the API description.
   app.use(healthRoutes({ state }));
@@ -79,6 +104,6 @@ export function createApp({ state, metrics, logger, options: given = {} }: AppDe
   app.use(neuronRoutes({ state }));
   app.use(kserveRoutes({ state, options: { ...options, serverVersion: options.version } }));
 
-  app.use(notFound(), bodyParserErrors, errorHandler());
+  app.use(methodNotAllowed(), notFound(), bodyParserErrors, errorHandler());
   return app;
 }

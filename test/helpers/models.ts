@@ -136,8 +136,10 @@ export async function serveApp(
     threads: 1,
     batch: { ...DEFAULT_BATCH, ...batch },
     observe: (m) => metrics.observer(m),
+    onEvent: (e) => metrics.registryEvent(e),
   });
   const state: ServerState = { registry, draining: false };
+  metrics.track(state);
   const app = createApp({ state, metrics, logger: pino({ level: 'silent' }), options });
   return { app, registry, metrics, state };
 }
