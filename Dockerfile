@@ -7,11 +7,12 @@
 # ---- build: compile TypeScript, install production dependencies with onnxruntime's CUDA libraries ----
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
-COPY package.json package-lock.json .npmrc tsconfig.json ./
+COPY package.json package-lock.json .npmrc tsconfig.json tsconfig.ui.json ./
 COPY src ./src
 COPY scripts ./scripts
 # The environment variable wins over .npmrc's `onnxruntime-node-install=skip`: fetch the CUDA 12 provider.
-# npm ci also runs `prepare` (tsc), which compiles src/ and scripts/ into dist/.
+# npm ci also runs `prepare` (npm run build): tsc compiles src/ and scripts/ into dist/, and the live page
+# (src/ui) is bundled into dist/ui.
 ENV ONNXRUNTIME_NODE_INSTALL=cuda12
 RUN npm ci \
  && test -f node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime_providers_cuda.so \
@@ -32,8 +33,6 @@ WORKDIR /app
 COPY --from=build --chown=root:root /app/package.json ./
 COPY --from=build --chown=root:root /app/node_modules ./node_modules
 COPY --from=build --chown=root:root /app/dist ./dist
-# The camera page's HTML and stylesheet (its modules are in dist; docs/mediapipe.md).
-COPY --from=build --chown=root:root /app/src/ui/camera/index.html /app/src/ui/camera/camera.css ./src/ui/camera/
 COPY --chown=root:root models ./models
 # Large onnxruntime outputs were 5-10x slower without these glibc malloc thresholds (docs/design.md); with them
 # set, the CLI does not need to re-execute itself.

@@ -166,6 +166,7 @@ const path = fc
       '/v2/models/{m}',
       '/v2/models/{m}/ready',
       '/v2',
+      '/v2/repository/index',
       '/healthz',
       '/readyz',
       '/metrics',

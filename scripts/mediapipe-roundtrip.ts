@@ -117,7 +117,8 @@ for (const f of clips) {
       idx.forEach((j, i) => {
         for (let t = 0; t < clip.T; t++) {
           const a = (t * K + j) * 3;
-          (moved[names[i]] ??= []).push(
+          moved[names[i]] ??= [];
+          moved[names[i]].push(
             Math.hypot(back[a] - clip.data[a], back[a + 1] - clip.data[a + 1], back[a + 2] - clip.data[a + 2]),
           );
         }

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { type LevelWithSilent, type Logger, pino } from 'pino';
 import type { BatchOptions } from './host/batcher.js';
 import { createMetrics } from './host/metrics.js';
-import { ModelRegistry } from './host/registry.js';
+import { ModelRegistry, type RegistryEvent } from './host/registry.js';
 import type { ServerState } from './host/state.js';
 import type { ProviderChoice } from './onnx/model.js';
 import { type AppOptions, createApp } from './serve/app.js';
@@ -30,6 +30,18 @@ export interface ServeConfig extends AppOptions {
   connections?: Partial<ConnectionLimits>;
   /** WebSocket stream limits (src/stream/limits.ts defaults). */
   stream?: Partial<StreamOptions>;
+  /** Rescan the model directory on file system events ('watch') or every pollMs ('poll'); default off. */
+  reload?: 'off' | 'watch' | 'poll';
+  pollMs?: number;
+  /** Where each setting came from ('cli', 'env', 'default'), for the configuration log line. */
+  sources?: Record<string, string>;
+}
+
+/** The configuration as logged once at start: secrets redacted, with where the non-default values came from. */
+export function configForLog(config: ServeConfig): Record<string, unknown> {
+  const { sources, token, ...settings } = config;
+  const from = Object.fromEntries(Object.entries(sources ?? {}).filter(([, source]) => source !== 'default'));
+  return { ...settings, auth: token ? 'bearer token ([redacted])' : 'none', from };
 }
 
 export interface ConnectionLimits {
@@ -68,10 +80,24 @@ export function serverLogger(level: LevelWithSilent): Logger {
   return pino({ level, redact: LOG_REDACT });
 }
 
+/** Logs the registry's events: loads, skips, retirements, CUDA fallbacks. */
+function logRegistryEvent(logger: Logger, e: RegistryEvent): void {
+  if (e.kind === 'loaded')
+    logger.info(
+      { model: e.name, version: e.version, file: e.file, provider: e.provider, ms: Math.round(e.ms) },
+      'model loaded',
+    );
+  else if (e.kind === 'skipped') logger.warn({ file: e.file, reason: e.reason }, 'model skipped');
+  else if (e.kind === 'retired')
+    logger.info({ model: e.name, version: e.version, file: e.file, why: e.why }, 'model retired');
+  else logger.warn({ file: e.file, reason: e.reason }, 'CUDA not used, running on CPU');
+}
+
 export async function startServer(
   config: ServeConfig,
   logger: Logger = serverLogger(config.logLevel),
 ): Promise<RunningServer> {
+  logger.info({ config: configForLog(config) }, 'configuration');
   const metrics = createMetrics();
   const registry = await ModelRegistry.load(config.models, {
     device: config.device,
@@ -79,16 +105,12 @@ export async function startServer(
     batch: config.batch,
     observe: (model) => metrics.observer(model),
     onEvent: (e) => {
-      if (e.kind === 'loaded')
-        logger.info(
-          { model: e.name, version: e.version, file: e.file, provider: e.provider, ms: Math.round(e.ms) },
-          'model loaded',
-        );
-      else if (e.kind === 'skipped') logger.warn({ file: e.file, reason: e.reason }, 'model skipped');
-      else logger.warn({ file: e.file, reason: e.reason }, 'CUDA not used, running on CPU');
+      logRegistryEvent(logger, e);
+      metrics.registryEvent(e);
     },
   });
   const state: ServerState = { registry, draining: false };
+  metrics.track(state);
   const app = createApp({ state, metrics, logger, options: config });
   const limits = { ...DEFAULT_CONNECTION_LIMITS, ...config.connections };
   const server = createServer(
@@ -116,6 +138,14 @@ export async function startServer(
     { url, models: registry.names, batch: config.batch, connections: limits, auth: !!config.token, node },
     'listening',
   );
+  const reload = config.reload ?? 'off';
+  if (reload !== 'off') {
+    registry.watch({
+      mode: reload,
+      pollMs: config.pollMs,
+      onError: (err) => logger.error({ err }, 'model directory rescan failed'),
+    });
+  }
 
   let closing: Promise<void> | null = null;
   const shutdown = (reason: string) => {

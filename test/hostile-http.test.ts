@@ -39,7 +39,7 @@ async function post(path: string, body: unknown, headers: Record<string, string>
     headers: { 'content-type': 'application/json', ...AUTH, ...headers },
     body: typeof body === 'string' || body instanceof Uint8Array ? (body as BodyInit) : JSON.stringify(body),
   });
-  return { status: r.status, body: (await r.json()) as any };
+  return { status: r.status, code: r.headers.get('x-error-code'), body: (await r.json()) as any };
 }
 
 /** The server still answers, and a normal prediction is still right. */
@@ -138,8 +138,8 @@ describe('numbers finite in float64 but not in float32', () => {
       inputs: [{ name: 'x', shape: [1, 1, 6], datatype: 'FP32', data }],
     });
     assert.equal(r.status, 400);
-    assert.equal(r.body.error.code, 'non_finite_value');
-    assert.equal(r.body.error.details.field, 'inputs[0].data[4]');
+    assert.equal(r.code, 'non_finite_value');
+    assert.match(r.body.error, /^inputs\[0\]\.data\[4\] /, 'the KServe error message names the element');
   });
 
   it('a stream: an error naming the element, no null prediction', async () => {
@@ -175,7 +175,8 @@ describe('numbers finite in float32 that overflow inside the model', () => {
       inputs: [{ name: 'x', shape: [1, 1, 6], datatype: 'FP32', data }],
     });
     assert.equal(r.status, 400);
-    assert.equal(r.body.error.code, 'non_finite_value');
+    assert.equal(r.code, 'non_finite_value');
+    assert.match(r.body.error, /^inputs: /);
   });
 
   it('a stream: an error instead of null predictions, and the next frames predict again', async () => {
@@ -201,8 +202,8 @@ describe('KServe v2 tensors', () => {
       `{"inputs":[{"name":"x","shape":[1,1,6],"datatype":"FP32","data":${deep}}]}`,
     );
     assert.equal(r.status, 400);
-    assert.equal(r.body.error.code, 'invalid_shape');
-    assert.equal(r.body.error.details.field, 'inputs[0].data');
+    assert.equal(r.code, 'invalid_shape');
+    assert.match(r.body.error, /^inputs\[0\]\.data/);
   });
 
   it('a shape the payload does not fill is refused before its tensor is allocated', async () => {
@@ -211,8 +212,8 @@ describe('KServe v2 tensors', () => {
       inputs: [{ name: 'x', shape: [1000, 64, 6], datatype: 'FP32', data: [1] }],
     });
     assert.equal(r.status, 400);
-    assert.equal(r.body.error.code, 'invalid_shape');
-    assert.match(r.body.error.message, /has 1 values?, shape \[1000, 64, 6\] needs 384000/);
+    assert.equal(r.code, 'invalid_shape');
+    assert.match(r.body.error, /has 1 values?, shape \[1000, 64, 6\] needs 384000/);
   });
 
   it('a shape too large to allocate at all is a 400 (limits raised), not a 500', async () => {
@@ -244,8 +245,8 @@ describe('bodies and paths', () => {
         body: method === 'POST' ? '{}' : undefined,
       });
       assert.equal(r.status, 400, path);
-      const body = (await r.json()) as any;
-      assert.equal(body.error.code, 'invalid_request', path);
+      await r.json();
+      assert.equal(r.headers.get('x-error-code'), 'invalid_request', path);
     }
   });
 

@@ -200,6 +200,40 @@ describe('the camera page in Chromium with a fake webcam', { skip: SKIP }, () =>
     assert.equal(json.visibility[0].length, 33);
   });
 
+  it("the live page's Camera source: loaded when chosen, streams the person's joints to a streaming model", {
+    timeout: 300_000,
+  }, async () => {
+    const sentBefore = framesSent.length;
+    await page.goto(`${srv.url}/`);
+    await page.waitForFunction(() => /models loaded/.test(document.getElementById('status')?.textContent ?? ''));
+    assert.equal(
+      requests.filter((u) => u.endsWith('/ui/camera.js')).length,
+      0,
+      'the camera bundle is not part of the page until chosen',
+    );
+    await click(page, '[data-testid=source-camera]');
+    // nucla takes whole actions (HTTP), a live source streams: the page switches to the streaming model.
+    await page.waitForFunction(
+      () => /Camera/.test(document.querySelector('[data-testid=source-name]')?.textContent ?? ''),
+      null,
+      { timeout: 120_000 },
+    );
+    assert.ok(requests.some((u) => u.endsWith('/ui/camera.js')));
+    assert.match((await page.textContent('[data-testid=camera-privacy]')) ?? '', /video never leaves this browser/);
+    await page.waitForFunction(
+      () => (document.querySelector('[data-testid=model-picker]') as HTMLSelectElement).value === 'ratey',
+    );
+    await click(page, '[data-testid=play-button]');
+    await page.waitForFunction(
+      () => /^action \d$/.test(document.querySelector('[data-testid=current-label]')?.textContent ?? ''),
+      null,
+      { timeout: 240_000 },
+    );
+    assert.match((await page.textContent('[data-testid=camera-info]')) ?? '', /33 landmarks/);
+    const sent = framesSent.slice(sentBefore);
+    assert.ok(sent.length > 0 && sent.every((n) => n === 2 * 25 * 3 * 4), `frames ${[...new Set(sent)]}`);
+  });
+
   it('asked nothing of anywhere but the local server, and broke no rule of its page', () => {
     assert.deepEqual(blocked, []);
     const origin = new URL(srv.url).host;

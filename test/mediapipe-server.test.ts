@@ -3,12 +3,13 @@
 // frames) and `indrnn predict --layout` give exactly the answer of the frames converted beforehand; and
 // `indrnn data build --to-layout` converts MediaPipe recordings into a Kinect-layout cache.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openDataset } from '../src/data/cache.js';
 import { type MediapipeTarget, mediapipeFramesTo } from '../src/data/mediapipe.js';
+import { mediapipePosePackage } from '../src/serve/routes/camera.js';
 import type { RunningServer } from '../src/server.js';
 import { indrnn } from './helpers/cli.js';
 import { mediapipeFrames } from './helpers/mediapipe-pose.js';
@@ -244,5 +245,48 @@ describe('indrnn data build --to-layout', () => {
     r = indrnn('data', 'build', '--jsonl', other, '--to-layout', 'kinect20', '--out', join(tmp, 'y.cache'));
     assert.notEqual(r.status, 0);
     assert.match(r.stderr, /layout: coco17, but --to-layout converts mediapipe33 samples only/);
+  });
+});
+
+describe('GET /camera and MediaPipe Pose files', () => {
+  const version = mediapipePosePackage()?.version;
+
+  it("serves the camera page with the pages' CSP (this origin, plus WebAssembly)", async () => {
+    const r = await fetch(`${srv.url}/camera`);
+    assert.equal(r.status, 200);
+    assert.match(r.headers.get('content-type') ?? '', /^text\/html/);
+    assert.match(
+      r.headers.get('content-security-policy') ?? '',
+      /script-src 'self' 'wasm-unsafe-eval';.*connect-src 'self'/,
+    );
+    assert.match(await r.text(), /video never leaves this browser/);
+  });
+
+  it('serves the listed files of the installed @mediapipe/pose, typed and cached for good, and nothing else', async () => {
+    assert.ok(version, '@mediapipe/pose is installed (a dependency)');
+    const base = `${srv.url}/mediapipe/pose/${version}`;
+    const js = await fetch(`${base}/pose.js`);
+    assert.equal(js.status, 200);
+    assert.match(js.headers.get('content-type') ?? '', /^text\/javascript/);
+    assert.match(js.headers.get('cache-control') ?? '', /immutable/);
+    const wasm = await fetch(`${base}/pose_solution_simd_wasm_bin.wasm`);
+    assert.equal(wasm.headers.get('content-type'), 'application/wasm');
+    const pkg = mediapipePosePackage()!;
+    assert.equal(
+      (await wasm.arrayBuffer()).byteLength,
+      statSync(join(pkg.dir, 'pose_solution_simd_wasm_bin.wasm')).size,
+      'the whole file',
+    );
+    for (const [path, field] of [
+      [`/mediapipe/pose/0.0.1/pose.js`, 'have'],
+      [`/mediapipe/pose/${version}/package.json`, 'files'],
+      [`/mediapipe/pose/${version}/..%2Fpackage.json`, 'files'],
+    ]) {
+      const r = await fetch(`${srv.url}${path}`);
+      assert.equal(r.status, 404, path);
+      const body = await r.json();
+      assert.equal(body.error.code, 'not_found');
+      assert.ok(field in body.error.details, `${path}: ${JSON.stringify(body.error.details)}`);
+    }
   });
 });

@@ -54,13 +54,13 @@ describe('batched vs unbatched', () => {
     assert.ok(worst < 1e-5, `probabilities differ by ${worst}`);
     // They really were batched: some run held more than one sequence.
     const metrics = await batched.metrics.registry.getSingleMetricAsString('indrnn_batch_size');
-    const count = Number(/indrnn_batch_size_count\{model="skel"\} (\d+)/.exec(metrics)?.[1]);
-    const sum = Number(/indrnn_batch_size_sum\{model="skel"\} (\d+)/.exec(metrics)?.[1]);
+    const count = Number(/indrnn_batch_size_count\{model="skel",version="[^"]*"\} (\d+)/.exec(metrics)?.[1]);
+    const sum = Number(/indrnn_batch_size_sum\{model="skel",version="[^"]*"\} (\d+)/.exec(metrics)?.[1]);
     assert.equal(sum, 20);
     assert.ok(count < 20 && count >= 3, `20 sequences in ${count} runs (max batch 8)`);
     const plain = await unbatched.metrics.registry.getSingleMetricAsString('indrnn_batch_size');
-    assert.match(plain, /indrnn_batch_size_sum\{model="skel"\} 20$/m);
-    assert.match(plain, /indrnn_batch_size_count\{model="skel"\} 20$/m);
+    assert.match(plain, /indrnn_batch_size_sum\{model="skel",version="[^"]*"\} 20$/m);
+    assert.match(plain, /indrnn_batch_size_count\{model="skel",version="[^"]*"\} 20$/m);
   });
 });
 

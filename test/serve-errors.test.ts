@@ -288,11 +288,12 @@ describe('predict: every bad input is a 4xx naming the field', () => {
     assert.equal(empty.body.error.code, 'invalid_field');
   });
 
-  it('unknown route is 404 not_found in the same shape', async () => {
+  it('unknown route is 404 not_found, a known one with another method 405, in the same shape', async () => {
     const r = await request(s.app).get('/v1/nothing').expect(404);
     assert.equal(r.body.error.code, 'not_found');
-    const wrongMethod = await request(s.app).get('/v1/models/skel/predict').expect(404);
-    assert.equal(wrongMethod.body.error.code, 'not_found');
+    const wrongMethod = await request(s.app).get('/v1/models/skel/predict').expect(405);
+    assert.equal(wrongMethod.body.error.code, 'method_not_allowed');
+    assert.equal(wrongMethod.headers.allow, 'POST, OPTIONS');
   });
 
   it('after all that, the server still answers', async () => {

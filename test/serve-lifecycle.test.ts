@@ -107,7 +107,7 @@ describe('startServer / shutdown', () => {
         .map((l) => JSON.parse(l));
       assert.ok(lines.some((l) => l.msg === 'model loaded'));
       assert.ok(
-        lines.some((l) => l.msg === 'request' && l.route === '/v1/models/:name' && typeof l.reqId === 'string'),
+        lines.some((l) => l.msg === 'request' && l.route === '/v1/models/{name}' && typeof l.reqId === 'string'),
       );
       assert.equal(lines.at(-1).msg, 'stopped');
     } finally {

@@ -1,4 +1,5 @@
-// indrnn serve: the HTTP inference server for the models in a directory.
+// indrnn serve: the HTTP inference server for the models in a directory. Every flag can also come from an
+// INDRNN_* environment variable (--max-batch: INDRNN_MAX_BATCH); a flag on the command line wins.
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { LevelWithSilent } from 'pino';
 import { DEFAULT_BATCH } from '../host/batcher.js';
@@ -33,6 +34,36 @@ interface ServeFlags {
   maxConnections: number;
   headersTimeoutMs: number;
   requestTimeoutMs: number;
+  ui: boolean;
+  corsOrigin: string[];
+  compress: number | null;
+  reload: 'off' | 'watch' | 'poll';
+  pollMs: number;
+  modelControl: 'none' | 'explicit';
+}
+
+/** --max-batch -> INDRNN_MAX_BATCH. */
+export function envName(long: string): string {
+  return `INDRNN_${long.replace(/^--/, '').replace(/-/g, '_').toUpperCase()}`;
+}
+
+/** The option, read from its INDRNN_* variable too (unless it names its own). */
+function withEnv(option: Option): Option {
+  if (!option.envVar && option.long) option.env(envName(option.long));
+  return option;
+}
+
+/** --cors-origin: a comma-separated list of origins (http(s)://host[:port]) or '*'. */
+function originList(value: string): string[] {
+  const origins = value
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
+  for (const o of origins) {
+    if (o !== '*' && !/^https?:\/\/[^/\s]+$/.test(o))
+      throw new InvalidArgumentError(`expected origins like https://app.example.com (no path) or '*', got '${o}'`);
+  }
+  return origins;
 }
 
 function byteSize(value: string): number {
@@ -42,14 +73,17 @@ function byteSize(value: string): number {
 }
 
 export function registerServe(program: Command): void {
-  program
-    .command('serve')
+  const serve = program.command('serve');
+  // Every flag from the environment too (help shows the names); commander reads an option's variable
+  // only when it is set before the option is added, so the options are created with it.
+  serve.createOption = (flags, description) => withEnv(new Option(flags, description));
+  serve
     .description('serve the models in a directory over HTTP (predictions, KServe v2, Prometheus metrics)')
     .option('--models <dir>', 'directory of exported .onnx models; every valid one is served', 'models')
     .option('--host <host>', 'address to listen on', '0.0.0.0')
     .option('--port <port>', 'port to listen on', intOption(0), 8080)
     .addOption(
-      new Option('--device <device>', 'execution provider: auto tries CUDA then CPU; cuda fails without CUDA')
+      withEnv(new Option('--device <device>', 'execution provider: auto tries CUDA then CPU; cuda fails without CUDA'))
         .choices(['auto', 'cuda', 'cpu'])
         .default('auto'),
     )
@@ -148,18 +182,47 @@ export function registerServe(program: Command): void {
       intOption(1),
       DEFAULT_STREAM_OPTIONS.pingIntervalMs,
     )
+    .option('--no-ui', 'do not serve the live web page at GET / (docs/ui.md)')
     .addOption(
-      new Option('--log-level <level>', 'log level (JSON lines on stdout)')
+      withEnv(new Option('--log-level <level>', 'log level (JSON lines on stdout)'))
         .choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'])
         .default('info'),
     )
+    .option(
+      '--cors-origin <origins>',
+      "let browser apps on these origins call the API (comma-separated, or '*'); off by default",
+      originList,
+      [],
+    )
+    .option(
+      '--compress <size>',
+      "gzip answers from this size on (e.g. 1kb) for clients that accept it; 'off': never",
+      (v: string) => (v.trim().toLowerCase() === 'off' ? null : byteSize(v)),
+      DEFAULT_APP_OPTIONS.compressMinBytes,
+    )
+    .addOption(
+      withEnv(
+        new Option(
+          '--reload <mode>',
+          "reload models when the directory changes: 'watch' (file events), 'poll' (every --poll-ms), 'off'",
+        ),
+      )
+        .choices(['off', 'watch', 'poll'])
+        .default('watch'),
+    )
+    .option('--poll-ms <ms>', 'rescan interval of --reload poll', intOption(100), 2000)
     .addHelpText(
       'after',
-      '\nWebSocket streams: /v1/models/NAME/stream (docs/streaming.md).\nRoutes: GET /healthz /readyz /metrics /openapi.json /v1/models /v1/models/NAME, POST /v1/models/NAME/predict,\n' +
-        'KServe v2: GET /v2/health/live /v2/health/ready /v2/models/NAME, POST /v2/models/NAME/infer (docs/api.md).\n' +
+      '\nThe live web page: GET / (docs/ui.md).\nWebSocket streams: /v1/models/NAME/stream (docs/streaming.md).\nRoutes: GET /healthz /readyz /metrics /openapi.json /v1/models /v1/models/NAME, POST /v1/models/NAME/predict,\n' +
+        'KServe v2: GET /v2/health/live /v2/health/ready /v2/models/NAME, POST /v2/models/NAME/infer (docs/api.md),\n' +
+        'POST /v2/repository/index, /v2/repository/models/NAME/load|unload. Every flag is also INDRNN_<FLAG> (docs/operations.md).\n' +
         '\nExample:\n  indrnn serve --models models --port 8080 --device auto --max-batch 32',
     )
-    .action(async (f: ServeFlags) => {
+    .action(async (f: ServeFlags, cmd: Command) => {
+      // Where each value came from, for the configuration log line: 'cli', 'env' or 'default'.
+      const sources = Object.fromEntries(
+        cmd.options.map((o) => [o.attributeName(), cmd.getOptionValueSource(o.attributeName()) ?? 'default']),
+      );
       await serveMain({
         models: f.models,
         host: f.host,
@@ -177,8 +240,14 @@ export function registerServe(program: Command): void {
         maxFrames: f.maxFrames,
         maxSequences: f.maxSequences,
         maxBodyBytes: f.maxBodyBytes,
+        corsOrigins: f.corsOrigin,
+        compressMinBytes: f.compress,
+        reload: f.reload,
+        pollMs: f.pollMs,
+        modelControl: f.modelControl,
         token: f.token || undefined,
         logLevel: f.logLevel,
+        ui: f.ui,
         version: process.env.npm_package_version ?? DEFAULT_APP_OPTIONS.version,
         drainTimeoutMs: f.drainTimeoutMs,
         connections: {
@@ -193,6 +262,7 @@ export function registerServe(program: Command): void {
           idleTimeoutMs: f.streamIdleMs,
           pingIntervalMs: f.streamPingMs,
         },
+        sources,
       });
     });
 }

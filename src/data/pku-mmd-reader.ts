@@ -30,12 +30,17 @@ export interface PkuRecordingFile {
   labelPath: string;
 }
 
+/** Lines of a text with their 1-based numbers, blank lines left out. */
+function textLines(text: string): { text: string; line: number }[] {
+  return text
+    .split('\n')
+    .map((t, i) => ({ text: t.trim(), line: i + 1 }))
+    .filter((l) => l.text !== '');
+}
+
 /** Lines of a text file with their 1-based numbers, blank lines left out. */
 function lines(path: string): { text: string; line: number }[] {
-  return readFileSync(path, 'utf8')
-    .split('\n')
-    .map((text, i) => ({ text: text.trim(), line: i + 1 }))
-    .filter((l) => l.text !== '');
+  return textLines(readFileSync(path, 'utf8'));
 }
 
 /** Splits one CSV line, honouring double quotes ("a, b" is one field; "" inside quotes is a quote). */
@@ -97,7 +102,12 @@ export function readPkuLabels(path: string): PkuInterval[] {
 
 /** One recording's skeletons -> [T, 2, 25, 3]; errors name the file, line and value. */
 export function readPkuSkeleton(path: string): { T: number; data: Float32Array } {
-  const ls = lines(path);
+  return parsePkuSkeleton(readFileSync(path, 'utf8'), path);
+}
+
+/** The text of a skeleton file -> [T, 2, 25, 3]; errors name `path` (the file's name), line and value. */
+export function parsePkuSkeleton(text: string, path: string): { T: number; data: Float32Array } {
+  const ls = textLines(text);
   const data = new Float32Array(ls.length * VALUES_PER_FRAME);
   ls.forEach(({ text, line }, t) => {
     const parts = text.split(/\s+/);

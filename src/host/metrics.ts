@@ -1,19 +1,56 @@
 // Prometheus metrics, one registry per app (tests build many apps in one process). Names start with
 // `indrnn_`; the default process metrics (CPU, memory, event loop lag, GC) keep their standard names
-// (process_*, nodejs_*) so that stock dashboards find them.
+// (process_*, nodejs_*) so that stock dashboards find them. Per-model series follow Triton's split: requests
+// by outcome, end-to-end request time, time queued, compute time of a run, and requests pending. Every
+// label value is bounded: routes are templates, models and versions are loaded ones.
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { IndrnnModel } from '../onnx/model.js';
 import type { BatchObserver } from './batcher.js';
+import type { RegistryEvent, ServedModel } from './registry.js';
+import { readiness, type ServerState } from './state.js';
+
+/** How a model's request ended, for indrnn_requests_total. */
+export type Outcome = 'success' | 'client_error' | 'server_error' | 'cancelled';
+
+/** The outcome of an answer with HTTP `status` (499: the client closed the connection first). */
+export function outcomeOf(status: number): Outcome {
+  if (status === 499) return 'cancelled';
+  if (status >= 500) return 'server_error';
+  return status >= 400 ? 'client_error' : 'success';
+}
+
+/**
+ * prom-client's default metrics include gauges named *_total (nodejs_active_handles_total ...), which
+ * `promtool check metrics` rejects (a _total suffix is for counters); their per-type twins without the
+ * suffix stay (sum them for the total).
+ */
+const NON_COUNTER_TOTALS = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+];
 
 export interface Metrics {
   readonly registry: Registry;
   readonly requests: Counter<'route' | 'method' | 'status'>;
   readonly requestDuration: Histogram<'route' | 'method'>;
   readonly inFlight: Gauge;
-  readonly inferenceDuration: Histogram<'model' | 'provider'>;
-  readonly batchSize: Histogram<'model'>;
-  readonly queueWait: Histogram<'model'>;
+  readonly inferenceDuration: Histogram<'model' | 'version' | 'provider'>;
+  readonly batchSize: Histogram<'model' | 'version'>;
+  readonly queueWait: Histogram<'model' | 'version'>;
   readonly modelInfo: Gauge<'model' | 'version' | 'provider'>;
+  /** Inference requests (predict, infer) per model version and outcome. */
+  readonly modelRequests: Counter<'model' | 'version' | 'outcome'>;
+  /** Their end-to-end time, from arrival to the last byte of the answer. */
+  readonly modelRequestDuration: Histogram<'model' | 'version'>;
+  readonly modelLoadDuration: Histogram<'model'>;
+  readonly modelLoadFailures: Counter;
+  /** Records a finished inference request of `served`. */
+  modelRequest(served: ServedModel, status: number, seconds: number): void;
+  /** Reports the pending-requests and readiness gauges from this state at each scrape. */
+  track(state: ServerState): void;
+  /** The registry's events: load times, failures, models leaving (their series go). */
+  registryEvent(event: RegistryEvent): void;
   /** WebSocket streams (src/stream). */
   readonly stream: StreamMetrics;
   /** The batcher's observer for one model. */
@@ -109,26 +146,29 @@ function streamMetrics(registers: Registry[]): StreamMetrics {
 
 export function createMetrics({ defaultMetrics = true }: { defaultMetrics?: boolean } = {}): Metrics {
   const registry = new Registry();
-  if (defaultMetrics) collectDefaultMetrics({ register: registry });
+  if (defaultMetrics) {
+    collectDefaultMetrics({ register: registry });
+    for (const name of NON_COUNTER_TOTALS) registry.removeSingleMetric(name);
+  }
   const registers = [registry];
   const inferenceDuration = new Histogram({
     name: 'indrnn_inference_duration_seconds',
-    help: 'Time of one model run (one batch)',
-    labelNames: ['model', 'provider'] as const,
+    help: 'Compute time of one model run (one batch), per model version',
+    labelNames: ['model', 'version', 'provider'] as const,
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers,
   });
   const batchSize = new Histogram({
     name: 'indrnn_batch_size',
     help: 'Sequences per model run',
-    labelNames: ['model'] as const,
+    labelNames: ['model', 'version'] as const,
     buckets: [1, 2, 4, 8, 16, 32, 64, 128],
     registers,
   });
   const queueWait = new Histogram({
     name: 'indrnn_queue_wait_seconds',
-    help: 'Time a sequence waited in the batching queue before its run started',
-    labelNames: ['model'] as const,
+    help: 'Time a sequence (or a KServe or stream run) waited in the queue before its run started',
+    labelNames: ['model', 'version'] as const,
     buckets: [0.0001, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
     registers,
   });
@@ -136,6 +176,50 @@ export function createMetrics({ defaultMetrics = true }: { defaultMetrics?: bool
     name: 'indrnn_model_info',
     help: 'Loaded models (value 1) with their version and execution provider',
     labelNames: ['model', 'version', 'provider'] as const,
+    registers,
+  });
+  const modelRequests = new Counter({
+    name: 'indrnn_requests_total',
+    help: 'Inference requests (predict, KServe infer) by model, version and outcome (success, client_error, server_error, cancelled)',
+    labelNames: ['model', 'version', 'outcome'] as const,
+    registers,
+  });
+  const modelRequestDuration = new Histogram({
+    name: 'indrnn_request_duration_seconds',
+    help: 'Inference request time from arrival to the last byte sent (queue, compute and the rest), by model version',
+    labelNames: ['model', 'version'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers,
+  });
+  let tracked: ServerState | null = null;
+  new Gauge({
+    name: 'indrnn_pending_requests',
+    help: 'Sequences and runs queued for a model version, not yet running (503 overloaded at --max-queue)',
+    labelNames: ['model', 'version'] as const,
+    registers,
+    collect() {
+      this.reset();
+      for (const s of tracked?.registry?.all() ?? []) this.set({ model: s.name, version: s.version }, s.batcher.queued);
+    },
+  });
+  new Gauge({
+    name: 'indrnn_ready',
+    help: 'The readiness probe: 1 when models are loaded, none is stuck and the server is not draining',
+    registers,
+    collect() {
+      this.set(tracked && readiness(tracked).status === 'ready' ? 1 : 0);
+    },
+  });
+  const modelLoadDuration = new Histogram({
+    name: 'indrnn_model_load_duration_seconds',
+    help: 'Time to load a model version (read, check, create the session), at start and on reloads',
+    labelNames: ['model'] as const,
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers,
+  });
+  const modelLoadFailures = new Counter({
+    name: 'indrnn_model_load_failures_total',
+    help: 'Model files that could not be served (corrupt, mismatching, duplicate); the log names each',
     registers,
   });
   return {
@@ -158,17 +242,39 @@ export function createMetrics({ defaultMetrics = true }: { defaultMetrics?: bool
     batchSize,
     queueWait,
     modelInfo,
+    modelRequests,
+    modelRequestDuration,
+    modelLoadDuration,
+    modelLoadFailures,
     stream: streamMetrics(registers),
     observer(model: IndrnnModel): BatchObserver {
-      const name = model.metadata.name;
-      modelInfo.set({ model: name, version: model.metadata.version, provider: model.provider }, 1);
+      // Read when called: the registry names a Triton-layout model after its directories once loaded.
+      const labels = () => ({ model: model.metadata.name, version: model.metadata.version });
       return {
         batch: (size, seconds) => {
-          batchSize.observe({ model: name }, size);
-          inferenceDuration.observe({ model: name, provider: model.provider }, seconds);
+          const { model: name, version } = labels();
+          batchSize.observe({ model: name, version }, size);
+          inferenceDuration.observe({ model: name, version, provider: model.provider }, seconds);
         },
-        queueWait: (seconds) => queueWait.observe({ model: name }, seconds),
+        queueWait: (seconds) => queueWait.observe(labels(), seconds),
       };
+    },
+    modelRequest(served, status, seconds) {
+      const labels = { model: served.name, version: served.version };
+      modelRequests.inc({ model: served.name, version: served.version, outcome: outcomeOf(status) });
+      modelRequestDuration.observe(labels, seconds);
+    },
+    track(state) {
+      tracked = state;
+    },
+    registryEvent(e) {
+      if (e.kind === 'loaded') {
+        modelInfo.set({ model: e.name, version: e.version, provider: e.provider }, 1);
+        modelLoadDuration.observe({ model: e.name }, e.ms / 1000);
+      } else if (e.kind === 'skipped') modelLoadFailures.inc();
+      else if (e.kind === 'retired' && !e.replaced) {
+        for (const provider of ['cpu', 'cuda']) modelInfo.remove({ model: e.name, version: e.version, provider });
+      }
     },
   };
 }

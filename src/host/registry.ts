@@ -1,20 +1,38 @@
-// The model registry: every valid model file in the model directory, loaded once at start, each with
-// its input description and its batcher. A corrupt or mismatching file is reported by name and skipped;
-// a directory without one valid model is a startup error that says what to do.
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+// The model registry: the models in the model directory by name and version, each with its input
+// description and its batcher. Two layouts side by side: flat files `DIR/*.onnx` (name and version from the
+// file's metadata) and Triton's `DIR/<name>/<version>/model.onnx` (the directory names are the name and the
+// version). Several versions of a name are served; the highest is the default. refresh() rescans: new and
+// changed files load, removed ones retire (freed once their queued work and their streams are done), and a
+// changed file that fails to load leaves its previous model serving. A corrupt or mismatching file is
+// reported by name and skipped; a directory without one valid model at start is a StartupError that says
+// what to do.
+import { existsSync, type FSWatcher, readdirSync, statSync, watch } from 'node:fs';
+import { basename, join, relative } from 'node:path';
 import { IndrnnModel, type ProviderChoice } from '../onnx/model.js';
 import { type InputSpec, inputSpecOf } from '../predict/input.js';
 import { Batcher, type BatchObserver, type BatchOptions, DEFAULT_BATCH } from './batcher.js';
 import { describeModel, type ModelInfo } from './model-info.js';
 
+/** A model name a URL or a directory may carry: no path separators, no leading dot, at most 128 characters. */
+export const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+/** A version in a URL: at most 64 characters of the same kind. */
+export const MODEL_VERSION = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+/** The file of one version in the Triton layout. */
+const LAYOUT_FILE = 'model.onnx';
+
 export interface ServedModel {
   readonly name: string;
+  readonly version: string;
   readonly file: string;
   readonly model: IndrnnModel;
   readonly input: InputSpec;
   readonly info: ModelInfo;
   readonly batcher: Batcher;
+  /**
+   * Held by a stream for its life (call the returned function when it ends): a model replaced by a reload
+   * is freed only once no lease is held, so a stream keeps the version it started with.
+   */
+  lease(): () => void;
 }
 
 export interface SkippedFile {
@@ -28,14 +46,31 @@ export interface RegistryOptions {
   batch?: BatchOptions;
   /** Per-model observer for batch sizes, inference time and queue wait (metrics). */
   observe?: (model: IndrnnModel) => BatchObserver;
-  /** Told about each model load, skip and CUDA fallback (the logger). */
+  /** Told about each model load, skip, retirement and CUDA fallback (the logger, the metrics). */
   onEvent?: (event: RegistryEvent) => void;
 }
 
 export type RegistryEvent =
   | { kind: 'loaded'; name: string; version: string; file: string; provider: string; ms: number }
   | { kind: 'skipped'; file: string; reason: string }
+  | {
+      kind: 'retired';
+      name: string;
+      version: string;
+      file: string;
+      why: 'removed' | 'changed' | 'unloaded';
+      /** Another file now serves the same name and version. */
+      replaced: boolean;
+    }
   | { kind: 'fallback'; file: string; reason: string };
+
+/** One row of the KServe model repository index. */
+export interface RepositoryEntry {
+  name: string;
+  version?: string;
+  state: 'READY' | 'UNAVAILABLE';
+  reason: string;
+}
 
 export class StartupError extends Error {}
 
@@ -54,99 +89,270 @@ function fileKind(path: string): string {
   return 'a device';
 }
 
+/** Size, modification time and inode: a file replaced or rewritten gets another. */
+function fingerprint(path: string): string {
+  try {
+    const st = statSync(path);
+    return `${st.size}:${st.mtimeMs}:${st.ino}`;
+  } catch {
+    return 'unreadable';
+  }
+}
+
+/** Numeric versions compare as numbers; others as text with embedded numbers ("v2" < "v10"). */
+export function compareVersions(a: string, b: string): number {
+  if (/^\d+$/.test(a) && /^\d+$/.test(b)) return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
+  return a.localeCompare(b, 'en', { numeric: true });
+}
+
+/** A model file found by a scan; `name`/`version` are set in the Triton layout (from the directories). */
+interface Candidate {
+  file: string;
+  fingerprint: string;
+  name?: string;
+  version?: string;
+}
+
+/** Every model file in `dir`: flat *.onnx files and DIR/<name>/<version>/model.onnx. */
+function scan(dir: string): Candidate[] {
+  const found: Candidate[] = [];
+  const list = (path: string) => {
+    try {
+      return readdirSync(path).sort();
+    } catch {
+      return [];
+    }
+  };
+  for (const entry of list(dir)) {
+    const path = join(dir, entry);
+    if (entry.endsWith('.onnx')) {
+      found.push({ file: path, fingerprint: fingerprint(path) });
+    } else if (MODEL_NAME.test(entry) && fileKind(path) === 'a directory') {
+      for (const version of list(path)) {
+        const file = join(path, version, LAYOUT_FILE);
+        if (/^\d{1,18}$/.test(version) && existsSync(file))
+          found.push({ file, fingerprint: fingerprint(file), name: entry, version });
+      }
+    }
+  }
+  return found;
+}
+
+class Served implements ServedModel {
+  private leases = 0;
+  private leaseWaiters: (() => void)[] = [];
+
+  constructor(
+    readonly name: string,
+    readonly version: string,
+    readonly file: string,
+    readonly fingerprint: string,
+    readonly model: IndrnnModel,
+    readonly input: InputSpec,
+    readonly info: ModelInfo,
+    readonly batcher: Batcher,
+  ) {}
+
+  lease(): () => void {
+    this.leases++;
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      if (--this.leases === 0) for (const w of this.leaseWaiters.splice(0)) w();
+    };
+  }
+
+  /** Resolves once no lease is held and nothing is queued or running. */
+  async idle(): Promise<void> {
+    for (;;) {
+      if (this.leases > 0) await new Promise<void>((resolve) => this.leaseWaiters.push(resolve));
+      await this.batcher.drain();
+      if (this.leases === 0) return;
+    }
+  }
+}
+
+/** A file that did not load, remembered with its fingerprint so that a rescan does not retry it unchanged. */
+interface Failure {
+  fingerprint: string;
+  reason: string;
+  /** The Triton layout's name, or the flat file's name without .onnx. */
+  name: string;
+  version?: string;
+  /** Skipped as a duplicate of this file: retried when that one goes or changes. */
+  twinOf?: string;
+}
+
+export interface WatchOptions {
+  /** 'watch': file system events (inotify); 'poll': rescan every pollMs. */
+  mode: 'watch' | 'poll';
+  pollMs?: number;
+  /** Quiet time after the last event before the rescan (a copy in progress sends many). */
+  debounceMs?: number;
+  /** A rescan that threw (logged by the caller). */
+  onError?: (err: unknown) => void;
+}
+
 export class ModelRegistry {
-  private readonly byName = new Map<string, ServedModel>();
+  /** name -> version -> model. Replaced as a whole by a refresh, so a lookup never sees half of one. */
+  private table = new Map<string, Map<string, Served>>();
+  private failures = new Map<string, Failure>();
+  /** Names unloaded through the repository API: rescans leave them out until they are loaded again. */
+  private readonly unloaded = new Set<string>();
+  /** Replaced or unloaded models not yet freed (work or streams still on them). */
+  private readonly retiring = new Set<Promise<void>>();
+  /** Refreshes run one at a time, in order. */
+  private chain: Promise<unknown> = Promise.resolve();
+  private stopWatching: (() => void) | null = null;
+  private closed = false;
+  /** The files of the last scan that are not served, with the reason. */
+  skipped: readonly SkippedFile[] = [];
 
-  private constructor(readonly skipped: readonly SkippedFile[]) {}
+  private constructor(
+    readonly dir: string,
+    private readonly opts: RegistryOptions,
+  ) {}
 
-  /** Loads every *.onnx file in `dir`; throws StartupError when none is valid. */
+  /** Loads every model in `dir`; throws StartupError when none is valid. */
   static async load(dir: string, opts: RegistryOptions = {}): Promise<ModelRegistry> {
     if (!existsSync(dir) || !statSync(dir).isDirectory()) {
       throw new StartupError(
         `model directory '${dir}' does not exist; export a model there with \`indrnn export\` or pass --models DIR`,
       );
     }
-    const files = readdirSync(dir)
-      .filter((f) => f.endsWith('.onnx'))
-      .sort();
-    const skipped: SkippedFile[] = [];
-    const loaded: ServedModel[] = [];
-    const skip = (file: string, reason: string) => {
-      skipped.push({ file, reason });
-      opts.onEvent?.({ kind: 'skipped', file, reason });
-    };
-    for (const f of files) {
-      const file = join(dir, f);
-      const t0 = performance.now();
-      // Reading a FIFO (or a device) would block start-up until someone writes to it.
-      const kind = fileKind(file);
-      if (kind !== 'file') {
-        skip(file, `${file}: ${kind}, not a regular file`);
-        continue;
-      }
-      let model: IndrnnModel;
-      try {
-        model = await IndrnnModel.load(file, {
-          provider: opts.device ?? 'auto',
-          threads: opts.threads,
-          onFallback: (reason) => opts.onEvent?.({ kind: 'fallback', file, reason }),
-        });
-      } catch (e) {
-        // --device cuda without CUDA is not one bad file but the wrong machine: stop.
-        if (opts.device === 'cuda' && /CUDA/.test((e as Error).message)) throw new StartupError((e as Error).message);
-        skip(file, (e as Error).message);
-        continue;
-      }
-      let input: InputSpec;
-      try {
-        input = inputSpecOf(model.metadata);
-      } catch (e) {
-        await model.release();
-        skip(file, `${file}: ${(e as Error).message}`);
-        continue;
-      }
-      const name = model.metadata.name;
-      const twin = loaded.find((s) => s.name === name);
-      if (twin) {
-        await model.release();
-        skip(
-          file,
-          `${file}: model name '${name}' is already served from ${twin.file}; give one of them another --name at export`,
-        );
-        continue;
-      }
-      const batcher = new Batcher(model, opts.batch ?? DEFAULT_BATCH, opts.observe?.(model));
-      loaded.push({ name, file, model, input, info: describeModel(file, model, input), batcher });
-      opts.onEvent?.({
-        kind: 'loaded',
-        name,
-        version: model.metadata.version,
-        file,
-        provider: model.provider,
-        ms: performance.now() - t0,
-      });
-    }
-    if (loaded.length === 0) {
-      const why = skipped.length ? `:\n${skipped.map((s) => `  ${s.reason}`).join('\n')}` : ' (no .onnx files)';
+    const registry = new ModelRegistry(dir, opts);
+    await registry.refresh();
+    if (registry.table.size === 0) {
+      const why = registry.skipped.length
+        ? `:\n${registry.skipped.map((s) => `  ${s.reason}`).join('\n')}`
+        : ' (no .onnx files)';
       throw new StartupError(
         `no valid model in '${dir}'${why}\nexport one with \`indrnn export --checkpoint RUN/checkpoint.safetensors --out ${dir}/NAME.onnx\``,
       );
     }
-    const registry = new ModelRegistry(skipped);
-    for (const s of loaded) registry.byName.set(s.name, s);
     return registry;
   }
 
-  get(name: string): ServedModel | undefined {
-    return this.byName.get(name);
+  /** The named model at `version`, or its latest version. */
+  get(name: string, version?: string): ServedModel | undefined {
+    const versions = this.table.get(name);
+    if (!versions) return undefined;
+    if (version !== undefined) return versions.get(version);
+    let latest: Served | undefined;
+    for (const s of versions.values()) if (!latest || compareVersions(s.version, latest.version) > 0) latest = s;
+    return latest;
+  }
+
+  /** The served versions of `name`, oldest first. */
+  versions(name: string): string[] {
+    return [...(this.table.get(name)?.keys() ?? [])].sort(compareVersions);
   }
 
   get names(): string[] {
-    return [...this.byName.keys()];
+    return [...this.table.keys()].sort();
   }
 
+  /** The latest version of every name. */
   list(): ServedModel[] {
-    return [...this.byName.values()];
+    return this.names.map((n) => this.get(n) as ServedModel);
+  }
+
+  /** Every served version of every name. */
+  all(): ServedModel[] {
+    return [...this.table.values()].flatMap((v) => [...v.values()]);
+  }
+
+  /** Every model file known, served or not, for POST /v2/repository/index. */
+  index(): RepositoryEntry[] {
+    const rows: RepositoryEntry[] = this.all().map((s) => ({
+      name: s.name,
+      version: s.version,
+      state: 'READY',
+      reason: '',
+    }));
+    for (const name of this.unloaded) rows.push({ name, state: 'UNAVAILABLE', reason: 'unloaded' });
+    for (const f of this.failures.values()) {
+      if (!this.unloaded.has(f.name) && !rows.some((r) => r.name === f.name && r.version === f.version))
+        rows.push({
+          name: f.name,
+          ...(f.version ? { version: f.version } : {}),
+          state: 'UNAVAILABLE',
+          reason: f.reason,
+        });
+    }
+    return rows.sort((a, b) => a.name.localeCompare(b.name) || compareVersions(a.version ?? '', b.version ?? ''));
+  }
+
+  /** Rescans the directory: loads new and changed files, retires removed ones. */
+  refresh(): Promise<void> {
+    return this.serialized(() => this.rescan());
+  }
+
+  /**
+   * Loads `name` again from its files (even unchanged ones) and serves it, also after an unload. Resolves
+   * with the versions now served and, when some of its files did not load, why (a version that was served
+   * before keeps serving); `known` is false when no file holds a model of that name.
+   */
+  loadModel(name: string): Promise<{ versions: string[]; reason?: string; known: boolean }> {
+    return this.serialized(async () => {
+      this.unloaded.delete(name);
+      await this.rescan(name);
+      const versions = this.versions(name);
+      const failed = [...this.failures.values()].filter((f) => f.name === name).map((f) => f.reason);
+      const reason = failed.length > 0 ? failed.join('; ') : undefined;
+      return { versions, known: versions.length > 0 || failed.length > 0, reason };
+    });
+  }
+
+  /** Stops serving `name` (every version) until loadModel; false when it was not served. */
+  unloadModel(name: string): Promise<boolean> {
+    return this.serialized(async () => {
+      if (!this.table.has(name)) return false;
+      this.unloaded.add(name);
+      await this.rescan();
+      return true;
+    });
+  }
+
+  /** Rescans on every change in the directory ('watch') or every pollMs ('poll'); returns the stop function. */
+  watch({ mode, pollMs = 2000, debounceMs = 250, onError }: WatchOptions): () => void {
+    this.stopWatching?.();
+    const rescan = () => {
+      if (!this.closed) this.refresh().catch((e: unknown) => onError?.(e));
+    };
+    let timer: NodeJS.Timeout | undefined;
+    let watcher: FSWatcher | undefined;
+    let poll: NodeJS.Timeout | undefined;
+    const startPolling = () => {
+      poll = setInterval(rescan, pollMs);
+      poll.unref();
+    };
+    if (mode === 'watch') {
+      try {
+        watcher = watch(this.dir, { recursive: true, persistent: false }, () => {
+          clearTimeout(timer);
+          timer = setTimeout(rescan, debounceMs);
+          timer.unref();
+        });
+        watcher.on('error', (e) => {
+          onError?.(e);
+          watcher?.close();
+          watcher = undefined;
+          if (!poll) startPolling(); // the directory went away or inotify ran out: fall back to polling
+        });
+      } catch (e) {
+        onError?.(e);
+        startPolling();
+      }
+    } else startPolling();
+    this.stopWatching = () => {
+      clearTimeout(timer);
+      clearInterval(poll);
+      watcher?.close();
+      this.stopWatching = null;
+    };
+    return this.stopWatching;
   }
 
   /**
@@ -155,15 +361,162 @@ export class ModelRegistry {
    * one under a running model is not safe.
    */
   async close(timeoutMs = Number.POSITIVE_INFINITY): Promise<boolean> {
+    this.closed = true;
+    this.stopWatching?.();
+    await this.chain.catch(() => {});
+    const served = this.all() as Served[];
     let timer: NodeJS.Timeout | undefined;
-    const drained = Promise.all(this.list().map((s) => s.batcher.drain())).then(() => true);
+    const drained = Promise.all([...served.map((s) => s.batcher.drain()), ...this.retiring]).then(() => true);
     const deadline = new Promise<boolean>((resolve) => {
       if (Number.isFinite(timeoutMs)) timer = setTimeout(() => resolve(false), timeoutMs);
     });
     const done = await Promise.race([drained, deadline]);
     clearTimeout(timer);
-    if (done) await Promise.all(this.list().map((s) => s.model.release()));
-    this.byName.clear();
+    if (done) await Promise.all(served.map((s) => s.model.release()));
+    this.table = new Map();
     return done;
+  }
+
+  private serialized<R>(job: () => Promise<R>): Promise<R> {
+    const run = this.chain.then(job, job);
+    this.chain = run.catch(() => {});
+    return run;
+  }
+
+  /** One rescan; `force`: load this name's files again even when unchanged. */
+  private async rescan(force?: string): Promise<void> {
+    if (this.closed) return;
+    const { opts } = this;
+    const current = new Map<string, Served>();
+    for (const s of this.all() as Served[]) current.set(s.file, s);
+    const next = new Map<string, Map<string, Served>>();
+    const failures = new Map<string, Failure>();
+    const skipped: SkippedFile[] = [];
+    const skip = (file: string, reason: string, failure: Omit<Failure, 'reason'> | null, quiet = false) => {
+      skipped.push({ file, reason });
+      if (failure) failures.set(file, { ...failure, reason });
+      if (!quiet) opts.onEvent?.({ kind: 'skipped', file, reason });
+    };
+    const slot = (s: Served): Served | undefined => next.get(s.name)?.get(s.version);
+    const place = (s: Served) => {
+      const versions = next.get(s.name) ?? new Map<string, Served>();
+      next.set(s.name, versions);
+      versions.set(s.version, s);
+    };
+    const candidates = scan(this.dir);
+    const unchanged = new Set(
+      candidates.filter((c) => current.get(c.file)?.fingerprint === c.fingerprint).map((c) => c.file),
+    );
+    const toLoad: Candidate[] = [];
+    // Unchanged models keep their place first, so that a new file cannot take a served name and version.
+    for (const c of candidates) {
+      const was = current.get(c.file);
+      const name = c.name ?? was?.name ?? this.failures.get(c.file)?.name;
+      if (name !== undefined && this.unloaded.has(name)) continue;
+      if (was && was.fingerprint === c.fingerprint && name !== force) place(was);
+      else {
+        const failed = this.failures.get(c.file);
+        const blocked = failed?.twinOf === undefined || unchanged.has(failed.twinOf);
+        if (failed && failed.fingerprint === c.fingerprint && blocked && name !== force)
+          skip(c.file, failed.reason, failed, true);
+        else toLoad.push(c);
+      }
+    }
+    for (const c of toLoad) {
+      const was = current.get(c.file);
+      const fallbackName = c.name ?? basename(c.file, '.onnx');
+      const failure = { fingerprint: c.fingerprint, name: fallbackName, version: c.version };
+      const loaded = await this.loadFile(c);
+      if (typeof loaded === 'string') {
+        skip(c.file, loaded, failure);
+        // A changed file that does not load (a copy in progress?): the model it held keeps serving.
+        if (was && !slot(was)) place(was);
+        continue;
+      }
+      const result = loaded.served;
+      if (this.unloaded.has(result.name)) {
+        await result.model.release();
+        continue;
+      }
+      const twin = slot(result);
+      if (twin) {
+        await result.model.release();
+        skip(
+          c.file,
+          `${c.file}: model '${result.name}' version '${result.version}' is already served from ${twin.file}; give one of them another --name or --version at export`,
+          { ...failure, name: result.name, version: result.version, twinOf: twin.file },
+        );
+        continue;
+      }
+      place(result);
+      opts.onEvent?.({
+        kind: 'loaded',
+        name: result.name,
+        version: result.version,
+        file: c.file,
+        provider: result.model.provider,
+        ms: loaded.ms,
+      });
+    }
+    const kept = new Set<Served>();
+    for (const versions of next.values()) for (const s of versions.values()) kept.add(s);
+    this.table = next;
+    this.failures = failures;
+    this.skipped = skipped;
+    const files = new Set(candidates.map((c) => c.file));
+    for (const s of current.values()) {
+      if (kept.has(s)) continue;
+      const why = this.unloaded.has(s.name) ? 'unloaded' : files.has(s.file) ? 'changed' : 'removed';
+      this.retire(s, why, next.get(s.name)?.has(s.version) ?? false);
+    }
+  }
+
+  /** Out of the table already: freed once its queued work and its streams are done. */
+  private retire(s: Served, why: 'removed' | 'changed' | 'unloaded', replaced: boolean): void {
+    this.opts.onEvent?.({ kind: 'retired', name: s.name, version: s.version, file: s.file, why, replaced });
+    const freed: Promise<void> = s
+      .idle()
+      .then(() => s.model.release())
+      .catch(() => {})
+      .finally(() => this.retiring.delete(freed));
+    this.retiring.add(freed);
+  }
+
+  /** The model in one file, or why it cannot be served. */
+  private async loadFile(c: Candidate): Promise<{ served: Served; ms: number } | string> {
+    const { opts } = this;
+    const { file } = c;
+    const t0 = performance.now();
+    // Reading a FIFO (or a device) would block until someone writes to it.
+    const kind = fileKind(file);
+    if (kind !== 'file') return `${file}: ${kind}, not a regular file`;
+    let model: IndrnnModel;
+    try {
+      model = await IndrnnModel.load(file, {
+        provider: opts.device ?? 'auto',
+        threads: opts.threads,
+        onFallback: (reason) => opts.onEvent?.({ kind: 'fallback', file, reason }),
+      });
+    } catch (e) {
+      // --device cuda without CUDA is not one bad file but the wrong machine: stop.
+      if (opts.device === 'cuda' && /CUDA/.test((e as Error).message)) throw new StartupError((e as Error).message);
+      return (e as Error).message;
+    }
+    let input: InputSpec;
+    try {
+      input = inputSpecOf(model.metadata);
+    } catch (e) {
+      await model.release();
+      return `${file}: ${(e as Error).message}`;
+    }
+    // The Triton layout's directories name the model and its version, whatever the file's metadata says.
+    if (c.name !== undefined && c.version !== undefined)
+      Object.assign(model.metadata, { name: c.name, version: c.version });
+    const { name, version } = model.metadata;
+    const batcher = new Batcher(model, opts.batch ?? DEFAULT_BATCH, opts.observe?.(model));
+    const described = describeModel(file, model, input);
+    const info = c.name === undefined ? described : Object.assign(described, { file: relative(this.dir, file) });
+    const served = new Served(name, version, file, c.fingerprint, model, input, info, batcher);
+    return { served, ms: performance.now() - t0 };
   }
 }

@@ -8,6 +8,21 @@ export interface ServerState {
   draining: boolean;
 }
 
+export interface Readiness {
+  status: 'ready' | 'not_ready' | 'shutting_down';
+  models: string[];
+  /** Models with a run past --run-timeout-ms. */
+  stuck?: string[];
+}
+
+/** Ready: models loaded, none stuck past --run-timeout-ms (it cannot answer until the run returns), not draining. */
+export function readiness(state: ServerState): Readiness {
+  const models = state.registry?.names ?? [];
+  const stuck = (state.registry?.all() ?? []).filter((s) => s.batcher.stuck).map((s) => s.name);
+  const status = state.draining ? 'shutting_down' : models.length > 0 && stuck.length === 0 ? 'ready' : 'not_ready';
+  return stuck.length ? { status, models, stuck } : { status, models };
+}
+
 /** The loaded registry, or 503 not_ready. */
 export function loadedRegistry(state: ServerState): ModelRegistry {
   if (!state.registry) throw errors.notReady();

@@ -44,11 +44,14 @@ export const ERRORS = {
   too_many_sequences: { status: 400 }, // more sequences in one request than --max-sequences
   invalid_state: { status: null }, // stream: frameRate changed after frames were sent (reset first)
   unauthorized: { status: 401, headers: { 'WWW-Authenticate': 'Bearer realm="indrnn"' } }, // token missing/wrong
+  forbidden: { status: 403 }, // an operation the server's settings do not allow (model load/unload without --model-control explicit)
   model_not_found: { status: 404 },
   not_found: { status: 404 }, // no such route
+  method_not_allowed: { status: 405 }, // a route that exists, with another method (the Allow header lists them)
   not_streamable: { status: 409, upgradeOnly: true }, // the model samples whole actions (segments)
   payload_too_large: { status: 413 }, // body larger than --max-body-bytes
   unsupported_media_type: { status: 415 }, // POST without Content-Type: application/json
+  model_load_failed: { status: 400 }, // the model repository could not load the named model (the reason says why)
   not_ready: { status: 503 }, // no model loaded yet
   overloaded: { status: 503, headers: { 'Retry-After': '1' } }, // queue full, or waited past --queue-timeout-ms
   too_many_streams: { status: 503, upgradeOnly: true }, // maxConnections streams are open

@@ -1,5 +1,7 @@
 // The HTTP application: middleware and routes around a shared state (registry, draining flag) and
 // metrics. createApp does not listen: tests drive it in-process with supertest, src/server.ts listens.
+import compression from 'compression';
+import cors from 'cors';
 import express, { type Express, type RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import type { Metrics } from '../host/metrics.js';
@@ -15,7 +17,9 @@ import { openApiDocument } from './openapi.js';
 import { cameraRoutes } from './routes/camera.js';
 import { healthRoutes } from './routes/health.js';
 import { kserveRoutes } from './routes/kserve.js';
-import { ROUTES, route } from './routes/table.js';
+import { neuronRoutes } from './routes/neurons.js';
+import { methodNotAllowed, ROUTES, route } from './routes/table.js';
+import { uiRoutes } from './routes/ui.js';
 import { v1Routes } from './routes/v1.js';
 
 export interface AppOptions {
@@ -25,6 +29,16 @@ export interface AppOptions {
   maxSequences: number;
   maxBodyBytes: number;
   version: string;
+  /** Serve the live web page at GET / (src/ui; default on); `indrnn serve --no-ui` turns it off. */
+  ui?: boolean;
+  /** Where the built page is (dist/ui by default). */
+  uiDir?: string;
+  /** Origins a browser may call the API from ('*': any); empty: no CORS headers (same origin only). */
+  corsOrigins: readonly string[];
+  /** Answers from this size on are gzip-compressed for clients that accept it; null: never. */
+  compressMinBytes: number | null;
+  /** 'explicit': the repository API may load and unload models; 'none': it only lists them (Triton's modes). */
+  modelControl: 'none' | 'explicit';
 }
 
 export const DEFAULT_APP_OPTIONS: AppOptions = {
@@ -32,7 +46,22 @@ export const DEFAULT_APP_OPTIONS: AppOptions = {
   maxSequences: 64,
   maxBodyBytes: 8 * 1024 * 1024,
   version: '0.1.0',
+  ui: true,
+  corsOrigins: [],
+  compressMinBytes: 1024,
+  modelControl: 'none',
 };
+
+/** CORS for the listed origins: the token header may be sent, the request id and Retry-After read. */
+function corsFor(origins: readonly string[]): RequestHandler {
+  return cors({
+    origin: origins.includes('*') ? '*' : [...origins],
+    methods: ['GET', 'HEAD', 'POST'],
+    allowedHeaders: ['Authorization', 'Content-Type', 'Content-Encoding', 'X-Request-Id'],
+    exposedHeaders: ['X-Request-Id', 'X-Error-Code', 'Retry-After'],
+    maxAge: 600,
+  });
+}
 
 export interface AppDeps {
   state: ServerState;
@@ -53,7 +82,10 @@ export function createApp({ state, metrics, logger, options: given = {} }: AppDe
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  app.use(requestId({ logger }), securityHeaders(), observeRequests({ metrics }));
+  app.use(requestId({ logger }), securityHeaders(), observeRequests({ metrics, state }));
+  // Before any route: a preflight (OPTIONS) is answered here, before the token check.
+  if (options.corsOrigins.length > 0) app.use(corsFor(options.corsOrigins));
+  if (options.compressMinBytes !== null) app.use(compression({ threshold: options.compressMinBytes }));
 
   // Open: probes, metrics, the API description.
   app.use(healthRoutes({ state }));
@@ -65,14 +97,16 @@ export function createApp({ state, metrics, logger, options: given = {} }: AppDe
     res.json(openapi);
   });
 
-  // Open: the camera page and its files (it asks the API itself, with the user's token when there is one).
-  app.use(cameraRoutes());
+  // Open: the live page, the camera page and MediaPipe's files (the pages ask the API themselves, with the
+  // user's token when there is one).
+  if (options.ui !== false) app.use(uiRoutes({ dir: options.uiDir }), cameraRoutes({ dir: options.uiDir }));
 
   // Protected: the model API.
   app.use(['/v1', '/v2'], drainGate(state), bearerAuth({ token: options.token }));
   app.use(v1Routes({ state, options }));
+  app.use(neuronRoutes({ state }));
   app.use(kserveRoutes({ state, options: { ...options, serverVersion: options.version } }));
 
-  app.use(notFound(), bodyParserErrors, errorHandler());
+  app.use(methodNotAllowed(), notFound(), bodyParserErrors, errorHandler());
   return app;
 }

@@ -2,6 +2,7 @@
 // OpenAPI 3.1's own dialect), and the paths from the route table (routes/table.ts). Served at GET /openapi.json.
 import { z } from 'zod';
 import { ERRORS, type ErrorCode } from '../predict/errors.js';
+import { neuronsSchema } from './neurons-schema.js';
 import { ROUTES, type RouteResponse, type RouteSpec } from './routes/table.js';
 import * as s from './schemas.js';
 
@@ -22,6 +23,14 @@ const COMPONENTS: [string, z.ZodType][] = [
   ['V2ModelMetadata', s.v2ModelMetadataSchema],
   ['V2ModelReady', s.v2ModelReadySchema],
   ['V2ServerMetadata', s.v2ServerMetadataSchema],
+  ['Neurons', neuronsSchema],
+  ['V2Live', s.v2LiveSchema],
+  ['V2Ready', s.v2ReadySchema],
+  ['V2Error', s.v2ErrorSchema],
+  ['V2RepositoryIndexRequest', s.v2RepositoryIndexRequestSchema],
+  ['V2RepositoryIndex', s.v2RepositoryIndexSchema],
+  ['V2RepositoryModelRequest', s.v2RepositoryModelRequestSchema],
+  ['V2RepositoryModel', s.v2RepositoryModelSchema],
 ];
 
 /** Schemas whose elements predict/input.ts / the KServe route check by hand: published with their precise shape. */
@@ -63,8 +72,8 @@ function response({ description, schema, text }: RouteResponse): Record<string, 
   return schema ? { description, content: { 'application/json': { schema: schemaRef(schema) } } } : { description };
 }
 
-/** One response per status, naming the codes that share it. */
-function errorResponses(codes: readonly ErrorCode[]): Record<string, unknown> {
+/** One response per status, naming the codes that share it; KServe routes have the protocol's error body. */
+function errorResponses(codes: readonly ErrorCode[], kserve: boolean): Record<string, unknown> {
   const byStatus = new Map<number, ErrorCode[]>();
   for (const c of codes) {
     const status = ERRORS[c].status ?? 400;
@@ -73,7 +82,10 @@ function errorResponses(codes: readonly ErrorCode[]): Record<string, unknown> {
   return Object.fromEntries(
     [...byStatus].map(([status, cs]) => [
       String(status),
-      response({ description: `error codes: ${cs.join(', ')}`, schema: s.errorBodySchema }),
+      response({
+        description: `error codes${kserve ? ' (X-Error-Code header)' : ''}: ${cs.join(', ')}`,
+        schema: kserve ? s.v2ErrorSchema : s.errorBodySchema,
+      }),
     ]),
   );
 }
@@ -92,6 +104,7 @@ function operation(spec: RouteSpec): Record<string, unknown> {
     description: PARAMETER_DESCRIPTIONS[name],
   }));
   const errors = spec.auth ? [...spec.errors, 'unauthorized' as const, 'shutting_down' as const] : spec.errors;
+  const kserve = spec.path === '/v2' || spec.path.startsWith('/v2/');
   const other = Object.entries(spec.other ?? {}).map(([status, r]) => [status, response(r)]);
   return {
     summary: spec.summary,
@@ -100,7 +113,7 @@ function operation(spec: RouteSpec): Record<string, unknown> {
     ...(spec.request
       ? { requestBody: { required: true, content: { 'application/json': { schema: schemaRef(spec.request) } } } }
       : {}),
-    responses: { 200: response(spec.ok), ...errorResponses(errors), ...Object.fromEntries(other) },
+    responses: { 200: response(spec.ok), ...errorResponses(errors, kserve), ...Object.fromEntries(other) },
   };
 }
 
@@ -119,7 +132,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
       title: 'IndRNN action recognition server',
       version,
       description:
-        'Skeleton action recognition with IndRNN models exported to ONNX. Errors: {"error": {"code", "message", "details"}}, details.field names the offending field.',
+        'Skeleton action recognition with IndRNN models exported to ONNX. Errors: {"error": {"code", "message", "details"}}, details.field names the offending field; under /v2 (KServe v2 protocol) {"error": "<message>"}. Every error carries its code in the X-Error-Code header. A known path asked with another method is 405 with an Allow header.',
     },
     components: {
       schemas: {

@@ -99,7 +99,6 @@ export const readySchema = healthSchema.extend({
   models: z.array(z.string()),
   stuck: z.array(z.string()).optional().meta({ description: 'models with a run past --run-timeout-ms' }),
 });
-export type Readiness = z.infer<typeof readySchema>;
 
 // KServe v2 / Triton inference protocol (JSON): https://kserve.github.io/website/latest/modelserving/data_plane/v2_protocol/
 /** Documentation of tensor `data`: row-major, flat or nested. Validation: kserve route. */
@@ -145,6 +144,32 @@ export const v2ModelMetadataSchema = z.object({
   outputs: z.array(v2TensorMeta),
 });
 export const v2ModelReadySchema = z.object({ name: z.string(), ready: z.boolean() });
+export const v2LiveSchema = z.object({ live: z.boolean() });
+export const v2ReadySchema = z.object({ ready: z.boolean() });
+/** The protocol's error body: the message only (the code is in the X-Error-Code header). */
+export const v2ErrorSchema = z.object({ error: z.string() });
+// The model repository extension (KServe v2 / Triton): list the models, load and unload them by name.
+export const v2RepositoryIndexRequestSchema = z.strictObject({
+  repository_name: z.string().max(128).optional(),
+  ready: z.boolean().optional().meta({ description: 'true: only the models ready to serve' }),
+});
+export const v2RepositoryIndexSchema = z.array(
+  z.object({
+    name: z.string(),
+    version: z.string().optional(),
+    state: z.enum(['READY', 'UNAVAILABLE']),
+    reason: z.string(),
+  }),
+);
+export const v2RepositoryModelRequestSchema = z.strictObject({
+  repository_name: z.string().max(128).optional(),
+  parameters: z.record(z.string(), z.unknown()).optional(),
+});
+export const v2RepositoryModelSchema = z.object({
+  name: z.string(),
+  state: z.enum(['READY', 'UNAVAILABLE']),
+  versions: z.array(z.string()).meta({ description: 'the versions now served' }),
+});
 export const v2ServerMetadataSchema = z.object({
   name: z.string(),
   version: z.string(),

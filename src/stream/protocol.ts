@@ -5,7 +5,7 @@
 // Client -> server, text (JSON):
 //   {"type": "frames", "frames": [frame, ...]}     frames as in HTTP predict (T x J x 3, T x B x J x 3, T x D)
 //   {"type": "reset"}                              a new sequence: zero the state, restart frame numbers
-//   {"type": "config", "every"?, "topK"?, "frameRate"?, "layout"?}
+//   {"type": "config", "every"?, "topK"?, "frameRate"?, "layerStates"?, "layout"?}
 // Client -> server, binary: float32 little-endian frames, each of the model's full frame size (B*J*3 joints
 // with absent bodies as zeros, or input_size raw values; B*33*3 after a config with "layout": "mediapipe33"),
 // any number of frames per message.
@@ -25,6 +25,10 @@ export const configMessageSchema = z.strictObject({
     .max(FRAME_RATE.max)
     .optional()
     .meta({ description: "the client's frames per second (rate models); only before the first frame or after reset" }),
+  layerStates: z
+    .boolean()
+    .optional()
+    .meta({ description: "add each recurrent layer's state (the chosen state's h, [L][H]) to every prediction" }),
   layout: layoutFieldSchema,
 });
 export const framesMessageSchema = z.strictObject({ type: z.literal('frames'), frames: z.array(z.unknown()) });
@@ -47,6 +51,7 @@ export const streamConfigSchema = z.object({
   every: z.number().int(),
   topK: z.number().int(),
   frameRate: z.number(),
+  layerStates: z.boolean(),
   /** The joint layout frames are read in (the model's unless configured); null for models without one. */
   layout: z.string().nullable(),
 });
@@ -58,6 +63,10 @@ const predictionStep = {
   frame: z.number().int().meta({ description: 'source frame index since connect or reset' }),
   step: z.number().int().meta({ description: 'model step index (= frame unless the model resamples)' }),
   history: z.number().int().meta({ description: 'steps in the state the prediction was read from' }),
+  layers: z
+    .array(z.array(z.number()))
+    .optional()
+    .meta({ description: 'with config layerStates: the state h of each recurrent layer after this step, [L][H]' }),
 };
 export const serverMessageSchema = z.discriminatedUnion('type', [
   z.object({

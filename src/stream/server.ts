@@ -71,14 +71,29 @@ export function attachStreaming({
   const opts: StreamOptions = { ...DEFAULT_STREAM_OPTIONS, ...options };
   const m = metrics.stream;
   const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxMessageBytes, perMessageDeflate: false });
-  const batchers = new Map<string, StreamBatcher>();
+  // By model version: a reload serves new streams from the new model while open ones keep theirs.
+  const batchers = new Map<ServedModel, StreamBatcher>();
   const live = new Set<Connection>();
+  /** Each stream holds its model (registry lease) until it closes: a reload frees the old one only then. */
+  const leases = new Map<Connection, { served: ServedModel; release: () => void }>();
   const ctx: ConnectionContext = {
     opts,
     metrics: m,
     logger,
     scratch: new FramesScratch(),
-    onClosed: (c) => live.delete(c),
+    onClosed: (c) => {
+      live.delete(c);
+      const lease = leases.get(c);
+      leases.delete(c);
+      if (!lease) return;
+      lease.release();
+      // The last stream of a model version that a reload replaced: its batcher goes too.
+      const { served } = lease;
+      if (state.registry?.get(served.name, served.version) === served) return;
+      for (const other of leases.values()) if (other.served === served) return;
+      batchers.get(served)?.stop();
+      batchers.delete(served);
+    },
   };
   let closing = false;
 
@@ -87,10 +102,10 @@ export function attachStreaming({
     for (const s of sessions) s.link.drop(new ApiError('internal', 'the model run failed'));
   };
   const batcherFor = (served: ServedModel) => {
-    let b = batchers.get(served.name);
+    let b = batchers.get(served);
     if (!b) {
       b = new StreamBatcher(served, opts.maxBatchRows, m, failRun);
-      batchers.set(served.name, b);
+      batchers.set(served, b);
     }
     return b;
   };
@@ -148,7 +163,12 @@ export function attachStreaming({
         new ApiError('too_many_streams', `${live.size} streams are open (limit ${opts.maxConnections}); retry later`),
       );
     }
-    wss.handleUpgrade(req, socket, head, (ws) => live.add(new Connection(ws, served, batcherFor(served), ctx)));
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      const release = served.lease();
+      const c = new Connection(ws, served, batcherFor(served), ctx);
+      live.add(c);
+      leases.set(c, { served, release });
+    });
   };
   server.on('upgrade', onUpgrade);
 

@@ -63,6 +63,7 @@ export class StreamSession {
       every: 1,
       topK: 5,
       frameRate: m.frame_rate ?? 30,
+      layerStates: false,
       layout: spec.kind === 'skeleton' ? spec.layout : null,
     };
     this.pre = null;
@@ -97,7 +98,7 @@ export class StreamSession {
   }
 
   /** Applies a config message; a refused field (a layout without conversion, a late frameRate) changes nothing. */
-  configure(c: { every?: number; topK?: number; frameRate?: number; layout?: string }): void {
+  configure(c: { every?: number; topK?: number; frameRate?: number; layerStates?: boolean; layout?: string }): void {
     const conversion = c.layout === undefined ? this.conversion : layoutConversion(this.served.input, c.layout);
     const newRate = c.frameRate !== undefined && c.frameRate !== this.config.frameRate;
     if (newRate && !this.fresh) {
@@ -117,6 +118,20 @@ export class StreamSession {
     }
     if (c.every !== undefined) this.config.every = c.every;
     if (c.topK !== undefined) this.config.topK = c.topK;
+    if (c.layerStates !== undefined) this.config.layerStates = c.layerStates;
+  }
+
+  /** The state of row r after the last step, per layer: [L][H] (only built when config.layerStates is on). */
+  private layerStates(r: number): number[][] {
+    const { num_layers: L, hidden_size: H } = this.served.model.metadata;
+    const out: number[][] = [];
+    for (let l = 0; l < L; l++) {
+      const at = (l * this.rows + r) * H;
+      const layer: number[] = new Array(H);
+      for (let i = 0; i < H; i++) layer[i] = this.h[at + i];
+      out.push(layer);
+    }
+    return out;
   }
 
   /**
@@ -166,6 +181,28 @@ export class StreamSession {
     }
   }
 
+  /** The step's prediction with the layer states (the opt-in path: allocation is fine here). */
+  private withLayers(
+    entry: QueuedStep,
+    logits: Float32Array,
+    Btot: number,
+    b: number,
+    history: number,
+    layers: number[][],
+  ): ServerMessage {
+    const m = this.served.model.metadata;
+    const { frame, step } = entry;
+    if (m.task_kind === 'regression') {
+      const { value } = regressionPrediction(logits, Btot, b, 0, { topK: 1, timeline: false });
+      return { type: 'prediction', frame, step, history, layers, value };
+    }
+    const p = classPrediction(logits, Btot, m.num_outputs, b, 0, m.labels, { topK: this.config.topK, timeline: false });
+    const { label, index, probability, ntuAction, topK } = p;
+    return ntuAction !== undefined
+      ? { type: 'prediction', frame, step, history, label, index, probability, ntuAction, topK, layers }
+      : { type: 'prediction', frame, step, history, label, index, probability, topK, layers };
+  }
+
   /** Takes this stream's rows of a run's hT [L, Btot, H] and, when due, sends the step's prediction. */
   scatter(entry: QueuedStep, logits: Float32Array, hT: Float32Array, Btot: number, off: number): boolean {
     const m = this.served.model.metadata;
@@ -192,7 +229,10 @@ export class StreamSession {
     if ((entry.step + 1) % this.config.every !== 0) return false;
     const history = step - start + 1;
     // Literals, not spreads: see the note in src/predict/result.ts (spread objects outlived scavenges).
-    if (m.task_kind === 'regression') {
+    // Layer states only when asked for: off, the prediction path builds nothing more.
+    if (this.config.layerStates) {
+      this.link.send(this.withLayers(entry, logits, Btot, b, history, this.layerStates(k)));
+    } else if (m.task_kind === 'regression') {
       const { value } = regressionPrediction(logits, Btot, b, 0, { topK: 1, timeline: false });
       this.link.send({ type: 'prediction', frame, step, history, value });
     } else {

@@ -14,7 +14,7 @@ import { ReferenceBackend } from '../../src/nn/backend.js';
 import { Network, type NetworkConfig } from '../../src/nn/network.js';
 import { buildOnnxModel } from '../../src/onnx/export.js';
 import { networkMetadata } from '../../src/onnx/exporter.js';
-import { foldNetwork } from '../../src/onnx/fold.js';
+import { type FoldedNetwork, foldNetwork } from '../../src/onnx/fold.js';
 import { cudaUnavailableReason } from '../../src/onnx/model.js';
 import { type AppOptions, createApp } from '../../src/serve/app.js';
 import { Rng } from '../../src/util/rng.js';
@@ -43,6 +43,11 @@ export const SKELETON_JOINTS = 25;
 export const SKELETON_BODIES = 2;
 
 export function testModelBytes(o: TestModelOptions): Uint8Array {
+  return testModel(o).bytes;
+}
+
+/** The model file's bytes and the folded network they were written from (its weights, to compare with). */
+export function testModel(o: TestModelOptions): { bytes: Uint8Array; folded: FoldedNetwork } {
   const skeleton = o.kind === 'skeleton';
   const K = o.kind === 'regression' ? 1 : (o.classes ?? 5);
   const config: NetworkConfig = {
@@ -85,7 +90,8 @@ export function testModelBytes(o: TestModelOptions): Uint8Array {
     });
   }
   Object.assign(meta, o.metadata);
-  return buildOnnxModel(foldNetwork(config, net.store), meta);
+  const folded = foldNetwork(config, net.store);
+  return { bytes: buildOnnxModel(folded, meta), folded };
 }
 
 /** A fresh temp directory holding the given files (name -> model options or raw bytes). */
@@ -130,8 +136,10 @@ export async function serveApp(
     threads: 1,
     batch: { ...DEFAULT_BATCH, ...batch },
     observe: (m) => metrics.observer(m),
+    onEvent: (e) => metrics.registryEvent(e),
   });
   const state: ServerState = { registry, draining: false };
+  metrics.track(state);
   const app = createApp({ state, metrics, logger: pino({ level: 'silent' }), options });
   return { app, registry, metrics, state };
 }

@@ -1,7 +1,13 @@
 // The last handlers: unknown routes are 404 not_found, ApiErrors become their body, anything else is a
-// bug, logged with its stack and answered as 500 internal without internals.
+// bug, logged with its stack and answered as 500 internal without internals. Under /v2 the body is the
+// KServe protocol's {"error": "<message>"}; the code is in the X-Error-Code header on every error.
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { ApiError } from '../../predict/errors.js';
+
+/** KServe v2 routes answer errors in the protocol's shape. */
+export function isKservePath(path: string): boolean {
+  return path === '/v2' || path.startsWith('/v2/');
+}
 
 export function notFound(): RequestHandler {
   return function notFoundHandler(req, _res, next) {
@@ -32,6 +38,8 @@ export function errorHandler(): ErrorRequestHandler {
         requestId: req.id,
       });
     }
-    res.set(e.headers).status(e.status).json(e.toBody());
+    res.set(e.headers).set('X-Error-Code', e.code).status(e.status);
+    if (isKservePath(req.path)) res.json({ error: e.message });
+    else res.json(e.toBody());
   };
 }

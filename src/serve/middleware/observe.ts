@@ -1,9 +1,12 @@
 // One log line and the HTTP metrics per request, written when the response has been sent (or the
-// connection dropped). The route label is the matched route pattern, never the raw URL, so that
-// unknown paths cannot blow up the metric's cardinality. Secrets in the query (`?token=`, which streams
-// accept) are redacted from the logged URL.
-import type { Request, RequestHandler } from 'express';
+// connection dropped). The route label is the route's template from the route table ('/v1/models/{name}'),
+// never the raw URL, so that unknown paths ('unmatched') cannot blow up the metric's cardinality. An
+// inference route also counts per model version, for a model that is loaded. Secrets in the query
+// (`?token=`, which streams accept) are redacted from the logged URL.
+import type { RequestHandler, Response } from 'express';
 import type { Metrics } from '../../host/metrics.js';
+import type { ServerState } from '../../host/state.js';
+import { type RouteLocals, templateMatcher } from '../routes/table.js';
 
 const SECRET_PARAM = /([?&](?:token|access_token|api_key|apikey|key|password)=)[^&#]*/gi;
 
@@ -12,12 +15,15 @@ export function redactUrl(url: string): string {
   return url.replace(SECRET_PARAM, '$1[redacted]');
 }
 
-function routeLabel(req: Request): string {
-  const pattern = req.route?.path;
-  return typeof pattern === 'string' ? `${req.baseUrl}${pattern}` : 'unmatched';
-}
-
-export function observeRequests({ metrics }: { metrics: Metrics }): RequestHandler {
+export function observeRequests({ metrics, state }: { metrics: Metrics; state: ServerState }): RequestHandler {
+  const match = templateMatcher();
+  /** The route that answered; for an answer before routing (401, draining 503) the template of its path. */
+  const routeLabel = (res: Response, url: string): string => {
+    const answered = (res.locals as RouteLocals).route?.path;
+    if (answered) return answered;
+    const q = url.indexOf('?');
+    return match(q < 0 ? url : url.slice(0, q))?.spec.path ?? 'unmatched';
+  };
   return function observeRequestsMiddleware(req, res, next) {
     const start = process.hrtime.bigint();
     metrics.inFlight.inc();
@@ -27,10 +33,15 @@ export function observeRequests({ metrics }: { metrics: Metrics }): RequestHandl
       done = true;
       metrics.inFlight.dec();
       const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-      const route = routeLabel(req);
+      const route = routeLabel(res, req.originalUrl);
       const status = res.writableFinished ? res.statusCode : 499; // 499: client closed the connection first
       metrics.requests.inc({ route, method: req.method, status: String(status) });
       metrics.requestDuration.observe({ route, method: req.method }, seconds);
+      const locals = res.locals as RouteLocals;
+      if (locals.route?.perModel && locals.params?.name !== undefined) {
+        const served = state.registry?.get(locals.params.name, locals.params.version);
+        if (served) metrics.modelRequest(served, status, seconds);
+      }
       const line = {
         method: req.method,
         url: redactUrl(req.originalUrl),

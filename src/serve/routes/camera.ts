@@ -1,42 +1,19 @@
-// The camera page (src/ui/camera, docs/mediapipe.md) and what it loads, all from this server: the page's
-// HTML and stylesheet, its modules as tsc compiled them (dist/src/ui/camera, with the two modules of
-// src/data they import, at the same relative paths), and the files of the npm package @mediapipe/pose
-// (BlazePose's models and WebAssembly runtime) from node_modules. Only listed files are served; the pose
-// files are asked for only once the user starts the camera. The page's Content-Security-Policy allows this
+// The camera page (src/ui/camera, docs/mediapipe.md) and what MediaPipe needs, all from this server: the
+// page's HTML, built into the page folder (dist/ui) beside its bundle (served by ui.ts), and the files of the
+// npm package @mediapipe/pose (BlazePose's models and WebAssembly runtime) from node_modules, for the
+// camera page and the live page's camera source alike. Only listed files are served; the pose files are
+// asked for only once the user starts the camera. The pages' Content-Security-Policy (ui.ts) allows this
 // origin alone, plus compiling WebAssembly ('wasm-unsafe-eval') for MediaPipe.
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { type Response, Router } from 'express';
 import { ApiError } from '../../predict/errors.js';
 import { ROUTES, route } from './table.js';
-
-const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
-/** The page's sources (HTML, CSS) and its compiled modules (dist/src mirrors src). */
-const UI_SRC = join(ROOT, 'src', 'ui', 'camera');
-const DIST_SRC = join(ROOT, 'dist', 'src');
-
-const PAGE_CSP =
-  "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data: blob:; " +
-  "media-src 'self' blob: mediastream:; connect-src 'self'; worker-src 'self' blob:; base-uri 'none'; " +
-  "form-action 'none'; frame-ancestors 'none'";
+import { DEFAULT_UI_DIR, PAGE_CSP } from './ui.js';
 
 const JS = 'text/javascript; charset=utf-8';
 const BINARY = 'application/octet-stream';
-
-/** The page's own files under /src/ui/camera/: where each comes from. */
-const PAGE_FILES: Readonly<Record<string, { path: string; type: string }>> = {
-  'camera.css': { path: join(UI_SRC, 'camera.css'), type: 'text/css; charset=utf-8' },
-  ...Object.fromEntries(
-    ['page', 'camera-pose', 'pose-runtime', 'model-frames', 'overlay', 'recorder'].map((m) => [
-      `${m}.js`,
-      { path: join(DIST_SRC, 'ui', 'camera', `${m}.js`), type: JS },
-    ]),
-  ),
-};
-/** The shared modules of src/data the page imports (pure code: no Node built-ins). */
-const DATA_FILES = new Set(['mediapipe.js', 'layouts.js']);
 
 /** The files of @mediapipe/pose the page may load, and their types (WebAssembly must be application/wasm). */
 const POSE_FILES: Readonly<Record<string, string>> = {
@@ -80,26 +57,13 @@ function sendFile(res: Response, path: string, type: string, cache: string, what
   });
 }
 
-export function cameraRoutes(): Router {
+export function cameraRoutes({ dir = DEFAULT_UI_DIR }: { dir?: string } = {}): Router {
   const router = Router();
   const pose = mediapipePosePackage();
 
   route(router, ROUTES.cameraPage, async (_req, res) => {
     res.setHeader('Content-Security-Policy', PAGE_CSP);
-    await sendFile(res, join(UI_SRC, 'index.html'), 'text/html; charset=utf-8', 'no-cache', 'the camera page');
-  });
-
-  route(router, ROUTES.cameraModule, async (req, res) => {
-    const file = String(req.params.file);
-    const f = Object.hasOwn(PAGE_FILES, file) ? PAGE_FILES[file] : undefined;
-    if (!f) throw notFound(`no camera page file '${file}'`, { file, files: Object.keys(PAGE_FILES) });
-    await sendFile(res, f.path, f.type, 'no-cache', `the camera page's ${file}`);
-  });
-
-  route(router, ROUTES.cameraDataModule, async (req, res) => {
-    const file = String(req.params.file);
-    if (!DATA_FILES.has(file)) throw notFound(`no shared module '${file}'`, { file, files: [...DATA_FILES] });
-    await sendFile(res, join(DIST_SRC, 'data', file), JS, 'no-cache', `the shared module ${file}`);
+    await sendFile(res, join(dir, 'camera.html'), 'text/html; charset=utf-8', 'no-cache', 'the camera page');
   });
 
   route(router, ROUTES.mediapipeFile, async (req, res) => {

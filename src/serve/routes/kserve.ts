@@ -1,15 +1,22 @@
 // KServe v2 / Triton HTTP/REST protocol (JSON tensors) for interoperability with their clients: the
 // model's raw contract, x [T, B, D] (already preprocessed) and optional state h0 [L, B, H] in, logits
 // [T, B, K] and hT [L, B, H] out. Runs are queued with the model's batches (Batcher.exclusive).
-// Differences from the spec: errors use this server's error shape; only FP32 JSON tensors.
-import { Router } from 'express';
-import type { ServedModel } from '../../host/registry.js';
-import { type ServerState, servedModel } from '../../host/state.js';
-import { ApiError } from '../../predict/errors.js';
+// Errors are the protocol's {"error": "<message>"} (middleware/errors.ts); only FP32 JSON tensors. The model
+// repository extension lists, loads and unloads the models of the model directory (host/registry.ts).
+import { type RequestHandler, Router } from 'express';
+import { MODEL_NAME, type ServedModel } from '../../host/registry.js';
+import { loadedRegistry, type ServerState, servedModel } from '../../host/state.js';
+import { ApiError, errors } from '../../predict/errors.js';
 import { isFloat32Finite, numberError } from '../../predict/input.js';
 import { allFinite } from '../../util/finite.js';
 import { jsonBody } from '../middleware/json-body.js';
-import { parseBody, type V2InferRequest, v2InferRequestSchema } from '../schemas.js';
+import {
+  parseBody,
+  type V2InferRequest,
+  v2InferRequestSchema,
+  v2RepositoryIndexRequestSchema,
+  v2RepositoryModelRequestSchema,
+} from '../schemas.js';
 import { ROUTES, route } from './table.js';
 
 export interface KserveOptions {
@@ -17,22 +24,61 @@ export interface KserveOptions {
   maxSequences: number;
   maxBodyBytes: number;
   serverVersion: string;
+  modelControl: 'none' | 'explicit';
 }
 
 const optionalParam = (v: string | string[] | undefined) => (v === undefined ? undefined : String(v));
 
 const OUTPUT_NAMES = ['logits', 'hT'] as const;
 
+/** The named model at `version` (its latest without one), or 404 model_not_found listing what there is. */
 function versioned(state: ServerState, name: string, version: string | undefined): ServedModel {
-  const served = servedModel(state, name);
-  if (version !== undefined && version !== served.info.version) {
-    throw new ApiError('model_not_found', `model '${name}' has version '${served.info.version}', not '${version}'`, {
-      model: name,
-      version,
-      available: [served.info.version],
-    });
+  const latest = servedModel(state, name);
+  if (version === undefined) return latest;
+  const registry = loadedRegistry(state);
+  const served = registry.get(name, version);
+  if (!served) {
+    const available = registry.versions(name);
+    throw new ApiError(
+      'model_not_found',
+      `model '${name}' has no version '${version}' (served: ${available.join(', ')})`,
+      {
+        model: name,
+        version,
+        available,
+      },
+    );
   }
   return served;
+}
+
+/** Repository names are directory or model names: no path separators, no leading dot. */
+function repositoryName(raw: unknown): string {
+  const name = String(raw);
+  if (!MODEL_NAME.test(name)) {
+    throw new ApiError(
+      'invalid_request',
+      `the model name '${name.slice(0, 64)}' is not a model name (letters, digits, '_', '.', '-'; no leading '.')`,
+      'name',
+    );
+  }
+  return name;
+}
+
+/** The repository extension's bodies are optional: no body is {}; a body must be JSON. */
+function optionalJsonBody(limitBytes: number): RequestHandler {
+  const [requireJson, refuseOversize, parse] = jsonBody({ limitBytes });
+  return function optionalJsonBodyMiddleware(req, res, next) {
+    const length = req.get('content-length');
+    if ((length === undefined || length === '0') && req.get('transfer-encoding') === undefined) {
+      req.body = {};
+      return next();
+    }
+    requireJson(req, res, (e?: unknown) => {
+      if (e) return next(e);
+      refuseOversize(req, res, (e2?: unknown) => (e2 ? next(e2) : parse(req, res, next)));
+    });
+  };
 }
 
 /**
@@ -157,14 +203,14 @@ export function kserveRoutes({ state, options }: { state: ServerState; options: 
   const router = Router();
 
   route(router, ROUTES.v2Server, (_req, res) => {
-    res.json({ name: 'indrnn', version: options.serverVersion, extensions: [] });
+    res.json({ name: 'indrnn', version: options.serverVersion, extensions: ['model_repository'] });
   });
 
   const metadata = (served: ServedModel) => {
     const m = served.model.metadata;
     return {
       name: m.name,
-      versions: [m.version],
+      versions: loadedRegistry(state).versions(m.name),
       platform: 'onnxruntime_onnx',
       inputs: [
         { name: 'x', datatype: 'FP32', shape: [-1, -1, m.input_size] },
@@ -210,6 +256,47 @@ export function kserveRoutes({ state, options }: { state: ServerState; options: 
       });
     },
   );
+
+  const repositoryBody = optionalJsonBody(64 * 1024);
+  /** Load and unload change what every client gets: only when the operator turned model control on. */
+  const controlAllowed: RequestHandler = function modelControlGate(req, _res, next) {
+    if (options.modelControl === 'explicit') return next();
+    const what = req.path.endsWith('/unload') ? 'unload' : 'load';
+    next(
+      new ApiError(
+        'forbidden',
+        `model ${what} is off on this server; start it with --model-control explicit (INDRNN_MODEL_CONTROL) and a --token`,
+        { setting: 'model-control' },
+      ),
+    );
+  };
+  route(router, ROUTES.v2RepositoryIndex, repositoryBody, (req, res) => {
+    const body = parseBody(v2RepositoryIndexRequestSchema, req.body);
+    const rows = loadedRegistry(state).index();
+    res.json(body.ready ? rows.filter((r) => r.state === 'READY') : rows);
+  });
+  route(router, ROUTES.v2RepositoryLoad, controlAllowed, repositoryBody, async (req, res) => {
+    const name = repositoryName(req.params.name);
+    parseBody(v2RepositoryModelRequestSchema, req.body);
+    const registry = loadedRegistry(state);
+    const result = await registry.loadModel(name);
+    if (!result.known) throw errors.modelNotFound(name, registry.names);
+    if (result.reason !== undefined) {
+      const still = result.versions.length ? ` (still serving version ${result.versions.join(', ')})` : '';
+      throw new ApiError('model_load_failed', `model '${name}' could not be loaded${still}: ${result.reason}`, {
+        model: name,
+        served: result.versions,
+      });
+    }
+    res.json({ name, state: 'READY', versions: result.versions });
+  });
+  route(router, ROUTES.v2RepositoryUnload, controlAllowed, repositoryBody, async (req, res) => {
+    const name = repositoryName(req.params.name);
+    parseBody(v2RepositoryModelRequestSchema, req.body);
+    const registry = loadedRegistry(state);
+    if (!(await registry.unloadModel(name))) throw errors.modelNotFound(name, registry.names);
+    res.json({ name, state: 'UNAVAILABLE', versions: [] });
+  });
 
   return router;
 }

@@ -3,7 +3,8 @@
 // and openapi.ts writes the OpenAPI document from it, so the two cannot drift apart.
 import type { IRouter, NextFunction, Request, RequestHandler, Response } from 'express';
 import type { z } from 'zod';
-import type { ErrorCode } from '../../predict/errors.js';
+import { ApiError, type ErrorCode } from '../../predict/errors.js';
+import { neuronsSchema } from '../neurons-schema.js';
 import * as s from '../schemas.js';
 
 export interface RouteResponse {
@@ -29,6 +30,8 @@ export interface RouteSpec {
   readonly other?: { readonly [status: number]: RouteResponse };
   /** Error codes the route itself raises; auth routes also answer unauthorized and shutting_down. */
   readonly errors: readonly ErrorCode[];
+  /** An inference route: counted per model version in indrnn_requests_total (host/metrics.ts). */
+  readonly perModel?: true;
 }
 
 /** What a predict or infer request can be refused for. */
@@ -44,6 +47,19 @@ const json = <B extends z.ZodType>(description: string, schema: B) => ({ descrip
 
 const health = (path: string, summary: string) =>
   ({ ...get(path, summary, false), ok: json('alive', s.healthSchema), errors: [] }) as const satisfies RouteSpec;
+const repository = (path: string, summary: string) =>
+  ({
+    method: 'post',
+    path,
+    summary,
+    auth: true,
+    request: s.v2RepositoryModelRequestSchema,
+    ok: json('the model and the versions it now serves', s.v2RepositoryModelSchema),
+    errors: [
+      ...['invalid_json', 'invalid_field', 'invalid_request', 'forbidden', 'model_not_found', 'model_load_failed'],
+      'not_ready',
+    ],
+  }) as const satisfies RouteSpec;
 const readiness = (path: string, summary: string) =>
   ({
     ...get(path, summary, false),
@@ -72,13 +88,19 @@ const v2Infer = (path: string) =>
     request: s.v2InferRequestSchema,
     ok: json('the output tensors, FP32, row-major', s.v2InferResponseSchema),
     errors: INPUT_ERRORS,
+    perModel: true,
   }) as const satisfies RouteSpec;
 
 export const ROUTES = {
   healthz: health('/healthz', 'the process is alive'),
   readyz: readiness('/readyz', 'models are loaded and the server is not draining'),
-  v2Live: health('/v2/health/live', 'KServe v2 liveness'),
-  v2Ready: readiness('/v2/health/ready', 'KServe v2 readiness'),
+  v2Live: { ...get('/v2/health/live', 'KServe v2 liveness', false), ok: json('alive', s.v2LiveSchema), errors: [] },
+  v2Ready: {
+    ...get('/v2/health/ready', 'KServe v2 readiness: models loaded, none stuck, not draining', false),
+    ok: json('ready', s.v2ReadySchema),
+    other: { 503: json('not ready', s.v2ReadySchema) },
+    errors: [],
+  },
   metrics: {
     ...get('/metrics', 'Prometheus metrics (text exposition format)', false),
     ok: { description: 'metrics', text: true },
@@ -103,24 +125,26 @@ export const ROUTES = {
     request: s.predictRequestSchema,
     ok: json('one prediction per sequence, in order', s.predictResponseSchema),
     errors: INPUT_ERRORS,
+    perModel: true,
+  },
+  neurons: {
+    ...get('/v1/models/{name}/neurons', "each recurrent layer's weights u and its neurons' time constants", true),
+    ok: json('per layer: u and time constants (steps)', neuronsSchema),
+    errors: ['model_not_found', 'not_ready'],
+  },
+  page: {
+    ...get('/', 'the live web page, HTML (docs/ui.md; off with `indrnn serve --no-ui`)', false),
+    ok: { description: 'text/html' },
+    errors: ['not_found'],
+  },
+  pageFile: {
+    ...get('/ui/{file}', "the page's script, stylesheet and demo recording", false),
+    ok: { description: 'text/javascript, text/css or application/x-ndjson' },
+    errors: ['not_found'],
   },
   cameraPage: {
     ...get('/camera', 'the camera page: webcam -> MediaPipe Pose in the browser -> action labels (HTML)', false),
     ok: { description: 'text/html' },
-    errors: ['not_found'],
-  },
-  cameraModule: {
-    ...get('/src/ui/camera/{file}', "the camera page's modules (compiled) and stylesheet", false),
-    ok: { description: 'text/javascript or text/css' },
-    errors: ['not_found'],
-  },
-  cameraDataModule: {
-    ...get(
-      '/src/data/{file}',
-      'the shared modules the camera page imports (the MediaPipe joint mapping, layouts)',
-      false,
-    ),
-    ok: { description: 'text/javascript' },
     errors: ['not_found'],
   },
   mediapipeFile: {
@@ -143,7 +167,28 @@ export const ROUTES = {
   v2ModelVersionReady: v2Ready('/v2/models/{name}/versions/{version}/ready'),
   v2Infer: v2Infer('/v2/models/{name}/infer'),
   v2InferVersion: v2Infer('/v2/models/{name}/versions/{version}/infer'),
+  v2RepositoryIndex: {
+    method: 'post',
+    path: '/v2/repository/index',
+    summary: 'KServe v2 model repository: every model file, served (READY) or not (UNAVAILABLE, with the reason)',
+    auth: true,
+    request: s.v2RepositoryIndexRequestSchema,
+    ok: json('the models', s.v2RepositoryIndexSchema),
+    errors: ['invalid_json', 'invalid_field', 'not_ready'],
+  },
+  v2RepositoryLoad: repository(
+    '/v2/repository/models/{name}/load',
+    'KServe v2 model repository: load (or reload) every version of a model from the model directory',
+  ),
+  v2RepositoryUnload: repository(
+    '/v2/repository/models/{name}/unload',
+    'KServe v2 model repository: stop serving a model (every version) until it is loaded again',
+  ),
 } as const satisfies Record<string, RouteSpec>;
+
+/** Longest model name and version a URL may carry (longer: 400 before any lookup). */
+export const MAX_NAME_CHARS = 128;
+export const MAX_VERSION_CHARS = 64;
 
 /** '/v1/models/{name}' -> '/v1/models/:name'. */
 export function expressPath(template: string): string {
@@ -160,10 +205,46 @@ export type RouteHandler<S extends RouteSpec> = (
   next: NextFunction,
 ) => void | Promise<void>;
 
+/** What route() leaves on res.locals for the request observer (middleware/observe.ts). */
+export interface RouteLocals {
+  /** The route that answered (its template labels the metrics). */
+  route?: RouteSpec;
+  /** Its path parameters, checked for length. */
+  params?: { name?: string; version?: string };
+}
+
+/** Records the route on res.locals and refuses over-long model names and versions before any lookup. */
+function tagRoute(spec: RouteSpec): RequestHandler {
+  return function tagRouteMiddleware(req, res, next) {
+    const locals = res.locals as RouteLocals;
+    locals.route = spec;
+    const { name, version } = req.params as { name?: string; version?: string };
+    locals.params = { name, version };
+    for (const [field, value, max] of [
+      ['name', name, MAX_NAME_CHARS],
+      ['version', version, MAX_VERSION_CHARS],
+    ] as const) {
+      if (value !== undefined && value.length > max) {
+        return next(
+          new ApiError(
+            'invalid_request',
+            `the model ${field} in the path has ${value.length} characters, at most ${max}`,
+            {
+              field,
+              limit: max,
+            },
+          ),
+        );
+      }
+    }
+    next();
+  };
+}
+
 /**
  * Registers `handler` (after `before`, e.g. the JSON body parser) for one route, or for several that share
  * a response (a KServe route with and without /versions/{version}). Each is registered on its own
- * template, so that req.route.path names it.
+ * template, and tagged with its spec (res.locals.route) so that the metrics name it by its template.
  */
 export function route<S extends RouteSpec>(
   router: IRouter,
@@ -171,6 +252,58 @@ export function route<S extends RouteSpec>(
   ...handlers: [...before: RequestHandler[], handler: RouteHandler<S>]
 ): void {
   for (const spec of (Array.isArray(specs) ? specs : [specs]) as readonly S[]) {
-    router[spec.method](expressPath(spec.path), ...(handlers as RequestHandler[]));
+    router[spec.method](expressPath(spec.path), tagRoute(spec), ...(handlers as RequestHandler[]));
   }
+}
+
+/** A route template of the table and the methods it answers. */
+export interface TemplateMatch {
+  readonly spec: RouteSpec;
+  readonly methods: ReadonlySet<string>;
+}
+
+/** Finds the template of the table a request path falls under, whatever the method. */
+export function templateMatcher(
+  specs: readonly RouteSpec[] = Object.values(ROUTES),
+): (path: string) => TemplateMatch | undefined {
+  const byPath = new Map<string, { spec: RouteSpec; pattern: RegExp; methods: Set<string> }>();
+  for (const spec of specs) {
+    let entry = byPath.get(spec.path);
+    if (!entry) {
+      const pattern = new RegExp(`^${spec.path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{\w+\}/g, '[^/]+')}/?$`);
+      entry = { spec, pattern, methods: new Set() };
+      byPath.set(spec.path, entry);
+    }
+    entry.methods.add(spec.method.toUpperCase());
+    if (spec.method === 'get') entry.methods.add('HEAD');
+  }
+  const entries = [...byPath.values()];
+  return (path) => entries.find((e) => e.pattern.test(path));
+}
+
+/**
+ * After every route: a path of the table asked with another method is 405 method_not_allowed with an
+ * Allow header, labelled by its template; other paths (and routes switched off) fall through to 404.
+ */
+export function methodNotAllowed(specs: readonly RouteSpec[] = Object.values(ROUTES)): RequestHandler {
+  const match = templateMatcher(specs);
+  return function methodNotAllowedHandler(req, res, next) {
+    const found = match(req.path);
+    if (!found) return next();
+    const { spec, methods } = found;
+    // The method is the route's own, yet nothing answered: the route is switched off (e.g. --no-ui): 404.
+    if (methods.has(req.method)) return next();
+    (res.locals as RouteLocals).route = spec;
+    res.setHeader('Allow', [...methods, 'OPTIONS'].join(', ')); // OPTIONS: Express answers it with Allow
+    next(
+      new ApiError(
+        'method_not_allowed',
+        `${req.method} is not allowed on ${spec.path}; use ${[...methods].join(' or ')}`,
+        {
+          method: req.method,
+          allow: [...methods],
+        },
+      ),
+    );
+  };
 }

@@ -1,0 +1,67 @@
+// GET /v1/models/{name}/neurons: each IndRNN layer's recurrent weights u, read from the served ONNX file's
+// initialisers (`rec{l}.u`, src/onnx/export.ts), and each neuron's time constant. IndRNN neurons are
+// independent (h_t = relu(z_t + u h_{t-1}) elementwise), so a neuron's memory is its own: with no input a
+// signal decays as |u|^n, falling to 1/e after n = -1 / ln|u| steps. Computed once per loaded model.
+import { readFile } from 'node:fs/promises';
+import { Router } from 'express';
+import type { ServedModel } from '../../host/registry.js';
+import { type ServerState, servedModel } from '../../host/state.js';
+import { parseModel } from '../../util/onnx-graph.js';
+import type { Neurons } from '../neurons-schema.js';
+import { ROUTES, route } from './table.js';
+
+/** Steps for |u|^n to reach 1/e: -1 / ln|u|; 0 for u = 0; null when |u| >= 1 (no decay). */
+export function timeConstant(u: number): number | null {
+  const a = Math.abs(u);
+  if (a >= 1) return null;
+  if (a === 0) return 0;
+  return -1 / Math.log(a);
+}
+
+/** The float32 values of initialiser `name` in an ONNX file's bytes, or null. */
+function initializer(model: ReturnType<typeof parseModel>, name: string): Float32Array | null {
+  const t = model.graph?.initializer?.find((i) => i.name === name);
+  if (!t) return null;
+  if (t.rawData && t.rawData.length > 0) {
+    const raw = t.rawData;
+    return new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
+  }
+  return t.floatData ? Float32Array.from(t.floatData) : null;
+}
+
+/** Reads the model's file and its recurrent weights; throws when the file no longer matches the model. */
+export async function modelNeurons(served: ServedModel): Promise<Neurons> {
+  const m = served.model.metadata;
+  const model = parseModel(await readFile(served.model.path));
+  const layers = [];
+  for (let l = 0; l < m.num_layers; l++) {
+    const u = initializer(model, `rec${l}.u`);
+    if (!u || u.length !== m.hidden_size) {
+      throw new Error(`${served.model.path}: no recurrent weights rec${l}.u of ${m.hidden_size} values`);
+    }
+    const values = Array.from(u);
+    layers.push({ layer: l, u: values, timeConstant: values.map(timeConstant) });
+  }
+  return {
+    model: m.name,
+    version: m.version,
+    stepRate: m.sampling?.kind === 'rate' ? m.sampling.fps : null,
+    layers,
+  };
+}
+
+export function neuronRoutes({ state }: { state: ServerState }): Router {
+  const router = Router();
+  const cache = new WeakMap<ServedModel, Promise<Neurons>>();
+  route(router, ROUTES.neurons, async (req, res) => {
+    const served = servedModel(state, String(req.params.name));
+    let neurons = cache.get(served);
+    if (!neurons) {
+      neurons = modelNeurons(served);
+      cache.set(served, neurons);
+      neurons.catch(() => cache.delete(served));
+    }
+    res.json(await neurons);
+  });
+  return router;
+}

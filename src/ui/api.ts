@@ -1,0 +1,75 @@
+// The server's HTTP API as the page uses it: the model list, a model's neurons, HTTP predict (for
+// segment-sampled models, which streams refuse). Types come from the server's own schemas (type imports
+// only: nothing of the server is bundled). A bearer token, when the server wants one, is kept for the tab.
+import type { ModelInfo } from '../host/model-info.js';
+import type { Neurons } from '../serve/neurons-schema.js';
+import type { ServerMessage } from '../stream/protocol.js';
+
+export type { ModelInfo, Neurons };
+export type StreamMessage = ServerMessage | ActionEvent;
+export type Prediction = Extract<ServerMessage, { type: 'prediction' }>;
+export type ClassStep = Extract<Prediction, { label: string }>;
+
+/** A detection model's action event (start or end of an action), when the server sends them. */
+export interface ActionEvent {
+  type: 'action';
+  event: 'start' | 'end';
+  label?: string;
+  frame?: number;
+  step?: number;
+  probability?: number;
+}
+
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const TOKEN_KEY = 'indrnn.token';
+
+export function token(): string | null {
+  return sessionStorage.getItem(TOKEN_KEY);
+}
+
+export function setToken(t: string): void {
+  if (t) sessionStorage.setItem(TOKEN_KEY, t);
+  else sessionStorage.removeItem(TOKEN_KEY);
+}
+
+async function call<T>(path: string, init: RequestInit = {}): Promise<T> {
+  const headers = new Headers(init.headers);
+  const t = token();
+  if (t) headers.set('Authorization', `Bearer ${t}`);
+  const res = await fetch(path, { ...init, headers });
+  const body = await res.json().catch(() => null);
+  if (!res.ok) {
+    const msg = body?.error?.message ?? `${res.status} ${res.statusText}`;
+    throw new HttpError(res.status, msg);
+  }
+  return body as T;
+}
+
+export const listModels = () => call<{ models: ModelInfo[] }>('/v1/models').then((r) => r.models);
+
+export const modelNeurons = (name: string) => call<Neurons>(`/v1/models/${encodeURIComponent(name)}/neurons`);
+
+/** POST predict for one sequence of frames [T][B][J][3]. */
+export function predict(name: string, frames: number[][][][], frameRate: number) {
+  return call<{ provider: string; predictions: ClassStep[] }>(`/v1/models/${encodeURIComponent(name)}/predict`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ frames, topK: 5, frameRate }),
+  });
+}
+
+/** ws(s)://host/v1/models/NAME/stream, with ?token= when one is set (browsers cannot set headers on a WebSocket). */
+export function streamUrl(name: string): string {
+  const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  const t = token();
+  const q = t ? `?token=${encodeURIComponent(t)}` : '';
+  return `${proto}//${location.host}/v1/models/${encodeURIComponent(name)}/stream${q}`;
+}

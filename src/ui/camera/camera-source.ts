@@ -1,0 +1,98 @@
+// The live page's "Camera" source (src/ui/sources.ts), in its own bundle (dist/ui/camera.js) that the page
+// imports only when the user picks the camera, and that then loads MediaPipe Pose from this server. It adds
+// a panel with the camera's picture and the landmarks found, and gives the page frames in the layout of
+// the chosen model (kinect20, ntu25 or mediapipe33: the shared mapping of src/data/mediapipe.ts; another
+// model's: ntu25, which the page's streaming models take), one per camera frame. Only the joints leave
+// the browser, never the video.
+import type { ModelInfo } from '../api.js';
+import type { Source } from '../sources.js';
+import { CameraPose } from './camera-pose.js';
+import { cameraUnsupported, ModelFrames } from './model-frames.js';
+import { drawPose } from './overlay.js';
+
+/** The layout the camera gives a model: its own when the camera can, and streams it; else ntu25. */
+export function cameraLayout(model: Pick<ModelInfo, 'layout' | 'bodies' | 'sampling'> | null): {
+  layout: string;
+  bodies: number;
+} {
+  const streams = model?.sampling?.kind !== 'segments';
+  if (model && streams && cameraUnsupported(model) === null) return { layout: model.layout!, bodies: model.bodies! };
+  return { layout: 'ntu25', bodies: 2 };
+}
+
+/** The panel beside the skeleton: picture, landmarks, privacy line, MediaPipe's time per frame. */
+function panel(): { root: HTMLElement; video: HTMLVideoElement; overlay: HTMLCanvasElement; info: HTMLElement } {
+  document.getElementById('camera-panel')?.remove();
+  if (!document.querySelector('link[href="/ui/camera.css"]')) {
+    const css = document.createElement('link');
+    css.rel = 'stylesheet';
+    css.href = '/ui/camera.css';
+    document.head.append(css);
+  }
+  const root = document.createElement('section');
+  root.id = 'camera-panel';
+  root.className = 'panel camera-panel';
+  root.setAttribute('aria-label', 'Camera');
+  const view = document.createElement('div');
+  view.className = 'view';
+  const video = document.createElement('video');
+  video.muted = true;
+  video.playsInline = true;
+  const overlay = document.createElement('canvas');
+  view.append(video, overlay);
+  const privacy = document.createElement('p');
+  privacy.className = 'privacy';
+  privacy.dataset.testid = 'camera-privacy';
+  privacy.textContent =
+    'The video never leaves this browser: MediaPipe Pose runs here, and only the joints it finds go to the server.';
+  const info = document.createElement('p');
+  info.className = 'muted small';
+  info.dataset.testid = 'camera-info';
+  info.textContent = 'Starting the camera and MediaPipe Pose…';
+  root.append(view, privacy, info);
+  const anchor = document.querySelector('section.view');
+  if (anchor) anchor.after(root);
+  else document.body.append(root);
+  return { root, video, overlay, info };
+}
+
+/** Opens the camera for `model` (the page's chosen model) and returns it as a live source. */
+export async function openCamera(model: ModelInfo | null): Promise<Source> {
+  const { layout, bodies } = cameraLayout(model);
+  const frames = new ModelFrames(layout, bodies);
+  const p = panel();
+  let camera: CameraPose;
+  try {
+    camera = await CameraPose.open(p.video);
+  } catch (e) {
+    p.root.remove();
+    throw new Error(`camera: ${(e as Error).message}`);
+  }
+  p.info.textContent = `${camera.fps} frames/s; looking for a person…`;
+  let stop: (() => void) | null = null;
+  return {
+    name: `Camera (MediaPipe Pose in this browser, as ${layout})`,
+    layout,
+    fps: camera.fps,
+    bodies,
+    joints: frames.joints,
+    recording: null,
+    start(onFrame) {
+      stop?.();
+      stop = camera.start((f) => {
+        drawPose(p.overlay, p.video, f);
+        p.info.textContent = `${f.found ? '33 landmarks' : 'nobody in view'} · MediaPipe ${camera.poseMs.toFixed(0)} ms a frame · ${camera.fps} frames/s`;
+        onFrame(frames.fill(f.found ? f.landmarks : null));
+      });
+      return () => {
+        stop?.();
+        stop = null;
+      };
+    },
+    async close() {
+      stop?.();
+      await camera.close();
+      p.root.remove();
+    },
+  };
+}

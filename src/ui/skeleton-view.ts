@@ -1,0 +1,154 @@
+// The skeleton in 3D on a 2D canvas: joints rotated by yaw and pitch about the recording's centre,
+// projected with a simple perspective, bones drawn from the layout's parent table, nearer bones drawn last.
+// Drag or the arrow keys rotate. Bodies differ by line style as well as colour.
+
+const BODY_COLOURS = ['#2b6cb0', '#c05621', '#2f855a', '#6b46c1'];
+
+export class SkeletonView {
+  private yaw = -0.5;
+  private pitch = 0.25;
+  private centre: [number, number, number] = [0, 0, 3];
+  private scale = 1;
+  private last: { data: Float32Array; at: number; bodies: number } | null = null;
+  private readonly ctx: CanvasRenderingContext2D;
+
+  constructor(
+    private readonly canvas: HTMLCanvasElement,
+    private parents: readonly number[],
+  ) {
+    this.ctx = canvas.getContext('2d')!;
+    let drag: { x: number; y: number } | null = null;
+    canvas.addEventListener('pointerdown', (e) => {
+      drag = { x: e.clientX, y: e.clientY };
+      canvas.setPointerCapture(e.pointerId);
+    });
+    canvas.addEventListener('pointermove', (e) => {
+      if (!drag) return;
+      this.rotate((e.clientX - drag.x) * 0.01, (e.clientY - drag.y) * 0.01);
+      drag = { x: e.clientX, y: e.clientY };
+    });
+    canvas.addEventListener('pointerup', () => {
+      drag = null;
+    });
+    canvas.addEventListener('keydown', (e) => {
+      const step = 0.15;
+      const turn: Record<string, [number, number]> = {
+        ArrowLeft: [-step, 0],
+        ArrowRight: [step, 0],
+        ArrowUp: [0, -step],
+        ArrowDown: [0, step],
+      };
+      const t = turn[e.key];
+      if (!t) return;
+      e.preventDefault();
+      this.rotate(t[0], t[1]);
+    });
+  }
+
+  rotate(dYaw: number, dPitch: number): void {
+    this.yaw += dYaw;
+    this.pitch = Math.max(-1.4, Math.min(1.4, this.pitch + dPitch));
+    if (this.last) this.draw(this.last.data, this.last.at, this.last.bodies);
+  }
+
+  /** A new recording: bones from `parents`; centre and scale from its joints [T, B, J, 3]. */
+  fit(data: Float32Array, parents: readonly number[]): void {
+    this.parents = parents;
+    const min = [Infinity, Infinity, Infinity];
+    const max = [-Infinity, -Infinity, -Infinity];
+    for (let i = 0; i + 2 < data.length; i += 3) {
+      if (data[i] === 0 && data[i + 1] === 0 && data[i + 2] === 0) continue; // absent body
+      for (let c = 0; c < 3; c++) {
+        min[c] = Math.min(min[c], data[i + c]);
+        max[c] = Math.max(max[c], data[i + c]);
+      }
+    }
+    if (!Number.isFinite(min[0])) return;
+    this.centre = [0, 1, 2].map((c) => (min[c] + max[c]) / 2) as [number, number, number];
+    this.scale = Math.max(max[0] - min[0], max[1] - min[1], max[2] - min[2], 1e-6);
+    this.last = null;
+  }
+
+  /** Draws the frame at data[at ..] with `bodies` bodies of J = parents.length joints. */
+  draw(data: Float32Array, at: number, bodies: number): void {
+    this.last = { data, at, bodies };
+    const { ctx, canvas } = this;
+    const W = canvas.width;
+    const H = canvas.height;
+    ctx.clearRect(0, 0, W, H);
+    this.drawFloor();
+    const J = this.parents.length;
+    const pts = new Float32Array(J * 3);
+    for (let b = 0; b < bodies; b++) {
+      const base = at + b * J * 3;
+      let present = false;
+      for (let k = 0; k < J * 3; k++) if (data[base + k] !== 0) present = true;
+      if (!present) continue;
+      for (let j = 0; j < J; j++)
+        this.project(data[base + j * 3], data[base + j * 3 + 1], data[base + j * 3 + 2], pts, j);
+      const colour = BODY_COLOURS[b % BODY_COLOURS.length];
+      ctx.strokeStyle = colour;
+      ctx.fillStyle = colour;
+      ctx.lineWidth = 3;
+      ctx.setLineDash(b % 2 === 1 ? [6, 3] : []);
+      const bones = this.parents.map((p, j) => [j, p]).filter(([, p]) => p >= 0);
+      bones.sort((x, y) => pts[y[0] * 3 + 2] - pts[x[0] * 3 + 2]); // far first
+      for (const [j, p] of bones) {
+        ctx.beginPath();
+        ctx.moveTo(pts[j * 3], pts[j * 3 + 1]);
+        ctx.lineTo(pts[p * 3], pts[p * 3 + 1]);
+        ctx.stroke();
+      }
+      ctx.setLineDash([]);
+      for (let j = 0; j < J; j++) {
+        ctx.beginPath();
+        ctx.arc(pts[j * 3], pts[j * 3 + 1], 3, 0, 2 * Math.PI);
+        ctx.fill();
+      }
+    }
+  }
+
+  /** Screen x, y and depth of a camera-space point (x right, y up, z away from the camera). */
+  private project(x: number, y: number, z: number, out: Float32Array, j: number): void {
+    const [cx, cy, cz] = this.centre;
+    // Look at the centre from the camera's side (the camera looks down +z): turn about the vertical axis, then tilt.
+    let dx = (x - cx) / this.scale;
+    const dy = (y - cy) / this.scale;
+    let dz = (z - cz) / this.scale;
+    const cyaw = Math.cos(this.yaw);
+    const syaw = Math.sin(this.yaw);
+    [dx, dz] = [cyaw * dx - syaw * dz, syaw * dx + cyaw * dz];
+    const cp = Math.cos(this.pitch);
+    const sp = Math.sin(this.pitch);
+    const ry = cp * dy - sp * dz;
+    const rz = sp * dy + cp * dz;
+    const f = 2.5 / (2.5 + rz);
+    const size = Math.min(this.canvas.width, this.canvas.height) * 0.8;
+    out[j * 3] = this.canvas.width / 2 - dx * f * size;
+    out[j * 3 + 1] = this.canvas.height / 2 - ry * f * size;
+    out[j * 3 + 2] = rz;
+  }
+
+  private drawFloor(): void {
+    const { ctx } = this;
+    const [cx, cy, cz] = this.centre;
+    const y = cy - this.scale / 2;
+    const p = new Float32Array(3 * 4);
+    const r = this.scale * 0.8;
+    ctx.strokeStyle = '#cbd5e0';
+    ctx.lineWidth = 1;
+    for (let k = -2; k <= 2; k++) {
+      const o = (k / 2) * r;
+      this.project(cx + o, y, cz - r, p, 0);
+      this.project(cx + o, y, cz + r, p, 1);
+      this.project(cx - r, y, cz + o, p, 2);
+      this.project(cx + r, y, cz + o, p, 3);
+      ctx.beginPath();
+      ctx.moveTo(p[0], p[1]);
+      ctx.lineTo(p[3], p[4]);
+      ctx.moveTo(p[6], p[7]);
+      ctx.lineTo(p[9], p[10]);
+      ctx.stroke();
+    }
+  }
+}

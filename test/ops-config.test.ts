@@ -1,0 +1,169 @@
+// Configuration: every serve flag also from an INDRNN_* variable (a flag on the command line wins), the
+// configuration logged once at start with the token redacted, a bad variable refused naming it; CORS for
+// the listed origins only (off by default); gzip for answers from --compress on.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import request from 'supertest';
+import { envName } from '../src/cli/serve.js';
+import { modelDir, rawFrames, serveApp } from './helpers/models.js';
+
+let dir: string;
+before(() => {
+  dir = modelDir({ 'raw.onnx': { kind: 'raw', name: 'rows', inputSize: 6 } });
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const CLI = ['dist/src/cli.js', 'serve'];
+
+describe('environment variables', () => {
+  it('every serve flag has its INDRNN_* variable, shown in --help', () => {
+    const help = spawnSync(process.execPath, [...CLI, '--help'], { encoding: 'utf8' }).stdout.replace(/\s+/g, ' ');
+    const flags = [...new Set([...help.matchAll(/ (--[a-z-]+) </g)].map((m) => m[1]))];
+    assert.ok(flags.length > 25, `found ${flags.length} flags`);
+    for (const flag of flags) assert.ok(help.includes(`env: ${envName(flag)}`), `${flag}: no ${envName(flag)}`);
+  });
+
+  it('values come from the environment, a flag wins, the configuration is logged once with the token redacted', async () => {
+    const secret = 'tok-3f9a';
+    const child = spawn(process.execPath, [...CLI, '--max-frames', '9'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        ...process.env,
+        INDRNN_MODELS: dir,
+        INDRNN_HOST: '127.0.0.1',
+        INDRNN_PORT: '0',
+        INDRNN_DEVICE: 'cpu',
+        INDRNN_MAX_FRAMES: '5', // the flag (9) wins
+        INDRNN_MAX_SEQUENCES: '2',
+        INDRNN_TOKEN: secret,
+        INDRNN_CORS_ORIGIN: 'https://app.example',
+        INDRNN_RELOAD: 'off',
+      },
+    });
+    try {
+      let out = '';
+      const url = await new Promise<string>((resolve, reject) => {
+        child.stdout.on('data', (d: Buffer) => {
+          out += d;
+          const m = /"url":"([^"]+)"/.exec(out);
+          if (m) resolve(m[1]);
+        });
+        child.once('exit', (code) => reject(new Error(`exited ${code}: ${out}`)));
+      });
+      const post = (body: object) =>
+        fetch(`${url}/v1/models/rows/predict`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${secret}` },
+          body: JSON.stringify(body),
+        });
+      assert.equal((await post({ frames: rawFrames(9, 6, 1) })).status, 200, '9 frames: the flag');
+      assert.equal((await post({ frames: rawFrames(10, 6, 1) })).status, 400);
+      const three = { sequences: [1, 2, 3].map((i) => ({ frames: rawFrames(2, 6, i) })) };
+      assert.equal((await post(three)).status, 400, 'INDRNN_MAX_SEQUENCES=2');
+      assert.equal((await fetch(`${url}/v1/models`)).status, 401, 'INDRNN_TOKEN');
+      const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
+      child.kill('SIGTERM');
+      assert.equal(await exited, 0);
+      assert.ok(!out.includes(secret), 'the token never reaches the log');
+      const configs = out
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l))
+        .filter((l) => l.msg === 'configuration');
+      assert.equal(configs.length, 1);
+      const { config } = configs[0];
+      assert.equal(config.maxFrames, 9);
+      assert.equal(config.maxSequences, 2);
+      assert.equal(config.token, undefined);
+      assert.equal(config.auth, 'bearer token ([redacted])');
+      assert.deepEqual(config.corsOrigins, ['https://app.example']);
+      assert.equal(config.from.maxFrames, 'cli');
+      assert.equal(config.from.maxSequences, 'env');
+      assert.equal(config.from.maxBatch, undefined, 'defaults are not listed as sources');
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
+  it('a bad value in a variable stops the server, naming the variable', () => {
+    const r = spawnSync(process.execPath, CLI, {
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: { ...process.env, INDRNN_MODELS: dir, INDRNN_MAX_BATCH: 'lots' },
+    });
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /INDRNN_MAX_BATCH/);
+    assert.match(r.stderr, /lots/);
+  });
+});
+
+describe('CORS', () => {
+  it('off by default: no Access-Control headers', async () => {
+    const s = await serveApp(dir);
+    try {
+      const r = await request(s.app).get('/v1/models').set('Origin', 'https://app.example').expect(200);
+      assert.equal(r.headers['access-control-allow-origin'], undefined);
+    } finally {
+      await s.registry.close();
+    }
+  });
+
+  it('the listed origins may call, preflight included and before the token check; others get no grant', async () => {
+    const s = await serveApp(dir, { options: { corsOrigins: ['https://app.example'], token: 'x' } });
+    try {
+      const pre = await request(s.app)
+        .options('/v1/models/rows/predict')
+        .set('Origin', 'https://app.example')
+        .set('Access-Control-Request-Method', 'POST')
+        .set('Access-Control-Request-Headers', 'authorization, content-type')
+        .expect(204);
+      assert.equal(pre.headers['access-control-allow-origin'], 'https://app.example');
+      assert.match(pre.headers['access-control-allow-headers'], /Authorization/);
+      assert.match(pre.headers['access-control-allow-methods'], /POST/);
+      const r = await request(s.app)
+        .get('/v1/models')
+        .set('Origin', 'https://app.example')
+        .set('Authorization', 'Bearer x')
+        .expect(200);
+      assert.equal(r.headers['access-control-allow-origin'], 'https://app.example');
+      assert.match(r.headers['access-control-expose-headers'], /X-Request-Id/);
+      const other = await request(s.app).get('/healthz').set('Origin', 'https://evil.example').expect(200);
+      assert.equal(other.headers['access-control-allow-origin'], undefined);
+    } finally {
+      await s.registry.close();
+    }
+  });
+});
+
+describe('compression', () => {
+  /** GET path accepting gzip (supertest decompresses the body; the header tells what was sent). */
+  const raw = (app: Parameters<typeof request>[0], path: string) =>
+    request(app).get(path).set('Accept-Encoding', 'gzip');
+
+  it('JSON answers from the threshold on are gzipped for clients that accept it; small ones are not', async () => {
+    const s = await serveApp(dir);
+    try {
+      const big = await raw(s.app, '/openapi.json').expect(200);
+      assert.equal(big.headers['content-encoding'], 'gzip');
+      assert.equal(big.body.openapi, '3.1.0');
+      const small = await raw(s.app, '/healthz').expect(200);
+      assert.equal(small.headers['content-encoding'], undefined);
+      const plain = await request(s.app).get('/openapi.json').set('Accept-Encoding', 'identity').expect(200);
+      assert.equal(plain.headers['content-encoding'], undefined);
+    } finally {
+      await s.registry.close();
+    }
+  });
+
+  it('--compress off: never', async () => {
+    const s = await serveApp(dir, { options: { compressMinBytes: null } });
+    try {
+      const r = await raw(s.app, '/openapi.json').expect(200);
+      assert.equal(r.headers['content-encoding'], undefined);
+    } finally {
+      await s.registry.close();
+    }
+  });
+});
