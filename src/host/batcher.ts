@@ -80,6 +80,8 @@ export class Batcher {
   private readonly queue: Job[] = [];
   private running = 0;
   private timer: NodeJS.Timeout | null = null;
+  /** A slot is taken for a batch whose sequences are taken off the queue at the next check phase. */
+  private gathering = false;
   private idleWaiters: (() => void)[] = [];
   /** Runs past runTimeoutMs that have not returned yet. */
   private overdue = 0;
@@ -201,7 +203,7 @@ export class Batcher {
 
   private schedule(): void {
     const slots = this.options.maxConcurrent ?? DEFAULT_BATCH.maxConcurrent;
-    while (this.running < slots && this.queue.length > 0) {
+    while (this.running < slots && this.queue.length > 0 && !this.gathering) {
       const head = this.queue[0];
       const waited = performance.now() - head.queuedAt;
       const ready =
@@ -218,7 +220,20 @@ export class Batcher {
       }
       if (this.timer) clearTimeout(this.timer);
       this.timer = null;
-      void this.dispatch(); // takes its jobs off the queue before its first await
+      this.running++; // the slot is taken now; runNext gives it back
+      if (head.kind === 'exclusive') {
+        void this.runNext(); // takes its job off the queue before its first await
+        continue;
+      }
+      // A batch takes its sequences at the next check phase, once this poll phase has read every request
+      // that had arrived: onnxruntime-node runs the model synchronously on this thread, so the requests
+      // that came during the last run are all parsed in the one poll phase after it, and the first of
+      // them would otherwise start a run of one while the others wait a whole run for the next.
+      this.gathering = true;
+      setImmediate(() => {
+        this.gathering = false;
+        void this.runNext();
+      });
     }
   }
 
@@ -229,10 +244,11 @@ export class Batcher {
     return n;
   }
 
-  private async dispatch(): Promise<void> {
-    this.running++;
+  /** Runs the job (or batch) at the head of the queue in a slot already counted in `running`. */
+  private async runNext(): Promise<void> {
     try {
       const head = this.queue[0];
+      if (head === undefined) return; // its sequences left the queue (expired) before the batch was taken
       if (head.kind === 'exclusive') {
         this.queue.shift();
         this.started(head);
