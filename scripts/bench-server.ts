@@ -1,27 +1,21 @@
 // HTTP serving throughput and latency of the action model (res-IndRNN 5 x 512, 60 classes, ntu25 joints,
-// T = 20 frames, one body per request) at concurrency 1, 8 and 32, with dynamic batching on and off,
-// next to direct in-process runs of the same session on the same (preprocessed) inputs. The server runs
-// as `indrnn serve` in a child process; autocannon drives it from this process (on the same cores).
+// T = 20 frames, one body per request) at concurrency 1, 8 and 32: JSON and binary (application/octet-stream)
+// bodies with dynamic batching, JSON without, next to direct in-process runs of the same session on the same
+// (preprocessed) inputs, and the ideal: the same sequences 32 at a time in one run. The server runs as
+// `indrnn serve` in a child process; autocannon drives it from this process (on the same cores). The mean
+// batch is the server's own indrnn_batch_size histogram over the measured seconds.
 // Usage: npm run bench:server [-- --duration S --connections 1,8,32 --max-batch N --max-delay-ms MS --max-concurrent N
-//        --threads N --json]
+//        --threads N --server-threads N --json]
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import { defaultPreprocessConfig, preprocessSequence } from '../src/data/preprocess.js';
 import { DEFAULT_BATCH } from '../src/host/batcher.js';
-import { ReferenceBackend } from '../src/nn/backend.js';
-import { Network } from '../src/nn/network.js';
-import { buildOnnxModel } from '../src/onnx/export.js';
-import { networkMetadata } from '../src/onnx/exporter.js';
-import { foldNetwork } from '../src/onnx/fold.js';
 import { IndrnnModel } from '../src/onnx/model.js';
-import { Rng } from '../src/util/rng.js';
-import { ACTION_MODEL } from './action-model.js';
 import { percentile } from './percentile.js';
 import { startServeProcess, stopServeProcess } from './serve-process.js';
+import { BENCH_J, benchSetup } from './server-bench-model.js';
 
 const { values } = parseArgs({
   options: {
@@ -31,6 +25,7 @@ const { values } = parseArgs({
     'max-delay-ms': { type: 'string', default: String(DEFAULT_BATCH.maxDelayMs) },
     'max-concurrent': { type: 'string', default: String(DEFAULT_BATCH.maxConcurrent) },
     threads: { type: 'string', default: '0' },
+    'server-threads': { type: 'string' },
     port: { type: 'string', default: '18080' },
     json: { type: 'boolean', default: false },
   },
@@ -38,51 +33,10 @@ const { values } = parseArgs({
 const duration = Number(values.duration);
 const connections = values.connections.split(',').map(Number);
 const threads = Number(values.threads);
-const [T, J, N_INPUTS] = [20, 25, 64];
-
-// The model, with the metadata a skeleton export carries.
-const config = { ...ACTION_MODEL, dropout: 0 };
-const net = new Network(config, new ReferenceBackend());
-net.store.initialize(new Rng(1));
-const preprocess = defaultPreprocessConfig('ntu25', 2);
-const bytes = buildOnnxModel(foldNetwork(config, net.store), {
-  ...networkMetadata(config, {
-    name: 'action',
-    version: 'bench',
-    labels: Array.from({ length: 60 }, (_, i) => ({ name: `action ${i + 1}`, ntuAction: i + 1 })),
-    sourceCheckpoint: 'random',
-  }),
-  layout: 'ntu25',
-  bodies: '2',
-  joints: '25',
-  preprocessing: JSON.stringify(preprocess),
-  frame_rate: '30',
-  window: '20',
-});
-const dir = mkdtempSync(join(tmpdir(), 'indrnn-bench-server-'));
-writeFileSync(join(dir, 'action.onnx'), bytes);
-
-// N_INPUTS different one-body sequences: request bodies, and the same sequences preprocessed for direct runs.
-const rng = new Rng(2);
-const sequences = Array.from({ length: N_INPUTS }, () =>
-  Array.from({ length: T }, (_, t) =>
-    Array.from({ length: J }, (_, j) => [
-      0.3 * Math.sin(t / 3 + j) + rng.uniform(-0.05, 0.05),
-      (j % 5) * 0.2 - 0.4,
-      3 + rng.uniform(-0.05, 0.05),
-    ]),
-  ),
-);
-const bodies = sequences.map((frames) => JSON.stringify({ frames, topK: 5 }));
-const inputs = sequences.map((frames) => {
-  const raw = new Float32Array(T * 2 * J * 3);
-  frames.forEach((f, t) => {
-    f.forEach((p, j) => {
-      raw.set(p, (t * 2 * J + j) * 3);
-    });
-  });
-  return preprocessSequence(preprocess, raw, T);
-});
+/** The server's onnxruntime threads (default: --threads, as the direct runs). */
+const serverThreads = Number(values['server-threads'] ?? values.threads);
+const [T, N_INPUTS] = [20, 64];
+const { dir, bytes, jsonBodies, binaryBodies, inputs } = benchSetup(T, N_INPUTS);
 
 interface Row {
   mode: string;
@@ -92,6 +46,8 @@ interface Row {
   p90: number;
   p99: number;
   errors: number;
+  /** Server rows: sequences per model run. */
+  meanBatch?: number;
 }
 
 /** c concurrent callers, each running one sequence at a time (B = 1) on one shared session. */
@@ -132,24 +88,46 @@ async function startServer(maxBatch: number, port: number): Promise<ChildProcess
     '--max-concurrent',
     values['max-concurrent'],
   );
-  args.push('--threads', String(threads), '--log-level', 'warn');
+  args.push('--threads', String(serverThreads), '--log-level', 'warn');
   return startServeProcess(args, port);
 }
 
-async function load(mode: string, port: number, c: number): Promise<Row> {
+/** Sum and count of the server's indrnn_batch_size histogram. */
+async function batchSizes(port: number): Promise<{ sum: number; count: number }> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const read = (what: string) =>
+    Number(new RegExp(`^indrnn_batch_size_${what}\\{[^}]*\\} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+  return { sum: read('sum'), count: read('count') };
+}
+
+/** The HTTP floor: GET /healthz through the same server (middleware, no body, no model). */
+async function floor(port: number, c: number): Promise<Row> {
+  const opts = { url: `http://127.0.0.1:${port}/healthz`, connections: c, duration };
+  await autocannon({ ...opts, duration: 1 });
+  const r = await autocannon(opts);
+  const { p50, p90, p99 } = r.latency;
+  const mode = 'server, GET /healthz (no body, no model: the HTTP floor)';
+  return { mode, connections: c, rps: r.requests.total / duration, p50, p90, p99, errors: r.errors + r.non2xx };
+}
+
+async function load(mode: string, port: number, c: number, binary: boolean): Promise<Row> {
   const opts = {
     url: `http://127.0.0.1:${port}`,
     connections: c,
     duration,
-    requests: bodies.map((body) => ({
+    requests: (binary ? binaryBodies : jsonBodies).map((body) => ({
       method: 'POST' as const,
       path: '/v1/models/action/predict',
-      headers: { 'content-type': 'application/json' },
+      headers: binary
+        ? { 'content-type': 'application/octet-stream', 'x-frames-shape': `${T},${BENCH_J},3` }
+        : { 'content-type': 'application/json' },
       body,
     })),
   };
   await autocannon({ ...opts, duration: 1 }); // warm-up
+  const before = await batchSizes(port);
   const r = await autocannon(opts);
+  const after = await batchSizes(port);
   return {
     mode,
     connections: c,
@@ -158,6 +136,7 @@ async function load(mode: string, port: number, c: number): Promise<Row> {
     p90: r.latency.p90,
     p99: r.latency.p99,
     errors: r.errors + r.non2xx,
+    meanBatch: (after.sum - before.sum) / Math.max(1, after.count - before.count),
   };
 }
 
@@ -187,19 +166,23 @@ async function directBatch(model: IndrnnModel, B: number): Promise<Row> {
   };
 }
 
-// Both servers stay up (idle when not driven); each concurrency level runs direct, batched and unbatched
-// back to back, so that the three see the same background load.
+// Both servers stay up (idle when not driven); each concurrency level runs direct, batched (JSON and binary
+// bodies) and unbatched back to back, so that they see the same background load.
 const port = Number(values.port);
-const ON = `server, batching on (max-batch ${values['max-batch']}, max-delay ${values['max-delay-ms']} ms, ${values['max-concurrent']} run at a time)`;
-const OFF = 'server, batching off (max-batch 1)';
+const batching = `max-batch ${values['max-batch']}, max-delay ${values['max-delay-ms']} ms, ${values['max-concurrent']} run at a time`;
+const ON = `server, JSON, batching on (${batching})`;
+const BINARY = 'server, binary float32, batching on';
+const OFF = 'server, JSON, batching off (max-batch 1)';
 const servers = [await startServer(Number(values['max-batch']), port), await startServer(1, port + 1)];
 const model = await IndrnnModel.fromBytes(bytes, 'action.onnx', { provider: 'cpu', threads });
 const rows: Row[] = [];
 try {
   for (const c of connections) {
     rows.push(await direct(model, c));
-    rows.push(await load(ON, port, c));
-    rows.push(await load(OFF, port + 1, c));
+    rows.push(await load(ON, port, c, false));
+    rows.push(await load(BINARY, port, c, true));
+    rows.push(await load(OFF, port + 1, c, false));
+    if (c === 1) rows.push(await floor(port, c));
   }
   rows.push(await directBatch(model, 32));
 } finally {
@@ -210,15 +193,23 @@ try {
 
 const directAt = (c: number) =>
   rows.find((r) => r.mode.startsWith('direct model.run (B=1)') && r.connections === c)?.rps ?? Number.NaN;
+const ideal = rows.find((r) => r.mode.startsWith('direct model.run (B=32'))?.rps ?? Number.NaN;
+const pct = (a: number, b: number) => `${Math.round((100 * a) / b)} %`;
 console.log(
-  `res-IndRNN 5 x 512, T = ${T}, one body (ntu25) per request, ${duration} s per row, ${cpus().length} cores (${cpus()[0]?.model ?? '?'})`,
+  `res-IndRNN 5 x 512, T = ${T}, one body (ntu25) per request, ${duration} s per row, ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), onnxruntime threads: direct ${threads || 'one per core'}, server ${serverThreads || 'one per core'}; load average ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(', ')} at the end`,
 );
-console.log('| mode | concurrency | sequences/s | p50 ms | p90 ms | p99 ms | errors | vs direct B=1 |');
-console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+console.log(
+  '| mode | concurrency | sequences/s | p50 ms | p90 ms | p99 ms | errors | mean batch | vs direct B=1 | vs ideal B=32 |',
+);
+console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const r of rows) {
-  const ratio = r.mode.startsWith('server') ? `${Math.round((100 * r.rps) / directAt(r.connections))} %` : '';
+  const server = r.mode.startsWith('server');
+  const vsDirect = server ? pct(r.rps, directAt(r.connections)) : '';
+  const vsIdeal = server || r.mode.startsWith('direct model.run (B=1)') ? pct(r.rps, ideal) : '';
   console.log(
-    `| ${r.mode} | ${r.connections} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p90.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.errors} | ${ratio} |`,
+    `| ${r.mode} | ${r.connections} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p90.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.errors} | ${r.meanBatch?.toFixed(1) ?? ''} | ${vsDirect} | ${vsIdeal} |`,
   );
 }
 if (values.json) console.log(JSON.stringify(rows));

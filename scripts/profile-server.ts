@@ -62,7 +62,12 @@ const STAGES: [string, (f: ProfileNode['callFrame']) => boolean][] = [
   ['native, unattributed ((program))', (f) => f.functionName === '(program)'],
 ];
 
-function stageTimes(p: CpuProfile): { stages: Map<string, number>; functions: Map<string, number>; total: number } {
+/** Samples between from and to (µs on the monotonic clock the profile's timestamps use). */
+function stageTimes(
+  p: CpuProfile,
+  from: number,
+  to: number,
+): { stages: Map<string, number>; functions: Map<string, number>; total: number } {
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
   for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
@@ -85,8 +90,11 @@ function stageTimes(p: CpuProfile): { stages: Map<string, number>; functions: Ma
   const stages = new Map<string, number>();
   const functions = new Map<string, number>();
   let total = 0;
+  let at = p.startTime;
   p.samples.forEach((id, i) => {
     const us = p.timeDeltas[i] ?? 0;
+    at += us;
+    if (at < from || at > to) return;
     total += us;
     const stage = resolve(id);
     stages.set(stage, (stages.get(stage) ?? 0) + us);
@@ -113,6 +121,9 @@ const server = await startServeProcess(
   { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profDir}`] },
 );
 let requests = 0;
+// The measured seconds on the monotonic clock (µs), which the profile's timestamps also use: start-up and
+// warm-up samples are left out.
+const window = { from: 0, to: 0 };
 try {
   const opts = {
     url: `http://127.0.0.1:${port}`,
@@ -127,9 +138,11 @@ try {
       body,
     })),
   };
-  const warm = await autocannon({ ...opts, duration: 1 }); // warm-up: in the profile too
+  const warm = await autocannon({ ...opts, duration: 1 }); // warm-up: not counted
+  window.from = Number(process.hrtime.bigint() / 1000n);
   const r = await autocannon(opts);
-  requests = warm.requests.total + r.requests.total;
+  window.to = Number(process.hrtime.bigint() / 1000n);
+  requests = r.requests.total;
   if (r.non2xx + r.errors + warm.non2xx + warm.errors > 0) throw new Error('some requests failed');
   console.log(
     `${values.format} bodies, concurrency ${values.connections}: ${(r.requests.total / Number(values.duration)).toFixed(0)} requests/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms`,
@@ -146,9 +159,7 @@ const file = readdirSync(profDir)
 if (!file) throw new Error(`no .cpuprofile in ${profDir}`);
 const profile = JSON.parse(readFileSync(join(profDir, file), 'utf8')) as CpuProfile;
 if (!values.keep) rmSync(profDir, { recursive: true, force: true });
-const { stages, functions, total } = stageTimes(profile);
-// The whole profile (start-up included) is divided by the requests served (warm-up included): start-up
-// lands in stages outside the request path (model loading: onnxruntime, other), a small share.
+const { stages, functions, total } = stageTimes(profile, window.from, window.to);
 const served = Math.max(1, requests);
 console.log(`${(total / 1e6).toFixed(1)} s profiled, ${served} requests`);
 console.log('| stage | µs per request | share of busy time |');

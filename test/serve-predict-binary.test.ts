@@ -5,10 +5,17 @@
 // parser gives exactly what the zod schema gives.
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
+import { parse as parseQuery } from 'node:querystring';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import request from 'supertest';
-import { parseBody, parsePredictRequest, predictRequestSchema } from '../src/serve/schemas.js';
+import {
+  parseBody,
+  parsePredictQuery,
+  parsePredictRequest,
+  predictQuerySchema,
+  predictRequestSchema,
+} from '../src/serve/schemas.js';
 import { modelDir, rawFrames, SKELETON_JOINTS, serveApp, skeletonFrames } from './helpers/models.js';
 
 let dir: string;
@@ -117,12 +124,7 @@ describe('hostile binary bodies: 4xx naming the field', () => {
     assert.match(msg, /NaN/);
     const rows = new Float32Array(12).fill(1);
     rows[11] = Number.POSITIVE_INFINITY;
-    await refused(
-      postBinary('rows', Buffer.from(rows.buffer), '2,6'),
-      400,
-      'non_finite_value',
-      'frames[1][5]',
-    );
+    await refused(postBinary('rows', Buffer.from(rows.buffer), '2,6'), 400, 'non_finite_value', 'frames[1][5]');
   });
 
   it('huge, malformed or mismatching shape headers, before anything is allocated', async () => {
@@ -199,6 +201,34 @@ describe('the JSON fast path', () => {
     assert.deepEqual(
       outcome(() => parsePredictRequest(polluted)),
       outcome(() => parseBody(predictRequestSchema, polluted)),
+    );
+  });
+
+  it('parses every binary query exactly as the zod schema does', () => {
+    const text = fc.constantFrom(
+      ...['1', '5', '0', '01', '999', '1000', '1001', '2.5', '-1', '1e3', '', ' 5', '0x10', 'true', 'false'],
+      ...['TRUE', '30', '29.97', '1000.0', '0.5', '1e39', 'NaN', 'Infinity', '999.9999999'],
+    );
+    const query = fc
+      .array(fc.tuple(fc.constantFrom('topK', 'timeline', 'frameRate', 'other', '__proto__'), text), { maxLength: 4 })
+      .map((pairs) => pairs.map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&'));
+    const outcome = (parse: () => unknown) => {
+      try {
+        return { ok: parse() };
+      } catch (e) {
+        return { error: (e as Error).message };
+      }
+    };
+    fc.assert(
+      fc.property(query, (q) => {
+        const parsed = parseQuery(q); // what Express's query parser gives
+        assert.deepEqual(
+          outcome(() => parsePredictQuery(parsed)),
+          outcome(() => parseBody(predictQuerySchema, parsed)),
+          q,
+        );
+      }),
+      { numRuns: 2000, seed: 19 },
     );
   });
 });

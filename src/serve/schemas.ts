@@ -80,6 +80,30 @@ function plainPredictRequest(body: unknown): PredictRequest | null {
   return { frames, topK, timeline, frameRate };
 }
 
+export type PredictQuery = z.infer<typeof predictQuerySchema>;
+
+/** A binary predict's query: plain ones (?topK=5&timeline=true) checked by hand, anything else by the schema. */
+export function parsePredictQuery(query: unknown): PredictQuery {
+  return plainPredictQuery(query) ?? parseBody(predictQuerySchema, query);
+}
+
+const PLAIN_TOP_K = /^[1-9]\d{0,2}$|^1000$/;
+const PLAIN_RATE = /^[1-9]\d{0,2}(\.\d{1,6})?$|^1000$/; // 1 to 999.999999, or 1000
+
+function plainPredictQuery(query: unknown): PredictQuery | null {
+  if (typeof query !== 'object' || query === null) return null;
+  const q: PredictQuery = { topK: 5, timeline: false };
+  for (const key in query) {
+    const v = (query as Record<string, unknown>)[key];
+    if (!Object.hasOwn(query, key) || typeof v !== 'string') return null;
+    if (key === 'topK' && PLAIN_TOP_K.test(v)) q.topK = Number(v);
+    else if (key === 'timeline' && (v === 'true' || v === 'false')) q.timeline = v === 'true';
+    else if (key === 'frameRate' && PLAIN_RATE.test(v)) q.frameRate = Number(v);
+    else return null;
+  }
+  return q;
+}
+
 /** Options of a binary predict (application/octet-stream body): the query parameters. */
 export const predictQuerySchema = z.strictObject({
   topK: z.coerce.number().int().min(1).max(1000).default(5).meta({ description: 'how many ranked labels to list' }),

@@ -11,7 +11,7 @@ import { ApiError } from '../../predict/errors.js';
 import { modelInput } from '../../predict/input.js';
 import { type ModelSteps, predictSteps, prepareSteps, stepsOf } from '../../predict/sequence-prediction.js';
 import { isBinaryBody, jsonBody } from '../middleware/json-body.js';
-import { type PredictResponse, parseBody, parsePredictRequest, predictQuerySchema } from '../schemas.js';
+import { type PredictResponse, parsePredictQuery, parsePredictRequest } from '../schemas.js';
 import { ROUTES, route } from './table.js';
 
 export interface V1Options {
@@ -54,7 +54,7 @@ function jsonPredict(body: unknown, served: ServedModel, options: V1Options): Pr
 
 /** A binary body: one sequence's float32 frames shaped by X-Frames-Shape, options in the query. */
 function binaryPredict(req: Request, served: ServedModel, options: V1Options): PreparedPredict {
-  const q = parseBody(predictQuerySchema, req.query);
+  const q = parsePredictQuery(req.query);
   const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
   const { frames, T } = readBinaryFrames(body, req.get(FRAMES_SHAPE_HEADER), served.input, options.maxFrames);
   const opts = { maxFrames: options.maxFrames, field: 'frames', frameRate: q.frameRate };
