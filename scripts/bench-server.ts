@@ -248,7 +248,7 @@ console.log(
 );
 console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const r of rows) {
-  const server = r.mode.startsWith('server');
+  const server = r.mode.startsWith('server') || r.mode.startsWith('baseline');
   const vsDirect = server ? pct(r.rps, directAt(r.connections)) : '';
   const vsIdeal = server || r.mode.startsWith('direct model.run (B=1)') ? pct(r.rps, ideal) : '';
   console.log(
