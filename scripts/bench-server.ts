@@ -5,7 +5,7 @@
 // `indrnn serve` in a child process; autocannon drives it from this process (on the same cores). The mean
 // batch is the server's own indrnn_batch_size histogram over the measured seconds.
 // Usage: npm run bench:server [-- --duration S --connections 1,8,32 --max-batch N --max-delay-ms MS --max-concurrent N
-//        --threads N --server-threads N --baseline DIR --json]
+//        --threads N --server-threads N --baseline DIR --rounds N --json]
 // (--baseline DIR: also a server run from DIR/dist, e.g. an earlier commit built there, for before/after rows.)
 import type { ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
@@ -28,6 +28,7 @@ const { values } = parseArgs({
     threads: { type: 'string', default: '0' },
     'server-threads': { type: 'string' },
     baseline: { type: 'string' },
+    rounds: { type: 'string', default: '1' },
     port: { type: 'string', default: '18080' },
     json: { type: 'boolean', default: false },
   },
@@ -217,42 +218,73 @@ const servers = [await startServer(Number(values['max-batch']), port), await sta
 const BASELINE = `baseline server (${values.baseline}), JSON, batching on`;
 if (values.baseline) servers.push(await startServer(Number(values['max-batch']), port + 2, values.baseline));
 const model = await IndrnnModel.fromBytes(bytes, 'action.onnx', { provider: 'cpu', threads });
-const rows: Row[] = [];
+// --rounds N: every row N times, interleaved; each row reports its medians, and its ratios are the medians of
+// the ratios within each round (a busy machine's load changes between rows less than between rounds).
+const rounds: Row[][] = [];
 try {
-  for (const c of connections) {
-    rows.push(await direct(model, c));
-    if (values.baseline) rows.push(await load(BASELINE, port + 2, c, false));
-    rows.push(await load(ON, port, c, false));
-    rows.push(await load(BINARY, port, c, true));
-    rows.push(await load(OFF, port + 1, c, false));
-    if (c === 1) rows.push(await floor(port, c));
+  for (let k = 0; k < Number(values.rounds); k++) {
+    const rows: Row[] = [];
+    for (const c of connections) {
+      rows.push(await direct(model, c));
+      if (values.baseline) rows.push(await load(BASELINE, port + 2, c, false));
+      rows.push(await load(ON, port, c, false));
+      rows.push(await load(BINARY, port, c, true));
+      rows.push(await load(OFF, port + 1, c, false));
+      if (c === 1) rows.push(await floor(port, c));
+    }
+    rows.push(await directBatch(model, 32));
+    rounds.push(rows);
   }
-  rows.push(await directBatch(model, 32));
 } finally {
   await model.release();
   await Promise.all(servers.map(stopServeProcess));
   rmSync(dir, { recursive: true, force: true });
 }
 
-const directAt = (c: number) =>
-  rows.find((r) => r.mode.startsWith('direct model.run (B=1)') && r.connections === c)?.rps ?? Number.NaN;
-const ideal = rows.find((r) => r.mode.startsWith('direct model.run (B=32'))?.rps ?? Number.NaN;
-const pct = (a: number, b: number) => `${Math.round((100 * a) / b)} %`;
+const isServer = (r: Row) => r.mode.startsWith('server') || r.mode.startsWith('baseline');
+/** Row r's ratios to direct B=1 at its concurrency and to the ideal B=32 run, within one round. */
+function ratios(rows: Row[], r: Row): { vsDirect: number; vsIdeal: number } {
+  const directB1 = rows.find((d) => d.mode.startsWith('direct model.run (B=1)') && d.connections === r.connections);
+  const ideal = rows.find((d) => d.mode.startsWith('direct model.run (B=32'));
+  return {
+    vsDirect: isServer(r) && directB1 ? r.rps / directB1.rps : Number.NaN,
+    vsIdeal: (isServer(r) || r.mode.startsWith('direct model.run (B=1)')) && ideal ? r.rps / ideal.rps : Number.NaN,
+  };
+}
+const median = (xs: number[]) => {
+  const sorted = xs.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
+  return sorted.length ? sorted[Math.floor((sorted.length - 1) / 2)] : Number.NaN;
+};
+const pct = (x: number) => (Number.isNaN(x) ? '' : `${Math.round(100 * x)} %`);
 console.log(
-  `res-IndRNN 5 x 512, T = ${T}, one body (ntu25) per request, ${duration} s per row, ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), onnxruntime threads: direct ${threads || 'one per core'}, server ${serverThreads || 'one per core'}; load average ${loadavg()
+  `res-IndRNN 5 x 512, T = ${T}, one body (ntu25) per request, ${duration} s per row, ${rounds.length} round(s) (medians), ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), onnxruntime threads: direct ${threads || 'one per core'}, server ${serverThreads || 'one per core'}; load average ${loadavg()
     .map((l) => l.toFixed(1))
     .join(', ')} at the end`,
 );
 console.log(
-  '| mode | concurrency | sequences/s | p50 ms | p90 ms | p99 ms | errors | mean batch | vs direct B=1 | vs ideal B=32 |',
+  '| mode | concurrency | sequences/s | p50 ms | p90 ms | p99 ms | errors | mean batch | CPU ms/seq (server or direct) | client CPU ms/req | vs direct B=1 | vs ideal B=32 |',
 );
-console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
-for (const r of rows) {
-  const server = r.mode.startsWith('server') || r.mode.startsWith('baseline');
-  const vsDirect = server ? pct(r.rps, directAt(r.connections)) : '';
-  const vsIdeal = server || r.mode.startsWith('direct model.run (B=1)') ? pct(r.rps, ideal) : '';
+console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+const summary = rounds[0].map((first, i) => {
+  const of = (pick: (r: Row) => number | undefined) => median(rounds.map((rows) => pick(rows[i]) ?? Number.NaN));
+  const row = {
+    mode: first.mode,
+    connections: first.connections,
+    rps: of((r) => r.rps),
+    p50: of((r) => r.p50),
+    p90: of((r) => r.p90),
+    p99: of((r) => r.p99),
+    errors: rounds.reduce((n, rows) => n + rows[i].errors, 0),
+    meanBatch: of((r) => r.meanBatch),
+    cpuMs: of((r) => r.cpuMs),
+    clientCpuMs: of((r) => r.clientCpuMs),
+    vsDirect: median(rounds.map((rows) => ratios(rows, rows[i]).vsDirect)),
+    vsIdeal: median(rounds.map((rows) => ratios(rows, rows[i]).vsIdeal)),
+  };
+  const fixed = (x: number, digits: number) => (Number.isNaN(x) ? '' : x.toFixed(digits));
   console.log(
-    `| ${r.mode} | ${r.connections} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p90.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.errors} | ${r.meanBatch?.toFixed(1) ?? ''} | ${r.cpuMs.toFixed(2)} | ${r.clientCpuMs?.toFixed(2) ?? ''} | ${vsDirect} | ${vsIdeal} |`,
+    `| ${row.mode} | ${row.connections} | ${fixed(row.rps, 0)} | ${fixed(row.p50, 2)} | ${fixed(row.p90, 2)} | ${fixed(row.p99, 2)} | ${row.errors} | ${fixed(row.meanBatch, 1)} | ${fixed(row.cpuMs, 2)} | ${fixed(row.clientCpuMs, 2)} | ${pct(row.vsDirect)} | ${pct(row.vsIdeal)} |`,
   );
-}
-if (values.json) console.log(JSON.stringify(rows));
+  return row;
+});
+if (values.json) console.log(JSON.stringify({ summary, rounds }));
