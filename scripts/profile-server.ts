@@ -4,7 +4,7 @@
 // one: onnxruntime's run, JSON.parse under body-parser, zod, src/predict/input.ts, ...) and printed as
 // microseconds per request.
 // Usage: npm run profile:server [-- --duration S --connections N --format json|binary --threads N --top N
-//        --keep DIR]
+//        --keep DIR --baseline DIR]  (--baseline: profile the server built in DIR/dist, e.g. an earlier commit)
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +23,7 @@ const { values } = parseArgs({
     top: { type: 'string', default: '25' },
     port: { type: 'string', default: '18090' },
     keep: { type: 'string' },
+    baseline: { type: 'string' },
   },
 });
 
@@ -118,7 +119,7 @@ const server = await startServeProcess(
     ...['--threads', values.threads, '--max-batch', values['max-batch'], '--log-level', 'warn'],
   ],
   port,
-  { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profDir}`] },
+  { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profDir}`], cwd: values.baseline },
 );
 let requests = 0;
 // The measured seconds on the monotonic clock (µs), which the profile's timestamps also use: start-up and
