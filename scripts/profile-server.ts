@@ -51,7 +51,7 @@ const STAGES: [string, (f: ProfileNode['callFrame']) => boolean][] = [
   ['preprocessing (src/data/preprocess.ts)', (f) => f.url.includes('/data/preprocess.js')],
   ['answer: logits -> labels (src/predict/result.ts)', (f) => f.url.includes('/predict/result.js')],
   ['batcher (src/host/batcher.ts)', (f) => f.url.includes('/host/batcher.js')],
-  ['JSON.parse of the body (body-parser)', (f) => f.url.includes('body-parser') || f.url.includes('raw-body')],
+  ['body read + JSON.parse (body-parser)', (f) => f.url.includes('body-parser') || f.url.includes('raw-body')],
   ['response: JSON.stringify + send (express)', (f) => f.url.includes('express/lib/response')],
   ['logging (pino)', (f) => f.url.includes('/pino')],
   ['metrics (prom-client)', (f) => f.url.includes('prom-client')],
