@@ -136,11 +136,11 @@ export function readBinaryFrames(
 ): { frames: Float32Array; T: number } {
   const shape = framesShape(shapeHeader, body.byteLength, spec, maxFrames);
   const values = float32Values(body);
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (!Number.isFinite(v)) throw errors.nonFinite(valueField(i, shape), v);
+  const bad = (k: number) => errors.nonFinite(valueField(k, shape), values[k]);
+  if (spec.kind === 'raw' || shape.rank === 0) {
+    for (let k = 0; k < values.length; k++) if (!Number.isFinite(values[k])) throw bad(k);
+    return { frames: values, T: shape.T }; // already the layout
   }
-  if (spec.kind === 'raw' || shape.rank === 0) return { frames: values, T: shape.T }; // already the layout
   const { T, B, J, C } = shape;
   const frameSize = spec.bodies * J * 3;
   const frames = new Float32Array(T * frameSize); // bodies not sent and 2D z stay zero
@@ -149,7 +149,11 @@ export function readBinaryFrames(
     for (let b = 0; b < B; b++) {
       let at = t * frameSize + b * J * 3;
       for (let j = 0; j < J; j++, at += 3) {
-        for (let c = 0; c < C; c++) frames[at + c] = values[k++];
+        for (let c = 0; c < C; c++, k++) {
+          const v = values[k];
+          if (!Number.isFinite(v)) throw bad(k);
+          frames[at + c] = v;
+        }
       }
     }
   }
