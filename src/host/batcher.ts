@@ -64,8 +64,6 @@ interface SequenceJob {
   x: Float32Array; // [T, D]
   T: number;
   queuedAt: number;
-  /** The queue deadline (queueTimeoutMs), cleared when the job leaves the queue. */
-  expiry?: NodeJS.Timeout;
   resolve: (slot: BatchSlot) => void;
   reject: (err: unknown) => void;
 }
@@ -74,7 +72,6 @@ interface ExclusiveJob {
   kind: 'exclusive';
   run: (model: IndrnnModel) => Promise<unknown>;
   queuedAt: number;
-  expiry?: NodeJS.Timeout;
   resolve: (value: unknown) => void;
   reject: (err: unknown) => void;
 }
@@ -87,6 +84,8 @@ export class Batcher {
   private timer: NodeJS.Timeout | null = null;
   /** A slot is taken for a batch whose sequences are taken off the queue at the next check phase. */
   private gathering = false;
+  /** The queue's deadline timer (armExpiry). */
+  private expiryTimer: NodeJS.Timeout | null = null;
   private idleWaiters: (() => void)[] = [];
   /** Runs past runTimeoutMs that have not returned yet. */
   private overdue = 0;
@@ -136,30 +135,51 @@ export class Batcher {
   }
 
   private enqueue(job: Job): void {
-    const limit = this.options.queueTimeoutMs ?? DEFAULT_BATCH.queueTimeoutMs;
-    job.expiry = setTimeout(() => this.expire(job, limit), limit);
     this.queue.push(job);
+    this.armExpiry();
     this.schedule();
   }
 
-  /** A job still queued at its deadline leaves the queue with 503 overloaded. */
-  private expire(job: Job, limit: number): void {
-    const i = this.queue.indexOf(job);
-    if (i < 0) return;
-    this.queue.splice(i, 1);
-    job.reject(
-      new ApiError(
-        'overloaded',
-        `model '${this.model.metadata.name}' did not start this request within ${limit} ms (--queue-timeout-ms)${this.stuck ? '; a model run is stuck' : ''}; retry later`,
-        { queued: this.queue.length, limitMs: limit },
-      ),
-    );
+  private get queueLimitMs(): number {
+    return this.options.queueTimeoutMs ?? DEFAULT_BATCH.queueTimeoutMs;
+  }
+
+  /**
+   * One timer for the queue deadlines (queueTimeoutMs), not one per job: jobs queue in time order, so the
+   * head's deadline is the next. It is armed while something is queued, and cleared when the queue empties.
+   */
+  private armExpiry(): void {
+    if (this.expiryTimer || this.queue.length === 0) return;
+    const wait = Math.max(0, this.queue[0].queuedAt + this.queueLimitMs - performance.now());
+    this.expiryTimer = setTimeout(() => {
+      this.expiryTimer = null;
+      this.expireOverdue();
+      this.armExpiry();
+    }, wait);
+  }
+
+  /** Jobs still queued at their deadline leave the queue with 503 overloaded. */
+  private expireOverdue(): void {
+    const limit = this.queueLimitMs;
+    const now = performance.now() + 1; // the timer's clock has 1 ms steps: a deadline within 1 ms is due
+    while (this.queue.length > 0 && this.queue[0].queuedAt + limit <= now) {
+      const job = this.queue.shift() as Job;
+      job.reject(
+        new ApiError(
+          'overloaded',
+          `model '${this.model.metadata.name}' did not start this request within ${limit} ms (--queue-timeout-ms)${this.stuck ? '; a model run is stuck' : ''}; retry later`,
+          { queued: this.queue.length, limitMs: limit },
+        ),
+      );
+    }
     if (this.queue.length === 0 && this.running === 0) for (const w of this.idleWaiters.splice(0)) w();
   }
 
-  /** Taken off the queue to run: its queue deadline no longer applies. */
-  private started(job: Job): void {
-    clearTimeout(job.expiry);
+  /** Jobs were taken off the queue to run: with none left, no deadline is pending. */
+  private taken(): void {
+    if (this.queue.length > 0 || !this.expiryTimer) return;
+    clearTimeout(this.expiryTimer);
+    this.expiryTimer = null;
   }
 
   /**
@@ -256,7 +276,7 @@ export class Batcher {
       if (head === undefined) return; // its sequences left the queue (expired) before the batch was taken
       if (head.kind === 'exclusive') {
         this.queue.shift();
-        this.started(head);
+        this.taken();
         this.observer?.queueWait((performance.now() - head.queuedAt) / 1000);
         let run: Promise<unknown>;
         try {
@@ -273,7 +293,9 @@ export class Batcher {
         await settled;
       } else {
         const n = Math.min(this.batchableCount(), this.options.maxBatch);
-        await this.runBatch(this.queue.splice(0, n) as SequenceJob[]);
+        const jobs = this.queue.splice(0, n) as SequenceJob[];
+        this.taken();
+        await this.runBatch(jobs);
       }
     } finally {
       this.running--;
@@ -286,10 +308,7 @@ export class Batcher {
     const D = this.model.inputSize;
     const B = jobs.length;
     const start = performance.now();
-    for (const j of jobs) {
-      this.started(j);
-      this.observer?.queueWait((start - j.queuedAt) / 1000);
-    }
+    for (const j of jobs) this.observer?.queueWait((start - j.queuedAt) / 1000);
     let T = 0;
     for (const j of jobs) T = Math.max(T, j.T);
     let result: RunResult;
