@@ -5,7 +5,7 @@
 // `indrnn serve` in a child process; autocannon drives it from this process (on the same cores). The mean
 // batch is the server's own indrnn_batch_size histogram over the measured seconds.
 // Usage: npm run bench:server [-- --duration S --connections 1,8,32 --max-batch N --max-delay-ms MS --max-concurrent N
-//        --threads N --server-threads N --baseline DIR --rounds N --json]
+//        --threads N --server-threads N --ideal-threads 1,0 --baseline DIR --rounds N --json]
 // (--baseline DIR: also a server run from DIR/dist, e.g. an earlier commit built there, for before/after rows.)
 import type { ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
@@ -29,6 +29,7 @@ const { values } = parseArgs({
     'server-threads': { type: 'string' },
     baseline: { type: 'string' },
     rounds: { type: 'string', default: '1' },
+    'ideal-threads': { type: 'string', default: '1,0' },
     port: { type: 'string', default: '18080' },
     json: { type: 'boolean', default: false },
   },
@@ -179,7 +180,7 @@ async function load(mode: string, port: number, c: number, binary: boolean): Pro
 }
 
 /** Ceiling: the same sequences 32 at a time in one run (what batching aims at). */
-async function directBatch(model: IndrnnModel, B: number): Promise<Row> {
+async function directBatch(model: IndrnnModel, B: number, label: string): Promise<Row> {
   const x = new Float32Array(T * B * 150);
   for (let b = 0; b < B; b++)
     for (let t = 0; t < T; t++) x.set(inputs[b].subarray(t * 150, (t + 1) * 150), (t * B + b) * 150);
@@ -195,7 +196,7 @@ async function directBatch(model: IndrnnModel, B: number): Promise<Row> {
   times.sort((a, b) => a - b);
   const rps = (times.length * B) / duration;
   return {
-    mode: `direct model.run (B=${B} batch)`,
+    mode: `direct model.run (B=${B} batch, ${label})`,
     connections: 1,
     rps,
     p50: percentile(times, 50),
@@ -218,6 +219,17 @@ const servers = [await startServer(Number(values['max-batch']), port), await sta
 const BASELINE = `baseline server (${values.baseline}), JSON, batching on`;
 if (values.baseline) servers.push(await startServer(Number(values['max-batch']), port + 2, values.baseline));
 const model = await IndrnnModel.fromBytes(bytes, 'action.onnx', { provider: 'cpu', threads });
+// The ideal B = 32 run at each of --ideal-threads (0: one per core); ratios use the fastest in each round.
+const threadsLabel = (n: number) => (n === 0 ? 'threads one per core' : `threads ${n}`);
+const idealModels = await Promise.all(
+  values['ideal-threads']
+    .split(',')
+    .map(Number)
+    .map(async (n) => ({
+      label: threadsLabel(n),
+      model: n === threads ? model : await IndrnnModel.fromBytes(bytes, 'action.onnx', { provider: 'cpu', threads: n }),
+    })),
+);
 // --rounds N: every row N times, interleaved; each row reports its medians, and its ratios are the medians of
 // the ratios within each round (a busy machine's load changes between rows less than between rounds).
 const rounds: Row[][] = [];
@@ -232,11 +244,11 @@ try {
       rows.push(await load(OFF, port + 1, c, false));
       if (c === 1) rows.push(await floor(port, c));
     }
-    rows.push(await directBatch(model, 32));
+    for (const ideal of idealModels) rows.push(await directBatch(ideal.model, 32, ideal.label));
     rounds.push(rows);
   }
 } finally {
-  await model.release();
+  for (const m of new Set([model, ...idealModels.map((i) => i.model)])) await m.release();
   await Promise.all(servers.map(stopServeProcess));
   rmSync(dir, { recursive: true, force: true });
 }
@@ -245,7 +257,9 @@ const isServer = (r: Row) => r.mode.startsWith('server') || r.mode.startsWith('b
 /** Row r's ratios to direct B=1 at its concurrency and to the ideal B=32 run, within one round. */
 function ratios(rows: Row[], r: Row): { vsDirect: number; vsIdeal: number } {
   const directB1 = rows.find((d) => d.mode.startsWith('direct model.run (B=1)') && d.connections === r.connections);
-  const ideal = rows.find((d) => d.mode.startsWith('direct model.run (B=32'));
+  const ideal = rows
+    .filter((d) => d.mode.startsWith('direct model.run (B=32'))
+    .reduce<Row | undefined>((best, d) => (best && best.rps >= d.rps ? best : d), undefined);
   return {
     vsDirect: isServer(r) && directB1 ? r.rps / directB1.rps : Number.NaN,
     vsIdeal: (isServer(r) || r.mode.startsWith('direct model.run (B=1)')) && ideal ? r.rps / ideal.rps : Number.NaN,
