@@ -201,11 +201,19 @@ export function readFrames(frames: unknown[], spec: InputSpec, field = 'frames',
 /** Checks one sequence's frames against the model and turns them into model input x [T, D]. */
 export function readSequence(frames: unknown[], spec: InputSpec, maxFrames: number, field = 'frames'): SequenceInput {
   checkLength(frames, field, maxFrames);
-  if (spec.kind === 'raw') return { x: readRaw(frames, spec.inputSize, field), T: frames.length };
-  const x = preprocessSequence(spec.preprocess, readSkeleton(frames, spec, field), frames.length);
-  if (!spec.segments) return { x, T: frames.length };
+  return modelInput(spec, readFrames(frames, spec, field), frames.length);
+}
+
+/**
+ * Checked frames (readFrames' raw joints [T, B, J, 3] or rows [T, D], from JSON or a binary body) -> model
+ * input x: the model's own preprocessing, and for segment-sampled models the centre frame of each segment.
+ */
+export function modelInput(spec: InputSpec, frames: Float32Array, T: number): SequenceInput {
+  if (spec.kind === 'raw') return { x: frames, T };
+  const x = preprocessSequence(spec.preprocess, frames, T);
+  if (!spec.segments) return { x, T };
   // The same sampling as the training evaluation: the centre frame of each of T equal segments.
-  return { x: gatherFrames(x, spec.inputSize, sampleSegments(frames.length, spec.segments, null)), T: spec.segments };
+  return { x: gatherFrames(x, spec.inputSize, sampleSegments(T, spec.segments, null)), T: spec.segments };
 }
 
 /** What a skeleton model's metadata promises, checked against the preprocessing it names. */
