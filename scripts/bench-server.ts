@@ -1,27 +1,22 @@
 // HTTP serving throughput and latency of the action model (res-IndRNN 5 x 512, 60 classes, ntu25 joints,
-// T = 20 frames, one body per request) at concurrency 1, 8 and 32, with dynamic batching on and off,
-// next to direct in-process runs of the same session on the same (preprocessed) inputs. The server runs
-// as `indrnn serve` in a child process; autocannon drives it from this process (on the same cores).
+// T = 20 frames, one body per request) at concurrency 1, 8 and 32: JSON and binary (application/octet-stream)
+// bodies with dynamic batching, JSON without, next to direct in-process runs of the same session on the same
+// (preprocessed) inputs, and the ideal: the same sequences 32 at a time in one run. The server runs as
+// `indrnn serve` in a child process; autocannon drives it from this process (on the same cores). The mean
+// batch is the server's own indrnn_batch_size histogram over the measured seconds.
 // Usage: npm run bench:server [-- --duration S --connections 1,8,32 --max-batch N --max-delay-ms MS --max-concurrent N
-//        --threads N --json]
+//        --threads N --server-threads N --ideal-threads 1,0 --baseline DIR --rounds N --json]
+// (--baseline DIR: also a server run from DIR/dist, e.g. an earlier commit built there, for before/after rows.)
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import { defaultPreprocessConfig, preprocessSequence } from '../src/data/preprocess.js';
 import { DEFAULT_BATCH } from '../src/host/batcher.js';
-import { ReferenceBackend } from '../src/nn/backend.js';
-import { Network } from '../src/nn/network.js';
-import { buildOnnxModel } from '../src/onnx/export.js';
-import { networkMetadata } from '../src/onnx/exporter.js';
-import { foldNetwork } from '../src/onnx/fold.js';
 import { IndrnnModel } from '../src/onnx/model.js';
-import { Rng } from '../src/util/rng.js';
-import { ACTION_MODEL } from './action-model.js';
 import { percentile } from './percentile.js';
 import { startServeProcess, stopServeProcess } from './serve-process.js';
+import { BENCH_J, benchSetup } from './server-bench-model.js';
 
 const { values } = parseArgs({
   options: {
@@ -31,6 +26,10 @@ const { values } = parseArgs({
     'max-delay-ms': { type: 'string', default: String(DEFAULT_BATCH.maxDelayMs) },
     'max-concurrent': { type: 'string', default: String(DEFAULT_BATCH.maxConcurrent) },
     threads: { type: 'string', default: '0' },
+    'server-threads': { type: 'string' },
+    baseline: { type: 'string' },
+    rounds: { type: 'string', default: '1' },
+    'ideal-threads': { type: 'string', default: '1,0' },
     port: { type: 'string', default: '18080' },
     json: { type: 'boolean', default: false },
   },
@@ -38,51 +37,10 @@ const { values } = parseArgs({
 const duration = Number(values.duration);
 const connections = values.connections.split(',').map(Number);
 const threads = Number(values.threads);
-const [T, J, N_INPUTS] = [20, 25, 64];
-
-// The model, with the metadata a skeleton export carries.
-const config = { ...ACTION_MODEL, dropout: 0 };
-const net = new Network(config, new ReferenceBackend());
-net.store.initialize(new Rng(1));
-const preprocess = defaultPreprocessConfig('ntu25', 2);
-const bytes = buildOnnxModel(foldNetwork(config, net.store), {
-  ...networkMetadata(config, {
-    name: 'action',
-    version: 'bench',
-    labels: Array.from({ length: 60 }, (_, i) => ({ name: `action ${i + 1}`, ntuAction: i + 1 })),
-    sourceCheckpoint: 'random',
-  }),
-  layout: 'ntu25',
-  bodies: '2',
-  joints: '25',
-  preprocessing: JSON.stringify(preprocess),
-  frame_rate: '30',
-  window: '20',
-});
-const dir = mkdtempSync(join(tmpdir(), 'indrnn-bench-server-'));
-writeFileSync(join(dir, 'action.onnx'), bytes);
-
-// N_INPUTS different one-body sequences: request bodies, and the same sequences preprocessed for direct runs.
-const rng = new Rng(2);
-const sequences = Array.from({ length: N_INPUTS }, () =>
-  Array.from({ length: T }, (_, t) =>
-    Array.from({ length: J }, (_, j) => [
-      0.3 * Math.sin(t / 3 + j) + rng.uniform(-0.05, 0.05),
-      (j % 5) * 0.2 - 0.4,
-      3 + rng.uniform(-0.05, 0.05),
-    ]),
-  ),
-);
-const bodies = sequences.map((frames) => JSON.stringify({ frames, topK: 5 }));
-const inputs = sequences.map((frames) => {
-  const raw = new Float32Array(T * 2 * J * 3);
-  frames.forEach((f, t) => {
-    f.forEach((p, j) => {
-      raw.set(p, (t * 2 * J + j) * 3);
-    });
-  });
-  return preprocessSequence(preprocess, raw, T);
-});
+/** The server's onnxruntime threads (default: --threads, as the direct runs). */
+const serverThreads = Number(values['server-threads'] ?? values.threads);
+const [T, N_INPUTS] = [20, 64];
+const { dir, bytes, jsonBodies, binaryBodies, inputs } = benchSetup(T, N_INPUTS);
 
 interface Row {
   mode: string;
@@ -92,12 +50,19 @@ interface Row {
   p90: number;
   p99: number;
   errors: number;
+  /** Server rows: sequences per model run. */
+  meanBatch?: number;
+  /** CPU time per sequence: the server process's (server rows) or this process's (the direct runs). */
+  cpuMs: number;
+  /** Server rows: this process's CPU time per request (autocannon, the client). */
+  clientCpuMs?: number;
 }
 
 /** c concurrent callers, each running one sequence at a time (B = 1) on one shared session. */
 async function direct(model: IndrnnModel, c: number): Promise<Row> {
   for (let i = 0; i < 5; i++) await model.run(inputs[i], T, 1);
   const times: number[] = [];
+  const cpu0 = cpuMs();
   const end = performance.now() + duration * 1000;
   let next = 0;
   await Promise.all(
@@ -119,10 +84,11 @@ async function direct(model: IndrnnModel, c: number): Promise<Row> {
     p90: percentile(times, 90),
     p99: percentile(times, 99),
     errors: 0,
+    cpuMs: (cpuMs() - cpu0) / Math.max(1, times.length),
   };
 }
 
-async function startServer(maxBatch: number, port: number): Promise<ChildProcess> {
+async function startServer(maxBatch: number, port: number, cwd?: string): Promise<ChildProcess> {
   const args = ['--models', dir, '--host', '127.0.0.1', '--port', String(port), '--device', 'cpu'];
   args.push(
     '--max-batch',
@@ -132,24 +98,73 @@ async function startServer(maxBatch: number, port: number): Promise<ChildProcess
     '--max-concurrent',
     values['max-concurrent'],
   );
-  args.push('--threads', String(threads), '--log-level', 'warn');
-  return startServeProcess(args, port);
+  args.push('--threads', String(serverThreads), '--log-level', 'warn');
+  return startServeProcess(args, port, { cwd });
 }
 
-async function load(mode: string, port: number, c: number): Promise<Row> {
+/** The server's own counters: its indrnn_batch_size histogram (sum, count) and CPU seconds. */
+async function serverCounters(port: number): Promise<{ sum: number; count: number; cpu: number }> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const read = (series: string) => Number(new RegExp(`^${series}(\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[2] ?? 0);
+  return {
+    sum: read('indrnn_batch_size_sum'),
+    count: read('indrnn_batch_size_count'),
+    cpu: read('process_cpu_seconds_total'),
+  };
+}
+
+/** CPU milliseconds this process has used. */
+const cpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+/** The HTTP floor: GET /healthz through the same server (middleware, no body, no model). */
+async function floor(port: number, c: number): Promise<Row> {
+  const opts = { url: `http://127.0.0.1:${port}/healthz`, connections: c, duration };
+  await autocannon({ ...opts, duration: 1 });
+  const before = await serverCounters(port);
+  const client = cpuMs();
+  const r = await autocannon(opts);
+  const n = Math.max(1, r.requests.total);
+  const clientCpuMs = (cpuMs() - client) / n;
+  const serverCpuMs = (1000 * ((await serverCounters(port)).cpu - before.cpu)) / n;
+  const { p50, p90, p99 } = r.latency;
+  const mode = 'server, GET /healthz (no body, no model: the HTTP floor)';
+  const errors = r.errors + r.non2xx;
+  return {
+    mode,
+    connections: c,
+    rps: r.requests.total / duration,
+    p50,
+    p90,
+    p99,
+    errors,
+    cpuMs: serverCpuMs,
+    clientCpuMs,
+  };
+}
+
+async function load(mode: string, port: number, c: number, binary: boolean): Promise<Row> {
   const opts = {
     url: `http://127.0.0.1:${port}`,
     connections: c,
     duration,
-    requests: bodies.map((body) => ({
+    requests: (binary ? binaryBodies : jsonBodies).map((body) => ({
       method: 'POST' as const,
       path: '/v1/models/action/predict',
-      headers: { 'content-type': 'application/json' },
+      headers: binary
+        ? { 'content-type': 'application/octet-stream', 'x-frames-shape': `${T},${BENCH_J},3` }
+        : { 'content-type': 'application/json' },
       body,
     })),
   };
   await autocannon({ ...opts, duration: 1 }); // warm-up
+  const before = await serverCounters(port);
+  const client = cpuMs();
   const r = await autocannon(opts);
+  const clientCpuMs = (cpuMs() - client) / Math.max(1, r.requests.total);
+  const after = await serverCounters(port);
   return {
     mode,
     connections: c,
@@ -158,16 +173,20 @@ async function load(mode: string, port: number, c: number): Promise<Row> {
     p90: r.latency.p90,
     p99: r.latency.p99,
     errors: r.errors + r.non2xx,
+    meanBatch: (after.sum - before.sum) / Math.max(1, after.count - before.count),
+    cpuMs: (1000 * (after.cpu - before.cpu)) / Math.max(1, r.requests.total),
+    clientCpuMs,
   };
 }
 
 /** Ceiling: the same sequences 32 at a time in one run (what batching aims at). */
-async function directBatch(model: IndrnnModel, B: number): Promise<Row> {
+async function directBatch(model: IndrnnModel, B: number, label: string): Promise<Row> {
   const x = new Float32Array(T * B * 150);
   for (let b = 0; b < B; b++)
     for (let t = 0; t < T; t++) x.set(inputs[b].subarray(t * 150, (t + 1) * 150), (t * B + b) * 150);
   for (let i = 0; i < 3; i++) await model.run(x, T, B);
   const times: number[] = [];
+  const cpu0 = cpuMs();
   const end = performance.now() + duration * 1000;
   while (performance.now() < end) {
     const t0 = performance.now();
@@ -177,48 +196,109 @@ async function directBatch(model: IndrnnModel, B: number): Promise<Row> {
   times.sort((a, b) => a - b);
   const rps = (times.length * B) / duration;
   return {
-    mode: `direct model.run (B=${B} batch)`,
+    mode: `direct model.run (B=${B} batch, ${label})`,
     connections: 1,
     rps,
     p50: percentile(times, 50),
     p90: percentile(times, 90),
     p99: percentile(times, 99),
     errors: 0,
+    cpuMs: (cpuMs() - cpu0) / Math.max(1, times.length * B),
   };
 }
 
-// Both servers stay up (idle when not driven); each concurrency level runs direct, batched and unbatched
-// back to back, so that the three see the same background load.
+// Both servers stay up (idle when not driven); each concurrency level runs direct, batched (JSON and binary
+// bodies) and unbatched back to back, so that they see the same background load.
 const port = Number(values.port);
-const ON = `server, batching on (max-batch ${values['max-batch']}, max-delay ${values['max-delay-ms']} ms, ${values['max-concurrent']} run at a time)`;
-const OFF = 'server, batching off (max-batch 1)';
+const batching = `max-batch ${values['max-batch']}, max-delay ${values['max-delay-ms']} ms, ${values['max-concurrent']} run at a time`;
+const ON = `server, JSON, batching on (${batching})`;
+const BINARY = 'server, binary float32, batching on';
+const OFF = 'server, JSON, batching off (max-batch 1)';
 const servers = [await startServer(Number(values['max-batch']), port), await startServer(1, port + 1)];
+// --baseline DIR: the same server built from another checkout (an earlier commit), JSON with batching on.
+const BASELINE = `baseline server (${values.baseline}), JSON, batching on`;
+if (values.baseline) servers.push(await startServer(Number(values['max-batch']), port + 2, values.baseline));
 const model = await IndrnnModel.fromBytes(bytes, 'action.onnx', { provider: 'cpu', threads });
-const rows: Row[] = [];
+// The ideal B = 32 run at each of --ideal-threads (0: one per core); ratios use the fastest in each round.
+const threadsLabel = (n: number) => (n === 0 ? 'threads one per core' : `threads ${n}`);
+const idealModels = await Promise.all(
+  values['ideal-threads']
+    .split(',')
+    .map(Number)
+    .map(async (n) => ({
+      label: threadsLabel(n),
+      model: n === threads ? model : await IndrnnModel.fromBytes(bytes, 'action.onnx', { provider: 'cpu', threads: n }),
+    })),
+);
+// --rounds N: every row N times, interleaved; each row reports its medians, and its ratios are the medians of
+// the ratios within each round (a busy machine's load changes between rows less than between rounds).
+const rounds: Row[][] = [];
 try {
-  for (const c of connections) {
-    rows.push(await direct(model, c));
-    rows.push(await load(ON, port, c));
-    rows.push(await load(OFF, port + 1, c));
+  for (let k = 0; k < Number(values.rounds); k++) {
+    const rows: Row[] = [];
+    for (const c of connections) {
+      rows.push(await direct(model, c));
+      if (values.baseline) rows.push(await load(BASELINE, port + 2, c, false));
+      rows.push(await load(ON, port, c, false));
+      rows.push(await load(BINARY, port, c, true));
+      rows.push(await load(OFF, port + 1, c, false));
+      if (c === 1) rows.push(await floor(port, c));
+    }
+    for (const ideal of idealModels) rows.push(await directBatch(ideal.model, 32, ideal.label));
+    rounds.push(rows);
   }
-  rows.push(await directBatch(model, 32));
 } finally {
-  await model.release();
+  for (const m of new Set([model, ...idealModels.map((i) => i.model)])) await m.release();
   await Promise.all(servers.map(stopServeProcess));
   rmSync(dir, { recursive: true, force: true });
 }
 
-const directAt = (c: number) =>
-  rows.find((r) => r.mode.startsWith('direct model.run (B=1)') && r.connections === c)?.rps ?? Number.NaN;
-console.log(
-  `res-IndRNN 5 x 512, T = ${T}, one body (ntu25) per request, ${duration} s per row, ${cpus().length} cores (${cpus()[0]?.model ?? '?'})`,
-);
-console.log('| mode | concurrency | sequences/s | p50 ms | p90 ms | p99 ms | errors | vs direct B=1 |');
-console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
-for (const r of rows) {
-  const ratio = r.mode.startsWith('server') ? `${Math.round((100 * r.rps) / directAt(r.connections))} %` : '';
-  console.log(
-    `| ${r.mode} | ${r.connections} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p90.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.errors} | ${ratio} |`,
-  );
+const isServer = (r: Row) => r.mode.startsWith('server') || r.mode.startsWith('baseline');
+/** Row r's ratios to direct B=1 at its concurrency and to the ideal B=32 run, within one round. */
+function ratios(rows: Row[], r: Row): { vsDirect: number; vsIdeal: number } {
+  const directB1 = rows.find((d) => d.mode.startsWith('direct model.run (B=1)') && d.connections === r.connections);
+  const ideal = rows
+    .filter((d) => d.mode.startsWith('direct model.run (B=32'))
+    .reduce<Row | undefined>((best, d) => (best && best.rps >= d.rps ? best : d), undefined);
+  return {
+    vsDirect: isServer(r) && directB1 ? r.rps / directB1.rps : Number.NaN,
+    vsIdeal: (isServer(r) || r.mode.startsWith('direct model.run (B=1)')) && ideal ? r.rps / ideal.rps : Number.NaN,
+  };
 }
-if (values.json) console.log(JSON.stringify(rows));
+const median = (xs: number[]) => {
+  const sorted = xs.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
+  return sorted.length ? sorted[Math.floor((sorted.length - 1) / 2)] : Number.NaN;
+};
+const pct = (x: number) => (Number.isNaN(x) ? '' : `${Math.round(100 * x)} %`);
+console.log(
+  `res-IndRNN 5 x 512, T = ${T}, one body (ntu25) per request, ${duration} s per row, ${rounds.length} round(s) (medians), ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), onnxruntime threads: direct ${threads || 'one per core'}, server ${serverThreads || 'one per core'}; load average ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(', ')} at the end`,
+);
+console.log(
+  '| mode | concurrency | sequences/s | p50 ms | p90 ms | p99 ms | errors | mean batch | CPU ms/seq (server or direct) | client CPU ms/req | vs direct B=1 | vs ideal B=32 |',
+);
+console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+const summary = rounds[0].map((first, i) => {
+  const of = (pick: (r: Row) => number | undefined) => median(rounds.map((rows) => pick(rows[i]) ?? Number.NaN));
+  const row = {
+    mode: first.mode,
+    connections: first.connections,
+    rps: of((r) => r.rps),
+    p50: of((r) => r.p50),
+    p90: of((r) => r.p90),
+    p99: of((r) => r.p99),
+    errors: rounds.reduce((n, rows) => n + rows[i].errors, 0),
+    meanBatch: of((r) => r.meanBatch),
+    cpuMs: of((r) => r.cpuMs),
+    clientCpuMs: of((r) => r.clientCpuMs),
+    vsDirect: median(rounds.map((rows) => ratios(rows, rows[i]).vsDirect)),
+    vsIdeal: median(rounds.map((rows) => ratios(rows, rows[i]).vsIdeal)),
+  };
+  const fixed = (x: number, digits: number) => (Number.isNaN(x) ? '' : x.toFixed(digits));
+  console.log(
+    `| ${row.mode} | ${row.connections} | ${fixed(row.rps, 0)} | ${fixed(row.p50, 2)} | ${fixed(row.p90, 2)} | ${fixed(row.p99, 2)} | ${row.errors} | ${fixed(row.meanBatch, 1)} | ${fixed(row.cpuMs, 2)} | ${fixed(row.clientCpuMs, 2)} | ${pct(row.vsDirect)} | ${pct(row.vsIdeal)} |`,
+  );
+  return row;
+});
+if (values.json) console.log(JSON.stringify({ summary, rounds }));

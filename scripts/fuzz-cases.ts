@@ -249,6 +249,77 @@ const deepCase: fc.Arbitrary<HttpCase> = fc
     caseOf('POST', p, mess === 0 ? h : { ...h, contentType: 'application/json', auth: `Bearer ${FUZZ_TOKEN}` }, text),
   );
 
+/** Binary predict bodies: float32 frames (NaN, infinities, huge values among them) of right or wrong length. */
+const binaryValues = fc.oneof(
+  { weight: 8, arbitrary: fc.float({ min: -4, max: 4, noNaN: true }) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 3.4e38, -0, 1e-45),
+  },
+);
+const binaryShape = fc.oneof(
+  { weight: 4, arbitrary: fc.nat({ max: 6 }).map((t) => ({ header: `${t},${J},3`, values: t * J * 3 })) },
+  { weight: 2, arbitrary: fc.nat({ max: 4 }).map((t) => ({ header: `${t},2,${J},3`, values: t * 2 * J * 3 })) },
+  { weight: 2, arbitrary: fc.nat({ max: 4 }).map((t) => ({ header: null, values: t * 2 * J * 3 })) },
+  {
+    weight: 3,
+    arbitrary: fc
+      .tuple(
+        fc.constantFrom(
+          '999999999,25,3',
+          '1001,25,3',
+          '2,3,25,3',
+          '2,25,2',
+          '2,17,3',
+          '2,150',
+          '2,25,3,1,1',
+          '-2,25,3',
+          '2.5,25,3',
+          '0x2,25,3',
+          '',
+          '25',
+          'x'.repeat(300),
+          '4294967297,25,3',
+        ),
+        fc.nat({ max: 400 }),
+      )
+      .map(([header, values]) => ({ header, values })),
+  },
+);
+const binaryQuery = fc.constantFrom(
+  '',
+  '',
+  '?topK=3',
+  '?timeline=true',
+  '?frameRate=15',
+  '?topK=0',
+  '?topK=1e9',
+  '?frameRate=1e39',
+  '?timeline=yes',
+  '?frames=1',
+  '?topK=1&topK=2',
+  '?__proto__=1',
+);
+export const binaryCase: fc.Arbitrary<HttpCase> = fc
+  .tuple(
+    fc.constantFrom(CLASSIFIER, STREAMER),
+    binaryShape,
+    fc.integer({ min: -8, max: 8 }),
+    binaryValues,
+    fc.array(fc.tuple(fc.nat(), binaryValues), { maxLength: 3 }),
+    binaryQuery,
+    fc.constantFrom('application/octet-stream', 'application/octet-stream', 'Application/Octet-Stream; x=1'),
+  )
+  .map(([model, shape, skew, fill, spots, q, type]) => {
+    const n = Math.max(0, shape.values + (skew > 5 ? skew - 5 : 0) * (skew % 2 ? 1 : -1));
+    const values = new Float32Array(n).fill(Math.abs(fill) < 4 ? fill : 0.5);
+    for (const [at, v] of spots) if (n > 0) values[at % n] = v;
+    const body = Buffer.from(values.buffer, 0, n * 4 - (skew === 8 && n > 0 ? 1 : 0)); // sometimes a byte short
+    const headers = [`Content-Type: ${type}`, `Authorization: Bearer ${FUZZ_TOKEN}`];
+    if (shape.header !== null) headers.push(`X-Frames-Shape: ${shape.header}`);
+    return { method: 'POST', path: `/v1/models/${model}/predict${q}`, headers, body, chunked: skew === -8 };
+  });
+
 function caseOf(
   method: string,
   p: string,
@@ -294,6 +365,7 @@ const upgradeCase: fc.Arbitrary<HttpCase> = fc
 
 export const httpCase: fc.Arbitrary<HttpCase> = fc.oneof(
   { weight: 6, arbitrary: deepCase },
+  { weight: 2, arbitrary: binaryCase },
   { weight: 2, arbitrary: wideCase },
   { weight: 1, arbitrary: upgradeCase },
 );

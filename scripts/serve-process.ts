@@ -6,14 +6,21 @@ import { ALLOCATOR_TUNABLES } from '../src/util/allocator.js';
 /**
  * serveArgs: the flags after `indrnn serve`; port: the one they name, polled for readiness. `env` adds to
  * the environment (INDRNN_NO_REEXEC=1: the child is the server itself, not its launcher); `quiet` pipes its
- * output instead of sharing this process's.
+ * output instead of sharing this process's; `nodeArgs` go to node before the script (--cpu-prof); `cwd`: the
+ * checkout whose dist/ to run (another build, to compare).
  */
 export async function startServeProcess(
   serveArgs: string[],
   port: number,
-  { env = {}, quiet = false }: { env?: Record<string, string>; quiet?: boolean } = {},
+  {
+    env = {},
+    quiet = false,
+    nodeArgs = [],
+    cwd,
+  }: { env?: Record<string, string>; quiet?: boolean; nodeArgs?: string[]; cwd?: string } = {},
 ): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['dist/src/cli.js', 'serve', ...serveArgs], {
+  const child = spawn(process.execPath, [...nodeArgs, 'dist/src/cli.js', 'serve', ...serveArgs], {
+    cwd,
     stdio: ['ignore', quiet ? 'pipe' : 'inherit', quiet ? 'pipe' : 'inherit'],
     env: { ...process.env, GLIBC_TUNABLES: ALLOCATOR_TUNABLES, ...env },
   });

@@ -57,6 +57,35 @@ describe('model run and queue deadlines', () => {
     await registry.close();
   });
 
+  it('Batcher: queued jobs get 503 each at its own deadline, in order, never before it', async () => {
+    const { registry } = await serveApp(dir);
+    const model = registry.get('rows')!.model;
+    const release = hangRuns(model);
+    const limit = 120;
+    const b = new Batcher(model, { maxBatch: 1, maxDelayMs: 0, maxQueue: 10, queueTimeoutMs: limit });
+    const x = new Float32Array(6);
+    const running = b.submit(x, 1); // takes the one slot and hangs
+    const refusedAt = (p: Promise<unknown>) =>
+      p.then(
+        () => Number.NaN,
+        (e) => (isCode('overloaded')(e) ? performance.now() : Number.NaN),
+      );
+    const t1 = performance.now();
+    const first = refusedAt(b.submit(x, 1));
+    await new Promise((r) => setTimeout(r, 50)); // queued 50 ms apart: two different deadlines
+    const t2 = performance.now();
+    const second = refusedAt(b.submit(x, 1));
+    const [a, c] = await Promise.all([first, second]);
+    assert.ok(a >= t1 + limit - 1, `first refused ${a - t1} ms after it queued`);
+    assert.ok(c >= t2 + limit - 1, `second refused ${c - t2} ms after it queued`);
+    assert.ok(c >= a, 'in queue order');
+    assert.equal(b.queued, 0);
+    release();
+    await running;
+    await b.drain();
+    await registry.close();
+  });
+
   it('HTTP: 504 past the run deadline, /readyz 503 naming the stuck model, 200 again after', async () => {
     const { app, registry } = await serveApp(dir, { batch: { runTimeoutMs: 80, queueTimeoutMs: 5000 } });
     const release = hangRuns(registry.get('rows')!.model);

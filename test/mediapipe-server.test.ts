@@ -95,6 +95,18 @@ describe('HTTP predict with "layout": "mediapipe33"', () => {
     );
   });
 
+  it('a binary body (float32, ?layout=mediapipe33) answers as JSON does', async () => {
+    const frames = mediapipeFrames(30, 9);
+    const r = await fetch(`${srv.url}/v1/models/nucla/predict?layout=mediapipe33&topK=10`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/octet-stream', 'x-frames-shape': `${frames.length},33,3` },
+      body: new Uint8Array(f32(frames.flat(2))),
+    });
+    const body = await r.json();
+    assert.equal(r.status, 200, JSON.stringify(body));
+    assert.deepEqual(body.predictions[0], await predict('nucla', { frames, layout: 'mediapipe33', topK: 10 }));
+  });
+
   it('refuses a layout it cannot convert, a layout for a model without one, and frames of the wrong size', async () => {
     const frames = mediapipeFrames(10, 4);
     let r = await post('nucla', { frames, layout: 'coco17' });

@@ -133,10 +133,16 @@ describe('health, readiness, metadata', () => {
     assert.ok(documented.includes('GET /v2/models/{name}/versions/{version}/ready'));
     for (const [path, ops] of Object.entries(doc.paths))
       for (const op of Object.values(ops as Record<string, any>)) {
-        const names = op.parameters?.map((p: any) => `{${p.name}}`) ?? [];
-        assert.deepEqual(names, path.match(/\{\w+\}/g) ?? [], `${path}: one parameter per template field`);
+        const names = op.parameters?.filter((p: any) => p.in === 'path').map((p: any) => `{${p.name}}`) ?? [];
+        assert.deepEqual(names, path.match(/\{\w+\}/g) ?? [], `${path}: one path parameter per template field`);
         assert.ok(op.responses['200'], `${path}: documents its answer`);
       }
+    const predict = doc.paths['/v1/models/{name}/predict'].post;
+    assert.deepEqual(Object.keys(predict.requestBody.content), ['application/json', 'application/octet-stream']);
+    assert.deepEqual(
+      predict.parameters.filter((p: any) => p.in !== 'path').map((p: any) => `${p.in} ${p.name}`),
+      ['header X-Frames-Shape', 'query topK', 'query timeline', 'query frameRate'],
+    );
     const req = doc.components.schemas.PredictRequest;
     assert.deepEqual(Object.keys(req.properties).sort(), [
       'frameRate',

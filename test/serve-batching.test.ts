@@ -90,7 +90,8 @@ describe('Batcher', () => {
 
   it('exclusive jobs run alone and in queue order; a full queue answers overloaded', async () => {
     const model = batched.registry.get('skel')!.model;
-    const b = new Batcher(model, { maxBatch: 4, maxDelayMs: 0, maxQueue: 3, maxConcurrent: 1 });
+    // maxQueue 4: seq1 stays queued until its batch is taken (the next check phase), with the three after it.
+    const b = new Batcher(model, { maxBatch: 4, maxDelayMs: 0, maxQueue: 4, maxConcurrent: 1 });
     const order: string[] = [];
     const x = new Float32Array(model.inputSize);
     const p1 = b.submit(x, 1).then(() => order.push('seq1'));

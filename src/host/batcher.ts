@@ -4,11 +4,16 @@
 // contract); only the matrix products see a different batch size.
 //
 // At most maxConcurrent runs at a time per model. A batch starts when a run slot is free and the batch is
-// full (maxBatch sequences), or its oldest sequence has waited maxDelayMs (at once when it is 0). While
-// the slots are busy new sequences queue, so under load batches fill by themselves. The defaults (one
-// slot, no delay) did best in `npm run bench:server` on 2 cores: a run's matrix products already use
-// both cores, and one slot lets the queue grow into large batches (B = 32 runs ~2x the sequences/s of
-// B = 1) while a lone request never waits. `exclusive` runs a job as its own run, in queue order (the
+// full (maxBatch sequences), or its oldest sequence has waited maxDelayMs (at once when it is 0); it takes
+// its sequences off the queue one event-loop turn later (setImmediate), once the poll phase has read every
+// request already received. onnxruntime-node runs the model synchronously on this thread, so requests
+// arriving during a run are all parsed in the one poll phase after it; taking the batch at the first of
+// them made runs of 1 followed by runs of the rest (mean batch 10-14 of 32 clients in bench:server, 21-27
+// since). While the slots are busy new sequences queue, so under load batches fill by themselves. The
+// defaults (one slot, no delay) did best in `npm run bench:server` on 2 cores: a run's matrix products
+// already use both cores, a second slot only queues a second synchronous run behind the first, and one
+// slot lets the queue grow into large batches (B = 32 runs ~2x the sequences/s of B = 1) while a lone
+// request waits one event-loop turn at most. `exclusive` runs a job as its own run, in queue order (the
 // KServe endpoint's raw tensors with their own state, later the streaming sessions).
 import type { IndrnnModel, RunResult } from '../onnx/model.js';
 import { ApiError } from '../predict/errors.js';
@@ -59,8 +64,6 @@ interface SequenceJob {
   x: Float32Array; // [T, D]
   T: number;
   queuedAt: number;
-  /** The queue deadline (queueTimeoutMs), cleared when the job leaves the queue. */
-  expiry?: NodeJS.Timeout;
   resolve: (slot: BatchSlot) => void;
   reject: (err: unknown) => void;
 }
@@ -69,7 +72,6 @@ interface ExclusiveJob {
   kind: 'exclusive';
   run: (model: IndrnnModel) => Promise<unknown>;
   queuedAt: number;
-  expiry?: NodeJS.Timeout;
   resolve: (value: unknown) => void;
   reject: (err: unknown) => void;
 }
@@ -80,6 +82,10 @@ export class Batcher {
   private readonly queue: Job[] = [];
   private running = 0;
   private timer: NodeJS.Timeout | null = null;
+  /** A slot is taken for a batch whose sequences are taken off the queue at the next check phase. */
+  private gathering = false;
+  /** The queue's deadline timer (armExpiry). */
+  private expiryTimer: NodeJS.Timeout | null = null;
   private idleWaiters: (() => void)[] = [];
   /** Runs past runTimeoutMs that have not returned yet. */
   private overdue = 0;
@@ -129,30 +135,51 @@ export class Batcher {
   }
 
   private enqueue(job: Job): void {
-    const limit = this.options.queueTimeoutMs ?? DEFAULT_BATCH.queueTimeoutMs;
-    job.expiry = setTimeout(() => this.expire(job, limit), limit);
     this.queue.push(job);
+    this.armExpiry();
     this.schedule();
   }
 
-  /** A job still queued at its deadline leaves the queue with 503 overloaded. */
-  private expire(job: Job, limit: number): void {
-    const i = this.queue.indexOf(job);
-    if (i < 0) return;
-    this.queue.splice(i, 1);
-    job.reject(
-      new ApiError(
-        'overloaded',
-        `model '${this.model.metadata.name}' did not start this request within ${limit} ms (--queue-timeout-ms)${this.stuck ? '; a model run is stuck' : ''}; retry later`,
-        { queued: this.queue.length, limitMs: limit },
-      ),
-    );
+  private get queueLimitMs(): number {
+    return this.options.queueTimeoutMs ?? DEFAULT_BATCH.queueTimeoutMs;
+  }
+
+  /**
+   * One timer for the queue deadlines (queueTimeoutMs), not one per job: jobs queue in time order, so the
+   * head's deadline is the next. It is armed while something is queued, and cleared when the queue empties.
+   */
+  private armExpiry(): void {
+    if (this.expiryTimer || this.queue.length === 0) return;
+    const wait = Math.max(0, this.queue[0].queuedAt + this.queueLimitMs - performance.now());
+    this.expiryTimer = setTimeout(() => {
+      this.expiryTimer = null;
+      this.expireOverdue();
+      this.armExpiry();
+    }, wait);
+  }
+
+  /** Jobs still queued at their deadline leave the queue with 503 overloaded. */
+  private expireOverdue(): void {
+    const limit = this.queueLimitMs;
+    const now = performance.now() + 1; // the timer's clock has 1 ms steps: a deadline within 1 ms is due
+    while (this.queue.length > 0 && this.queue[0].queuedAt + limit <= now) {
+      const job = this.queue.shift() as Job;
+      job.reject(
+        new ApiError(
+          'overloaded',
+          `model '${this.model.metadata.name}' did not start this request within ${limit} ms (--queue-timeout-ms)${this.stuck ? '; a model run is stuck' : ''}; retry later`,
+          { queued: this.queue.length, limitMs: limit },
+        ),
+      );
+    }
     if (this.queue.length === 0 && this.running === 0) for (const w of this.idleWaiters.splice(0)) w();
   }
 
-  /** Taken off the queue to run: its queue deadline no longer applies. */
-  private started(job: Job): void {
-    clearTimeout(job.expiry);
+  /** Jobs were taken off the queue to run: with none left, no deadline is pending. */
+  private taken(): void {
+    if (this.queue.length > 0 || !this.expiryTimer) return;
+    clearTimeout(this.expiryTimer);
+    this.expiryTimer = null;
   }
 
   /**
@@ -201,7 +228,7 @@ export class Batcher {
 
   private schedule(): void {
     const slots = this.options.maxConcurrent ?? DEFAULT_BATCH.maxConcurrent;
-    while (this.running < slots && this.queue.length > 0) {
+    while (this.running < slots && this.queue.length > 0 && !this.gathering) {
       const head = this.queue[0];
       const waited = performance.now() - head.queuedAt;
       const ready =
@@ -218,7 +245,20 @@ export class Batcher {
       }
       if (this.timer) clearTimeout(this.timer);
       this.timer = null;
-      void this.dispatch(); // takes its jobs off the queue before its first await
+      this.running++; // the slot is taken now; runNext gives it back
+      if (head.kind === 'exclusive') {
+        void this.runNext(); // takes its job off the queue before its first await
+        continue;
+      }
+      // A batch takes its sequences at the next check phase, once this poll phase has read every request
+      // that had arrived: onnxruntime-node runs the model synchronously on this thread, so the requests
+      // that came during the last run are all parsed in the one poll phase after it, and the first of
+      // them would otherwise start a run of one while the others wait a whole run for the next.
+      this.gathering = true;
+      setImmediate(() => {
+        this.gathering = false;
+        void this.runNext();
+      });
     }
   }
 
@@ -229,13 +269,14 @@ export class Batcher {
     return n;
   }
 
-  private async dispatch(): Promise<void> {
-    this.running++;
+  /** Runs the job (or batch) at the head of the queue in a slot already counted in `running`. */
+  private async runNext(): Promise<void> {
     try {
       const head = this.queue[0];
+      if (head === undefined) return; // its sequences left the queue (expired) before the batch was taken
       if (head.kind === 'exclusive') {
         this.queue.shift();
-        this.started(head);
+        this.taken();
         this.observer?.queueWait((performance.now() - head.queuedAt) / 1000);
         let run: Promise<unknown>;
         try {
@@ -252,7 +293,9 @@ export class Batcher {
         await settled;
       } else {
         const n = Math.min(this.batchableCount(), this.options.maxBatch);
-        await this.runBatch(this.queue.splice(0, n) as SequenceJob[]);
+        const jobs = this.queue.splice(0, n) as SequenceJob[];
+        this.taken();
+        await this.runBatch(jobs);
       }
     } finally {
       this.running--;
@@ -265,10 +308,7 @@ export class Batcher {
     const D = this.model.inputSize;
     const B = jobs.length;
     const start = performance.now();
-    for (const j of jobs) {
-      this.started(j);
-      this.observer?.queueWait((start - j.queuedAt) / 1000);
-    }
+    for (const j of jobs) this.observer?.queueWait((start - j.queuedAt) / 1000);
     let T = 0;
     for (const j of jobs) T = Math.max(T, j.T);
     let result: RunResult;

@@ -129,10 +129,10 @@ export const errors = {
   /** `given`: an Authorization header (or token) was sent; `missing`: what to send. */
   unauthorized: (given: boolean, missing = 'this endpoint needs Authorization: Bearer <token>') =>
     new ApiError('unauthorized', given ? 'the bearer token is not valid' : missing, 'Authorization'),
-  unsupportedMediaType: (got: string | undefined) =>
+  unsupportedMediaType: (got: string | undefined, expected = 'application/json') =>
     new ApiError(
       'unsupported_media_type',
-      `expected Content-Type: application/json, got ${got ? `'${got}'` : 'none'}`,
+      `expected Content-Type: ${expected}, got ${got ? `'${got}'` : 'none'}`,
       'Content-Type',
     ),
   /** `what` is a field ("frames") or "the binary message". */

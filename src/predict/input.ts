@@ -211,14 +211,22 @@ export function readSequence(
   conversion: LayoutConversion | null = null,
 ): SequenceInput {
   checkLength(frames, field, maxFrames);
-  if (spec.kind === 'raw') return { x: readRaw(frames, spec.inputSize, field), T: frames.length };
   const raw = conversion
-    ? conversion.convert(readSkeleton(frames, conversion.spec, field), frames.length)
-    : readSkeleton(frames, spec, field);
-  const x = preprocessSequence(spec.preprocess, raw, frames.length);
-  if (!spec.segments) return { x, T: frames.length };
+    ? conversion.convert(readFrames(frames, conversion.spec, field), frames.length)
+    : readFrames(frames, spec, field);
+  return modelInput(spec, raw, frames.length);
+}
+
+/**
+ * Checked frames (readFrames' raw joints [T, B, J, 3] or rows [T, D], from JSON or a binary body) -> model
+ * input x: the model's own preprocessing, and for segment-sampled models the centre frame of each segment.
+ */
+export function modelInput(spec: InputSpec, frames: Float32Array, T: number): SequenceInput {
+  if (spec.kind === 'raw') return { x: frames, T };
+  const x = preprocessSequence(spec.preprocess, frames, T);
+  if (!spec.segments) return { x, T };
   // The same sampling as the training evaluation: the centre frame of each of T equal segments.
-  return { x: gatherFrames(x, spec.inputSize, sampleSegments(frames.length, spec.segments, null)), T: spec.segments };
+  return { x: gatherFrames(x, spec.inputSize, sampleSegments(T, spec.segments, null)), T: spec.segments };
 }
 
 /** What a skeleton model's metadata promises, checked against the preprocessing it names. */

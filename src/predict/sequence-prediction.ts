@@ -5,7 +5,7 @@
 import type { ModelMetadata } from '../onnx/metadata.js';
 import { allFinite } from '../util/finite.js';
 import { ApiError } from './errors.js';
-import { type InputSpec, readSequence } from './input.js';
+import { type InputSpec, readSequence, type SequenceInput } from './input.js';
 import type { LayoutConversion } from './layout-conversion.js';
 import { resampledLength, resampleSequence, type SegmentSlot, staggeredLogits } from './rate.js';
 import { type ClassPrediction, classPrediction, type RegressionPrediction, regressionPrediction } from './result.js';
@@ -16,13 +16,20 @@ export interface ModelSteps {
 }
 
 /** Checks and converts one sequence's frames (throws ApiError naming `field`); nothing runs yet. */
-export function prepareSteps(
-  m: ModelMetadata,
-  input: InputSpec,
-  frames: unknown[],
-  opts: { maxFrames: number; field: string; frameRate?: number; conversion?: LayoutConversion | null },
-): ModelSteps {
-  const s = readSequence(frames, input, opts.maxFrames, opts.field, opts.conversion);
+export function prepareSteps(m: ModelMetadata, input: InputSpec, frames: unknown[], opts: StepOptions): ModelSteps {
+  return stepsOf(m, readSequence(frames, input, opts.maxFrames, opts.field, opts.conversion), opts);
+}
+
+export interface StepOptions {
+  maxFrames: number;
+  field: string;
+  frameRate?: number;
+  /** The frames are in another layout than the model's (a request's `layout`): read and convert them. */
+  conversion?: LayoutConversion | null;
+}
+
+/** Checked model input (readSequence, or a binary body) -> the model steps: rate models resample it. */
+export function stepsOf(m: ModelMetadata, s: SequenceInput, opts: StepOptions): ModelSteps {
   if (m.sampling?.kind !== 'rate') return { x: s.x, n: s.T };
   const srcFps = opts.frameRate ?? m.frame_rate ?? 30;
   // A low frame rate multiplies the steps: bound them by the same limit as frames, before they exist.

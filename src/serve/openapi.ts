@@ -95,14 +95,44 @@ const PARAMETER_DESCRIPTIONS: Record<string, string> = {
   version: 'model version (metadata `version`)',
 };
 
+/** The JSON body, and the binary one where the route takes it. */
+function requestContent(spec: RouteSpec): Record<string, unknown> {
+  const content: Record<string, unknown> = { 'application/json': { schema: schemaRef(spec.request as z.ZodType) } };
+  if (spec.binaryRequest) {
+    const { description } = spec.binaryRequest;
+    content['application/octet-stream'] = { schema: { type: 'string', format: 'binary', description } };
+  }
+  return content;
+}
+
+/** A binary body's header and query parameters. */
+function binaryParameters(b: NonNullable<RouteSpec['binaryRequest']>): Record<string, unknown>[] {
+  const headers = Object.entries(b.headers).map(([name, description]) => ({
+    name,
+    in: 'header',
+    required: false,
+    schema: { type: 'string' },
+    description: `binary bodies: ${description}`,
+  }));
+  const query = Object.entries(b.query.shape).map(([name, schema]) => ({
+    name,
+    in: 'query',
+    required: false,
+    schema: { type: 'string' },
+    description: `binary bodies only: ${(schema as z.ZodType).meta()?.description ?? name}`,
+  }));
+  return [...headers, ...query];
+}
+
 function operation(spec: RouteSpec): Record<string, unknown> {
-  const parameters = [...spec.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => ({
+  const parameters: Record<string, unknown>[] = [...spec.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => ({
     name,
     in: 'path',
     required: true,
     schema: { type: 'string' },
     description: PARAMETER_DESCRIPTIONS[name],
   }));
+  if (spec.binaryRequest) parameters.push(...binaryParameters(spec.binaryRequest));
   const errors = spec.auth ? [...spec.errors, 'unauthorized' as const, 'shutting_down' as const] : spec.errors;
   const kserve = spec.path === '/v2' || spec.path.startsWith('/v2/');
   const other = Object.entries(spec.other ?? {}).map(([status, r]) => [status, response(r)]);
@@ -110,9 +140,7 @@ function operation(spec: RouteSpec): Record<string, unknown> {
     summary: spec.summary,
     ...(parameters.length ? { parameters } : {}),
     ...(spec.auth ? { security: [{ bearer: [] }] } : {}),
-    ...(spec.request
-      ? { requestBody: { required: true, content: { 'application/json': { schema: schemaRef(spec.request) } } } }
-      : {}),
+    ...(spec.request ? { requestBody: { required: true, content: requestContent(spec) } } : {}),
     responses: { 200: response(spec.ok), ...errorResponses(errors, kserve), ...Object.fromEntries(other) },
   };
 }

@@ -54,6 +54,72 @@ export const predictRequestSchema = z
   });
 export type PredictRequest = z.infer<typeof predictRequestSchema>;
 
+/**
+ * A predict body: the common plain one ({frames, topK?, timeline?, frameRate?} with valid values) is
+ * accepted by a few checks in place of the schema, which costs ~50 µs a request; anything else goes
+ * through predictRequestSchema, which refuses it naming the field. The fast path accepts only what the
+ * schema accepts, and gives what it gives (test/serve-predict-binary.test.ts compares them).
+ */
+export function parsePredictRequest(body: unknown): PredictRequest {
+  return plainPredictRequest(body) ?? parseBody(predictRequestSchema, body);
+}
+
+function plainPredictRequest(body: unknown): PredictRequest | null {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return null;
+  const b = body as Record<string, unknown>;
+  let keys = 0;
+  for (const key in b) {
+    if (!Object.hasOwn(b, key)) return null;
+    keys++;
+  }
+  const { frames, topK = 5, timeline = false, frameRate } = b;
+  const known = 1 + Number('topK' in b) + Number('timeline' in b) + Number('frameRate' in b);
+  if (keys !== known || !Array.isArray(frames)) return null;
+  if (typeof topK !== 'number' || !Number.isInteger(topK) || topK < 1 || topK > 1000) return null;
+  if (typeof timeline !== 'boolean') return null;
+  if (frameRate === undefined) return { frames, topK, timeline };
+  if (typeof frameRate !== 'number' || !(frameRate >= FRAME_RATE.min && frameRate <= FRAME_RATE.max)) return null;
+  return { frames, topK, timeline, frameRate };
+}
+
+export type PredictQuery = z.infer<typeof predictQuerySchema>;
+
+/** A binary predict's query: plain ones (?topK=5&timeline=true) checked by hand, anything else by the schema. */
+export function parsePredictQuery(query: unknown): PredictQuery {
+  return plainPredictQuery(query) ?? parseBody(predictQuerySchema, query);
+}
+
+const PLAIN_TOP_K = /^[1-9]\d{0,2}$|^1000$/;
+const PLAIN_RATE = /^[1-9]\d{0,2}(\.\d{1,6})?$|^1000$/; // 1 to 999.999999, or 1000
+
+function plainPredictQuery(query: unknown): PredictQuery | null {
+  if (typeof query !== 'object' || query === null) return null;
+  const q: PredictQuery = { topK: 5, timeline: false };
+  for (const key in query) {
+    const v = (query as Record<string, unknown>)[key];
+    if (!Object.hasOwn(query, key) || typeof v !== 'string') return null;
+    if (key === 'topK' && PLAIN_TOP_K.test(v)) q.topK = Number(v);
+    else if (key === 'timeline' && (v === 'true' || v === 'false')) q.timeline = v === 'true';
+    else if (key === 'frameRate' && PLAIN_RATE.test(v)) q.frameRate = Number(v);
+    else return null;
+  }
+  return q;
+}
+
+/** Options of a binary predict (application/octet-stream body): the query parameters. */
+export const predictQuerySchema = z.strictObject({
+  topK: z.coerce.number().int().min(1).max(1000).default(5).meta({ description: 'how many ranked labels to list' }),
+  timeline: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true')
+    .meta({ description: 'also give the prediction after every frame' }),
+  frameRate: z.coerce.number().min(FRAME_RATE.min).max(FRAME_RATE.max).optional().meta({
+    description: "frames per second of the body's frames (default: the model's frameRate)",
+  }),
+  layout: layoutFieldSchema,
+});
+
 const scoredLabel = z.object({
   label: z.string(),
   index: z.number().int(),

@@ -1,16 +1,37 @@
 // JSON bodies for POST routes: 415 unless Content-Type is application/json, a size limit (413), and
-// parse errors as the catalogue's error shape. Express's own parser does the parsing.
-import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
+// parse errors as the catalogue's error shape. Express's own parser does the parsing. With `binary`, an
+// application/octet-stream body is read as it is (a Buffer in req.body, same limit): predict's binary frames.
+import express, { type ErrorRequestHandler, type Request, type RequestHandler } from 'express';
 import { ApiError, errors } from '../../predict/errors.js';
 
 const JSON_TYPE = /^application\/([\w.-]+\+)?json$/i;
 
-export function jsonBody({ limitBytes = 8 * 1024 * 1024 }: { limitBytes?: number } = {}): RequestHandler[] {
-  const parse = express.json({ limit: limitBytes, strict: false, type: () => true });
+const BINARY_TYPE = /^application\/octet-stream$/i;
+
+/** True when the request declares an application/octet-stream body. */
+export function isBinaryBody(req: Request): boolean {
+  const type = req.get('content-type');
+  return type !== undefined && BINARY_TYPE.test(type.split(';')[0].trim());
+}
+
+export function jsonBody({
+  limitBytes = 8 * 1024 * 1024,
+  binary = false,
+}: {
+  limitBytes?: number;
+  binary?: boolean;
+} = {}): RequestHandler[] {
+  const json = express.json({ limit: limitBytes, strict: false, type: () => true });
+  const raw = express.raw({ limit: limitBytes, type: () => true });
+  const parse: RequestHandler = binary ? (req, res, next) => (isBinaryBody(req) ? raw : json)(req, res, next) : json;
   const requireJson: RequestHandler = function requireJson(req, _res, next) {
     // From the header alone: req.is() answers null for a request without a body.
     const type = req.get('content-type');
-    if (!type || !JSON_TYPE.test(type.split(';')[0].trim())) return next(errors.unsupportedMediaType(type));
+    if (binary && isBinaryBody(req)) return next();
+    if (!type || !JSON_TYPE.test(type.split(';')[0].trim()))
+      return next(
+        errors.unsupportedMediaType(type, binary ? 'application/json or application/octet-stream' : undefined),
+      );
     next();
   };
   // body-parser reads a refused body to its end before answering: a declared size above the limit is

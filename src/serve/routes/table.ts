@@ -24,6 +24,13 @@ export interface RouteSpec {
   readonly auth: boolean;
   /** JSON request body. */
   readonly request?: z.ZodType;
+  /** The request may instead be a binary body (application/octet-stream), as described here. */
+  readonly binaryRequest?: {
+    readonly description: string;
+    readonly headers: Readonly<Record<string, string>>;
+    /** Query parameters (with a binary body only). */
+    readonly query: z.ZodObject;
+  };
   /** The 200 answer. */
   readonly ok: RouteResponse;
   /** Non-200 answers that are not errors (a readiness probe's 503). */
@@ -123,6 +130,15 @@ export const ROUTES = {
     summary: 'predict the action of one sequence (`frames`) or several (`sequences`)',
     auth: true,
     request: s.predictRequestSchema,
+    binaryRequest: {
+      description:
+        "one sequence's frames as float32 little-endian, row-major, shaped by X-Frames-Shape (docs/api.md); options in the query",
+      headers: {
+        'X-Frames-Shape':
+          'T,joints,3 (one body) or T,bodies,joints,3 for skeleton models, T,inputSize for others; without it, T full frames',
+      },
+      query: s.predictQuerySchema,
+    },
     ok: json('one prediction per sequence, in order', s.predictResponseSchema),
     errors: INPUT_ERRORS,
     perModel: true,

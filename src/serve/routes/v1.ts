@@ -1,19 +1,75 @@
 // Our own API: model metadata and predictions. Frames become model steps and predictions as in
 // `indrnn predict` (src/predict/sequence-prediction.ts), and sequences from concurrent requests share runs
-// (src/host/batcher.ts).
-import { Router } from 'express';
+// (src/host/batcher.ts). Predict takes JSON ({frames} or {sequences}) or one sequence's frames as binary
+// float32 (application/octet-stream, src/predict/binary-frames.ts, options in the query); both become the
+// same model steps.
+import { type Request, Router } from 'express';
+import type { ServedModel } from '../../host/registry.js';
 import { loadedRegistry, type ServerState, servedModel } from '../../host/state.js';
+import { FRAMES_SHAPE_HEADER, readBinaryFrames } from '../../predict/binary-frames.js';
 import { ApiError } from '../../predict/errors.js';
+import { modelInput } from '../../predict/input.js';
 import { layoutConversion } from '../../predict/layout-conversion.js';
-import { predictSteps, prepareSteps } from '../../predict/sequence-prediction.js';
-import { jsonBody } from '../middleware/json-body.js';
-import { type PredictResponse, parseBody, predictRequestSchema } from '../schemas.js';
+import { type ModelSteps, predictSteps, prepareSteps, stepsOf } from '../../predict/sequence-prediction.js';
+import { isBinaryBody, jsonBody } from '../middleware/json-body.js';
+import { type PredictResponse, parsePredictQuery, parsePredictRequest } from '../schemas.js';
 import { ROUTES, route } from './table.js';
 
 export interface V1Options {
   maxFrames: number;
   maxSequences: number;
   maxBodyBytes: number;
+}
+
+/** A predict request checked and turned into model steps, before anything runs. */
+interface PreparedPredict {
+  steps: ModelSteps[];
+  /** The request's field of each sequence ("frames", "sequences[1].frames"), for errors after the run. */
+  fields: string[];
+  ids: (string | undefined)[];
+  topK: number;
+  timeline: boolean;
+}
+
+/** A JSON body: every sequence is checked before any is queued, so a bad one fails the request alone. */
+function jsonPredict(body: unknown, served: ServedModel, options: V1Options): PreparedPredict {
+  const r = parsePredictRequest(body);
+  const sequences = r.sequences ?? [{ frames: r.frames ?? [] }];
+  const got = sequences.length;
+  const limit = options.maxSequences;
+  if (got > limit) {
+    throw new ApiError('too_many_sequences', `sequences has ${got} entries, the limit is ${limit}`, {
+      field: 'sequences',
+      limit,
+      got,
+    });
+  }
+  const m = served.model.metadata;
+  const fields = sequences.map((_, i) => (r.sequences ? `sequences[${i}].frames` : 'frames'));
+  const conversion = layoutConversion(served.input, r.layout);
+  const steps = sequences.map((s, i) =>
+    prepareSteps(m, served.input, s.frames, {
+      maxFrames: options.maxFrames,
+      field: fields[i],
+      frameRate: r.frameRate,
+      conversion,
+    }),
+  );
+  const ids = sequences.map((s) => ('id' in s ? (s as { id?: string }).id : undefined));
+  return { steps, fields, ids, topK: r.topK, timeline: r.timeline };
+}
+
+/** A binary body: one sequence's float32 frames shaped by X-Frames-Shape, options in the query. */
+function binaryPredict(req: Request, served: ServedModel, options: V1Options): PreparedPredict {
+  const q = parsePredictQuery(req.query);
+  const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+  const conversion = layoutConversion(served.input, q.layout);
+  const spec = conversion?.spec ?? served.input;
+  const { frames, T } = readBinaryFrames(body, req.get(FRAMES_SHAPE_HEADER), spec, options.maxFrames);
+  const opts = { maxFrames: options.maxFrames, field: 'frames', frameRate: q.frameRate };
+  const raw = conversion ? conversion.convert(frames, T) : frames;
+  const steps = [stepsOf(served.model.metadata, modelInput(served.input, raw, T), opts)];
+  return { steps, fields: ['frames'], ids: [undefined], topK: q.topK, timeline: q.timeline };
 }
 
 export function v1Routes({ state, options }: { state: ServerState; options: V1Options }): Router {
@@ -31,51 +87,27 @@ export function v1Routes({ state, options }: { state: ServerState; options: V1Op
     res.json(servedModel(state, String(req.params.name)).info);
   });
 
-  route(router, ROUTES.predict, ...jsonBody({ limitBytes: options.maxBodyBytes }), async (req, res) => {
+  route(router, ROUTES.predict, ...jsonBody({ limitBytes: options.maxBodyBytes, binary: true }), async (req, res) => {
     const served = servedModel(state, String(req.params.name));
-    const body = parseBody(predictRequestSchema, req.body);
-    const sequences = body.sequences ?? [{ frames: body.frames ?? [] }];
-    const got = sequences.length;
-    const limit = options.maxSequences;
-    if (got > limit) {
-      throw new ApiError('too_many_sequences', `sequences has ${got} entries, the limit is ${limit}`, {
-        field: 'sequences',
-        limit,
-        got,
-      });
-    }
-    // Every sequence is checked before any is queued: a bad one fails the request without running others.
+    const p = isBinaryBody(req) ? binaryPredict(req, served, options) : jsonPredict(req.body, served, options);
     const m = served.model.metadata;
-    const conversion = layoutConversion(served.input, body.layout);
-    const steps = sequences.map((s, i) =>
-      prepareSteps(m, served.input, s.frames, {
-        maxFrames: options.maxFrames,
-        field: body.sequences ? `sequences[${i}].frames` : 'frames',
-        frameRate: body.frameRate,
-        conversion,
+    const submit = (x: Float32Array, T: number) => served.batcher.submit(x, T);
+    const predictions = await Promise.all(
+      p.steps.map(async (s, i) => {
+        const prediction = await predictSteps(submit, m, s, { topK: p.topK, timeline: p.timeline, field: p.fields[i] });
+        const id = p.ids[i];
+        return id === undefined ? prediction : Object.assign({ id }, prediction); // not a spread: src/predict/result.ts
       }),
     );
-    const submit = (x: Float32Array, T: number) => served.batcher.submit(x, T);
-    const results = await Promise.all(
-      steps.map((s, i) =>
-        predictSteps(submit, m, s, {
-          topK: body.topK,
-          timeline: body.timeline,
-          field: body.sequences ? `sequences[${i}].frames` : 'frames',
-        }),
-      ),
-    );
-    const predictions = results.map((p, i) => {
-      const id = sequences[i] && 'id' in sequences[i] ? (sequences[i] as { id?: string }).id : undefined;
-      return id === undefined ? p : Object.assign({ id }, p); // not a spread: see src/predict/result.ts
-    });
     const response: PredictResponse = {
       model: m.name,
       version: m.version,
       provider: served.model.provider,
       predictions,
     };
-    res.json(response);
+    // What res.json sends, without its content-type lookup and freshness checks (~40 µs a request).
+    res.setHeader('Content-Type', 'application/json; charset=utf-8');
+    res.end(JSON.stringify(response));
   });
 
   return router;
