@@ -1,26 +1,35 @@
 // What the MediaPipe -> Kinect mapping's derived joints cost a model trained on Kinect data, and how much
 // depth noise (a monocular estimate's weak axis) costs it, measured on real recordings with no webcam:
-// N-UCLA's held-out view (Kinect v1) is turned into the MediaPipe landmarks the mapping reads (shoulders,
-// elbows, wrists, hips, knees, ankles as they are; ears beside the head; knuckles at the hand; toes at the
-// foot), mapped back to kinect20 by src/data/mediapipe.ts, and classified by the model, beside the original
-// joints. Optional Gaussian noise on every landmark's depth (z) stands in for MediaPipe's depth errors.
+// recorded Kinect skeletons are turned into the MediaPipe landmarks the mapping reads (shoulders, elbows,
+// wrists, hips, knees, ankles, thumbs as they are; ears beside the head; knuckles at the hand; toes at the
+// foot), mapped back by src/data/mediapipe.ts, and classified by the model, beside the original joints.
+// Optional Gaussian noise on every landmark's depth (z) stands in for MediaPipe's depth errors.
 //
 //   node dist/scripts/mediapipe-roundtrip.js --nucla DIR [--model models/nucla.onnx] [--view 3] [--z-noise 0,0.05,0.1]
+//   node dist/scripts/mediapipe-roundtrip.js --pku-mmd DIR --model models/pku-mmd.onnx [--from-recording 250]
 import { Command } from 'commander';
-import { mediapipeFramesTo } from '../src/data/mediapipe.js';
+import { getLayout } from '../src/data/layouts.js';
+import { type MediapipeTarget, mediapipeFramesTo } from '../src/data/mediapipe.js';
 import { listNuclaFiles, readNuclaClip } from '../src/data/nucla-reader.js';
+import { listPkuRecordings, readPkuActions, readPkuLabels, readPkuSkeleton } from '../src/data/pku-mmd-reader.js';
 import { IndrnnModel } from '../src/onnx/model.js';
 import { inputSpecOf } from '../src/predict/input.js';
 import { predictSteps, prepareSteps } from '../src/predict/sequence-prediction.js';
 import { Rng } from '../src/util/rng.js';
 
-const K = 20; // kinect20 joints
 const MP = 33;
 
-/** Kinect v1 joints [T, 20, 3] (Kinect axes) -> the MediaPipe landmarks the mapping reads [T, 33, 3] (MediaPipe axes). */
-function toMediapipe(k: Float32Array, T: number, zNoise: number, rng: Rng): Float32Array {
-  const out = new Float32Array(T * MP * 3);
-  const from: [number, number][] = [
+/** One clip: Kinect joints [T, B, J, 3] and its class index in the model's labels. */
+interface Clip {
+  data: Float32Array;
+  T: number;
+  label: number;
+}
+
+/** MediaPipe landmark <- Kinect joint (the same index in kinect20 and ntu25 for these). */
+function sources(target: MediapipeTarget): [number, number][] {
+  const thumbs = target === 'ntu25' ? [22, 24] : [7, 11]; // kinect20 has no thumb: its hand
+  return [
     ...[
       [11, 4],
       [12, 8],
@@ -30,18 +39,18 @@ function toMediapipe(k: Float32Array, T: number, zNoise: number, rng: Rng): Floa
       [16, 10],
       [23, 12],
       [24, 16],
-    ],
-    ...[
       [25, 13],
       [26, 17],
+    ],
+    ...[
       [27, 14],
       [28, 18],
       [17, 7],
       [18, 11],
       [19, 7],
       [20, 11],
-      [21, 7],
-      [22, 11],
+      [21, thumbs[0]],
+      [22, thumbs[1]],
     ],
     ...[
       [29, 14],
@@ -50,10 +59,18 @@ function toMediapipe(k: Float32Array, T: number, zNoise: number, rng: Rng): Floa
       [32, 19],
     ],
   ] as [number, number][];
-  for (let t = 0; t < T; t++) {
-    const src = (j: number, c: number) => k[(t * K + j) * 3 + c];
+}
+
+/** Kinect joints [T, B, J, 3] (Kinect axes) -> the MediaPipe landmarks the mapping reads [T, B, 33, 3] (MediaPipe axes). */
+function toMediapipe(target: MediapipeTarget, k: Float32Array, T: number, B: number, zNoise: number, rng: Rng) {
+  const J = getLayout(target).joints.length;
+  const from = sources(target);
+  const out = new Float32Array(T * B * MP * 3);
+  for (let tb = 0; tb < T * B; tb++) {
+    const src = (j: number, c: number) => k[(tb * J + j) * 3 + c];
+    if (k.subarray(tb * J * 3, (tb + 1) * J * 3).every((v) => v === 0)) continue; // absent body
     const dst = (l: number, c: number, v: number) => {
-      out[(t * MP + l) * 3 + c] = v;
+      out[(tb * MP + l) * 3 + c] = v;
     };
     for (const [l, j] of from) for (let c = 0; c < 3; c++) dst(l, c, src(j, c));
     // Face: the head joint, the ears 7.5 cm to either side along the shoulders.
@@ -65,7 +82,7 @@ function toMediapipe(k: Float32Array, T: number, zNoise: number, rng: Rng): Floa
       dst(8, c, src(3, c) - (0.075 * side[c]) / n);
     }
     for (let l = 0; l < MP; l++) {
-      const i = (t * MP + l) * 3;
+      const i = (tb * MP + l) * 3;
       // Kinect axes -> MediaPipe's (half a turn about z), then the depth noise.
       out[i] = -out[i];
       out[i + 1] = -out[i + 1];
@@ -75,22 +92,59 @@ function toMediapipe(k: Float32Array, T: number, zNoise: number, rng: Rng): Floa
   return out;
 }
 
-const nested = (x: Float32Array, T: number) =>
+/** [T, B, J, 3] -> nested frames, T x B x J x 3. */
+const nested = (x: Float32Array, T: number, B: number, J: number) =>
   Array.from({ length: T }, (_, t) =>
-    Array.from({ length: K }, (_, j) => Array.from(x.subarray((t * K + j) * 3, (t * K + j + 1) * 3))),
+    Array.from({ length: B }, (_, b) =>
+      Array.from({ length: J }, (_, j) =>
+        Array.from(x.subarray(((t * B + b) * J + j) * 3, ((t * B + b) * J + j + 1) * 3)),
+      ),
+    ),
   );
 
+function nuclaClips(dir: string, view: number): Clip[] {
+  return listNuclaFiles(dir)
+    .filter((f) => f.view === view)
+    .map((f) => {
+      const c = readNuclaClip(f);
+      return { data: c.data, T: c.T, label: c.label };
+    });
+}
+
+/** PKU-MMD's intervals of the model's classes, in recordings `from` and later. */
+function pkuClips(dir: string, from: number, labels: readonly string[]): Clip[] {
+  const names = readPkuActions(`${dir}/actions.csv`);
+  return listPkuRecordings(dir)
+    .filter((r) => r.recording >= from)
+    .flatMap((r) => {
+      const { data } = readPkuSkeleton(r.skeletonPath);
+      return readPkuLabels(r.labelPath).flatMap((iv) => {
+        const label = labels.indexOf(names.get(iv.label) ?? '');
+        if (label < 0) return [];
+        const T = iv.end - iv.start + 1;
+        return [{ data: data.slice(iv.start * 150, (iv.end + 1) * 150), T, label }];
+      });
+    });
+}
+
 const o = new Command()
-  .requiredOption('--nucla <dir>', 'N-UCLA clips')
-  .option('--model <file>', 'a kinect20 model', 'models/nucla.onnx')
-  .option('--view <v>', 'the view to classify (3: nucla held out)', '3')
+  .option('--nucla <dir>', 'N-UCLA clips (kinect20)')
+  .option('--pku-mmd <dir>', 'PKU-MMD recordings (ntu25)')
+  .option('--model <file>', "a model of the data set's layout", 'models/nucla.onnx')
+  .option('--view <v>', 'N-UCLA: the view to classify (3: nucla held out)', '3')
+  .option('--from-recording <n>', 'PKU-MMD: recordings from this number on (250: pku-mmd held out)', '250')
   .option('--z-noise <list>', 'standard deviations of depth noise, metres', '0,0.05,0.1')
   .parse()
-  .opts<{ nucla: string; model: string; view: string; zNoise: string }>();
+  .opts<{ nucla?: string; pkuMmd?: string; model: string; view: string; fromRecording: string; zNoise: string }>();
+if (!o.nucla === !o.pkuMmd) throw new Error('give one of --nucla DIR and --pku-mmd DIR');
 
 const model = await IndrnnModel.load(o.model, { provider: 'cpu', threads: 1 });
 const m = model.metadata;
 const spec = inputSpecOf(m);
+const target = (o.nucla ? 'kinect20' : 'ntu25') as MediapipeTarget;
+if (spec.kind !== 'skeleton' || spec.layout !== target) throw new Error(`${o.model}: expected a ${target} model`);
+const B = spec.bodies;
+const J = spec.joints;
 const submit = async (x: Float32Array, T: number) => ({ logits: (await model.run(x, T, 1)).logits, B: 1, b: 0 });
 const label = async (frames: unknown[]) =>
   (
@@ -100,34 +154,42 @@ const label = async (frames: unknown[]) =>
     })) as { index: number }
   ).index;
 
-const clips = listNuclaFiles(o.nucla).filter((f) => f.view === Number(o.view));
+const clips = o.nucla
+  ? nuclaClips(o.nucla, Number(o.view))
+  : pkuClips(
+      o.pkuMmd!,
+      Number(o.fromRecording),
+      m.labels.map((l) => l.name),
+    );
 const noises = o.zNoise.split(',').map(Number);
 const correct = { kinect: 0, mapped: new Array(noises.length).fill(0) as number[] };
+const derived = getLayout(target).joints.filter((name) => /Center|Spine|Neck|^Hand|Foot/.test(name));
 const moved: Record<string, number[]> = {};
-const names = ['HipCenter', 'Spine', 'ShoulderCenter', 'HandLeft', 'HandRight', 'FootLeft', 'FootRight'];
-const idx = [0, 1, 2, 7, 11, 15, 19];
 const rng = new Rng(1);
-for (const f of clips) {
-  const clip = readNuclaClip(f);
-  if ((await label(nested(clip.data, clip.T))) === clip.label) correct.kinect++;
+for (const clip of clips) {
+  if ((await label(nested(clip.data, clip.T, B, J))) === clip.label) correct.kinect++;
   for (let n = 0; n < noises.length; n++) {
-    const back = mediapipeFramesTo('kinect20', toMediapipe(clip.data, clip.T, noises[n], rng), clip.T, 1);
-    if ((await label(nested(back, clip.T))) === clip.label) correct.mapped[n]++;
-    if (noises[n] === 0)
-      idx.forEach((j, i) => {
-        for (let t = 0; t < clip.T; t++) {
-          const a = (t * K + j) * 3;
-          moved[names[i]] ??= [];
-          moved[names[i]].push(
-            Math.hypot(back[a] - clip.data[a], back[a + 1] - clip.data[a + 1], back[a + 2] - clip.data[a + 2]),
-          );
-        }
-      });
+    const back = mediapipeFramesTo(target, toMediapipe(target, clip.data, clip.T, B, noises[n], rng), clip.T, B);
+    if ((await label(nested(back, clip.T, B, J))) === clip.label) correct.mapped[n]++;
+    if (noises[n] !== 0) continue;
+    for (const name of derived) {
+      const j = getLayout(target).joints.indexOf(name);
+      moved[name] ??= [];
+      for (let tb = 0; tb < clip.T * B; tb++) {
+        const a = (tb * J + j) * 3;
+        if (clip.data[a] === 0 && clip.data[a + 1] === 0 && clip.data[a + 2] === 0) continue;
+        moved[name].push(
+          Math.hypot(back[a] - clip.data[a], back[a + 1] - clip.data[a + 1], back[a + 2] - clip.data[a + 2]),
+        );
+      }
+    }
   }
 }
 await model.release();
 const pct = (c: number) => `${((100 * c) / clips.length).toFixed(1)} %`;
-console.log(`${o.model} on N-UCLA view ${o.view} (${clips.length} clips):`);
+console.log(
+  `${o.model} on ${o.nucla ? `N-UCLA view ${o.view}` : `PKU-MMD recordings ${o.fromRecording}+`} (${clips.length} clips):`,
+);
 console.log(`  Kinect joints as recorded:                         ${pct(correct.kinect)}`);
 noises.forEach((z, n) => {
   console.log(
@@ -136,6 +198,6 @@ noises.forEach((z, n) => {
 });
 console.log('  derived joints vs the recorded ones (median, cm):');
 for (const [name, d] of Object.entries(moved)) {
-  const s = d.sort((a, b) => a - b);
-  console.log(`    ${name.padEnd(15)} ${(100 * s[Math.floor(s.length / 2)]).toFixed(1)}`);
+  const sorted = d.sort((a, b) => a - b);
+  console.log(`    ${name.padEnd(15)} ${(100 * sorted[Math.floor(sorted.length / 2)]).toFixed(1)}`);
 }
