@@ -1,6 +1,6 @@
 // MediaPipe Pose (BlazePose, the 33 landmarks of the `mediapipe33` layout) -> the Kinect layouts the
 // shipped models were trained on (`kinect20`, `ntu25`). One module, used by the browser's camera source
-// (src/ui/camera, which loads this file as it is compiled), by `indrnn data build --to-layout` and by the
+// (src/ui/camera, which bundles this very file), by `indrnn data build --to-layout` and by the
 // server when a request says `"layout": "mediapipe33"`. No Node import: it runs in the browser too.
 //
 // Axes. mediapipe33 frames are MediaPipe's world landmarks as MediaPipe gives them: metres, x towards the
