@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import request from 'supertest';
 import { envName } from '../src/cli/serve.js';
 import { modelDir, rawFrames, serveApp } from './helpers/models.js';
+import { servedUrl } from './helpers/processes.js';
 
 let dir: string;
 before(() => {
@@ -43,15 +44,8 @@ describe('environment variables', () => {
       },
     });
     try {
-      let out = '';
-      const url = await new Promise<string>((resolve, reject) => {
-        child.stdout.on('data', (d: Buffer) => {
-          out += d;
-          const m = /"url":"([^"]+)"/.exec(out);
-          if (m) resolve(m[1]);
-        });
-        child.once('exit', (code) => reject(new Error(`exited ${code}: ${out}`)));
-      });
+      const served = servedUrl(child);
+      const url = await served.url;
       const post = (body: object) =>
         fetch(`${url}/v1/models/rows/predict`, {
           method: 'POST',
@@ -66,8 +60,9 @@ describe('environment variables', () => {
       const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
       child.kill('SIGTERM');
       assert.equal(await exited, 0);
-      assert.ok(!out.includes(secret), 'the token never reaches the log');
-      const configs = out
+      assert.ok(!served.output().includes(secret), 'the token never reaches the log');
+      const configs = served
+        .output()
         .trim()
         .split('\n')
         .map((l) => JSON.parse(l))

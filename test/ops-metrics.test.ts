@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import request from 'supertest';
 import { mediapipePosePackage } from '../src/serve/routes/camera.js';
 import { ROUTES, type RouteSpec } from '../src/serve/routes/table.js';
-import { metricDeltas } from './helpers/metrics.js';
+import { deltasOf, metricDeltas, parseExposition } from './helpers/metrics.js';
 import { modelDir, rawFrames, serveApp, testModelBytes } from './helpers/models.js';
 import { startLoopbackServer } from './helpers/server.js';
 
@@ -25,23 +25,11 @@ after(async () => {
 
 /** `name{labels}` -> value from the app's own registry. */
 async function series(): Promise<Map<string, number>> {
-  const text = (await request(s.app).get('/metrics').expect(200)).text;
-  const out = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (!line || line.startsWith('#')) continue;
-    const space = line.lastIndexOf(' ');
-    out.set(line.slice(0, space), Number(line.slice(space + 1)));
-  }
-  return out;
+  return parseExposition((await request(s.app).get('/metrics').expect(200)).text);
 }
 
 /** Runs `traffic` against the in-process app; then how much each series grew. */
-async function deltas(traffic: () => Promise<unknown>): Promise<(key: string) => number> {
-  const before = await series();
-  await traffic();
-  const after = await series();
-  return (key) => (after.get(key) ?? 0) - (before.get(key) ?? 0);
-}
+const deltas = (traffic: () => Promise<unknown>) => deltasOf(series, traffic);
 
 /** A request that reaches each route's handler (the model 'rows', version '4'). */
 function call(spec: RouteSpec) {

@@ -7,6 +7,7 @@ import { connect } from 'node:net';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
 import { modelDir, rawFrames } from './helpers/models.js';
+import { servedUrl } from './helpers/processes.js';
 import { startLoopbackServer } from './helpers/server.js';
 
 /** Resolves when a new TCP connection to `url` is refused; fails if it is accepted. */
@@ -86,22 +87,16 @@ describe('startServer / shutdown', () => {
       },
     );
     try {
-      let out = '';
-      const url = await new Promise<string>((resolve, reject) => {
-        child.stdout.on('data', (d: Buffer) => {
-          out += d;
-          const m = /"url":"([^"]+)"/.exec(out);
-          if (m) resolve(m[1]);
-        });
-        child.once('exit', (code) => reject(new Error(`exited ${code}: ${out}`)));
-      });
+      const served = servedUrl(child);
+      const url = await served.url;
       const r = await fetch(`${url}/v1/models/rows`);
       assert.equal(r.status, 200);
       assert.equal((await r.json()).provider, 'cpu');
       const exited = new Promise<number | null>((resolve) => child.once('close', resolve)); // after stdout is read to its end
       child.kill('SIGTERM');
       assert.equal(await exited, 0);
-      const lines = out
+      const lines = served
+        .output()
         .trim()
         .split('\n')
         .map((l) => JSON.parse(l));

@@ -48,6 +48,15 @@ function postJson(model: string, body: object) {
   return request(served.app).post(`/v1/models/${model}/predict`).send(body);
 }
 
+/** What a parser gives, or the message it throws (to compare two parsers on the same input). */
+function outcome(parse: () => unknown): { ok: unknown } | { error: string } {
+  try {
+    return { ok: parse() };
+  } catch (e) {
+    return { error: (e as Error).message };
+  }
+}
+
 describe('binary predict bodies give the JSON answers', () => {
   it('one body T,J,3 and two bodies T,B,J,3, with topK and timeline from the query', async () => {
     for (const bodies of [1, 2]) {
@@ -180,13 +189,6 @@ describe('the JSON fast path', () => {
       ),
       value,
     );
-    const outcome = (parse: () => unknown) => {
-      try {
-        return { ok: parse() };
-      } catch (e) {
-        return { error: (e as Error).message };
-      }
-    };
     fc.assert(
       fc.property(body, (b) => {
         assert.deepEqual(
@@ -212,13 +214,6 @@ describe('the JSON fast path', () => {
     const query = fc
       .array(fc.tuple(fc.constantFrom('topK', 'timeline', 'frameRate', 'other', '__proto__'), text), { maxLength: 4 })
       .map((pairs) => pairs.map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&'));
-    const outcome = (parse: () => unknown) => {
-      try {
-        return { ok: parse() };
-      } catch (e) {
-        return { error: (e as Error).message };
-      }
-    };
     fc.assert(
       fc.property(query, (q) => {
         const parsed = parseQuery(q); // what Express's query parser gives

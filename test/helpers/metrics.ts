@@ -3,7 +3,11 @@
 
 /** `name{labels}` -> value, as the exposition text writes them. */
 export async function scrape(baseUrl: string): Promise<Map<string, number>> {
-  const text = await (await fetch(`${baseUrl}/metrics`)).text();
+  return parseExposition(await (await fetch(`${baseUrl}/metrics`)).text());
+}
+
+/** Prometheus exposition text -> `name{labels}` -> value. */
+export function parseExposition(text: string): Map<string, number> {
   const series = new Map<string, number>();
   for (const line of text.split('\n')) {
     if (!line || line.startsWith('#')) continue;
@@ -14,10 +18,18 @@ export async function scrape(baseUrl: string): Promise<Map<string, number>> {
 }
 
 /** Runs `traffic`; then tells how much a series grew meanwhile (0 for one never written). */
-export async function metricDeltas(baseUrl: string, traffic: () => Promise<void>): Promise<(series: string) => number> {
-  const before = await scrape(baseUrl);
+export function metricDeltas(baseUrl: string, traffic: () => Promise<void>): Promise<(series: string) => number> {
+  return deltasOf(() => scrape(baseUrl), traffic);
+}
+
+/** Runs `traffic` between two reads of the series; then how much each grew (0 for one never written). */
+export async function deltasOf(
+  read: () => Promise<Map<string, number>>,
+  traffic: () => Promise<unknown>,
+): Promise<(series: string) => number> {
+  const before = await read();
   await traffic();
-  const after = await scrape(baseUrl);
+  const after = await read();
   return (series) => (after.get(series) ?? 0) - (before.get(series) ?? 0);
 }
 

@@ -1,6 +1,8 @@
 // Process trees on Linux, read from /proc: which processes descend from a pid, and waiting for them to go.
+import type { ChildProcessByStdio } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import type { Readable } from 'node:stream';
 
 /** pid -> parent pid of every live process. */
 function parents(): Map<number, number> {
@@ -71,4 +73,24 @@ export async function untilReady(url: string, timeoutMs = 30_000): Promise<void>
     if (Date.now() - t0 > timeoutMs) throw new Error(`${url} not ready after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/**
+ * Collects the stdout of an `indrnn serve` child: `url` resolves with the address its listening log line
+ * gives (rejects, with the output, if it exits first); `output()` is everything read so far.
+ */
+export function servedUrl(child: ChildProcessByStdio<null, Readable, Readable>): {
+  url: Promise<string>;
+  output: () => string;
+} {
+  let out = '';
+  const url = new Promise<string>((resolve, reject) => {
+    child.stdout.on('data', (d: Buffer) => {
+      out += d;
+      const m = /"url":"([^"]+)"/.exec(out);
+      if (m) resolve(m[1]);
+    });
+    child.once('exit', (code) => reject(new Error(`exited ${code}: ${out}`)));
+  });
+  return { url, output: () => out };
 }
