@@ -24,13 +24,13 @@ interface PredictOptions {
 }
 
 /** What a prediction needs: the model's metadata and a way to run steps x [T, D] from zero state. */
-interface Predictor {
+export interface Predictor {
   metadata: ModelMetadata;
   submit(x: Float32Array, T: number): Promise<SegmentSlot>;
   close(): Promise<void>;
 }
 
-async function onnxPredictor(path: string, device: ProviderChoice): Promise<Predictor> {
+export async function onnxPredictor(path: string, device: ProviderChoice): Promise<Predictor> {
   const model = await IndrnnModel.load(path, {
     provider: device,
     onFallback: (r) => process.stderr.write(`using CPU: ${r}\n`),
@@ -42,14 +42,21 @@ async function onnxPredictor(path: string, device: ProviderChoice): Promise<Pred
   };
 }
 
-async function checkpointPredictor(path: string): Promise<Predictor> {
+export async function checkpointPredictor(path: string): Promise<Predictor> {
   const backend = new OrtBackend();
   const { net, ckpt } = loadNetwork(path, backend, { readout: 'all' });
   const D = net.config.inputSize;
+  let queue: Promise<unknown> = Promise.resolve();
   return {
     // The metadata an export of this checkpoint would carry: same preprocessing, sampling and labels.
     metadata: metadataSchema.parse(modelMetadata(ckpt, path, {})),
-    submit: async (x, T) => ({ logits: (await net.forward(seq(x, T, 1, D), { training: false })).data, B: 1, b: 0 }),
+    // One forward at a time, each answer copied: the layers reuse their buffers from call to call, and a
+    // rate model's long sequence is several runs (staggered segments) submitted together.
+    submit: (x, T) => {
+      const run = queue.then(async () => (await net.forward(seq(x, T, 1, D), { training: false })).data.slice());
+      queue = run.catch(() => undefined);
+      return run.then((logits) => ({ logits, B: 1, b: 0 }));
+    },
     close: () => backend.release(),
   };
 }

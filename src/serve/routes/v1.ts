@@ -4,7 +4,8 @@
 import { Router } from 'express';
 import { loadedRegistry, type ServerState, servedModel } from '../../host/state.js';
 import { ApiError } from '../../predict/errors.js';
-import { predictSteps, prepareSteps } from '../../predict/sequence-prediction.js';
+import { DEFAULT_DECISION_RULE, ruleProblem } from '../../predict/segments.js';
+import { backgroundIndex, predictSteps, prepareSteps } from '../../predict/sequence-prediction.js';
 import { jsonBody } from '../middleware/json-body.js';
 import { type PredictResponse, parseBody, predictRequestSchema } from '../schemas.js';
 import { ROUTES, route } from './table.js';
@@ -45,6 +46,17 @@ export function v1Routes({ state, options }: { state: ServerState; options: V1Op
     }
     // Every sequence is checked before any is queued: a bad one fails the request without running others.
     const m = served.model.metadata;
+    if (body.segments && backgroundIndex(m) < 0) {
+      throw new ApiError(
+        'invalid_field',
+        `segments: model ${m.name} is not a detection model (it has no background label)`,
+        'segments',
+      );
+    }
+    const rule = Object.assign({}, DEFAULT_DECISION_RULE, body.decision);
+    const problem = ruleProblem(rule);
+    if (problem)
+      throw new ApiError('invalid_field', `decision.${problem.field}: ${problem.message}`, `decision.${problem.field}`);
     const steps = sequences.map((s, i) =>
       prepareSteps(m, served.input, s.frames, {
         maxFrames: options.maxFrames,
@@ -58,6 +70,7 @@ export function v1Routes({ state, options }: { state: ServerState; options: V1Op
         predictSteps(submit, m, s, {
           topK: body.topK,
           timeline: body.timeline,
+          segments: body.segments ? rule : undefined,
           field: body.sequences ? `sequences[${i}].frames` : 'frames',
         }),
       ),
