@@ -8,10 +8,13 @@
 //   {"type": "config", "every"?, "topK"?, "frameRate"?}
 // Client -> server, binary: float32 little-endian frames, each of the model's full frame size (B*J*3 joints
 // with absent bodies as zeros, or input_size raw values), any number of frames per message.
-// Server -> client: ready (once), prediction (per model step, or every N), config / reset (acks), error.
+// Server -> client: ready (once), prediction (per model step, or every N), config / reset (acks), error;
+// for detection models also action start/end events.
+//   {"type": "config", ..., "smoothing"?, "startThreshold"?, "endThreshold"?, "minSteps"?}  (detection models)
 import { z } from 'zod';
 import { ApiError, fieldPath } from '../predict/errors.js';
 import { FRAME_RATE } from '../predict/rate.js';
+import { decisionRuleSchema } from '../predict/segments.js';
 
 export const configMessageSchema = z.strictObject({
   type: z.literal('config'),
@@ -23,6 +26,8 @@ export const configMessageSchema = z.strictObject({
     .max(FRAME_RATE.max)
     .optional()
     .meta({ description: "the client's frames per second (rate models); only before the first frame or after reset" }),
+  // Detection models (with a background label): the decision rule of the action events (src/predict/segments.ts).
+  ...decisionRuleSchema.partial().shape,
 });
 export const framesMessageSchema = z.strictObject({ type: z.literal('frames'), frames: z.array(z.unknown()) });
 export const resetMessageSchema = z.strictObject({ type: z.literal('reset') });
@@ -40,7 +45,12 @@ const scored = z.object({
   probability: z.number(),
   ntuAction: z.number().int().optional(),
 });
-export const streamConfigSchema = z.object({ every: z.number().int(), topK: z.number().int(), frameRate: z.number() });
+export const streamConfigSchema = z.object({
+  every: z.number().int(),
+  topK: z.number().int(),
+  frameRate: z.number(),
+  ...decisionRuleSchema.partial().shape,
+});
 export type StreamConfig = z.infer<typeof streamConfigSchema>;
 
 /** Fields of every prediction message. */
@@ -73,6 +83,24 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
   scored.extend({ ...predictionStep, topK: z.array(scored) }),
   z.object({ ...predictionStep, value: z.number() }),
   z.object({ type: z.literal('config'), config: streamConfigSchema }),
+  // Detection models: an action began (frame: its first frame, announced minSteps steps later) or ended.
+  z.object({
+    type: z.literal('action'),
+    event: z.literal('start'),
+    label: z.string(),
+    index: z.number().int(),
+    frame: z.number().int(),
+    probability: z.number(),
+  }),
+  z.object({
+    type: z.literal('action'),
+    event: z.literal('end'),
+    label: z.string(),
+    index: z.number().int(),
+    startFrame: z.number().int(),
+    frame: z.number().int().meta({ description: 'last frame of the action' }),
+    probability: z.number(),
+  }),
   z.object({ type: z.literal('reset'), discarded: z.number().int() }),
   z.object({
     type: z.literal('error'),
