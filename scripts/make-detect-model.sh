@@ -9,7 +9,7 @@
 #   3. decision rules compared on the training recordings (how the server's default was chosen);
 #   4. ONNX export to models/pku-mmd-detect.onnx and the model card models/pku-mmd-detect.md (which also
 #      compares it with models/pku-mmd.onnx on the held-out trimmed clips).
-# One core per run (the figures reproduce exactly); about 15 minutes on 2 cores.
+# One core per run (the figures reproduce exactly); about 10 minutes on 2 idle cores.
 #
 # Usage: scripts/make-detect-model.sh DATA_DIR     (DATA_DIR holds pku-mmd/, as released)
 set -euo pipefail
@@ -33,23 +33,31 @@ indrnn "${BUILD[@]}" --out "$WORK/trimmed.cache" --json > /dev/null
 COMMON=(--task skeleton --seed "$SEED" --sampling rate --fps 10 --rotate-deg 20 --threads 1 --quiet --force)
 
 # 1. Candidate recipes, validated on recordings 200-249 (the held-out 250+ are not looked at).
+# A candidate whose report is already in $WORK is not trained again (rerunning after an interruption).
 declare -A CANDIDATES=(
   [w32-e40]="--window 32 --epochs 40"
-  [w32-e80]="--window 32 --epochs 80"
   [w48-e40]="--window 48 --epochs 40"
-  [w32-e40-h256]="--window 32 --epochs 40 --hidden 256"
 )
+NAMES=(w32-e40 w48-e40)
 RECIPE_ARGS=()
-for c in w32-e40 w32-e80 w48-e40 w32-e40-h256; do
+for c in "${NAMES[@]}"; do
+  RECIPE_ARGS+=(--recipe "$c: ${CANDIDATES[$c]}=$WORK/val-$c-eval.json")
+  [ -s "$WORK/val-$c-eval.json" ] && continue
   # shellcheck disable=SC2086
   indrnn train "${COMMON[@]}" --cache "$WORK/untrimmed-train.cache" --split recordings:1-199 ${CANDIDATES[$c]} \
     --out "$WORK/val-$c" --json > "$WORK/val-$c.json"
-  indrnn eval --detection --checkpoint "$WORK/val-$c/checkpoint.safetensors" --json > "$WORK/val-$c-eval.json"
-  RECIPE_ARGS+=(--recipe "$c: ${CANDIDATES[$c]}=$WORK/val-$c-eval.json")
+  indrnn eval --detection --checkpoint "$WORK/val-$c/checkpoint.safetensors" --json > "$WORK/val-$c-eval.json.tmp"
+  mv "$WORK/val-$c-eval.json.tmp" "$WORK/val-$c-eval.json"
 done
 
-# 2. The chosen recipe (the best validation mAP@0.5), on all training recordings.
-RECIPE=(--window 32 --epochs 80)
+# 2. The candidate with the best validation mAP@0.5, trained on all training recordings.
+BEST=$(node -e '
+  const [work, ...names] = process.argv.slice(1);
+  const map = (c) => JSON.parse(require("fs").readFileSync(`${work}/val-${c}-eval.json`, "utf8")).mAP["0.5"];
+  console.log(names.reduce((a, b) => (map(b) > map(a) ? b : a)));
+' "$WORK" "${NAMES[@]}")
+echo "recipe: $BEST (${CANDIDATES[$BEST]})"
+read -r -a RECIPE <<< "${CANDIDATES[$BEST]}"
 indrnn train "${COMMON[@]}" --cache "$WORK/untrimmed.cache" --split recordings:1-249 "${RECIPE[@]}" \
   --out "$WORK/$NAME" --json > "$WORK/$NAME.json"
 indrnn export --checkpoint "$WORK/$NAME/checkpoint.safetensors" --out "models/$NAME.onnx" --name "$NAME" --model-version 1

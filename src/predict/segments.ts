@@ -43,8 +43,8 @@ export const decisionRuleSchema = z.strictObject({
 export type DecisionRule = z.infer<typeof decisionRuleSchema>;
 
 /**
- * The default rule, chosen on the training recordings of the shipped detection model (models/pku-mmd-detect.md):
- * at 10 steps/s, 0.3 s to confirm a start.
+ * The default rule: at 10 steps/s, 0.3 s to confirm a start. models/pku-mmd-detect.md compares it with
+ * others on the training recordings of the shipped detection model.
  */
 export const DEFAULT_DECISION_RULE: Readonly<DecisionRule> = Object.freeze({
   smoothing: 0.5,
