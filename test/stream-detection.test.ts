@@ -4,7 +4,8 @@
 // HTTP predict ("segments": true), background on an idle stream, reset mid-action, the decision rule as
 // config fields, and `background` in GET /v1/models/{name}.
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ReferenceBackend } from '../src/nn/backend.js';
 import { Network, type NetworkConfig } from '../src/nn/network.js';
@@ -13,6 +14,7 @@ import { networkMetadata } from '../src/onnx/exporter.js';
 import { foldNetwork } from '../src/onnx/fold.js';
 import { DEFAULT_DECISION_RULE } from '../src/predict/segments.js';
 import type { RunningServer } from '../src/server.js';
+import { indrnn } from './helpers/cli.js';
 import { modelDir } from './helpers/models.js';
 import { startLoopbackServer } from './helpers/server.js';
 import { StreamClient } from './helpers/stream.js';
@@ -237,7 +239,7 @@ describe('action events on a stream of a detection model', () => {
     plain.close();
   });
 
-  it('HTTP: the rule per request; segments refused for a model without background, naming the field', async () => {
+  it('HTTP: the rule per request, the same segments as indrnn predict --segments; refused without background', async () => {
     const frames = stream([BACKGROUND, 30], [0, 60]);
     const r = await post('det', { frames, segments: true, decision: { minSteps: 1, smoothing: 0 } });
     assert.equal(r.body.predictions[0].segments[0].startFrame, 30);
@@ -250,6 +252,18 @@ describe('action events on a stream of a detection model', () => {
     const bad = await post('det', { frames, segments: true, decision: { endThreshold: 0.9 } });
     assert.equal(bad.status, 400);
     assert.equal(bad.body.error.details.field, 'decision.endThreshold');
+    // indrnn predict --segments: the same segments (probabilities printed to 4 decimals).
+    const input = join(dir, 'det-input.json');
+    writeFileSync(input, JSON.stringify({ frames }));
+    const cli = indrnn('predict', '--model', join(dir, 'det.onnx'), '--input', input, '--segments');
+    assert.equal(cli.status, 0, cli.stderr);
+    const fromCli = JSON.parse(cli.stdout).segments;
+    const http = d.body.predictions[0].segments;
+    assert.deepEqual(
+      fromCli.map((x: any) => [x.label, x.startFrame, x.endFrame, x.announcedFrame]),
+      http.map((x: any) => [x.label, x.startFrame, x.endFrame, x.announcedFrame]),
+    );
+    fromCli.forEach((x: any, i: number) => assert.ok(Math.abs(x.probability - http[i].probability) < 1e-4));
     const plain = await post('rows', { frames, segments: true });
     assert.equal(plain.status, 400);
     assert.deepEqual([plain.body.error.code, plain.body.error.details.field], ['invalid_field', 'segments']);

@@ -8,7 +8,8 @@ import { IndrnnModel, type ProviderChoice } from '../onnx/model.js';
 import { readFramesFile } from '../predict/frames-file.js';
 import { inputSpecOf } from '../predict/input.js';
 import type { SegmentSlot } from '../predict/rate.js';
-import { type ModelSteps, predictSteps, prepareSteps } from '../predict/sequence-prediction.js';
+import { DEFAULT_DECISION_RULE } from '../predict/segments.js';
+import { backgroundIndex, type ModelSteps, predictSteps, prepareSteps } from '../predict/sequence-prediction.js';
 import { loadNetwork } from '../train/checkpoint.js';
 import { modelMetadata } from '../train/export.js';
 import { floatOption, intOption } from './options.js';
@@ -19,6 +20,7 @@ interface PredictOptions {
   input: string;
   topK: number;
   timeline?: boolean;
+  segments?: boolean;
   frameRate?: number;
   device: ProviderChoice;
 }
@@ -83,7 +85,13 @@ async function predict(opts: PredictOptions): Promise<unknown> {
     } catch (e) {
       throw new Error(`${opts.input}: ${(e as Error).message}`);
     }
-    return await predictSteps((x, T) => p.submit(x, T), m, steps, { topK: opts.topK, timeline: !!opts.timeline });
+    if (opts.segments && backgroundIndex(m) < 0)
+      throw new Error(`--segments: model ${m.name} is not a detection model (it has no background label)`);
+    return await predictSteps((x, T) => p.submit(x, T), m, steps, {
+      topK: opts.topK,
+      timeline: !!opts.timeline,
+      segments: opts.segments ? DEFAULT_DECISION_RULE : undefined,
+    });
   } finally {
     await p.close();
   }
@@ -106,6 +114,10 @@ export function registerPredict(program: Command): void {
     )
     .option('--top-k <k>', 'how many ranked labels to list', intOption(1), 5)
     .option('--timeline', 'also list the prediction after every frame')
+    .option(
+      '--segments',
+      'detection models: also list the actions detected (the default decision rule, as HTTP predict)',
+    )
     .addOption(
       new Option('--device <device>', 'execution provider for --model').choices(['auto', 'cuda', 'cpu']).default('cpu'),
     )
