@@ -83,7 +83,7 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
   scored.extend({ ...predictionStep, topK: z.array(scored) }),
   z.object({ ...predictionStep, value: z.number() }),
   z.object({ type: z.literal('config'), config: streamConfigSchema }),
-  // Detection models: an action began (frame: its first frame, announced minSteps steps later) or ended.
+  // Detection models: an action began (frame: its first frame, announced minSteps - 1 steps later) or ended.
   z.object({
     type: z.literal('action'),
     event: z.literal('start'),
