@@ -144,7 +144,15 @@ describe('health, readiness, metadata', () => {
       ['header X-Frames-Shape', 'query topK', 'query timeline', 'query frameRate'],
     );
     const req = doc.components.schemas.PredictRequest;
-    assert.deepEqual(Object.keys(req.properties).sort(), ['frameRate', 'frames', 'sequences', 'timeline', 'topK']);
+    assert.deepEqual(Object.keys(req.properties).sort(), [
+      'decision',
+      'frameRate',
+      'frames',
+      'segments',
+      'sequences',
+      'timeline',
+      'topK',
+    ]);
     assert.equal(req.additionalProperties, false);
     const frames = doc.components.schemas.Frames;
     assert.equal(frames.anyOf.length, 3, 'the three accepted nestings');

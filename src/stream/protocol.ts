@@ -8,10 +8,13 @@
 //   {"type": "config", "every"?, "topK"?, "frameRate"?, "layerStates"?}
 // Client -> server, binary: float32 little-endian frames, each of the model's full frame size (B*J*3 joints
 // with absent bodies as zeros, or input_size raw values), any number of frames per message.
-// Server -> client: ready (once), prediction (per model step, or every N), config / reset (acks), error.
+// Server -> client: ready (once), prediction (per model step, or every N), config / reset (acks), error;
+// for detection models also action start/end events.
+//   {"type": "config", ..., "smoothing"?, "startThreshold"?, "endThreshold"?, "minSteps"?}  (detection models)
 import { z } from 'zod';
 import { ApiError, fieldPath } from '../predict/errors.js';
 import { FRAME_RATE } from '../predict/rate.js';
+import { decisionRuleSchema } from '../predict/segments.js';
 
 export const configMessageSchema = z.strictObject({
   type: z.literal('config'),
@@ -27,6 +30,8 @@ export const configMessageSchema = z.strictObject({
     .boolean()
     .optional()
     .meta({ description: "add each recurrent layer's state (the chosen state's h, [L][H]) to every prediction" }),
+  // Detection models (with a background label): the decision rule of the action events (src/predict/segments.ts).
+  ...decisionRuleSchema.partial().shape,
 });
 export const framesMessageSchema = z.strictObject({ type: z.literal('frames'), frames: z.array(z.unknown()) });
 export const resetMessageSchema = z.strictObject({ type: z.literal('reset') });
@@ -49,6 +54,7 @@ export const streamConfigSchema = z.object({
   topK: z.number().int(),
   frameRate: z.number(),
   layerStates: z.boolean(),
+  ...decisionRuleSchema.partial().shape,
 });
 export type StreamConfig = z.infer<typeof streamConfigSchema>;
 
@@ -86,6 +92,24 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
   scored.extend({ ...predictionStep, topK: z.array(scored) }),
   z.object({ ...predictionStep, value: z.number() }),
   z.object({ type: z.literal('config'), config: streamConfigSchema }),
+  // Detection models: an action began (frame: its first frame, announced minSteps - 1 steps later) or ended.
+  z.object({
+    type: z.literal('action'),
+    event: z.literal('start'),
+    label: z.string(),
+    index: z.number().int(),
+    frame: z.number().int(),
+    probability: z.number(),
+  }),
+  z.object({
+    type: z.literal('action'),
+    event: z.literal('end'),
+    label: z.string(),
+    index: z.number().int(),
+    startFrame: z.number().int(),
+    frame: z.number().int().meta({ description: 'last frame of the action' }),
+    probability: z.number(),
+  }),
   z.object({ type: z.literal('reset'), discarded: z.number().int() }),
   z.object({
     type: z.literal('error'),
