@@ -263,7 +263,7 @@ describe('action events on a stream of a detection model', () => {
       fromCli.map((x: any) => [x.label, x.startFrame, x.endFrame, x.announcedFrame]),
       http.map((x: any) => [x.label, x.startFrame, x.endFrame, x.announcedFrame]),
     );
-    fromCli.forEach((x: any, i: number) => assert.ok(Math.abs(x.probability - http[i].probability) < 1e-4));
+    for (const [i, x] of fromCli.entries()) assert.ok(Math.abs(x.probability - http[i].probability) < 1e-4);
     const plain = await post('rows', { frames, segments: true });
     assert.equal(plain.status, 400);
     assert.deepEqual([plain.body.error.code, plain.body.error.details.field], ['invalid_field', 'segments']);
