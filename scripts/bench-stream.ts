@@ -5,7 +5,8 @@
 // "Sustained" = no dropped frame or connection, every prediction in within 1 s of the run's end, and a
 // median latency under one frame period (the server keeps pace; a backlog would grow into queue_full).
 //
-// The model: models/ntu-synth-stream.onnx when it exists (rate sampling), and the shipped default model
+// The model: models/ntu-synth-stream.onnx when it exists (rate sampling), the detection model
+// models/pku-mmd-detect.onnx when it exists (rate sampling, and the decision rule at every step), and the shipped default model
 // models/ntu-synth.onnx, which is segment-sampled (not streamable as such): the benchmark serves copies of
 // its weights as 'frames' (every frame a model step, 1 state) and as 'rate' (fps 10, window 30: 3 staggered
 // states, a step every 3rd frame), which is what streaming costs for the default architecture.
@@ -60,6 +61,11 @@ const streamFile = join(values.models, 'ntu-synth-stream.onnx');
 if (existsSync(streamFile)) {
   writeFileSync(join(dir, 'stream.onnx'), withMetadata(readFileSync(streamFile), { name: 'bench-stream' }));
   variants.push({ name: 'bench-stream', what: 'models/ntu-synth-stream.onnx (as shipped)' });
+}
+const detectFile = join(values.models, 'pku-mmd-detect.onnx');
+if (existsSync(detectFile)) {
+  writeFileSync(join(dir, 'detect.onnx'), withMetadata(readFileSync(detectFile), { name: 'bench-detect' }));
+  variants.push({ name: 'bench-detect', what: 'models/pku-mmd-detect.onnx (detection: decision rule, action events)' });
 }
 const defaultFile = join(values.models, 'ntu-synth.onnx');
 if (existsSync(defaultFile)) {

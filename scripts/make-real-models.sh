@@ -9,6 +9,9 @@
 # models/<name>.onnx and the model card models/<name>.md. About 10 minutes on 2 cores (one core per run,
 # so that the figures reproduce exactly).
 #
+# The detection model pku-mmd-detect (whole recordings, a "no action" class) has its own script beside this
+# one: scripts/make-detect-model.sh.
+#
 # Usage: scripts/make-real-models.sh DATA_DIR     (DATA_DIR holds nucla/ and pku-mmd/, as released)
 set -euo pipefail
 DATA=$(realpath "${1:?usage: scripts/make-real-models.sh DATA_DIR (holding nucla/ and pku-mmd/)}")

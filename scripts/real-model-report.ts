@@ -10,8 +10,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { OrtBackend } from '../src/nn/backend.js';
 import { DEFAULT_ROTATE_DEG } from '../src/train/tasks/skeleton.js';
-import type { TrainSummary } from '../src/train/trainer.js';
-import { confusionTable, type EvaluatedRun, evaluateRun } from './run-report.js';
+import { confusionTable, curvesSvg, type EvaluatedRun, evaluateRun, historyTable, pct } from './run-report.js';
 
 const { values: a } = parseArgs({
   options: {
@@ -26,46 +25,6 @@ const { values: a } = parseArgs({
 });
 for (const k of ['name', 'run', 'default-run', 'model', 'intro', 'commands'] as const) {
   if (!a[k]) throw new Error(`--${k} is required`);
-}
-
-const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
-
-/** Held-out accuracy (solid) and training loss (dashed) per evaluation, a standalone SVG. */
-function curvesSvg(summary: TrainSummary): string {
-  const [W, H, pad] = [640, 300, 44];
-  const h = summary.history;
-  const maxStep = Math.max(...h.map((e) => e.step));
-  const maxLoss = Math.max(...h.map((e) => e.trainLoss));
-  const x = (step: number) => pad + ((W - 2 * pad) * step) / maxStep;
-  const y = (v: number) => H - pad - (H - 2 * pad) * v;
-  const points = (f: (e: (typeof h)[number]) => number) =>
-    h.map((e) => `${x(e.step).toFixed(1)},${y(f(e)).toFixed(1)}`).join(' ');
-  return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">`,
-    `<rect width="${W}" height="${H}" fill="white"/>`,
-    `<line x1="${pad}" y1="${H - pad}" x2="${W - pad}" y2="${H - pad}" stroke="black"/>`,
-    `<line x1="${pad}" y1="${pad}" x2="${pad}" y2="${H - pad}" stroke="black"/>`,
-    `<text x="${W / 2}" y="${H - 10}" text-anchor="middle">training step (max ${maxStep})</text>`,
-    `<text x="8" y="${pad - 10}">held-out accuracy 0-100 % (solid), train loss 0-${maxLoss.toFixed(2)} (dashed)</text>`,
-    `<polyline fill="none" stroke="#1f77b4" stroke-width="2" points="${points((e) => e.evalMetric)}"/>`,
-    `<polyline fill="none" stroke="#1f77b4" stroke-width="2" stroke-dasharray="5,4" points="${points((e) => e.trainLoss / maxLoss)}"/>`,
-    '</svg>',
-  ].join('\n');
-}
-
-/** Every 10th evaluation and the last, as a table. */
-function historyTable(s: TrainSummary): string {
-  const h = s.history;
-  const every = Math.max(1, Math.round(h.length / 10));
-  const rows = h.filter((_, i) => i % every === 0 || i === h.length - 1);
-  return [
-    '| step | epoch | lr | train loss | train accuracy | held-out accuracy |',
-    '|---|---|---|---|---|---|',
-    ...rows.map(
-      (e) =>
-        `| ${e.step} | ${e.epoch ?? '-'} | ${e.lr.toExponential(1)} | ${e.trainLoss.toFixed(3)} | ${pct(e.trainMetric)} | ${pct(e.evalMetric)} |`,
-    ),
-  ].join('\n');
 }
 
 const backend = new OrtBackend();

@@ -26,7 +26,8 @@ describe('the models trained on real people', () => {
   it('are served from models/ beside the synthetic examples', async () => {
     const r = await request(served.app).get('/v1/models').expect(200);
     const names = r.body.models.map((m: { name: string }) => m.name);
-    for (const name of ['nucla', 'pku-mmd', 'ntu-synth', 'ntu-synth-stream']) assert.ok(names.includes(name), name);
+    for (const name of ['nucla', 'pku-mmd', 'pku-mmd-detect', 'ntu-synth', 'ntu-synth-stream'])
+      assert.ok(names.includes(name), name);
   });
 
   it('describe their layout, bodies, sampling and labels from the model file alone', async () => {
@@ -42,6 +43,26 @@ describe('the models trained on real people', () => {
     assert.equal(pku.sampling.kind, 'rate');
     assert.equal(pku.labels.length, 8);
     assert.deepEqual(pku.labels[1], { name: 'handshaking', ntuAction: 58 });
+  });
+
+  it('pku-mmd-detect is a detection model: a background label, and segments from HTTP predict', async () => {
+    const det = (await request(served.app).get('/v1/models/pku-mmd-detect').expect(200)).body;
+    assert.equal(det.background, 'no action');
+    assert.equal(det.labels.length, 9);
+    assert.deepEqual(det.labels[8], { name: 'no action' });
+    assert.deepEqual(
+      det.labels.slice(0, 8),
+      (await request(served.app).get('/v1/models/pku-mmd').expect(200)).body.labels,
+      'the 8 interactions of pku-mmd, in its order',
+    );
+    assert.equal(det.sampling.kind, 'rate');
+    const frames = skeletonFrames(300, 5, 2);
+    const r = await request(served.app).post('/v1/models/pku-mmd-detect/predict').send({ frames, segments: true });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    for (const s of r.body.predictions[0].segments) {
+      assert.ok(s.index >= 0 && s.index < 8 && s.label === det.labels[s.index].name);
+      assert.ok(s.startFrame <= s.announcedFrame && s.startFrame <= s.endFrame && s.endFrame < 300);
+    }
   });
 
   it('nucla answers one-body kinect20 joints, the same over HTTP and the CLI', async () => {

@@ -145,9 +145,11 @@ describe('health, readiness, metadata', () => {
     );
     const req = doc.components.schemas.PredictRequest;
     assert.deepEqual(Object.keys(req.properties).sort(), [
+      'decision',
       'frameRate',
       'frames',
       'layout',
+      'segments',
       'sequences',
       'timeline',
       'topK',

@@ -1,38 +1,126 @@
-// indrnn eval: per-class accuracy and confusion matrix of a checkpoint on its task's held-out set.
+// indrnn eval: per-class accuracy and confusion matrix of a checkpoint on its task's held-out set; with
+// --detection, the online-detection figures of a detection model on untrimmed recordings (eval-detection.ts).
 import type { Command } from 'commander';
 import { OrtBackend } from '../nn/backend.js';
+import { DEFAULT_DECISION_RULE, type DecisionRule, ruleProblem } from '../predict/segments.js';
 import { loadNetwork } from '../train/checkpoint.js';
 import { classReport } from '../train/confusion.js';
 import { createTask } from '../train/tasks/index.js';
-import { intOption } from './options.js';
+import { detectionText, evaluateDetection } from './eval-detection.js';
+import { choiceOption, floatOption, intOption } from './options.js';
+import { checkpointPredictor, onnxPredictor } from './predict.js';
+
+interface EvalOptions {
+  checkpoint?: string;
+  model?: string;
+  split?: string;
+  batchSize: number;
+  json?: boolean;
+  detection?: boolean;
+  cache?: string;
+  part: 'train' | 'test';
+  smoothing?: number;
+  startThreshold?: number;
+  endThreshold?: number;
+  minSteps?: number;
+}
+
+async function classEval(opts: EvalOptions & { checkpoint: string }): Promise<void> {
+  const backend = new OrtBackend();
+  try {
+    const { net, ckpt } = loadNetwork(opts.checkpoint, backend);
+    const spec = ckpt.config.task;
+    const task = createTask(
+      { ...spec, options: { ...spec.options, ...(opts.split ? { split: opts.split } : {}) } },
+      ckpt.config.seed,
+    );
+    const report = await classReport(net, task, opts.batchSize);
+    if (opts.json) {
+      process.stdout.write(`${JSON.stringify(report)}\n`);
+      return;
+    }
+    process.stdout.write(`accuracy ${(report.accuracy * 100).toFixed(2)} % on ${report.count} sequences\n`);
+    for (const c of report.perClass)
+      process.stdout.write(`  ${(c.accuracy * 100).toFixed(1).padStart(5)} %  ${c.label} (${c.count})\n`);
+  } finally {
+    await backend.release();
+  }
+}
+
+async function detectionEval(opts: EvalOptions): Promise<void> {
+  const p = opts.model ? await onnxPredictor(opts.model, 'cpu') : await checkpointPredictor(opts.checkpoint!);
+  try {
+    // The checkpoint's own cache and split unless given (an ONNX model names no cache).
+    const task = (p.metadata.training as { task?: { options?: { cache?: string; split?: string } } }).task?.options;
+    const cache = opts.cache ?? (opts.model ? undefined : task?.cache);
+    const split = opts.split ?? (opts.model ? undefined : task?.split);
+    if (!cache || !split) throw new Error('--detection with --model needs --cache (untrimmed recordings) and --split');
+    const rule: DecisionRule = {
+      smoothing: opts.smoothing ?? DEFAULT_DECISION_RULE.smoothing,
+      startThreshold: opts.startThreshold ?? DEFAULT_DECISION_RULE.startThreshold,
+      endThreshold: opts.endThreshold ?? DEFAULT_DECISION_RULE.endThreshold,
+      minSteps: opts.minSteps ?? DEFAULT_DECISION_RULE.minSteps,
+    };
+    const problem = ruleProblem(rule);
+    if (problem) throw new Error(problem.message);
+    const report = await evaluateDetection(p, { cache, split, part: opts.part, rule });
+    process.stdout.write(
+      opts.json ? `${JSON.stringify(report)}\n` : detectionText(report, p.metadata.frame_rate ?? 30),
+    );
+  } finally {
+    await p.close();
+  }
+}
 
 export function registerEval(program: Command): void {
   program
     .command('eval')
-    .description("per-class accuracy and confusion matrix of a checkpoint on its task's held-out set")
-    .requiredOption('--checkpoint <file>', 'checkpoint.safetensors from indrnn train')
+    .description(
+      "per-class accuracy and confusion matrix of a checkpoint on its task's held-out set; --detection: online-detection figures on untrimmed recordings",
+    )
+    .option('--checkpoint <file>', 'checkpoint.safetensors from indrnn train')
+    .option('--model <file>', '--detection: an exported .onnx detection model (instead of --checkpoint)')
     .option('--split <split>', 'skeleton task: evaluate on another split than the one trained on (forms as in train)')
     .option('--batch-size <n>', 'sequences per batch', intOption(1), 256)
     .option('--json', 'print the report as JSON')
-    .action(async (opts: { checkpoint: string; split?: string; batchSize: number; json?: boolean }) => {
-      const backend = new OrtBackend();
-      try {
-        const { net, ckpt } = loadNetwork(opts.checkpoint, backend);
-        const spec = ckpt.config.task;
-        const task = createTask(
-          { ...spec, options: { ...spec.options, ...(opts.split ? { split: opts.split } : {}) } },
-          ckpt.config.seed,
-        );
-        const report = await classReport(net, task, opts.batchSize);
-        if (opts.json) {
-          process.stdout.write(`${JSON.stringify(report)}\n`);
-          return;
-        }
-        process.stdout.write(`accuracy ${(report.accuracy * 100).toFixed(2)} % on ${report.count} sequences\n`);
-        for (const c of report.perClass)
-          process.stdout.write(`  ${(c.accuracy * 100).toFixed(1).padStart(5)} %  ${c.label} (${c.count})\n`);
-      } finally {
-        await backend.release();
-      }
+    .option(
+      '--detection',
+      'frame accuracy, mAP@IoU 0.1/0.3/0.5 (PKU-MMD protocol), start delay and false starts of a detection model on the untrimmed recordings of --cache (the test part of --split)',
+    )
+    .option(
+      '--cache <file>',
+      "--detection: cache of untrimmed recordings (indrnn data build --untrimmed); default the checkpoint's",
+    )
+    .option(
+      '--part <part>',
+      '--detection: the part of the split to evaluate (test, or train to tune the rule)',
+      choiceOption(['train', 'test'] as const),
+      'test',
+    )
+    .option(
+      '--smoothing <a>',
+      `--detection: decision rule, smoothing (default ${DEFAULT_DECISION_RULE.smoothing})`,
+      floatOption(0, 0.99),
+    )
+    .option(
+      '--start-threshold <p>',
+      `--detection: decision rule, start threshold (default ${DEFAULT_DECISION_RULE.startThreshold})`,
+      floatOption(0, 1),
+    )
+    .option(
+      '--end-threshold <p>',
+      `--detection: decision rule, end threshold (default ${DEFAULT_DECISION_RULE.endThreshold})`,
+      floatOption(0, 1),
+    )
+    .option(
+      '--min-steps <n>',
+      `--detection: decision rule, steps to confirm a start (default ${DEFAULT_DECISION_RULE.minSteps})`,
+      intOption(1),
+    )
+    .action(async (opts: EvalOptions) => {
+      if (!opts.checkpoint === !opts.model) throw new Error('give one of --checkpoint or --model');
+      if (opts.detection) return detectionEval(opts);
+      if (!opts.checkpoint) throw new Error('--model goes with --detection; per-class evaluation takes --checkpoint');
+      return classEval({ ...opts, checkpoint: opts.checkpoint });
     });
 }

@@ -9,7 +9,8 @@ import { readFramesFile } from '../predict/frames-file.js';
 import { inputSpecOf } from '../predict/input.js';
 import { layoutConversion } from '../predict/layout-conversion.js';
 import type { SegmentSlot } from '../predict/rate.js';
-import { type ModelSteps, predictSteps, prepareSteps } from '../predict/sequence-prediction.js';
+import { DEFAULT_DECISION_RULE } from '../predict/segments.js';
+import { backgroundIndex, type ModelSteps, predictSteps, prepareSteps } from '../predict/sequence-prediction.js';
 import { loadNetwork } from '../train/checkpoint.js';
 import { modelMetadata } from '../train/export.js';
 import { floatOption, intOption } from './options.js';
@@ -20,19 +21,20 @@ interface PredictOptions {
   input: string;
   topK: number;
   timeline?: boolean;
+  segments?: boolean;
   frameRate?: number;
   layout?: string;
   device: ProviderChoice;
 }
 
 /** What a prediction needs: the model's metadata and a way to run steps x [T, D] from zero state. */
-interface Predictor {
+export interface Predictor {
   metadata: ModelMetadata;
   submit(x: Float32Array, T: number): Promise<SegmentSlot>;
   close(): Promise<void>;
 }
 
-async function onnxPredictor(path: string, device: ProviderChoice): Promise<Predictor> {
+export async function onnxPredictor(path: string, device: ProviderChoice): Promise<Predictor> {
   const model = await IndrnnModel.load(path, {
     provider: device,
     onFallback: (r) => process.stderr.write(`using CPU: ${r}\n`),
@@ -44,14 +46,21 @@ async function onnxPredictor(path: string, device: ProviderChoice): Promise<Pred
   };
 }
 
-async function checkpointPredictor(path: string): Promise<Predictor> {
+export async function checkpointPredictor(path: string): Promise<Predictor> {
   const backend = new OrtBackend();
   const { net, ckpt } = loadNetwork(path, backend, { readout: 'all' });
   const D = net.config.inputSize;
+  let queue: Promise<unknown> = Promise.resolve();
   return {
     // The metadata an export of this checkpoint would carry: same preprocessing, sampling and labels.
     metadata: metadataSchema.parse(modelMetadata(ckpt, path, {})),
-    submit: async (x, T) => ({ logits: (await net.forward(seq(x, T, 1, D), { training: false })).data, B: 1, b: 0 }),
+    // One forward at a time, each answer copied: the layers reuse their buffers from call to call, and a
+    // rate model's long sequence is several runs (staggered segments) submitted together.
+    submit: (x, T) => {
+      const run = queue.then(async () => (await net.forward(seq(x, T, 1, D), { training: false })).data.slice());
+      queue = run.catch(() => undefined);
+      return run.then((logits) => ({ logits, B: 1, b: 0 }));
+    },
     close: () => backend.release(),
   };
 }
@@ -80,7 +89,13 @@ async function predict(opts: PredictOptions): Promise<unknown> {
     } catch (e) {
       throw new Error(`${opts.input}: ${(e as Error).message}`);
     }
-    return await predictSteps((x, T) => p.submit(x, T), m, steps, { topK: opts.topK, timeline: !!opts.timeline });
+    if (opts.segments && backgroundIndex(m) < 0)
+      throw new Error(`--segments: model ${m.name} is not a detection model (it has no background label)`);
+    return await predictSteps((x, T) => p.submit(x, T), m, steps, {
+      topK: opts.topK,
+      timeline: !!opts.timeline,
+      segments: opts.segments ? DEFAULT_DECISION_RULE : undefined,
+    });
   } finally {
     await p.close();
   }
@@ -107,6 +122,10 @@ export function registerPredict(program: Command): void {
     )
     .option('--top-k <k>', 'how many ranked labels to list', intOption(1), 5)
     .option('--timeline', 'also list the prediction after every frame')
+    .option(
+      '--segments',
+      'detection models: also list the actions detected (the default decision rule, as HTTP predict)',
+    )
     .addOption(
       new Option('--device <device>', 'execution provider for --model').choices(['auto', 'cuda', 'cpu']).default('cpu'),
     )

@@ -27,6 +27,10 @@ export const modelInfoSchema = z.object({
     description:
       "how a request's frames become model steps: 'segments' = the centre frame of each of `segments` equal segments; 'rate' = resampled to `fps` steps per second, trained on windows of `window` steps; null = every frame",
   }),
+  background: z.string().nullable().meta({
+    description:
+      'detection models: the label meaning "no action"; their streams send action start/end events and HTTP predict gives `segments`. null: a plain classifier',
+  }),
   inputSize: z.number().int(),
   preprocessing: z.record(z.string(), z.unknown()).nullable(),
   inputs: z.array(tensorInfo),
@@ -52,6 +56,7 @@ export function describeModel(file: string, model: IndrnnModel, input: InputSpec
     frameRate: m.frame_rate ?? null,
     window: m.window ?? null,
     sampling: m.sampling ?? null,
+    background: m.background ?? null,
     inputSize: m.input_size,
     preprocessing: skeleton ? { ...skeleton.preprocess } : null,
     inputs: [

@@ -62,6 +62,11 @@ export const metadataSchema = z.object({
    * (streaming). Absent: every frame is a step.
    */
   sampling: json(samplingSchema).optional(),
+  /**
+   * Detection models: the name of the background label ("no action"), one of `labels`. Streams of such
+   * a model send action start/end events, and HTTP predict can return segments (src/predict/segments.ts).
+   */
+  background: z.string().min(1).optional(),
 });
 export type ModelMetadata = z.infer<typeof metadataSchema>;
 

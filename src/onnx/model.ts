@@ -79,6 +79,9 @@ export function validateModelBytes(bytes: Uint8Array, path: string): ModelMetada
   if (meta.task_kind === 'classification' && meta.labels.length !== meta.num_outputs) {
     throw new ModelFileError(path, `has ${meta.num_outputs} outputs but ${meta.labels.length} labels`);
   }
+  if (meta.background !== undefined && !meta.labels.some((l) => l.name === meta.background)) {
+    throw new ModelFileError(path, `background label '${meta.background}' is not one of its labels`);
+  }
   return meta;
 }
 

@@ -2,6 +2,7 @@
 // and preprocessed (input.ts), sampled (segments inside readSequence; rate sampling resampled here), and
 // for rate models read from the staggered states (rate.ts). Shared by HTTP predict and
 // `indrnn predict`, so that both answer alike.
+import { fixedRateIndices } from '../data/sampling.js';
 import type { ModelMetadata } from '../onnx/metadata.js';
 import { allFinite } from '../util/finite.js';
 import { ApiError } from './errors.js';
@@ -9,10 +10,25 @@ import { type InputSpec, readSequence, type SequenceInput } from './input.js';
 import type { LayoutConversion } from './layout-conversion.js';
 import { resampledLength, resampleSequence, type SegmentSlot, staggeredLogits } from './rate.js';
 import { type ClassPrediction, classPrediction, type RegressionPrediction, regressionPrediction } from './result.js';
+import { type ActionSegment, type DecisionRule, segmentSteps } from './segments.js';
 
 export interface ModelSteps {
   x: Float32Array; // [n, D]
   n: number;
+  /** The source frame each step shows [n] (rate models); null: step k is frame k. */
+  frameOf?: Int32Array | null;
+}
+
+/** The background class of a detection model (metadata `background`), or -1. */
+export function backgroundIndex(m: ModelMetadata): number {
+  return m.background === undefined ? -1 : m.labels.findIndex((l) => l.name === m.background);
+}
+
+/** Preprocessed frames x [T, D] recorded at `srcFps` -> the model's steps (resampled for rate models). */
+export function modelSteps(m: ModelMetadata, x: Float32Array, T: number, srcFps: number): ModelSteps {
+  if (m.sampling?.kind !== 'rate') return { x, n: T, frameOf: null };
+  const r = resampleSequence(x, T, m.input_size, srcFps, m.sampling);
+  return { x: r.x, n: r.n, frameOf: fixedRateIndices(T, srcFps, m.sampling.fps) };
 }
 
 /** Checks and converts one sequence's frames (throws ApiError naming `field`); nothing runs yet. */
@@ -30,7 +46,7 @@ export interface StepOptions {
 
 /** Checked model input (readSequence, or a binary body) -> the model steps: rate models resample it. */
 export function stepsOf(m: ModelMetadata, s: SequenceInput, opts: StepOptions): ModelSteps {
-  if (m.sampling?.kind !== 'rate') return { x: s.x, n: s.T };
+  if (m.sampling?.kind !== 'rate') return { x: s.x, n: s.T, frameOf: null };
   const srcFps = opts.frameRate ?? m.frame_rate ?? 30;
   // A low frame rate multiplies the steps: bound them by the same limit as frames, before they exist.
   const n = resampledLength(s.T, srcFps, m.sampling.fps);
@@ -41,21 +57,26 @@ export function stepsOf(m: ModelMetadata, s: SequenceInput, opts: StepOptions): 
       { field: opts.field, limit: opts.maxFrames, got: n },
     );
   }
-  return resampleSequence(s.x, s.T, m.input_size, srcFps, m.sampling);
+  return modelSteps(m, s.x, s.T, srcFps);
 }
 
-/** Runs the steps through `submit` (one run per staggered segment) and reads the prediction at the last step. */
+/**
+ * Runs the steps through `submit` (one run per staggered segment) and reads the prediction at the last
+ * step; with `segments` (a detection model's decision rule), also the actions detected over all steps,
+ * by the code that sends a stream's start/end events (segments.ts).
+ */
 export async function predictSteps(
   submit: (x: Float32Array, T: number) => Promise<SegmentSlot>,
   m: ModelMetadata,
   steps: ModelSteps,
-  opts: { topK: number; timeline: boolean; field?: string },
-): Promise<ClassPrediction | RegressionPrediction> {
+  opts: { topK: number; timeline: boolean; field?: string; segments?: DecisionRule },
+): Promise<(ClassPrediction & { segments?: ActionSegment[] }) | RegressionPrediction> {
   const rate = m.sampling?.kind === 'rate' ? m.sampling : null;
-  const logits = await staggeredLogits(submit, steps.x, steps.n, m.input_size, m.num_outputs, rate, !opts.timeline);
+  const every = opts.timeline || opts.segments !== undefined;
+  const logits = await staggeredLogits(submit, steps.x, steps.n, m.input_size, m.num_outputs, rate, !every);
   const last = steps.n - 1;
   const K = m.num_outputs;
-  if (!allFinite(logits, opts.timeline ? 0 : last * K, steps.n * K)) {
+  if (!allFinite(logits, every ? 0 : last * K, steps.n * K)) {
     const field = opts.field ?? 'frames';
     throw new ApiError(
       'non_finite_value',
@@ -63,7 +84,14 @@ export async function predictSteps(
       field,
     );
   }
-  return m.task_kind === 'regression'
-    ? regressionPrediction(logits, 1, 0, last, opts)
-    : classPrediction(logits, 1, m.num_outputs, 0, last, m.labels, opts);
+  if (m.task_kind === 'regression') return regressionPrediction(logits, 1, 0, last, opts);
+  const p: ClassPrediction & { segments?: ActionSegment[] } = classPrediction(logits, 1, K, 0, last, m.labels, opts);
+  const background = backgroundIndex(m);
+  if (opts.segments && background >= 0) {
+    const frameOf = steps.frameOf;
+    p.segments = segmentSteps(logits, steps.n, K, background, m.labels, opts.segments, (k) =>
+      frameOf ? frameOf[k] : k,
+    );
+  }
+  return p;
 }

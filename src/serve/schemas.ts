@@ -12,6 +12,7 @@ import { type ModelInfo, modelInfoSchema } from '../host/model-info.js';
 import { ApiError, fieldPath, HTTP_ERROR_CODES } from '../predict/errors.js';
 import { layoutFieldSchema } from '../predict/layout-conversion.js';
 import { FRAME_RATE } from '../predict/rate.js';
+import { decisionRuleSchema } from '../predict/segments.js';
 
 const coords = z.array(z.number()).meta({ description: 'x, y, z of one joint (camera-space metres)' });
 /** Documentation of `frames`: the three accepted nestings. Validation: src/predict/input.ts. */
@@ -42,6 +43,13 @@ export const predictRequestSchema = z
       .meta({ description: 'several sequences, each {frames}; of any lengths' }),
     topK: z.number().int().min(1).max(1000).default(5).meta({ description: 'how many ranked labels to list' }),
     timeline: z.boolean().default(false).meta({ description: 'also give the prediction after every frame' }),
+    segments: z.boolean().default(false).meta({
+      description:
+        'detection models (with a `background` label): also give the actions detected over the whole sequence, as a stream of the same frames announces them',
+    }),
+    decision: decisionRuleSchema.partial().optional().meta({
+      description: "the decision rule for `segments`, fields as in a stream's config; default the server's",
+    }),
     frameRate: z.number().min(FRAME_RATE.min).max(FRAME_RATE.max).optional().meta({
       description:
         "frames per second of the request's frames (default: the model's frameRate); rate-sampled models resample them to their own fps",
@@ -77,9 +85,9 @@ function plainPredictRequest(body: unknown): PredictRequest | null {
   if (keys !== known || !Array.isArray(frames)) return null;
   if (typeof topK !== 'number' || !Number.isInteger(topK) || topK < 1 || topK > 1000) return null;
   if (typeof timeline !== 'boolean') return null;
-  if (frameRate === undefined) return { frames, topK, timeline };
+  if (frameRate === undefined) return { frames, topK, timeline, segments: false };
   if (typeof frameRate !== 'number' || !(frameRate >= FRAME_RATE.min && frameRate <= FRAME_RATE.max)) return null;
-  return { frames, topK, timeline, frameRate };
+  return { frames, topK, timeline, frameRate, segments: false };
 }
 
 export type PredictQuery = z.infer<typeof predictQuerySchema>;
@@ -134,6 +142,18 @@ export const classPredictionSchema = scoredLabel.extend({
       'model steps read, the prediction being at the last: the frames sent, or the segments of a segment-sampled model',
   }),
   timeline: z.array(scoredLabel).optional(),
+  segments: z
+    .array(
+      z.object({
+        label: z.string(),
+        index: z.number().int(),
+        startFrame: z.number().int(),
+        endFrame: z.number().int().meta({ description: 'last frame of the action (included)' }),
+        announcedFrame: z.number().int().meta({ description: 'the frame at which a stream announces its start' }),
+        probability: z.number().meta({ description: "the segment's confidence" }),
+      }),
+    )
+    .optional(),
 });
 export const regressionPredictionSchema = z.object({
   id: z.string().optional(),

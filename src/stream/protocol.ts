@@ -9,11 +9,14 @@
 // Client -> server, binary: float32 little-endian frames, each of the model's full frame size (B*J*3 joints
 // with absent bodies as zeros, or input_size raw values; B*33*3 after a config with "layout": "mediapipe33"),
 // any number of frames per message.
-// Server -> client: ready (once), prediction (per model step, or every N), config / reset (acks), error.
+// Server -> client: ready (once), prediction (per model step, or every N), config / reset (acks), error;
+// for detection models also action start/end events.
+//   {"type": "config", ..., "smoothing"?, "startThreshold"?, "endThreshold"?, "minSteps"?}  (detection models)
 import { z } from 'zod';
 import { ApiError, fieldPath } from '../predict/errors.js';
 import { layoutFieldSchema } from '../predict/layout-conversion.js';
 import { FRAME_RATE } from '../predict/rate.js';
+import { decisionRuleSchema } from '../predict/segments.js';
 
 export const configMessageSchema = z.strictObject({
   type: z.literal('config'),
@@ -30,6 +33,8 @@ export const configMessageSchema = z.strictObject({
     .optional()
     .meta({ description: "add each recurrent layer's state (the chosen state's h, [L][H]) to every prediction" }),
   layout: layoutFieldSchema,
+  // Detection models (with a background label): the decision rule of the action events (src/predict/segments.ts).
+  ...decisionRuleSchema.partial().shape,
 });
 export const framesMessageSchema = z.strictObject({ type: z.literal('frames'), frames: z.array(z.unknown()) });
 export const resetMessageSchema = z.strictObject({ type: z.literal('reset') });
@@ -54,6 +59,7 @@ export const streamConfigSchema = z.object({
   layerStates: z.boolean(),
   /** The joint layout frames are read in (the model's unless configured); null for models without one. */
   layout: z.string().nullable(),
+  ...decisionRuleSchema.partial().shape,
 });
 export type StreamConfig = z.infer<typeof streamConfigSchema>;
 
@@ -91,6 +97,24 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
   scored.extend({ ...predictionStep, topK: z.array(scored) }),
   z.object({ ...predictionStep, value: z.number() }),
   z.object({ type: z.literal('config'), config: streamConfigSchema }),
+  // Detection models: an action began (frame: its first frame, announced minSteps - 1 steps later) or ended.
+  z.object({
+    type: z.literal('action'),
+    event: z.literal('start'),
+    label: z.string(),
+    index: z.number().int(),
+    frame: z.number().int(),
+    probability: z.number(),
+  }),
+  z.object({
+    type: z.literal('action'),
+    event: z.literal('end'),
+    label: z.string(),
+    index: z.number().int(),
+    startFrame: z.number().int(),
+    frame: z.number().int().meta({ description: 'last frame of the action' }),
+    probability: z.number(),
+  }),
   z.object({ type: z.literal('reset'), discarded: z.number().int() }),
   z.object({
     type: z.literal('error'),

@@ -19,6 +19,16 @@ import {
   staggerOffsets,
 } from '../predict/rate.js';
 import { classPrediction, regressionPrediction } from '../predict/result.js';
+import {
+  DEFAULT_DECISION_RULE,
+  type DecisionRule,
+  ENDED,
+  ruleProblem,
+  type SegmentEvent,
+  Segmenter,
+  STARTED,
+} from '../predict/segments.js';
+import { backgroundIndex } from '../predict/sequence-prediction.js';
 import { copyValues } from '../util/copy-values.js';
 import { allFinite } from '../util/finite.js';
 import type { ServerMessage, StreamConfig } from './protocol.js';
@@ -43,6 +53,8 @@ export class StreamSession {
   private readonly current: Float32Array;
   /** The previous frame's model input [D] (a resampled step may show it); valid once frames > 0. */
   private readonly previous: Float32Array;
+  /** Detection models (with a background label): the decision rule behind the action events; null otherwise. */
+  private readonly segmenter: Segmenter | null;
 
   constructor(
     readonly served: ServedModel,
@@ -66,6 +78,10 @@ export class StreamSession {
       layerStates: false,
       layout: spec.kind === 'skeleton' ? spec.layout : null,
     };
+    const background = backgroundIndex(m);
+    this.segmenter =
+      background >= 0 ? new Segmenter(m.num_outputs, background, Object.assign({}, DEFAULT_DECISION_RULE)) : null;
+    if (this.segmenter) Object.assign(this.config, this.segmenter.rule);
     this.pre = null;
     this.clock = null;
     this.restart();
@@ -83,11 +99,16 @@ export class StreamSession {
     const spec = this.served.input;
     this.pre = spec.kind === 'skeleton' ? createPreprocessState(spec.preprocess) : null;
     this.clock = this.rate ? new StepClock(this.config.frameRate, this.rate.fps) : null;
+    this.segmenter?.reset();
   }
 
-  /** A new sequence: queued steps are discarded (their predictions are not sent); returns how many. */
+  /**
+   * A new sequence: queued steps are discarded (their predictions are not sent); returns how many. An
+   * action still open ends at the last step run (its end event is sent first).
+   */
   reset(): number {
     const discarded = this.queue.clear();
+    if (this.segmenter?.finish()) this.sendEnd(this.segmenter.ended);
     this.restart();
     return discarded;
   }
@@ -97,8 +118,16 @@ export class StreamSession {
     return this.conversion?.frameSize ?? this.served.model.inputSize;
   }
 
-  /** Applies a config message; a refused field (a layout without conversion, a late frameRate) changes nothing. */
-  configure(c: { every?: number; topK?: number; frameRate?: number; layerStates?: boolean; layout?: string }): void {
+  /** Applies a config message; a refused field (a layout without conversion, a late frameRate, a bad rule) changes nothing. */
+  configure(
+    c: {
+      every?: number;
+      topK?: number;
+      frameRate?: number;
+      layerStates?: boolean;
+      layout?: string;
+    } & Partial<DecisionRule>,
+  ): void {
     const conversion = c.layout === undefined ? this.conversion : layoutConversion(this.served.input, c.layout);
     const newRate = c.frameRate !== undefined && c.frameRate !== this.config.frameRate;
     if (newRate && !this.fresh) {
@@ -107,6 +136,28 @@ export class StreamSession {
         `frameRate can change only before the first frame; send {"type": "reset"} first (${this.frames} frames seen)`,
         'frameRate',
       );
+    }
+    const rule = {
+      smoothing: c.smoothing,
+      startThreshold: c.startThreshold,
+      endThreshold: c.endThreshold,
+      minSteps: c.minSteps,
+    };
+    const given = (Object.keys(rule) as (keyof DecisionRule)[]).filter((k) => rule[k] !== undefined);
+    if (given.length > 0) {
+      if (!this.segmenter) {
+        throw new ApiError(
+          'invalid_message',
+          `${given[0]}: model ${this.served.name} has no background label, so its streams send no action events to configure`,
+          given[0],
+        );
+      }
+      const next = Object.assign({}, this.segmenter.rule);
+      for (const k of given) next[k] = rule[k]!;
+      const problem = ruleProblem(next);
+      if (problem) throw new ApiError('invalid_message', problem.message, problem.field);
+      this.segmenter.rule = next;
+      Object.assign(this.config, next);
     }
     if (c.layout !== undefined) {
       this.conversion = conversion;
@@ -212,11 +263,13 @@ export class StreamSession {
       for (let r = 0; r < R; r++) copyValues(hT, (l * Btot + off + r) * H, this.h, (l * R + r) * H, H);
     const { k, start } = this.rate ? chosenState(entry.step, this.offsets, this.rate.window) : { k: 0, start: 0 };
     const b = off + k;
-    const { frame, step } = entry;
+    const { frame } = entry;
     const K = m.num_outputs;
     if (!allFinite(logits, b * K, (b + 1) * K)) {
       // Frames too large for the model overflowed it: say so, and restart the state rather than carry Infinity.
       this.h.fill(0);
+      if (this.segmenter?.finish()) this.sendEnd(this.segmenter.ended);
+      this.segmenter?.reset();
       this.link.send(
         new ApiError(
           'non_finite_value',
@@ -226,6 +279,30 @@ export class StreamSession {
       );
       return false;
     }
+    const events = this.segmenter ? this.segmenter.step(logits, b * K, frame) : 0;
+    const sent = this.predict(entry, logits, Btot, k, b, start);
+    if (events & ENDED) this.sendEnd(this.segmenter!.ended);
+    if (events & STARTED) this.sendStart(this.segmenter!.started);
+    return sent;
+  }
+
+  private sendStart(e: SegmentEvent): void {
+    const label = this.served.model.metadata.labels[e.index].name;
+    const probability = Math.fround(e.probability);
+    this.link.send({ type: 'action', event: 'start', label, index: e.index, frame: e.startFrame, probability });
+  }
+
+  private sendEnd(e: SegmentEvent): void {
+    const label = this.served.model.metadata.labels[e.index].name;
+    const { index, startFrame, endFrame } = e;
+    const probability = Math.fround(e.probability);
+    this.link.send({ type: 'action', event: 'end', label, index, startFrame, frame: endFrame, probability });
+  }
+
+  /** Sends the prediction of a step (read from state k, batch row b) when due (every N steps); true when sent. */
+  private predict(entry: QueuedStep, logits: Float32Array, Btot: number, k: number, b: number, start: number): boolean {
+    const m = this.served.model.metadata;
+    const { frame, step } = entry;
     if ((entry.step + 1) % this.config.every !== 0) return false;
     const history = step - start + 1;
     // Literals, not spreads: see the note in src/predict/result.ts (spread objects outlived scavenges).

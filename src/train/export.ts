@@ -20,6 +20,7 @@ const SKELETON_KEYS = {
   frameRate: 'frame_rate',
   window: 'window',
   sampling: 'sampling',
+  background: 'background',
 } as const;
 
 export function modelMetadata(ckpt: Checkpoint, checkpointPath: string, opts: ExportOptions): Record<string, string> {

@@ -10,7 +10,14 @@ import { FRAMES_SHAPE_HEADER, readBinaryFrames } from '../../predict/binary-fram
 import { ApiError } from '../../predict/errors.js';
 import { modelInput } from '../../predict/input.js';
 import { layoutConversion } from '../../predict/layout-conversion.js';
-import { type ModelSteps, predictSteps, prepareSteps, stepsOf } from '../../predict/sequence-prediction.js';
+import { DEFAULT_DECISION_RULE, type DecisionRule, ruleProblem } from '../../predict/segments.js';
+import {
+  backgroundIndex,
+  type ModelSteps,
+  predictSteps,
+  prepareSteps,
+  stepsOf,
+} from '../../predict/sequence-prediction.js';
 import { isBinaryBody, jsonBody } from '../middleware/json-body.js';
 import { type PredictResponse, parsePredictQuery, parsePredictRequest } from '../schemas.js';
 import { ROUTES, route } from './table.js';
@@ -29,6 +36,30 @@ interface PreparedPredict {
   ids: (string | undefined)[];
   topK: number;
   timeline: boolean;
+  /** The decision rule when the segments of a detection model are asked for. */
+  segments?: DecisionRule;
+}
+
+/** `"segments": true` (with an optional `decision`): the rule, checked; only for detection models. */
+function segmentsRule(
+  served: ServedModel,
+  segments: boolean,
+  decision: Partial<DecisionRule> | undefined,
+): DecisionRule | undefined {
+  if (!segments) return undefined;
+  const m = served.model.metadata;
+  if (backgroundIndex(m) < 0) {
+    throw new ApiError(
+      'invalid_field',
+      `segments: model ${m.name} is not a detection model (it has no background label)`,
+      'segments',
+    );
+  }
+  const rule = Object.assign({}, DEFAULT_DECISION_RULE, decision);
+  const problem = ruleProblem(rule);
+  if (problem)
+    throw new ApiError('invalid_field', `decision.${problem.field}: ${problem.message}`, `decision.${problem.field}`);
+  return rule;
 }
 
 /** A JSON body: every sequence is checked before any is queued, so a bad one fails the request alone. */
@@ -44,6 +75,7 @@ function jsonPredict(body: unknown, served: ServedModel, options: V1Options): Pr
       got,
     });
   }
+  const segments = segmentsRule(served, r.segments, r.decision);
   const m = served.model.metadata;
   const fields = sequences.map((_, i) => (r.sequences ? `sequences[${i}].frames` : 'frames'));
   const conversion = layoutConversion(served.input, r.layout);
@@ -56,7 +88,7 @@ function jsonPredict(body: unknown, served: ServedModel, options: V1Options): Pr
     }),
   );
   const ids = sequences.map((s) => ('id' in s ? (s as { id?: string }).id : undefined));
-  return { steps, fields, ids, topK: r.topK, timeline: r.timeline };
+  return { steps, fields, ids, topK: r.topK, timeline: r.timeline, segments };
 }
 
 /** A binary body: one sequence's float32 frames shaped by X-Frames-Shape, options in the query. */
@@ -94,7 +126,8 @@ export function v1Routes({ state, options }: { state: ServerState; options: V1Op
     const submit = (x: Float32Array, T: number) => served.batcher.submit(x, T);
     const predictions = await Promise.all(
       p.steps.map(async (s, i) => {
-        const prediction = await predictSteps(submit, m, s, { topK: p.topK, timeline: p.timeline, field: p.fields[i] });
+        const opts = { topK: p.topK, timeline: p.timeline, segments: p.segments, field: p.fields[i] };
+        const prediction = await predictSteps(submit, m, s, opts);
         const id = p.ids[i];
         return id === undefined ? prediction : Object.assign({ id }, prediction); // not a spread: src/predict/result.ts
       }),

@@ -6,6 +6,9 @@
 //    steps (a random crop in training, the centre at test time; shorter actions are preceded by their
 //    first frame held still), a label at every step after a short warm-up, so per-frame predictions mean
 //    something on a live stream.
+// A cache of untrimmed recordings (labels per frame only, e.g. PKU-MMD --untrimmed) with rate sampling
+// trains a detection model: windows cut from the whole recordings, a target at every step, and an extra
+// background class ("no action") for the frames between actions (untrimmed.ts).
 import { type AugmentConfig, augment, DEFAULT_AUGMENT } from '../../data/augment.js';
 import { openDataset, type SkeletonDataset, splitParts } from '../../data/cache.js';
 import { layoutJson } from '../../data/layout-file.js';
@@ -16,6 +19,7 @@ import { seq } from '../../nn/seq.js';
 import { Rng } from '../../util/rng.js';
 import { EpochOrder, indexBatches } from '../epochs.js';
 import type { Batch, Task, TaskDefaults } from '../task.js';
+import { BACKGROUND_LABEL, isUntrimmed, UntrimmedWindows } from './untrimmed.js';
 
 export type SkeletonSampling =
   | { kind: 'segments'; segments: number }
@@ -54,6 +58,8 @@ export class SkeletonTask implements Task {
   private readonly train: SkeletonDataset;
   private readonly test: SkeletonDataset;
   private readonly order: EpochOrder;
+  /** Detection training on untrimmed recordings: the windows of the two parts; null for clips. */
+  private readonly detection: { train: UntrimmedWindows; test: UntrimmedWindows; stride: number } | null;
 
   constructor(readonly options: SkeletonOptions) {
     // One read of the cache (100+ MB for the default set), then views of its two parts. The layout and the
@@ -68,8 +74,14 @@ export class SkeletonTask implements Task {
     this.augmentConfig = { ...DEFAULT_AUGMENT, rotateDeg: options.rotateDeg ?? DEFAULT_ROTATE_DEG };
     const all = openDataset(options.cache, { preprocess });
     const parts = splitParts(all, options.split, options.cache);
-    // Whole recordings with only per-frame labels (label -1, e.g. PKU-MMD --untrimmed) are not clips to classify.
-    const labelled = (i: number) => all.label(i) >= 0;
+    // Whole recordings with only per-frame labels (label -1, e.g. PKU-MMD --untrimmed) train a detection
+    // model (rate sampling only); otherwise only labelled clips are samples.
+    const untrimmed = isUntrimmed(all);
+    if (untrimmed && options.sampling.kind !== 'rate')
+      throw new Error(
+        `${options.cache}: untrimmed recordings (labels per frame) train a detection model with --sampling rate; segment sampling needs trimmed clips (build without --untrimmed)`,
+      );
+    const labelled = (i: number) => untrimmed || all.label(i) >= 0;
     const indices = (part: 'train' | 'test') => parts.flatMap((p, i) => (p === part && labelled(i) ? [i] : []));
     if (!parts.some((_, i) => labelled(i)))
       throw new Error(
@@ -80,22 +92,40 @@ export class SkeletonTask implements Task {
     if (this.train.count === 0) throw new Error(`${options.cache}: split ${options.split} has no training samples`);
     if (this.test.count === 0) throw new Error(`${options.cache}: split ${options.split} has no test samples`);
     const labels = Array.from({ length: all.count }, (_, i) => all.label(i));
-    const missing = classesMissingFromTraining(
-      labels,
-      parts,
-      all.labels.map((l) => l.name),
-    );
+    const missing = untrimmed
+      ? []
+      : classesMissingFromTraining(
+          labels,
+          parts,
+          all.labels.map((l) => l.name),
+        );
     this.warnings =
       missing.length > 0
         ? [
             `split ${options.split} leaves ${missing.length} class(es) out of training, which the model cannot learn: ${missing.join(', ')}`,
           ]
         : [];
-    this.order = new EpochOrder(this.train.count, options.seed);
+    const K = all.labels.length;
+    if (untrimmed && options.sampling.kind === 'rate') {
+      const s = options.sampling;
+      const o = { fps: s.fps, window: s.window, warmup: s.warmup };
+      const stride = Math.max(1, Math.floor(s.window / 2));
+      this.detection = {
+        train: new UntrimmedWindows(
+          this.train,
+          { ...o, augment: options.augment ? this.augmentConfig : null },
+          K,
+          stride,
+        ),
+        test: new UntrimmedWindows(this.test, { ...o, augment: null }, K, s.window),
+        stride,
+      };
+    } else this.detection = null;
+    this.order = new EpochOrder(this.detection ? this.detection.train.windows.length : this.train.count, options.seed);
     this.inputSize = this.train.frameSize;
-    this.numOutputs = this.train.labels.length;
+    this.labels = [...this.train.labels.map((l) => l.name), ...(this.detection ? [BACKGROUND_LABEL] : [])];
+    this.numOutputs = this.labels.length;
     this.seqLen = options.sampling.kind === 'segments' ? options.sampling.segments : options.sampling.window;
-    this.labels = this.train.labels.map((l) => l.name);
     this.readout = options.sampling.kind === 'rate' ? 'all' : 'last';
   }
 
@@ -149,14 +179,18 @@ export class SkeletonTask implements Task {
   }
 
   trainBatch(step: number, batchSize: number): Batch {
-    return this.batch(
-      this.train,
-      this.order.batchIndices(step, batchSize),
-      new Rng(this.options.seed, AUGMENT_STREAM, step),
-    );
+    const d = this.detection;
+    const rng = new Rng(this.options.seed, AUGMENT_STREAM, step);
+    if (d) return d.train.batch(this.order.batchIndices(step, batchSize), rng, d.stride);
+    return this.batch(this.train, this.order.batchIndices(step, batchSize), rng);
   }
 
   *evalBatches(batchSize: number): Iterable<Batch> {
+    const d = this.detection;
+    if (d) {
+      for (const indices of indexBatches(d.test.windows.length, batchSize)) yield d.test.batch(indices, null, d.stride);
+      return;
+    }
     for (const indices of indexBatches(this.test.count, batchSize)) yield this.batch(this.test, indices, null);
   }
 
@@ -166,13 +200,24 @@ export class SkeletonTask implements Task {
       task: 'skeleton',
       cache: this.options.cache,
       split: this.options.split,
-      trainSamples: this.train.count,
-      testSamples: this.test.count,
+      trainSamples: this.detection ? this.detection.train.windows.length : this.train.count,
+      testSamples: this.detection ? this.detection.test.windows.length : this.test.count,
+      ...(this.detection
+        ? {
+            trainRecordings: this.train.count,
+            testRecordings: this.test.count,
+            background: BACKGROUND_LABEL,
+            trainClassShares: this.detection.train.classShares(this.train.labels.length),
+          }
+        : {}),
       augment: this.options.augment ? this.augmentConfig : null,
       source: h.source,
-      labels: this.train.labels.map((l) =>
-        l.ntuAction === null ? { name: l.name } : { name: l.name, ntuAction: l.ntuAction },
-      ),
+      labels: [
+        ...this.train.labels.map((l) =>
+          l.ntuAction === null ? { name: l.name } : { name: l.name, ntuAction: l.ntuAction },
+        ),
+        ...(this.detection ? [{ name: BACKGROUND_LABEL }] : []),
+      ],
       layout: this.train.layout,
       layoutSpec: layoutJson(this.train.jointLayout),
       bodies: this.train.bodies,
