@@ -281,8 +281,9 @@ describe('GET /camera and MediaPipe Pose files', () => {
     assert.equal(js.status, 200);
     assert.match(js.headers.get('content-type') ?? '', /^text\/javascript/);
     assert.match(js.headers.get('cache-control') ?? '', /immutable/);
-    const wasm = await fetch(`${base}/pose_solution_simd_wasm_bin.wasm`);
+    const wasm = await fetch(`${base}/pose_solution_simd_wasm_bin.wasm`, { headers: { 'accept-encoding': 'gzip' } });
     assert.equal(wasm.headers.get('content-type'), 'application/wasm');
+    assert.equal(wasm.headers.get('content-encoding'), null, 'sent as it is, not gzipped anew per request');
     const pkg = mediapipePosePackage()!;
     assert.equal(
       (await wasm.arrayBuffer()).byteLength,
