@@ -76,8 +76,11 @@ export function cameraRoutes({ dir = DEFAULT_UI_DIR }: { dir?: string } = {}): R
       });
     const type = Object.hasOwn(POSE_FILES, file) ? POSE_FILES[file] : undefined;
     if (!type) throw notFound(`no MediaPipe Pose file '${file}'`, { file, files: Object.keys(POSE_FILES) });
-    // The version is in the path: the files never change under it.
-    await sendFile(res, join(pose.dir, file), type, 'public, max-age=31536000, immutable', `@mediapipe/pose ${file}`);
+    // The version is in the path: the files never change under it. no-transform: the response compression
+    // leaves them alone, or every download of the 6-9 MB runtime and models would be gzipped anew (CPU a client
+    // could spend at will); browsers keep them for good.
+    const cache = 'public, max-age=31536000, immutable, no-transform';
+    await sendFile(res, join(pose.dir, file), type, cache, `@mediapipe/pose ${file}`);
   });
 
   return router;
