@@ -84,7 +84,7 @@ export function registerTrain(program: Command): void {
       choiceOption(['last', 'all'] as const),
     )
     .option('--dropout <p>', 'dropout probability (one mask per sequence)', floatOption(0, 0.99))
-    .option('--batch-norm', 'use batch normalisation over batch x time (default for all tasks but adding)')
+    .option('--batch-norm', 'use batch normalisation over batch x time (the default for every task)')
     .option('--no-batch-norm', 'leave out batch normalisation')
     .option('--mag <m>', 'recurrent bound U_bound = mag^(1/T)', floatOption(1.000001))
     .option('--no-clip-u', 'do not clip u to [-U_bound, U_bound] after each step')

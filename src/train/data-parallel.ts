@@ -37,11 +37,11 @@ class ShardWorkerHandle {
 
   constructor(data: ShardWorkerData, onFailure: () => void) {
     this.worker = new Worker(new URL('./shard-worker.js', import.meta.url), { workerData: data });
-    this.worker.unref();
     this.worker.on('message', (reply: ShardReply) => {
       const shard = reply.kind === 'closed' ? -1 : reply.shard;
       const p = this.pending.get(shard);
       this.pending.delete(shard);
+      if (this.pending.size === 0) this.worker.unref();
       if (reply.kind === 'error') p?.reject(new Error(`training shard ${shard}: ${reply.message}`));
       else p?.resolve(reply);
     });
@@ -55,6 +55,9 @@ class ShardWorkerHandle {
     this.worker.on('exit', (code) => {
       if (!this.closing) fail(new Error(`a training worker thread exited (code ${code})`));
     });
+    // Idle, the thread must not keep the process alive (after the listeners, which would ref it again);
+    // while a request is pending it must, or the process could exit awaiting the reply.
+    this.worker.unref();
   }
 
   private closing = false;
@@ -63,6 +66,7 @@ class ShardWorkerHandle {
     if (this.failure) return Promise.reject(this.failure);
     const shard = msg.kind === 'close' ? -1 : msg.shard;
     return new Promise((resolve, reject) => {
+      if (this.pending.size === 0) this.worker.ref();
       this.pending.set(shard, { resolve, reject });
       this.worker.postMessage(msg);
     });
