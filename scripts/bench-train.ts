@@ -140,7 +140,12 @@ function peer(): PeerResult | { error: string } {
   return JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}') as PeerResult;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+/** Median (the mean of the middle two for an even count). */
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
 const results: { peer?: PeerResult | { error: string }; before: Measured; after: Measured }[] = [];
 for (let r = 0; r < rounds; r++) {
   const p = values['no-peer'] ? undefined : peer();
@@ -152,6 +157,17 @@ const beforeRate = median(results.map((r) => r.before.samplesPerSec));
 const afterRate = median(results.map((r) => r.after.samplesPerSec));
 const peerRate = peerRates.length > 0 ? median(peerRates) : Number.NaN;
 
+// Ratios within each round (the three measured back to back), then their median: the machine's load
+// changes between rounds more than between the runs of one round.
+const afterVsBefore = median(results.map((r) => r.after.samplesPerSec / r.before.samplesPerSec));
+const perRound = results.map((r, i) => {
+  const p = r.peer && 'samplesPerSec' in r.peer ? r.peer.samplesPerSec : Number.NaN;
+  return `round ${i + 1}: peer ${p.toFixed(0)}, before ${r.before.samplesPerSec.toFixed(0)}, after ${r.after.samplesPerSec.toFixed(0)}`;
+});
+const vsPeer = (pick: (r: (typeof results)[number]) => number) =>
+  median(results.flatMap((r) => (r.peer && 'samplesPerSec' in r.peer ? [pick(r) / r.peer.samplesPerSec] : [])));
+const afterVsPeer = vsPeer((r) => r.after.samplesPerSec);
+const beforeVsPeer = vsPeer((r) => r.before.samplesPerSec);
 const fmtSplit = (m: Measured) => {
   const s = m.split;
   const js = s.passes - s.gemm - s.ortElementwise;
@@ -166,9 +182,10 @@ const rows: [string, string][] = [
   ['before: ms / step', `${last.before.msPerStep.toFixed(0)}: ${fmtSplit(last.before)}`],
   ['after: ms / step', `${last.after.msPerStep.toFixed(0)}: ${fmtSplit(last.after)} (shard 0's thread)`],
   [
-    'samples/s before / after',
-    `${beforeRate.toFixed(0)} / ${afterRate.toFixed(0)} (${(afterRate / beforeRate).toFixed(2)}x)`,
+    'samples/s before / after (medians)',
+    `${beforeRate.toFixed(0)} / ${afterRate.toFixed(0)} (after / before ${afterVsBefore.toFixed(2)}x, median of rounds)`,
   ],
+  ['samples/s per round', perRound.join('; ')],
   [
     'samples/s PyTorch CPU (same run)',
     Number.isNaN(peerRate)
@@ -176,14 +193,13 @@ const rows: [string, string][] = [
       : `${peerRate.toFixed(0)} (torch ${(last.peer as PeerResult).torch}, ${(last.peer as PeerResult).threads} threads)`,
   ],
   [
-    'ratio ours / PyTorch',
-    Number.isNaN(peerRate)
-      ? '-'
-      : `before ${(beforeRate / peerRate).toFixed(2)}x, after ${(afterRate / peerRate).toFixed(2)}x`,
+    'ratio ours / PyTorch (median of rounds)',
+    Number.isNaN(peerRate) ? '-' : `before ${beforeVsPeer.toFixed(2)}x, after ${afterVsPeer.toFixed(2)}x`,
   ],
 ];
 const width = Math.max(...rows.map((r) => r[0].length));
 for (const [k, v] of rows) console.log(`${k.padEnd(width)}  ${v}`);
 if (values.json) {
-  console.log(JSON.stringify({ threads, batch: B, T, steps, rounds, beforeRate, afterRate, peerRate, results }));
+  const summary = { threads, batch: B, T, steps, rounds, beforeRate, afterRate, peerRate, afterVsBefore };
+  console.log(JSON.stringify({ ...summary, afterVsPeer, beforeVsPeer, results }));
 }
