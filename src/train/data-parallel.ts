@@ -200,8 +200,8 @@ export class DataParallel {
         gatherRows(d, result.grad, outT, B, K, from, to);
         if (e.local) return e.local.backward(d, outT, Bs, K, sync);
         new Float32Array(e.logits, 0, d.length).set(d);
-        const request = { kind: 'backward' as const, shard: e.shard, sync: sync.buffers, logits: e.logits };
-        await e.worker!.request({ ...request, T: outT, B: Bs, C: K });
+        const { shard, logits: buffer } = e;
+        await e.worker!.request({ kind: 'backward', shard, sync: sync.buffers, logits: buffer, T: outT, B: Bs, C: K });
       }),
     );
     const grad = this.master.store.grad;
