@@ -43,7 +43,7 @@ interface Measured {
   samplesPerSec: number;
   msPerStep: number;
   /** ms per step: forward + backward, optimiser, and (this thread's) products and onnxruntime reductions. */
-  split: { passes: number; optimiser: number; gemm: number; ortElementwise: number };
+  split: { passes: number; optimiser: number; gemm: number; ortElementwise: number; waiting: number };
   gemmCallsPerStep: number;
 }
 
@@ -52,7 +52,12 @@ const x = seq(rng.fillNormal(new Float32Array(T * B * I), 0, 1), T, B, I);
 const labels = Int32Array.from({ length: B }, () => rng.int(K));
 
 /** Times `steps` training steps of net (after `warmup`), with `passes` doing forward and backward. */
-async function timeSteps(net: Network, stats: Backend, passes: (step: number) => Promise<void>): Promise<Measured> {
+async function timeSteps(
+  net: Network,
+  stats: Backend,
+  passes: (step: number) => Promise<void>,
+  takeWaitedMs: () => number = () => 0,
+): Promise<Measured> {
   const adam = new Adam(net.store, { ...defaultAdamOptions, lr: 2e-4 });
   const one = async (step: number) => {
     const t0 = performance.now();
@@ -64,6 +69,7 @@ async function timeSteps(net: Network, stats: Backend, passes: (step: number) =>
   };
   for (let i = 0; i < warmup; i++) await one(i);
   stats.resetStats();
+  takeWaitedMs();
   let passesMs = 0;
   let optimiserMs = 0;
   const start = performance.now();
@@ -81,6 +87,7 @@ async function timeSteps(net: Network, stats: Backend, passes: (step: number) =>
       optimiser: optimiserMs / steps,
       gemm: stats.stats.gemm.ms / steps,
       ortElementwise: stats.stats.elementwise.ms / steps,
+      waiting: takeWaitedMs() / steps,
     },
     gemmCallsPerStep: stats.stats.gemm.calls / steps,
   };
@@ -112,9 +119,10 @@ async function after(): Promise<Measured> {
   net.store.initialize(new Rng(1));
   const parallel = new DataParallel(net, backend, { shards: Math.max(2, threads), threads, trainBackend });
   try {
-    return await timeSteps(net, trainBackend, async (step) => {
+    const passes = async (step: number) => {
       await parallel.forwardBackward(x, [2, step], lossOf);
-    });
+    };
+    return await timeSteps(net, trainBackend, passes, () => parallel.takeWaitedMs());
   } finally {
     await parallel.close();
     await trainBackend.release();
@@ -170,8 +178,10 @@ const afterVsPeer = vsPeer((r) => r.after.samplesPerSec);
 const beforeVsPeer = vsPeer((r) => r.before.samplesPerSec);
 const fmtSplit = (m: Measured) => {
   const s = m.split;
-  const js = s.passes - s.gemm - s.ortElementwise;
-  return `fwd+bwd ${s.passes.toFixed(0)} (products ${s.gemm.toFixed(0)}, onnxruntime reductions/adds ${s.ortElementwise.toFixed(0)}, JS elementwise + waiting ${js.toFixed(0)}), optimiser ${s.optimiser.toFixed(0)} ms`;
+  const js = s.passes - s.gemm - s.ortElementwise - s.waiting;
+  const wait = s.waiting > 0 ? `, waiting at BN barriers ${s.waiting.toFixed(0)}` : '';
+  const parts = `products ${s.gemm.toFixed(0)}, onnxruntime reductions/adds ${s.ortElementwise.toFixed(0)}${wait}`;
+  return `fwd+bwd ${s.passes.toFixed(0)} (${parts}, JS elementwise and the rest ${js.toFixed(0)}), optimiser ${s.optimiser.toFixed(0)} ms`;
 };
 const rows: [string, string][] = [
   ['model', `res-IndRNN 5 x 512, I=${I}, K=${K}, T=${T}, B=${B} (${ACTION_MODEL.depth} blocks)`],

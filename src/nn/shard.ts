@@ -75,7 +75,19 @@ export class ShardSync {
     return Atomics.load(this.control, FAILED) !== 0;
   }
 
+  /** Time this thread's shards spent waiting at barriers for the others (ms, for benchmarks). */
+  waitedMs = 0;
+
   private async barrier(): Promise<void> {
+    const t0 = performance.now();
+    try {
+      await this.meet();
+    } finally {
+      this.waitedMs += performance.now() - t0;
+    }
+  }
+
+  private async meet(): Promise<void> {
     const c = this.control;
     const generation = Atomics.load(c, GENERATION);
     if (Atomics.add(c, ARRIVED, 1) === this.shards - 1) {

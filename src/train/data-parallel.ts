@@ -212,6 +212,16 @@ export class DataParallel {
     return result;
   }
 
+  /** Time the shards of this thread spent waiting at BN barriers for the others, since the last call (ms). */
+  takeWaitedMs(): number {
+    let ms = 0;
+    for (const sync of this.syncs.values()) {
+      ms += sync.waitedMs;
+      sync.waitedMs = 0;
+    }
+    return ms;
+  }
+
   async close(): Promise<void> {
     await Promise.all(this.workers.map((w) => w.close()));
   }
