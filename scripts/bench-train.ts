@@ -1,16 +1,22 @@
 // Training throughput of the authors' action-recognition res-IndRNN (5 blocks x 512, input 150,
-// 60 classes, batch 128, T = 20) on random data, against the PyTorch CPU figure from docs/design.md.
-// Usage: npm run bench:train [-- --steps N --warmup N --threads N --json]
+// 60 classes, batch 128, T = 20) on random data, three ways in one run so that they see the same machine:
+//   peer:   PyTorch CPU (scripts/bench-train-peer.py, same model and optimiser), --threads threads
+//   before: one shard: products on onnxruntime's --threads threads, elementwise passes on this thread
+//   after:  data-parallel shards (src/train/data-parallel.ts) on --threads threads, one core each
+// Usage: npm run bench:train [-- --steps N --warmup N --threads N --rounds N --python PATH --no-peer --json]
+import { spawnSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Adam, defaultAdamOptions } from '../src/nn/adam.js';
-import { OrtBackend } from '../src/nn/backend.js';
+import { type Backend, OrtBackend } from '../src/nn/backend.js';
 import { softmaxCrossEntropy } from '../src/nn/loss.js';
 import { Network } from '../src/nn/network.js';
-import { seq } from '../src/nn/seq.js';
+import { type Seq, seq } from '../src/nn/seq.js';
+import { ShardBackend } from '../src/nn/shard.js';
+import { DataParallel } from '../src/train/data-parallel.js';
 import { Rng } from '../src/util/rng.js';
 import { ACTION_MODEL } from './action-model.js';
-
-const PYTORCH_SAMPLES_PER_SEC = 240; // PyTorch 1.13 CPU, 2 threads, same model (docs/design.md)
 
 const { values } = parseArgs({
   options: {
@@ -18,94 +24,192 @@ const { values } = parseArgs({
     warmup: { type: 'string', default: '2' },
     threads: { type: 'string', default: '0' },
     batch: { type: 'string', default: '128' },
+    rounds: { type: 'string', default: '1' },
+    python: { type: 'string', default: '/usr/bin/python3' },
+    'no-peer': { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
   },
 });
 const steps = Number(values.steps);
 const warmup = Number(values.warmup);
 const B = Number(values.batch);
+const threads = Number(values.threads) || availableParallelism();
+const rounds = Number(values.rounds);
 const T = 20;
+const K = ACTION_MODEL.numOutputs;
+const I = ACTION_MODEL.inputSize;
 
-const config = ACTION_MODEL;
+interface Measured {
+  samplesPerSec: number;
+  msPerStep: number;
+  /** ms per step: forward + backward, optimiser, and (this thread's) products and onnxruntime reductions. */
+  split: { passes: number; optimiser: number; gemm: number; ortElementwise: number; waiting: number };
+  gemmCallsPerStep: number;
+}
 
-const mm = new OrtBackend(Number(values.threads));
-const net = new Network(config, mm);
 const rng = new Rng(1);
-net.store.initialize(rng);
-const adam = new Adam(net.store, { ...defaultAdamOptions, lr: 2e-4 });
-const x = seq(rng.fillNormal(new Float32Array(T * B * 150), 0, 1), T, B, 150);
-const labels = Int32Array.from({ length: B }, () => rng.int(60));
+const x = seq(rng.fillNormal(new Float32Array(T * B * I), 0, 1), T, B, I);
+const labels = Int32Array.from({ length: B }, () => rng.int(K));
 
-async function trainStep(step: number): Promise<{ forwardMs: number; backwardMs: number; optimMs: number }> {
-  const t0 = performance.now();
-  net.store.zeroGrad();
-  const logits = await net.forward(x, { training: true, rng: new Rng(2, step) });
-  const loss = softmaxCrossEntropy(logits.data, labels, B, 60);
-  const t1 = performance.now();
-  await net.backward(seq(loss.grad, 1, B, 60));
-  const t2 = performance.now();
-  adam.step();
-  net.clipRecurrentWeights();
-  const t3 = performance.now();
-  return { forwardMs: t1 - t0, backwardMs: t2 - t1, optimMs: t3 - t2 };
+/** Times `steps` training steps of net (after `warmup`), with `passes` doing forward and backward. */
+async function timeSteps(
+  net: Network,
+  stats: Backend,
+  passes: (step: number) => Promise<void>,
+  takeWaitedMs: () => number = () => 0,
+): Promise<Measured> {
+  const adam = new Adam(net.store, { ...defaultAdamOptions, lr: 2e-4 });
+  const one = async (step: number) => {
+    const t0 = performance.now();
+    await passes(step);
+    const t1 = performance.now();
+    adam.step();
+    net.clipRecurrentWeights();
+    return { passes: t1 - t0, optimiser: performance.now() - t1 };
+  };
+  for (let i = 0; i < warmup; i++) await one(i);
+  stats.resetStats();
+  takeWaitedMs();
+  let passesMs = 0;
+  let optimiserMs = 0;
+  const start = performance.now();
+  for (let i = 0; i < steps; i++) {
+    const r = await one(warmup + i);
+    passesMs += r.passes;
+    optimiserMs += r.optimiser;
+  }
+  const wallMs = performance.now() - start;
+  return {
+    samplesPerSec: (steps * B * 1000) / wallMs,
+    msPerStep: wallMs / steps,
+    split: {
+      passes: passesMs / steps,
+      optimiser: optimiserMs / steps,
+      gemm: stats.stats.gemm.ms / steps,
+      ortElementwise: stats.stats.elementwise.ms / steps,
+      waiting: takeWaitedMs() / steps,
+    },
+    gemmCallsPerStep: stats.stats.gemm.calls / steps,
+  };
 }
 
-for (let i = 0; i < warmup; i++) await trainStep(i);
-mm.resetStats();
-const totals = { forwardMs: 0, backwardMs: 0, optimMs: 0 };
-const start = performance.now();
-for (let i = 0; i < steps; i++) {
-  const r = await trainStep(warmup + i);
-  totals.forwardMs += r.forwardMs;
-  totals.backwardMs += r.backwardMs;
-  totals.optimMs += r.optimMs;
-}
-const wallMs = performance.now() - start;
-const samplesPerSec = (steps * B * 1000) / wallMs;
-const { gemm, elementwise } = mm.stats;
-const matmulShare = gemm.ms / wallMs;
-const ortElementwiseShare = elementwise.ms / wallMs;
-const gflops = gemm.flops / gemm.ms / 1e6;
+const lossOf = (logits: Seq) => softmaxCrossEntropy(logits.data, labels, B, K);
 
+/** Before: the whole batch on this thread's elementwise passes, products on `threads` onnxruntime threads. */
+async function before(): Promise<Measured> {
+  const mm = new OrtBackend(threads);
+  const net = new Network(ACTION_MODEL, mm);
+  net.store.initialize(new Rng(1));
+  try {
+    return await timeSteps(net, mm, async (step) => {
+      net.store.zeroGrad();
+      const logits = await net.forward(x, { training: true, rng: new Rng(2, step) });
+      await net.backward(seq(lossOf(logits).grad, 1, B, K));
+    });
+  } finally {
+    await mm.release();
+  }
+}
+
+/** After: data-parallel shards, one per thread, each with one onnxruntime thread. */
+async function after(): Promise<Measured> {
+  const trainBackend = new OrtBackend(1);
+  const backend = new ShardBackend(trainBackend);
+  const net = new Network(ACTION_MODEL, backend);
+  net.store.initialize(new Rng(1));
+  const parallel = new DataParallel(net, backend, { shards: Math.max(2, threads), threads, trainBackend });
+  try {
+    const passes = async (step: number) => {
+      await parallel.forwardBackward(x, [2, step], lossOf);
+    };
+    return await timeSteps(net, trainBackend, passes, () => parallel.takeWaitedMs());
+  } finally {
+    await parallel.close();
+    await trainBackend.release();
+  }
+}
+
+interface PeerResult {
+  samplesPerSec: number;
+  msPerStep: number;
+  torch: string;
+  threads: number;
+}
+
+function peer(): PeerResult | { error: string } {
+  const script = fileURLToPath(new URL('../../scripts/bench-train-peer.py', import.meta.url));
+  const args = [script, '--steps', String(steps), '--warmup', String(warmup), '--threads', String(threads)];
+  const r = spawnSync(values.python, [...args, '--batch', String(B)], {
+    encoding: 'utf8',
+    env: { ...process.env, OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) },
+  });
+  if (r.status !== 0)
+    return { error: `${values.python} ${script}: ${r.error?.message ?? r.stderr.trim().split('\n').at(-1)}` };
+  return JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}') as PeerResult;
+}
+
+/** Median (the mean of the middle two for an even count). */
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const results: { peer?: PeerResult | { error: string }; before: Measured; after: Measured }[] = [];
+for (let r = 0; r < rounds; r++) {
+  const p = values['no-peer'] ? undefined : peer();
+  results.push({ peer: p, before: await before(), after: await after() });
+}
+const last = results[results.length - 1];
+const peerRates = results.flatMap((r) => (r.peer && 'samplesPerSec' in r.peer ? [r.peer.samplesPerSec] : []));
+const beforeRate = median(results.map((r) => r.before.samplesPerSec));
+const afterRate = median(results.map((r) => r.after.samplesPerSec));
+const peerRate = peerRates.length > 0 ? median(peerRates) : Number.NaN;
+
+// Ratios within each round (the three measured back to back), then their median: the machine's load
+// changes between rounds more than between the runs of one round.
+const afterVsBefore = median(results.map((r) => r.after.samplesPerSec / r.before.samplesPerSec));
+const perRound = results.map((r, i) => {
+  const p = r.peer && 'samplesPerSec' in r.peer ? r.peer.samplesPerSec : Number.NaN;
+  return `round ${i + 1}: peer ${p.toFixed(0)}, before ${r.before.samplesPerSec.toFixed(0)}, after ${r.after.samplesPerSec.toFixed(0)}`;
+});
+const vsPeer = (pick: (r: (typeof results)[number]) => number) =>
+  median(results.flatMap((r) => (r.peer && 'samplesPerSec' in r.peer ? [pick(r) / r.peer.samplesPerSec] : [])));
+const afterVsPeer = vsPeer((r) => r.after.samplesPerSec);
+const beforeVsPeer = vsPeer((r) => r.before.samplesPerSec);
+const fmtSplit = (m: Measured) => {
+  const s = m.split;
+  const js = s.passes - s.gemm - s.ortElementwise - s.waiting;
+  const wait = s.waiting > 0 ? `, waiting at BN barriers ${s.waiting.toFixed(0)}` : '';
+  const parts = `products ${s.gemm.toFixed(0)}, onnxruntime reductions/adds ${s.ortElementwise.toFixed(0)}${wait}`;
+  return `fwd+bwd ${s.passes.toFixed(0)} (${parts}, JS elementwise and the rest ${js.toFixed(0)}), optimiser ${s.optimiser.toFixed(0)} ms`;
+};
 const rows: [string, string][] = [
-  ['model', `res-IndRNN 5 x 512, I=150, K=60, T=${T}, B=${B} (${net.store.trainableCount()} parameters)`],
-  ['steps timed', `${steps} (after ${warmup} warm-up)`],
-  ['ms / step', (wallMs / steps).toFixed(1)],
+  ['model', `res-IndRNN 5 x 512, I=${I}, K=${K}, T=${T}, B=${B} (${ACTION_MODEL.depth} blocks)`],
   [
-    '  forward / backward / optimiser',
-    `${(totals.forwardMs / steps).toFixed(1)} / ${(totals.backwardMs / steps).toFixed(1)} / ${(totals.optimMs / steps).toFixed(1)} ms`,
+    'threads',
+    `${threads} (of ${availableParallelism()} cores); rounds ${rounds}; ${steps} steps after ${warmup} warm-up`,
+  ],
+  ['before: ms / step', `${last.before.msPerStep.toFixed(0)}: ${fmtSplit(last.before)}`],
+  ['after: ms / step', `${last.after.msPerStep.toFixed(0)}: ${fmtSplit(last.after)} (shard 0's thread)`],
+  [
+    'samples/s before / after (medians)',
+    `${beforeRate.toFixed(0)} / ${afterRate.toFixed(0)} (after / before ${afterVsBefore.toFixed(2)}x, median of rounds)`,
+  ],
+  ['samples/s per round', perRound.join('; ')],
+  [
+    'samples/s PyTorch CPU (same run)',
+    Number.isNaN(peerRate)
+      ? String((last.peer as { error?: string } | undefined)?.error ?? 'not run (--no-peer)')
+      : `${peerRate.toFixed(0)} (torch ${(last.peer as PeerResult).torch}, ${(last.peer as PeerResult).threads} threads)`,
   ],
   [
-    'matrix products (onnxruntime)',
-    `${(matmulShare * 100).toFixed(1)} % of time (${gemm.calls / steps} calls/step, ${gflops.toFixed(0)} GFLOP/s)`,
+    'ratio ours / PyTorch (median of rounds)',
+    Number.isNaN(peerRate) ? '-' : `before ${beforeVsPeer.toFixed(2)}x, after ${afterVsPeer.toFixed(2)}x`,
   ],
-  [
-    'elementwise: reductions, adds (onnxruntime)',
-    `${(ortElementwiseShare * 100).toFixed(1)} % of time (${elementwise.calls / steps} calls/step)`,
-  ],
-  [
-    'elementwise: recurrence, BN, dropout (JS) + other',
-    `${((1 - matmulShare - ortElementwiseShare) * 100).toFixed(1)} % of time`,
-  ],
-  ['samples/s (ours)', samplesPerSec.toFixed(0)],
-  ['samples/s (PyTorch CPU, docs/design.md)', String(PYTORCH_SAMPLES_PER_SEC)],
-  ['ratio ours / PyTorch', `${(samplesPerSec / PYTORCH_SAMPLES_PER_SEC).toFixed(2)}x`],
 ];
 const width = Math.max(...rows.map((r) => r[0].length));
 for (const [k, v] of rows) console.log(`${k.padEnd(width)}  ${v}`);
-await mm.release();
 if (values.json) {
-  console.log(
-    JSON.stringify({
-      samplesPerSec,
-      msPerStep: wallMs / steps,
-      matmulShare,
-      elementwiseShare: 1 - matmulShare,
-      matmulGflops: gflops,
-      pytorchSamplesPerSec: PYTORCH_SAMPLES_PER_SEC,
-      ratio: samplesPerSec / PYTORCH_SAMPLES_PER_SEC,
-      batch: B,
-      T,
-    }),
-  );
+  const summary = { threads, batch: B, T, steps, rounds, beforeRate, afterRate, peerRate, afterVsBefore };
+  console.log(JSON.stringify({ ...summary, afterVsPeer, beforeVsPeer, results }));
 }

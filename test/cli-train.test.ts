@@ -35,8 +35,9 @@ describe('indrnn train (CLI)', () => {
     assert.ok(summary.samplesPerSec > 0);
     assert.equal(summary.checkpoint, join(out, 'checkpoint.safetensors'));
     assert.equal(summary.config.network.hiddenSize, 8);
-    // The task's defaults hold unless a flag overrides them (the adding recipe has no batch norm).
-    assert.equal(summary.config.network.batchNorm, false);
+    // The task's defaults hold unless a flag overrides them (the adding recipe: BN, recalibrated before evaluations).
+    assert.equal(summary.config.network.batchNorm, true);
+    assert.equal(summary.config.bnCalibrationBatches, 10);
     assert.equal(summary.config.network.clipRecurrent, true);
   });
 

@@ -41,7 +41,7 @@ describe('onnxruntime backend agrees with the reference', () => {
     const a = randomArray(rng, T * B * C);
     const b = randomArray(rng, T * B * C);
     const mask = randomArray(rng, B * C);
-    const close = (x: Float32Array, y: Float32Array, what: string) => {
+    const close = (x: ArrayLike<number>, y: ArrayLike<number>, what: string) => {
       assert.equal(x.length, y.length);
       for (let i = 0; i < x.length; i++) assert.ok(Math.abs(x[i] - y[i]) < 1e-4, `${what}[${i}]: ${x[i]} vs ${y[i]}`);
     };

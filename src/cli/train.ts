@@ -1,5 +1,6 @@
 // indrnn train: train an IndRNN on a task, with checkpoints, resume, progress and a JSON summary.
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { type Command, Option } from 'commander';
 import { OrtBackend } from '../nn/backend.js';
@@ -83,10 +84,15 @@ export function registerTrain(program: Command): void {
       choiceOption(['last', 'all'] as const),
     )
     .option('--dropout <p>', 'dropout probability (one mask per sequence)', floatOption(0, 0.99))
-    .option('--batch-norm', 'use batch normalisation over batch x time (default for all tasks but adding)')
+    .option('--batch-norm', 'use batch normalisation over batch x time (the default for every task)')
     .option('--no-batch-norm', 'leave out batch normalisation')
     .option('--mag <m>', 'recurrent bound U_bound = mag^(1/T)', floatOption(1.000001))
     .option('--no-clip-u', 'do not clip u to [-U_bound, U_bound] after each step')
+    .option(
+      '--input-init-std <s>',
+      "IndRNN input weights ~ N(0, s²) (adding default 0.001, the authors'); 0: kaiming-uniform",
+      floatOption(0, 1),
+    )
     .option('--lr <rate>', 'Adam learning rate', floatOption(0))
     .option('--weight-decay <l2>', 'L2 weight decay on input/classifier weights', floatOption(0))
     .option('--grad-clip <c>', 'clamp gradients elementwise to [-c, c] (0 = off)', floatOption(0))
@@ -109,11 +115,25 @@ export function registerTrain(program: Command): void {
     .option('--eval-every <steps>', 'evaluate on the held-out set and checkpoint every this many steps', intOption(1))
     .option('--eval-batch-size <n>', 'sequences per evaluation batch', intOption(1))
     .option('--target <metric>', 'stop once the held-out metric reaches this (accuracy >= or MSE <=)', floatOption())
+    .option(
+      '--bn-calibrate <batches>',
+      'before each evaluation, set the batch-norm statistics from this many recent training batches (0: running averages; adding default 10)',
+      intOption(0),
+    )
     .option('--seed <n>', 'seed for data, initialisation and dropout', intOption(0))
     .option('--out <dir>', 'run folder for checkpoint.safetensors and summary.json (default runs/<task>-seed<seed>)')
     .option('--resume', "continue from the run folder's checkpoint")
     .option('--force', 'start afresh even if the run folder holds a checkpoint')
-    .option('--threads <n>', 'onnxruntime threads for matrix products (default: all cores)', intOption(0))
+    .option(
+      '--threads <n>',
+      'threads for training: data-parallel shards, each with its own products and elementwise work (0: one per core)',
+      intOption(0),
+    )
+    .option(
+      '--shards <n>',
+      'cut each batch into n data-parallel shards (default: one per thread, at least 2; the result does not depend on --threads)',
+      intOption(1),
+    )
     .option('--json', 'print the final summary as JSON on stdout')
     .option('--quiet', 'no progress output')
     .addHelpText(
@@ -176,8 +196,16 @@ async function trainCommand(opts: TrainCliOptions): Promise<TrainSummary> {
   };
   process.on('SIGINT', onSigint);
   const mm = new OrtBackend(opts.threads ?? 0);
+  const threads = opts.threads || availableParallelism();
   try {
-    return await runTraining(config, task, { outDir, resume: !!opts.resume, mm, reporter, signal: controller.signal });
+    return await runTraining(config, task, {
+      outDir,
+      resume: !!opts.resume,
+      mm,
+      threads,
+      reporter,
+      signal: controller.signal,
+    });
   } finally {
     process.off('SIGINT', onSigint);
     await mm.release();

@@ -15,8 +15,15 @@ export interface GemmOptions {
 }
 
 export interface ChannelSums {
-  a: Float32Array; // [C]
-  b: Float32Array; // [C]
+  a: Float32Array | Float64Array; // [C]
+  b: Float32Array | Float64Array; // [C]
+  /** Rows the sums cover: T*B, or all shards' rows when a data-parallel step sums across shards. */
+  count: number;
+  /**
+   * Summed across shards, for a shard other than the first: the sums are the whole batch's, so
+   * gradients taken straight from them (BN's dgamma, dbeta) must be added by one shard only.
+   */
+  secondary?: boolean;
 }
 
 export interface Backend {
@@ -73,13 +80,26 @@ abstract class BaseBackend implements Backend {
 
   async release(): Promise<void> {}
 
-  private async timed<T>(s: OpStats, flops: number, f: () => Promise<T>): Promise<T> {
-    const t0 = performance.now();
-    const r = await f();
-    s.ms += performance.now() - t0;
-    s.calls++;
-    s.flops += flops;
-    return r;
+  /** The last queued call: calls run one at a time, in call order (see timed). */
+  private tail: Promise<unknown> = Promise.resolve();
+
+  /**
+   * Runs calls one after another even when several replicas of a network share this backend in one
+   * thread (data-parallel shards placed together): their products then take the cores this backend
+   * was given, no more. Times each call from its start.
+   */
+  private timed<T>(s: OpStats, flops: number, f: () => Promise<T>): Promise<T> {
+    const run = async () => {
+      const t0 = performance.now();
+      const r = await f();
+      s.ms += performance.now() - t0;
+      s.calls++;
+      s.flops += flops;
+      return r;
+    };
+    const result = this.tail.then(run, run);
+    this.tail = result.catch(() => undefined);
+    return result;
   }
 
   async gemm(a: Float32Array, b: Float32Array, M: number, K: number, N: number, opts: GemmOptions = {}) {
@@ -97,7 +117,7 @@ abstract class BaseBackend implements Backend {
 
   async channelMoments(x: Float32Array, rows: number, C: number) {
     checkLength('channelMoments: x', x, rows * C, `rows*C = ${rows}*${C}`);
-    if (rows === 0) return { a: new Float32Array(C), b: new Float32Array(C) };
+    if (rows === 0) return { a: new Float32Array(C), b: new Float32Array(C), count: 0 };
     return this.timed(this.stats.elementwise, 2 * x.length, () => this.computeMoments(x, rows, C));
   }
 
@@ -105,7 +125,7 @@ abstract class BaseBackend implements Backend {
     checkLength('maskedSums: dy', dy, T * B * C, `T*B*C = ${T}*${B}*${C}`);
     checkLength('maskedSums: h', h, T * B * C, `T*B*C = ${T}*${B}*${C}`);
     checkLength('maskedSums: mask', mask, B * C, `B*C = ${B}*${C}`);
-    if (T * B === 0) return { a: new Float32Array(C), b: new Float32Array(C) };
+    if (T * B === 0) return { a: new Float32Array(C), b: new Float32Array(C), count: 0 };
     return this.timed(this.stats.elementwise, 4 * dy.length, () => this.computeMaskedSums(dy, mask, h, T, B, C));
   }
 
@@ -163,7 +183,7 @@ export class ReferenceBackend extends BaseBackend {
         b[c] += v * v;
       }
     }
-    return { a: Float32Array.from(a), b: Float32Array.from(b) };
+    return { a: Float32Array.from(a), b: Float32Array.from(b), count: rows };
   }
 
   protected async computeMaskedSums(
@@ -184,7 +204,7 @@ export class ReferenceBackend extends BaseBackend {
         b[j % C] += d * h[i];
       }
     }
-    return { a: Float32Array.from(a), b: Float32Array.from(b) };
+    return { a: Float32Array.from(a), b: Float32Array.from(b), count: T * B };
   }
 }
 
@@ -301,7 +321,7 @@ export class OrtBackend extends BaseBackend {
   protected async computeMoments(x: Float32Array, rows: number, C: number) {
     const session = await this.session('moments', graphs.moments);
     const r = await session.run({ X: f32(x, [rows, C]) });
-    return { a: r.S.data as Float32Array, b: r.S2.data as Float32Array };
+    return { a: r.S.data as Float32Array, b: r.S2.data as Float32Array, count: rows };
   }
 
   protected async computeMaskedSums(
@@ -314,7 +334,7 @@ export class OrtBackend extends BaseBackend {
   ) {
     const session = await this.session('maskedSums', graphs.maskedSums);
     const r = await session.run({ DY: f32(dy, [T, B, C]), MASK: f32(mask, [B, C]), H: f32(h, [T, B, C]) });
-    return { a: r.SD.data as Float32Array, b: r.SDH.data as Float32Array };
+    return { a: r.SD.data as Float32Array, b: r.SDH.data as Float32Array, count: T * B };
   }
 
   override async release(): Promise<void> {

@@ -5,7 +5,7 @@
 
 import type { Backend } from './backend.js';
 import { LastStep, Residual, Sequential } from './layers/composite.js';
-import { Linear } from './layers/linear.js';
+import { Linear, type LinearInit } from './layers/linear.js';
 import { RecUnit } from './layers/rec-unit.js';
 import { ParamStore } from './params.js';
 import type { ForwardContext, Layer, Seq } from './seq.js';
@@ -26,6 +26,12 @@ export interface NetworkConfig {
   seqLen: number;
   /** Clip every u to [-U_bound, U_bound] after each optimiser step. */
   clipRecurrent: boolean;
+  /**
+   * Input weights of the IndRNN layers ~ N(0, std²) instead of kaiming-uniform (a = 8). Without batch
+   * norm over thousands of steps, u near 1 sums its inputs over the whole sequence; the authors' adding
+   * code starts them tiny (0.001) so that the sum starts near 0. Absent or 0: the default.
+   */
+  inputInitStd?: number;
 }
 
 export function validateNetworkConfig(c: NetworkConfig): void {
@@ -41,6 +47,8 @@ export function validateNetworkConfig(c: NetworkConfig): void {
     throw new RangeError(`network readout must be last or all, got ${c.readout}`);
   if (!(c.mag > 1)) throw new RangeError(`network mag must be > 1, got ${c.mag}`);
   if (!(c.dropout >= 0 && c.dropout < 1)) throw new RangeError(`network dropout must be in [0, 1), got ${c.dropout}`);
+  if (c.inputInitStd !== undefined && !(c.inputInitStd >= 0 && c.inputInitStd < 10))
+    throw new RangeError(`network inputInitStd must be in [0, 10), got ${c.inputInitStd}`);
 }
 
 /** Number of IndRNN layers, i.e. of recurrent states L in h0/hT [L, B, H]. */
@@ -82,24 +90,22 @@ export class Network implements Layer {
       return unit;
     };
     const H = c.hiddenSize;
+    const inputInit: LinearInit = c.inputInitStd ? { std: c.inputInitStd } : 'indrnn-input';
     const layers: Layer[] = [];
     if (c.arch === 'plain') {
       for (let i = 0; i < c.depth; i++) {
         const inSize = i === 0 ? c.inputSize : H;
-        layers.push(
-          new Linear(this.store, `layers.${i}.fc`, inSize, H, mm, 'indrnn-input', i > 0),
-          recUnit(`layers.${i}`),
-        );
+        layers.push(new Linear(this.store, `layers.${i}.fc`, inSize, H, mm, inputInit, i > 0), recUnit(`layers.${i}`));
       }
     } else {
-      layers.push(new Linear(this.store, 'fc0', c.inputSize, H, mm, 'indrnn-input', false));
+      layers.push(new Linear(this.store, 'fc0', c.inputSize, H, mm, inputInit, false));
       for (let i = 0; i < c.depth; i++) {
         const p = `blocks.${i}`;
         const body = new Sequential([
           recUnit(p, '1'),
-          new Linear(this.store, `${p}.fc1`, H, H, mm),
+          new Linear(this.store, `${p}.fc1`, H, H, mm, inputInit),
           recUnit(p, '2'),
-          new Linear(this.store, `${p}.fc2`, H, H, mm),
+          new Linear(this.store, `${p}.fc2`, H, H, mm, inputInit),
         ]);
         layers.push(new Residual(body, mm));
       }

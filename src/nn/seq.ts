@@ -26,6 +26,14 @@ export interface ForwardContext {
   h0?: (Float32Array | undefined)[];
   /** Filled by the forward pass: final recurrent state per IndRNN layer, each [B, H]. */
   hT?: Float32Array[];
+  /**
+   * Batch-norm calibration (with training = false: no dropout, nothing saved for backward): normalise
+   * with the batch's statistics and fold them into the running ones with this momentum (1/(k+1) for the
+   * k-th of K batches gives their plain average). See Trainer.calibrateBatchNorm.
+   */
+  bnCalibration?: { momentum: number };
+  /** Data-parallel training: this batch holds rows offset .. offset+B-1 of a batch of `total` sequences. */
+  shard?: { offset: number; total: number };
 }
 
 /** A differentiable stage: forward caches what backward needs; backward accumulates parameter grads. */

@@ -23,6 +23,18 @@ export interface TrainConfig {
   steps: number;
   evalEvery: number;
   evalBatchSize: number;
+  /**
+   * Before each evaluation, replace the batch-norm running statistics by the plain average of the batch
+   * statistics of this many recent training batches, computed with the current weights (0 or absent: keep
+   * the running averages). See Trainer.calibrateBatchNorm.
+   */
+  bnCalibrationBatches?: number;
+  /**
+   * Data-parallel shards of each batch (at most the batch size): each shard's replica runs on one core;
+   * `--threads` only places them, so the weights do not depend on the thread count. Absent: 1 (runs
+   * from before shards). Kept from the checkpoint on resume.
+   */
+  shards?: number;
   /** Stop early once the held-out metric reaches this (accuracy >= target, or MSE <= target). */
   target?: number;
   seed: number;

@@ -1,10 +1,13 @@
 // Progress on long runs: a live bar on a terminal, plain periodic lines otherwise (logs, CI). Both on stderr.
 import cliProgress from 'cli-progress';
+import { formatDuration } from './eta.js';
 
 export interface ProgressInfo {
   loss: number;
   samplesPerSec: number;
   lr: number;
+  /** Estimated seconds to completion, evaluations included (eta.ts); NaN while unknown. */
+  etaSec: number;
 }
 
 export interface ProgressReporter {
@@ -29,6 +32,7 @@ const fmt = (info: ProgressInfo) => ({
   loss: info.loss.toPrecision(4),
   sps: info.samplesPerSec.toFixed(0),
   lr: info.lr.toExponential(1),
+  eta: formatDuration(info.etaSec),
 });
 
 class BarReporter implements ProgressReporter {
@@ -37,8 +41,7 @@ class BarReporter implements ProgressReporter {
     this.bar = new cliProgress.SingleBar(
       {
         stream,
-        format:
-          'step {value}/{total} {bar} {percentage}% | loss {loss} | {sps} samples/s | lr {lr} | ETA {eta_formatted}',
+        format: 'step {value}/{total} {bar} {percentage}% | loss {loss} | {sps} samples/s | lr {lr} | ETA {eta}',
         hideCursor: true,
         etaBuffer: 50,
       },
@@ -46,7 +49,7 @@ class BarReporter implements ProgressReporter {
     );
   }
   start(total: number, done: number) {
-    this.bar.start(total, done, { loss: '-', sps: '-', lr: '-' });
+    this.bar.start(total, done, { loss: '-', sps: '-', lr: '-', eta: '-' });
   }
   update(done: number, info: ProgressInfo) {
     this.bar.update(done, fmt(info));
@@ -65,25 +68,20 @@ class BarReporter implements ProgressReporter {
 class LineReporter implements ProgressReporter {
   private total = 0;
   private last = 0;
-  private started = 0;
-  private startDone = 0;
   constructor(
     private readonly stream: NodeJS.WritableStream,
     private readonly intervalMs: number,
   ) {}
-  start(total: number, done: number) {
+  start(total: number, _done: number) {
     this.total = total;
-    this.started = this.last = Date.now();
-    this.startDone = done;
+    this.last = Date.now();
   }
   update(done: number, info: ProgressInfo) {
     const now = Date.now();
     if (now - this.last < this.intervalMs && done < this.total) return;
     this.last = now;
-    const rate = (done - this.startDone) / ((now - this.started) / 1000);
-    const eta = rate > 0 ? Math.round((this.total - done) / rate) : 0;
     const f = fmt(info);
-    this.stream.write(`step ${done}/${this.total} | loss ${f.loss} | ${f.sps} samples/s | lr ${f.lr} | ETA ${eta}s\n`);
+    this.stream.write(`step ${done}/${this.total} | loss ${f.loss} | ${f.sps} samples/s | lr ${f.lr} | ETA ${f.eta}\n`);
   }
   log(line: string) {
     this.stream.write(`${line}\n`);

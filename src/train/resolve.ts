@@ -1,4 +1,5 @@
 // Builds a complete TrainConfig from: built-in defaults < the task's recommended settings < user flags.
+import { availableParallelism } from 'node:os';
 import type { NetworkConfig } from '../nn/network.js';
 import type { ScheduleConfig, TrainConfig } from './config.js';
 import type { Task, TaskDefaults } from './task.js';
@@ -12,6 +13,7 @@ export interface TrainFlags {
   batchNorm?: boolean;
   mag?: number;
   clipU?: boolean;
+  inputInitStd?: number;
   lr?: number;
   weightDecay?: number;
   gradClip?: number;
@@ -26,6 +28,11 @@ export interface TrainFlags {
   evalEvery?: number;
   evalBatchSize?: number;
   target?: number;
+  bnCalibrate?: number;
+  /** Data-parallel shards per batch (default: one per thread, at least 2). */
+  shards?: number;
+  /** Threads for training (0 or absent: one per core); sets the default shards. */
+  threads?: number;
   seed?: number;
 }
 
@@ -66,6 +73,11 @@ function defaultEpochs(task: Task, defaults: TaskDefaults): number {
   return defaults.epochs && sequences ? defaults.epochs(sequences) : 5;
 }
 
+/** Left out of the config when off, so configs of earlier runs compare equal on resume. */
+function calibration(batches: number | undefined): { bnCalibrationBatches?: number } {
+  return batches ? { bnCalibrationBatches: batches } : {};
+}
+
 export function resolveTrainConfig(
   task: Task,
   taskOptions: Record<string, unknown>,
@@ -86,6 +98,8 @@ export function resolveTrainConfig(
     seqLen: task.seqLen,
     clipRecurrent: flags.clipU ?? d.clipRecurrent ?? base.network.clipRecurrent,
   };
+  const inputInitStd = flags.inputInitStd ?? d.inputInitStd;
+  if (inputInitStd) network.inputInitStd = inputInitStd;
   const t = defaults.train;
   const batchSize = flags.batchSize ?? t.batchSize ?? base.train.batchSize;
   const perEpoch = task.stepsPerEpoch?.(batchSize);
@@ -111,6 +125,8 @@ export function resolveTrainConfig(
     evalEvery: Math.min(evalEvery, steps),
     evalBatchSize: flags.evalBatchSize ?? t.evalBatchSize ?? base.train.evalBatchSize,
     target: flags.target,
+    shards: Math.min(batchSize, flags.shards ?? Math.max(2, flags.threads || availableParallelism())),
+    ...calibration(flags.bnCalibrate ?? t.bnCalibrationBatches),
     seed: flags.seed ?? 1,
   };
 }

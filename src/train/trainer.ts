@@ -2,15 +2,19 @@
 // seeded by the step, so a run interrupted at any point and resumed from its last checkpoint ends with
 // exactly the weights of an uninterrupted run.
 import { existsSync, mkdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Adam, defaultAdamOptions } from '../nn/adam.js';
-import type { Backend } from '../nn/backend.js';
+import { type Backend, OrtBackend } from '../nn/backend.js';
 import { Network } from '../nn/network.js';
 import { seq } from '../nn/seq.js';
+import { ShardBackend } from '../nn/shard.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { Rng } from '../util/rng.js';
 import { hasTensors, loadCheckpoint, restoreTensors, saveCheckpoint, type TrainState } from './checkpoint.js';
 import type { TrainConfig } from './config.js';
+import { DataParallel } from './data-parallel.js';
+import { EtaEstimator } from './eta.js';
 import { evaluate } from './evaluate.js';
 import { type BatchResult, evaluateBatch, isBetter, metricName } from './objective.js';
 import { type ProgressReporter, silentReporter } from './progress.js';
@@ -25,7 +29,10 @@ export interface TrainRunOptions {
   outDir: string;
   /** Continue from outDir's checkpoint when there is one. */
   resume: boolean;
+  /** Products outside the data-parallel steps (evaluation) and, with one shard, everywhere. */
   mm: Backend;
+  /** Threads the data-parallel shards are placed on (default: one per core). */
+  threads?: number;
   reporter?: ProgressReporter;
   /** Checkpoint and stop early (Ctrl-C). */
   signal?: AbortSignal;
@@ -71,7 +78,14 @@ function freshState(config: TrainConfig, task: Task): TrainState {
 export class Trainer {
   readonly net: Network;
   readonly adam: Adam;
+  readonly config: TrainConfig;
   state: TrainState;
+  private readonly eta = new EtaEstimator();
+  /** Sequences in one evaluation (for the time estimate before the first evaluation). */
+  private evalSequences?: number;
+  /** Data-parallel steps when the run has more than one shard. */
+  private readonly parallel: DataParallel | null = null;
+  private readonly shardBackend: Backend | null = null;
   private bestWeights: Float32Array | null = null;
   private runStarted = 0;
   private elapsedBefore = 0;
@@ -79,14 +93,24 @@ export class Trainer {
   readonly checkpointPath: string;
 
   constructor(
-    readonly config: TrainConfig,
+    config: TrainConfig,
     readonly task: Task,
     private readonly opts: TrainRunOptions,
   ) {
-    this.net = new Network(config.network, opts.mm);
+    this.checkpointPath = join(opts.outDir, CHECKPOINT_FILE);
+    this.config = opts.resume ? keepShards(config, this.checkpointPath) : config;
+    const shards = this.config.shards ?? 1;
+    if (shards > 1) {
+      // One onnxruntime thread per shard's products; evaluation keeps opts.mm (all cores).
+      const trainBackend = new OrtBackend(1);
+      const backend = new ShardBackend(trainBackend, opts.mm);
+      this.net = new Network(config.network, backend);
+      const threads = opts.threads ?? availableParallelism();
+      this.parallel = new DataParallel(this.net, backend, { shards, threads, trainBackend });
+      this.shardBackend = trainBackend;
+    } else this.net = new Network(config.network, opts.mm);
     this.adam = new Adam(this.net.store, { ...defaultAdamOptions, ...config.optimizer });
     this.reporter = opts.reporter ?? silentReporter;
-    this.checkpointPath = join(opts.outDir, CHECKPOINT_FILE);
     this.state = freshState(config, task);
     for (const w of task.warnings ?? []) this.reporter.log(`warning: ${w}`);
     if (opts.resume) {
@@ -97,6 +121,12 @@ export class Trainer {
       }
       this.restore();
     } else this.net.store.initialize(new Rng(config.seed, INIT_STREAM));
+  }
+
+  /** Stops the shards' worker threads and releases their onnxruntime sessions (not opts.mm). */
+  async close(): Promise<void> {
+    await this.parallel?.close();
+    await this.shardBackend?.release();
   }
 
   private restore(): void {
@@ -125,10 +155,17 @@ export class Trainer {
   /** One optimiser step on one batch. */
   async step(batch: Batch, step: number): Promise<BatchResult> {
     const net = this.net;
-    net.store.zeroGrad();
-    const logits = await net.forward(batch.x, { training: true, rng: new Rng(this.config.seed, DROPOUT_STREAM, step) });
-    const result = evaluateBatch(this.task, logits, batch);
-    await net.backward(seq(result.grad, logits.T, logits.B, logits.C));
+    let result: BatchResult;
+    if (this.parallel) {
+      const keys = [this.config.seed, DROPOUT_STREAM, step];
+      result = await this.parallel.forwardBackward(batch.x, keys, (logits) => evaluateBatch(this.task, logits, batch));
+    } else {
+      net.store.zeroGrad();
+      const rng = new Rng(this.config.seed, DROPOUT_STREAM, step);
+      const logits = await net.forward(batch.x, { training: true, rng });
+      result = evaluateBatch(this.task, logits, batch);
+      await net.backward(seq(result.grad, logits.T, logits.B, logits.C));
+    }
     this.adam.step();
     net.clipRecurrentWeights();
     return result;
@@ -152,7 +189,9 @@ export class Trainer {
       this.adam.opts.lr = stepDecayLr(state.lr, config.schedule, state.step);
       const batch = task.trainBatch(state.step, config.batchSize);
       const r = await this.step(batch, state.step);
-      trainMs += performance.now() - t0;
+      const stepMs = performance.now() - t0;
+      trainMs += stepMs;
+      this.eta.addStep(stepMs);
       trainSamples += batch.x.B;
       if (!Number.isFinite(r.loss)) throw new Error(`training diverged at step ${state.step}: loss is ${r.loss}`);
       state.step++;
@@ -165,8 +204,19 @@ export class Trainer {
         loss: w.lossSum / w.batches,
         samplesPerSec: (trainSamples * 1000) / trainMs,
         lr: this.adam.opts.lr,
+        etaSec: this.eta.remainingSec({
+          step: state.step,
+          total,
+          evalEvery: config.evalEvery,
+          evalSequences: this.evalSequences,
+          batchSize: config.batchSize,
+        }),
       });
-      if (state.step % config.evalEvery === 0 || state.step === total) await this.evaluateAndCheckpoint();
+      if (state.step % config.evalEvery === 0 || state.step === total) {
+        const e0 = performance.now();
+        await this.evaluateAndCheckpoint();
+        this.eta.addEvaluation(performance.now() - e0);
+      }
       if (this.opts.signal?.aborted && !state.stopReason) {
         state.stopReason = 'interrupted';
         state.elapsedMs = this.elapsedMs();
@@ -185,10 +235,30 @@ export class Trainer {
     return this.elapsedBefore + performance.now() - this.runStarted;
   }
 
+  /**
+   * "Precise" batch-norm statistics (Wu & Johnson 2021, "Rethinking batch in BatchNorm"): the running
+   * averages lag the weights by ~1/momentum steps. When one step moves the statistics a lot, as at
+   * T = 5000 where u^T swings with every update of u, they describe no batch the current weights see,
+   * and evaluation fails while training loss falls. So before evaluating, forward the last K training
+   * batches (no dropout, no gradients) and set the statistics to the average of theirs. A pure
+   * function of (weights, step), so resumed runs stay exact.
+   */
+  async calibrateBatchNorm(): Promise<void> {
+    const K = this.config.bnCalibrationBatches ?? 0;
+    if (!this.config.network.batchNorm || K <= 0) return;
+    const first = Math.max(0, this.state.step - K);
+    for (let s = first, k = 0; s < Math.max(this.state.step, first + 1); s++, k++) {
+      const batch = this.task.trainBatch(s, this.config.batchSize);
+      await this.net.forward(batch.x, { training: false, bnCalibration: { momentum: 1 / (k + 1) } });
+    }
+  }
+
   private async evaluateAndCheckpoint(): Promise<void> {
     const { config, task, state } = this;
     const w = state.window;
+    await this.calibrateBatchNorm();
     const ev = await evaluate(this.net, task, config.evalBatchSize);
+    this.evalSequences = ev.sequences;
     const trainMetric = w.sequences > 0 ? w.metricSum / w.sequences : Number.NaN;
     const perEpoch = task.stepsPerEpoch?.(config.batchSize);
     const record = {
@@ -266,6 +336,17 @@ export class Trainer {
   }
 }
 
+/** A resumed run keeps its checkpoint's shards (the maths of its steps), whatever the flags now say. */
+function keepShards(config: TrainConfig, checkpointPath: string): TrainConfig {
+  if (!existsSync(checkpointPath)) return config;
+  const shards = loadCheckpoint(checkpointPath).config.shards;
+  if (shards === config.shards) return config;
+  const kept = { ...config };
+  if (shards === undefined) delete kept.shards;
+  else kept.shards = shards;
+  return kept;
+}
+
 /** Top-level settings that differ between two configs (a resumed run may extend steps or change the schedule). */
 function changedSettings(before: TrainConfig, now: TrainConfig): string[] {
   const keys = new Set([...Object.keys(before), ...Object.keys(now)]) as Set<keyof TrainConfig>;
@@ -281,7 +362,12 @@ export class SimulatedCrash extends Error {
 /** Builds a trainer, runs it, and writes summary.json beside the checkpoint. */
 export async function runTraining(config: TrainConfig, task: Task, opts: TrainRunOptions): Promise<TrainSummary> {
   const trainer = new Trainer(config, task, opts);
-  const summary = await trainer.run();
+  let summary: TrainSummary;
+  try {
+    summary = await trainer.run();
+  } finally {
+    await trainer.close();
+  }
   writeFileAtomic(join(opts.outDir, 'summary.json'), Buffer.from(`${JSON.stringify(summary, null, 2)}\n`));
   return summary;
 }

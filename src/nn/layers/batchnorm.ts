@@ -170,7 +170,7 @@ export class BatchNorm implements Layer {
     if (x.C !== C) throw new RangeError(`${this.name}: input has ${x.C} channels, expected ${C}`);
     this.y = reuse(this.y, N * C);
     const y = this.y;
-    if (!ctx.training) {
+    if (!ctx.training && !ctx.bnCalibration) {
       const { scale, shift } = batchnormEvalAffine(
         this.gamma.value,
         this.beta.value,
@@ -188,8 +188,8 @@ export class BatchNorm implements Layer {
     const mean = new Float64Array(C);
     const variance = new Float64Array(C);
     batchnormForward(y, xhat, invStd, mean, variance, x.data, this.gamma.value, this.beta.value, N, C, this.eps);
-    updateRunningStats(this.params, mean, variance, N, this.momentum);
-    this.saved = { xhat, invStd, T: x.T, B: x.B };
+    updateRunningStats(this.params, mean, variance, N, ctx.bnCalibration?.momentum ?? this.momentum);
+    if (ctx.training) this.saved = { xhat, invStd, T: x.T, B: x.B };
     return seq(y, x.T, x.B, C);
   }
 

@@ -3,7 +3,8 @@ import type { Backend } from '../backend.js';
 import type { Param, ParamStore } from '../params.js';
 import { type ForwardContext, type Layer, reuse, type Seq, seq } from '../seq.js';
 
-export type LinearInit = 'indrnn-input' | 'kaiming-normal';
+/** 'indrnn-input': kaiming-uniform with a = 8; 'kaiming-normal'; or a normal distribution with this std. */
+export type LinearInit = 'indrnn-input' | 'kaiming-normal' | { std: number };
 
 /** Forward: y[N, O] = x[N, I] · w[I, O] + b[O]. */
 export function linearForward(
@@ -64,10 +65,11 @@ export class Linear implements Layer {
   ) {
     // Authors' IndRNN code: input weights kaiming-uniform with a = 8 -> bound sqrt(6 / 65 / fan_in) (small);
     // classifier kaiming-normal (std sqrt(2 / fan_in)); biases 0.
+    // The authors' adding-problem code draws input weights from N(0, 0.001²) instead ({ std }).
     const weightInit =
       init === 'indrnn-input'
         ? { kind: 'uniform' as const, lo: -Math.sqrt(6 / 65 / inSize), hi: Math.sqrt(6 / 65 / inSize) }
-        : { kind: 'normal' as const, std: Math.sqrt(2 / inSize) };
+        : { kind: 'normal' as const, std: init === 'kaiming-normal' ? Math.sqrt(2 / inSize) : init.std };
     this.weight = store.add(`${name}.weight`, [inSize, outSize], 'weight', weightInit);
     this.bias = store.add(`${name}.bias`, [outSize], 'bias', { kind: 'zeros' });
   }

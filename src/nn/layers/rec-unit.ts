@@ -78,7 +78,7 @@ export function recUnitBackward(
   H: number,
 ): void {
   const BH = B * H;
-  const N = T * B;
+  const N = sums.count; // T*B, or all shards' rows in a data-parallel step
   const { mean, invStd } = bn;
   // dh = scale d + c0 - c1 h, with per-channel constants folded from the formula above;
   // Σd·xhat = invStd (Σd·h - mean Σd).
@@ -88,8 +88,10 @@ export function recUnitBackward(
   for (let k = 0; k < H; k++) {
     const sumD = sums.a[k];
     const sumDX = invStd[k] * (sums.b[k] - mean[k] * sumD);
-    dgamma[k] += sumDX;
-    dbeta[k] += sumD;
+    if (!sums.secondary) {
+      dgamma[k] += sumDX;
+      dbeta[k] += sumD;
+    }
     scale[k] = gamma[k] * invStd[k];
     c1[k] = (scale[k] * invStd[k] * sumDX) / N;
     c0[k] = -(scale[k] * sumD) / N + c1[k] * mean[k];
@@ -132,6 +134,7 @@ export class RecUnit implements Layer {
   private dz: Float32Array | null = null;
   private dh: Float32Array | null = null;
   private ones: Float32Array | null = null;
+  private fullMask: Float32Array | null = null;
 
   constructor(
     store: ParamStore,
@@ -158,9 +161,13 @@ export class RecUnit implements Layer {
     }
     if (!ctx.rng) throw new Error('dropout in training needs ctx.rng');
     const rng = ctx.rng;
-    const mask = new Float32Array(n);
-    dropoutMask(mask, this.opts.dropout, () => rng.next());
-    return mask;
+    // A data-parallel shard draws the whole batch's masks (so every shard's stream stays in step) and keeps its rows.
+    const total = ctx.shard ? ctx.shard.total * this.size : n;
+    this.fullMask = reuse(this.fullMask, total);
+    dropoutMask(this.fullMask, this.opts.dropout, () => rng.next());
+    if (!ctx.shard) return this.fullMask.slice();
+    const from = ctx.shard.offset * this.size;
+    return this.fullMask.slice(from, from + n);
   }
 
   async forward(z: Seq, ctx: ForwardContext): Promise<Seq> {
@@ -174,12 +181,12 @@ export class RecUnit implements Layer {
     const y = this.y;
     const mask = this.dropoutMask(ctx, B);
     let bnSaved: BnSaved | null = null;
-    if (this.bn && ctx.training) {
+    if (this.bn && (ctx.training || ctx.bnCalibration)) {
       if (T * B < 2)
         throw new RangeError(`${this.bnName}: batch norm in training needs at least 2 rows (T*B), got ${T * B}`);
       indrnnForward(h, z.data, this.u.value, h0, T, B, H);
-      const N = T * B;
-      const moments = await this.backend.channelMoments(h, N, H);
+      const moments = await this.backend.channelMoments(h, T * B, H);
+      const N = moments.count; // T*B, or all shards' rows in a data-parallel step
       const mean = new Float64Array(H);
       const variance = new Float64Array(H);
       const invStd = new Float64Array(H);
@@ -192,7 +199,7 @@ export class RecUnit implements Layer {
         scale[k] = this.bn.gamma.value[k] * invStd[k];
         shift[k] = this.bn.beta.value[k] - mean[k] * scale[k];
       }
-      updateRunningStats(this.bn, mean, variance, N, BN_MOMENTUM);
+      updateRunningStats(this.bn, mean, variance, N, ctx.bnCalibration?.momentum ?? BN_MOMENTUM);
       normalizeAndMask(y, h, scale, shift, mask, T, B, H);
       bnSaved = { mean, invStd };
     } else {

@@ -1,0 +1,228 @@
+// Data-parallel training steps on several cores. The batch is cut into S shards (a setting of the run,
+// recorded in its checkpoint); each shard's replica runs forward and backward on its rows, with
+// batch-norm statistics summed over all shards, so the maths is that of the whole batch. Shards are
+// placed on `threads` threads (shard s on thread s mod threads; thread 0 is this one, with the master
+// network as shard 0), each with one onnxruntime thread, so products and the JavaScript elementwise
+// passes of a shard share one core and never compete. Every sum across shards is taken in shard order,
+// so the weights after a step do not depend on the number of threads: 1 and 2 threads give the same
+// bits (test/train-threads.test.ts).
+import { Worker } from 'node:worker_threads';
+import type { Backend } from '../nn/backend.js';
+import { Network } from '../nn/network.js';
+import { type Seq, seq } from '../nn/seq.js';
+import { ShardBackend, ShardSync, shardRows } from '../nn/shard.js';
+import { gatherRows, Replica, type ShardStep, scatterRows } from './replica.js';
+import type { ShardReply, ShardRequest, ShardWorkerData } from './shard-worker.js';
+
+interface Placed {
+  shard: number;
+  /** A replica in this thread, or the worker hosting the shard. */
+  local?: Replica;
+  worker?: ShardWorkerHandle;
+  /** Worker shards: the gradient buffer it writes; shared input/output buffers, grown as needed. */
+  grad?: Float32Array;
+  x: SharedArrayBuffer;
+  logits: SharedArrayBuffer;
+}
+
+function sharedFloats(n: number): SharedArrayBuffer {
+  return new SharedArrayBuffer(Math.max(1, n) * 4);
+}
+
+/** A worker thread and its pending requests (one per shard at a time). */
+class ShardWorkerHandle {
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, { resolve: (r: ShardReply) => void; reject: (e: Error) => void }>();
+  private failure: Error | null = null;
+
+  constructor(data: ShardWorkerData, onFailure: () => void) {
+    this.worker = new Worker(new URL('./shard-worker.js', import.meta.url), { workerData: data });
+    this.worker.on('message', (reply: ShardReply) => {
+      const shard = reply.kind === 'closed' ? -1 : reply.shard;
+      const p = this.pending.get(shard);
+      this.pending.delete(shard);
+      if (this.pending.size === 0) this.worker.unref();
+      if (reply.kind === 'error') p?.reject(new Error(`training shard ${shard}: ${reply.message}`));
+      else p?.resolve(reply);
+    });
+    const fail = (e: Error) => {
+      this.failure = e;
+      onFailure();
+      for (const p of this.pending.values()) p.reject(e);
+      this.pending.clear();
+    };
+    this.worker.on('error', (e) => fail(new Error(`a training worker thread failed: ${e.message}`)));
+    this.worker.on('exit', (code) => {
+      if (!this.closing) fail(new Error(`a training worker thread exited (code ${code})`));
+    });
+    // Idle, the thread must not keep the process alive (after the listeners, which would ref it again);
+    // while a request is pending it must, or the process could exit awaiting the reply.
+    this.worker.unref();
+  }
+
+  private closing = false;
+
+  request(msg: ShardRequest): Promise<ShardReply> {
+    if (this.failure) return Promise.reject(this.failure);
+    const shard = msg.kind === 'close' ? -1 : msg.shard;
+    return new Promise((resolve, reject) => {
+      if (this.pending.size === 0) this.worker.ref();
+      this.pending.set(shard, { resolve, reject });
+      this.worker.postMessage(msg);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    if (!this.failure) await this.request({ kind: 'close' }).catch(() => undefined);
+    await this.worker.terminate();
+  }
+}
+
+export interface DataParallelOptions {
+  shards: number;
+  threads: number;
+  /** The master network's products during steps: one onnxruntime thread. */
+  trainBackend: Backend;
+}
+
+export class DataParallel {
+  readonly shards: number;
+  readonly threads: number;
+  /** One per number of shards in use (a batch smaller than `shards` uses fewer). */
+  private readonly syncs = new Map<number, ShardSync>();
+  private readonly placed: Placed[] = [];
+  private readonly workers: ShardWorkerHandle[] = [];
+  private readonly weights: Float32Array | null;
+
+  constructor(
+    private readonly master: Network,
+    masterBackend: ShardBackend,
+    opts: DataParallelOptions,
+  ) {
+    if (!Number.isInteger(opts.shards) || opts.shards < 1)
+      throw new RangeError(`shards must be >= 1, got ${opts.shards}`);
+    this.shards = opts.shards;
+    this.threads = Math.max(1, Math.min(opts.threads, opts.shards));
+    const config = master.config;
+    const P = this.threads;
+    this.weights = P > 1 ? new Float32Array(new SharedArrayBuffer(master.store.data.length * 4)) : null;
+    for (let s = 0; s < this.shards; s++) {
+      const entry: Placed = { shard: s, x: sharedFloats(0), logits: sharedFloats(0) };
+      if (s % P === 0) {
+        const backend = s === 0 ? masterBackend : new ShardBackend(opts.trainBackend);
+        entry.local = new Replica(s === 0 ? master : new Network(config, backend), backend, s);
+      } else entry.grad = new Float32Array(new SharedArrayBuffer(master.store.grad.length * 4));
+      this.placed.push(entry);
+    }
+    for (let p = 1; p < P; p++) {
+      const hosted = this.placed.filter((e) => e.shard % P === p);
+      const worker = new ShardWorkerHandle(
+        {
+          config,
+          weights: this.weights!.buffer as SharedArrayBuffer,
+          shards: hosted.map((e) => ({ shard: e.shard, grad: e.grad!.buffer as SharedArrayBuffer })),
+        },
+        () => {
+          for (const sync of this.syncs.values()) sync.fail();
+        },
+      );
+      for (const e of hosted) e.worker = worker;
+      this.workers.push(worker);
+    }
+  }
+
+  private sync(S: number): ShardSync {
+    let sync = this.syncs.get(S);
+    if (!sync) {
+      sync = ShardSync.create(S, this.master.config.hiddenSize);
+      this.syncs.set(S, sync);
+    }
+    if (sync.failed) throw new Error('an earlier training step failed in another shard');
+    return sync;
+  }
+
+  /**
+   * One forward and backward over the whole batch x[T, B, I]. lossOf turns the whole batch's logits into
+   * the loss and its gradient, as an unsharded step would; on return master.store.grad holds the
+   * gradient of the whole batch (shard 0's + shard 1's + ..., in that order).
+   */
+  async forwardBackward<R extends { grad: Float32Array }>(
+    x: Seq,
+    rngKeys: readonly number[],
+    lossOf: (logits: Seq) => R,
+  ): Promise<R> {
+    const { T, B, C: I } = x;
+    const S = Math.min(this.shards, B); // a shard needs at least one sequence
+    const sync = this.sync(S);
+    if (this.weights) this.weights.set(this.master.store.data);
+    const K = this.master.config.numOutputs;
+    const outT = this.master.config.readout === 'last' ? 1 : T;
+    const logits = new Float32Array(outT * B * K);
+    const active = this.placed.slice(0, S);
+    await Promise.all(
+      active.map(async (e) => {
+        const [from, to] = shardRows(B, S, e.shard);
+        const step: ShardStep = { rngKeys, offset: from, total: B };
+        const Bs = to - from;
+        if (e.local) {
+          const net = e.local.net;
+          if (net !== this.master) net.store.data.set(this.master.store.data);
+          const xs = new Float32Array(T * Bs * I);
+          gatherRows(xs, x.data, T, B, I, from, to);
+          const out = await e.local.forward(seq(xs, T, Bs, I), step, sync);
+          scatterRows(logits, out.data, outT, B, K, from, to);
+          return;
+        }
+        if (e.x.byteLength < T * Bs * I * 4) e.x = sharedFloats(T * Bs * I);
+        if (e.logits.byteLength < outT * Bs * K * 4) e.logits = sharedFloats(outT * Bs * K);
+        gatherRows(new Float32Array(e.x, 0, T * Bs * I), x.data, T, B, I, from, to);
+        const { x: xBuf, logits: out } = e;
+        await e.worker!.request({
+          kind: 'forward',
+          shard: e.shard,
+          sync: sync.buffers,
+          step,
+          x: xBuf,
+          T,
+          B: Bs,
+          logits: out,
+        });
+        scatterRows(logits, new Float32Array(out, 0, outT * Bs * K), outT, B, K, from, to);
+      }),
+    );
+    const result = lossOf(seq(logits, outT, B, K));
+    await Promise.all(
+      active.map(async (e) => {
+        const [from, to] = shardRows(B, S, e.shard);
+        const Bs = to - from;
+        const d = new Float32Array(outT * Bs * K);
+        gatherRows(d, result.grad, outT, B, K, from, to);
+        if (e.local) return e.local.backward(d, outT, Bs, K, sync);
+        new Float32Array(e.logits, 0, d.length).set(d);
+        const { shard, logits: buffer } = e;
+        await e.worker!.request({ kind: 'backward', shard, sync: sync.buffers, logits: buffer, T: outT, B: Bs, C: K });
+      }),
+    );
+    const grad = this.master.store.grad;
+    for (const e of active.slice(1)) {
+      const g = e.local ? e.local.net.store.grad : e.grad!;
+      for (let i = 0; i < grad.length; i++) grad[i] += g[i];
+    }
+    return result;
+  }
+
+  /** Time the shards of this thread spent waiting at BN barriers for the others, since the last call (ms). */
+  takeWaitedMs(): number {
+    let ms = 0;
+    for (const sync of this.syncs.values()) {
+      ms += sync.waitedMs;
+      sync.waitedMs = 0;
+    }
+    return ms;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.close()));
+  }
+}

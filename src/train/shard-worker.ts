@@ -1,0 +1,90 @@
+// Worker thread hosting data-parallel shards (see data-parallel.ts): one replica per shard, one
+// onnxruntime thread. Messages: forward (copy the shared weights in, run the shard's rows, write the
+// logits to the shared buffer) and backward (read dL/dlogits from that buffer, write the gradients).
+import { parentPort, workerData } from 'node:worker_threads';
+import { OrtBackend } from '../nn/backend.js';
+import { Network, type NetworkConfig } from '../nn/network.js';
+import { seq } from '../nn/seq.js';
+import { ShardBackend, ShardSync, type ShardSyncBuffers } from '../nn/shard.js';
+import { Replica, type ShardStep } from './replica.js';
+
+export interface ShardWorkerData {
+  config: NetworkConfig;
+  weights: SharedArrayBuffer;
+  shards: { shard: number; grad: SharedArrayBuffer }[];
+}
+
+export type ShardRequest =
+  | {
+      kind: 'forward';
+      shard: number;
+      sync: ShardSyncBuffers;
+      step: ShardStep;
+      x: SharedArrayBuffer;
+      T: number;
+      B: number;
+      logits: SharedArrayBuffer;
+    }
+  | {
+      kind: 'backward';
+      shard: number;
+      sync: ShardSyncBuffers;
+      logits: SharedArrayBuffer;
+      T: number;
+      B: number;
+      C: number;
+    }
+  | { kind: 'close' };
+
+export type ShardReply =
+  | { kind: 'forward'; shard: number; T: number; C: number }
+  | { kind: 'backward'; shard: number }
+  | { kind: 'closed' }
+  | { kind: 'error'; shard: number; message: string };
+
+const port = parentPort;
+if (!port) throw new Error('shard-worker.ts runs as a worker thread');
+const data = workerData as ShardWorkerData;
+const weights = new Float32Array(data.weights);
+const backend = new OrtBackend(1);
+const replicas = new Map(
+  data.shards.map(({ shard, grad }) => {
+    const shardBackend = new ShardBackend(backend);
+    const net = new Network(data.config, shardBackend);
+    return [shard, { replica: new Replica(net, shardBackend, shard), grad: new Float32Array(grad) }];
+  }),
+);
+
+async function handle(msg: ShardRequest): Promise<ShardReply> {
+  if (msg.kind === 'close') {
+    await backend.release();
+    return { kind: 'closed' };
+  }
+  const entry = replicas.get(msg.shard);
+  if (!entry) throw new Error(`this worker hosts no shard ${msg.shard}`);
+  const { replica, grad } = entry;
+  const sync = new ShardSync(msg.sync);
+  const I = replica.net.config.inputSize;
+  if (msg.kind === 'forward') {
+    replica.net.store.data.set(weights);
+    const x = new Float32Array(msg.x, 0, msg.T * msg.B * I).slice(); // onnxruntime refuses shared memory
+    const logits = await replica.forward(seq(x, msg.T, msg.B, I), msg.step, sync);
+    new Float32Array(msg.logits, 0, logits.data.length).set(logits.data);
+    return { kind: 'forward', shard: msg.shard, T: logits.T, C: logits.C };
+  }
+  const dLogits = new Float32Array(msg.logits, 0, msg.T * msg.B * msg.C).slice();
+  await replica.backward(dLogits, msg.T, msg.B, msg.C, sync);
+  grad.set(replica.net.store.grad);
+  return { kind: 'backward', shard: msg.shard };
+}
+
+port.on('message', (msg: ShardRequest) => {
+  handle(msg).then(
+    (reply) => port.postMessage(reply),
+    (e: unknown) => {
+      if (msg.kind !== 'close') new ShardSync(msg.sync).fail();
+      const shard = msg.kind === 'close' ? -1 : msg.shard;
+      port.postMessage({ kind: 'error', shard, message: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+    },
+  );
+});

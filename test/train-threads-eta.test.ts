@@ -1,0 +1,43 @@
+// The time-to-completion estimate of `indrnn train` (src/train/eta.ts): arithmetic on recorded times,
+// so it is checked with given times, not by timing anything.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { EtaEstimator, formatDuration } from '../src/train/eta.js';
+
+describe('training time estimate', () => {
+  it('leaves out the first step (session and thread start-up) and counts the evaluations still to come', () => {
+    const eta = new EtaEstimator();
+    const at = { total: 100, evalEvery: 25, batchSize: 10 };
+    eta.addStep(5000); // start-up
+    assert.ok(Number.isNaN(eta.remainingSec({ step: 1, ...at })), 'nothing to go on after the first step');
+    for (let i = 0; i < 9; i++) eta.addStep(100);
+    assert.equal(eta.stepMs(), 100);
+    // 90 steps x 0.1 s; evaluations not timed yet and their size unknown: nothing added for them.
+    assert.equal(eta.remainingSec({ step: 10, ...at }), 9);
+    // Known size: 40 sequences = 4 batches, each a third of a step.
+    assert.ok(
+      Math.abs(eta.remainingSec({ step: 10, ...at, evalSequences: 40 }) - (9 + (4 * 4 * 100) / 3 / 1000)) < 1e-9,
+    );
+    eta.addEvaluation(2000);
+    // At step 30: 70 steps x 0.1 s + evaluations at 50, 75 and 100 x 2 s.
+    assert.ok(Math.abs(eta.remainingSec({ step: 30, ...at }) - (7 + 6)) < 1e-9);
+    // A run of 90 steps evaluates at 25, 50, 75 and at its end (90).
+    assert.ok(Math.abs(eta.remainingSec({ step: 30, total: 90, evalEvery: 25, batchSize: 10 }) - (6 + 3 * 2)) < 1e-9);
+    assert.equal(eta.remainingSec({ step: 100, ...at }), 0);
+  });
+
+  it('follows the recent step time, not the whole history', () => {
+    const eta = new EtaEstimator();
+    eta.addStep(1);
+    for (let i = 0; i < 200; i++) eta.addStep(1000);
+    for (let i = 0; i < 50; i++) eta.addStep(10);
+    assert.equal(eta.stepMs(), 10);
+  });
+
+  it('formats durations', () => {
+    assert.equal(formatDuration(59.6), '1m00s');
+    assert.equal(formatDuration(75), '1m15s');
+    assert.equal(formatDuration(3725), '1h02m05s');
+    assert.equal(formatDuration(Number.NaN), '-');
+  });
+});
