@@ -5,8 +5,10 @@
 // `indrnn serve` in a child process; autocannon drives it from this process (on the same cores). The mean
 // batch is the server's own indrnn_batch_size histogram over the measured seconds.
 // Usage: npm run bench:server [-- --duration S --connections 1,8,32 --max-batch N --max-delay-ms MS --max-concurrent N
-//        --threads N --server-threads N --ideal-threads 1,0 --baseline DIR --rounds N --json]
-// (--baseline DIR: also a server run from DIR/dist, e.g. an earlier commit built there, for before/after rows.)
+//        --threads N --server-threads N --ideal-threads 1,0 --baseline DIR --rounds N --runners inline,worker --json]
+// (--baseline DIR: also a server run from DIR/dist, e.g. an earlier commit built there, for before/after rows.
+// --runners: the servers' --model-runner; the first serves every row, each other one adds a batching server
+// with its JSON and binary rows beside the first's.)
 import type { ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -30,6 +32,7 @@ const { values } = parseArgs({
     baseline: { type: 'string' },
     rounds: { type: 'string', default: '1' },
     'ideal-threads': { type: 'string', default: '1,0' },
+    runners: { type: 'string', default: 'inline' },
     port: { type: 'string', default: '18080' },
     json: { type: 'boolean', default: false },
   },
@@ -88,8 +91,11 @@ async function direct(model: IndrnnModel, c: number): Promise<Row> {
   };
 }
 
-async function startServer(maxBatch: number, port: number, cwd?: string): Promise<ChildProcess> {
+const runners = values.runners.split(',');
+
+async function startServer(maxBatch: number, port: number, cwd?: string, runner = runners[0]): Promise<ChildProcess> {
   const args = ['--models', dir, '--host', '127.0.0.1', '--port', String(port), '--device', 'cpu'];
+  if (!cwd) args.push('--model-runner', runner);
   args.push(
     '--max-batch',
     String(maxBatch),
@@ -211,13 +217,17 @@ async function directBatch(model: IndrnnModel, B: number, label: string): Promis
 // bodies) and unbatched back to back, so that they see the same background load.
 const port = Number(values.port);
 const batching = `max-batch ${values['max-batch']}, max-delay ${values['max-delay-ms']} ms, ${values['max-concurrent']} run at a time`;
-const ON = `server, JSON, batching on (${batching})`;
-const BINARY = 'server, binary float32, batching on';
+const runnerLabel = (runner: string) => (runners.length > 1 ? ` (${runner} runner)` : '');
+const ON = `server${runnerLabel(runners[0])}, JSON, batching on (${batching})`;
+const BINARY = `server${runnerLabel(runners[0])}, binary float32, batching on`;
 const OFF = 'server, JSON, batching off (max-batch 1)';
 const servers = [await startServer(Number(values['max-batch']), port), await startServer(1, port + 1)];
 // --baseline DIR: the same server built from another checkout (an earlier commit), JSON with batching on.
 const BASELINE = `baseline server (${values.baseline}), JSON, batching on`;
 if (values.baseline) servers.push(await startServer(Number(values['max-batch']), port + 2, values.baseline));
+// Each further --runners entry: a batching server on port + 3, + 4, ...
+const others = runners.slice(1).map((runner, i) => ({ runner, port: port + 3 + i }));
+for (const o of others) servers.push(await startServer(Number(values['max-batch']), o.port, undefined, o.runner));
 const model = await IndrnnModel.fromBytes(bytes, 'action.onnx', { provider: 'cpu', threads });
 // The ideal B = 32 run at each of --ideal-threads (0: one per core); ratios use the fastest in each round.
 const threadsLabel = (n: number) => (n === 0 ? 'threads one per core' : `threads ${n}`);
@@ -241,6 +251,10 @@ try {
       if (values.baseline) rows.push(await load(BASELINE, port + 2, c, false));
       rows.push(await load(ON, port, c, false));
       rows.push(await load(BINARY, port, c, true));
+      for (const o of others) {
+        rows.push(await load(`server${runnerLabel(o.runner)}, JSON, batching on`, o.port, c, false));
+        rows.push(await load(`server${runnerLabel(o.runner)}, binary float32, batching on`, o.port, c, true));
+      }
       rows.push(await load(OFF, port + 1, c, false));
       if (c === 1) rows.push(await floor(port, c));
     }
