@@ -5,10 +5,11 @@
 // `indrnn serve` in a child process; autocannon drives it from this process (on the same cores). The mean
 // batch is the server's own indrnn_batch_size histogram over the measured seconds.
 // Usage: npm run bench:server [-- --duration S --connections 1,8,32 --max-batch N --max-delay-ms MS --max-concurrent N
-//        --threads N --server-threads N --ideal-threads 1,0 --baseline DIR --rounds N --runners inline,worker --json]
+//        --threads N --server-threads N --ideal-threads 1,0 --baseline DIR --rounds N --runners inline,worker --probe --json]
 // (--baseline DIR: also a server run from DIR/dist, e.g. an earlier commit built there, for before/after rows.
 // --runners: the servers' --model-runner; the first serves every row, each other one adds a batching server
-// with its JSON and binary rows beside the first's.)
+// with its JSON and binary rows beside the first's. --probe: during each server row, GET /healthz every
+// 10 ms on its own connection; its p99 is how long a probe waits behind the model runs.)
 import type { ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -33,6 +34,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '1' },
     'ideal-threads': { type: 'string', default: '1,0' },
     runners: { type: 'string', default: 'inline' },
+    probe: { type: 'boolean', default: false },
     port: { type: 'string', default: '18080' },
     json: { type: 'boolean', default: false },
   },
@@ -59,6 +61,29 @@ interface Row {
   cpuMs: number;
   /** Server rows: this process's CPU time per request (autocannon, the client). */
   clientCpuMs?: number;
+  /** Server rows with --probe: p99 of GET /healthz during the row (ms). */
+  probeP99?: number;
+}
+
+/** GET /healthz every 10 ms until stop() (--probe): resolves with the latencies in ms. */
+function probeHealth(port: number): { stop: () => Promise<number[]> } {
+  const times: number[] = [];
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const t0 = performance.now();
+      await (await fetch(`http://127.0.0.1:${port}/healthz`)).arrayBuffer();
+      times.push(performance.now() - t0);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+      return times.sort((a, b) => a - b);
+    },
+  };
 }
 
 /** c concurrent callers, each running one sequence at a time (B = 1) on one shared session. */
@@ -168,7 +193,9 @@ async function load(mode: string, port: number, c: number, binary: boolean): Pro
   await autocannon({ ...opts, duration: 1 }); // warm-up
   const before = await serverCounters(port);
   const client = cpuMs();
+  const probe = values.probe ? probeHealth(port) : null;
   const r = await autocannon(opts);
+  const probeTimes = await probe?.stop();
   const clientCpuMs = (cpuMs() - client) / Math.max(1, r.requests.total);
   const after = await serverCounters(port);
   return {
@@ -182,6 +209,7 @@ async function load(mode: string, port: number, c: number, binary: boolean): Pro
     meanBatch: (after.sum - before.sum) / Math.max(1, after.count - before.count),
     cpuMs: (1000 * (after.cpu - before.cpu)) / Math.max(1, r.requests.total),
     clientCpuMs,
+    probeP99: probeTimes?.length ? percentile(probeTimes, 99) : undefined,
   };
 }
 
@@ -290,9 +318,11 @@ console.log(
     .join(', ')} at the end`,
 );
 console.log(
-  '| mode | concurrency | sequences/s | p50 ms | p90 ms | p99 ms | errors | mean batch | CPU ms/seq (server or direct) | client CPU ms/req | vs direct B=1 | vs ideal B=32 |',
+  `| mode | concurrency | sequences/s | p50 ms | p90 ms | p99 ms | errors | mean batch | CPU ms/seq (server or direct) | client CPU ms/req | vs direct B=1 | vs ideal B=32 |${values.probe ? ' /healthz p99 ms |' : ''}`,
 );
-console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+console.log(
+  `| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |${values.probe ? ' ---: |' : ''}`,
+);
 const summary = rounds[0].map((first, i) => {
   const of = (pick: (r: Row) => number | undefined) => median(rounds.map((rows) => pick(rows[i]) ?? Number.NaN));
   const row = {
@@ -306,12 +336,13 @@ const summary = rounds[0].map((first, i) => {
     meanBatch: of((r) => r.meanBatch),
     cpuMs: of((r) => r.cpuMs),
     clientCpuMs: of((r) => r.clientCpuMs),
+    probeP99: of((r) => r.probeP99),
     vsDirect: median(rounds.map((rows) => ratios(rows, rows[i]).vsDirect)),
     vsIdeal: median(rounds.map((rows) => ratios(rows, rows[i]).vsIdeal)),
   };
   const fixed = (x: number, digits: number) => (Number.isNaN(x) ? '' : x.toFixed(digits));
   console.log(
-    `| ${row.mode} | ${row.connections} | ${fixed(row.rps, 0)} | ${fixed(row.p50, 2)} | ${fixed(row.p90, 2)} | ${fixed(row.p99, 2)} | ${row.errors} | ${fixed(row.meanBatch, 1)} | ${fixed(row.cpuMs, 2)} | ${fixed(row.clientCpuMs, 2)} | ${pct(row.vsDirect)} | ${pct(row.vsIdeal)} |`,
+    `| ${row.mode} | ${row.connections} | ${fixed(row.rps, 0)} | ${fixed(row.p50, 2)} | ${fixed(row.p90, 2)} | ${fixed(row.p99, 2)} | ${row.errors} | ${fixed(row.meanBatch, 1)} | ${fixed(row.cpuMs, 2)} | ${fixed(row.clientCpuMs, 2)} | ${pct(row.vsDirect)} | ${pct(row.vsIdeal)} |${values.probe ? ` ${fixed(row.probeP99, 1)} |` : ''}`,
   );
   return row;
 });
