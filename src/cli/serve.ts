@@ -160,9 +160,11 @@ export function registerServe(program: Command): void {
     )
     .option('--threads <n>', 'onnxruntime intra-op threads per model (0: one per core)', intOption(0), 0)
     .addOption(
-      new Option(
-        '--model-runner <where>',
-        "where model runs happen: 'inline' on the server's thread, 'worker' in a thread per model (docs/api.md)",
+      withEnv(
+        new Option(
+          '--model-runner <where>',
+          "where model runs happen: 'inline' on the server's thread, 'worker' in a thread per model (docs/api.md)",
+        ),
       )
         .choices(['inline', 'worker'])
         .default('inline'),
