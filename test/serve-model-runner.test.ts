@@ -11,7 +11,7 @@ import { IndrnnModel, type RunnerKind } from '../src/onnx/model.js';
 import { ApiError } from '../src/predict/errors.js';
 import type { RunningServer } from '../src/server.js';
 import { Rng } from '../src/util/rng.js';
-import { modelDir, rawFrames, skeletonFrames } from './helpers/models.js';
+import { modelDir, rawFrames, serveApp, skeletonFrames } from './helpers/models.js';
 import { startLoopbackServer } from './helpers/server.js';
 import { f32, StreamClient } from './helpers/stream.js';
 
@@ -108,6 +108,15 @@ describe('worker runner, direct', () => {
     } finally {
       rmSync(bad, { recursive: true, force: true });
     }
+  });
+
+  it('the registry frees worker models at close: their threads end, later runs are refused', async () => {
+    const { registry } = await serveApp(dir, { runner: 'worker' });
+    const model = registry.get('rows')!.model;
+    assert.equal(model.runnerKind, 'worker');
+    assert.equal((await registry.get('rows')!.batcher.submit(uniform(3 * 6, 7), 3)).B, 1);
+    assert.equal(await registry.close(), true);
+    await assert.rejects(model.run(new Float32Array(6), 1, 1), /released/);
   });
 
   it('a run past --run-timeout-ms answers 504 while the worker goes on; the model is stuck until it returns', async () => {
