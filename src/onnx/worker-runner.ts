@@ -138,6 +138,7 @@ export class WorkerRunner implements SessionRunner {
   /** Frees the session in the worker, then ends the thread. */
   async release(): Promise<void> {
     if (!this.dead) {
+      this.dead = new Error('the model was released');
       const released = new Promise<void>((resolve) => {
         this.onReleased = resolve;
       });
@@ -146,7 +147,6 @@ export class WorkerRunner implements SessionRunner {
       this.worker.postMessage(message);
       await released;
     }
-    this.dead ??= new Error('the model was released');
     await this.worker.terminate();
   }
 }
