@@ -5,8 +5,11 @@
 // `indrnn serve` in a child process; autocannon drives it from this process (on the same cores). The mean
 // batch is the server's own indrnn_batch_size histogram over the measured seconds.
 // Usage: npm run bench:server [-- --duration S --connections 1,8,32 --max-batch N --max-delay-ms MS --max-concurrent N
-//        --threads N --server-threads N --ideal-threads 1,0 --baseline DIR --rounds N --json]
-// (--baseline DIR: also a server run from DIR/dist, e.g. an earlier commit built there, for before/after rows.)
+//        --threads N --server-threads N --ideal-threads 1,0 --baseline DIR --rounds N --runners inline,worker --probe --json]
+// (--baseline DIR: also a server run from DIR/dist, e.g. an earlier commit built there, for before/after rows.
+// --runners: the servers' --model-runner; the first serves every row, each other one adds a batching server
+// with its JSON and binary rows beside the first's. --probe: during each server row, GET /healthz every
+// 10 ms on its own connection; its p99 is how long a probe waits behind the model runs.)
 import type { ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -30,6 +33,8 @@ const { values } = parseArgs({
     baseline: { type: 'string' },
     rounds: { type: 'string', default: '1' },
     'ideal-threads': { type: 'string', default: '1,0' },
+    runners: { type: 'string', default: 'inline' },
+    probe: { type: 'boolean', default: false },
     port: { type: 'string', default: '18080' },
     json: { type: 'boolean', default: false },
   },
@@ -56,6 +61,29 @@ interface Row {
   cpuMs: number;
   /** Server rows: this process's CPU time per request (autocannon, the client). */
   clientCpuMs?: number;
+  /** Server rows with --probe: p99 of GET /healthz during the row (ms). */
+  probeP99?: number;
+}
+
+/** GET /healthz every 10 ms until stop() (--probe): resolves with the latencies in ms. */
+function probeHealth(port: number): { stop: () => Promise<number[]> } {
+  const times: number[] = [];
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const t0 = performance.now();
+      await (await fetch(`http://127.0.0.1:${port}/healthz`)).arrayBuffer();
+      times.push(performance.now() - t0);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+      return times.sort((a, b) => a - b);
+    },
+  };
 }
 
 /** c concurrent callers, each running one sequence at a time (B = 1) on one shared session. */
@@ -88,8 +116,11 @@ async function direct(model: IndrnnModel, c: number): Promise<Row> {
   };
 }
 
-async function startServer(maxBatch: number, port: number, cwd?: string): Promise<ChildProcess> {
+const runners = values.runners.split(',');
+
+async function startServer(maxBatch: number, port: number, cwd?: string, runner = runners[0]): Promise<ChildProcess> {
   const args = ['--models', dir, '--host', '127.0.0.1', '--port', String(port), '--device', 'cpu'];
+  if (!cwd) args.push('--model-runner', runner);
   args.push(
     '--max-batch',
     String(maxBatch),
@@ -162,7 +193,9 @@ async function load(mode: string, port: number, c: number, binary: boolean): Pro
   await autocannon({ ...opts, duration: 1 }); // warm-up
   const before = await serverCounters(port);
   const client = cpuMs();
+  const probe = values.probe ? probeHealth(port) : null;
   const r = await autocannon(opts);
+  const probeTimes = await probe?.stop();
   const clientCpuMs = (cpuMs() - client) / Math.max(1, r.requests.total);
   const after = await serverCounters(port);
   return {
@@ -176,6 +209,7 @@ async function load(mode: string, port: number, c: number, binary: boolean): Pro
     meanBatch: (after.sum - before.sum) / Math.max(1, after.count - before.count),
     cpuMs: (1000 * (after.cpu - before.cpu)) / Math.max(1, r.requests.total),
     clientCpuMs,
+    probeP99: probeTimes?.length ? percentile(probeTimes, 99) : undefined,
   };
 }
 
@@ -211,13 +245,17 @@ async function directBatch(model: IndrnnModel, B: number, label: string): Promis
 // bodies) and unbatched back to back, so that they see the same background load.
 const port = Number(values.port);
 const batching = `max-batch ${values['max-batch']}, max-delay ${values['max-delay-ms']} ms, ${values['max-concurrent']} run at a time`;
-const ON = `server, JSON, batching on (${batching})`;
-const BINARY = 'server, binary float32, batching on';
+const runnerLabel = (runner: string) => (runners.length > 1 ? ` (${runner} runner)` : '');
+const ON = `server${runnerLabel(runners[0])}, JSON, batching on (${batching})`;
+const BINARY = `server${runnerLabel(runners[0])}, binary float32, batching on`;
 const OFF = 'server, JSON, batching off (max-batch 1)';
 const servers = [await startServer(Number(values['max-batch']), port), await startServer(1, port + 1)];
 // --baseline DIR: the same server built from another checkout (an earlier commit), JSON with batching on.
 const BASELINE = `baseline server (${values.baseline}), JSON, batching on`;
 if (values.baseline) servers.push(await startServer(Number(values['max-batch']), port + 2, values.baseline));
+// Each further --runners entry: a batching server on port + 3, + 4, ...
+const others = runners.slice(1).map((runner, i) => ({ runner, port: port + 3 + i }));
+for (const o of others) servers.push(await startServer(Number(values['max-batch']), o.port, undefined, o.runner));
 const model = await IndrnnModel.fromBytes(bytes, 'action.onnx', { provider: 'cpu', threads });
 // The ideal B = 32 run at each of --ideal-threads (0: one per core); ratios use the fastest in each round.
 const threadsLabel = (n: number) => (n === 0 ? 'threads one per core' : `threads ${n}`);
@@ -241,6 +279,10 @@ try {
       if (values.baseline) rows.push(await load(BASELINE, port + 2, c, false));
       rows.push(await load(ON, port, c, false));
       rows.push(await load(BINARY, port, c, true));
+      for (const o of others) {
+        rows.push(await load(`server${runnerLabel(o.runner)}, JSON, batching on`, o.port, c, false));
+        rows.push(await load(`server${runnerLabel(o.runner)}, binary float32, batching on`, o.port, c, true));
+      }
       rows.push(await load(OFF, port + 1, c, false));
       if (c === 1) rows.push(await floor(port, c));
     }
@@ -276,9 +318,11 @@ console.log(
     .join(', ')} at the end`,
 );
 console.log(
-  '| mode | concurrency | sequences/s | p50 ms | p90 ms | p99 ms | errors | mean batch | CPU ms/seq (server or direct) | client CPU ms/req | vs direct B=1 | vs ideal B=32 |',
+  `| mode | concurrency | sequences/s | p50 ms | p90 ms | p99 ms | errors | mean batch | CPU ms/seq (server or direct) | client CPU ms/req | vs direct B=1 | vs ideal B=32 |${values.probe ? ' /healthz p99 ms |' : ''}`,
 );
-console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+console.log(
+  `| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |${values.probe ? ' ---: |' : ''}`,
+);
 const summary = rounds[0].map((first, i) => {
   const of = (pick: (r: Row) => number | undefined) => median(rounds.map((rows) => pick(rows[i]) ?? Number.NaN));
   const row = {
@@ -292,12 +336,13 @@ const summary = rounds[0].map((first, i) => {
     meanBatch: of((r) => r.meanBatch),
     cpuMs: of((r) => r.cpuMs),
     clientCpuMs: of((r) => r.clientCpuMs),
+    probeP99: of((r) => r.probeP99),
     vsDirect: median(rounds.map((rows) => ratios(rows, rows[i]).vsDirect)),
     vsIdeal: median(rounds.map((rows) => ratios(rows, rows[i]).vsIdeal)),
   };
   const fixed = (x: number, digits: number) => (Number.isNaN(x) ? '' : x.toFixed(digits));
   console.log(
-    `| ${row.mode} | ${row.connections} | ${fixed(row.rps, 0)} | ${fixed(row.p50, 2)} | ${fixed(row.p90, 2)} | ${fixed(row.p99, 2)} | ${row.errors} | ${fixed(row.meanBatch, 1)} | ${fixed(row.cpuMs, 2)} | ${fixed(row.clientCpuMs, 2)} | ${pct(row.vsDirect)} | ${pct(row.vsIdeal)} |`,
+    `| ${row.mode} | ${row.connections} | ${fixed(row.rps, 0)} | ${fixed(row.p50, 2)} | ${fixed(row.p90, 2)} | ${fixed(row.p99, 2)} | ${row.errors} | ${fixed(row.meanBatch, 1)} | ${fixed(row.cpuMs, 2)} | ${fixed(row.clientCpuMs, 2)} | ${pct(row.vsDirect)} | ${pct(row.vsIdeal)} |${values.probe ? ` ${fixed(row.probeP99, 1)} |` : ''}`,
   );
   return row;
 });

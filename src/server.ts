@@ -9,7 +9,7 @@ import type { BatchOptions } from './host/batcher.js';
 import { createMetrics } from './host/metrics.js';
 import { ModelRegistry, type RegistryEvent } from './host/registry.js';
 import type { ServerState } from './host/state.js';
-import type { ProviderChoice } from './onnx/model.js';
+import type { ProviderChoice, RunnerKind } from './onnx/model.js';
 import { type AppOptions, createApp } from './serve/app.js';
 import { bearerChecker } from './serve/middleware/auth.js';
 import type { StreamOptions } from './stream/limits.js';
@@ -22,6 +22,8 @@ export interface ServeConfig extends AppOptions {
   port: number;
   device: ProviderChoice;
   threads?: number;
+  /** Where each model's session runs: this thread (default) or a worker thread per model (--model-runner). */
+  modelRunner?: RunnerKind;
   batch: BatchOptions;
   logLevel: LevelWithSilent;
   /** Longest wait for in-flight requests (then for model runs) on shutdown before they are cut. */
@@ -84,7 +86,14 @@ export function serverLogger(level: LevelWithSilent): Logger {
 function logRegistryEvent(logger: Logger, e: RegistryEvent): void {
   if (e.kind === 'loaded')
     logger.info(
-      { model: e.name, version: e.version, file: e.file, provider: e.provider, ms: Math.round(e.ms) },
+      {
+        model: e.name,
+        version: e.version,
+        file: e.file,
+        provider: e.provider,
+        runner: e.runner,
+        ms: Math.round(e.ms),
+      },
       'model loaded',
     );
   else if (e.kind === 'skipped') logger.warn({ file: e.file, reason: e.reason }, 'model skipped');
@@ -102,6 +111,7 @@ export async function startServer(
   const registry = await ModelRegistry.load(config.models, {
     device: config.device,
     threads: config.threads,
+    runner: config.modelRunner,
     batch: config.batch,
     observe: (model) => metrics.observer(model),
     onEvent: (e) => {

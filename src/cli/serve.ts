@@ -3,6 +3,7 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { LevelWithSilent } from 'pino';
 import { DEFAULT_BATCH } from '../host/batcher.js';
+import type { RunnerKind } from '../onnx/model.js';
 import { DEFAULT_APP_OPTIONS } from '../serve/app.js';
 import { DEFAULT_CONNECTION_LIMITS, serveMain } from '../server.js';
 import { DEFAULT_STREAM_OPTIONS } from '../stream/limits.js';
@@ -22,6 +23,7 @@ interface ServeFlags {
   maxBodyBytes: number;
   token?: string;
   threads: number;
+  modelRunner: RunnerKind;
   logLevel: LevelWithSilent;
   maxStreams: number;
   streamMaxMessageBytes: number;
@@ -157,6 +159,16 @@ export function registerServe(program: Command): void {
       ).env('INDRNN_TOKEN'),
     )
     .option('--threads <n>', 'onnxruntime intra-op threads per model (0: one per core)', intOption(0), 0)
+    .addOption(
+      withEnv(
+        new Option(
+          '--model-runner <where>',
+          "where model runs happen: 'inline' on the server's thread, 'worker' in a thread per model (docs/api.md)",
+        ),
+      )
+        .choices(['inline', 'worker'])
+        .default('inline'),
+    )
     .option('--max-streams <n>', 'most open WebSocket streams', intOption(1), DEFAULT_STREAM_OPTIONS.maxConnections)
     .option(
       '--stream-max-message-bytes <size>',
@@ -229,6 +241,7 @@ export function registerServe(program: Command): void {
         port: f.port,
         device: f.device,
         threads: f.threads,
+        modelRunner: f.modelRunner,
         batch: {
           maxBatch: f.maxBatch,
           maxDelayMs: f.maxDelayMs,

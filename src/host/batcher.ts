@@ -6,10 +6,10 @@
 // At most maxConcurrent runs at a time per model. A batch starts when a run slot is free and the batch is
 // full (maxBatch sequences), or its oldest sequence has waited maxDelayMs (at once when it is 0); it takes
 // its sequences off the queue one event-loop turn later (setImmediate), once the poll phase has read every
-// request already received. onnxruntime-node runs the model synchronously on this thread, so requests
-// arriving during a run are all parsed in the one poll phase after it; taking the batch at the first of
-// them made runs of 1 followed by runs of the rest (mean batch 10-14 of 32 clients in bench:server, 21-27
-// since). While the slots are busy new sequences queue, so under load batches fill by themselves. The
+// request already received. With the inline runner (src/onnx/runner.ts) onnxruntime-node runs the model
+// synchronously on this thread, so requests arriving during a run are all parsed in the one poll phase
+// after it; taking the batch at the first of them made runs of 1 followed by runs of the rest (mean batch
+// 10-14 of 32 clients in bench:server, 21-27 since). While the slots are busy new sequences queue, so under load batches fill by themselves. The
 // defaults (one slot, no delay) did best in `npm run bench:server` on 2 cores: a run's matrix products
 // already use both cores, a second slot only queues a second synchronous run behind the first, and one
 // slot lets the queue grow into large batches (B = 32 runs ~2x the sequences/s of B = 1) while a lone
@@ -31,7 +31,9 @@ export interface BatchOptions {
   queueTimeoutMs?: number;
   /**
    * Longest model run; beyond, its requests get 504 timeout and the model counts as stuck (readiness 503)
-   * until the run returns. A run cannot be cancelled: its slot stays taken until then.
+   * until the run returns. A run cannot be cancelled: its slot stays taken until then. The timer fires on
+   * time only when the run leaves this thread free (the worker runner); an inline run holds the thread, and
+   * is answered when it returns.
    */
   runTimeoutMs?: number;
 }

@@ -8,7 +8,7 @@
 // what to do.
 import { existsSync, type FSWatcher, readdirSync, statSync, watch } from 'node:fs';
 import { basename, join, relative } from 'node:path';
-import { IndrnnModel, type ProviderChoice } from '../onnx/model.js';
+import { IndrnnModel, type ProviderChoice, type RunnerKind } from '../onnx/model.js';
 import { type InputSpec, inputSpecOf } from '../predict/input.js';
 import { Batcher, type BatchObserver, type BatchOptions, DEFAULT_BATCH } from './batcher.js';
 import { describeModel, type ModelInfo } from './model-info.js';
@@ -43,6 +43,8 @@ export interface SkippedFile {
 export interface RegistryOptions {
   device?: ProviderChoice;
   threads?: number;
+  /** Where each model's session runs: this thread (default) or a worker thread per model (src/onnx/runner.ts). */
+  runner?: RunnerKind;
   batch?: BatchOptions;
   /** Per-model observer for batch sizes, inference time and queue wait (metrics). */
   observe?: (model: IndrnnModel) => BatchObserver;
@@ -51,7 +53,7 @@ export interface RegistryOptions {
 }
 
 export type RegistryEvent =
-  | { kind: 'loaded'; name: string; version: string; file: string; provider: string; ms: number }
+  | { kind: 'loaded'; name: string; version: string; file: string; provider: string; runner: string; ms: number }
   | { kind: 'skipped'; file: string; reason: string }
   | {
       kind: 'retired';
@@ -455,6 +457,7 @@ export class ModelRegistry {
         version: result.version,
         file: c.file,
         provider: result.model.provider,
+        runner: result.model.runnerKind,
         ms: loaded.ms,
       });
     }
@@ -495,6 +498,7 @@ export class ModelRegistry {
       model = await IndrnnModel.load(file, {
         provider: opts.device ?? 'auto',
         threads: opts.threads,
+        runner: opts.runner,
         onFallback: (reason) => opts.onEvent?.({ kind: 'fallback', file, reason }),
       });
     } catch (e) {

@@ -8,6 +8,10 @@ import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { parseModel } from '../util/onnx-graph.js';
 import { describeMetadataError, MODEL_FORMAT, type ModelMetadata, metadataSchema } from './metadata.js';
+import { InlineRunner, type RunnerKind, type RunResult, type SessionRunner } from './runner.js';
+import { WorkerRunner } from './worker-runner.js';
+
+export type { RunnerKind, RunResult } from './runner.js';
 
 export type ProviderChoice = 'auto' | 'cuda' | 'cpu';
 export type Provider = 'cuda' | 'cpu';
@@ -85,16 +89,13 @@ export function validateModelBytes(bytes: Uint8Array, path: string): ModelMetada
   return meta;
 }
 
-export interface RunResult {
-  logits: Float32Array; // [T, B, K]
-  hT: Float32Array; // [L, B, H]
-}
-
 export interface LoadOptions {
   provider?: ProviderChoice;
   threads?: number;
   /** Told why CUDA was not used when provider is 'auto'. */
   onFallback?: (reason: string) => void;
+  /** Where the session runs: this thread ('inline', the default) or a worker thread of its own (src/onnx/runner.ts). */
+  runner?: RunnerKind;
 }
 
 function sessionOptions(provider: Provider, threads: number): ort.InferenceSession.SessionOptions {
@@ -128,13 +129,18 @@ export function cudaUnavailableReason(): string | null {
   return null;
 }
 
-async function createSession(
+function sessionThreads(threads: number | undefined): number {
+  return threads && threads > 0 ? threads : availableParallelism();
+}
+
+/** The session in this thread, on the provider chosen (also used by src/onnx/session-worker.ts in its thread). */
+export async function createSession(
   bytes: Uint8Array,
   path: string,
-  opts: LoadOptions,
+  opts: Pick<LoadOptions, 'provider' | 'threads' | 'onFallback'>,
 ): Promise<{ session: ort.InferenceSession; provider: Provider }> {
   const choice = opts.provider ?? 'auto';
-  const threads = opts.threads && opts.threads > 0 ? opts.threads : availableParallelism();
+  const threads = sessionThreads(opts.threads);
   if (choice !== 'cpu') {
     const reason = cudaUnavailableReason();
     if (reason === null) {
@@ -162,7 +168,9 @@ export class IndrnnModel {
     readonly path: string,
     readonly metadata: ModelMetadata,
     readonly provider: Provider,
-    private readonly session: ort.InferenceSession,
+    private readonly runner: SessionRunner,
+    /** Where the session runs. */
+    readonly runnerKind: RunnerKind,
   ) {}
 
   static async load(path: string, opts: LoadOptions = {}): Promise<IndrnnModel> {
@@ -180,8 +188,23 @@ export class IndrnnModel {
 
   static async fromBytes(bytes: Uint8Array, path: string, opts: LoadOptions = {}): Promise<IndrnnModel> {
     const metadata = validateModelBytes(bytes, path);
+    if (opts.runner === 'worker') {
+      const choice = opts.provider ?? 'auto';
+      let runner: WorkerRunner;
+      try {
+        runner = await WorkerRunner.start(
+          { bytes, path, provider: choice, threads: sessionThreads(opts.threads) },
+          opts.onFallback,
+        );
+      } catch (e) {
+        const message = (e as Error).message;
+        // The worker's createSession errors already name the file.
+        throw new ModelFileError(path, message.startsWith(`${path}: `) ? message.slice(path.length + 2) : message);
+      }
+      return new IndrnnModel(path, metadata, runner.provider, runner, 'worker');
+    }
     const { session, provider } = await createSession(bytes, path, opts);
-    return new IndrnnModel(path, metadata, provider, session);
+    return new IndrnnModel(path, metadata, provider, new InlineRunner(ort, session), 'inline');
   }
 
   get inputSize(): number {
@@ -206,27 +229,19 @@ export class IndrnnModel {
   async run(x: Float32Array, T: number, B: number, h0?: Float32Array, out?: RunResult): Promise<RunResult> {
     const { inputSize: D, numLayers: L, hiddenSize: H } = this;
     if (x.length !== T * B * D) throw new RangeError(`x has ${x.length} values, expected T*B*D = ${T}*${B}*${D}`);
-    const state = h0 ?? new Float32Array(L * B * H);
-    if (state.length !== L * B * H)
-      throw new RangeError(`h0 has ${state.length} values, expected L*B*H = ${L}*${B}*${H}`);
-    const feeds = { x: new ort.Tensor('float32', x, [T, B, D]), h0: new ort.Tensor('float32', state, [L, B, H]) };
+    if (h0 && h0.length !== L * B * H)
+      throw new RangeError(`h0 has ${h0.length} values, expected L*B*H = ${L}*${B}*${H}`);
+    const K = this.numOutputs;
     if (out) {
-      const K = this.numOutputs;
       if (out.logits.length !== T * B * K)
         throw new RangeError(`out.logits has ${out.logits.length} values, expected T*B*K = ${T * B * K}`);
       if (out.hT.length !== L * B * H)
         throw new RangeError(`out.hT has ${out.hT.length} values, expected L*B*H = ${L * B * H}`);
-      await this.session.run(feeds, {
-        logits: new ort.Tensor('float32', out.logits, [T, B, K]),
-        hT: new ort.Tensor('float32', out.hT, [L, B, H]),
-      });
-      return out;
     }
-    const result = await this.session.run(feeds);
-    return { logits: result.logits.data as Float32Array, hT: result.hT.data as Float32Array };
+    return this.runner.run({ T, B, D, L, H, K }, x, h0, out);
   }
 
   async release(): Promise<void> {
-    await this.session.release();
+    await this.runner.release();
   }
 }

@@ -15,7 +15,7 @@ import { Network, type NetworkConfig } from '../../src/nn/network.js';
 import { buildOnnxModel } from '../../src/onnx/export.js';
 import { networkMetadata } from '../../src/onnx/exporter.js';
 import { type FoldedNetwork, foldNetwork } from '../../src/onnx/fold.js';
-import { cudaUnavailableReason } from '../../src/onnx/model.js';
+import { cudaUnavailableReason, type RunnerKind } from '../../src/onnx/model.js';
 import { type AppOptions, createApp } from '../../src/serve/app.js';
 import { Rng } from '../../src/util/rng.js';
 
@@ -128,12 +128,17 @@ export function rawFrames(T: number, D: number, seed: number): number[][] {
 /** An app over the models in `dir`, as src/server.ts wires it but without listening; CPU, 1 thread, quiet. */
 export async function serveApp(
   dir: string,
-  { batch, options }: { batch?: Partial<BatchOptions>; options?: Partial<AppOptions> } = {},
+  {
+    batch,
+    options,
+    runner,
+  }: { batch?: Partial<BatchOptions>; options?: Partial<AppOptions>; runner?: RunnerKind } = {},
 ) {
   const metrics = createMetrics({ defaultMetrics: false });
   const registry = await ModelRegistry.load(dir, {
     device: 'cpu',
     threads: 1,
+    runner,
     batch: { ...DEFAULT_BATCH, ...batch },
     observe: (m) => metrics.observer(m),
     onEvent: (e) => metrics.registryEvent(e),

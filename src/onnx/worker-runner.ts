@@ -1,0 +1,152 @@
+// A model's session in a worker thread (src/onnx/session-worker.ts): this thread only copies a run's inputs
+// into buffers it owns, sends them, and copies the outputs out of the buffers that come back, so it reads
+// and answers requests while the model runs. One run at a time per worker: runs asked for while one is in
+// flight wait here in order (the batcher's single run slot, the default, never asks for two).
+import { Worker } from 'node:worker_threads';
+import type { Provider, ProviderChoice } from './model.js';
+import type { RunResult, RunShape, SessionRunner } from './runner.js';
+import type { FromWorker, RunBuffers, ToWorker, WorkerInit } from './worker-protocol.js';
+
+interface PendingRun {
+  shape: RunShape;
+  x: Float32Array;
+  h0: Float32Array | undefined;
+  out: RunResult | undefined;
+  resolve: (r: RunResult) => void;
+  reject: (e: Error) => void;
+}
+
+const WORKER_URL = new URL('./session-worker.js', import.meta.url);
+
+/** A buffer of at least n float32 values: the one given when large enough, else a new one. */
+function atLeast(buffer: ArrayBuffer, n: number): ArrayBuffer {
+  return buffer.byteLength >= n * 4 ? buffer : new ArrayBuffer(n * 4);
+}
+
+export class WorkerRunner implements SessionRunner {
+  private buffers: RunBuffers | null = {
+    x: new ArrayBuffer(0),
+    h0: new ArrayBuffer(0),
+    logits: new ArrayBuffer(0),
+    hT: new ArrayBuffer(0),
+  };
+  private readonly waiting: PendingRun[] = [];
+  private inFlight: PendingRun | null = null;
+  /** Why the worker cannot run any more (it exited or failed); every later run is rejected with it. */
+  private dead: Error | null = null;
+  private onReleased: (() => void) | null = null;
+
+  private constructor(
+    private readonly worker: Worker,
+    readonly provider: Provider,
+  ) {
+    worker.on('message', (m: FromWorker) => this.answer(m));
+    worker.on('error', (e) => this.fail(e));
+    worker.on('exit', (code) => this.fail(new Error(`the model's worker thread exited (code ${code})`)));
+    worker.unref(); // held (ref) only while a run is in flight
+  }
+
+  /**
+   * Starts the worker and creates the session there: resolves once it is ready (with the provider it
+   * chose; each CUDA fallback reason is passed to onFallback), rejects with the worker's error message.
+   */
+  static start(
+    init: { bytes: Uint8Array; path: string; provider: ProviderChoice; threads: number },
+    onFallback?: (reason: string) => void,
+  ): Promise<WorkerRunner> {
+    const data: WorkerInit = init;
+    const worker = new Worker(WORKER_URL, { workerData: data });
+    return new Promise((resolve, reject) => {
+      const early = (e: Error) => reject(e);
+      const exited = (code: number) => reject(new Error(`the model's worker thread exited (code ${code})`));
+      worker.once('error', early);
+      worker.once('exit', exited);
+      worker.once('message', (m: FromWorker) => {
+        worker.off('error', early);
+        worker.off('exit', exited);
+        if (m.kind === 'ready') {
+          for (const reason of m.fallbacks) onFallback?.(reason);
+          resolve(new WorkerRunner(worker, m.provider));
+        } else {
+          void worker.terminate();
+          reject(new Error(m.kind === 'failed' ? m.message : `unexpected '${m.kind}' from the model's worker`));
+        }
+      });
+    });
+  }
+
+  run(shape: RunShape, x: Float32Array, h0: Float32Array | undefined, out: RunResult | undefined): Promise<RunResult> {
+    if (this.dead) return Promise.reject(this.dead);
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ shape, x, h0, out, resolve, reject });
+      this.sendNext();
+    });
+  }
+
+  private sendNext(): void {
+    if (this.inFlight || this.waiting.length === 0 || !this.buffers) return;
+    const job = this.waiting.shift() as PendingRun;
+    const { T, B, D, L, H, K } = job.shape;
+    const b = this.buffers;
+    b.x = atLeast(b.x, T * B * D);
+    b.h0 = atLeast(b.h0, L * B * H);
+    b.logits = atLeast(b.logits, T * B * K);
+    b.hT = atLeast(b.hT, L * B * H);
+    new Float32Array(b.x, 0, T * B * D).set(job.x);
+    const state = new Float32Array(b.h0, 0, L * B * H);
+    if (job.h0) state.set(job.h0);
+    else state.fill(0);
+    this.inFlight = job;
+    this.buffers = null; // transferred: the worker holds them until it answers
+    this.worker.ref();
+    const message: ToWorker = { kind: 'run', shape: job.shape, buffers: b };
+    this.worker.postMessage(message, [b.x, b.h0, b.logits, b.hT]);
+  }
+
+  private answer(m: FromWorker): void {
+    if (m.kind === 'released') {
+      this.onReleased?.();
+      return;
+    }
+    if (m.kind !== 'ran' || !this.inFlight) return;
+    const job = this.inFlight;
+    this.inFlight = null;
+    this.buffers = m.buffers;
+    if (this.waiting.length === 0) this.worker.unref();
+    if (m.error !== undefined) job.reject(new Error(m.error));
+    else {
+      const { T, B, L, H, K } = job.shape;
+      const logits = new Float32Array(m.buffers.logits, 0, T * B * K);
+      const hT = new Float32Array(m.buffers.hT, 0, L * B * H);
+      if (job.out) {
+        job.out.logits.set(logits);
+        job.out.hT.set(hT);
+        job.resolve(job.out);
+      } else job.resolve({ logits: logits.slice(), hT: hT.slice() });
+    }
+    this.sendNext();
+  }
+
+  private fail(e: Error): void {
+    this.dead ??= e;
+    this.onReleased?.();
+    const jobs = this.inFlight ? [this.inFlight, ...this.waiting.splice(0)] : this.waiting.splice(0);
+    this.inFlight = null;
+    for (const j of jobs) j.reject(this.dead);
+  }
+
+  /** Frees the session in the worker, then ends the thread. */
+  async release(): Promise<void> {
+    if (!this.dead) {
+      this.dead = new Error('the model was released');
+      const released = new Promise<void>((resolve) => {
+        this.onReleased = resolve;
+      });
+      const message: ToWorker = { kind: 'release' };
+      this.worker.ref();
+      this.worker.postMessage(message);
+      await released;
+    }
+    await this.worker.terminate();
+  }
+}
