@@ -198,12 +198,14 @@ export async function startServer(
 export async function serveMain(config: ServeConfig): Promise<void> {
   const logger = serverLogger(config.logLevel);
   const running = await startServer(config, logger);
+  // The log goes out asynchronously: write what is buffered (the 'stopped' line) before exiting.
+  const exit = (code: number) => logger.flush(() => process.exit(code));
   const stop = (reason: string) => {
     running.shutdown(reason).then(
-      () => process.exit(0),
+      () => exit(0),
       (err: unknown) => {
         logger.error({ err }, 'shutdown failed');
-        process.exit(1);
+        exit(1);
       },
     );
   };
