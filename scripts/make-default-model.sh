@@ -28,7 +28,7 @@ make_model() {
   for split in xsub xview; do
     indrnn train --task skeleton --cache "$WORK/all.cache" --split "ntu60-$split" \
       --arch residual --depth 2 --hidden 128 --dropout 0 --no-augment --schedule plateau --patience 5 --view-align yaw "$@" \
-      --epochs "$EPOCHS" --seed "$SEED" --threads 1 --quiet \
+      --epochs "$EPOCHS" --seed "$SEED" --threads 1 --shards 1 --quiet \
       --out "$WORK/$name-$split" --force --json > "$WORK/$name-$split.json" &
   done
   wait

@@ -30,7 +30,7 @@ indrnn "${BUILD[@]}" --untrimmed --out "$WORK/untrimmed.cache" --json > "$WORK/u
 indrnn "${BUILD[@]}" --untrimmed --split recordings:1-249 --part train --out "$WORK/untrimmed-train.cache" --json > /dev/null
 indrnn "${BUILD[@]}" --out "$WORK/trimmed.cache" --json > /dev/null
 
-COMMON=(--task skeleton --seed "$SEED" --sampling rate --fps 10 --rotate-deg 20 --threads 1 --quiet --force)
+COMMON=(--task skeleton --seed "$SEED" --sampling rate --fps 10 --rotate-deg 20 --threads 1 --shards 1 --quiet --force)
 
 # 1. Candidate recipes, validated on recordings 200-249 (the held-out 250+ are not looked at).
 # A candidate whose report is already in $WORK is not trained again (rerunning after an interruption).

@@ -40,11 +40,11 @@ make_model() {
   shift 4
   local sampling=("${@:1:ns}") recipe=("${@:ns+1}")
   local train=(train --task skeleton --cache "$cache" --split "$split" --seed "$SEED")
-  indrnn "${train[@]}" "${sampling[@]}" "${recipe[@]}" --threads 1 --quiet --force --out "$WORK/$name" --json > "$WORK/$name.json"
+  indrnn "${train[@]}" "${sampling[@]}" "${recipe[@]}" --threads 1 --shards 1 --quiet --force --out "$WORK/$name" --json > "$WORK/$name.json"
   local default_run=$WORK/$name
   if [ ${#recipe[@]} -gt 0 ]; then
     default_run=$WORK/$name-default
-    indrnn "${train[@]}" "${sampling[@]}" --threads 1 --quiet --force --out "$default_run" --json > "$default_run.json"
+    indrnn "${train[@]}" "${sampling[@]}" --threads 1 --shards 1 --quiet --force --out "$default_run" --json > "$default_run.json"
   fi
   indrnn eval --checkpoint "$WORK/$name/checkpoint.safetensors" --json > "$WORK/$name-eval.json"
   indrnn export --checkpoint "$WORK/$name/checkpoint.safetensors" --out "models/$name.onnx" --name "$name" --model-version 1
