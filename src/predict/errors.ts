@@ -53,6 +53,7 @@ export const ERRORS = {
   unsupported_media_type: { status: 415 }, // POST without Content-Type: application/json
   model_load_failed: { status: 400 }, // the model repository could not load the named model (the reason says why)
   not_ready: { status: 503 }, // no model loaded yet
+  model_file_changed: { status: 503 }, // a served model's file changed or went away on disk before a reload
   overloaded: { status: 503, headers: { 'Retry-After': '1' } }, // queue full, or waited past --queue-timeout-ms
   too_many_streams: { status: 503, upgradeOnly: true }, // maxConnections streams are open
   shutting_down: { status: 503, headers: { Connection: 'close' } }, // SIGTERM received: draining
