@@ -4,9 +4,11 @@
 import assert from 'node:assert/strict';
 import { rmSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
+import type { Worker } from 'node:worker_threads';
+import request from 'supertest';
 import { rawRequest } from '../scripts/raw-http.js';
 import type { RunningServer } from '../src/server.js';
-import { modelDir } from './helpers/models.js';
+import { modelDir, serveApp } from './helpers/models.js';
 import { startLoopbackServer } from './helpers/server.js';
 
 let dir: string;
@@ -133,6 +135,31 @@ describe('neurons of a served model whose file changed or went away on disk (no 
       }
     } finally {
       await s.shutdown('test end');
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a --model-runner worker that dies', () => {
+  it('is started again: the next requests get the same answers, not a 500 for the rest of the process', async () => {
+    const d = modelDir({ 'a.onnx': { kind: 'raw', name: 'a', seed: 2, inputSize: 4 } });
+    const s = await serveApp(d, { runner: 'worker' });
+    try {
+      const predict = () =>
+        request(s.app)
+          .post('/v1/models/a/predict')
+          .send({ frames: [[1, 2, 3, 4]] });
+      const before = await predict().expect(200);
+      for (let death = 0; death < 2; death++) {
+        // The thread goes away as after an uncaught error in it (the model's runner owns it).
+        const runner = (s.registry.get('a')!.model as unknown as { runner: { worker: Worker } }).runner;
+        await runner.worker.terminate();
+        const after = await predict();
+        assert.equal(after.status, 200, JSON.stringify(after.body));
+        assert.deepEqual(after.body.predictions, before.body.predictions);
+      }
+    } finally {
+      assert.equal(await s.registry.close(5000), true);
       rmSync(d, { recursive: true, force: true });
     }
   });
