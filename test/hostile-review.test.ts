@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Worker } from 'node:worker_threads';
 import request from 'supertest';
 import { rawRequest } from '../scripts/raw-http.js';
+import { mediapipePosePackage } from '../src/serve/routes/camera.js';
 import type { RunningServer } from '../src/server.js';
 import { modelDir, serveApp } from './helpers/models.js';
 import { startLoopbackServer } from './helpers/server.js';
@@ -163,4 +164,27 @@ describe('a --model-runner worker that dies', () => {
       rmSync(d, { recursive: true, force: true });
     }
   });
+});
+
+describe('the file routes and the request headers send() reads', () => {
+  const pose = mediapipePosePackage();
+  const files = ['/camera', ...(pose ? [`/mediapipe/pose/${pose.version}/pose.js`] : [])];
+  for (const path of files) {
+    it(`${path}: a Range outside the file is 416, a precondition that cannot hold 412, never a 500`, async () => {
+      const cases: [string, number, string, string][] = [
+        ['Range: bytes=99999999999-', 416, 'range_not_satisfiable', 'Range'],
+        ['Range: bytes=-0', 416, 'range_not_satisfiable', 'Range'],
+        ['If-Match: "abc"', 412, 'precondition_failed', 'If-Match'],
+        ['If-Unmodified-Since: Thu, 01 Jan 1970 00:00:00 GMT', 412, 'precondition_failed', 'If-Unmodified-Since'],
+      ];
+      for (const [header, status, code, field] of cases) {
+        const r = await raw(path, `${header}\r\n`);
+        assert.equal(r.status, status, `${header}: ${r.body.slice(0, 200)}`);
+        const e = JSON.parse(r.body).error;
+        assert.equal(e.code, code);
+        assert.equal(e.details.field, field);
+      }
+      assert.equal((await raw(path, 'Range: bytes=0-3\r\n')).status, 206); // a range inside still works
+    });
+  }
 });
