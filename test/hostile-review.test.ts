@@ -6,7 +6,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { Worker } from 'node:worker_threads';
 import request from 'supertest';
-import { rawRequest } from '../scripts/raw-http.js';
+import { type RawResponse, rawRequest } from '../scripts/raw-http.js';
 import { mediapipePosePackage } from '../src/serve/routes/camera.js';
 import type { RunningServer } from '../src/server.js';
 import { modelDir, serveApp } from './helpers/models.js';
@@ -26,7 +26,7 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function raw(target: string, extra = '', body = ''): Promise<{ status: number; body: string }> {
+async function raw(target: string, extra = '', body = ''): Promise<RawResponse> {
   const method = body ? 'POST' : 'GET';
   const head = `${method} ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n${extra}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n`;
   return rawRequest(srv.url, head + body);
@@ -187,4 +187,19 @@ describe('the file routes and the request headers send() reads', () => {
       assert.equal((await raw(path, 'Range: bytes=0-3\r\n')).status, 206); // a range inside still works
     });
   }
+});
+
+describe('the page files and Accept-Encoding', () => {
+  it('gzip only for a client that accepts it: gzip;q=0 refuses it', async () => {
+    const encoding = async (accept: string) => {
+      const r = await raw('/ui/style.css', accept ? `Accept-Encoding: ${accept}\r\n` : '');
+      assert.equal(r.status, 200);
+      return /^content-encoding: (\S+)/im.exec(r.head)?.[1] ?? null;
+    };
+    assert.equal(await encoding('gzip'), 'gzip');
+    assert.equal(await encoding('br, gzip;q=0.5'), 'gzip');
+    assert.equal(await encoding('gzip;q=0'), null);
+    assert.equal(await encoding('identity'), null);
+    assert.equal(await encoding(''), null);
+  });
 });
