@@ -1,7 +1,9 @@
 // A model's session in a worker thread (src/onnx/session-worker.ts): this thread only copies a run's inputs
 // into buffers it owns, sends them, and copies the outputs out of the buffers that come back, so it reads
 // and answers requests while the model runs. One run at a time per worker: runs asked for while one is in
-// flight wait here in order (the batcher's single run slot, the default, never asks for two).
+// flight wait here in order (the batcher's single run slot, the default, never asks for two). A worker that
+// dies (an uncaught error, an exit) fails its run in flight and is started again from the same bytes: the
+// runs waiting go to the new one, so one lost thread does not leave the model failing every request.
 import { Worker } from 'node:worker_threads';
 import type { Provider, ProviderChoice } from './model.js';
 import type { RunResult, RunShape, SessionRunner } from './runner.js';
@@ -23,37 +25,50 @@ function atLeast(buffer: ArrayBuffer, n: number): ArrayBuffer {
   return buffer.byteLength >= n * 4 ? buffer : new ArrayBuffer(n * 4);
 }
 
+type WorkerStart = { bytes: Uint8Array; path: string; provider: ProviderChoice; threads: number };
+
+/** Empty run buffers (they grow to the largest run). */
+const noBuffers = (): RunBuffers => ({
+  x: new ArrayBuffer(0),
+  h0: new ArrayBuffer(0),
+  logits: new ArrayBuffer(0),
+  hT: new ArrayBuffer(0),
+});
+
 export class WorkerRunner implements SessionRunner {
-  private buffers: RunBuffers | null = {
-    x: new ArrayBuffer(0),
-    h0: new ArrayBuffer(0),
-    logits: new ArrayBuffer(0),
-    hT: new ArrayBuffer(0),
-  };
+  private buffers: RunBuffers | null = noBuffers();
   private readonly waiting: PendingRun[] = [];
   private inFlight: PendingRun | null = null;
-  /** Why the worker cannot run any more (it exited or failed); every later run is rejected with it. */
+  /** Why the worker cannot run any more (released, or it could not be started again); later runs are rejected with it. */
   private dead: Error | null = null;
   private onReleased: (() => void) | null = null;
+  /** The live worker; null while a dead one's replacement starts. */
+  private worker: Worker | null = null;
+  private restarting: Promise<void> | null = null;
 
   private constructor(
-    private readonly worker: Worker,
+    worker: Worker,
     readonly provider: Provider,
+    private readonly init: WorkerStart,
   ) {
-    worker.on('message', (m: FromWorker) => this.answer(m));
-    worker.on('error', (e) => this.fail(e));
-    worker.on('exit', (code) => this.fail(new Error(`the model's worker thread exited (code ${code})`)));
+    this.attach(worker);
+  }
+
+  private attach(worker: Worker): void {
+    this.worker = worker;
+    worker.on('message', (m: FromWorker) => {
+      if (worker === this.worker) this.answer(m);
+    });
+    worker.on('error', (e) => this.lost(worker, e));
+    worker.on('exit', (code) => this.lost(worker, new Error(`the model's worker thread exited (code ${code})`)));
     worker.unref(); // held (ref) only while a run is in flight
   }
 
-  /**
-   * Starts the worker and creates the session there: resolves once it is ready (with the provider it
-   * chose; each CUDA fallback reason is passed to onFallback), rejects with the worker's error message.
-   */
-  static start(
-    init: { bytes: Uint8Array; path: string; provider: ProviderChoice; threads: number },
+  /** Starts a worker and creates the session there; rejects with the worker's error message. */
+  private static spawn(
+    init: WorkerStart,
     onFallback?: (reason: string) => void,
-  ): Promise<WorkerRunner> {
+  ): Promise<{ worker: Worker; provider: Provider }> {
     const data: WorkerInit = init;
     const worker = new Worker(WORKER_URL, { workerData: data });
     return new Promise((resolve, reject) => {
@@ -66,13 +81,22 @@ export class WorkerRunner implements SessionRunner {
         worker.off('exit', exited);
         if (m.kind === 'ready') {
           for (const reason of m.fallbacks) onFallback?.(reason);
-          resolve(new WorkerRunner(worker, m.provider));
+          resolve({ worker, provider: m.provider });
         } else {
           void worker.terminate();
           reject(new Error(m.kind === 'failed' ? m.message : `unexpected '${m.kind}' from the model's worker`));
         }
       });
     });
+  }
+
+  /**
+   * Starts the worker and creates the session there: resolves once it is ready (with the provider it
+   * chose; each CUDA fallback reason is passed to onFallback), rejects with the worker's error message.
+   */
+  static async start(init: WorkerStart, onFallback?: (reason: string) => void): Promise<WorkerRunner> {
+    const { worker, provider } = await WorkerRunner.spawn(init, onFallback);
+    return new WorkerRunner(worker, provider, init);
   }
 
   run(shape: RunShape, x: Float32Array, h0: Float32Array | undefined, out: RunResult | undefined): Promise<RunResult> {
@@ -84,7 +108,7 @@ export class WorkerRunner implements SessionRunner {
   }
 
   private sendNext(): void {
-    if (this.inFlight || this.waiting.length === 0 || !this.buffers) return;
+    if (this.inFlight || this.waiting.length === 0 || !this.buffers || !this.worker) return;
     const job = this.waiting.shift() as PendingRun;
     const { T, B, D, L, H, K } = job.shape;
     const b = this.buffers;
@@ -112,7 +136,7 @@ export class WorkerRunner implements SessionRunner {
     const job = this.inFlight;
     this.inFlight = null;
     this.buffers = m.buffers;
-    if (this.waiting.length === 0) this.worker.unref();
+    if (this.waiting.length === 0) this.worker?.unref();
     if (m.error !== undefined) job.reject(new Error(m.error));
     else {
       const { T, B, L, H, K } = job.shape;
@@ -127,26 +151,56 @@ export class WorkerRunner implements SessionRunner {
     this.sendNext();
   }
 
-  private fail(e: Error): void {
-    this.dead ??= e;
-    this.onReleased?.();
-    const jobs = this.inFlight ? [this.inFlight, ...this.waiting.splice(0)] : this.waiting.splice(0);
+  /** The worker `worker` died: its run in flight fails; a new worker takes the runs waiting (unless released). */
+  private lost(worker: Worker, e: Error): void {
+    if (worker !== this.worker) return; // 'error' then 'exit' of the same thread, or a replaced one
+    this.worker = null;
+    this.buffers = null; // they were in the dead thread, or are replaced with the thread
+    const job = this.inFlight;
     this.inFlight = null;
-    for (const j of jobs) j.reject(this.dead);
+    job?.reject(e);
+    if (this.dead) {
+      this.onReleased?.();
+      for (const j of this.waiting.splice(0)) j.reject(this.dead);
+      return;
+    }
+    this.restarting = WorkerRunner.spawn(this.init).then(
+      ({ worker: next }) => {
+        this.restarting = null;
+        if (this.dead) {
+          void next.terminate();
+          return;
+        }
+        this.buffers = noBuffers();
+        this.attach(next);
+        this.sendNext();
+      },
+      (err: Error) => {
+        this.restarting = null;
+        this.dead ??= new Error(`the model's worker thread died and could not be started again: ${err.message}`);
+        for (const j of this.waiting.splice(0)) j.reject(this.dead);
+      },
+    );
   }
 
   /** Frees the session in the worker, then ends the thread. */
   async release(): Promise<void> {
-    if (!this.dead) {
-      this.dead = new Error('the model was released');
+    const wasDead = this.dead !== null;
+    this.dead ??= new Error('the model was released');
+    await this.restarting;
+    for (const j of this.waiting.splice(0)) j.reject(this.dead); // a run in flight still ends first
+    const worker = this.worker;
+    if (!worker) return;
+    if (!wasDead) {
       const released = new Promise<void>((resolve) => {
         this.onReleased = resolve;
       });
       const message: ToWorker = { kind: 'release' };
-      this.worker.ref();
-      this.worker.postMessage(message);
+      worker.ref();
+      worker.postMessage(message);
       await released;
     }
-    await this.worker.terminate();
+    this.worker = null;
+    await worker.terminate();
   }
 }

@@ -49,10 +49,13 @@ export const ERRORS = {
   not_found: { status: 404 }, // no such route
   method_not_allowed: { status: 405 }, // a route that exists, with another method (the Allow header lists them)
   not_streamable: { status: 409, upgradeOnly: true }, // the model samples whole actions (segments)
+  precondition_failed: { status: 412 }, // a file route's If-Match / If-Unmodified-Since does not hold
   payload_too_large: { status: 413 }, // body larger than --max-body-bytes
+  range_not_satisfiable: { status: 416 }, // a file route's Range lies outside the file
   unsupported_media_type: { status: 415 }, // POST without Content-Type: application/json
   model_load_failed: { status: 400 }, // the model repository could not load the named model (the reason says why)
   not_ready: { status: 503 }, // no model loaded yet
+  model_file_changed: { status: 503 }, // a served model's file changed or went away on disk before a reload
   overloaded: { status: 503, headers: { 'Retry-After': '1' } }, // queue full, or waited past --queue-timeout-ms
   too_many_streams: { status: 503, upgradeOnly: true }, // maxConnections streams are open
   shutting_down: { status: 503, headers: { Connection: 'close' } }, // SIGTERM received: draining

@@ -52,9 +52,24 @@ function sendFile(res: Response, path: string, type: string, cache: string, what
   res.type(type);
   return new Promise((resolve, reject) => {
     res.sendFile(path, { cacheControl: false, lastModified: false, dotfiles: 'deny' }, (err) =>
-      err && !res.headersSent ? reject(err) : resolve(),
+      err && !res.headersSent ? reject(sendError(err, what, res.req.get('if-match') !== undefined)) : resolve(),
     );
   });
+}
+
+/**
+ * What `send` refuses from the request's own headers (a Range outside the file, an If-Match or
+ * If-Unmodified-Since that cannot hold: these files carry no validators) is the client's, not a 500.
+ */
+function sendError(err: Error & { status?: number }, what: string, ifMatch: boolean): Error {
+  if (err.status === 416) {
+    return new ApiError('range_not_satisfiable', `Range: outside ${what}`, 'Range');
+  }
+  if (err.status === 412) {
+    const field = ifMatch ? 'If-Match' : 'If-Unmodified-Since';
+    return new ApiError('precondition_failed', `${field}: ${what} has no validators, the condition cannot hold`, field);
+  }
+  return err;
 }
 
 export function cameraRoutes({ dir = DEFAULT_UI_DIR }: { dir?: string } = {}): Router {

@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { Router } from 'express';
 import type { ServedModel } from '../../host/registry.js';
 import { type ServerState, servedModel } from '../../host/state.js';
+import { ApiError } from '../../predict/errors.js';
 import { parseModel } from '../../util/onnx-graph.js';
 import type { Neurons } from '../neurons-schema.js';
 import { ROUTES, route } from './table.js';
@@ -29,16 +30,25 @@ function initializer(model: ReturnType<typeof parseModel>, name: string): Float3
   return t.floatData ? Float32Array.from(t.floatData) : null;
 }
 
-/** Reads the model's file and its recurrent weights; throws when the file no longer matches the model. */
+/** Reads the model's file and its recurrent weights; model_file_changed when it no longer matches the model. */
 export async function modelNeurons(served: ServedModel): Promise<Neurons> {
   const m = served.model.metadata;
-  const model = parseModel(await readFile(served.model.path));
+  // The file is read again (the weights are not kept in memory): it may have changed or gone away since
+  // the model loaded, until a reload replaces the model; that is the server's state, not a bug (no 500).
+  const changed = (why: string) =>
+    new ApiError('model_file_changed', `model ${m.name}: its file changed on disk since it loaded (${why})`, {
+      model: m.name,
+    });
+  let model: ReturnType<typeof parseModel>;
+  try {
+    model = parseModel(await readFile(served.model.path));
+  } catch (e) {
+    throw changed((e as NodeJS.ErrnoException).code ?? 'it is not a readable ONNX model any more');
+  }
   const layers = [];
   for (let l = 0; l < m.num_layers; l++) {
     const u = initializer(model, `rec${l}.u`);
-    if (!u || u.length !== m.hidden_size) {
-      throw new Error(`${served.model.path}: no recurrent weights rec${l}.u of ${m.hidden_size} values`);
-    }
+    if (!u || u.length !== m.hidden_size) throw changed(`no recurrent weights rec${l}.u of ${m.hidden_size} values`);
     const values = Array.from(u);
     layers.push({ layer: l, u: values, timeConstant: values.map(timeConstant) });
   }

@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { type Response, Router } from 'express';
+import { type Request, type Response, Router } from 'express';
 import { ApiError } from '../../predict/errors.js';
 import { ROUTES, route } from './table.js';
 
@@ -61,9 +61,10 @@ export function uiRoutes({ dir = DEFAULT_UI_DIR }: { dir?: string } = {}): Route
     if (gzip) res.setHeader('Content-Encoding', 'gzip');
     res.send(gzip ? a.gzip : a.raw);
   };
-  const acceptsGzip = (header: string | undefined) => /\bgzip\b/.test(header ?? '');
+  // Express's negotiation: `gzip;q=0` refuses gzip.
+  const acceptsGzip = (req: Request) => req.acceptsEncodings('gzip', 'identity') === 'gzip';
   route(router, ROUTES.page, (req, res) => {
-    send(res, asset('index.html'), acceptsGzip(req.headers['accept-encoding']));
+    send(res, asset('index.html'), acceptsGzip(req));
   });
   route(router, ROUTES.pageFile, (req, res) => {
     const file = String(req.params.file);
@@ -72,7 +73,7 @@ export function uiRoutes({ dir = DEFAULT_UI_DIR }: { dir?: string } = {}): Route
         file,
       });
     }
-    send(res, asset(file), acceptsGzip(req.headers['accept-encoding']));
+    send(res, asset(file), acceptsGzip(req));
   });
   return router;
 }
