@@ -2,14 +2,14 @@
 // route against a real loopback server: every answer is a 4xx with a JSON error, never a 500 or a hang,
 // and the server still answers afterwards.
 import assert from 'node:assert/strict';
-import { rmSync, writeFileSync } from 'node:fs';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { Worker } from 'node:worker_threads';
 import request from 'supertest';
 import { type RawResponse, rawRequest } from '../scripts/raw-http.js';
 import { mediapipePosePackage } from '../src/serve/routes/camera.js';
 import type { RunningServer } from '../src/server.js';
-import { modelDir, serveApp } from './helpers/models.js';
+import { modelDir, serveApp, testModelBytes } from './helpers/models.js';
 import { startLoopbackServer } from './helpers/server.js';
 
 let dir: string;
@@ -119,12 +119,16 @@ describe('neurons of a served model whose file changed or went away on disk (no 
     const d = modelDir({
       'a.onnx': { kind: 'raw', name: 'a', seed: 2, inputSize: 4 },
       'b.onnx': { kind: 'raw', name: 'b', seed: 3, inputSize: 4 },
+      'c.onnx': { kind: 'raw', name: 'c', seed: 4, inputSize: 4 },
     });
     const s = await startLoopbackServer(d);
     try {
       rmSync(`${d}/a.onnx`); // gone
       writeFileSync(`${d}/b.onnx`, 'not a model any more'); // replaced by something else
-      for (const name of ['a', 'b']) {
+      // Replaced by another valid model of the same shapes: its weights are not the served model's.
+      writeFileSync(`${d}/c.tmp`, testModelBytes({ kind: 'raw', name: 'c', seed: 5, inputSize: 4 }));
+      renameSync(`${d}/c.tmp`, `${d}/c.onnx`);
+      for (const name of ['a', 'b', 'c']) {
         const r = await rawRequest(
           s.url,
           `GET /v1/models/${name}/neurons HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`,

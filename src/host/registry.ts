@@ -24,6 +24,8 @@ export interface ServedModel {
   readonly name: string;
   readonly version: string;
   readonly file: string;
+  /** The file's size, modification time and inode when the model was loaded from it (`fingerprint(file)`). */
+  readonly fingerprint: string;
   readonly model: IndrnnModel;
   readonly input: InputSpec;
   readonly info: ModelInfo;
@@ -92,7 +94,7 @@ function fileKind(path: string): string {
 }
 
 /** Size, modification time and inode: a file replaced or rewritten gets another. */
-function fingerprint(path: string): string {
+export function fingerprint(path: string): string {
   try {
     const st = statSync(path);
     return `${st.size}:${st.mtimeMs}:${st.ino}`;

@@ -4,7 +4,7 @@
 // signal decays as |u|^n, falling to 1/e after n = -1 / ln|u| steps. Computed once per loaded model.
 import { readFile } from 'node:fs/promises';
 import { Router } from 'express';
-import type { ServedModel } from '../../host/registry.js';
+import { fingerprint, type ServedModel } from '../../host/registry.js';
 import { type ServerState, servedModel } from '../../host/state.js';
 import { ApiError } from '../../predict/errors.js';
 import { parseModel } from '../../util/onnx-graph.js';
@@ -39,12 +39,17 @@ export async function modelNeurons(served: ServedModel): Promise<Neurons> {
     new ApiError('model_file_changed', `model ${m.name}: its file changed on disk since it loaded (${why})`, {
       model: m.name,
     });
+  // Another valid model of the same shapes written over it would pass every check below: compare the file's
+  // size, time and inode with those the served model was loaded from, before and after reading.
+  const same = () => fingerprint(served.file) === served.fingerprint;
+  if (!same()) throw changed('it was replaced or removed');
   let model: ReturnType<typeof parseModel>;
   try {
-    model = parseModel(await readFile(served.model.path));
+    model = parseModel(await readFile(served.file));
   } catch (e) {
     throw changed((e as NodeJS.ErrnoException).code ?? 'it is not a readable ONNX model any more');
   }
+  if (!same()) throw changed('it was replaced while being read');
   const layers = [];
   for (let l = 0; l < m.num_layers; l++) {
     const u = initializer(model, `rec${l}.u`);
