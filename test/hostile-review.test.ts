@@ -86,6 +86,13 @@ describe('hostile review probes', () => {
       assert.ok(r.status < 500, `${r.status} ${r.body.slice(0, 300)}`);
     });
   }
+  it('a NaN in the query is named as NaN (not "expected number, got number")', async () => {
+    const body = f32(75);
+    const head = `POST /v1/models/skel/predict?frameRate=NaN HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/octet-stream\r\nX-Frames-Shape: 1,25,3\r\nContent-Length: ${body.length}\r\n\r\n`;
+    const r = await rawRequest(srv.url, Buffer.concat([Buffer.from(head), body]));
+    assert.equal(r.status, 400);
+    assert.equal(JSON.parse(r.body).error.message, 'frameRate: expected number, got NaN');
+  });
   const rows = (T: number) => JSON.stringify(Array.from({ length: T }, (_, t) => [t % 3, 1, 0, -1]));
   const bodies: string[] = [
     `{"frames":${rows(5)},"segments":true,"decision":{"minSteps":1000}}`,

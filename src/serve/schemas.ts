@@ -282,7 +282,9 @@ function issueMessage(i: z.core.$ZodIssue): string {
           ? 'null'
           : Array.isArray(i.input)
             ? 'an array'
-            : typeof i.input;
+            : Number.isNaN(i.input)
+              ? 'NaN' // a query's 'NaN' coerced: "expected number, got number" would say nothing
+              : typeof i.input;
     return i.input === undefined ? `is required (${i.expected})` : `expected ${i.expected}, got ${got}`;
   }
   if (i.code === 'unrecognized_keys')
