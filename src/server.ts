@@ -99,6 +99,11 @@ function logRegistryEvent(logger: Logger, e: RegistryEvent): void {
   else if (e.kind === 'skipped') logger.warn({ file: e.file, reason: e.reason }, 'model skipped');
   else if (e.kind === 'retired')
     logger.info({ model: e.name, version: e.version, file: e.file, why: e.why }, 'model retired');
+  else if (e.kind === 'worker-lost')
+    logger.error(
+      { model: e.name, version: e.version, file: e.file, reason: e.reason },
+      "model's worker thread died: its run in flight failed; starting it again",
+    );
   else logger.warn({ file: e.file, reason: e.reason }, 'CUDA not used, running on CPU');
 }
 

@@ -170,6 +170,10 @@ describe('a --model-runner worker that dies', () => {
         assert.equal(after.status, 200, JSON.stringify(after.body));
         assert.deepEqual(after.body.predictions, before.body.predictions);
       }
+      // Operators see it: a counter per model (and an error line in the log).
+      const text = (await request(s.app).get('/metrics').expect(200)).text;
+      const version = s.registry.get('a')!.version;
+      assert.match(text, new RegExp(`^indrnn_model_worker_restarts_total\\{model="a",version="${version}"\\} 2$`, 'm'));
     } finally {
       assert.equal(await s.registry.close(5000), true);
       rmSync(d, { recursive: true, force: true });

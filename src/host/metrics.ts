@@ -222,6 +222,12 @@ export function createMetrics({ defaultMetrics = true }: { defaultMetrics?: bool
     help: 'Model files that could not be served (corrupt, mismatching, duplicate); the log names each',
     registers,
   });
+  const workerLost = new Counter({
+    name: 'indrnn_model_worker_restarts_total',
+    help: "Times a model's worker thread (--model-runner worker) died and was started again; its run in flight failed",
+    labelNames: ['model', 'version'] as const,
+    registers,
+  });
   return {
     registry,
     requests: new Counter({
@@ -272,6 +278,7 @@ export function createMetrics({ defaultMetrics = true }: { defaultMetrics?: bool
         modelInfo.set({ model: e.name, version: e.version, provider: e.provider }, 1);
         modelLoadDuration.observe({ model: e.name }, e.ms / 1000);
       } else if (e.kind === 'skipped') modelLoadFailures.inc();
+      else if (e.kind === 'worker-lost') workerLost.inc({ model: e.name, version: e.version });
       else if (e.kind === 'retired' && !e.replaced) {
         for (const provider of ['cpu', 'cuda']) modelInfo.remove({ model: e.name, version: e.version, provider });
       }

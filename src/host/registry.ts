@@ -66,7 +66,9 @@ export type RegistryEvent =
       /** Another file now serves the same name and version. */
       replaced: boolean;
     }
-  | { kind: 'fallback'; file: string; reason: string };
+  | { kind: 'fallback'; file: string; reason: string }
+  /** A model's worker thread (--model-runner worker) died: its run in flight failed; it is started again. */
+  | { kind: 'worker-lost'; name: string; version: string; file: string; reason: string };
 
 /** One row of the KServe model repository index. */
 export interface RepositoryEntry {
@@ -502,6 +504,10 @@ export class ModelRegistry {
         threads: opts.threads,
         runner: opts.runner,
         onFallback: (reason) => opts.onEvent?.({ kind: 'fallback', file, reason }),
+        onWorkerLost: (reason) => {
+          const { name, version } = model.metadata; // named after its directories in a Triton layout
+          opts.onEvent?.({ kind: 'worker-lost', name, version, file, reason });
+        },
       });
     } catch (e) {
       // --device cuda without CUDA is not one bad file but the wrong machine: stop.

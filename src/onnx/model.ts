@@ -96,6 +96,8 @@ export interface LoadOptions {
   onFallback?: (reason: string) => void;
   /** Where the session runs: this thread ('inline', the default) or a worker thread of its own (src/onnx/runner.ts). */
   runner?: RunnerKind;
+  /** Told why, each time the model's worker thread died (it is then started again). */
+  onWorkerLost?: (reason: string) => void;
 }
 
 function sessionOptions(provider: Provider, threads: number): ort.InferenceSession.SessionOptions {
@@ -195,6 +197,7 @@ export class IndrnnModel {
         runner = await WorkerRunner.start(
           { bytes, path, provider: choice, threads: sessionThreads(opts.threads) },
           opts.onFallback,
+          opts.onWorkerLost,
         );
       } catch (e) {
         const message = (e as Error).message;

@@ -50,6 +50,7 @@ export class WorkerRunner implements SessionRunner {
     worker: Worker,
     readonly provider: Provider,
     private readonly init: WorkerStart,
+    private readonly onLost?: (reason: string) => void,
   ) {
     this.attach(worker);
   }
@@ -94,9 +95,13 @@ export class WorkerRunner implements SessionRunner {
    * Starts the worker and creates the session there: resolves once it is ready (with the provider it
    * chose; each CUDA fallback reason is passed to onFallback), rejects with the worker's error message.
    */
-  static async start(init: WorkerStart, onFallback?: (reason: string) => void): Promise<WorkerRunner> {
+  static async start(
+    init: WorkerStart,
+    onFallback?: (reason: string) => void,
+    onLost?: (reason: string) => void,
+  ): Promise<WorkerRunner> {
     const { worker, provider } = await WorkerRunner.spawn(init, onFallback);
-    return new WorkerRunner(worker, provider, init);
+    return new WorkerRunner(worker, provider, init, onLost);
   }
 
   run(shape: RunShape, x: Float32Array, h0: Float32Array | undefined, out: RunResult | undefined): Promise<RunResult> {
@@ -159,6 +164,7 @@ export class WorkerRunner implements SessionRunner {
     const job = this.inFlight;
     this.inFlight = null;
     job?.reject(e);
+    if (!this.dead) this.onLost?.(e.message); // not when released: then the thread ends on purpose
     if (this.dead) {
       this.onReleased?.();
       for (const j of this.waiting.splice(0)) j.reject(this.dead);
