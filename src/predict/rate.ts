@@ -90,6 +90,8 @@ export function stepSegments(n: number, sampling: RateSampling | null, lastOnly:
 export class StepClock {
   private frame = -1;
   private step = 0;
+  /** advance()'s answer, one array reused: no allocation per frame on the stream's hot path. */
+  private readonly completed: number[] = [];
 
   constructor(
     readonly srcFps: number,
@@ -98,10 +100,14 @@ export class StepClock {
     if (!(srcFps > 0) || !(dstFps > 0)) throw new RangeError(`frame rates must be > 0, got ${srcFps} -> ${dstFps}`);
   }
 
-  /** The next source frame arrived: the source frame of each step it completes (this frame or the previous). */
-  advance(): number[] {
+  /**
+   * The next source frame arrived: the source frame of each step it completes (this frame or the previous).
+   * The array is the clock's own, valid until the next call.
+   */
+  advance(): readonly number[] {
     this.frame++;
-    const out: number[] = [];
+    const out = this.completed;
+    out.length = 0;
     const last = Math.floor((this.frame * this.dstFps) / this.srcFps + 1e-9); // as fixedRateIndices' length
     for (; this.step <= last; this.step++)
       out.push(Math.min(this.frame, Math.floor((this.step * this.srcFps) / this.dstFps + 1e-9)));

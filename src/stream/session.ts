@@ -47,6 +47,8 @@ export class StreamSession {
   conversion: LayoutConversion | null = null;
   private pre: PreprocessState | null;
   private clock: StepClock | null;
+  /** The source frame of the one step a frame makes without resampling (reused: no array per frame). */
+  private readonly thisFrame: number[] = [0];
   private frames = 0;
   private steps = 0;
   /** This frame's model input [D] (preprocessing writes here). */
@@ -197,8 +199,14 @@ export class StreamSession {
       const x = this.current;
       if (this.pre) preprocessFrame(this.pre, raw.subarray(t * D, (t + 1) * D), x);
       else x.set(raw.subarray(t * D, (t + 1) * D));
-      const sources = this.clock ? this.clock.advance() : [this.frames];
-      for (const src of sources) {
+      let sources: readonly number[];
+      if (this.clock) sources = this.clock.advance();
+      else {
+        this.thisFrame[0] = this.frames; // every frame is a step
+        sources = this.thisFrame;
+      }
+      for (let i = 0; i < sources.length; i++) {
+        const src = sources[i];
         if (this.queue.length >= this.maxQueuedSteps) {
           throw new ApiError(
             'queue_full',
