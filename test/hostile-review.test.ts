@@ -86,12 +86,23 @@ describe('hostile review probes', () => {
       assert.ok(r.status < 500, `${r.status} ${r.body.slice(0, 300)}`);
     });
   }
-  it('a NaN in the query is named as NaN (not "expected number, got number")', async () => {
+  it('a NaN in the query is named as NaN, a fraction where an integer goes by its value (not "got number")', async () => {
     const body = f32(75);
     const head = `POST /v1/models/skel/predict?frameRate=NaN HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/octet-stream\r\nX-Frames-Shape: 1,25,3\r\nContent-Length: ${body.length}\r\n\r\n`;
     const r = await rawRequest(srv.url, Buffer.concat([Buffer.from(head), body]));
     assert.equal(r.status, 400);
     assert.equal(JSON.parse(r.body).error.message, 'frameRate: expected number, got NaN');
+    const json = (decision: object) => {
+      const body = JSON.stringify({ frames: [[0, 0, 0, 0]], segments: true, decision });
+      return rawRequest(
+        srv.url,
+        `POST /v1/models/det/predict HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      );
+    };
+    const fraction = JSON.parse((await json({ minSteps: 2.5 })).body).error;
+    assert.equal(fraction.message, 'decision.minSteps: expected int, got 2.5');
+    const huge = JSON.parse((await json({ minSteps: 1e308 })).body).error;
+    assert.match(huge.message, /^decision\.minSteps: .*<=1000$/); // the rule's limit, not a safe-integer one
   });
   const rows = (T: number) => JSON.stringify(Array.from({ length: T }, (_, t) => [t % 3, 1, 0, -1]));
   const bodies: string[] = [

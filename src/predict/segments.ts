@@ -35,9 +35,9 @@ export const decisionRuleSchema = z.strictObject({
     .meta({ description: 'an open action ends when its smoothed probability falls below this (<= startThreshold)' }),
   minSteps: z
     .number()
-    .int()
     .min(1)
-    .max(1000)
+    .max(1000) // before int(): 1e308 is "at most 1000", not a safe-integer limit
+    .int()
     .meta({ description: 'model steps a candidate must hold before its start is announced' }),
 });
 export type DecisionRule = z.infer<typeof decisionRuleSchema>;

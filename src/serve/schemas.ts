@@ -282,8 +282,8 @@ function issueMessage(i: z.core.$ZodIssue): string {
           ? 'null'
           : Array.isArray(i.input)
             ? 'an array'
-            : Number.isNaN(i.input)
-              ? 'NaN' // a query's 'NaN' coerced: "expected number, got number" would say nothing
+            : typeof i.input === 'number'
+              ? String(i.input) // 2.5 for an int, NaN from a query's 'NaN': "got number" would say nothing
               : typeof i.input;
     return i.input === undefined ? `is required (${i.expected})` : `expected ${i.expected}, got ${got}`;
   }
