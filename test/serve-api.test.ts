@@ -141,7 +141,7 @@ describe('health, readiness, metadata', () => {
     assert.deepEqual(Object.keys(predict.requestBody.content), ['application/json', 'application/octet-stream']);
     assert.deepEqual(
       predict.parameters.filter((p: any) => p.in !== 'path').map((p: any) => `${p.in} ${p.name}`),
-      ['header X-Frames-Shape', 'query topK', 'query timeline', 'query frameRate', 'query layout'],
+      ['header X-Frames-Shape', 'query topK', 'query timeline', 'query frameRate', 'query layout', 'query segments'],
     );
     const req = doc.components.schemas.PredictRequest;
     assert.deepEqual(Object.keys(req.properties).sort(), [

@@ -264,6 +264,14 @@ describe('action events on a stream of a detection model', () => {
       http.map((x: any) => [x.label, x.startFrame, x.endFrame, x.announcedFrame]),
     );
     for (const [i, x] of fromCli.entries()) assert.ok(Math.abs(x.probability - http[i].probability) < 1e-4);
+    // A binary body with ?segments=true: the same segments as JSON.
+    const binary = await fetch(`${srv.url}/v1/models/det/predict?segments=true`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/octet-stream', 'x-frames-shape': `${frames.length},${K}` },
+      body: Buffer.from(new Float32Array(frames.flat()).buffer),
+    });
+    assert.equal(binary.status, 200);
+    assert.deepEqual((await binary.json()).predictions[0].segments, http);
     const plain = await post('rows', { frames, segments: true });
     assert.equal(plain.status, 400);
     assert.deepEqual([plain.body.error.code, plain.body.error.details.field], ['invalid_field', 'segments']);

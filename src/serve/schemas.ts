@@ -102,7 +102,7 @@ const PLAIN_RATE = /^[1-9]\d{0,2}(\.\d{1,6})?$|^1000$/; // 1 to 999.999999, or 1
 
 function plainPredictQuery(query: unknown): PredictQuery | null {
   if (typeof query !== 'object' || query === null) return null;
-  const q: PredictQuery = { topK: 5, timeline: false };
+  const q: PredictQuery = { topK: 5, timeline: false, segments: false };
   for (const key in query) {
     const v = (query as Record<string, unknown>)[key];
     if (!Object.hasOwn(query, key) || typeof v !== 'string') return null;
@@ -126,6 +126,11 @@ export const predictQuerySchema = z.strictObject({
     description: "frames per second of the body's frames (default: the model's frameRate)",
   }),
   layout: layoutFieldSchema,
+  segments: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true')
+    .meta({ description: "a detection model's action segments, with the server's default decision rule" }),
 });
 
 const scoredLabel = z.object({

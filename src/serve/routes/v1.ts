@@ -94,6 +94,7 @@ function jsonPredict(body: unknown, served: ServedModel, options: V1Options): Pr
 /** A binary body: one sequence's float32 frames shaped by X-Frames-Shape, options in the query. */
 function binaryPredict(req: Request, served: ServedModel, options: V1Options): PreparedPredict {
   const q = parsePredictQuery(req.query);
+  const segments = segmentsRule(served, q.segments, undefined);
   const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
   const conversion = layoutConversion(served.input, q.layout);
   const spec = conversion?.spec ?? served.input;
@@ -101,7 +102,7 @@ function binaryPredict(req: Request, served: ServedModel, options: V1Options): P
   const opts = { maxFrames: options.maxFrames, field: 'frames', frameRate: q.frameRate };
   const raw = conversion ? conversion.convert(frames, T) : frames;
   const steps = [stepsOf(served.model.metadata, modelInput(served.input, raw, T), opts)];
-  return { steps, fields: ['frames'], ids: [undefined], topK: q.topK, timeline: q.timeline };
+  return { steps, fields: ['frames'], ids: [undefined], topK: q.topK, timeline: q.timeline, segments };
 }
 
 export function v1Routes({ state, options }: { state: ServerState; options: V1Options }): Router {
