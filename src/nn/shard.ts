@@ -27,6 +27,13 @@ export interface ShardSyncBuffers {
   width: number;
 }
 
+/** Thrown by a shard released from a barrier because another shard failed: a consequence, not the cause. */
+export class ShardPeerFailed extends Error {
+  constructor() {
+    super('another training shard failed');
+  }
+}
+
 /** Rows [start, end) of a batch of B sequences that shard s of S trains on. */
 export function shardRows(B: number, S: number, s: number): [number, number] {
   return [Math.floor((s * B) / S), Math.floor(((s + 1) * B) / S)];
@@ -97,7 +104,7 @@ export class ShardSync {
       return;
     }
     while (Atomics.load(c, GENERATION) === generation) {
-      if (this.failed) throw new Error('another training shard failed');
+      if (this.failed) throw new ShardPeerFailed();
       const r = waitAsync(c, GENERATION, generation, WAIT_SLICE_MS);
       if (r.async) await r.value;
     }

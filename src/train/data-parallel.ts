@@ -10,7 +10,7 @@ import { Worker } from 'node:worker_threads';
 import type { Backend } from '../nn/backend.js';
 import { Network } from '../nn/network.js';
 import { type Seq, seq } from '../nn/seq.js';
-import { ShardBackend, ShardSync, shardRows } from '../nn/shard.js';
+import { ShardBackend, ShardPeerFailed, ShardSync, shardRows } from '../nn/shard.js';
 import { gatherRows, Replica, type ShardStep, scatterRows } from './replica.js';
 import type { ShardReply, ShardRequest, ShardWorkerData } from './shard-worker.js';
 
@@ -23,6 +23,23 @@ interface Placed {
   grad?: Float32Array;
   x: SharedArrayBuffer;
   logits: SharedArrayBuffer;
+}
+
+/** The error of a failed shard, naming it (a shard released because another failed stays a ShardPeerFailed). */
+function shardError(shards: string, cause: unknown): Error {
+  if (cause instanceof ShardPeerFailed) return cause;
+  const message = cause instanceof Error ? cause.message : String(cause);
+  return new Error(`training shard ${shards}: ${message}`, { cause });
+}
+
+/**
+ * Waits for every shard of a step (so none is still running when the caller moves on), then throws the
+ * failure that caused the others: a shard's own error, not a "another shard failed" it released.
+ */
+async function allShards(steps: Promise<unknown>[]): Promise<void> {
+  const errors: unknown[] = [];
+  for (const r of await Promise.allSettled(steps)) if (r.status === 'rejected') errors.push(r.reason);
+  if (errors.length > 0) throw errors.find((e) => !(e instanceof ShardPeerFailed)) ?? errors[0];
 }
 
 function sharedFloats(n: number): SharedArrayBuffer {
@@ -42,8 +59,13 @@ class ShardWorkerHandle {
       const p = this.pending.get(shard);
       this.pending.delete(shard);
       if (this.pending.size === 0) this.worker.unref();
-      if (reply.kind === 'error') p?.reject(new Error(`training shard ${shard}: ${reply.message}`));
-      else p?.resolve(reply);
+      if (reply.kind !== 'error') p?.resolve(reply);
+      else if (reply.peer) p?.reject(new ShardPeerFailed());
+      else {
+        const e = shardError(String(shard), new Error(reply.message));
+        if (reply.stack) e.stack = `${e.message}\n(in the worker thread) ${reply.stack}`;
+        p?.reject(e);
+      }
     });
     const fail = (e: Error) => {
       this.failure = e;
@@ -51,9 +73,10 @@ class ShardWorkerHandle {
       for (const p of this.pending.values()) p.reject(e);
       this.pending.clear();
     };
-    this.worker.on('error', (e) => fail(new Error(`a training worker thread failed: ${e.message}`)));
+    const shards = data.shards.map((e) => e.shard).join(', ');
+    this.worker.on('error', (e) => fail(shardError(shards, new Error(`its worker thread failed: ${e.message}`))));
     this.worker.on('exit', (code) => {
-      if (!this.closing) fail(new Error(`a training worker thread exited (code ${code})`));
+      if (!this.closing) fail(shardError(shards, new Error(`its worker thread exited (code ${code})`)));
     });
     // Idle, the thread must not keep the process alive (after the listeners, which would ref it again);
     // while a request is pending it must, or the process could exit awaiting the reply.
@@ -160,7 +183,7 @@ export class DataParallel {
     const outT = this.master.config.readout === 'last' ? 1 : T;
     const logits = new Float32Array(outT * B * K);
     const active = this.placed.slice(0, S);
-    await Promise.all(
+    await allShards(
       active.map(async (e) => {
         const [from, to] = shardRows(B, S, e.shard);
         const step: ShardStep = { rngKeys, offset: from, total: B };
@@ -170,7 +193,9 @@ export class DataParallel {
           if (net !== this.master) net.store.data.set(this.master.store.data);
           const xs = new Float32Array(T * Bs * I);
           gatherRows(xs, x.data, T, B, I, from, to);
-          const out = await e.local.forward(seq(xs, T, Bs, I), step, sync);
+          const out = await e.local.forward(seq(xs, T, Bs, I), step, sync).catch((err: unknown) => {
+            throw shardError(String(e.shard), err);
+          });
           scatterRows(logits, out.data, outT, B, K, from, to);
           return;
         }
@@ -192,13 +217,17 @@ export class DataParallel {
       }),
     );
     const result = lossOf(seq(logits, outT, B, K));
-    await Promise.all(
+    await allShards(
       active.map(async (e) => {
         const [from, to] = shardRows(B, S, e.shard);
         const Bs = to - from;
         const d = new Float32Array(outT * Bs * K);
         gatherRows(d, result.grad, outT, B, K, from, to);
-        if (e.local) return e.local.backward(d, outT, Bs, K, sync);
+        if (e.local) {
+          return e.local.backward(d, outT, Bs, K, sync).catch((err: unknown) => {
+            throw shardError(String(e.shard), err);
+          });
+        }
         new Float32Array(e.logits, 0, d.length).set(d);
         const { shard, logits: buffer } = e;
         await e.worker!.request({ kind: 'backward', shard, sync: sync.buffers, logits: buffer, T: outT, B: Bs, C: K });

@@ -42,7 +42,21 @@ export interface ShardStep {
   total: number;
 }
 
+/**
+ * Tests only: INDRNN_TEST_SHARD_FAULT=kind:shard:call makes shard `shard` fail on its `call`-th forward
+ * (1-based), inside the step, while the other shards run or wait at a barrier. kind: throw (an exception
+ * in the step), crash (an uncaught exception that kills the thread, as an out-of-memory would), exit
+ * (the thread exits with code 3). Read once when the module loads; unset (production) it does nothing.
+ */
+const injected = parseFault(process.env.INDRNN_TEST_SHARD_FAULT);
+function parseFault(spec: string | undefined): { kind: string; shard: number; call: number } | null {
+  const m = spec ? /^(throw|crash|exit):(\d+):(\d+)$/.exec(spec) : null;
+  return m ? { kind: m[1], shard: Number(m[2]), call: Number(m[3]) } : null;
+}
+
 export class Replica {
+  private forwards = 0;
+
   constructor(
     readonly net: Network,
     private readonly backend: ShardBackend,
@@ -64,9 +78,26 @@ export class Replica {
   /** Training forward of this shard's rows x[T, Bs, I]; the logits are the network's (a fresh array). */
   forward(x: Seq, step: ShardStep, sync: ShardSync): Promise<Seq> {
     const rng = new Rng(step.rngKeys[0], ...step.rngKeys.slice(1));
-    return this.joined(sync, () =>
-      this.net.forward(x, { training: true, rng, shard: { offset: step.offset, total: step.total } }),
-    );
+    this.forwards++;
+    return this.joined(sync, () => {
+      return (
+        this.injectFault() ??
+        this.net.forward(x, { training: true, rng, shard: { offset: step.offset, total: step.total } })
+      );
+    });
+  }
+
+  /** A test's fault (see INDRNN_TEST_SHARD_FAULT): throws, exits, or returns a step that never ends. */
+  private injectFault(): Promise<never> | undefined {
+    if (!injected || injected.shard !== this.shard || injected.call !== this.forwards) return undefined;
+    if (injected.kind === 'exit') process.exit(3);
+    if (injected.kind === 'crash') {
+      setImmediate(() => {
+        throw new Error(`injected crash in shard ${this.shard}`);
+      });
+      return new Promise<never>(() => undefined);
+    }
+    throw new Error(`injected fault in shard ${this.shard}`);
   }
 
   /** Backward from dL/dlogits of this shard's rows; leaves this shard's gradients in net.store.grad. */

@@ -5,7 +5,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { OrtBackend } from '../nn/backend.js';
 import { Network, type NetworkConfig } from '../nn/network.js';
 import { seq } from '../nn/seq.js';
-import { ShardBackend, ShardSync, type ShardSyncBuffers } from '../nn/shard.js';
+import { ShardBackend, ShardPeerFailed, ShardSync, type ShardSyncBuffers } from '../nn/shard.js';
 import { Replica, type ShardStep } from './replica.js';
 
 export interface ShardWorkerData {
@@ -40,7 +40,8 @@ export type ShardReply =
   | { kind: 'forward'; shard: number; T: number; C: number }
   | { kind: 'backward'; shard: number }
   | { kind: 'closed' }
-  | { kind: 'error'; shard: number; message: string };
+  /** peer: the shard was released from a barrier because another one failed (not the cause). */
+  | { kind: 'error'; shard: number; message: string; stack?: string; peer: boolean };
 
 const port = parentPort;
 if (!port) throw new Error('shard-worker.ts runs as a worker thread');
@@ -84,7 +85,15 @@ port.on('message', (msg: ShardRequest) => {
     (e: unknown) => {
       if (msg.kind !== 'close') new ShardSync(msg.sync).fail();
       const shard = msg.kind === 'close' ? -1 : msg.shard;
-      port.postMessage({ kind: 'error', shard, message: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+      const error = e instanceof Error ? e : new Error(String(e));
+      const reply: ShardReply = {
+        kind: 'error',
+        shard,
+        message: error.message,
+        stack: error.stack,
+        peer: e instanceof ShardPeerFailed,
+      };
+      port.postMessage(reply);
     },
   );
 });
