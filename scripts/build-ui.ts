@@ -13,7 +13,7 @@ import { builtinModules } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { build, type Plugin } from 'esbuild';
+import { type BuildOptions, build, type Plugin } from 'esbuild';
 import { selectBodies } from '../src/data/bodies.js';
 import { ntuActionName } from '../src/data/ntu-actions.js';
 import { generateStream } from '../src/data/synth/generate.js';
@@ -46,6 +46,18 @@ function nodeStubs(): Plugin {
     },
   };
 }
+
+/** How every page bundle is built: one minified ES module for today's browsers, no source map. */
+const BROWSER_BUNDLE: BuildOptions = {
+  bundle: true,
+  format: 'esm',
+  platform: 'browser',
+  target: ['es2022'],
+  minify: true,
+  sourcemap: false,
+  legalComments: 'none',
+  logLevel: 'warning',
+};
 
 /**
  * `zod` for the page: `import { z } from 'zod'` bundles zod's every locale (its namespace object defeats
@@ -121,14 +133,7 @@ export async function buildUi(out = UI_OUT): Promise<UiBuild> {
   await build({
     entryPoints: [join(UI_SRC, 'main.ts')],
     outfile: join(out, 'app.js'),
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: ['es2022'],
-    minify: true,
-    sourcemap: false,
-    legalComments: 'none',
-    logLevel: 'warning',
+    ...BROWSER_BUNDLE,
     plugins: [nodeStubs(), zodBuilders()],
   });
   // The camera (src/ui/camera): the live page's source, and the camera page (GET /camera), each its own
@@ -139,14 +144,7 @@ export async function buildUi(out = UI_OUT): Promise<UiBuild> {
       'camera-page': join(UI_SRC, 'camera', 'page.ts'),
     },
     outdir: out,
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: ['es2022'],
-    minify: true,
-    sourcemap: false,
-    legalComments: 'none',
-    logLevel: 'warning',
+    ...BROWSER_BUNDLE,
     plugins: [nodeStubs()],
   });
   copyFileSync(join(UI_SRC, 'camera', 'index.html'), join(out, 'camera.html'));

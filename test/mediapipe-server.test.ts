@@ -14,7 +14,7 @@ import type { RunningServer } from '../src/server.js';
 import { indrnn } from './helpers/cli.js';
 import { mediapipeFrames } from './helpers/mediapipe-pose.js';
 import { modelDir } from './helpers/models.js';
-import { startLoopbackServer } from './helpers/server.js';
+import { postPredict, startLoopbackServer } from './helpers/server.js';
 import { f32, StreamClient } from './helpers/stream.js';
 
 const NUCLA = join(import.meta.dirname, '..', '..', 'models', 'nucla.onnx');
@@ -56,14 +56,7 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function post(model: string, body: unknown): Promise<{ status: number; body: any }> {
-  const r = await fetch(`${srv.url}/v1/models/${model}/predict`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  return { status: r.status, body: await r.json() };
-}
+const post = (model: string, body: unknown) => postPredict(srv.url, model, body);
 
 async function predict(model: string, body: unknown): Promise<any> {
   const r = await post(model, body);

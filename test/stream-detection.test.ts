@@ -16,7 +16,7 @@ import { DEFAULT_DECISION_RULE } from '../src/predict/segments.js';
 import type { RunningServer } from '../src/server.js';
 import { indrnn } from './helpers/cli.js';
 import { modelDir } from './helpers/models.js';
-import { startLoopbackServer } from './helpers/server.js';
+import { postPredict, startLoopbackServer } from './helpers/server.js';
 import { StreamClient } from './helpers/stream.js';
 
 const K = 3;
@@ -80,14 +80,7 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function post(model: string, body: unknown): Promise<{ status: number; body: any }> {
-  const r = await fetch(`${srv.url}/v1/models/${model}/predict`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  return { status: r.status, body: await r.json() };
-}
+const post = (model: string, body: unknown) => postPredict(srv.url, model, body);
 
 /** Streams `frames` in messages of 10, waits for every step's prediction; returns the client. */
 async function streamed(frames: number[][], config: object = {}): Promise<StreamClient> {

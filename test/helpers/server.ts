@@ -23,3 +23,17 @@ export function startLoopbackServer(
   };
   return startServer(Object.assign(config, overrides), logger);
 }
+
+/** POST a JSON predict body to a running server's model: the status and the parsed answer. */
+export async function postPredict(
+  baseUrl: string,
+  model: string,
+  body: unknown,
+): Promise<{ status: number; body: any }> {
+  const r = await fetch(`${baseUrl}/v1/models/${model}/predict`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return { status: r.status, body: await r.json() };
+}
