@@ -82,6 +82,40 @@ describe('environment variables', () => {
     }
   });
 
+  it('--model-control explicit lets the repository API unload a model; by default 403; a bad INDRNN_MODEL_CONTROL stops', async () => {
+    for (const [control, status] of [
+      [undefined, 403],
+      ['explicit', 200],
+    ] as const) {
+      const child = spawn(process.execPath, [...CLI, ...(control ? ['--model-control', control] : [])], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: {
+          ...process.env,
+          INDRNN_MODELS: dir,
+          INDRNN_HOST: '127.0.0.1',
+          INDRNN_PORT: '0',
+          INDRNN_DEVICE: 'cpu',
+          INDRNN_RELOAD: 'off',
+        },
+      });
+      try {
+        const url = await servedUrl(child).url;
+        const r = await fetch(`${url}/v2/repository/models/rows/unload`, { method: 'POST' });
+        assert.equal(r.status, status, `model control ${control ?? 'default'}`);
+        if (status === 403) assert.equal(r.headers.get('x-error-code'), 'forbidden');
+      } finally {
+        child.kill('SIGKILL');
+      }
+    }
+    const bad = spawnSync(process.execPath, CLI, {
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: { ...process.env, INDRNN_MODELS: dir, INDRNN_MODEL_CONTROL: 'sometimes' },
+    });
+    assert.notEqual(bad.status, 0);
+    assert.match(bad.stderr, /INDRNN_MODEL_CONTROL/);
+  });
+
   it('a bad value in a variable stops the server, naming the variable', () => {
     const r = spawnSync(process.execPath, CLI, {
       encoding: 'utf8',

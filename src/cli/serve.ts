@@ -223,6 +223,16 @@ export function registerServe(program: Command): void {
         .default('watch'),
     )
     .option('--poll-ms <ms>', 'rescan interval of --reload poll', intOption(100), 2000)
+    .addOption(
+      withEnv(
+        new Option(
+          '--model-control <mode>',
+          "'explicit': POST /v2/repository/models/NAME/load|unload may load and unload models; 'none': 403 forbidden",
+        ),
+      )
+        .choices(['none', 'explicit'])
+        .default('none'),
+    )
     .addHelpText(
       'after',
       '\nThe live web page: GET / (docs/ui.md).\nWebSocket streams: /v1/models/NAME/stream (docs/streaming.md).\nRoutes: GET /healthz /readyz /metrics /openapi.json /v1/models /v1/models/NAME, POST /v1/models/NAME/predict,\n' +
