@@ -82,6 +82,21 @@ describe('indrnn export + predict', () => {
     assert.ok(['0', '1', '2'].includes(p.label));
   });
 
+  it("reads the input file's options as HTTP predict does; a flag given wins", () => {
+    const frames = JSON.parse(readFileSync(input, 'utf8')).frames;
+    const withOptions = join(dir, 'options.json');
+    writeFileSync(withOptions, JSON.stringify({ frames, topK: 2, timeline: true }));
+    const fromFile = JSON.parse(indrnn('predict', '--model', model, '--input', withOptions).stdout);
+    assert.equal(fromFile.topK.length, 2);
+    assert.equal(fromFile.timeline.length, 8);
+    const flagWins = JSON.parse(indrnn('predict', '--model', model, '--input', withOptions, '--top-k', '1').stdout);
+    assert.equal(flagWins.topK.length, 1);
+    writeFileSync(withOptions, JSON.stringify({ frames, topK: 0 }));
+    const bad = indrnn('predict', '--model', model, '--input', withOptions);
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /options.json: topK: /);
+  });
+
   it('explains bad input and bad files', () => {
     writeFileSync(join(dir, 'bad.json'), JSON.stringify({ frames: [[1, 2, 3]] }));
     const short = indrnn('predict', '--model', model, '--input', join(dir, 'bad.json'));

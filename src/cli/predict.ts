@@ -5,12 +5,13 @@ import { OrtBackend } from '../nn/backend.js';
 import { seq } from '../nn/seq.js';
 import { type ModelMetadata, metadataSchema } from '../onnx/metadata.js';
 import { IndrnnModel, type ProviderChoice } from '../onnx/model.js';
-import { readFramesFile } from '../predict/frames-file.js';
+import { readPredictFile } from '../predict/frames-file.js';
 import { inputSpecOf } from '../predict/input.js';
 import { layoutConversion } from '../predict/layout-conversion.js';
 import type { SegmentSlot } from '../predict/rate.js';
-import { DEFAULT_DECISION_RULE } from '../predict/segments.js';
+import { DEFAULT_DECISION_RULE, type DecisionRule, ruleProblem } from '../predict/segments.js';
 import { backgroundIndex, type ModelSteps, predictSteps, prepareSteps } from '../predict/sequence-prediction.js';
+import { parsePredictRequest } from '../serve/schemas.js';
 import { loadNetwork } from '../train/checkpoint.js';
 import { modelMetadata } from '../train/export.js';
 import { floatOption, intOption } from './options.js';
@@ -25,6 +26,41 @@ interface PredictOptions {
   frameRate?: number;
   layout?: string;
   device: ProviderChoice;
+}
+
+/** The request options an input file may carry, as in an HTTP predict body: a flag given wins over them. */
+const FILE_OPTIONS = ['topK', 'timeline', 'segments', 'frameRate', 'layout', 'decision'] as const;
+
+/**
+ * The options of one prediction: the input file's (checked as HTTP predict checks them), then the flags
+ * given on the command line over them. `explicit`: the option names given as flags.
+ */
+function requestOptions(
+  path: string,
+  body: Record<string, unknown>,
+  opts: PredictOptions,
+  explicit: ReadonlySet<string>,
+): { topK: number; timeline: boolean; segments: DecisionRule | undefined; frameRate?: number; layout?: string } {
+  const picked: Record<string, unknown> = { frames: [] };
+  for (const k of FILE_OPTIONS) if (Object.hasOwn(body, k)) picked[k] = body[k];
+  let file: ReturnType<typeof parsePredictRequest>;
+  try {
+    file = parsePredictRequest(picked);
+  } catch (e) {
+    throw new Error(`${path}: ${(e as Error).message}`);
+  }
+  const pick = <K extends 'topK' | 'timeline' | 'segments'>(k: K) =>
+    explicit.has(k) || !Object.hasOwn(picked, k) ? opts[k] : file[k];
+  const rule = Object.assign({}, DEFAULT_DECISION_RULE, file.decision);
+  const problem = ruleProblem(rule);
+  if (problem) throw new Error(`${path}: decision.${problem.field}: ${problem.message}`);
+  return {
+    topK: pick('topK') ?? 5,
+    timeline: !!pick('timeline'),
+    segments: pick('segments') ? rule : undefined,
+    frameRate: opts.frameRate ?? file.frameRate,
+    layout: opts.layout ?? file.layout,
+  };
 }
 
 /** What a prediction needs: the model's metadata and a way to run steps x [T, D] from zero state. */
@@ -72,10 +108,11 @@ function rounded(value: unknown): unknown {
   );
 }
 
-async function predict(opts: PredictOptions): Promise<unknown> {
+async function predict(opts: PredictOptions, explicit: ReadonlySet<string>): Promise<unknown> {
+  const { frames, body } = readPredictFile(opts.input);
+  const o = requestOptions(opts.input, body, opts, explicit);
   const p = opts.model ? await onnxPredictor(opts.model, opts.device) : await checkpointPredictor(opts.checkpoint!);
   try {
-    const frames = readFramesFile(opts.input);
     const m = p.metadata;
     let steps: ModelSteps;
     try {
@@ -83,18 +120,18 @@ async function predict(opts: PredictOptions): Promise<unknown> {
       steps = prepareSteps(m, input, frames, {
         maxFrames: Number.MAX_SAFE_INTEGER,
         field: 'frames',
-        frameRate: opts.frameRate,
-        conversion: layoutConversion(input, opts.layout, '--layout'),
+        frameRate: o.frameRate,
+        conversion: layoutConversion(input, o.layout, '--layout'),
       });
     } catch (e) {
       throw new Error(`${opts.input}: ${(e as Error).message}`);
     }
-    if (opts.segments && backgroundIndex(m) < 0)
+    if (o.segments && backgroundIndex(m) < 0)
       throw new Error(`--segments: model ${m.name} is not a detection model (it has no background label)`);
     return await predictSteps((x, T) => p.submit(x, T), m, steps, {
-      topK: opts.topK,
-      timeline: !!opts.timeline,
-      segments: opts.segments ? DEFAULT_DECISION_RULE : undefined,
+      topK: o.topK,
+      timeline: o.timeline,
+      segments: o.segments,
     });
   } finally {
     await p.close();
@@ -124,13 +161,16 @@ export function registerPredict(program: Command): void {
     .option('--timeline', 'also list the prediction after every frame')
     .option(
       '--segments',
-      'detection models: also list the actions detected (the default decision rule, as HTTP predict)',
+      "detection models: also list the actions detected (the default decision rule, or the input file's `decision`, as HTTP predict)",
     )
     .addOption(
       new Option('--device <device>', 'execution provider for --model').choices(['auto', 'cuda', 'cpu']).default('cpu'),
     )
-    .action(async (opts: PredictOptions) => {
+    .action(async (opts: PredictOptions, cmd: Command) => {
       if (!!opts.model === !!opts.checkpoint) throw new Error('give exactly one of --model FILE or --checkpoint FILE');
-      process.stdout.write(`${JSON.stringify(rounded(await predict(opts)))}\n`);
+      const explicit = new Set(
+        cmd.options.map((o) => o.attributeName()).filter((k) => cmd.getOptionValueSource(k) === 'cli'),
+      );
+      process.stdout.write(`${JSON.stringify(rounded(await predict(opts, explicit)))}\n`);
     });
 }

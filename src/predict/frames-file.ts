@@ -4,6 +4,11 @@
 import { readFileSync } from 'node:fs';
 
 export function readFramesFile(path: string): unknown[] {
+  return readPredictFile(path).frames;
+}
+
+/** The file's frames, and the whole object (its other fields are the request's options). */
+export function readPredictFile(path: string): { frames: unknown[]; body: Record<string, unknown> } {
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));
@@ -12,5 +17,5 @@ export function readFramesFile(path: string): unknown[] {
   }
   const frames = (raw as { frames?: unknown } | null)?.frames;
   if (!Array.isArray(frames)) throw new Error(`${path}: expected an object {"frames": [...]}, one entry per frame`);
-  return frames;
+  return { frames, body: raw as Record<string, unknown> };
 }
