@@ -18,6 +18,31 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 
 const CLI = ['dist/src/cli.js', 'serve'];
 
+/** `indrnn serve ARGS` on a loopback port, CPU, no reload, the models of `dir`, with `env` over that. */
+function serveChild(args: string[], env: Record<string, string> = {}) {
+  return spawn(process.execPath, [...CLI, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      ...process.env,
+      INDRNN_MODELS: dir,
+      INDRNN_HOST: '127.0.0.1',
+      INDRNN_PORT: '0',
+      INDRNN_DEVICE: 'cpu',
+      INDRNN_RELOAD: 'off',
+      ...env,
+    },
+  });
+}
+
+/** `indrnn serve` with these variables, expected to stop at once: its exit status and stderr. */
+function serveRefused(env: Record<string, string>) {
+  return spawnSync(process.execPath, CLI, {
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: { ...process.env, INDRNN_MODELS: dir, ...env },
+  });
+}
+
 describe('environment variables', () => {
   it('every serve flag has its INDRNN_* variable, shown in --help', () => {
     const help = spawnSync(process.execPath, [...CLI, '--help'], { encoding: 'utf8' }).stdout.replace(/\s+/g, ' ');
@@ -28,20 +53,11 @@ describe('environment variables', () => {
 
   it('values come from the environment, a flag wins, the configuration is logged once with the token redacted', async () => {
     const secret = 'tok-3f9a';
-    const child = spawn(process.execPath, [...CLI, '--max-frames', '9'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: {
-        ...process.env,
-        INDRNN_MODELS: dir,
-        INDRNN_HOST: '127.0.0.1',
-        INDRNN_PORT: '0',
-        INDRNN_DEVICE: 'cpu',
-        INDRNN_MAX_FRAMES: '5', // the flag (9) wins
-        INDRNN_MAX_SEQUENCES: '2',
-        INDRNN_TOKEN: secret,
-        INDRNN_CORS_ORIGIN: 'https://app.example',
-        INDRNN_RELOAD: 'off',
-      },
+    const child = serveChild(['--max-frames', '9'], {
+      INDRNN_MAX_FRAMES: '5', // the flag (9) wins
+      INDRNN_MAX_SEQUENCES: '2',
+      INDRNN_TOKEN: secret,
+      INDRNN_CORS_ORIGIN: 'https://app.example',
     });
     try {
       const served = servedUrl(child);
@@ -87,17 +103,7 @@ describe('environment variables', () => {
       [undefined, 403],
       ['explicit', 200],
     ] as const) {
-      const child = spawn(process.execPath, [...CLI, ...(control ? ['--model-control', control] : [])], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env: {
-          ...process.env,
-          INDRNN_MODELS: dir,
-          INDRNN_HOST: '127.0.0.1',
-          INDRNN_PORT: '0',
-          INDRNN_DEVICE: 'cpu',
-          INDRNN_RELOAD: 'off',
-        },
-      });
+      const child = serveChild(control ? ['--model-control', control] : []);
       try {
         const url = await servedUrl(child).url;
         const r = await fetch(`${url}/v2/repository/models/rows/unload`, { method: 'POST' });
@@ -107,21 +113,13 @@ describe('environment variables', () => {
         child.kill('SIGKILL');
       }
     }
-    const bad = spawnSync(process.execPath, CLI, {
-      encoding: 'utf8',
-      timeout: 60_000,
-      env: { ...process.env, INDRNN_MODELS: dir, INDRNN_MODEL_CONTROL: 'sometimes' },
-    });
+    const bad = serveRefused({ INDRNN_MODEL_CONTROL: 'sometimes' });
     assert.notEqual(bad.status, 0);
     assert.match(bad.stderr, /INDRNN_MODEL_CONTROL/);
   });
 
   it('a bad value in a variable stops the server, naming the variable', () => {
-    const r = spawnSync(process.execPath, CLI, {
-      encoding: 'utf8',
-      timeout: 60_000,
-      env: { ...process.env, INDRNN_MODELS: dir, INDRNN_MAX_BATCH: 'lots' },
-    });
+    const r = serveRefused({ INDRNN_MAX_BATCH: 'lots' });
     assert.notEqual(r.status, 0);
     assert.match(r.stderr, /INDRNN_MAX_BATCH/);
     assert.match(r.stderr, /lots/);
