@@ -2,7 +2,7 @@
 // --detection, the online-detection figures of a detection model on untrimmed recordings (eval-detection.ts).
 import type { Command } from 'commander';
 import { OrtBackend } from '../nn/backend.js';
-import { DEFAULT_DECISION_RULE, type DecisionRule, ruleProblem } from '../predict/segments.js';
+import { DEFAULT_DECISION_RULE, decisionRule } from '../predict/segments.js';
 import { loadNetwork } from '../train/checkpoint.js';
 import { classReport } from '../train/confusion.js';
 import { createTask } from '../train/tasks/index.js';
@@ -55,14 +55,8 @@ async function detectionEval(opts: EvalOptions): Promise<void> {
     const cache = opts.cache ?? (opts.model ? undefined : task?.cache);
     const split = opts.split ?? (opts.model ? undefined : task?.split);
     if (!cache || !split) throw new Error('--detection with --model needs --cache (untrimmed recordings) and --split');
-    const rule: DecisionRule = {
-      smoothing: opts.smoothing ?? DEFAULT_DECISION_RULE.smoothing,
-      startThreshold: opts.startThreshold ?? DEFAULT_DECISION_RULE.startThreshold,
-      endThreshold: opts.endThreshold ?? DEFAULT_DECISION_RULE.endThreshold,
-      minSteps: opts.minSteps ?? DEFAULT_DECISION_RULE.minSteps,
-    };
-    const problem = ruleProblem(rule);
-    if (problem) throw new Error(problem.message);
+    const { smoothing, startThreshold, endThreshold, minSteps } = opts;
+    const rule = decisionRule({ smoothing, startThreshold, endThreshold, minSteps }, '');
     const report = await evaluateDetection(p, { cache, split, part: opts.part, rule });
     process.stdout.write(
       opts.json ? `${JSON.stringify(report)}\n` : detectionText(report, p.metadata.frame_rate ?? 30),

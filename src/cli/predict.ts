@@ -9,7 +9,7 @@ import { readPredictFile } from '../predict/frames-file.js';
 import { inputSpecOf } from '../predict/input.js';
 import { layoutConversion } from '../predict/layout-conversion.js';
 import type { SegmentSlot } from '../predict/rate.js';
-import { DEFAULT_DECISION_RULE, type DecisionRule, ruleProblem } from '../predict/segments.js';
+import { type DecisionRule, decisionRule } from '../predict/segments.js';
 import { backgroundIndex, type ModelSteps, predictSteps, prepareSteps } from '../predict/sequence-prediction.js';
 import { parsePredictRequest } from '../serve/schemas.js';
 import { loadNetwork } from '../train/checkpoint.js';
@@ -51,9 +51,12 @@ function requestOptions(
   }
   const pick = <K extends 'topK' | 'timeline' | 'segments'>(k: K) =>
     explicit.has(k) || !Object.hasOwn(picked, k) ? opts[k] : file[k];
-  const rule = Object.assign({}, DEFAULT_DECISION_RULE, file.decision);
-  const problem = ruleProblem(rule);
-  if (problem) throw new Error(`${path}: decision.${problem.field}: ${problem.message}`);
+  let rule: DecisionRule;
+  try {
+    rule = decisionRule(file.decision);
+  } catch (e) {
+    throw new Error(`${path}: ${(e as Error).message}`);
+  }
   return {
     topK: pick('topK') ?? 5,
     timeline: !!pick('timeline'),

@@ -16,6 +16,7 @@
 //
 // Hot path (every step of every stream): no allocation; events are read from reused fields.
 import { z } from 'zod';
+import { ApiError } from './errors.js';
 
 export const decisionRuleSchema = z.strictObject({
   smoothing: z
@@ -61,6 +62,24 @@ export function ruleProblem(r: DecisionRule): { field: keyof DecisionRule; messa
       message: `endThreshold (${r.endThreshold}) must not be above startThreshold (${r.startThreshold})`,
     };
   return null;
+}
+
+/**
+ * The default rule with `overrides` (an undefined field keeps its default), checked as a whole: throws the
+ * catalogue's invalid_field naming `${prefix}${field}` (HTTP predict's `decision.endThreshold`).
+ */
+export function decisionRule(overrides: Partial<DecisionRule> = {}, prefix = 'decision.'): DecisionRule {
+  const rule: DecisionRule = { ...DEFAULT_DECISION_RULE };
+  for (const k of Object.keys(rule) as (keyof DecisionRule)[]) {
+    const v = overrides[k];
+    if (v !== undefined) rule[k] = v;
+  }
+  const problem = ruleProblem(rule);
+  if (problem) {
+    const field = `${prefix}${problem.field}`;
+    throw new ApiError('invalid_field', `${field}: ${problem.message}`, field);
+  }
+  return rule;
 }
 
 /** A detected action: frames [startFrame, endFrame] (source frames, both included). */

@@ -10,7 +10,7 @@ import { FRAMES_SHAPE_HEADER, readBinaryFrames } from '../../predict/binary-fram
 import { ApiError } from '../../predict/errors.js';
 import { modelInput } from '../../predict/input.js';
 import { layoutConversion } from '../../predict/layout-conversion.js';
-import { DEFAULT_DECISION_RULE, type DecisionRule, ruleProblem } from '../../predict/segments.js';
+import { type DecisionRule, decisionRule } from '../../predict/segments.js';
 import {
   backgroundIndex,
   type ModelSteps,
@@ -55,11 +55,7 @@ function segmentsRule(
       'segments',
     );
   }
-  const rule = Object.assign({}, DEFAULT_DECISION_RULE, decision);
-  const problem = ruleProblem(rule);
-  if (problem)
-    throw new ApiError('invalid_field', `decision.${problem.field}: ${problem.message}`, `decision.${problem.field}`);
-  return rule;
+  return decisionRule(decision);
 }
 
 /** A JSON body: every sequence is checked before any is queued, so a bad one fails the request alone. */
