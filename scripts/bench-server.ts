@@ -3,7 +3,9 @@
 // bodies with dynamic batching, JSON without, next to direct in-process runs of the same session on the same
 // (preprocessed) inputs, and the ideal: the same sequences 32 at a time in one run. The server runs as
 // `indrnn serve` in a child process; autocannon drives it from this process (on the same cores). The mean
-// batch is the server's own indrnn_batch_size histogram over the measured seconds.
+// batch is the server's own indrnn_batch_size histogram over the measured seconds. The floor rows are
+// scripts/bare-serve.ts: node:http and the same batching and model.run with nothing else, the most any Node
+// server can reach on this machine with this client.
 // Usage: npm run bench:server [-- --duration S --connections 1,8,32 --max-batch N --max-delay-ms MS --max-concurrent N
 //        --threads N --server-threads N --ideal-threads 1,0 --baseline DIR --rounds N --runners inline,worker --probe --json]
 // (--baseline DIR: also a server run from DIR/dist, e.g. an earlier commit built there, for before/after rows.
@@ -13,6 +15,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { DEFAULT_BATCH } from '../src/host/batcher.js';
@@ -250,6 +253,17 @@ const ON = `server${runnerLabel(runners[0])}, JSON, batching on (${batching})`;
 const BINARY = `server${runnerLabel(runners[0])}, binary float32, batching on`;
 const OFF = 'server, JSON, batching off (max-batch 1)';
 const servers = [await startServer(Number(values['max-batch']), port), await startServer(1, port + 1)];
+const FLOOR = 'bare node:http + model.run, binary, batching (scripts/bare-serve.ts: the floor)';
+const floorPort = port + 9;
+servers.push(
+  await startServeProcess(
+    [join(dir, 'action.onnx'), String(floorPort), '--threads', String(serverThreads)],
+    floorPort,
+    {
+      script: 'dist/scripts/bare-serve.js',
+    },
+  ),
+);
 // --baseline DIR: the same server built from another checkout (an earlier commit), JSON with batching on.
 const BASELINE = `baseline server (${values.baseline}), JSON, batching on`;
 if (values.baseline) servers.push(await startServer(Number(values['max-batch']), port + 2, values.baseline));
@@ -284,6 +298,7 @@ try {
         rows.push(await load(`server${runnerLabel(o.runner)}, binary float32, batching on`, o.port, c, true));
       }
       rows.push(await load(OFF, port + 1, c, false));
+      rows.push(await load(FLOOR, floorPort, c, true));
       if (c === 1) rows.push(await floor(port, c));
     }
     for (const ideal of idealModels) rows.push(await directBatch(ideal.model, 32, ideal.label));
@@ -295,7 +310,7 @@ try {
   rmSync(dir, { recursive: true, force: true });
 }
 
-const isServer = (r: Row) => r.mode.startsWith('server') || r.mode.startsWith('baseline');
+const isServer = (r: Row) => r.mode.startsWith('server') || r.mode.startsWith('baseline') || r.mode.startsWith('bare');
 /** Row r's ratios to direct B=1 at its concurrency and to the ideal B=32 run, within one round. */
 function ratios(rows: Row[], r: Row): { vsDirect: number; vsIdeal: number } {
   const directB1 = rows.find((d) => d.mode.startsWith('direct model.run (B=1)') && d.connections === r.connections);

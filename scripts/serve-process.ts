@@ -7,7 +7,8 @@ import { ALLOCATOR_TUNABLES } from '../src/util/allocator.js';
  * serveArgs: the flags after `indrnn serve`; port: the one they name, polled for readiness. `env` adds to
  * the environment (INDRNN_NO_REEXEC=1: the child is the server itself, not its launcher); `quiet` pipes its
  * output instead of sharing this process's; `nodeArgs` go to node before the script (--cpu-prof); `cwd`: the
- * checkout whose dist/ to run (another build, to compare).
+ * checkout whose dist/ to run (another build, to compare); `script`: another server to run with serveArgs
+ * instead (dist/scripts/bare-serve.js, bench:server's floor), ready when its GET /readyz answers 200.
  */
 export async function startServeProcess(
   serveArgs: string[],
@@ -17,9 +18,11 @@ export async function startServeProcess(
     quiet = false,
     nodeArgs = [],
     cwd,
-  }: { env?: Record<string, string>; quiet?: boolean; nodeArgs?: string[]; cwd?: string } = {},
+    script,
+  }: { env?: Record<string, string>; quiet?: boolean; nodeArgs?: string[]; cwd?: string; script?: string } = {},
 ): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [...nodeArgs, 'dist/src/cli.js', 'serve', ...serveArgs], {
+  const command = script ? [script] : ['dist/src/cli.js', 'serve'];
+  const child = spawn(process.execPath, [...nodeArgs, ...command, ...serveArgs], {
     cwd,
     stdio: ['ignore', quiet ? 'pipe' : 'inherit', quiet ? 'pipe' : 'inherit'],
     env: { ...process.env, GLIBC_TUNABLES: ALLOCATOR_TUNABLES, ...env },
