@@ -11,7 +11,7 @@ import { bearerAuth } from './middleware/auth.js';
 import { errorHandler, notFound } from './middleware/errors.js';
 import { bodyParserErrors } from './middleware/json-body.js';
 import { observeRequests } from './middleware/observe.js';
-import { requestId } from './middleware/request-id.js';
+import { requestId, requestLog } from './middleware/request-id.js';
 import { securityHeaders } from './middleware/security-headers.js';
 import { openApiDocument } from './openapi.js';
 import { cameraRoutes } from './routes/camera.js';
@@ -82,13 +82,24 @@ export function createApp({ state, metrics, logger, options: given = {} }: AppDe
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  app.use(requestId({ logger }), securityHeaders(), observeRequests({ metrics, state }));
+  requestLog(app, logger);
+  app.use(requestId(), securityHeaders(), observeRequests({ metrics, state, logger }));
   // Before any route: a preflight (OPTIONS) is answered here, before the token check.
   if (options.corsOrigins.length > 0) app.use(corsFor(options.corsOrigins));
   if (options.compressMinBytes !== null) app.use(compression({ threshold: options.compressMinBytes }));
 
-  // Open: probes, metrics, the API description.
+  // Open: the probes (before the token check: KServe's are under /v2).
   app.use(healthRoutes({ state }));
+
+  // Protected: the model API, next, so that a predict request passes as few layers as it can: every layer
+  // Express passes costs its router a few closures (docs/design.md, "The request path").
+  app.use(['/v1', '/v2'], drainGate(state), bearerAuth({ token: options.token }));
+  app.use(v1Routes({ state, options }));
+  app.use(neuronRoutes({ state }));
+  app.use(kserveRoutes({ state, options: { ...options, serverVersion: options.version } }));
+
+  // Open: metrics, the API description, the live page, the camera page and MediaPipe's files (the pages ask
+  // the API themselves, with the user's token when there is one). None of their paths is under /v1 or /v2.
   route(app, ROUTES.metrics, async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
@@ -96,16 +107,7 @@ export function createApp({ state, metrics, logger, options: given = {} }: AppDe
   route(app, ROUTES.openapi, (_req, res) => {
     res.json(openapi);
   });
-
-  // Open: the live page, the camera page and MediaPipe's files (the pages ask the API themselves, with the
-  // user's token when there is one).
   if (options.ui !== false) app.use(uiRoutes({ dir: options.uiDir }), cameraRoutes({ dir: options.uiDir }));
-
-  // Protected: the model API.
-  app.use(['/v1', '/v2'], drainGate(state), bearerAuth({ token: options.token }));
-  app.use(v1Routes({ state, options }));
-  app.use(neuronRoutes({ state }));
-  app.use(kserveRoutes({ state, options: { ...options, serverVersion: options.version } }));
 
   app.use(methodNotAllowed(), notFound(), bodyParserErrors, errorHandler());
   return app;

@@ -4,6 +4,7 @@
 // inference route also counts per model version, for a model that is loaded. Secrets in the query
 // (`?token=`, which streams accept) are redacted from the logged URL.
 import type { RequestHandler, Response } from 'express';
+import type { Logger } from 'pino';
 import type { Metrics } from '../../host/metrics.js';
 import type { ServerState } from '../../host/state.js';
 import { type RouteLocals, templateMatcher } from '../routes/table.js';
@@ -15,7 +16,15 @@ export function redactUrl(url: string): string {
   return url.replace(SECRET_PARAM, '$1[redacted]');
 }
 
-export function observeRequests({ metrics, state }: { metrics: Metrics; state: ServerState }): RequestHandler {
+export function observeRequests({
+  metrics,
+  state,
+  logger,
+}: {
+  metrics: Metrics;
+  state: ServerState;
+  logger: Logger;
+}): RequestHandler {
   const match = templateMatcher();
   /** The route that answered; for an answer before routing (401, draining 503) the template of its path. */
   const routeLabel = (res: Response, url: string): string => {
@@ -42,15 +51,19 @@ export function observeRequests({ metrics, state }: { metrics: Metrics; state: S
         const served = state.registry?.get(locals.params.name, locals.params.version);
         if (served) metrics.modelRequest(served, status, seconds);
       }
+      // One line per request, with the root logger and the id as its first field: what req.log would
+      // write, without a child logger per request.
+      const level = status >= 500 ? 'error' : 'info';
+      if (!logger.isLevelEnabled(level)) return;
       const line = {
+        reqId: req.id,
         method: req.method,
         url: redactUrl(req.originalUrl),
         route,
         status,
         ms: Math.round(seconds * 1e5) / 100,
       };
-      if (status >= 500) req.log.error(line, 'request');
-      else req.log.info(line, 'request');
+      logger[level](line, 'request');
     };
     res.on('finish', finish);
     res.on('close', finish);
