@@ -8,8 +8,9 @@
 // server can reach on this machine with this client.
 // Usage: npm run bench:server [-- --duration S --connections 1,8,32 --max-batch N --max-delay-ms MS --max-concurrent N
 //        --threads N --server-threads N --ideal-threads 1,0 --baseline DIR --rounds N --runners inline,worker --probe --json]
-// (--baseline DIR: also a server run from DIR/dist, e.g. an earlier commit built there, for before/after rows.
-// --runners: the servers' --model-runner; the first serves every row, each other one adds a batching server
+// (--baseline DIR: also a server run from DIR/dist, e.g. an earlier commit built there, for before/after rows
+// with JSON and binary bodies.
+// --runners: the servers' --model-runner ('worker:N': N worker threads, --model-workers); the first serves every row, each other one adds a batching server
 // with its JSON and binary rows beside the first's. --probe: during each server row, GET /healthz every
 // 10 ms on its own connection; its p99 is how long a probe waits behind the model runs.)
 import type { ChildProcess } from 'node:child_process';
@@ -30,7 +31,7 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '1,8,32' },
     'max-batch': { type: 'string', default: String(DEFAULT_BATCH.maxBatch) },
     'max-delay-ms': { type: 'string', default: String(DEFAULT_BATCH.maxDelayMs) },
-    'max-concurrent': { type: 'string', default: String(DEFAULT_BATCH.maxConcurrent) },
+    'max-concurrent': { type: 'string' },
     threads: { type: 'string', default: '0' },
     'server-threads': { type: 'string' },
     baseline: { type: 'string' },
@@ -123,15 +124,14 @@ const runners = values.runners.split(',');
 
 async function startServer(maxBatch: number, port: number, cwd?: string, runner = runners[0]): Promise<ChildProcess> {
   const args = ['--models', dir, '--host', '127.0.0.1', '--port', String(port), '--device', 'cpu'];
-  if (!cwd) args.push('--model-runner', runner);
-  args.push(
-    '--max-batch',
-    String(maxBatch),
-    '--max-delay-ms',
-    values['max-delay-ms'],
-    '--max-concurrent',
-    values['max-concurrent'],
-  );
+  if (!cwd) {
+    const [kind, workers] = runner.split(':'); // 'worker:2': two worker threads, a session each
+    args.push('--model-runner', kind);
+    if (workers) args.push('--model-workers', workers);
+  }
+  args.push('--max-batch', String(maxBatch), '--max-delay-ms', values['max-delay-ms']);
+  // Unless given, the server's default: one run at a time, or one per worker with --model-workers.
+  if (values['max-concurrent']) args.push('--max-concurrent', values['max-concurrent']);
   args.push('--threads', String(serverThreads), '--log-level', 'warn');
   return startServeProcess(args, port, { cwd });
 }
@@ -247,7 +247,7 @@ async function directBatch(model: IndrnnModel, B: number, label: string): Promis
 // Both servers stay up (idle when not driven); each concurrency level runs direct, batched (JSON and binary
 // bodies) and unbatched back to back, so that they see the same background load.
 const port = Number(values.port);
-const batching = `max-batch ${values['max-batch']}, max-delay ${values['max-delay-ms']} ms, ${values['max-concurrent']} run at a time`;
+const batching = `max-batch ${values['max-batch']}, max-delay ${values['max-delay-ms']} ms, ${values['max-concurrent'] ?? 'default'} runs at a time`;
 const runnerLabel = (runner: string) => (runners.length > 1 ? ` (${runner} runner)` : '');
 const ON = `server${runnerLabel(runners[0])}, JSON, batching on (${batching})`;
 const BINARY = `server${runnerLabel(runners[0])}, binary float32, batching on`;
@@ -266,6 +266,7 @@ servers.push(
 );
 // --baseline DIR: the same server built from another checkout (an earlier commit), JSON with batching on.
 const BASELINE = `baseline server (${values.baseline}), JSON, batching on`;
+const BASELINE_BINARY = `baseline server (${values.baseline}), binary float32, batching on`;
 if (values.baseline) servers.push(await startServer(Number(values['max-batch']), port + 2, values.baseline));
 // Each further --runners entry: a batching server on port + 3, + 4, ...
 const others = runners.slice(1).map((runner, i) => ({ runner, port: port + 3 + i }));
@@ -290,7 +291,10 @@ try {
     const rows: Row[] = [];
     for (const c of connections) {
       rows.push(await direct(model, c));
-      if (values.baseline) rows.push(await load(BASELINE, port + 2, c, false));
+      if (values.baseline) {
+        rows.push(await load(BASELINE, port + 2, c, false));
+        rows.push(await load(BASELINE_BINARY, port + 2, c, true));
+      }
       rows.push(await load(ON, port, c, false));
       rows.push(await load(BINARY, port, c, true));
       for (const o of others) {

@@ -24,6 +24,8 @@ export interface ServeConfig extends AppOptions {
   threads?: number;
   /** Where each model's session runs: this thread (default) or a worker thread per model (--model-runner). */
   modelRunner?: RunnerKind;
+  /** With modelRunner 'worker': worker threads, each with its own session, per model (--model-workers). */
+  modelWorkers?: number;
   batch: BatchOptions;
   logLevel: LevelWithSilent;
   /** Longest wait for in-flight requests (then for model runs) on shutdown before they are cut. */
@@ -117,6 +119,7 @@ export async function startServer(
     device: config.device,
     threads: config.threads,
     runner: config.modelRunner,
+    workers: config.modelWorkers,
     batch: config.batch,
     observe: (model) => metrics.observer(model),
     onEvent: (e) => {

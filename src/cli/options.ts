@@ -1,11 +1,12 @@
 // Option parsers for commander that fail with the flag's name and the bad value.
 import { InvalidArgumentError } from 'commander';
 
-export function intOption(min = Number.MIN_SAFE_INTEGER) {
+export function intOption(min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER) {
   return (value: string): number => {
     const n = Number(value);
     if (!Number.isInteger(n)) throw new InvalidArgumentError(`expected an integer, got '${value}'`);
     if (n < min) throw new InvalidArgumentError(`expected an integer >= ${min}, got ${n}`);
+    if (n > max) throw new InvalidArgumentError(`expected an integer <= ${max}, got ${n}`);
     return n;
   };
 }

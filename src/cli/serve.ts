@@ -24,6 +24,7 @@ interface ServeFlags {
   token?: string;
   threads: number;
   modelRunner: RunnerKind;
+  modelWorkers: number;
   logLevel: LevelWithSilent;
   maxStreams: number;
   streamMaxMessageBytes: number;
@@ -169,6 +170,12 @@ export function registerServe(program: Command): void {
         .choices(['inline', 'worker'])
         .default('inline'),
     )
+    .option(
+      '--model-workers <n>',
+      'with --model-runner worker: worker threads per model, each with its own session (--max-concurrent follows it unless given; --threads 0 shares the cores among them)',
+      intOption(1, 64),
+      1,
+    )
     .option('--max-streams <n>', 'most open WebSocket streams', intOption(1), DEFAULT_STREAM_OPTIONS.maxConnections)
     .option(
       '--stream-max-message-bytes <size>',
@@ -245,6 +252,8 @@ export function registerServe(program: Command): void {
       const sources = Object.fromEntries(
         cmd.options.map((o) => [o.attributeName(), cmd.getOptionValueSource(o.attributeName()) ?? 'default']),
       );
+      if (f.modelWorkers > 1 && f.modelRunner !== 'worker')
+        cmd.error(`error: --model-workers ${f.modelWorkers} needs --model-runner worker (inline runs on one thread)`);
       await serveMain({
         models: f.models,
         host: f.host,
@@ -252,11 +261,14 @@ export function registerServe(program: Command): void {
         device: f.device,
         threads: f.threads,
         modelRunner: f.modelRunner,
+        modelWorkers: f.modelWorkers,
         batch: {
           maxBatch: f.maxBatch,
           maxDelayMs: f.maxDelayMs,
           maxQueue: f.maxQueue,
-          maxConcurrent: f.maxConcurrent,
+          // One run slot per worker unless --max-concurrent says otherwise.
+          maxConcurrent:
+            sources.maxConcurrent === 'default' ? Math.max(f.maxConcurrent, f.modelWorkers) : f.maxConcurrent,
           queueTimeoutMs: f.queueTimeoutMs,
           runTimeoutMs: f.runTimeoutMs,
         },

@@ -264,6 +264,18 @@ export class Batcher {
     }
   }
 
+  /**
+   * How many of the waiting sequences the batch taken now gets: all (up to maxBatch), or, when the model
+   * runs off this thread (a pool of worker threads, src/onnx/worker-pool.ts), an even share among this
+   * slot and the slots still free, so that those runs go side by side rather than one after the other.
+   */
+  private batchSize(): number {
+    const waiting = this.batchableCount();
+    const slots = this.options.maxConcurrent ?? DEFAULT_BATCH.maxConcurrent;
+    const free = this.model.runnerKind === 'worker' ? Math.max(1, slots - this.running + 1) : 1;
+    return Math.min(Math.ceil(waiting / free), this.options.maxBatch);
+  }
+
   /** Sequence jobs at the head of the queue, up to the first exclusive job. */
   private batchableCount(): number {
     let n = 0;
@@ -294,9 +306,9 @@ export class Batcher {
         }
         await settled;
       } else {
-        const n = Math.min(this.batchableCount(), this.options.maxBatch);
-        const jobs = this.queue.splice(0, n) as SequenceJob[];
+        const jobs = this.queue.splice(0, this.batchSize()) as SequenceJob[];
         this.taken();
+        if (this.queue.length > 0) this.schedule(); // the rest to the slots still free
         await this.runBatch(jobs);
       }
     } finally {

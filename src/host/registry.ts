@@ -47,6 +47,8 @@ export interface RegistryOptions {
   threads?: number;
   /** Where each model's session runs: this thread (default) or a worker thread per model (src/onnx/runner.ts). */
   runner?: RunnerKind;
+  /** With runner 'worker': worker threads (sessions) per model (default 1; src/onnx/worker-pool.ts). */
+  workers?: number;
   batch?: BatchOptions;
   /** Per-model observer for batch sizes, inference time and queue wait (metrics). */
   observe?: (model: IndrnnModel) => BatchObserver;
@@ -503,6 +505,7 @@ export class ModelRegistry {
         provider: opts.device ?? 'auto',
         threads: opts.threads,
         runner: opts.runner,
+        workers: opts.workers,
         onFallback: (reason) => opts.onEvent?.({ kind: 'fallback', file, reason }),
         onWorkerLost: (reason) => {
           const { name, version } = model.metadata; // named after its directories in a Triton layout

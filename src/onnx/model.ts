@@ -9,6 +9,7 @@ import * as ort from 'onnxruntime-node';
 import { parseModel } from '../util/onnx-graph.js';
 import { describeMetadataError, MODEL_FORMAT, type ModelMetadata, metadataSchema } from './metadata.js';
 import { InlineRunner, type RunnerKind, type RunResult, type SessionRunner } from './runner.js';
+import { WorkerPool } from './worker-pool.js';
 import { WorkerRunner } from './worker-runner.js';
 
 export type { RunnerKind, RunResult } from './runner.js';
@@ -96,6 +97,11 @@ export interface LoadOptions {
   onFallback?: (reason: string) => void;
   /** Where the session runs: this thread ('inline', the default) or a worker thread of its own (src/onnx/runner.ts). */
   runner?: RunnerKind;
+  /**
+   * With runner 'worker': how many worker threads, each with a session of its own (default 1). With threads
+   * 0 (one per core), each session gets an equal share of the cores, at least one thread.
+   */
+  workers?: number;
   /** Told why, each time the model's worker thread died (it is then started again). */
   onWorkerLost?: (reason: string) => void;
 }
@@ -165,6 +171,28 @@ export async function createSession(
   }
 }
 
+/** opts.workers (default 1) worker threads with a session each; one is the runner itself, more a pool. */
+async function startWorkers(bytes: Uint8Array, path: string, opts: LoadOptions): Promise<WorkerRunner | WorkerPool> {
+  const n = opts.workers ?? 1;
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`workers must be a whole number >= 1, got ${n}`);
+  const threads = opts.threads && opts.threads > 0 ? opts.threads : Math.max(1, Math.floor(availableParallelism() / n));
+  const init = { bytes, path, provider: opts.provider ?? 'auto', threads };
+  const started = await Promise.allSettled(
+    Array.from({ length: n }, (_, i) =>
+      WorkerRunner.start(init, i === 0 ? opts.onFallback : undefined, opts.onWorkerLost),
+    ),
+  );
+  const failed = started.find((r) => r.status === 'rejected');
+  if (failed) {
+    await Promise.all(started.map((r) => (r.status === 'fulfilled' ? r.value.release() : undefined)));
+    const message = (failed.reason as Error).message;
+    // The worker's createSession errors already name the file.
+    throw new ModelFileError(path, message.startsWith(`${path}: `) ? message.slice(path.length + 2) : message);
+  }
+  const workers = started.map((r) => (r as PromiseFulfilledResult<WorkerRunner>).value);
+  return n === 1 ? workers[0] : new WorkerPool(workers);
+}
+
 export class IndrnnModel {
   private constructor(
     readonly path: string,
@@ -191,19 +219,7 @@ export class IndrnnModel {
   static async fromBytes(bytes: Uint8Array, path: string, opts: LoadOptions = {}): Promise<IndrnnModel> {
     const metadata = validateModelBytes(bytes, path);
     if (opts.runner === 'worker') {
-      const choice = opts.provider ?? 'auto';
-      let runner: WorkerRunner;
-      try {
-        runner = await WorkerRunner.start(
-          { bytes, path, provider: choice, threads: sessionThreads(opts.threads) },
-          opts.onFallback,
-          opts.onWorkerLost,
-        );
-      } catch (e) {
-        const message = (e as Error).message;
-        // The worker's createSession errors already name the file.
-        throw new ModelFileError(path, message.startsWith(`${path}: `) ? message.slice(path.length + 2) : message);
-      }
+      const runner = await startWorkers(bytes, path, opts);
       return new IndrnnModel(path, metadata, runner.provider, runner, 'worker');
     }
     const { session, provider } = await createSession(bytes, path, opts);

@@ -104,6 +104,11 @@ export class WorkerRunner implements SessionRunner {
     return new WorkerRunner(worker, provider, init, onLost);
   }
 
+  /** Runs in flight or waiting here. */
+  get pending(): number {
+    return this.waiting.length + (this.inFlight ? 1 : 0);
+  }
+
   run(shape: RunShape, x: Float32Array, h0: Float32Array | undefined, out: RunResult | undefined): Promise<RunResult> {
     if (this.dead) return Promise.reject(this.dead);
     return new Promise((resolve, reject) => {
