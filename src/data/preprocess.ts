@@ -124,17 +124,17 @@ export function createPreprocessState(cfg: PreprocessConfig): PreprocessState {
   return { cfg, joints: jointsOf(cfg), ref: null, lastRoot: new Float64Array(3) };
 }
 
-/** True when body b of a raw frame [B, J, 3] is all zeros (not present). */
-export function bodyAbsent(frame: Float32Array, b: number, J: number): boolean {
-  const base = b * J * 3;
+/** True when body b of a raw frame [B, J, 3] (at `at` in `frame`) is all zeros (not present). */
+export function bodyAbsent(frame: Float32Array, b: number, J: number, at = 0): boolean {
+  const base = at + b * J * 3;
   for (let i = 0; i < J * 3; i++) if (frame[base + i] !== 0) return false;
   return true;
 }
 
-/** Mean position of joints `js` of body 0 in a raw frame, into out[3]. */
-function meanJoint(frame: Float32Array, js: readonly number[], out: Float64Array): Float64Array {
+/** Mean position of joints `js` of body 0 in a raw frame (at `at` in `frame`), into out[3]. */
+function meanJoint(frame: Float32Array, js: readonly number[], out: Float64Array, at = 0): Float64Array {
   out.fill(0);
-  for (const j of js) for (let c = 0; c < 3; c++) out[c] += frame[j * 3 + c] / js.length;
+  for (const j of js) for (let c = 0; c < 3; c++) out[c] += frame[at + j * 3 + c] / js.length;
   return out;
 }
 
@@ -148,15 +148,16 @@ function normalize(v: Float64Array): number {
  * Rotation taking body 0's (left, up, forward) to (-x, +y, -z): it then faces the camera.
  * 'yaw' keeps up = +y; 'full' uses the torso direction as up (Gram-Schmidt). Rows are the new axes.
  */
-function alignment(cfg: PreprocessConfig, frame: Float32Array): Float64Array {
+function alignment(cfg: PreprocessConfig, frame: Float32Array, at: number): Float64Array {
   const rot = new Float64Array([1, 0, 0, 0, 1, 0, 0, 0, 1]);
   if (cfg.viewAlign === 'none') return rot;
   const left = new Float64Array(3);
-  for (const [l, r] of cfg.leftRight) for (let c = 0; c < 3; c++) left[c] += frame[l * 3 + c] - frame[r * 3 + c];
+  for (const [l, r] of cfg.leftRight)
+    for (let c = 0; c < 3; c++) left[c] += frame[at + l * 3 + c] - frame[at + r * 3 + c];
   const up = new Float64Array([0, 1, 0]);
   if (cfg.viewAlign === 'full') {
-    const top = meanJoint(frame, cfg.torsoTop, new Float64Array(3));
-    const root = meanJoint(frame, cfg.root, new Float64Array(3));
+    const top = meanJoint(frame, cfg.torsoTop, new Float64Array(3), at);
+    const root = meanJoint(frame, cfg.root, new Float64Array(3), at);
     for (let c = 0; c < 3; c++) up[c] = top[c] - root[c];
     if (normalize(up) < 1e-9) up.set([0, 1, 0]);
   }
@@ -169,15 +170,15 @@ function alignment(cfg: PreprocessConfig, frame: Float32Array): Float64Array {
   return rot;
 }
 
-function makeReference(cfg: PreprocessConfig, frame: Float32Array): Reference {
-  const origin = meanJoint(frame, cfg.root, new Float64Array(3));
+function makeReference(cfg: PreprocessConfig, frame: Float32Array, at: number): Reference {
+  const origin = meanJoint(frame, cfg.root, new Float64Array(3), at);
   let invScale = 1;
   if (cfg.scaleNorm) {
-    const top = meanJoint(frame, cfg.torsoTop, new Float64Array(3));
+    const top = meanJoint(frame, cfg.torsoTop, new Float64Array(3), at);
     const len = Math.hypot(top[0] - origin[0], top[1] - origin[1], top[2] - origin[2]);
     invScale = len > 1e-6 ? 1 / len : 1;
   }
-  return { origin, rot: alignment(cfg, frame), invScale };
+  return { origin, rot: alignment(cfg, frame, at), invScale };
 }
 
 /**
@@ -195,27 +196,43 @@ export function preprocessFrame(state: PreprocessState, frame: Float32Array, out
     );
   }
   const dst = out ?? new Float32Array(D);
-  dst.fill(0);
-  const body0 = !bodyAbsent(frame, 0, J);
-  if (body0 && state.ref === null) state.ref = makeReference(cfg, frame);
-  if (body0) meanJoint(frame, cfg.root, state.lastRoot);
+  preprocessFrameAt(state, frame, 0, dst, 0);
+  return dst;
+}
+
+/**
+ * preprocessFrame on the frame at frame[at .. at + D) into dst[dstAt .. dstAt + D), sizes checked by the
+ * caller: a whole sequence is preprocessed without a view object per frame (docs/design.md).
+ */
+export function preprocessFrameAt(
+  state: PreprocessState,
+  frame: Float32Array,
+  at: number,
+  dst: Float32Array,
+  dstAt: number,
+): void {
+  const { cfg, joints: J } = state;
+  const D = cfg.bodies * J * 3;
+  dst.fill(0, dstAt, dstAt + D);
+  const body0 = !bodyAbsent(frame, 0, J, at);
+  if (body0 && state.ref === null) state.ref = makeReference(cfg, frame, at);
+  if (body0) meanJoint(frame, cfg.root, state.lastRoot, at);
   const ref = state.ref;
-  if (ref === null) return dst;
+  if (ref === null) return;
   const o = cfg.center === 'first-frame' ? ref.origin : cfg.center === 'per-frame' ? state.lastRoot : ZERO3;
   const R = ref.rot;
   const s = ref.invScale;
   for (let b = 0; b < cfg.bodies; b++) {
-    if (bodyAbsent(frame, b, J)) continue;
+    if (bodyAbsent(frame, b, J, at)) continue;
     for (let i = b * J * 3; i < (b + 1) * J * 3; i += 3) {
-      const x = frame[i] - o[0];
-      const y = frame[i + 1] - o[1];
-      const z = frame[i + 2] - o[2];
-      dst[i] = (R[0] * x + R[1] * y + R[2] * z) * s;
-      dst[i + 1] = (R[3] * x + R[4] * y + R[5] * z) * s;
-      dst[i + 2] = (R[6] * x + R[7] * y + R[8] * z) * s;
+      const x = frame[at + i] - o[0];
+      const y = frame[at + i + 1] - o[1];
+      const z = frame[at + i + 2] - o[2];
+      dst[dstAt + i] = (R[0] * x + R[1] * y + R[2] * z) * s;
+      dst[dstAt + i + 1] = (R[3] * x + R[4] * y + R[5] * z) * s;
+      dst[dstAt + i + 2] = (R[6] * x + R[7] * y + R[8] * z) * s;
     }
   }
-  return dst;
 }
 
 const ZERO3 = new Float64Array(3);
@@ -231,7 +248,6 @@ export function preprocessSequence(cfg: PreprocessConfig, raw: Float32Array, T: 
   }
   const state = createPreprocessState(cfg);
   const out = new Float32Array(T * D);
-  for (let t = 0; t < T; t++)
-    preprocessFrame(state, raw.subarray(t * D, (t + 1) * D), out.subarray(t * D, (t + 1) * D));
+  for (let t = 0; t < T; t++) preprocessFrameAt(state, raw, t * D, out, t * D);
   return out;
 }

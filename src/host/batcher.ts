@@ -17,6 +17,7 @@
 // KServe endpoint's raw tensors with their own state, later the streaming sessions).
 import type { IndrnnModel, RunResult } from '../onnx/model.js';
 import { ApiError } from '../predict/errors.js';
+import { copyValues } from '../util/copy-values.js';
 
 export interface BatchOptions {
   /** Most sequences per run; 1 turns batching off. */
@@ -335,7 +336,7 @@ export class Batcher {
         // x [T, B, D]: sequence b's frame t at (t*B + b)*D; frames past its end stay 0 (right padding).
         x = new Float32Array(T * B * D);
         jobs.forEach((j, b) => {
-          for (let t = 0; t < j.T; t++) x.set(j.x.subarray(t * D, (t + 1) * D), (t * B + b) * D);
+          for (let t = 0; t < j.T; t++) copyValues(j.x, t * D, x, (t * B + b) * D, D);
         });
       }
       const run = this.withDeadline(this.model.run(x, T, B));

@@ -6,7 +6,7 @@
 // Shapes: L = IndRNN layers, R = rows (states) of this stream, H = hidden units, D = input_size,
 // K = outputs. h [L, R, H]; a step's x [D].
 
-import { createPreprocessState, type PreprocessState, preprocessFrame } from '../data/preprocess.js';
+import { createPreprocessState, type PreprocessState, preprocessFrameAt } from '../data/preprocess.js';
 import type { ServedModel } from '../host/registry.js';
 import { ApiError } from '../predict/errors.js';
 import { type LayoutConversion, layoutConversion } from '../predict/layout-conversion.js';
@@ -197,8 +197,8 @@ export class StreamSession {
     for (let t = 0; t < T; t++) {
       // Every frame is preprocessed (its reference may come from a frame the resampling skips).
       const x = this.current;
-      if (this.pre) preprocessFrame(this.pre, raw.subarray(t * D, (t + 1) * D), x);
-      else x.set(raw.subarray(t * D, (t + 1) * D));
+      if (this.pre) preprocessFrameAt(this.pre, raw, t * D, x, 0);
+      else copyValues(raw, t * D, x, 0, D);
       let sources: readonly number[];
       if (this.clock) sources = this.clock.advance();
       else {
