@@ -1,6 +1,6 @@
 // --model-workers N (src/onnx/worker-pool.ts): a model's runs spread over N worker threads with a session
 // each. The answers are the inline session's, runs asked for together go to different workers, the batcher
-// splits what is waiting among its free run slots (and only then), a dead worker of the pool is replaced,
+// splits what is waiting among its free run slots (only with a pool), a dead worker of the pool is replaced,
 // and `indrnn serve` takes the flag (its run slots follow it) or refuses it without the worker runner.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -113,6 +113,12 @@ describe('a pool of worker threads for one model', () => {
       assert.deepEqual(whole.sizes, [8], 'inline: one run of all (a second synchronous run would only wait)');
       const oneSlot = await run(pooled, 1);
       assert.deepEqual(oneSlot.sizes, [8]);
+      const single = await IndrnnModel.load(file(), { provider: 'cpu', threads: 1, runner: 'worker' });
+      try {
+        assert.deepEqual((await run(single, 2)).sizes, [8], 'one worker: its runs would only queue');
+      } finally {
+        await single.release();
+      }
       // Padding and batch size do not change a sequence's logits beyond float rounding of the products.
       for (const [i, a] of split.answers.entries())
         for (const [k, v] of a.entries()) assert.ok(Math.abs(v - whole.answers[i][k]) < 1e-5, `sequence ${i}`);

@@ -267,13 +267,14 @@ export class Batcher {
 
   /**
    * How many of the waiting sequences the batch taken now gets: all (up to maxBatch), or, when the model
-   * runs off this thread (a pool of worker threads, src/onnx/worker-pool.ts), an even share among this
-   * slot and the slots still free, so that those runs go side by side rather than one after the other.
+   * can run several batches side by side (a pool of worker threads, src/onnx/worker-pool.ts), an even
+   * share among this slot and the free slots, so that those runs go together rather than one after the other.
    */
   private batchSize(): number {
     const waiting = this.batchableCount();
     const slots = this.options.maxConcurrent ?? DEFAULT_BATCH.maxConcurrent;
-    const free = this.model.runnerKind === 'worker' ? Math.max(1, slots - this.running + 1) : 1;
+    const free =
+      this.model.parallelRuns > 1 ? Math.max(1, Math.min(slots, this.model.parallelRuns) - this.running + 1) : 1;
     return Math.min(Math.ceil(waiting / free), this.options.maxBatch);
   }
 

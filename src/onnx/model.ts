@@ -226,6 +226,11 @@ export class IndrnnModel {
     return new IndrnnModel(path, metadata, provider, new InlineRunner(ort, session), 'inline');
   }
 
+  /** How many runs can go side by side: the workers of a pool (--model-workers), else 1. */
+  get parallelRuns(): number {
+    return this.runner instanceof WorkerPool ? this.runner.size : 1;
+  }
+
   get inputSize(): number {
     return this.metadata.input_size;
   }
