@@ -11,7 +11,7 @@ import { bearerAuth } from './middleware/auth.js';
 import { errorHandler, notFound } from './middleware/errors.js';
 import { bodyParserErrors } from './middleware/json-body.js';
 import { observeRequests } from './middleware/observe.js';
-import { requestId, requestLog } from './middleware/request-id.js';
+import { requestId } from './middleware/request-id.js';
 import { securityHeaders } from './middleware/security-headers.js';
 import { openApiDocument } from './openapi.js';
 import { cameraRoutes } from './routes/camera.js';
@@ -82,7 +82,6 @@ export function createApp({ state, metrics, logger, options: given = {} }: AppDe
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  requestLog(app, logger);
   app.use(requestId(), securityHeaders(), observeRequests({ metrics, state, logger }));
   // Before any route: a preflight (OPTIONS) is answered here, before the token check.
   if (options.corsOrigins.length > 0) app.use(corsFor(options.corsOrigins));
@@ -109,6 +108,6 @@ export function createApp({ state, metrics, logger, options: given = {} }: AppDe
   });
   if (options.ui !== false) app.use(uiRoutes({ dir: options.uiDir }), cameraRoutes({ dir: options.uiDir }));
 
-  app.use(methodNotAllowed(), notFound(), bodyParserErrors, errorHandler());
+  app.use(methodNotAllowed(), notFound(), bodyParserErrors, errorHandler({ logger }));
   return app;
 }

@@ -2,6 +2,7 @@
 // bug, logged with its stack and answered as 500 internal without internals. Under /v2 the body is the
 // KServe protocol's {"error": "<message>"}; the code is in the X-Error-Code header on every error.
 import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { Logger } from 'pino';
 import { ApiError } from '../../predict/errors.js';
 
 /** KServe v2 routes answer errors in the protocol's shape. */
@@ -20,7 +21,8 @@ export function notFound(): RequestHandler {
   };
 }
 
-export function errorHandler(): ErrorRequestHandler {
+/** `logger` gets the unhandled errors, with the request's id (reqId) first. */
+export function errorHandler({ logger }: { logger: Logger }): ErrorRequestHandler {
   return function errorHandlerMiddleware(err, req, res, next) {
     if (res.headersSent) return next(err);
     let e: ApiError;
@@ -33,7 +35,7 @@ export function errorHandler(): ErrorRequestHandler {
         'path',
       );
     } else {
-      req.log?.error({ err }, 'unhandled error');
+      logger.error({ reqId: req.id, err }, 'unhandled error');
       e = new ApiError('internal', 'internal error; the request id identifies it in the server log', {
         requestId: req.id,
       });

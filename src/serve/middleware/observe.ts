@@ -51,8 +51,8 @@ export function observeRequests({
         const served = state.registry?.get(locals.params.name, locals.params.version);
         if (served) metrics.modelRequest(served, status, seconds);
       }
-      // One line per request, with the root logger and the id as its first field: what req.log would
-      // write, without a child logger per request.
+      // One line per request, from the server's logger with the id as its first field (what a child
+      // logger bound to the id would write, without one per request).
       const level = status >= 500 ? 'error' : 'info';
       if (!logger.isLevelEnabled(level)) return;
       const line = {
