@@ -30,7 +30,8 @@ export interface Param {
 export class ParamStore {
   readonly params: Param[] = [];
   data = new Float32Array(0);
-  grad = new Float32Array(0);
+  /** May be a view of a SharedArrayBuffer (useGrad); never passed to onnxruntime, which refuses those. */
+  grad: Float32Array<ArrayBufferLike> = new Float32Array(0);
   private byName = new Map<string, Param>();
   private total = 0;
 
@@ -64,6 +65,19 @@ export class ParamStore {
       p.grad = this.grad.subarray(p.offset, p.offset + p.size);
     }
     return this;
+  }
+
+  /**
+   * Moves the gradients into `grad` (e.g. a view of a SharedArrayBuffer that other threads read) and
+   * points every parameter's grad view there. Layers read param.grad when they accumulate, so this holds
+   * from the next backward on.
+   */
+  useGrad(grad: Float32Array): void {
+    if (grad.length !== this.total)
+      throw new RangeError(`gradient buffer has ${grad.length} values, expected ${this.total}`);
+    grad.set(this.grad);
+    this.grad = grad;
+    for (const p of this.params) p.grad = grad.subarray(p.offset, p.offset + p.size);
   }
 
   /** Fills every tensor from its init spec, in table order, from one seeded stream. */

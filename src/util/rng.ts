@@ -120,7 +120,7 @@ export class Rng {
       s2 ^= t;
       s3 = rotl(s3, 11);
       // next() < p, i.e. u32 / 2^32 < p, compared as u32 < p 2^32 (exact: powers of two), without a branch.
-      out[i] = on * +((result >>> 0) >= threshold);
+      out[i] = on * +(result >>> 0 >= threshold);
     }
     s[0] = s0;
     s[1] = s1;
