@@ -22,6 +22,8 @@ interface Placed {
   /** A replica in this thread, or the worker hosting the shard. */
   local?: Replica;
   worker?: ShardWorkerHandle;
+  /** Local shards other than the master's: their rows of the input, reused from step to step. */
+  xLocal?: Float32Array;
   /** Worker shards: shared input/output buffers, grown as needed. */
   x: SharedArrayBuffer;
   logits: SharedArrayBuffer;
@@ -213,7 +215,8 @@ export class DataParallel {
         if (e.local) {
           const net = e.local.net;
           if (net !== this.master) net.store.data.set(this.master.store.data);
-          const xs = new Float32Array(T * Bs * I);
+          if (e.xLocal?.length !== T * Bs * I) e.xLocal = new Float32Array(T * Bs * I);
+          const xs = e.xLocal;
           gatherRows(xs, x.data, T, B, I, from, to);
           const out = await e.local.forward(seq(xs, T, Bs, I), step, sync).catch((err: unknown) => {
             throw shardError(String(e.shard), err);

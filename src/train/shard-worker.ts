@@ -75,6 +75,9 @@ const replicas = new Map(
   }),
 );
 
+/** Each shard's input rows, copied out of the shared buffer (the replica keeps them until its backward). */
+const inputs = new Map<number, Float32Array>();
+
 async function handle(msg: ShardRequest): Promise<ShardReply> {
   if (msg.kind === 'close') {
     await backend.release();
@@ -92,7 +95,11 @@ async function handle(msg: ShardRequest): Promise<ShardReply> {
   const I = replica.net.config.inputSize;
   if (msg.kind === 'forward') {
     replica.net.store.data.set(weights);
-    const x = new Float32Array(msg.x, 0, msg.T * msg.B * I).slice(); // onnxruntime refuses shared memory
+    // A copy (onnxruntime refuses shared memory), reused from step to step.
+    const n = msg.T * msg.B * I;
+    if (inputs.get(msg.shard)?.length !== n) inputs.set(msg.shard, new Float32Array(n));
+    const x = inputs.get(msg.shard)!;
+    x.set(new Float32Array(msg.x, 0, n));
     const logits = await replica.forward(seq(x, msg.T, msg.B, I), msg.step, sync);
     new Float32Array(msg.logits, 0, logits.data.length).set(logits.data);
     return { kind: 'forward', shard: msg.shard, T: logits.T, C: logits.C };
