@@ -4,8 +4,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Adam, defaultAdamOptions } from '../src/nn/adam.js';
 import { ReferenceBackend } from '../src/nn/backend.js';
+import { Linear } from '../src/nn/layers/linear.js';
 import { Network, type NetworkConfig } from '../src/nn/network.js';
-import type { ParamStore } from '../src/nn/params.js';
+import { ParamStore } from '../src/nn/params.js';
+import { seq } from '../src/nn/seq.js';
 import { shardRows } from '../src/nn/shard.js';
 import { updateShardRange } from '../src/train/shard-update.js';
 import { Rng } from '../src/util/rng.js';
@@ -27,6 +29,32 @@ describe('dropout masks drawn in one loop', () => {
     assert.ok(dropped > 200 && dropped < 400, `${dropped} of 1001 dropped at p = 0.3`);
     assert.deepEqual(fast.getState(), slow.getState());
     assert.equal(fast.next(), slow.next());
+  });
+});
+
+describe('gradients written instead of added after zeroGrad', () => {
+  it('a linear layer writes its gradient once after zeroGrad and adds it on further backward passes', async () => {
+    const store = new ParamStore();
+    const mm = new ReferenceBackend();
+    const layer = new Linear(store, 'fc', 3, 4, mm);
+    store.allocate().initialize(new Rng(2));
+    const rng = new Rng(3);
+    const x = seq(rng.fillNormal(new Float32Array(2 * 5 * 3), 0, 1), 2, 5, 3);
+    const dy = seq(rng.fillNormal(new Float32Array(2 * 5 * 4), 0, 1), 2, 5, 4);
+    const pass = async () => {
+      await layer.forward(x, { training: true });
+      await layer.backward(dy);
+    };
+    store.grad.fill(7); // stale values that zeroGrad must clear whichever way the layer then writes
+    store.zeroGrad();
+    await pass();
+    const once = store.grad.slice();
+    assert.ok(once.some((g) => g !== 0));
+    await pass(); // no zeroGrad in between: accumulates
+    for (let i = 0; i < once.length; i++) assert.equal(store.grad[i], Math.fround(once[i] + once[i]), `value ${i}`);
+    store.zeroGrad();
+    await pass();
+    assert.deepEqual(store.grad, once);
   });
 });
 

@@ -25,6 +25,11 @@ export interface Param {
   readonly bound?: number;
   value: Float32Array; // view into store.data, valid after allocate()
   grad: Float32Array; // view into store.grad
+  /**
+   * True from zeroGrad until the layer that owns the parameter first accumulates into it: that layer
+   * may then write its gradient instead of adding it to zeros (a copy instead of an add pass).
+   */
+  gradZeroed: boolean;
 }
 
 export class ParamStore {
@@ -49,6 +54,7 @@ export class ParamStore {
       bound,
       value: new Float32Array(0),
       grad: new Float32Array(0),
+      gradZeroed: false,
     };
     this.total += size;
     this.params.push(param);
@@ -93,6 +99,7 @@ export class ParamStore {
 
   zeroGrad(): void {
     this.grad.fill(0);
+    for (const p of this.params) p.gradZeroed = true;
   }
 
   get(name: string): Param {
