@@ -4,6 +4,7 @@ BN over batch x time, dropout with one mask per sequence, Adam) trained on rando
 The recurrence is a loop over time of elementwise tensor ops, as in the authors' CPU code.
 Prints one JSON line: {"samplesPerSec": ..., "msPerStep": ..., "threads": ..., "torch": ...}.
 Run by scripts/bench-train.ts in the same run as ours; alone: python3 scripts/bench-train-peer.py --threads 2
+--profile: then 4 more steps under torch.profiler, printing where a step's CPU time goes (products vs the rest).
 """
 import argparse
 import json
@@ -18,6 +19,7 @@ p.add_argument('--steps', type=int, default=10)
 p.add_argument('--warmup', type=int, default=2)
 p.add_argument('--threads', type=int, default=2)
 p.add_argument('--batch', type=int, default=128)
+p.add_argument('--profile', action='store_true')
 args = p.parse_args()
 torch.set_num_threads(args.threads)
 torch.manual_seed(1)
@@ -103,3 +105,16 @@ print(json.dumps({
     'torch': torch.__version__,
     'parameters': sum(p.numel() for p in net.parameters()),
 }))
+
+if args.profile:
+    import torch.profiler as tp
+
+    with tp.profile(activities=[tp.ProfilerActivity.CPU]) as prof:
+        for _ in range(4):
+            step()
+    ops = prof.key_averages()
+    total = sum(e.self_cpu_time_total for e in ops) / 4000
+    products = sum(e.self_cpu_time_total for e in ops if e.key in ('aten::mm', 'aten::addmm')) / 4000
+    for e in sorted(ops, key=lambda e: -e.self_cpu_time_total)[:12]:
+        print(f'{e.key:36s} {e.self_cpu_time_total / 4000:7.1f} ms/step  {e.count / 4:5.0f} calls/step')
+    print(f'self CPU time {total:.0f} ms/step: products (mm, addmm) {products:.0f}, the rest {total - products:.0f}')

@@ -42,7 +42,10 @@ const I = ACTION_MODEL.inputSize;
 interface Measured {
   samplesPerSec: number;
   msPerStep: number;
-  /** ms per step: forward + backward, optimiser, and (this thread's) products and onnxruntime reductions. */
+  /**
+   * ms per step: forward + backward, optimiser (the parallel path: its part on this thread, with the
+   * gradient sum), and (this thread's) products, onnxruntime reductions and waits at BN barriers.
+   */
   split: { passes: number; optimiser: number; gemm: number; ortElementwise: number; waiting: number };
   gemmCallsPerStep: number;
 }
@@ -51,43 +54,27 @@ const rng = new Rng(1);
 const x = seq(rng.fillNormal(new Float32Array(T * B * I), 0, 1), T, B, I);
 const labels = Int32Array.from({ length: B }, () => rng.int(K));
 
-/** Times `steps` training steps of net (after `warmup`), with `passes` doing forward and backward. */
-async function timeSteps(
-  net: Network,
-  stats: Backend,
-  passes: (step: number) => Promise<void>,
-  takeWaitedMs: () => number = () => 0,
-): Promise<Measured> {
-  const adam = new Adam(net.store, { ...defaultAdamOptions, lr: 2e-4 });
-  const one = async (step: number) => {
-    const t0 = performance.now();
-    await passes(step);
-    const t1 = performance.now();
-    adam.step();
-    net.clipRecurrentWeights();
-    return { passes: t1 - t0, optimiser: performance.now() - t1 };
-  };
-  for (let i = 0; i < warmup; i++) await one(i);
+/** Time spent since the last call in the optimiser and (data-parallel) waiting at BN barriers, ms. */
+type TakeTimes = () => { optimiserMs: number; waitedMs: number };
+
+/** Times `steps` training steps (after `warmup`); `step` runs one, `take` says where its time went. */
+async function timeSteps(stats: Backend, step: (i: number) => Promise<void>, take: TakeTimes): Promise<Measured> {
+  for (let i = 0; i < warmup; i++) await step(i);
   stats.resetStats();
-  takeWaitedMs();
-  let passesMs = 0;
-  let optimiserMs = 0;
+  take();
   const start = performance.now();
-  for (let i = 0; i < steps; i++) {
-    const r = await one(warmup + i);
-    passesMs += r.passes;
-    optimiserMs += r.optimiser;
-  }
+  for (let i = 0; i < steps; i++) await step(warmup + i);
   const wallMs = performance.now() - start;
+  const { optimiserMs, waitedMs } = take();
   return {
     samplesPerSec: (steps * B * 1000) / wallMs,
     msPerStep: wallMs / steps,
     split: {
-      passes: passesMs / steps,
+      passes: (wallMs - optimiserMs) / steps,
       optimiser: optimiserMs / steps,
       gemm: stats.stats.gemm.ms / steps,
       ortElementwise: stats.stats.elementwise.ms / steps,
-      waiting: takeWaitedMs() / steps,
+      waiting: waitedMs / steps,
     },
     gemmCallsPerStep: stats.stats.gemm.calls / steps,
   };
@@ -100,11 +87,22 @@ async function before(): Promise<Measured> {
   const mm = new OrtBackend(threads);
   const net = new Network(ACTION_MODEL, mm);
   net.store.initialize(new Rng(1));
+  const adam = new Adam(net.store, { ...defaultAdamOptions, lr: 2e-4 });
+  let optimiserMs = 0;
   try {
-    return await timeSteps(net, mm, async (step) => {
+    const step = async (i: number) => {
       net.store.zeroGrad();
-      const logits = await net.forward(x, { training: true, rng: new Rng(2, step) });
+      const logits = await net.forward(x, { training: true, rng: new Rng(2, i) });
       await net.backward(seq(lossOf(logits).grad, 1, B, K));
+      const t0 = performance.now();
+      adam.step();
+      net.clipRecurrentWeights();
+      optimiserMs += performance.now() - t0;
+    };
+    return await timeSteps(mm, step, () => {
+      const times = { optimiserMs, waitedMs: 0 };
+      optimiserMs = 0;
+      return times;
     });
   } finally {
     await mm.release();
@@ -118,11 +116,13 @@ async function after(): Promise<Measured> {
   const net = new Network(ACTION_MODEL, backend);
   net.store.initialize(new Rng(1));
   const parallel = new DataParallel(net, backend, { shards: Math.max(2, threads), threads, trainBackend });
+  const adam = new Adam(net.store, { ...defaultAdamOptions, lr: 2e-4 }, parallel.sharesOptimiser);
   try {
-    const passes = async (step: number) => {
-      await parallel.forwardBackward(x, [2, step], lossOf);
+    const step = async (i: number) => {
+      await parallel.trainStep(x, [2, i], lossOf, adam);
+      net.clipRecurrentWeights();
     };
-    return await timeSteps(net, trainBackend, passes, () => parallel.takeWaitedMs());
+    return await timeSteps(trainBackend, step, () => parallel.takeTimings());
   } finally {
     await parallel.close();
     await trainBackend.release();

@@ -25,12 +25,18 @@ export interface Param {
   readonly bound?: number;
   value: Float32Array; // view into store.data, valid after allocate()
   grad: Float32Array; // view into store.grad
+  /**
+   * True from zeroGrad until the layer that owns the parameter first accumulates into it: that layer
+   * may then write its gradient instead of adding it to zeros (a copy instead of an add pass).
+   */
+  gradZeroed: boolean;
 }
 
 export class ParamStore {
   readonly params: Param[] = [];
   data = new Float32Array(0);
-  grad = new Float32Array(0);
+  /** May be a view of a SharedArrayBuffer (useGrad); never passed to onnxruntime, which refuses those. */
+  grad: Float32Array<ArrayBufferLike> = new Float32Array(0);
   private byName = new Map<string, Param>();
   private total = 0;
 
@@ -48,6 +54,7 @@ export class ParamStore {
       bound,
       value: new Float32Array(0),
       grad: new Float32Array(0),
+      gradZeroed: false,
     };
     this.total += size;
     this.params.push(param);
@@ -66,6 +73,19 @@ export class ParamStore {
     return this;
   }
 
+  /**
+   * Moves the gradients into `grad` (e.g. a view of a SharedArrayBuffer that other threads read) and
+   * points every parameter's grad view there. Layers read param.grad when they accumulate, so this holds
+   * from the next backward on.
+   */
+  useGrad(grad: Float32Array): void {
+    if (grad.length !== this.total)
+      throw new RangeError(`gradient buffer has ${grad.length} values, expected ${this.total}`);
+    grad.set(this.grad);
+    this.grad = grad;
+    for (const p of this.params) p.grad = grad.subarray(p.offset, p.offset + p.size);
+  }
+
   /** Fills every tensor from its init spec, in table order, from one seeded stream. */
   initialize(rng: Rng): void {
     for (const p of this.params) {
@@ -79,6 +99,7 @@ export class ParamStore {
 
   zeroGrad(): void {
     this.grad.fill(0);
+    for (const p of this.params) p.gradZeroed = true;
   }
 
   get(name: string): Param {

@@ -5,13 +5,16 @@
 // network as shard 0), each with one onnxruntime thread, so products and the JavaScript elementwise
 // passes of a shard share one core and never compete. Every sum across shards is taken in shard order,
 // so the weights after a step do not depend on the number of threads: 1 and 2 threads give the same
-// bits (test/train-threads.test.ts).
+// bits (test/train-threads.test.ts). The optimiser step is split too: each thread sums the shards'
+// gradients and runs Adam over its own range of the parameters (shard-update.ts), on shared memory.
 import { Worker } from 'node:worker_threads';
+import { type Adam, segmentsWithin } from '../nn/adam.js';
 import type { Backend } from '../nn/backend.js';
 import { Network } from '../nn/network.js';
 import { type Seq, seq } from '../nn/seq.js';
 import { ShardBackend, ShardPeerFailed, ShardSync, shardRows } from '../nn/shard.js';
 import { gatherRows, Replica, type ShardStep, scatterRows } from './replica.js';
+import { ADAM_REPLY_SHARD, updateShardRange } from './shard-update.js';
 import type { ShardReply, ShardRequest, ShardWorkerData } from './shard-worker.js';
 
 interface Placed {
@@ -19,8 +22,9 @@ interface Placed {
   /** A replica in this thread, or the worker hosting the shard. */
   local?: Replica;
   worker?: ShardWorkerHandle;
-  /** Worker shards: the gradient buffer it writes; shared input/output buffers, grown as needed. */
-  grad?: Float32Array;
+  /** Local shards other than the master's: their rows of the input, reused from step to step. */
+  xLocal?: Float32Array;
+  /** Worker shards: shared input/output buffers, grown as needed. */
   x: SharedArrayBuffer;
   logits: SharedArrayBuffer;
 }
@@ -46,6 +50,13 @@ function sharedFloats(n: number): SharedArrayBuffer {
   return new SharedArrayBuffer(Math.max(1, n) * 4);
 }
 
+/** The key of a request and its reply: its shard, or -1 (close) or the optimiser range's: one of each at a time. */
+function requestKey(msg: ShardRequest | ShardReply): number {
+  if (msg.kind === 'close' || msg.kind === 'closed') return -1;
+  if (msg.kind === 'adam') return ADAM_REPLY_SHARD;
+  return msg.shard;
+}
+
 /** A worker thread and its pending requests (one per shard at a time). */
 class ShardWorkerHandle {
   private readonly worker: Worker;
@@ -55,14 +66,14 @@ class ShardWorkerHandle {
   constructor(data: ShardWorkerData, onFailure: () => void) {
     this.worker = new Worker(new URL('./shard-worker.js', import.meta.url), { workerData: data });
     this.worker.on('message', (reply: ShardReply) => {
-      const shard = reply.kind === 'closed' ? -1 : reply.shard;
-      const p = this.pending.get(shard);
-      this.pending.delete(shard);
+      const key = requestKey(reply);
+      const p = this.pending.get(key);
+      this.pending.delete(key);
       if (this.pending.size === 0) this.worker.unref();
       if (reply.kind !== 'error') p?.resolve(reply);
       else if (reply.peer) p?.reject(new ShardPeerFailed());
       else {
-        const e = shardError(String(shard), new Error(reply.message));
+        const e = shardError(key === ADAM_REPLY_SHARD ? 'optimiser range' : String(key), new Error(reply.message));
         if (reply.stack) e.stack = `${e.message}\n(in the worker thread) ${reply.stack}`;
         p?.reject(e);
       }
@@ -87,10 +98,9 @@ class ShardWorkerHandle {
 
   request(msg: ShardRequest): Promise<ShardReply> {
     if (this.failure) return Promise.reject(this.failure);
-    const shard = msg.kind === 'close' ? -1 : msg.shard;
     return new Promise((resolve, reject) => {
       if (this.pending.size === 0) this.worker.ref();
-      this.pending.set(shard, { resolve, reject });
+      this.pending.set(requestKey(msg), { resolve, reject });
       this.worker.postMessage(msg);
     });
   }
@@ -116,7 +126,10 @@ export class DataParallel {
   private readonly syncs = new Map<number, ShardSync>();
   private readonly placed: Placed[] = [];
   private readonly workers: ShardWorkerHandle[] = [];
+  /** Threads > 1: the master's weights, shared, copied in at each step (onnxruntime refuses shared memory). */
   private readonly weights: Float32Array | null;
+  /** Every shard's gradient (shared memory when threads > 1); grads[0] is the master's store.grad. */
+  private readonly grads: Float32Array[] = [];
 
   constructor(
     private readonly master: Network,
@@ -129,13 +142,17 @@ export class DataParallel {
     this.threads = Math.max(1, Math.min(opts.threads, opts.shards));
     const config = master.config;
     const P = this.threads;
-    this.weights = P > 1 ? new Float32Array(new SharedArrayBuffer(master.store.data.length * 4)) : null;
+    const n = master.store.data.length;
+    this.weights = P > 1 ? new Float32Array(sharedFloats(n)) : null;
     for (let s = 0; s < this.shards; s++) {
       const entry: Placed = { shard: s, x: sharedFloats(0), logits: sharedFloats(0) };
+      const grad = P > 1 ? new Float32Array(sharedFloats(n)) : null;
       if (s % P === 0) {
         const backend = s === 0 ? masterBackend : new ShardBackend(opts.trainBackend);
         entry.local = new Replica(s === 0 ? master : new Network(config, backend), backend, s);
-      } else entry.grad = new Float32Array(new SharedArrayBuffer(master.store.grad.length * 4));
+        if (grad) entry.local.net.store.useGrad(grad);
+        this.grads.push(entry.local.net.store.grad);
+      } else this.grads.push(grad!);
       this.placed.push(entry);
     }
     for (let p = 1; p < P; p++) {
@@ -144,7 +161,7 @@ export class DataParallel {
         {
           config,
           weights: this.weights!.buffer as SharedArrayBuffer,
-          shards: hosted.map((e) => ({ shard: e.shard, grad: e.grad!.buffer as SharedArrayBuffer })),
+          shards: hosted.map((e) => ({ shard: e.shard, grad: this.grads[e.shard].buffer as SharedArrayBuffer })),
         },
         () => {
           for (const sync of this.syncs.values()) sync.fail();
@@ -165,15 +182,22 @@ export class DataParallel {
     return sync;
   }
 
+  /** Whether the optimiser's state must be shared memory (Adam's `shared`): more than one thread. */
+  get sharesOptimiser(): boolean {
+    return this.threads > 1;
+  }
+
   /**
-   * One forward and backward over the whole batch x[T, B, I]. lossOf turns the whole batch's logits into
-   * the loss and its gradient, as an unsharded step would; on return master.store.grad holds the
-   * gradient of the whole batch (shard 0's + shard 1's + ..., in that order).
+   * One training step over the whole batch x[T, B, I]: forward and backward, then Adam. lossOf turns the
+   * whole batch's logits into the loss and its gradient, as an unsharded step would. On return
+   * master.store.grad holds the gradient of the whole batch (shard 0's + shard 1's + ..., in that
+   * order) and the master's weights are updated.
    */
-  async forwardBackward<R extends { grad: Float32Array }>(
+  async trainStep<R extends { grad: Float32Array }>(
     x: Seq,
     rngKeys: readonly number[],
     lossOf: (logits: Seq) => R,
+    adam: Adam,
   ): Promise<R> {
     const { T, B, C: I } = x;
     const S = Math.min(this.shards, B); // a shard needs at least one sequence
@@ -191,7 +215,8 @@ export class DataParallel {
         if (e.local) {
           const net = e.local.net;
           if (net !== this.master) net.store.data.set(this.master.store.data);
-          const xs = new Float32Array(T * Bs * I);
+          if (e.xLocal?.length !== T * Bs * I) e.xLocal = new Float32Array(T * Bs * I);
+          const xs = e.xLocal;
           gatherRows(xs, x.data, T, B, I, from, to);
           const out = await e.local.forward(seq(xs, T, Bs, I), step, sync).catch((err: unknown) => {
             throw shardError(String(e.shard), err);
@@ -233,22 +258,68 @@ export class DataParallel {
         await e.worker!.request({ kind: 'backward', shard, sync: sync.buffers, logits: buffer, T: outT, B: Bs, C: K });
       }),
     );
-    const grad = this.master.store.grad;
-    for (const e of active.slice(1)) {
-      const g = e.local ? e.local.net.store.grad : e.grad!;
-      for (let i = 0; i < grad.length; i++) grad[i] += g[i];
-    }
+    const t0 = performance.now();
+    await this.optimise(adam, S);
+    this.optimiserMs += performance.now() - t0;
     return result;
   }
 
-  /** Time the shards of this thread spent waiting at BN barriers for the others, since the last call (ms). */
-  takeWaitedMs(): number {
-    let ms = 0;
+  /** Sums the S active shards' gradients and runs Adam, each thread over its range of the parameters. */
+  private async optimise(adam: Adam, S: number): Promise<void> {
+    const P = this.threads;
+    if (P > 1 && !(adam.m.buffer instanceof SharedArrayBuffer))
+      throw new Error(
+        'data-parallel training on several threads needs the optimiser state shared (new Adam(.., true))',
+      );
+    const step = adam.begin();
+    const store = this.master.store;
+    const n = store.data.length;
+    const grads = this.grads.slice(0, S);
+    const remote = this.workers.map((worker, i) => {
+      const [from, to] = shardRows(n, P, i + 1);
+      return worker.request({
+        kind: 'adam',
+        step,
+        from,
+        to,
+        segments: [...adam.segments],
+        grads: grads.map((g) => g.buffer as SharedArrayBuffer),
+        m: adam.m.buffer as SharedArrayBuffer,
+        v: adam.v.buffer as SharedArrayBuffer,
+      });
+    });
+    // This thread's range while the workers run theirs (the requests are already posted).
+    const [from, to] = shardRows(n, P, 0);
+    try {
+      updateShardRange(store.data, grads, adam.m, adam.v, adam.segments, step, from, to);
+    } finally {
+      await allShards(remote);
+    }
+    // The workers updated the shared copy of the weights; take their ranges back (trainable values only:
+    // the master's forward has just updated its BN running statistics, which the copy does not have).
+    for (let p = 1; p < P; p++) {
+      const [lo, hi] = shardRows(n, P, p);
+      for (const seg of segmentsWithin(adam.segments, lo, hi))
+        store.data.set(this.weights!.subarray(seg.from, seg.to), seg.from);
+    }
+  }
+
+  /** Time this thread spent in the optimiser step (its range and waiting for the workers', ms; benchmarks). */
+  private optimiserMs = 0;
+
+  /**
+   * Since the last call (ms): this thread's shards waiting at BN barriers for the others, and the
+   * optimiser step (gradient sums and Adam: this thread's range and the wait for the others').
+   */
+  takeTimings(): { waitedMs: number; optimiserMs: number } {
+    let waitedMs = 0;
     for (const sync of this.syncs.values()) {
-      ms += sync.waitedMs;
+      waitedMs += sync.waitedMs;
       sync.waitedMs = 0;
     }
-    return ms;
+    const optimiserMs = this.optimiserMs;
+    this.optimiserMs = 0;
+    return { waitedMs, optimiserMs };
   }
 
   async close(): Promise<void> {

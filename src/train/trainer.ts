@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Adam, defaultAdamOptions } from '../nn/adam.js';
 import { type Backend, OrtBackend } from '../nn/backend.js';
 import { Network } from '../nn/network.js';
-import { seq } from '../nn/seq.js';
+import { type Seq, seq } from '../nn/seq.js';
 import { ShardBackend } from '../nn/shard.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { Rng } from '../util/rng.js';
@@ -109,7 +109,8 @@ export class Trainer {
       this.parallel = new DataParallel(this.net, backend, { shards, threads, trainBackend });
       this.shardBackend = trainBackend;
     } else this.net = new Network(config.network, opts.mm);
-    this.adam = new Adam(this.net.store, { ...defaultAdamOptions, ...config.optimizer });
+    const sharedOptimiser = this.parallel?.sharesOptimiser ?? false;
+    this.adam = new Adam(this.net.store, { ...defaultAdamOptions, ...config.optimizer }, sharedOptimiser);
     this.reporter = opts.reporter ?? silentReporter;
     this.state = freshState(config, task);
     for (const w of task.warnings ?? []) this.reporter.log(`warning: ${w}`);
@@ -158,15 +159,16 @@ export class Trainer {
     let result: BatchResult;
     if (this.parallel) {
       const keys = [this.config.seed, DROPOUT_STREAM, step];
-      result = await this.parallel.forwardBackward(batch.x, keys, (logits) => evaluateBatch(this.task, logits, batch));
+      const lossOf = (logits: Seq) => evaluateBatch(this.task, logits, batch);
+      result = await this.parallel.trainStep(batch.x, keys, lossOf, this.adam);
     } else {
       net.store.zeroGrad();
       const rng = new Rng(this.config.seed, DROPOUT_STREAM, step);
       const logits = await net.forward(batch.x, { training: true, rng });
       result = evaluateBatch(this.task, logits, batch);
       await net.backward(seq(result.grad, logits.T, logits.B, logits.C));
+      this.adam.step();
     }
-    this.adam.step();
     net.clipRecurrentWeights();
     return result;
   }

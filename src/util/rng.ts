@@ -98,6 +98,37 @@ export class Rng {
     return out;
   }
 
+  /**
+   * out[i] = 0 where next() < p, else `on`: the values and the stream position are those of out.length
+   * calls to next(), drawn with the state in locals (dropout masks: ~10x faster than a next() per value).
+   */
+  fillMask(out: Float32Array, p: number, on: number): Float32Array {
+    const threshold = p * 4294967296;
+    const s = this.s;
+    // As int32 (same bits): uint32 values above 2^31 would make V8 keep the locals as doubles.
+    let s0 = s[0] | 0;
+    let s1 = s[1] | 0;
+    let s2 = s[2] | 0;
+    let s3 = s[3] | 0;
+    for (let i = 0; i < out.length; i++) {
+      const result = Math.imul(rotl(Math.imul(s1, 5), 7), 9);
+      const t = s1 << 9;
+      s2 ^= s0;
+      s3 ^= s1;
+      s1 ^= s2;
+      s0 ^= s3;
+      s2 ^= t;
+      s3 = rotl(s3, 11);
+      // next() < p, i.e. u32 / 2^32 < p, compared as u32 < p 2^32 (exact: powers of two), without a branch.
+      out[i] = on * +(result >>> 0 >= threshold);
+    }
+    s[0] = s0;
+    s[1] = s1;
+    s[2] = s2;
+    s[3] = s3;
+    return out;
+  }
+
   /** Fills `out` with N(mean, std). */
   fillNormal(out: Float32Array, mean: number, std: number): Float32Array {
     for (let i = 0; i < out.length; i++) out[i] = this.normal(mean, std);

@@ -48,6 +48,7 @@ export class Residual implements Layer {
 /** [T, B, C] -> [1, B, C]: the paper's classifier reads the last time step. */
 export class LastStep implements Layer {
   private T = 0;
+  private dx: Float32Array | null = null; // reused: zeros but for the last step (see backward)
 
   async forward(x: Seq, _ctx: ForwardContext): Promise<Seq> {
     if (x.T === 0) throw new RangeError('cannot read the last step of an empty sequence (T = 0)');
@@ -58,8 +59,11 @@ export class LastStep implements Layer {
 
   async backward(dy: Seq): Promise<Seq> {
     const BC = dy.B * dy.C;
-    const dx = new Float32Array(this.T * BC);
-    dx.set(dy.data, (this.T - 1) * BC);
-    return seq(dx, this.T, dy.B, dy.C);
+    const n = this.T * BC;
+    // Only the last step is ever written, so a buffer of the same size still holds zeros elsewhere
+    // (a fresh T*B*C array per step cost more in allocation and GC than the rest of this layer).
+    if (this.dx?.length !== n) this.dx = new Float32Array(n);
+    this.dx.set(dy.data, (this.T - 1) * BC);
+    return seq(this.dx, this.T, dy.B, dy.C);
   }
 }

@@ -1,11 +1,11 @@
 // Dropout with ONE mask per sequence, shared over all time steps (as the IndRNN authors do): a dropped
 // neuron stays dropped for the whole sequence, which keeps the recurrence's memory intact.
+import type { Rng } from '../../util/rng.js';
 import { type ForwardContext, type Layer, reuse, type Seq, seq } from '../seq.js';
 
-/** mask[B, C] (out): 0 or 1/(1-p). */
-export function dropoutMask(mask: Float32Array, p: number, next: () => number): void {
-  const keep = 1 / (1 - p);
-  for (let i = 0; i < mask.length; i++) mask[i] = next() < p ? 0 : keep;
+/** mask[B, C] (out): 0 (where rng.next() < p, one draw per value in order) or 1/(1-p). */
+export function dropoutMask(mask: Float32Array, p: number, rng: Rng): void {
+  rng.fillMask(mask, p, 1 / (1 - p));
 }
 
 /** y[T, B, C] = x ⊙ mask broadcast over T. Also the backward (dx = dy ⊙ mask). */
@@ -33,7 +33,7 @@ export class Dropout implements Layer {
     if (!ctx.rng) throw new Error('dropout in training needs ctx.rng');
     const rng = ctx.rng;
     const mask = new Float32Array(x.B * x.C);
-    dropoutMask(mask, this.p, () => rng.next());
+    dropoutMask(mask, this.p, rng);
     this.y = reuse(this.y, x.data.length);
     const y = this.y;
     applyMask(y, x.data, mask, x.T, x.B * x.C);

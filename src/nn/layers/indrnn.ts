@@ -25,14 +25,15 @@ export function indrnnForward(
   const BH = B * H;
   for (let t = 0; t < T; t++) {
     const cur = t * BH;
-    // h_{t-1}: the previous step of h, or h0 (zeros when absent) at t = 0.
-    const prevArr = t === 0 ? h0 : h;
-    const prev = t === 0 ? 0 : cur - BH;
-    for (let b = 0; b < B; b++) {
-      const row = b * H;
+    // h_{t-1}: the previous step of h, or h0 at t = 0 (zeros when absent: read h0 ?? z times 0).
+    const prevArr = t > 0 ? h : (h0 ?? z);
+    const hasPrev = t > 0 || h0 !== null ? 1 : 0;
+    for (let row = 0; row < BH; row += H) {
+      const base = cur + row;
+      const prevBase = t > 0 ? base - BH : row;
       for (let k = 0; k < H; k++) {
-        const a = z[cur + row + k] + (prevArr === null ? 0 : u[k] * prevArr[prev + row + k]);
-        h[cur + row + k] = 0.5 * (a + Math.abs(a)); // relu without a branch: signs are random, branches mispredict
+        const a = z[base + k] + hasPrev * u[k] * prevArr[prevBase + k];
+        h[base + k] = 0.5 * (a + Math.abs(a)); // relu without a branch: signs are random, branches mispredict
       }
     }
   }

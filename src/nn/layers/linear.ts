@@ -21,9 +21,10 @@ export function linearForward(
 }
 
 /**
- * Backward: dx[N, I] = dy · w^T (out; skipped when null), dw[I, O] += x^T · dy, db[O] += 1^T · dy.
- * scratch: dwStep[I, O] and dbStep[O] receive the products before they are added; ones[N] is all ones
- * (the column sum as a product runs vectorised in onnxruntime rather than as a JavaScript loop).
+ * Backward: dx[N, I] = dy · w^T (out; skipped when null), dw[I, O] += x^T · dy, db[O] += 1^T · dy
+ * (written rather than added when `zeroed`: the gradients hold zeros). scratch: dwStep[I, O] and
+ * dbStep[O] receive the products first (the gradients may be shared memory, which onnxruntime
+ * refuses); ones[N] is all ones (the column sum as a product runs vectorised in onnxruntime).
  */
 export async function linearBackward(
   mm: Backend,
@@ -37,10 +38,16 @@ export async function linearBackward(
   N: number,
   I: number,
   O: number,
+  zeroed = false,
 ): Promise<void> {
   if (dx) await mm.gemm(dy, w, N, O, I, { transB: true, out: dx });
   await mm.gemm(x, dy, I, N, O, { transA: true, out: scratch.dwStep });
   await mm.gemm(scratch.ones, dy, 1, N, O, { out: scratch.dbStep });
+  if (zeroed) {
+    dw.set(scratch.dwStep);
+    db.set(scratch.dbStep);
+    return;
+  }
   for (let i = 0; i < dw.length; i++) dw[i] += scratch.dwStep[i];
   for (let o = 0; o < O; o++) db[o] += scratch.dbStep[o];
 }
@@ -109,7 +116,9 @@ export class Linear implements Layer {
       N,
       I,
       O,
+      this.weight.gradZeroed && this.bias.gradZeroed,
     );
+    this.weight.gradZeroed = this.bias.gradZeroed = false;
     if (!dx) this.dx.fill(0);
     this.x = null;
     return seq(this.dx, x.T, x.B, I);
