@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { EtaEstimator, formatDuration } from '../src/train/eta.js';
+import { createReporter, type ProgressInfo } from '../src/train/progress.js';
 
 describe('training time estimate', () => {
   it('leaves out the first step (session and thread start-up) and counts the evaluations still to come', () => {
@@ -39,5 +40,25 @@ describe('training time estimate', () => {
     assert.equal(formatDuration(75), '1m15s');
     assert.equal(formatDuration(3725), '1h02m05s');
     assert.equal(formatDuration(Number.NaN), '-');
+  });
+});
+
+describe('progress lines', () => {
+  /** The lines a non-terminal reporter writes for one update. */
+  function lineFor(info: ProgressInfo): string {
+    let written = '';
+    const stream = { isTTY: false, write: (s: string) => (written += s) } as unknown as NodeJS.WriteStream;
+    const reporter = createReporter({ stream, intervalMs: 0 });
+    reporter.start(100, 0);
+    reporter.update(10, info);
+    reporter.stop();
+    return written;
+  }
+  const info = { loss: 0.5, samplesPerSec: 300, lr: 1e-3, etaSec: 65 };
+
+  it('say "at most" when the run may stop early at its --target, and plainly otherwise', () => {
+    assert.match(lineFor(info), /\| ETA 1m05s\n/);
+    assert.match(lineFor({ ...info, etaIsBound: true }), /\| ETA at most 1m05s\n/);
+    assert.match(lineFor({ ...info, etaSec: Number.NaN, etaIsBound: true }), /\| ETA -\n/);
   });
 });

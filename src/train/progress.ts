@@ -8,6 +8,8 @@ export interface ProgressInfo {
   lr: number;
   /** Estimated seconds to completion, evaluations included (eta.ts); NaN while unknown. */
   etaSec: number;
+  /** The run may stop before its last step (--target): the estimate is an upper bound, shown "at most". */
+  etaIsBound?: boolean;
 }
 
 export interface ProgressReporter {
@@ -32,7 +34,10 @@ const fmt = (info: ProgressInfo) => ({
   loss: info.loss.toPrecision(4),
   sps: info.samplesPerSec.toFixed(0),
   lr: info.lr.toExponential(1),
-  eta: formatDuration(info.etaSec),
+  eta:
+    info.etaIsBound && Number.isFinite(info.etaSec)
+      ? `at most ${formatDuration(info.etaSec)}`
+      : formatDuration(info.etaSec),
 });
 
 class BarReporter implements ProgressReporter {

@@ -213,6 +213,7 @@ export class Trainer {
           evalSequences: this.evalSequences,
           batchSize: config.batchSize,
         }),
+        etaIsBound: config.target !== undefined,
       });
       if (state.step % config.evalEvery === 0 || state.step === total) {
         const e0 = performance.now();
