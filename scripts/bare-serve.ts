@@ -4,15 +4,21 @@
 // arrived during a run are taken together one event-loop turn later (as src/host/batcher.ts does), run in
 // one model.run of up to 32 sequences, and each answered with its last step's top class as JSON.
 // Not a server for users: it checks nothing a client sends beyond the body's length.
-// Usage: node dist/scripts/bare-serve.js MODEL.onnx PORT [--threads N --T 20]   (GET answers 200 when up)
+// With --express the same runs behind Express 5 (one route, express.raw): what Express itself costs.
+// Usage: node dist/scripts/bare-serve.js MODEL.onnx PORT [--threads N --T 20 --express]   (GET answers 200 when up)
 import { readFileSync } from 'node:fs';
-import { createServer, type ServerResponse } from 'node:http';
+import { createServer, type RequestListener, type ServerResponse } from 'node:http';
 import { parseArgs } from 'node:util';
+import express from 'express';
 import { IndrnnModel } from '../src/onnx/model.js';
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
-  options: { threads: { type: 'string', default: '0' }, T: { type: 'string', default: '20' } },
+  options: {
+    threads: { type: 'string', default: '0' },
+    T: { type: 'string', default: '20' },
+    express: { type: 'boolean', default: false },
+  },
 });
 const [file, port] = positionals;
 const T = Number(values.T);
@@ -76,22 +82,39 @@ async function runWaiting(): Promise<void> {
   if (queue.length > 0) setImmediate(runWaiting);
 }
 
-createServer((req, res) => {
+/** A body read: queued for the next run, or refused when it is not one sequence's frames. */
+function accept(read: Buffer, res: ServerResponse): void {
+  const body = read.byteOffset % 4 === 0 ? read : Buffer.from(new Uint8Array(read));
+  if (body.length !== T * FRAME_VALUES * 4) {
+    res.statusCode = 400;
+    res.end('{"error":"body: expected T x 25 x 3 float32"}');
+    return;
+  }
+  queue.push({ body, res });
+  if (queue.length === 1) setImmediate(runWaiting);
+}
+
+/** --express: the same behind Express 5, one route and express.raw, to price Express itself. */
+function expressApp(): RequestListener {
+  const app = express();
+  app.get(['/readyz', '/metrics'], (req, res) => {
+    res.end(req.path === '/metrics' ? metricsText() : '{"ready":true}');
+  });
+  app.post('/v1/models/:name/predict', express.raw({ type: () => true, limit: '8mb' }), (req, res) => {
+    accept(req.body as Buffer, res);
+  });
+  return app;
+}
+
+/** node:http alone. */
+const bare: RequestListener = (req, res) => {
   if (req.method === 'GET') {
     res.end(req.url === '/metrics' ? metricsText() : '{"ready":true}'); // for bench:server, serve-process.ts
     return;
   }
   const chunks: Buffer[] = [];
   req.on('data', (c: Buffer) => chunks.push(c));
-  req.on('end', () => {
-    const read = Buffer.concat(chunks);
-    const body = read.byteOffset % 4 === 0 ? read : Buffer.from(new Uint8Array(read));
-    if (body.length !== T * FRAME_VALUES * 4) {
-      res.statusCode = 400;
-      res.end('{"error":"body: expected T x 25 x 3 float32"}');
-      return;
-    }
-    queue.push({ body, res });
-    if (queue.length === 1) setImmediate(runWaiting);
-  });
-}).listen(Number(port), '127.0.0.1');
+  req.on('end', () => accept(Buffer.concat(chunks), res));
+};
+
+createServer(values.express ? expressApp() : bare).listen(Number(port), '127.0.0.1');

@@ -254,16 +254,14 @@ const BINARY = `server${runnerLabel(runners[0])}, binary float32, batching on`;
 const OFF = 'server, JSON, batching off (max-batch 1)';
 const servers = [await startServer(Number(values['max-batch']), port), await startServer(1, port + 1)];
 const FLOOR = 'bare node:http + model.run, binary, batching (scripts/bare-serve.ts: the floor)';
+const FLOOR_EXPRESS = 'the floor behind Express 5 (one route, express.raw)';
 const floorPort = port + 9;
-servers.push(
-  await startServeProcess(
-    [join(dir, 'action.onnx'), String(floorPort), '--threads', String(serverThreads)],
-    floorPort,
-    {
-      script: 'dist/scripts/bare-serve.js',
-    },
-  ),
-);
+/** The floor server on port p (scripts/bare-serve.ts), `extra` flags after. */
+const startFloor = (p: number, ...extra: string[]) =>
+  startServeProcess([join(dir, 'action.onnx'), String(p), '--threads', String(serverThreads), ...extra], p, {
+    script: 'dist/scripts/bare-serve.js',
+  });
+servers.push(await startFloor(floorPort), await startFloor(floorPort + 1, '--express'));
 // --baseline DIR: the same server built from another checkout (an earlier commit), JSON with batching on.
 const BASELINE = `baseline server (${values.baseline}), JSON, batching on`;
 const BASELINE_BINARY = `baseline server (${values.baseline}), binary float32, batching on`;
@@ -303,6 +301,7 @@ try {
       }
       rows.push(await load(OFF, port + 1, c, false));
       rows.push(await load(FLOOR, floorPort, c, true));
+      rows.push(await load(FLOOR_EXPRESS, floorPort + 1, c, true));
       if (c === 1) rows.push(await floor(port, c));
     }
     for (const ideal of idealModels) rows.push(await directBatch(ideal.model, 32, ideal.label));
@@ -314,7 +313,7 @@ try {
   rmSync(dir, { recursive: true, force: true });
 }
 
-const isServer = (r: Row) => r.mode.startsWith('server') || r.mode.startsWith('baseline') || r.mode.startsWith('bare');
+const isServer = (r: Row) => /^(server|baseline|bare|the floor)/.test(r.mode);
 /** Row r's ratios to direct B=1 at its concurrency and to the ideal B=32 run, within one round. */
 function ratios(rows: Row[], r: Row): { vsDirect: number; vsIdeal: number } {
   const directB1 = rows.find((d) => d.mode.startsWith('direct model.run (B=1)') && d.connections === r.connections);
