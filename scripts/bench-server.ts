@@ -153,54 +153,34 @@ const cpuMs = () => {
   return (u.user + u.system) / 1000;
 };
 
-/** The HTTP floor: GET /healthz through the same server (middleware, no body, no model). */
-async function floor(port: number, c: number): Promise<Row> {
-  const opts = { url: `http://127.0.0.1:${port}/healthz`, connections: c, duration };
-  await autocannon({ ...opts, duration: 1 });
-  const before = await serverCounters(port);
-  const client = cpuMs();
-  const r = await autocannon(opts);
-  const n = Math.max(1, r.requests.total);
-  const clientCpuMs = (cpuMs() - client) / n;
-  const serverCpuMs = (1000 * ((await serverCounters(port)).cpu - before.cpu)) / n;
-  const { p50, p90, p99 } = r.latency;
-  const mode = 'server, GET /healthz (no body, no model: the HTTP floor)';
-  const errors = r.errors + r.non2xx;
-  return {
-    mode,
-    connections: c,
-    rps: r.requests.total / duration,
-    p50,
-    p90,
-    p99,
-    errors,
-    cpuMs: serverCpuMs,
-    clientCpuMs,
-  };
-}
+/** What a row sends: predict with JSON or binary bodies, or GET /healthz (the HTTP floor: no body, no model). */
+type Body = 'json' | 'binary' | 'healthz';
 
-async function load(mode: string, port: number, c: number, binary: boolean): Promise<Row> {
-  const opts = {
-    url: `http://127.0.0.1:${port}`,
-    connections: c,
-    duration,
-    requests: (binary ? binaryBodies : jsonBodies).map((body) => ({
-      method: 'POST' as const,
-      path: '/v1/models/action/predict',
-      headers: binary
+function requestsOf(body: Body) {
+  if (body === 'healthz') return [{ method: 'GET' as const, path: '/healthz' }];
+  return (body === 'binary' ? binaryBodies : jsonBodies).map((b) => ({
+    method: 'POST' as const,
+    path: '/v1/models/action/predict',
+    headers:
+      body === 'binary'
         ? { 'content-type': 'application/octet-stream', 'x-frames-shape': `${T},${BENCH_J},3` }
         : { 'content-type': 'application/json' },
-      body,
-    })),
-  };
+    body: b,
+  }));
+}
+
+async function load(mode: string, port: number, c: number, body: Body): Promise<Row> {
+  const opts = { url: `http://127.0.0.1:${port}`, connections: c, duration, requests: requestsOf(body) };
   await autocannon({ ...opts, duration: 1 }); // warm-up
   const before = await serverCounters(port);
   const client = cpuMs();
   const probe = values.probe ? probeHealth(port) : null;
   const r = await autocannon(opts);
   const probeTimes = await probe?.stop();
-  const clientCpuMs = (cpuMs() - client) / Math.max(1, r.requests.total);
+  const n = Math.max(1, r.requests.total);
+  const clientCpuMs = (cpuMs() - client) / n;
   const after = await serverCounters(port);
+  const runs = after.count - before.count;
   return {
     mode,
     connections: c,
@@ -209,8 +189,8 @@ async function load(mode: string, port: number, c: number, binary: boolean): Pro
     p90: r.latency.p90,
     p99: r.latency.p99,
     errors: r.errors + r.non2xx,
-    meanBatch: (after.sum - before.sum) / Math.max(1, after.count - before.count),
-    cpuMs: (1000 * (after.cpu - before.cpu)) / Math.max(1, r.requests.total),
+    meanBatch: runs > 0 ? (after.sum - before.sum) / runs : undefined,
+    cpuMs: (1000 * (after.cpu - before.cpu)) / n,
     clientCpuMs,
     probeP99: probeTimes?.length ? percentile(probeTimes, 99) : undefined,
   };
@@ -252,6 +232,7 @@ const runnerLabel = (runner: string) => (runners.length > 1 ? ` (${runner} runne
 const ON = `server${runnerLabel(runners[0])}, JSON, batching on (${batching})`;
 const BINARY = `server${runnerLabel(runners[0])}, binary float32, batching on`;
 const OFF = 'server, JSON, batching off (max-batch 1)';
+const HEALTHZ = 'server, GET /healthz (no body, no model: the HTTP floor)';
 const servers = [await startServer(Number(values['max-batch']), port), await startServer(1, port + 1)];
 const FLOOR = 'bare node:http + model.run, binary, batching (scripts/bare-serve.ts: the floor)';
 const FLOOR_EXPRESS = 'the floor behind Express 5 (one route, express.raw)';
@@ -290,19 +271,19 @@ try {
     for (const c of connections) {
       rows.push(await direct(model, c));
       if (values.baseline) {
-        rows.push(await load(BASELINE, port + 2, c, false));
-        rows.push(await load(BASELINE_BINARY, port + 2, c, true));
+        rows.push(await load(BASELINE, port + 2, c, 'json'));
+        rows.push(await load(BASELINE_BINARY, port + 2, c, 'binary'));
       }
-      rows.push(await load(ON, port, c, false));
-      rows.push(await load(BINARY, port, c, true));
+      rows.push(await load(ON, port, c, 'json'));
+      rows.push(await load(BINARY, port, c, 'binary'));
       for (const o of others) {
-        rows.push(await load(`server${runnerLabel(o.runner)}, JSON, batching on`, o.port, c, false));
-        rows.push(await load(`server${runnerLabel(o.runner)}, binary float32, batching on`, o.port, c, true));
+        rows.push(await load(`server${runnerLabel(o.runner)}, JSON, batching on`, o.port, c, 'json'));
+        rows.push(await load(`server${runnerLabel(o.runner)}, binary float32, batching on`, o.port, c, 'binary'));
       }
-      rows.push(await load(OFF, port + 1, c, false));
-      rows.push(await load(FLOOR, floorPort, c, true));
-      rows.push(await load(FLOOR_EXPRESS, floorPort + 1, c, true));
-      if (c === 1) rows.push(await floor(port, c));
+      rows.push(await load(OFF, port + 1, c, 'json'));
+      rows.push(await load(FLOOR, floorPort, c, 'binary'));
+      rows.push(await load(FLOOR_EXPRESS, floorPort + 1, c, 'binary'));
+      if (c === 1) rows.push(await load(HEALTHZ, port, c, 'healthz'));
     }
     for (const ideal of idealModels) rows.push(await directBatch(ideal.model, 32, ideal.label));
     rounds.push(rows);
