@@ -223,7 +223,7 @@ export class IndrnnModel {
       return new IndrnnModel(path, metadata, runner.provider, runner, 'worker');
     }
     const { session, provider } = await createSession(bytes, path, opts);
-    return new IndrnnModel(path, metadata, provider, new InlineRunner(ort, session), 'inline');
+    return new IndrnnModel(path, metadata, provider, new InlineRunner(session), 'inline');
   }
 
   /** How many runs can go side by side: the workers of a pool (--model-workers), else 1. */

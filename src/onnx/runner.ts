@@ -3,7 +3,7 @@
 // request is read, no timer fires). 'worker': in a worker thread of its own (src/onnx/session-worker.ts),
 // so this thread reads and answers requests while the model runs. Both create the session the same way
 // (createSession: the provider choice, CUDA fallback, thread count) and give the same results.
-import type * as ort from 'onnxruntime-node';
+import * as ort from 'onnxruntime-node';
 
 export type RunnerKind = 'inline' | 'worker';
 
@@ -31,10 +31,7 @@ export interface SessionRunner {
 
 /** The session in this thread. */
 export class InlineRunner implements SessionRunner {
-  constructor(
-    private readonly ortModule: typeof ort,
-    private readonly session: ort.InferenceSession,
-  ) {}
+  constructor(private readonly session: ort.InferenceSession) {}
 
   async run(
     s: RunShape,
@@ -42,7 +39,7 @@ export class InlineRunner implements SessionRunner {
     h0: Float32Array | undefined,
     out: RunResult | undefined,
   ): Promise<RunResult> {
-    const { Tensor } = this.ortModule;
+    const { Tensor } = ort;
     const state = h0 ?? new Float32Array(s.L * s.B * s.H);
     const feeds = { x: new Tensor('float32', x, [s.T, s.B, s.D]), h0: new Tensor('float32', state, [s.L, s.B, s.H]) };
     if (out) {

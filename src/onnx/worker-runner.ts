@@ -5,7 +5,7 @@
 // dies (an uncaught error, an exit) fails its run in flight and is started again from the same bytes: the
 // runs waiting go to the new one, so one lost thread does not leave the model failing every request.
 import { Worker } from 'node:worker_threads';
-import type { Provider, ProviderChoice } from './model.js';
+import type { Provider } from './model.js';
 import type { RunResult, RunShape, SessionRunner } from './runner.js';
 import type { FromWorker, RunBuffers, ToWorker, WorkerInit } from './worker-protocol.js';
 
@@ -24,8 +24,6 @@ const WORKER_URL = new URL('./session-worker.js', import.meta.url);
 function atLeast(buffer: ArrayBuffer, n: number): ArrayBuffer {
   return buffer.byteLength >= n * 4 ? buffer : new ArrayBuffer(n * 4);
 }
-
-type WorkerStart = { bytes: Uint8Array; path: string; provider: ProviderChoice; threads: number };
 
 /** Empty run buffers (they grow to the largest run). */
 const noBuffers = (): RunBuffers => ({
@@ -49,7 +47,7 @@ export class WorkerRunner implements SessionRunner {
   private constructor(
     worker: Worker,
     readonly provider: Provider,
-    private readonly init: WorkerStart,
+    private readonly init: WorkerInit,
     private readonly onLost?: (reason: string) => void,
   ) {
     this.attach(worker);
@@ -67,11 +65,10 @@ export class WorkerRunner implements SessionRunner {
 
   /** Starts a worker and creates the session there; rejects with the worker's error message. */
   private static spawn(
-    init: WorkerStart,
+    init: WorkerInit,
     onFallback?: (reason: string) => void,
   ): Promise<{ worker: Worker; provider: Provider }> {
-    const data: WorkerInit = init;
-    const worker = new Worker(WORKER_URL, { workerData: data });
+    const worker = new Worker(WORKER_URL, { workerData: init });
     return new Promise((resolve, reject) => {
       const early = (e: Error) => reject(e);
       const exited = (code: number) => reject(new Error(`the model's worker thread exited (code ${code})`));
@@ -96,7 +93,7 @@ export class WorkerRunner implements SessionRunner {
    * chose; each CUDA fallback reason is passed to onFallback), rejects with the worker's error message.
    */
   static async start(
-    init: WorkerStart,
+    init: WorkerInit,
     onFallback?: (reason: string) => void,
     onLost?: (reason: string) => void,
   ): Promise<WorkerRunner> {
