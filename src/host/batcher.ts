@@ -9,11 +9,12 @@
 // request already received. With the inline runner (src/onnx/runner.ts) onnxruntime-node runs the model
 // synchronously on this thread, so requests arriving during a run are all parsed in the one poll phase
 // after it; taking the batch at the first of them made runs of 1 followed by runs of the rest (mean batch
-// 10-14 of 32 clients in bench:server, 21-27 since). While the slots are busy new sequences queue, so under load batches fill by themselves. The
-// defaults (one slot, no delay) did best in `npm run bench:server` on 2 cores: a run's matrix products
-// already use both cores, a second slot only queues a second synchronous run behind the first, and one
-// slot lets the queue grow into large batches (B = 32 runs ~2x the sequences/s of B = 1) while a lone
-// request waits one event-loop turn at most. `exclusive` runs a job as its own run, in queue order (the
+// 10-14 of 32 clients in bench:server, 21-27 since). While the slots are busy new sequences queue, so under
+// load batches fill by themselves. The defaults (one slot, no delay) did best in `npm run bench:server` on
+// 2 cores: a run's matrix products already use both cores, a second slot only queues a second synchronous
+// run behind the first, and one slot lets the queue grow into large batches (B = 32 runs ~2x the
+// sequences/s of B = 1) while a lone request waits one event-loop turn at most. With a pool of worker
+// threads (--model-workers) the slots follow its size and a batch is shared among the free ones. `exclusive` runs a job as its own run, in queue order (the
 // KServe endpoint's raw tensors with their own state, later the streaming sessions).
 import type { IndrnnModel, RunResult } from '../onnx/model.js';
 import { ApiError } from '../predict/errors.js';
