@@ -49,6 +49,11 @@ export function gatherFrames(src: Float32Array, D: number, idx: Int32Array | rea
   return out;
 }
 
+/** Frames T_in at `srcFps` resampled to `dstFps`: how many (the length of fixedRateIndices, without it). */
+export function resampledLength(tIn: number, srcFps: number, dstFps: number): number {
+  return Math.floor(((tIn - 1) * dstFps) / srcFps + 1e-9) + 1;
+}
+
 /**
  * Indices that resample T_in frames recorded at `srcFps` to `dstFps`, causally: output frame k shows
  * the latest source frame at or before time k/dstFps. Length floor((T_in-1)*dstFps/srcFps)+1.
@@ -56,7 +61,7 @@ export function gatherFrames(src: Float32Array, D: number, idx: Int32Array | rea
 export function fixedRateIndices(tIn: number, srcFps: number, dstFps: number): Int32Array {
   checkCount('T_in', tIn, 1);
   if (!(srcFps > 0) || !(dstFps > 0)) throw new RangeError(`frame rates must be > 0, got ${srcFps} -> ${dstFps}`);
-  const n = Math.floor(((tIn - 1) * dstFps) / srcFps + 1e-9) + 1;
+  const n = resampledLength(tIn, srcFps, dstFps);
   const idx = new Int32Array(n);
   for (let k = 0; k < n; k++) idx[k] = Math.min(tIn - 1, Math.floor((k * srcFps) / dstFps + 1e-9));
   return idx;

@@ -120,21 +120,19 @@ export class StepClock {
   }
 }
 
-/** Model steps of T frames at `srcFps` resampled to `dstFps` (the length of fixedRateIndices, without it). */
-export function resampledLength(T: number, srcFps: number, dstFps: number): number {
-  return Math.floor(((T - 1) * dstFps) / srcFps + 1e-9) + 1;
-}
-
-/** Whole sequence x [T, D] at `srcFps` -> model steps [n, D] at the model's fps (HTTP predict). */
+/**
+ * Whole sequence x [T, D] at `srcFps` -> model steps [n, D] at the model's fps (HTTP predict), with the
+ * source frame of each step (idx [n]).
+ */
 export function resampleSequence(
   x: Float32Array,
   T: number,
   D: number,
   srcFps: number,
   sampling: RateSampling,
-): { x: Float32Array; n: number } {
+): { x: Float32Array; n: number; idx: Int32Array } {
   const idx = fixedRateIndices(T, srcFps, sampling.fps);
-  return { x: gatherFrames(x, D, idx), n: idx.length };
+  return { x: gatherFrames(x, D, idx), n: idx.length, idx };
 }
 
 /** One run's answer for a sequence: the batch logits [T', B, K] and its row. */

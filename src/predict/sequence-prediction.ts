@@ -2,13 +2,14 @@
 // and preprocessed (input.ts), sampled (segments inside readSequence; rate sampling resampled here), and
 // for rate models read from the staggered states (rate.ts). Shared by HTTP predict and
 // `indrnn predict`, so that both answer alike.
-import { fixedRateIndices } from '../data/sampling.js';
+
+import { resampledLength } from '../data/sampling.js';
 import type { ModelMetadata } from '../onnx/metadata.js';
 import { allFinite } from '../util/finite.js';
 import { ApiError } from './errors.js';
 import { type InputSpec, readSequence, type SequenceInput } from './input.js';
 import type { LayoutConversion } from './layout-conversion.js';
-import { resampledLength, resampleSequence, type SegmentSlot, staggeredLogits } from './rate.js';
+import { resampleSequence, type SegmentSlot, staggeredLogits } from './rate.js';
 import { type ClassPrediction, classPrediction, type RegressionPrediction, regressionPrediction } from './result.js';
 import { type ActionSegment, type DecisionRule, segmentSteps } from './segments.js';
 
@@ -28,7 +29,7 @@ export function backgroundIndex(m: ModelMetadata): number {
 export function modelSteps(m: ModelMetadata, x: Float32Array, T: number, srcFps: number): ModelSteps {
   if (m.sampling?.kind !== 'rate') return { x, n: T, frameOf: null };
   const r = resampleSequence(x, T, m.input_size, srcFps, m.sampling);
-  return { x: r.x, n: r.n, frameOf: fixedRateIndices(T, srcFps, m.sampling.fps) };
+  return { x: r.x, n: r.n, frameOf: r.idx };
 }
 
 /** Checks and converts one sequence's frames (throws ApiError naming `field`); nothing runs yet. */

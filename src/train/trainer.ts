@@ -11,7 +11,14 @@ import { type Seq, seq } from '../nn/seq.js';
 import { ShardBackend } from '../nn/shard.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { Rng } from '../util/rng.js';
-import { hasTensors, loadCheckpoint, restoreTensors, saveCheckpoint, type TrainState } from './checkpoint.js';
+import {
+  type Checkpoint,
+  hasTensors,
+  loadCheckpoint,
+  restoreTensors,
+  saveCheckpoint,
+  type TrainState,
+} from './checkpoint.js';
 import type { TrainConfig } from './config.js';
 import { DataParallel } from './data-parallel.js';
 import { EtaEstimator } from './eta.js';
@@ -98,7 +105,9 @@ export class Trainer {
     private readonly opts: TrainRunOptions,
   ) {
     this.checkpointPath = join(opts.outDir, CHECKPOINT_FILE);
-    this.config = opts.resume ? keepShards(config, this.checkpointPath) : config;
+    // Read once: its shards decide the step's maths, its tensors are restored below.
+    const ckpt = opts.resume && existsSync(this.checkpointPath) ? loadCheckpoint(this.checkpointPath) : null;
+    this.config = ckpt ? keepShards(config, ckpt.config.shards) : config;
     const shards = this.config.shards ?? 1;
     if (shards > 1) {
       // One onnxruntime thread per shard's products; evaluation keeps opts.mm (all cores).
@@ -115,12 +124,12 @@ export class Trainer {
     this.state = freshState(config, task);
     for (const w of task.warnings ?? []) this.reporter.log(`warning: ${w}`);
     if (opts.resume) {
-      if (!existsSync(this.checkpointPath)) {
+      if (!ckpt) {
         throw new Error(
           `--resume: there is nothing to resume: ${this.checkpointPath} does not exist (run without --resume to start afresh)`,
         );
       }
-      this.restore();
+      this.restore(ckpt);
     } else this.net.store.initialize(new Rng(config.seed, INIT_STREAM));
   }
 
@@ -130,8 +139,7 @@ export class Trainer {
     await this.shardBackend?.release();
   }
 
-  private restore(): void {
-    const ckpt = loadCheckpoint(this.checkpointPath);
+  private restore(ckpt: Checkpoint): void {
     const store = this.net.store;
     restoreTensors(ckpt, 'model.', store, store.data, this.checkpointPath);
     restoreTensors(ckpt, 'adam.m.', store, this.adam.m, this.checkpointPath);
@@ -340,9 +348,7 @@ export class Trainer {
 }
 
 /** A resumed run keeps its checkpoint's shards (the maths of its steps), whatever the flags now say. */
-function keepShards(config: TrainConfig, checkpointPath: string): TrainConfig {
-  if (!existsSync(checkpointPath)) return config;
-  const shards = loadCheckpoint(checkpointPath).config.shards;
+function keepShards(config: TrainConfig, shards: number | undefined): TrainConfig {
   if (shards === config.shards) return config;
   const kept = { ...config };
   if (shards === undefined) delete kept.shards;

@@ -10,6 +10,7 @@
 // history (docs/streaming.md, staggered states).
 import { type AugmentConfig, augment } from '../../data/augment.js';
 import type { SkeletonDataset } from '../../data/cache.js';
+import { resampledLength } from '../../data/sampling.js';
 import { seq } from '../../nn/seq.js';
 import type { Rng } from '../../util/rng.js';
 import type { Batch } from '../task.js';
@@ -81,7 +82,7 @@ export class UntrimmedWindows {
 
   /** Steps of a recording of T frames at playback speed `speed`. */
   private stepsOf(T: number, speed: number): number {
-    return Math.floor(((T - 1) * this.o.fps) / (this.srcFps * speed) + 1e-9) + 1;
+    return resampledLength(T, this.srcFps * speed, this.o.fps);
   }
 
   /**
