@@ -77,8 +77,6 @@ export interface JointRecipe {
   readonly at: Affine;
   /** Then moved `times` x |bone| towards `toward` (hands and feet: the wrist towards the knuckles). */
   readonly reach?: { readonly toward: Affine; readonly bone: readonly [number, number]; readonly times: number };
-  /** 'landmark': one landmark as it is; 'derived': made from several. */
-  readonly kind: 'landmark' | 'derived';
   /** The landmarks it depends on (its confidence is theirs at the lowest). */
   readonly sources: readonly number[];
 }
@@ -103,8 +101,7 @@ function onSpine(p: { midHips: number; midShoulders: number }, spineF: number): 
 
 function recipe(joint: string, at: Affine, reach?: JointRecipe['reach']): JointRecipe {
   const sources = [...new Set([...at, ...(reach?.toward ?? [])].map(([l]) => l).concat(reach?.bone ?? []))];
-  const kind = at.length === 1 && !reach ? 'landmark' : 'derived';
-  return { joint, at, reach, kind, sources: sources.sort((a, b) => a - b) };
+  return { joint, at, reach, sources: sources.sort((a, b) => a - b) };
 }
 
 type Side = 'Left' | 'Right';

@@ -3,10 +3,6 @@
 // model inputs (T x D) for the others — checked and converted by the server's own code.
 import { readFileSync } from 'node:fs';
 
-export function readFramesFile(path: string): unknown[] {
-  return readPredictFile(path).frames;
-}
-
 /** The file's frames, and the whole object (its other fields are the request's options). */
 export function readPredictFile(path: string): { frames: unknown[]; body: Record<string, unknown> } {
   let raw: unknown;

@@ -240,28 +240,6 @@ export class StreamSession {
     }
   }
 
-  /** The step's prediction with the layer states (the opt-in path: allocation is fine here). */
-  private withLayers(
-    entry: QueuedStep,
-    logits: Float32Array,
-    Btot: number,
-    b: number,
-    history: number,
-    layers: number[][],
-  ): ServerMessage {
-    const m = this.served.model.metadata;
-    const { frame, step } = entry;
-    if (m.task_kind === 'regression') {
-      const { value } = regressionPrediction(logits, Btot, b, 0, { topK: 1, timeline: false });
-      return { type: 'prediction', frame, step, history, layers, value };
-    }
-    const p = classPrediction(logits, Btot, m.num_outputs, b, 0, m.labels, { topK: this.config.topK, timeline: false });
-    const { label, index, probability, ntuAction, topK } = p;
-    return ntuAction !== undefined
-      ? { type: 'prediction', frame, step, history, label, index, probability, ntuAction, topK, layers }
-      : { type: 'prediction', frame, step, history, label, index, probability, topK, layers };
-  }
-
   /** Takes this stream's rows of a run's hT [L, Btot, H] and, when due, sends the step's prediction. */
   scatter(entry: QueuedStep, logits: Float32Array, hT: Float32Array, Btot: number, off: number): boolean {
     const m = this.served.model.metadata;
@@ -314,12 +292,11 @@ export class StreamSession {
     if ((entry.step + 1) % this.config.every !== 0) return false;
     const history = step - start + 1;
     // Literals, not spreads: see the note in src/predict/result.ts (spread objects outlived scavenges).
-    // Layer states only when asked for: off, the prediction path builds nothing more.
-    if (this.config.layerStates) {
-      this.link.send(this.withLayers(entry, logits, Btot, b, history, this.layerStates(k)));
-    } else if (m.task_kind === 'regression') {
+    // Layer states only when asked for (the opt-in path may allocate); undefined is left out of the JSON.
+    const layers = this.config.layerStates ? this.layerStates(k) : undefined;
+    if (m.task_kind === 'regression') {
       const { value } = regressionPrediction(logits, Btot, b, 0, { topK: 1, timeline: false });
-      this.link.send({ type: 'prediction', frame, step, history, value });
+      this.link.send({ type: 'prediction', frame, step, history, layers, value });
     } else {
       const p = classPrediction(logits, Btot, m.num_outputs, b, 0, m.labels, {
         topK: this.config.topK,
@@ -328,8 +305,8 @@ export class StreamSession {
       const { label, index, probability, ntuAction, topK } = p;
       this.link.send(
         ntuAction !== undefined
-          ? { type: 'prediction', frame, step, history, label, index, probability, ntuAction, topK }
-          : { type: 'prediction', frame, step, history, label, index, probability, topK },
+          ? { type: 'prediction', frame, step, history, label, index, probability, ntuAction, topK, layers }
+          : { type: 'prediction', frame, step, history, label, index, probability, topK, layers },
       );
     }
     return true;
