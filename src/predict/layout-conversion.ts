@@ -7,6 +7,7 @@
 
 import { z } from 'zod';
 import { isMediapipeTarget, MEDIAPIPE_JOINTS, MEDIAPIPE_TARGETS, mediapipeFramesTo } from '../data/mediapipe.js';
+import { FramesScratch } from '../util/scratch.js';
 import { ApiError } from './errors.js';
 import type { InputSpec } from './input.js';
 
@@ -33,6 +34,12 @@ export interface LayoutConversion {
 }
 
 /**
+ * Made once per model input and source layout (requests and stream configs ask per message): all callers
+ * use a conversion's output before they convert again, so one buffer serves them all.
+ */
+const made = new WeakMap<InputSpec, Map<string, LayoutConversion>>();
+
+/**
  * The conversion from `layout` to the model's layout; null when no layout is given or it is the model's.
  * `field` names the request's layout field in errors ("layout").
  */
@@ -55,16 +62,18 @@ export function layoutConversion(
       { field, from: layout, to: target },
     );
   }
+  const bySource = made.get(spec) ?? new Map<string, LayoutConversion>();
+  made.set(spec, bySource);
+  const cached = bySource.get(layout);
+  if (cached) return cached;
   const B = spec.bodies;
-  let out = new Float32Array(0);
-  return {
+  const out = new FramesScratch();
+  const conversion: LayoutConversion = {
     from: layout,
     spec: { ...spec, layout, joints: MEDIAPIPE_JOINTS, dims: 3 },
     frameSize: B * MEDIAPIPE_JOINTS * 3,
-    convert(raw, T) {
-      const n = T * spec.inputSize;
-      if (out.length < n) out = new Float32Array(Math.max(n, 2 * out.length));
-      return mediapipeFramesTo(target, raw, T, B, out);
-    },
+    convert: (raw, T) => mediapipeFramesTo(target, raw, T, B, out.atLeast(T * spec.inputSize)),
   };
+  bySource.set(layout, conversion);
+  return conversion;
 }

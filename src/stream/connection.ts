@@ -9,6 +9,7 @@ import type { StreamMetrics } from '../host/metrics.js';
 import type { ServedModel } from '../host/registry.js';
 import { ApiError, errors } from '../predict/errors.js';
 import { checkLength, readFrames } from '../predict/input.js';
+import type { FramesScratch } from '../util/scratch.js';
 import type { StreamOptions } from './limits.js';
 import { parseClientMessage, type ServerMessage } from './protocol.js';
 import { StreamSession } from './session.js';
@@ -21,23 +22,10 @@ export interface ConnectionContext {
   opts: StreamOptions;
   metrics: StreamMetrics;
   logger: Logger;
+  /** The frames of the message being read: a session takes them in before the next message is read. */
   scratch: FramesScratch;
   /** The socket is gone. */
   onClosed: (c: Connection) => void;
-}
-
-/**
- * One reused buffer for the frames of the message being read: a session takes them in (preprocessed into
- * its own queue) before the next message is read, so no message needs a typed array of its own.
- */
-export class FramesScratch {
-  private data = new Float32Array(0);
-
-  /** A view of n values, valid until the next take. */
-  take(n: number): Float32Array {
-    if (this.data.length < n) this.data = new Float32Array(Math.max(n, 2 * this.data.length));
-    return this.data.subarray(0, n);
-  }
 }
 
 /** Binary frames: float32 little-endian, `F` values per frame. */
