@@ -10,7 +10,7 @@ import { inputSpecOf } from '../predict/input.js';
 import { layoutConversion } from '../predict/layout-conversion.js';
 import type { SegmentSlot } from '../predict/rate.js';
 import { type DecisionRule, decisionRule } from '../predict/segments.js';
-import { backgroundIndex, type ModelSteps, predictSteps, prepareSteps } from '../predict/sequence-prediction.js';
+import { type ModelSteps, predictSteps, prepareSteps, requireDetectionModel } from '../predict/sequence-prediction.js';
 import { parsePredictRequest } from '../serve/schemas.js';
 import { loadNetwork } from '../train/checkpoint.js';
 import { modelMetadata } from '../train/export.js';
@@ -44,19 +44,15 @@ function requestOptions(
   const picked: Record<string, unknown> = { frames: [] };
   for (const k of FILE_OPTIONS) if (Object.hasOwn(body, k)) picked[k] = body[k];
   let file: ReturnType<typeof parsePredictRequest>;
+  let rule: DecisionRule;
   try {
     file = parsePredictRequest(picked);
+    rule = decisionRule(file.decision);
   } catch (e) {
     throw new Error(`${path}: ${(e as Error).message}`);
   }
   const pick = <K extends 'topK' | 'timeline' | 'segments'>(k: K) =>
     explicit.has(k) || !Object.hasOwn(picked, k) ? opts[k] : file[k];
-  let rule: DecisionRule;
-  try {
-    rule = decisionRule(file.decision);
-  } catch (e) {
-    throw new Error(`${path}: ${(e as Error).message}`);
-  }
   return {
     topK: pick('topK') ?? 5,
     timeline: !!pick('timeline'),
@@ -129,8 +125,7 @@ async function predict(opts: PredictOptions, explicit: ReadonlySet<string>): Pro
     } catch (e) {
       throw new Error(`${opts.input}: ${(e as Error).message}`);
     }
-    if (o.segments && backgroundIndex(m) < 0)
-      throw new Error(`--segments: model ${m.name} is not a detection model (it has no background label)`);
+    if (o.segments) requireDetectionModel(m, '--segments');
     return await predictSteps((x, T) => p.submit(x, T), m, steps, {
       topK: o.topK,
       timeline: o.timeline,

@@ -25,6 +25,17 @@ export function backgroundIndex(m: ModelMetadata): number {
   return m.background === undefined ? -1 : m.labels.findIndex((l) => l.name === m.background);
 }
 
+/** Segments are asked for (`field`: the request's field or the flag): refused unless `m` is a detection model. */
+export function requireDetectionModel(m: ModelMetadata, field: string): void {
+  if (backgroundIndex(m) < 0) {
+    throw new ApiError(
+      'invalid_field',
+      `${field}: model ${m.name} is not a detection model (it has no background label)`,
+      field,
+    );
+  }
+}
+
 /** Preprocessed frames x [T, D] recorded at `srcFps` -> the model's steps (resampled for rate models). */
 export function modelSteps(m: ModelMetadata, x: Float32Array, T: number, srcFps: number): ModelSteps {
   if (m.sampling?.kind !== 'rate') return { x, n: T, frameOf: null };

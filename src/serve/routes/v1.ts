@@ -12,10 +12,10 @@ import { modelInput } from '../../predict/input.js';
 import { layoutConversion } from '../../predict/layout-conversion.js';
 import { type DecisionRule, decisionRule } from '../../predict/segments.js';
 import {
-  backgroundIndex,
   type ModelSteps,
   predictSteps,
   prepareSteps,
+  requireDetectionModel,
   stepsOf,
 } from '../../predict/sequence-prediction.js';
 import { isBinaryBody, jsonBody } from '../middleware/json-body.js';
@@ -47,14 +47,7 @@ function segmentsRule(
   decision: Partial<DecisionRule> | undefined,
 ): DecisionRule | undefined {
   if (!segments) return undefined;
-  const m = served.model.metadata;
-  if (backgroundIndex(m) < 0) {
-    throw new ApiError(
-      'invalid_field',
-      `segments: model ${m.name} is not a detection model (it has no background label)`,
-      'segments',
-    );
-  }
+  requireDetectionModel(served.model.metadata, 'segments');
   return decisionRule(decision);
 }
 
