@@ -6,19 +6,9 @@ import type { Neurons } from '../serve/neurons-schema.js';
 import type { ServerMessage } from '../stream/protocol.js';
 
 export type { ModelInfo, Neurons };
-export type StreamMessage = ServerMessage | ActionEvent;
+export type StreamMessage = ServerMessage;
 export type Prediction = Extract<ServerMessage, { type: 'prediction' }>;
 export type ClassStep = Extract<Prediction, { label: string }>;
-
-/** A detection model's action event (start or end of an action), when the server sends them. */
-export interface ActionEvent {
-  type: 'action';
-  event: 'start' | 'end';
-  label?: string;
-  frame?: number;
-  step?: number;
-  probability?: number;
-}
 
 export class HttpError extends Error {
   constructor(

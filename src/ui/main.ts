@@ -3,7 +3,6 @@
 // neurons. Segment-sampled models cannot stream (docs/streaming.md): for them the page asks HTTP predict
 // about the last few seconds twice a second. `/?demo=1` plays the bundled demo with the default model.
 import {
-  type ActionEvent,
   type ClassStep,
   HttpError,
   listModels,
@@ -130,10 +129,7 @@ function onStreamMessage(msg: StreamMessage, rtt: number | null): void {
     }
     if (msg.layers) neurons.step(msg.layers);
   } else if (msg.type === 'action') {
-    // Read through our own shape: the server's schema for these events may carry more fields.
-    const a = msg as ActionEvent;
-    const frame = typeof a.frame === 'number' ? streamBase + a.frame : (player?.position ?? liveFrames);
-    timeline.event(frame, `${a.event} ${a.label ?? ''}`.trim());
+    timeline.event(streamBase + msg.frame, `${msg.event} ${msg.label}`);
   } else if (msg.type === 'error') {
     setStatus(`stream: ${msg.message}`, true);
   }
