@@ -8,7 +8,7 @@
 // bits (test/train-threads.test.ts). The optimiser step is split too: each thread sums the shards'
 // gradients and runs Adam over its own range of the parameters (shard-update.ts), on shared memory.
 import { Worker } from 'node:worker_threads';
-import { type Adam, segmentsWithin } from '../nn/adam.js';
+import { type Adam, adamSegments, segmentsWithin } from '../nn/adam.js';
 import type { Backend } from '../nn/backend.js';
 import { Network } from '../nn/network.js';
 import { type Seq, seq } from '../nn/seq.js';
@@ -24,6 +24,8 @@ interface Placed {
   worker?: ShardWorkerHandle;
   /** Local shards other than the master's: their rows of the input, reused from step to step. */
   xLocal?: Float32Array;
+  /** Local shards: their rows of dL/dlogits, reused from step to step. */
+  dLocal?: Float32Array;
   /** Worker shards: shared input/output buffers, grown as needed. */
   x: SharedArrayBuffer;
   logits: SharedArrayBuffer;
@@ -160,6 +162,7 @@ export class DataParallel {
       const worker = new ShardWorkerHandle(
         {
           config,
+          segments: adamSegments(master.store),
           weights: this.weights!.buffer as SharedArrayBuffer,
           shards: hosted.map((e) => ({ shard: e.shard, grad: this.grads[e.shard].buffer as SharedArrayBuffer })),
         },
@@ -246,14 +249,16 @@ export class DataParallel {
       active.map(async (e) => {
         const [from, to] = shardRows(B, S, e.shard);
         const Bs = to - from;
-        const d = new Float32Array(outT * Bs * K);
-        gatherRows(d, result.grad, outT, B, K, from, to);
+        const n = outT * Bs * K;
         if (e.local) {
-          return e.local.backward(d, outT, Bs, K, sync).catch((err: unknown) => {
+          if (e.dLocal?.length !== n) e.dLocal = new Float32Array(n);
+          gatherRows(e.dLocal, result.grad, outT, B, K, from, to);
+          return e.local.backward(e.dLocal, outT, Bs, K, sync).catch((err: unknown) => {
             throw shardError(String(e.shard), err);
           });
         }
-        new Float32Array(e.logits, 0, d.length).set(d);
+        // Worker shards: straight into the buffer they read (it held this shard's logits, as large).
+        gatherRows(new Float32Array(e.logits, 0, n), result.grad, outT, B, K, from, to);
         const { shard, logits: buffer } = e;
         await e.worker!.request({ kind: 'backward', shard, sync: sync.buffers, logits: buffer, T: outT, B: Bs, C: K });
       }),
@@ -282,7 +287,6 @@ export class DataParallel {
         step,
         from,
         to,
-        segments: [...adam.segments],
         grads: grads.map((g) => g.buffer as SharedArrayBuffer),
         m: adam.m.buffer as SharedArrayBuffer,
         v: adam.v.buffer as SharedArrayBuffer,

@@ -14,6 +14,8 @@ import { ADAM_REPLY_SHARD, updateShardRange } from './shard-update.js';
 
 export interface ShardWorkerData {
   config: NetworkConfig;
+  /** The optimiser's segments of the flat parameter store (the same for every step). */
+  segments: AdamSegment[];
   weights: SharedArrayBuffer;
   /** The hosted shards and their gradient buffers (the replicas accumulate into them directly). */
   shards: { shard: number; grad: SharedArrayBuffer }[];
@@ -45,7 +47,6 @@ export type ShardRequest =
       /** The range of the flat parameter store this thread updates. */
       from: number;
       to: number;
-      segments: AdamSegment[];
       /** Every active shard's gradient, in shard order: summed into the first. */
       grads: SharedArrayBuffer[];
       m: SharedArrayBuffer;
@@ -86,7 +87,7 @@ async function handle(msg: ShardRequest): Promise<ShardReply> {
   if (msg.kind === 'adam') {
     const grads = msg.grads.map((g) => new Float32Array(g));
     const [m, v] = [new Float32Array(msg.m), new Float32Array(msg.v)];
-    updateShardRange(weights, grads, m, v, msg.segments, msg.step, msg.from, msg.to);
+    updateShardRange(weights, grads, m, v, data.segments, msg.step, msg.from, msg.to);
     return { kind: 'adam' };
   }
   const replica = replicas.get(msg.shard);
