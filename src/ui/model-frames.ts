@@ -1,9 +1,10 @@
 // A source's joints [T, srcBodies, joints, 3] as the model takes them: its `bodies` (extra bodies dropped,
 // missing ones zero), as float32 for a binary stream message or as nested arrays for HTTP predict.
 
-/** Frames for binary stream messages, in one buffer reused from message to message. */
+/** Frames for binary stream messages, in one buffer (and one view of it) reused from message to message. */
 export class FrameBuffer {
   private buffer = new Float32Array(0);
+  private view = new Float32Array(0);
 
   /** Frames [first, first + count): a view valid until the next call. */
   frames(
@@ -16,13 +17,15 @@ export class FrameBuffer {
   ): Float32Array<ArrayBuffer> {
     const J3 = joints * 3;
     const frameSize = bodies * J3;
-    if (this.buffer.length < count * frameSize) this.buffer = new Float32Array(count * frameSize);
-    const out = new Float32Array(this.buffer.buffer, 0, count * frameSize);
+    const n = count * frameSize;
+    if (this.buffer.length < n) this.buffer = new Float32Array(n);
+    if (this.view.length !== n) this.view = new Float32Array(this.buffer.buffer, 0, n);
+    const out = this.view;
     out.fill(0);
-    const keep = Math.min(bodies, srcBodies);
+    const keep = Math.min(bodies, srcBodies) * J3;
     for (let i = 0; i < count; i++) {
       const src = (first + i) * srcBodies * J3;
-      out.set(data.subarray(src, src + keep * J3), i * frameSize);
+      for (let k = 0; k < keep; k++) out[i * frameSize + k] = data[src + k];
     }
     return out;
   }

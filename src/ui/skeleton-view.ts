@@ -11,12 +11,17 @@ export class SkeletonView {
   private scale = 1;
   private last: { data: Float32Array; at: number; bodies: number } | null = null;
   private readonly ctx: CanvasRenderingContext2D;
+  /** Bones [joint, parent] of the layout, and screen points [J, 3]: made per layout, not per frame. */
+  private bones: [number, number][] = [];
+  private pts = new Float32Array(0);
+  private readonly floor = new Float32Array(3 * 4);
 
   constructor(
     private readonly canvas: HTMLCanvasElement,
     private parents: readonly number[],
   ) {
     this.ctx = canvas.getContext('2d')!;
+    this.setParents(parents);
     let drag: { x: number; y: number } | null = null;
     canvas.addEventListener('pointerdown', (e) => {
       drag = { x: e.clientX, y: e.clientY };
@@ -53,7 +58,7 @@ export class SkeletonView {
 
   /** A new recording: bones from `parents`; centre and scale from its joints [T, B, J, 3]. */
   fit(data: Float32Array, parents: readonly number[]): void {
-    this.parents = parents;
+    this.setParents(parents);
     const min = [Infinity, Infinity, Infinity];
     const max = [-Infinity, -Infinity, -Infinity];
     for (let i = 0; i + 2 < data.length; i += 3) {
@@ -69,6 +74,12 @@ export class SkeletonView {
     this.last = null;
   }
 
+  private setParents(parents: readonly number[]): void {
+    this.parents = parents;
+    this.bones = parents.map((p, j): [number, number] => [j, p]).filter(([, p]) => p >= 0);
+    this.pts = new Float32Array(parents.length * 3);
+  }
+
   /** Draws the frame at data[at ..] with `bodies` bodies of J = parents.length joints. */
   draw(data: Float32Array, at: number, bodies: number): void {
     this.last = { data, at, bodies };
@@ -78,7 +89,8 @@ export class SkeletonView {
     ctx.clearRect(0, 0, W, H);
     this.drawFloor();
     const J = this.parents.length;
-    const pts = new Float32Array(J * 3);
+    const pts = this.pts;
+    const bones = this.bones;
     for (let b = 0; b < bodies; b++) {
       const base = at + b * J * 3;
       let present = false;
@@ -91,7 +103,6 @@ export class SkeletonView {
       ctx.fillStyle = colour;
       ctx.lineWidth = 3;
       ctx.setLineDash(b % 2 === 1 ? [6, 3] : []);
-      const bones = this.parents.map((p, j) => [j, p]).filter(([, p]) => p >= 0);
       bones.sort((x, y) => pts[y[0] * 3 + 2] - pts[x[0] * 3 + 2]); // far first
       for (const [j, p] of bones) {
         ctx.beginPath();
@@ -133,7 +144,7 @@ export class SkeletonView {
     const { ctx } = this;
     const [cx, cy, cz] = this.centre;
     const y = cy - this.scale / 2;
-    const p = new Float32Array(3 * 4);
+    const p = this.floor;
     const r = this.scale * 0.8;
     ctx.strokeStyle = '#cbd5e0';
     ctx.lineWidth = 1;
