@@ -4,7 +4,9 @@
 // predict about the last few seconds, twice a second. Takes can be recorded with labels and saved as JSON
 // Lines. `?model=NAME` picks the model, `&pose=0|1|2` the pose model (lite, full, heavy), `&start=1` starts
 // the camera at once.
-import type { ModelInfo } from '../../host/model-info.js';
+import { HttpError, listModels, type ModelInfo, predict, setToken, streamUrl, token } from '../api.js';
+import { nestedFrames } from '../model-frames.js';
+import { StreamClient } from '../stream-client.js';
 import { type CameraFrame, CameraPose } from './camera-pose.js';
 import { cameraUnsupported, ModelFrames } from './model-frames.js';
 import { drawPose } from './overlay.js';
@@ -55,10 +57,6 @@ function setStatus(text: string, error = false): void {
   ui.status.classList.toggle('error', error);
 }
 
-function authHeaders(): Record<string, string> {
-  return ui.token.value ? { authorization: `Bearer ${ui.token.value}` } : {};
-}
-
 function showPrediction(p: Scored & { topK: Scored[] }): void {
   ui.label.textContent = p.label;
   ui.prob.textContent = `${(100 * p.probability).toFixed(1)} %`;
@@ -80,32 +78,35 @@ interface ModelLink {
 
 function streamLink(m: ModelInfo, fps: number): ModelLink {
   const frames = new ModelFrames(m.layout!, m.bodies!);
-  const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  const token = ui.token.value ? `?token=${encodeURIComponent(ui.token.value)}` : '';
-  const ws = new WebSocket(`${proto}//${location.host}/v1/models/${encodeURIComponent(m.name)}/stream${token}`);
-  ws.binaryType = 'arraybuffer';
   let ready = false;
   let sent = 0;
-  ws.addEventListener('message', (ev) => {
-    if (typeof ev.data !== 'string') return;
-    const msg = JSON.parse(ev.data);
-    if (msg.type === 'ready') {
-      ws.send(JSON.stringify({ type: 'config', topK: 5, frameRate: fps }));
+  const client = new StreamClient(
+    streamUrl(m.name),
+    { frameRate: fps, topK: 5, layerStates: false },
+    {
+      onMessage(msg) {
+        if (msg.type === 'prediction' && 'label' in msg) showPrediction(msg);
+        else if (msg.type === 'error') setStatus(`the server says: ${msg.message}`, true);
+      },
+      onClose(reason) {
+        if (link?.frames === frames) setStatus(`the stream closed (${reason})`, reason !== 'done');
+      },
+    },
+  );
+  client.ready.then(
+    () => {
       ready = true;
-    } else if (msg.type === 'prediction' && typeof msg.label === 'string') showPrediction(msg);
-    else if (msg.type === 'error') setStatus(`the server says: ${msg.message}`, true);
-  });
-  ws.addEventListener('close', (ev) => {
-    if (link?.frames === frames) setStatus(`the stream closed (${ev.code} ${ev.reason})`, ev.code !== 1000);
-  });
+    },
+    () => {}, // onClose says why
+  );
   return {
     frames,
     send(frame) {
-      if (!ready || ws.readyState !== WebSocket.OPEN) return;
-      ws.send(frame);
+      if (!ready || !client.open) return;
+      client.send(frame, 1);
       ui.sent.textContent = String(++sent);
     },
-    close: () => ws.close(1000, 'done'),
+    close: () => client.close(),
   };
 }
 
@@ -120,17 +121,14 @@ function windowLink(m: ModelInfo, fps: number): ModelLink {
   const ask = async () => {
     busy = true;
     try {
-      const r = await fetch(`/v1/models/${encodeURIComponent(m.name)}/predict`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...authHeaders() },
-        body: JSON.stringify({ frames: recent, frameRate: fps, topK: 5 }),
-      });
-      const body = await r.json();
-      if (closed) return;
-      if (!r.ok) setStatus(`the server says: ${body.error?.message ?? r.status}`, true);
-      else showPrediction(body.predictions[0]);
+      const answer = await predict(m.name, recent, fps);
+      if (!closed) showPrediction(answer.predictions[0]);
     } catch (e) {
-      setStatus(`predict failed: ${(e as Error).message}`, true);
+      if (!closed)
+        setStatus(
+          e instanceof HttpError ? `the server says: ${e.message}` : `predict failed: ${(e as Error).message}`,
+          true,
+        );
     } finally {
       busy = false;
     }
@@ -138,16 +136,7 @@ function windowLink(m: ModelInfo, fps: number): ModelLink {
   return {
     frames,
     send(frame) {
-      const bodies: number[][][] = [];
-      for (let b = 0; b < frames.bodies; b++) {
-        const joints: number[][] = [];
-        for (let j = 0; j < frames.joints; j++) {
-          const at = (b * frames.joints + j) * 3;
-          joints.push([frame[at], frame[at + 1], frame[at + 2]]);
-        }
-        bodies.push(joints);
-      }
-      recent.push(bodies);
+      recent.push(nestedFrames(frame, frames.bodies, frames.joints, 0, 1, frames.bodies)[0]);
       if (recent.length > keep) recent.shift();
       ui.sent.textContent = String(++sent);
       if (sent % every === 0 && !busy) void ask();
@@ -254,17 +243,15 @@ function save(): void {
 }
 
 async function loadModels(): Promise<void> {
-  const r = await fetch('/v1/models', { headers: authHeaders() });
-  if (r.status === 401) {
-    ui.tokenRow.hidden = false;
-    setStatus('this server needs a token: enter it, then pick a model', true);
+  try {
+    models = await listModels();
+  } catch (e) {
+    if (e instanceof HttpError && e.status === 401) {
+      ui.tokenRow.hidden = false;
+      setStatus('this server needs a token: enter it, then pick a model', true);
+    } else setStatus(`could not list the models (${e instanceof HttpError ? e.status : (e as Error).message})`, true);
     return;
   }
-  if (!r.ok) {
-    setStatus(`could not list the models (${r.status})`, true);
-    return;
-  }
-  models = (await r.json()).models as ModelInfo[];
   const params = new URLSearchParams(location.search);
   const wanted = params.get('model');
   const complexity = params.get('pose');
@@ -287,7 +274,12 @@ async function loadModels(): Promise<void> {
 
 ui.tokenRow.addEventListener('submit', (e) => e.preventDefault());
 ui.model.addEventListener('change', connect);
-ui.token.addEventListener('change', () => void loadModels());
+// The token is the tab's (src/ui/api.ts), shared with the live page.
+ui.token.value = token() ?? '';
+ui.token.addEventListener('change', () => {
+  setToken(ui.token.value);
+  void loadModels();
+});
 ui.start.addEventListener('click', () => void startCamera());
 ui.stop.addEventListener('click', () => void stopCamera());
 ui.record.addEventListener('click', toggleRecording);
