@@ -176,7 +176,16 @@ describe('the live page in Chromium', { skip: NO_CHROMIUM }, () => {
     assert.equal(await page.inputValue('[data-testid=model-picker]'), 'nucla');
     await page.click('[data-testid=play-button]');
     await labelAt(page, 20);
-    // PKU-MMD: one line of 2 x 25 x 3 numbers per frame.
+    // PKU-MMD: one line of 2 x 25 x 3 numbers per frame. It switches the model again; that model's neurons
+    // are held back until a later file has been dropped, as on a busy server, where they arrive late.
+    let releaseNeurons = () => {};
+    const neuronsHeld = new Promise<void>((r) => {
+      releaseNeurons = r;
+    });
+    await page.route('**/neurons', async (route) => {
+      await neuronsHeld;
+      await route.continue();
+    });
     const row = Array.from({ length: 150 }, (_, k) => (k < 75 ? ((k % 3) - 1) * 0.3 + (k % 3 === 2 ? 3 : 0) : 0));
     await drop('0002-M.txt', Array.from({ length: 45 }, () => row.join(' ')).join('\n'));
     await page.waitForFunction(() =>
@@ -187,6 +196,10 @@ describe('the live page in Chromium', { skip: NO_CHROMIUM }, () => {
     await page.waitForFunction(() =>
       /notes\.skeleton line 1/.test(document.getElementById('status')?.textContent ?? ''),
     );
+    // The earlier file's late model switch does not overwrite that message.
+    releaseNeurons();
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=neurons] figure').length > 0);
+    assert.match((await page.textContent('#status')) ?? '', /notes\.skeleton line 1/);
     assert.deepEqual(problems, []);
     await page.close();
   });

@@ -313,7 +313,7 @@ async function chooseModel(name: string): Promise<void> {
   neurons.clear('Loading the neurons…');
   try {
     const n = await modelNeurons(model.name);
-    if (model.name === name) neurons.show(n);
+    if (model?.name === name) neurons.show(n);
   } catch (e) {
     neurons.clear(`No neurons: ${(e as Error).message}`);
   }
@@ -334,9 +334,10 @@ function useSource(s: Source): void {
   // A source the chosen model cannot take: switch to one that can, if any.
   const fitting = model && mismatch(model, s) ? defaultModel(s) : undefined;
   if (fitting && !mismatch(fitting, s)) {
-    void chooseModel(fitting.name).then(() =>
-      setStatus(`Loaded ${s.name}; switched to ${fitting.name}, which takes ${s.layout}: press Play.`),
-    );
+    // Said now, not when the model's neurons have loaded: a later file's message must not be overwritten
+    // by this one arriving late (chooseModel resets playback before its first await).
+    void chooseModel(fitting.name);
+    setStatus(`Loaded ${s.name}; switched to ${fitting.name}, which takes ${s.layout}: press Play.`);
     return;
   }
   resetPlayback();
