@@ -230,11 +230,12 @@ describe('malformed messages: an error naming the field, the connection stays', 
         'frames',
         /301 frames, the limit is 300/,
       ],
-      [f32([1, 2, 3]), 'invalid_shape', 'frames', /not a multiple of one frame \(150 float32/],
+      [f32([1, 2, 3]), 'invalid_shape', '(body)', /3 floats, expected whole frames of 150 floats \(2 bodies x 25/],
+      [Buffer.alloc(599), 'invalid_shape', '(body)', /599 bytes, not a multiple of 4 bytes per float32/],
       [
         f32(Array.from({ length: 150 }, (_, i) => (i === 7 ? Number.NaN : 0))),
         'non_finite_value',
-        'frames[0][7]',
+        'frames[0][0][2][1]',
         /NaN/,
       ],
     ];
@@ -260,6 +261,38 @@ describe('malformed messages: an error naming the field, the connection stays', 
     assert.equal(st.code, 'invalid_state');
     assert.equal(c.closed, null);
     c.close();
+  });
+});
+
+describe('binary frames: one codec for streams and HTTP predict', () => {
+  it('the same malformed payload gets the same error in a stream message and an HTTP binary body', async () => {
+    const nan = (n: number, at: number) => f32(Array.from({ length: n }, (_, i) => (i === at ? Number.NaN : 0.5)));
+    const payloads: [string, Buffer][] = [
+      ['skel', Buffer.alloc(599)], // not whole float32s
+      ['skel', f32(new Float32Array(151))], // not whole frames
+      ['skel', Buffer.alloc(0)],
+      ['skel', nan(300, 150 + 3 * 25 + 7)], // frame 1, body 1, joint 2, y
+      ['rows', f32(new Float32Array(7))],
+      ['rows', nan(12, 11)],
+    ];
+    for (const [model, payload] of payloads) {
+      const r = await fetch(`${srv.url}/v1/models/${model}/predict`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/octet-stream' },
+        body: new Uint8Array(payload),
+      });
+      assert.equal(r.status, 400);
+      const { code, message, details } = (await r.json()).error;
+      const c = await StreamClient.open(`${ws}/v1/models/${model}/stream`);
+      c.send(payload);
+      const err = await c.until((m) => m.type === 'error');
+      c.close();
+      assert.deepEqual(
+        err,
+        { type: 'error', code, message, field: details.field },
+        `${model}, ${payload.length} bytes`,
+      );
+    }
   });
 });
 

@@ -1,19 +1,23 @@
-// Binary predict bodies (Content-Type: application/octet-stream) for high-rate clients: the frames of one
-// sequence as float32 little-endian values, row-major, shaped by the X-Frames-Shape header:
+// The one codec of binary float32 frames: HTTP predict bodies (application/octet-stream) and a stream's
+// binary messages. The values are float32 little-endian, row-major; an HTTP body may be shaped by the
+// X-Frames-Shape header:
 //   skeleton models  "T,J,C" (one body) or "T,B,J,C" (B <= the model's bodies), C = 3 (or 2 for 2D models)
 //   raw models       "T,D"
-//   no header        T full frames of the stream's binary messages: B x J x 3 joints (absent bodies zero),
-//                    or D raw values
-// Checked in one pass into the same raw buffer readFrames fills from JSON, so that both give the same
-// answer: every dimension is checked against the model and --max-frames before anything is allocated, the
-// body's length against the shape, and each value for NaN and infinities, named as in JSON ("frames[3][4][0]").
+//   no header        T full frames, as in a stream's binary messages: B x J x 3 joints (absent bodies
+//                    zero), or D raw values
+// Checked in one pass into the same raw frames readFrames fills from JSON, so that both give the same
+// answer: every dimension is checked against the model and the frame limit before anything is allocated,
+// the payload's length against the shape, and each value for NaN and infinities, named as in JSON
+// ("frames[3][0][4][0]"). Full frames are read without allocating values: a view of the payload where it
+// is aligned, else one copy into the caller's reused buffer (the stream's hot path, docs/streaming.md).
 import { endianness } from 'node:os';
+import type { FramesScratch } from '../util/scratch.js';
 import { ApiError, errors } from './errors.js';
 import type { InputSpec } from './input.js';
 
 export const FRAMES_SHAPE_HEADER = 'X-Frames-Shape';
 
-/** The frames' dimensions: T frames, each B bodies x J joints x C coordinates (raw models: B = J = 1, C = D). */
+/** T frames, each B bodies x J joints x C coordinates (raw models: B = J = 1, C = D). */
 interface FramesShape {
   T: number;
   B: number;
@@ -21,59 +25,64 @@ interface FramesShape {
   C: number;
   /** 3: T x J x C, 4: T x B x J x C, 2: T x D; 0 when there was no header (full frames). */
   rank: number;
+  raw: boolean;
 }
 
 const SHAPE_TEXT = /^\s*\d{1,9}\s*(,\s*\d{1,9}\s*){1,3}$/;
 const F32 = 4;
 const LITTLE_ENDIAN = endianness() === 'LE';
+/** What the messages call the payload, an HTTP body or a stream message alike. */
+const PAYLOAD = 'the binary payload';
 
 function shapeError(message: string, extra: Record<string, unknown> = {}): ApiError {
   return new ApiError('invalid_shape', `${FRAMES_SHAPE_HEADER} ${message}`, { field: FRAMES_SHAPE_HEADER, ...extra });
 }
 
-/** The frames' shape from the header (or the body's length without one), checked against the model. */
-function framesShape(header: string | undefined, bytes: number, spec: InputSpec, maxFrames: number): FramesShape {
-  const full =
-    spec.kind === 'raw'
-      ? { B: 1, J: 1, C: spec.inputSize }
-      : { B: spec.bodies, J: spec.joints, C: 3 }; /* the stream's binary frames */
-  let shape: FramesShape;
-  if (header === undefined) {
-    const frameBytes = full.B * full.J * full.C * F32;
-    if (bytes % frameBytes !== 0) {
-      throw new ApiError(
-        'invalid_shape',
-        `the body has ${bytes} bytes, not a multiple of one frame (${frameBytes / F32} float32 = ${frameBytes} bytes); send ${FRAMES_SHAPE_HEADER} for other shapes`,
-        '(body)',
-      );
-    }
-    shape = { T: bytes / frameBytes, ...full, rank: 0 };
-  } else {
-    if (!SHAPE_TEXT.test(header)) {
-      throw new ApiError(
-        'invalid_field',
-        `${FRAMES_SHAPE_HEADER} is '${header.slice(0, 40)}', expected 2 to 4 comma-separated dimensions (e.g. 20,25,3)`,
-        FRAMES_SHAPE_HEADER,
-      );
-    }
-    const dims = header.split(',').map(Number);
-    shape = shapeFromDims(dims, spec);
+/** T full frames of the spec (the model's, or the configured layout's) from the payload's length. */
+function fullFramesShape(bytes: number, spec: InputSpec): FramesShape {
+  const raw = spec.kind === 'raw';
+  const B = raw ? 1 : spec.bodies;
+  const J = raw ? 1 : spec.joints;
+  const C = raw ? spec.inputSize : 3;
+  if (bytes % F32 !== 0) {
+    const message = `${PAYLOAD} has ${bytes} bytes, not a multiple of ${F32} bytes per float32`;
+    throw new ApiError('invalid_shape', message, { field: '(body)', got: bytes });
   }
+  const floats = bytes / F32;
+  const F = B * J * C;
+  if (floats % F !== 0) {
+    const parts = raw ? '' : ` (${B} bodies x ${J} joints x ${C})`;
+    const message = `${PAYLOAD} has ${floats} floats, expected whole frames of ${F} floats${parts}`;
+    throw new ApiError('invalid_shape', message, { field: '(body)', expected: F, got: floats });
+  }
+  return { T: floats / F, B, J, C, rank: 0, raw };
+}
+
+/** The frames' shape from the header (or the payload's length without one), checked against the model. */
+function framesShape(header: string | undefined, bytes: number, spec: InputSpec, maxFrames: number): FramesShape {
+  if (header !== undefined && !SHAPE_TEXT.test(header)) {
+    throw new ApiError(
+      'invalid_field',
+      `${FRAMES_SHAPE_HEADER} is '${header.slice(0, 40)}', expected 2 to 4 comma-separated dimensions (e.g. 20,25,3)`,
+      FRAMES_SHAPE_HEADER,
+    );
+  }
+  const shape =
+    header === undefined ? fullFramesShape(bytes, spec) : shapeFromDims(header.split(',').map(Number), spec);
+  const field = shape.rank === 0 ? '(body)' : FRAMES_SHAPE_HEADER;
   if (shape.T === 0)
-    throw new ApiError('empty_sequence', 'the binary frames hold no frame; a sequence needs at least 1', field(shape));
-  if (shape.T > maxFrames) throw errors.tooManyFrames('the binary body', field(shape), shape.T, maxFrames);
+    throw new ApiError('empty_sequence', `${PAYLOAD} holds no frame; a sequence needs at least 1`, field);
+  if (shape.T > maxFrames) throw errors.tooManyFrames(PAYLOAD, field, shape.T, maxFrames);
   const need = shape.T * shape.B * shape.J * shape.C * F32;
   if (bytes !== need) {
     throw new ApiError(
       'invalid_shape',
-      `the body has ${bytes} bytes, ${FRAMES_SHAPE_HEADER} ${shape.T},${shape.rank === 4 ? `${shape.B},` : ''}${shape.rank === 2 ? '' : `${shape.J},`}${shape.C} needs ${need} (float32 little-endian)`,
+      `${PAYLOAD} has ${bytes} bytes, ${FRAMES_SHAPE_HEADER} ${header?.replace(/\s/g, '')} needs ${need} (float32 little-endian)`,
       { field: '(body)', expected: need, got: bytes },
     );
   }
   return shape;
 }
-
-const field = (shape: FramesShape) => (shape.rank === 0 ? '(body)' : FRAMES_SHAPE_HEADER);
 
 function shapeFromDims(dims: number[], spec: InputSpec): FramesShape {
   const [T] = dims;
@@ -85,7 +94,7 @@ function shapeFromDims(dims: number[], spec: InputSpec): FramesShape {
         expected: spec.inputSize,
         got: dims[1],
       });
-    return { T, B: 1, J: 1, C: spec.inputSize, rank: 2 };
+    return { T, B: 1, J: 1, C: spec.inputSize, rank: 2, raw: true };
   }
   const want = `T,${spec.joints},3 (one body) or T,bodies,${spec.joints},3 (layout ${spec.layout})`;
   if (dims.length === 2) throw shapeError(`has 2 dimensions, but the model takes joints: ${want}`);
@@ -101,45 +110,54 @@ function shapeFromDims(dims: number[], spec: InputSpec): FramesShape {
     throw shapeError(`has ${C} values per joint, expected ${spec.dims === 2 ? '2 (x, y) or 3' : '3 (x, y, z)'}`, {
       got: C,
     });
-  return { T, B, J, C, rank: dims.length };
+  return { T, B, J, C, rank: dims.length, raw: false };
 }
 
-/** The body's values as float32: a view on a little-endian host when aligned, else a copy. */
-function float32Values(body: Buffer): Float32Array {
-  const n = body.byteLength / F32;
-  if (LITTLE_ENDIAN && body.byteOffset % F32 === 0) return new Float32Array(body.buffer, body.byteOffset, n);
-  const out = new Float32Array(n);
-  if (LITTLE_ENDIAN) new Uint8Array(out.buffer).set(body);
-  else for (let i = 0; i < n; i++) out[i] = body.readFloatLE(i * F32);
+/**
+ * The payload's values as float32: a view on a little-endian host when aligned, else one copy (into
+ * `into`, a buffer reused from message to message, when given).
+ */
+function float32Values(payload: Buffer, into?: FramesScratch): Float32Array {
+  const n = payload.byteLength / F32;
+  if (LITTLE_ENDIAN && payload.byteOffset % F32 === 0) return new Float32Array(payload.buffer, payload.byteOffset, n);
+  const out = into ? into.take(n) : new Float32Array(n);
+  if (LITTLE_ENDIAN) new Uint8Array(out.buffer, out.byteOffset, payload.byteLength).set(payload);
+  else for (let i = 0; i < n; i++) out[i] = payload.readFloatLE(i * F32);
   return out;
 }
 
-/** The JSON field name of value i of the body (only for an error). */
-function valueField(i: number, s: FramesShape): string {
-  if (s.rank === 2 || (s.rank === 0 && s.J === 1)) return `frames[${Math.floor(i / s.C)}][${i % s.C}]`;
+/** The error for value i of the payload, named as the JSON field: full frames as T x B x J x 3. */
+function nonFinite(values: Float32Array, i: number, s: FramesShape): ApiError {
   const c = i % s.C;
   const j = Math.floor(i / s.C) % s.J;
   const b = Math.floor(i / (s.C * s.J)) % s.B;
   const t = Math.floor(i / (s.C * s.J * s.B));
-  return s.rank === 3 ? `frames[${t}][${j}][${c}]` : `frames[${t}][${b}][${j}][${c}]`;
+  const field = s.raw
+    ? `frames[${t}][${c}]`
+    : s.rank === 3
+      ? `frames[${t}][${j}][${c}]`
+      : `frames[${t}][${b}][${j}][${c}]`;
+  return errors.nonFinite(field, values[i]);
 }
 
 /**
- * A binary body -> what readFrames gives for the same frames in JSON: raw joints [T, B, J, 3] (bodies not
- * sent and z of 2D joints zero) for skeleton models, rows [T, D] for the others.
+ * A binary payload -> what readFrames gives for the same frames in JSON: raw joints [T, B, J, 3] (bodies
+ * not sent and z of 2D joints zero) for skeleton models, rows [T, D] for the others. Without a shape
+ * header the payload is full frames (a stream's binary message): they are the layout already, read
+ * without allocating values (a view of the payload, or a copy into `into`).
  */
 export function readBinaryFrames(
-  body: Buffer,
+  payload: Buffer,
   shapeHeader: string | undefined,
   spec: InputSpec,
   maxFrames: number,
+  into?: FramesScratch,
 ): { frames: Float32Array; T: number } {
-  const shape = framesShape(shapeHeader, body.byteLength, spec, maxFrames);
-  const values = float32Values(body);
-  const bad = (k: number) => errors.nonFinite(valueField(k, shape), values[k]);
+  const shape = framesShape(shapeHeader, payload.byteLength, spec, maxFrames);
+  const values = float32Values(payload, into);
   if (spec.kind === 'raw' || shape.rank === 0) {
-    for (let k = 0; k < values.length; k++) if (!Number.isFinite(values[k])) throw bad(k);
-    return { frames: values, T: shape.T }; // already the layout
+    for (let k = 0; k < values.length; k++) if (!Number.isFinite(values[k])) throw nonFinite(values, k, shape);
+    return { frames: values, T: shape.T };
   }
   const { T, B, J, C } = shape;
   const frameSize = spec.bodies * J * 3;
@@ -150,9 +168,8 @@ export function readBinaryFrames(
       let at = t * frameSize + b * J * 3;
       for (let j = 0; j < J; j++, at += 3) {
         for (let c = 0; c < C; c++, k++) {
-          const v = values[k];
-          if (!Number.isFinite(v)) throw bad(k);
-          frames[at + c] = v;
+          if (!Number.isFinite(values[k])) throw nonFinite(values, k, shape);
+          frames[at + c] = values[k];
         }
       }
     }

@@ -7,7 +7,8 @@ import type { Logger } from 'pino';
 import type { RawData, WebSocket } from 'ws';
 import type { StreamMetrics } from '../host/metrics.js';
 import type { ServedModel } from '../host/registry.js';
-import { ApiError, errors } from '../predict/errors.js';
+import { readBinaryFrames } from '../predict/binary-frames.js';
+import { ApiError } from '../predict/errors.js';
 import { checkLength, readFrames } from '../predict/input.js';
 import type { FramesScratch } from '../util/scratch.js';
 import type { StreamOptions } from './limits.js';
@@ -26,33 +27,6 @@ export interface ConnectionContext {
   scratch: FramesScratch;
   /** The socket is gone. */
   onClosed: (c: Connection) => void;
-}
-
-/** Binary frames: float32 little-endian, `F` values per frame. */
-function binaryFrames(
-  buf: Buffer,
-  F: number,
-  maxFrames: number,
-  scratch: FramesScratch,
-): { raw: Float32Array; T: number } {
-  const bytes = F * 4;
-  if (buf.byteLength === 0) throw new ApiError('empty_sequence', 'the binary message holds no frames', 'frames');
-  if (buf.byteLength % bytes !== 0) {
-    throw new ApiError(
-      'invalid_shape',
-      `the binary message has ${buf.byteLength} bytes, not a multiple of one frame (${F} float32 = ${bytes} bytes)`,
-      'frames',
-    );
-  }
-  const T = buf.byteLength / bytes;
-  if (T > maxFrames) throw errors.tooManyFrames('the binary message', 'frames', T, maxFrames);
-  const raw = scratch.take(T * F);
-  for (let i = 0; i < raw.length; i++) {
-    const v = buf.readFloatLE(i * 4);
-    if (!Number.isFinite(v)) throw errors.nonFinite(`frames[${Math.floor(i / F)}][${i % F}]`, v);
-    raw[i] = v;
-  }
-  return { raw, T };
 }
 
 export class Connection {
@@ -169,15 +143,16 @@ export class Connection {
     const { opts, metrics: m } = ctx;
     try {
       const buf = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
-      let frames: { raw: Float32Array; T: number } | null = null;
-      if (isBinary) frames = binaryFrames(buf, session.frameSize, opts.maxFramesPerMessage, ctx.scratch);
+      // Frames in the configured layout (converted below), from a binary message or a JSON one.
+      const spec = session.conversion?.spec ?? served.input;
+      let frames: { frames: Float32Array; T: number } | null = null;
+      if (isBinary) frames = readBinaryFrames(buf, undefined, spec, opts.maxFramesPerMessage, ctx.scratch);
       else {
         const msg = parseClientMessage(buf.toString('utf8'));
         if (msg.type === 'frames') {
           checkLength(msg.frames, 'frames', opts.maxFramesPerMessage);
           const T = msg.frames.length;
-          const spec = session.conversion?.spec ?? served.input;
-          frames = { raw: readFrames(msg.frames, spec, 'frames', ctx.scratch.take(T * session.frameSize)), T };
+          frames = { frames: readFrames(msg.frames, spec, 'frames', ctx.scratch.take(T * session.frameSize)), T };
         } else if (msg.type === 'reset') {
           const discarded = session.reset();
           if (discarded) m.droppedFrames.inc({ model: this.name, reason: 'reset' }, discarded);
@@ -189,9 +164,10 @@ export class Connection {
       }
       this.malformed = 0;
       if (frames) {
-        if (session.conversion) frames.raw = session.conversion.convert(frames.raw, frames.T);
-        m.framesReceived.inc({ model: this.name }, frames.T);
-        if (session.accept(frames.raw, frames.T, arrivedAt) > 0) this.batcher.wake(session);
+        const { T } = frames;
+        const raw = session.conversion ? session.conversion.convert(frames.frames, T) : frames.frames;
+        m.framesReceived.inc({ model: this.name }, T);
+        if (session.accept(raw, T, arrivedAt) > 0) this.batcher.wake(session);
       }
     } catch (e) {
       if (!(e instanceof ApiError)) {

@@ -8,7 +8,7 @@
 //   {"type": "config", "every"?, "topK"?, "frameRate"?, "layerStates"?, "layout"?}
 // Client -> server, binary: float32 little-endian frames, each of the model's full frame size (B*J*3 joints
 // with absent bodies as zeros, or input_size raw values; B*33*3 after a config with "layout": "mediapipe33"),
-// any number of frames per message.
+// any number of frames per message; read and checked as an HTTP binary body (src/predict/binary-frames.ts).
 // Server -> client: ready (once), prediction (per model step, or every N), config / reset (acks), error;
 // for detection models also action start/end events.
 //   {"type": "config", ..., "smoothing"?, "startThreshold"?, "endThreshold"?, "minSteps"?}  (detection models)

@@ -1,0 +1,68 @@
+// The binary frame codec (src/predict/binary-frames.ts) that HTTP binary bodies and a stream's binary
+// messages share: full frames are read without allocating values (a view of an aligned payload, one copy
+// into the caller's reused buffer otherwise), and errors carry the numbers.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { readBinaryFrames } from '../src/predict/binary-frames.js';
+import type { InputSpec } from '../src/predict/input.js';
+import { FramesScratch } from '../src/util/scratch.js';
+
+const ROWS: InputSpec = { kind: 'raw', inputSize: 3 };
+
+/** The values as float32 little-endian bytes, starting `offset` bytes into a larger buffer. */
+function payloadAt(values: number[], offset: number): Buffer {
+  const bytes = Buffer.alloc(offset + values.length * 4);
+  for (let i = 0; i < values.length; i++) bytes.writeFloatLE(values[i], offset + i * 4);
+  return bytes.subarray(offset);
+}
+
+describe('binary frames', () => {
+  it('an aligned payload is read in place; an unaligned one is copied into the same reused buffer', () => {
+    const values = [1, 2, 3, -4, 5.5, 6];
+    const aligned = payloadAt(values, 8);
+    const inPlace = readBinaryFrames(aligned, undefined, ROWS, 10, new FramesScratch());
+    assert.equal(inPlace.frames.buffer, aligned.buffer, 'a view of the payload');
+    assert.deepEqual([...inPlace.frames], values);
+    assert.equal(inPlace.T, 2);
+
+    const scratch = new FramesScratch();
+    const first = readBinaryFrames(payloadAt(values, 3), undefined, ROWS, 10, scratch);
+    const second = readBinaryFrames(payloadAt([7, 8, 9], 1), undefined, ROWS, 10, scratch);
+    assert.equal(second.frames.buffer, first.frames.buffer, "the second message reuses the first one's buffer");
+    assert.deepEqual([...second.frames], [7, 8, 9]);
+    assert.equal(second.T, 1);
+  });
+
+  it('errors name the field and carry the numbers', () => {
+    const refused = (payload: Buffer, code: string, field: string, message: string) =>
+      assert.throws(
+        () => readBinaryFrames(payload, undefined, ROWS, 2),
+        (e: any) => e.code === code && e.details.field === field && e.message === message,
+      );
+    refused(
+      Buffer.alloc(13),
+      'invalid_shape',
+      '(body)',
+      'the binary payload has 13 bytes, not a multiple of 4 bytes per float32',
+    );
+    refused(
+      Buffer.alloc(16),
+      'invalid_shape',
+      '(body)',
+      'the binary payload has 4 floats, expected whole frames of 3 floats',
+    );
+    refused(
+      Buffer.alloc(0),
+      'empty_sequence',
+      '(body)',
+      'the binary payload holds no frame; a sequence needs at least 1',
+    );
+    refused(Buffer.alloc(36), 'too_many_frames', '(body)', 'the binary payload has 3 frames, the limit is 2');
+    refused(
+      payloadAt([0, 0, 0, 0, Number.POSITIVE_INFINITY, 0], 1),
+      'non_finite_value',
+      'frames[1][1]',
+      'frames[1][1] is Infinity, expected a finite number',
+    );
+  });
+});
