@@ -138,7 +138,7 @@ export const errors = {
       `expected Content-Type: ${expected}, got ${got ? `'${got}'` : 'none'}`,
       'Content-Type',
     ),
-  /** `what` is a field ("frames") or "the binary message". */
+  /** `what` is a field ("frames") or "the binary payload". */
   tooManyFrames: (what: string, field: string, got: number, limit: number) =>
     new ApiError('too_many_frames', `${what} has ${got} frames, the limit is ${limit}`, { field, limit, got }),
   nonFinite: (field: string, v: number) =>
