@@ -2,7 +2,7 @@
 // relative import and export specifiers of every .ts file, and its cycles.
 // Usage: node dist/scripts/folder-graph.js [SRC_DIR]   prints the edges and the cycles; exit 1 on a cycle.
 import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 /** folder -> folders it imports (itself excluded). */
@@ -14,21 +14,28 @@ function folderOf(srcDir: string, file: string): string {
   return relative(srcDir, file).split(/[\\/]/)[0].replace(/\.ts$/, '');
 }
 
-export function folderGraph(srcDir: string): FolderGraph {
+/** The import graph of the .ts files under srcDir, each node named by `nodeOf(srcDir, file)`. */
+function importGraph(srcDir: string, nodeOf: (srcDir: string, file: string) => string): FolderGraph {
   const graph: FolderGraph = new Map();
   const files = readdirSync(srcDir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
   for (const name of files) {
     const file = join(srcDir, name);
-    const from = folderOf(srcDir, file);
+    const from = nodeOf(srcDir, file);
     const edges = graph.get(from) ?? new Set<string>();
     graph.set(from, edges);
     for (const [, spec] of readFileSync(file, 'utf8').matchAll(SPECIFIER)) {
-      const to = folderOf(srcDir, resolve(dirname(file), spec).replace(/\.js$/, '.ts'));
-      if (to !== from && to !== '..') edges.add(to); // '..': outside src/
+      const to = nodeOf(srcDir, resolve(dirname(file), spec).replace(/\.js$/, '.ts'));
+      if (to !== from && !to.startsWith('..')) edges.add(to); // '..': outside src/
     }
   }
   return graph;
 }
+
+export const folderGraph = (srcDir: string): FolderGraph => importGraph(srcDir, folderOf);
+
+/** file (path under srcDir) -> files it imports, type-only imports included: a cycle of types is a cycle too. */
+export const fileGraph = (srcDir: string): FolderGraph =>
+  importGraph(srcDir, (dir, file) => relative(dir, file).split(sep).join('/'));
 
 /** The strongly connected components with more than one folder (Tarjan), each sorted, sorted by name. */
 export function cycles(graph: FolderGraph): string[][] {

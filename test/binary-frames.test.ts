@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { readBinaryFrames } from '../src/predict/binary-frames.js';
-import type { InputSpec } from '../src/predict/input.js';
+import type { InputSpec } from '../src/predict/input-spec.js';
 import { FramesScratch } from '../src/util/scratch.js';
 
 const ROWS: InputSpec = { kind: 'raw', inputSize: 3 };

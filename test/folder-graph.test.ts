@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { cycles, folderGraph } from '../scripts/folder-graph.js';
+import { cycles, fileGraph, folderGraph } from '../scripts/folder-graph.js';
 
 /** Lowest first: a folder imports only folders of lower layers (src/server.ts counts as `server`). */
 const LAYERS = [
@@ -36,6 +36,10 @@ describe('folder dependencies', () => {
     );
     assert.deepEqual(against, []);
     assert.deepEqual(cycles(graph), []);
+  });
+
+  it('no two files import each other, directly or around a loop (type-only imports count)', () => {
+    assert.deepEqual(cycles(fileGraph('src')), []);
   });
 
   it('finds the imports and the cycles of a tree', () => {

@@ -4,7 +4,7 @@ import { basename } from 'node:path';
 import { z } from 'zod';
 import { samplingSchema } from '../onnx/metadata.js';
 import type { IndrnnModel } from '../onnx/model.js';
-import type { InputSpec } from '../predict/input.js';
+import type { InputSpec } from '../predict/input-spec.js';
 
 const tensorInfo = z.object({
   name: z.string(),

@@ -9,7 +9,8 @@
 import { existsSync, type FSWatcher, readdirSync, statSync, watch } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { IndrnnModel, type ProviderChoice, type RunnerKind } from '../onnx/model.js';
-import { type InputSpec, inputSpecOf } from '../predict/input.js';
+import { inputSpecOf } from '../predict/input.js';
+import type { InputSpec } from '../predict/input-spec.js';
 import { Batcher, type BatchObserver, type BatchOptions, DEFAULT_BATCH } from './batcher.js';
 import { describeModel, type ModelInfo } from './model-info.js';
 

@@ -13,7 +13,7 @@
 import { endianness } from 'node:os';
 import type { FramesScratch } from '../util/scratch.js';
 import { ApiError, errors } from './errors.js';
-import type { InputSpec } from './input.js';
+import type { InputSpec } from './input-spec.js';
 
 export const FRAMES_SHAPE_HEADER = 'X-Frames-Shape';
 

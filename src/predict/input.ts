@@ -7,27 +7,12 @@
 //   skeleton request  T x J x 3 (one body) or T x B' x J x 3 (B' <= B; missing bodies are absent)
 //   raw request       T x D
 //   output x          Float32Array [T, D]
-import type { PreprocessConfig } from '../data/preprocess.js';
 import { inputDims, parsePreprocessConfig, preprocessSequence } from '../data/preprocess.js';
 import { gatherFrames, sampleSegments } from '../data/sampling.js';
 import type { ModelMetadata } from '../onnx/metadata.js';
 import { ApiError, errors } from './errors.js';
+import type { InputSpec } from './input-spec.js';
 import type { LayoutConversion } from './layout-conversion.js';
-
-export type InputSpec =
-  | {
-      kind: 'skeleton';
-      layout: string;
-      bodies: number;
-      joints: number;
-      /** 2: the model was trained on 2D keypoints; joints may be [x, y] and z is taken as 0. */
-      dims: 2 | 3;
-      inputSize: number;
-      preprocess: PreprocessConfig;
-      /** Models trained on the paper's sampling see T segments, one frame each (the centre at test time). */
-      segments?: number;
-    }
-  | { kind: 'raw'; inputSize: number };
 
 export interface SequenceInput {
   x: Float32Array; // [T, D]

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { isMediapipeTarget, MEDIAPIPE_JOINTS, MEDIAPIPE_TARGETS, mediapipeFramesTo } from '../data/mediapipe.js';
 import { FramesScratch } from '../util/scratch.js';
 import { ApiError } from './errors.js';
-import type { InputSpec } from './input.js';
+import type { InputSpec } from './input-spec.js';
 
 /** The joint layout of the frames, when it is not the model's (HTTP predict and stream config). */
 export const layoutFieldSchema = z.string().min(1).max(64).optional().meta({

@@ -48,6 +48,10 @@ export const demoSource: SourceKind = {
 
 /** Where the camera source's bundle is (built from src/ui/camera by scripts/build-ui.ts). */
 const CAMERA_MODULE = '/ui/camera.js';
+/** What the camera bundle (src/ui/camera/camera-source.ts) exports; not imported here, so no cycle of types. */
+interface CameraModule {
+  openCamera(model: ModelInfo | null): Promise<Source>;
+}
 
 /**
  * The webcam, through MediaPipe Pose in the browser (src/ui/camera, docs/mediapipe.md). Its code and
@@ -58,7 +62,7 @@ export const cameraSource: SourceKind = {
   label: 'Camera',
   async open(model) {
     // A path in a variable: the bundler leaves the import to the browser, which loads it now, not with the page.
-    const camera: typeof import('./camera/camera-source.js') = await import(CAMERA_MODULE);
+    const camera: CameraModule = await import(CAMERA_MODULE);
     return camera.openCamera(model);
   },
 };
