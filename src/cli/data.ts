@@ -5,9 +5,9 @@ import { SingleBar } from 'cli-progress';
 import { type Command, InvalidArgumentError } from 'commander';
 import { runBaseline } from '../data/baseline.js';
 import { selectBodies } from '../data/bodies.js';
-import { type BuildReport, buildJsonlCache, buildNtuCache } from '../data/build.js';
-import { buildNuclaCache, buildPkuMmdCache } from '../data/build-datasets.js';
+import { type BuildReport, buildJsonlCache } from '../data/build.js';
 import { openDataset } from '../data/cache.js';
+import { DATA_FORMATS } from '../data/formats.js';
 import { readLayoutFile } from '../data/layout-file.js';
 import type { Layout } from '../data/layouts.js';
 import { ntuActionName } from '../data/ntu-actions.js';
@@ -18,30 +18,17 @@ import { parseSplit, SPLIT_FORMS } from '../data/split-spec.js';
 import { SPLIT_NAMES } from '../data/splits.js';
 import { writeSynthDataset } from '../data/synth/dataset.js';
 import { DEFAULT_ACTIONS } from '../data/synth/generate.js';
-import { choiceOption, intOption } from './options.js';
+import { checkedString, flagName, intListValue } from '../util/option-schema.js';
+import { addSchemaFlags, choiceOption, intOption, schemaFlagValues, schemaOption } from './options.js';
 
-function intList(value: string): number[] {
-  const parts = value.split(',').map((s) => s.trim());
-  const nums = parts.map(Number);
-  const bad = parts.find((p, i) => p === '' || !Number.isInteger(nums[i]));
-  if (bad !== undefined) throw new InvalidArgumentError(`expected comma-separated integers, got '${value}'`);
-  return nums;
-}
+const intList = schemaOption(intListValue);
+const splitOption = schemaOption(checkedString(parseSplit));
 
 /** NTU protocols as a comma-separated list, or one split of any form (subjects:1,3 has commas of its own). */
 function splitList(value: string): string[] {
   const names = value.split(',').map((s) => s.trim());
   if (names.every((n) => (SPLIT_NAMES as readonly string[]).includes(n))) return names;
   return [splitOption(value)];
-}
-
-function splitOption(value: string): string {
-  try {
-    parseSplit(value);
-    return value;
-  } catch (e) {
-    throw new InvalidArgumentError((e as Error).message);
-  }
 }
 
 function print(json: boolean, data: unknown, text: () => string): void {
@@ -197,19 +184,16 @@ export function registerData(program: Command): void {
       print(!!o.json, r, () => inspectText(r));
     });
 
-  data
+  const build = data
     .command('build')
     .description(
-      'read NTU .skeleton files, N-UCLA clips, PKU-MMD recordings or JSON Lines into one binary dataset cache',
+      `read ${DATA_FORMATS.map((f) => f.description).join(', ')} or JSON Lines into one binary dataset cache`,
     )
-    .option(
-      '--raw <dir>',
-      'folder of recordings in --format (NTU: SsssCcccPpppRrrrAaaa.skeleton files or `data synth` output)',
-    )
+    .option('--raw <dir>', 'folder of recordings in --format')
     .option(
       '--format <name>',
-      'format of --raw: ntu, nucla (N-UCLA JSON clips) or pku-mmd (skeleton/, label/, actions.csv)',
-      choiceOption(['ntu', 'nucla', 'pku-mmd'] as const),
+      `format of --raw: ${DATA_FORMATS.map((f) => `${f.name} (${f.folder})`).join(', ')}`,
+      choiceOption(DATA_FORMATS.map((f) => f.name)),
       'ntu',
     )
     .option('--jsonl <file>', "users' own data, one JSON sample per line (see docs/data.md)")
@@ -224,54 +208,43 @@ export function registerData(program: Command): void {
     )
     .requiredOption('--out <file>', 'cache file to write')
     .option('--split <split>', `keep one part of a split: ${SPLIT_FORMS}`, splitOption)
-    .option('--part <part>', 'train or test (with --split)', choiceOption(['train', 'test'] as const), 'train')
-    .option(
-      '--include-missing',
-      "NTU: keep NTU-60's 302 samples with missing skeletons (left out by default for real data)",
-    )
-    .option(
-      '--actions <ids>',
-      'NTU: action ids that make the class list, in label order (default: the synthetic manifest, else all found)',
-      intList,
-    )
-    .option(
-      '--classes <ids>',
-      'PKU-MMD: class numbers (1-51) to keep, in label order (default: all that occur)',
-      intList,
-    )
-    .option('--untrimmed', 'PKU-MMD: whole recordings with a label per frame instead of clips cut at the intervals')
+    .option('--part <part>', 'train or test (with --split)', choiceOption(['train', 'test'] as const), 'train');
+  for (const f of DATA_FORMATS) addSchemaFlags(build, f.options, f.name);
+  build
     .option(
       '--bodies <n>',
-      'bodies per frame (default: ntu 2, nucla 1, pku-mmd 2, JSON Lines the most any sample has)',
+      `bodies per frame (default: ${DATA_FORMATS.map((f) => `${f.name} ${f.bodies}`).join(', ')}, JSON Lines the most any sample has)`,
       intOption(1),
     )
     .option('--float32', 'store exact float32 positions instead of int16 (twice the size)')
     .option('--limit <n>', 'stop after n samples', intOption(1))
     .option('--json', 'print the summary as JSON')
     .action(
-      (o: {
-        raw?: string;
-        format: 'ntu' | 'nucla' | 'pku-mmd';
-        jsonl?: string;
-        layoutFile?: string[];
-        toLayout?: string;
-        out: string;
-        split?: string;
-        part: 'train' | 'test';
-        includeMissing?: boolean;
-        actions?: number[];
-        classes?: number[];
-        untrimmed?: boolean;
-        bodies?: number;
-        float32?: boolean;
-        limit?: number;
-        json?: boolean;
-      }) => {
+      (
+        o: {
+          raw?: string;
+          format: string;
+          jsonl?: string;
+          layoutFile?: string[];
+          toLayout?: string;
+          out: string;
+          split?: string;
+          part: 'train' | 'test';
+          bodies?: number;
+          float32?: boolean;
+          limit?: number;
+          json?: boolean;
+        },
+        command: Command,
+      ) => {
         if (!o.raw === !o.jsonl) throw new InvalidArgumentError('give exactly one of --raw <dir> and --jsonl <file>');
         if (o.layoutFile && !o.jsonl) throw new InvalidArgumentError('--layout-file goes with --jsonl');
         if (o.toLayout && !o.jsonl) throw new InvalidArgumentError('--to-layout goes with --jsonl');
-        if ((o.classes || o.untrimmed) && o.format !== 'pku-mmd')
-          throw new InvalidArgumentError('--classes and --untrimmed go with --format pku-mmd');
+        const format = DATA_FORMATS.find((f) => f.name === o.format)!;
+        for (const f of DATA_FORMATS)
+          for (const key of Object.keys(schemaFlagValues(command, f.options)))
+            if (f !== format)
+              throw new InvalidArgumentError(`${flagName(f.options, key)} goes with --format ${f.name}`);
         const bar = progress(!o.json);
         const common = {
           out: o.out,
@@ -290,17 +263,9 @@ export function registerData(program: Command): void {
         }
         let r: BuildReport;
         try {
-          if (o.jsonl) r = buildJsonlCache({ ...common, jsonl: o.jsonl, layouts, toLayout: o.toLayout });
-          else if (o.format === 'nucla') r = buildNuclaCache({ ...common, raw: o.raw! });
-          else if (o.format === 'pku-mmd')
-            r = buildPkuMmdCache({ ...common, raw: o.raw!, classes: o.classes, untrimmed: o.untrimmed });
-          else
-            r = buildNtuCache({
-              ...common,
-              raw: o.raw!,
-              excludeMissing: o.includeMissing ? false : undefined,
-              actions: o.actions,
-            });
+          r = o.jsonl
+            ? buildJsonlCache({ ...common, jsonl: o.jsonl, layouts, toLayout: o.toLayout })
+            : format.build({ ...common, raw: o.raw! }, schemaFlagValues(command, format.options));
         } finally {
           bar.stop();
         }

@@ -4,30 +4,15 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { type Command, Option } from 'commander';
 import { OrtBackend } from '../nn/backend.js';
+import type { TaskSpec } from '../train/config.js';
 import { createReporter } from '../train/progress.js';
 import { resolveTrainConfig, type TrainFlags } from '../train/resolve.js';
-import { tasks } from '../train/tasks/index.js';
+import { createTask, parseTaskSpec, tasks } from '../train/tasks/index.js';
 import { CHECKPOINT_FILE, runTraining, type TrainSummary } from '../train/trainer.js';
-import { choiceOption, floatOption, intOption } from './options.js';
+import { addSchemaFlags, choiceOption, floatOption, intOption, schemaFlagValues } from './options.js';
 
 interface TrainCliOptions extends TrainFlags {
   task: string;
-  seqLen?: number;
-  data?: string;
-  pixels?: boolean;
-  permute?: boolean;
-  trainLimit?: number;
-  testLimit?: number;
-  cache?: string;
-  split?: string;
-  segments?: number;
-  sampling?: string;
-  fps?: number;
-  window?: number;
-  center?: string;
-  viewAlign?: string;
-  rotateDeg?: number;
-  augment?: boolean;
   out?: string;
   resume?: boolean;
   force?: boolean;
@@ -37,40 +22,12 @@ interface TrainCliOptions extends TrainFlags {
 }
 
 export function registerTrain(program: Command): void {
-  program
+  const train = program
     .command('train')
     .description('train an IndRNN (plain or residual) on a task, checkpointing as it goes')
-    .addOption(new Option('--task <name>', 'task to train on').choices(Object.keys(tasks)).makeOptionMandatory())
-    .option('--seq-len <T>', 'adding: sequence length (default 200)', intOption(2))
-    .option('--data <dir>', 'seq-image: folder with MNIST-style IDX files (e.g. /usr/share/datasets/fashion-mnist)')
-    .option('--pixels', 'seq-image: read pixel by pixel (T = 784) instead of row by row (T = 28)')
-    .option('--permute', 'seq-image: read pixels in a fixed random permutation')
-    .option('--train-limit <n>', 'seq-image: use only the first n training images', intOption(1))
-    .option('--test-limit <n>', 'seq-image: use only the first n test images', intOption(1))
-    .option('--cache <file>', 'skeleton: dataset cache from indrnn data build / synth')
-    .option(
-      '--split <split>',
-      'skeleton: ntu60-xsub (default), ntu60-xview, ntu120-xsub, ntu120-xset, subjects:1,3,5, cameras:1,2, recordings:1-249, given, random:0.2[:SEED]',
-    )
-    .option('--segments <T>', 'skeleton: frames per sequence, one from each of T segments (default 20)', intOption(1))
-    .option(
-      '--sampling <kind>',
-      "skeleton: 'segments' (the paper's, whole actions) or 'rate' (fixed rate, for streaming)",
-    )
-    .option('--fps <n>', 'skeleton, rate sampling: model steps per second (default 10)', floatOption(0.1))
-    .option('--window <steps>', 'skeleton, rate sampling: steps per training window (default 32)', intOption(1))
-    .option('--center <how>', "skeleton: 'first-frame' (default for segments) or 'per-frame' (default for rate)")
-    .option(
-      '--view-align <how>',
-      "skeleton: turn body 0 to face the camera as in its first frame: 'yaw' (about the vertical; default for 3D), 'full' (also torso upright), 'none' (default for 2D)",
-      choiceOption(['none', 'yaw', 'full'] as const),
-    )
-    .option(
-      '--rotate-deg <deg>',
-      'skeleton: augmentation, largest rotation about the vertical (default 45)',
-      floatOption(0, 180),
-    )
-    .option('--no-augment', 'skeleton: no training augmentation')
+    .addOption(new Option('--task <name>', 'task to train on').choices(Object.keys(tasks)).makeOptionMandatory());
+  for (const [name, entry] of Object.entries(tasks)) addSchemaFlags(train, entry.options, name);
+  train
     .option(
       '--arch <arch>',
       'network: plain (stacked) or residual (pre-activation res-IndRNN)',
@@ -149,38 +106,20 @@ Ctrl-C saves a checkpoint; run the same command with --resume to continue.`,
     )
     .action(async (opts: TrainCliOptions, command: Command) => {
       // commander gives --no-x options a default of true; only an explicit flag may override the task's defaults.
-      for (const key of ['batchNorm', 'clipU', 'augment'] as const) {
+      for (const key of ['batchNorm', 'clipU'] as const) {
         if (command.getOptionValueSource(key) === 'default') delete opts[key];
       }
-      const summary = await trainCommand(opts);
+      const spec = parseTaskSpec({ name: opts.task, options: schemaFlagValues(command, tasks[opts.task].options) });
+      const summary = await trainCommand(opts, spec);
       if (opts.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
       else printSummary(summary);
     });
 }
 
-async function trainCommand(opts: TrainCliOptions): Promise<TrainSummary> {
-  const entry = tasks[opts.task];
+async function trainCommand(opts: TrainCliOptions, spec: TaskSpec): Promise<TrainSummary> {
   const seed = opts.seed ?? 1;
-  const taskOptions: Record<string, unknown> = {
-    seqLen: opts.seqLen,
-    dataDir: opts.data,
-    mode: opts.pixels ? 'pixels' : 'rows',
-    permute: opts.permute,
-    trainLimit: opts.trainLimit,
-    testLimit: opts.testLimit,
-    cache: opts.cache,
-    split: opts.split,
-    segments: opts.segments,
-    sampling: opts.sampling,
-    fps: opts.fps,
-    window: opts.window,
-    center: opts.center,
-    viewAlign: opts.viewAlign,
-    rotateDeg: opts.rotateDeg,
-    augment: opts.augment,
-  };
-  const task = entry.create(taskOptions, seed);
-  const config = resolveTrainConfig(task, taskOptions, entry.defaults, opts);
+  const task = createTask(spec, seed);
+  const config = resolveTrainConfig(task, spec.options, tasks[spec.name].defaults, opts);
   const outDir = opts.out ?? join('runs', `${opts.task}-seed${seed}`);
   if (existsSync(join(outDir, CHECKPOINT_FILE)) && !opts.resume && !opts.force) {
     throw new Error(

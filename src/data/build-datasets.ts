@@ -4,7 +4,7 @@
 
 import { join } from 'node:path';
 import { type BuildReport, type CommonBuildOptions, finishBuild } from './build.js';
-import { CacheWriter, type LabelInfo } from './cache.js';
+import { CacheWriter, type CacheWriterOptions, type LabelInfo } from './cache.js';
 import { getLayout } from './layouts.js';
 import { ntuActionId } from './ntu-actions.js';
 import { listNuclaFiles, NUCLA_LABELS, readNuclaClip } from './nucla-reader.js';
@@ -22,6 +22,13 @@ function keepBodies(data: Float32Array, T: number, B: number, J: number, bodies:
 
 const namedLabel = (name: string): LabelInfo => ({ name, ntuAction: ntuActionId(name) });
 
+/** The writer of a cache read from the folder `o.raw`: its source names the format, the folder and the part kept. */
+function folderWriter(o: NuclaBuildOptions, format: string, cache: CacheWriterOptions, more = {}): CacheWriter {
+  const split = typeof o.split === 'string' ? o.split : null;
+  const part = o.split ? (o.part ?? 'train') : null;
+  return new CacheWriter({ ...cache, dtype: o.dtype, source: { format, raw: o.raw, ...more, split, part } });
+}
+
 export interface NuclaBuildOptions extends CommonBuildOptions {
   /** Folder of aAA_sSS_eEE_vVV.json clips. */
   raw: string;
@@ -33,19 +40,7 @@ export function buildNuclaCache(o: NuclaBuildOptions): BuildReport {
   const files = listNuclaFiles(o.raw);
   const bodies = o.bodies ?? 1;
   const labels = NUCLA_LABELS.map(namedLabel);
-  const writer = new CacheWriter({
-    layout: 'kinect20',
-    bodies,
-    labels,
-    dtype: o.dtype,
-    fps: 30,
-    source: {
-      format: 'nucla',
-      raw: o.raw,
-      split: typeof o.split === 'string' ? o.split : null,
-      part: o.split ? (o.part ?? 'train') : null,
-    },
-  });
+  const writer = folderWriter(o, 'nucla', { layout: 'kinect20', bodies, labels, fps: 30 });
   const J = getLayout('kinect20').joints.length;
   files.forEach((f, i) => {
     const c = readNuclaClip(f);
@@ -94,21 +89,8 @@ export function buildPkuMmdCache(o: PkuBuildOptions): BuildReport {
   const index = new Map(classes.map((c, i) => [c, i]));
   const labels = classes.map((c) => namedLabel(names.get(c)!));
   const bodies = o.bodies ?? 2;
-  const writer = new CacheWriter({
-    layout: 'ntu25',
-    bodies,
-    labels,
-    dtype: o.dtype,
-    fps: PKU_FPS,
-    source: {
-      format: 'pku-mmd',
-      raw: o.raw,
-      classes,
-      untrimmed: !!o.untrimmed,
-      split: typeof o.split === 'string' ? o.split : null,
-      part: o.split ? (o.part ?? 'train') : null,
-    },
-  });
+  const cache = { layout: 'ntu25', bodies, labels, fps: PKU_FPS } as const;
+  const writer = folderWriter(o, 'pku-mmd', cache, { classes, untrimmed: !!o.untrimmed });
   const J = getLayout('ntu25').joints.length;
   const skipped = { missingSkeleton: 0, otherPart: 0, otherAction: 0 };
   let considered = 0;

@@ -9,6 +9,7 @@ export type ScheduleConfig =
   /** After `patience` evaluations without improvement: restore the best weights, lr /= factor; stop below minLr. */
   | { kind: 'plateau'; patience: number; factor: number; minLr: number };
 
+/** A task and its options as its options schema gave them (tasks/index.ts), read through it again when used. */
 export interface TaskSpec {
   name: string;
   options: Record<string, unknown>;
