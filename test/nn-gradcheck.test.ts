@@ -1,8 +1,9 @@
 // Finite-difference gradient checks for every layer and for whole networks, on random shapes.
+import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { architectureNames } from '../src/nn/architectures.js';
 import { ReferenceBackend } from '../src/nn/backend.js';
 import { batchnormBackward, batchnormForward } from '../src/nn/layers/batchnorm.js';
-import { Residual, Sequential } from '../src/nn/layers/composite.js';
 import { Dropout } from '../src/nn/layers/dropout.js';
 import { indrnnBackward, indrnnForward } from '../src/nn/layers/indrnn.js';
 import { Linear } from '../src/nn/layers/linear.js';
@@ -11,6 +12,7 @@ import { Network, type NetworkConfig } from '../src/nn/network.js';
 import { ParamStore } from '../src/nn/params.js';
 import { seq } from '../src/nn/seq.js';
 import { Rng } from '../src/util/rng.js';
+import { TEST_DENSE } from './helpers/dense-architecture.js';
 import { checkGradient, dot, randomArray } from './helpers/gradcheck.js';
 
 const mm = new ReferenceBackend();
@@ -107,21 +109,6 @@ describe('gradient checks per layer', () => {
     await checkGradient('dx', x.data, dx.data, loss);
   });
 
-  it('residual connection around a linear', async () => {
-    const rng = new Rng(5);
-    const [T, B, H] = [3, 2, 4];
-    const store = new ParamStore();
-    const block = new Residual(new Sequential([new Linear(store, 'fc', H, H, mm)]), mm);
-    store.allocate();
-    store.initialize(rng);
-    const x = seq(randomArray(rng, T * B * H), T, B, H);
-    const r = randomArray(rng, T * B * H);
-    const loss = async () => dot(r, (await block.forward(x, { training: false })).data);
-    await block.forward(x, { training: true });
-    const dx = await block.backward(seq(r, T, B, H));
-    await checkGradient('dx', x.data, dx.data, loss);
-  });
-
   it('softmax cross-entropy and mean squared error', async () => {
     const rng = new Rng(6);
     const [N, K] = [5, 4];
@@ -142,7 +129,15 @@ describe('gradient checks for whole networks', () => {
   const cases: [string, Partial<NetworkConfig>][] = [
     ['residual, 2 blocks, BN, dropout, last-step readout', { arch: 'residual', depth: 2, readout: 'last' }],
     ['plain, 3 layers, BN, dropout, per-step readout', { arch: 'plain', depth: 3, readout: 'all' }],
+    ['test-only dense block (concat, add), BN, dropout, last-step readout', { arch: TEST_DENSE, depth: 2 }],
+    [
+      'test-only dense block, no BN, per-step readout',
+      { arch: TEST_DENSE, depth: 3, batchNorm: false, readout: 'all' },
+    ],
   ];
+  it('covers every registered architecture', () => {
+    assert.deepEqual(new Set(cases.map(([, c]) => c.arch)), new Set(architectureNames()));
+  });
   for (const [name, overrides] of cases) {
     it(name, async () => {
       const rng = new Rng(11);

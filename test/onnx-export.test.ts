@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { architectureNames } from '../src/nn/architectures.js';
 import { OrtBackend } from '../src/nn/backend.js';
 import { Network, type NetworkConfig, recurrentLayerCount } from '../src/nn/network.js';
 import { seq } from '../src/nn/seq.js';
@@ -15,6 +16,7 @@ import { foldNetwork } from '../src/onnx/fold.js';
 import { IndrnnModel, validateModelBytes } from '../src/onnx/model.js';
 import { onnx, parseModel } from '../src/util/onnx-graph.js';
 import { Rng } from '../src/util/rng.js';
+import { TEST_DENSE } from './helpers/dense-architecture.js';
 import { randomArray } from './helpers/gradcheck.js';
 import { CUDA_AVAILABLE } from './helpers/models.js';
 
@@ -82,7 +84,12 @@ describe('ONNX export parity with the TypeScript network', () => {
     { arch: 'plain', depth: 2, hiddenSize: 16, batchNorm: false },
     { arch: 'residual', depth: 1, hiddenSize: 8 },
     { arch: 'residual', depth: 3, hiddenSize: 12 },
+    { arch: TEST_DENSE, depth: 2, hiddenSize: 8 },
+    { arch: TEST_DENSE, depth: 1, hiddenSize: 6, batchNorm: false },
   ];
+  it('has a case for every registered architecture', () => {
+    assert.deepEqual(new Set(shapes.map((s) => s.arch)), new Set(architectureNames()));
+  });
   for (const [i, s] of shapes.entries()) {
     it(`${s.arch} depth ${s.depth} width ${s.hiddenSize}${s.batchNorm === false ? ' no BN' : ''}`, async () => {
       const net = randomNetwork(config(s), i + 1);

@@ -9,6 +9,7 @@ import { dirname, join, normalize } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import request from 'supertest';
 import { buildUi, NODE_STUB_MARK, PAGE_FILES, uiBundleReachesNode } from '../scripts/build-ui.js';
+import type { FoldedNetwork } from '../src/onnx/fold.js';
 import { IndrnnModel } from '../src/onnx/model.js';
 import { timeConstant } from '../src/serve/routes/neurons.js';
 import { DEFAULT_UI_DIR } from '../src/serve/routes/ui.js';
@@ -124,13 +125,8 @@ describe('GET / and /ui/{file}', () => {
 describe('GET /v1/models/{name}/neurons', () => {
   it("gives each recurrent layer's u as written, in the state's layer order, with time constants", async () => {
     const { app } = await serveApp(dir);
-    const expected = {
-      rows: plain.folded.arch === 'plain' ? plain.folded.layers.map((l) => l.u) : [],
-      res:
-        residual.folded.arch === 'residual'
-          ? [...residual.folded.blocks.flatMap((b) => [b.u1, b.inner.u]), residual.folded.finalU]
-          : [],
-    };
+    const us = (folded: FoldedNetwork) => folded.ops.flatMap((op) => (op.kind === 'recurrent' ? [op.u] : []));
+    const expected = { rows: us(plain.folded), res: us(residual.folded) };
     for (const [name, us] of Object.entries(expected)) {
       const r = (await request(app).get(`/v1/models/${name}/neurons`).expect(200)).body;
       assert.equal(r.model, name);

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { type Command, Option } from 'commander';
+import { architectureNames } from '../nn/architectures.js';
 import { OrtBackend } from '../nn/backend.js';
 import type { TaskSpec } from '../train/config.js';
 import { createReporter } from '../train/progress.js';
@@ -31,7 +32,7 @@ export function registerTrain(program: Command): void {
     .option(
       '--arch <arch>',
       'network: plain (stacked) or residual (pre-activation res-IndRNN)',
-      choiceOption(['plain', 'residual'] as const),
+      choiceOption(architectureNames()),
     )
     .option('--depth <n>', 'plain: IndRNN layers; residual: residual blocks', intOption(1))
     .option('--hidden <n>', 'neurons per layer', intOption(1))

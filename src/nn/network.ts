@@ -1,119 +1,53 @@
-// Plain stacked and residual IndRNN networks, built from one serialisable config.
-//   plain:    N x { Linear -> IndRec -> BN -> drop } -> readout -> classifier
-//   residual: fc0 -> N x { x + fc2(drop(BN(IndRec(fc1(drop(BN(IndRec(x)))))))) } -> IndRec -> BN -> drop
-//             -> readout -> classifier        (the authors' pre-activation res-IndRNN)
-
+// The trainable network: one layer per op of its architecture's program (architectures.ts, program.ts),
+// parameters in one store. Forward runs the ops in order, backward in reverse; a value that several ops
+// read gets the sum of their gradients.
+import { describeNetwork, type NetworkConfig, validateNetworkConfig } from './architectures.js';
 import type { Backend } from './backend.js';
-import { LastStep, Residual, Sequential } from './layers/composite.js';
-import { Linear, type LinearInit } from './layers/linear.js';
+import { LastStep } from './layers/last-step.js';
+import { Linear } from './layers/linear.js';
 import { RecUnit } from './layers/rec-unit.js';
 import { ParamStore } from './params.js';
-import type { ForwardContext, Layer, Seq } from './seq.js';
+import type { Program } from './program.js';
+import { type ForwardContext, type Layer, reuse, type Seq, seq } from './seq.js';
 
-export interface NetworkConfig {
-  arch: 'plain' | 'residual';
-  inputSize: number; // I
-  hiddenSize: number; // H
-  /** plain: number of IndRNN layers; residual: number of residual blocks (2 IndRNN layers each). */
-  depth: number;
-  numOutputs: number; // K
-  /** 'last': logits of the last step only [1, B, K]; 'all': per-step logits [T, B, K]. */
-  readout: 'last' | 'all';
-  dropout: number;
-  batchNorm: boolean;
-  /** Recurrent bound U_bound = mag^(1/seqLen). */
-  mag: number;
-  seqLen: number;
-  /** Clip every u to [-U_bound, U_bound] after each optimiser step. */
-  clipRecurrent: boolean;
-  /**
-   * Input weights of the IndRNN layers ~ N(0, std²) instead of kaiming-uniform (a = 8). Without batch
-   * norm over thousands of steps, u near 1 sums its inputs over the whole sequence; the authors' adding
-   * code starts them tiny (0.001) so that the sum starts near 0. Absent or 0: the default.
-   */
-  inputInitStd?: number;
-}
-
-export function validateNetworkConfig(c: NetworkConfig): void {
-  const positive: (keyof NetworkConfig)[] = ['inputSize', 'hiddenSize', 'depth', 'numOutputs', 'seqLen'];
-  for (const k of positive) {
-    const v = c[k];
-    if (!Number.isInteger(v) || (v as number) < 1)
-      throw new RangeError(`network ${k} must be a positive integer, got ${v}`);
-  }
-  if (c.arch !== 'plain' && c.arch !== 'residual')
-    throw new RangeError(`network arch must be plain or residual, got ${c.arch}`);
-  if (c.readout !== 'last' && c.readout !== 'all')
-    throw new RangeError(`network readout must be last or all, got ${c.readout}`);
-  if (!(c.mag > 1)) throw new RangeError(`network mag must be > 1, got ${c.mag}`);
-  if (!(c.dropout >= 0 && c.dropout < 1)) throw new RangeError(`network dropout must be in [0, 1), got ${c.dropout}`);
-  if (c.inputInitStd !== undefined && !(c.inputInitStd >= 0 && c.inputInitStd < 10))
-    throw new RangeError(`network inputInitStd must be in [0, 10), got ${c.inputInitStd}`);
-}
-
-/** Number of IndRNN layers, i.e. of recurrent states L in h0/hT [L, B, H]. */
-export function recurrentLayerCount(c: NetworkConfig): number {
-  return c.arch === 'plain' ? c.depth : 2 * c.depth + 1;
-}
+export { type NetworkConfig, recurrentLayerCount, validateNetworkConfig } from './architectures.js';
 
 export class Network implements Layer {
   readonly store = new ParamStore();
-  readonly body: Sequential;
+  readonly program: Program;
   /** The IndRNN layers in order; unit i owns state i of h0/hT. */
   readonly recurrent: RecUnit[] = [];
+  /** Per op: its layer, or null for add and concat (done here). */
+  private readonly layers: (Layer | null)[];
+  // By value id: the last forward's values and their gradients; reused buffers (see reuse()) for the
+  // outputs of add and concat, for summed gradients, and per concat for each input's gradient.
+  private readonly values: Seq[] = [];
+  private readonly grads: (Seq | undefined)[] = [];
+  private readonly outs: (Float32Array | null)[] = [];
+  private readonly sums: (Float32Array | null)[] = [];
+  private readonly parts: (Float32Array | null)[][] = [];
 
   constructor(
     readonly config: NetworkConfig,
-    mm: Backend,
+    private readonly mm: Backend,
   ) {
     validateNetworkConfig(config);
     const c = config;
-    const L = recurrentLayerCount(c);
-    // IndRec -> BN -> drop, the unit both architectures repeat (fused: see rec-unit.ts).
-    const recUnit = (prefix: string, suffix = ''): Layer => {
-      const unit = new RecUnit(
-        this.store,
-        `${prefix}.rec${suffix}`,
-        `${prefix}.bn${suffix}`,
-        c.hiddenSize,
-        this.recurrent.length,
-        {
-          mag: c.mag,
-          seqLen: c.seqLen,
-          last: this.recurrent.length === L - 1,
-          batchNorm: c.batchNorm,
-          dropout: c.dropout,
-        },
-        mm,
-      );
+    const p = describeNetwork(c);
+    this.program = p;
+    // Made in the program's order, which is the order of the parameters in the store (and checkpoints).
+    this.layers = p.ops.map((op): Layer | null => {
+      const [inSize, size] = [p.sizes[op.inputs[0]], p.sizes[op.output]];
+      // A Linear that reads the data skips dx.
+      if (op.kind === 'linear') return new Linear(this.store, op.name, inSize, size, mm, op.init, op.inputs[0] !== 0);
+      if (op.kind === 'lastStep') return new LastStep();
+      if (op.kind !== 'recurrent') return null;
+      const last = op.state === p.states - 1;
+      const opts = { mag: c.mag, seqLen: c.seqLen, last, batchNorm: c.batchNorm, dropout: c.dropout };
+      const unit = new RecUnit(this.store, op.rec, op.bn, size, op.state, opts, mm);
       this.recurrent.push(unit);
       return unit;
-    };
-    const H = c.hiddenSize;
-    const inputInit: LinearInit = c.inputInitStd ? { std: c.inputInitStd } : 'indrnn-input';
-    const layers: Layer[] = [];
-    if (c.arch === 'plain') {
-      for (let i = 0; i < c.depth; i++) {
-        const inSize = i === 0 ? c.inputSize : H;
-        layers.push(new Linear(this.store, `layers.${i}.fc`, inSize, H, mm, inputInit, i > 0), recUnit(`layers.${i}`));
-      }
-    } else {
-      layers.push(new Linear(this.store, 'fc0', c.inputSize, H, mm, inputInit, false));
-      for (let i = 0; i < c.depth; i++) {
-        const p = `blocks.${i}`;
-        const body = new Sequential([
-          recUnit(p, '1'),
-          new Linear(this.store, `${p}.fc1`, H, H, mm, inputInit),
-          recUnit(p, '2'),
-          new Linear(this.store, `${p}.fc2`, H, H, mm, inputInit),
-        ]);
-        layers.push(new Residual(body, mm));
-      }
-      layers.push(recUnit('final'));
-    }
-    if (c.readout === 'last') layers.push(new LastStep());
-    layers.push(new Linear(this.store, 'classifier', H, c.numOutputs, mm, 'kaiming-normal'));
-    this.body = new Sequential(layers);
+    });
     this.store.allocate();
   }
 
@@ -122,12 +56,71 @@ export class Network implements Layer {
     if (x.C !== this.config.inputSize) {
       throw new RangeError(`input has ${x.C} values per frame, the network expects ${this.config.inputSize}`);
     }
-    const y = await this.body.forward(x, ctx);
+    const { ops, sizes, output } = this.program;
+    const v = this.values;
+    v[0] = x;
+    for (let i = 0; i < ops.length; i++) {
+      const [op, layer, a] = [ops[i], this.layers[i], v[ops[i].inputs[0]]];
+      if (layer) {
+        v[op.output] = await layer.forward(a, ctx);
+        continue;
+      }
+      const [N, C] = [a.T * a.B, sizes[op.output]];
+      const y = reuse(this.outs[op.output] ?? null, N * C);
+      this.outs[op.output] = y;
+      if (op.kind === 'add') await this.mm.add(y, a.data, v[op.inputs[1]].data);
+      else {
+        let from = 0; // concat: each input's channels next to the previous input's, row by row
+        for (const id of op.inputs) {
+          const { data, C: Ci } = v[id];
+          for (let r = 0; r < N; r++) for (let k = 0; k < Ci; k++) y[r * C + from + k] = data[r * Ci + k];
+          from += Ci;
+        }
+      }
+      v[op.output] = seq(y, a.T, a.B, C);
+    }
+    const y = v[output];
     return { ...y, data: y.data.slice() }; // layers reuse their buffers; logits are small
   }
 
-  backward(dLogits: Seq): Promise<Seq> {
-    return this.body.backward(dLogits);
+  async backward(dLogits: Seq): Promise<Seq> {
+    const { ops, sizes, output } = this.program;
+    this.grads.fill(undefined);
+    this.grads[output] = dLogits;
+    for (let i = ops.length - 1; i >= 0; i--) {
+      const [op, layer, d] = [ops[i], this.layers[i], this.grads[ops[i].output]];
+      if (!d) throw new Error(`internal: value ${op.output} has no gradient`);
+      if (layer) await this.accumulate(op.inputs[0], await layer.backward(d));
+      else if (op.kind === 'add') for (const id of op.inputs) await this.accumulate(id, d);
+      else {
+        const parts = this.parts[op.output] ?? [];
+        this.parts[op.output] = parts;
+        let from = 0;
+        for (const [j, id] of op.inputs.entries()) {
+          const [N, Ci] = [d.T * d.B, sizes[id]];
+          const dx = reuse(parts[j] ?? null, N * Ci);
+          parts[j] = dx;
+          for (let r = 0; r < N; r++) for (let k = 0; k < Ci; k++) dx[r * Ci + k] = d.data[r * d.C + from + k];
+          from += Ci;
+          await this.accumulate(id, seq(dx, d.T, d.B, Ci));
+        }
+      }
+    }
+    return this.grads[0]!;
+  }
+
+  /** Adds d to value v's gradient; the first one is kept as it is (the buffer of the op that made it). */
+  private async accumulate(v: number, d: Seq): Promise<void> {
+    const prev = this.grads[v];
+    if (!prev) {
+      this.grads[v] = d;
+      return;
+    }
+    const sum = reuse(this.sums[v] ?? null, d.data.length);
+    this.sums[v] = sum;
+    if (prev.data === sum) for (let j = 0; j < sum.length; j++) sum[j] += d.data[j];
+    else await this.mm.add(sum, prev.data, d.data);
+    this.grads[v] = seq(sum, d.T, d.B, d.C);
   }
 
   /** Keeps |u| <= U_bound (the authors' optional constraint), applied after each optimiser step. */

@@ -67,12 +67,8 @@ function recurrenceBody(l: number, z: string, u: string): p.onnx.IGraphProto {
   });
 }
 
-interface Recurrence {
-  hAll: string; // [T, B, H]
-  hFinal: string; // [B, H]
-}
-
-function addRecurrence(g: GraphWriter, l: number, z: string, u: Float32Array): Recurrence {
+/** Layer l's recurrence over z [T, B, H]: every step's h [T, B, H] and the last one's [B, H]. */
+function addRecurrence(g: GraphWriter, l: number, z: string, u: Float32Array): { hAll: string; hFinal: string } {
   const uName = g.constant(`rec${l}.u`, [u.length], u);
   const h0 = g.op('Gather', ['h0', g.int64(`rec${l}.index`, [], [l])], `rec${l}.h0`, { axis: { int: 0 } });
   const hFinal = `rec${l}.hT`;
@@ -101,28 +97,19 @@ export function buildOnnxModel(net: FoldedNetwork, metadata: Record<string, stri
     }),
   );
 
-  const finals: string[] = [];
-  const recur = (z: string, u: Float32Array) => {
-    const r = addRecurrence(g, finals.length, z, u);
-    finals.push(r.hFinal);
-    return r.hAll;
-  };
-  let h: string;
-  if (net.arch === 'plain') {
-    h = 'x';
-    net.layers.forEach((layer, i) => {
-      h = recur(g.dense(h, layer.proj, `layers.${i}.fc`), layer.u);
-    });
-  } else {
-    let x = g.dense('x', net.stem, 'fc0');
-    net.blocks.forEach((block, i) => {
-      const h1 = recur(x, block.u1);
-      const h2 = recur(g.dense(h1, block.inner.proj, `blocks.${i}.fc1`), block.inner.u);
-      x = g.op('Add', [x, g.dense(h2, block.out, `blocks.${i}.fc2`)], `blocks.${i}.out`);
-    });
-    h = recur(x, net.finalU);
+  const names = ['x']; // value id -> tensor name
+  const finals: string[] = []; // state -> its final h
+  for (const op of net.ops) {
+    const inputs = op.inputs.map((v) => names[v]);
+    if (op.kind === 'recurrent') {
+      const r = addRecurrence(g, op.state, inputs[0], op.u);
+      finals[op.state] = r.hFinal;
+      names[op.output] = r.hAll;
+    } else if (op.kind === 'dense') names[op.output] = g.dense(inputs[0], op.weights, op.name);
+    else if (op.kind === 'add') names[op.output] = g.op('Add', inputs, op.name);
+    else names[op.output] = g.op('Concat', inputs, op.name, { axis: { int: 2 } }); // channels
   }
-  const logits = g.dense(h, net.classifier, 'classifier');
+  const logits = names[net.output];
   g.op('Identity', [logits], 'logits');
   const axes = g.int64('axis0', [1], [0]);
   const stacked = finals.map((f, l) => g.op('Unsqueeze', [f, axes], `rec${l}.hT_1`));

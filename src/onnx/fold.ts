@@ -1,9 +1,11 @@
 // Inference-time simplification of a trained network: dropout vanishes and every batch norm, being an
-// affine map per channel in eval mode, folds into the Linear that follows it. What is left per IndRNN
-// layer is one projection over all time steps plus the elementwise recurrence (docs/design.md).
+// affine map per channel in eval mode, folds into the Linear that reads it (through concats, too). What is
+// left per IndRNN layer is one projection over all time steps plus the elementwise recurrence
+// (docs/design.md). It walks the architecture's program (nn/program.ts) and knows no architecture.
+import { describeNetwork, type NetworkConfig } from '../nn/architectures.js';
 import { BN_EPS, batchnormEvalAffine } from '../nn/layers/batchnorm.js';
-import { type NetworkConfig, recurrentLayerCount } from '../nn/network.js';
 import type { ParamStore } from '../nn/params.js';
+import type { Op } from '../nn/program.js';
 
 /** y = x · weight + bias, weight [I, O]. */
 export interface DenseWeights {
@@ -13,93 +15,98 @@ export interface DenseWeights {
   outSize: number;
 }
 
-/** One IndRNN layer: z = proj(input); h_t = relu(z_t + u ⊙ h_{t-1}). */
-export interface FoldedRecurrent {
-  proj: DenseWeights;
-  u: Float32Array; // [H]
+/** The program's ops at inference, over its value ids (0 is x); the 'last' readout is gone (every step is kept). */
+export type FoldedOp =
+  | { kind: 'dense'; inputs: number[]; output: number; name: string; weights: DenseWeights }
+  /** h_t = relu(z_t + u ⊙ h_{t-1}), z the input; `state`: its index in h0/hT. */
+  | { kind: 'recurrent'; inputs: number[]; output: number; state: number; u: Float32Array }
+  | Extract<Op, { kind: 'add' | 'concat' }>;
+
+export interface FoldedNetwork {
+  config: NetworkConfig;
+  ops: FoldedOp[];
+  output: number; // the logits' value
 }
 
-/**
- * plain: layers[i] = { proj, u }, input of layer i is h of layer i-1.
- * residual: stem = fc0; blocks: { rec1 = {proj: identity, u}, rec2 = {proj: fc1 ∘ bn1, u}, out: fc2 ∘ bn2 },
- *   x <- x + out(h of rec2); the rec1 input is x itself (no projection).
- */
-export type FoldedNetwork =
-  | { arch: 'plain'; layers: FoldedRecurrent[]; classifier: DenseWeights; config: NetworkConfig }
-  | {
-      arch: 'residual';
-      stem: DenseWeights;
-      blocks: { u1: Float32Array; inner: FoldedRecurrent; out: DenseWeights }[];
-      finalU: Float32Array;
-      classifier: DenseWeights;
-      config: NetworkConfig;
-    };
+/** x * scale + shift per channel: an eval-mode batch norm, until it folds. */
+type Affine = { scale: Float32Array; shift: Float32Array } | null;
 
 function dense(store: ParamStore, name: string): DenseWeights {
   const w = store.get(`${name}.weight`);
-  return {
-    weight: w.value.slice(),
-    bias: store.get(`${name}.bias`).value.slice(),
-    inSize: w.shape[0],
-    outSize: w.shape[1],
-  };
+  const bias = store.get(`${name}.bias`).value.slice();
+  return { weight: w.value.slice(), bias, inSize: w.shape[0], outSize: w.shape[1] };
 }
 
-/** Folds the eval-mode batch norm `bnName` (if the network has one) into the Linear after it. */
-function foldBatchNorm(store: ParamStore, bnName: string, next: DenseWeights): DenseWeights {
-  if (!store.has(`${bnName}.gamma`)) return next;
-  const { scale, shift } = batchnormEvalAffine(
-    store.get(`${bnName}.gamma`).value,
-    store.get(`${bnName}.beta`).value,
-    store.get(`${bnName}.running_mean`).value,
-    store.get(`${bnName}.running_var`).value,
-    BN_EPS,
+/** The eval-mode batch norm `bnName`, or null if the network has none. */
+function batchNorm(store: ParamStore, bn: string): Affine {
+  if (!store.has(`${bn}.gamma`)) return null;
+  const [gamma, beta, mean, variance] = ['gamma', 'beta', 'running_mean', 'running_var'].map(
+    (p) => store.get(`${bn}.${p}`).value,
   );
+  return batchnormEvalAffine(gamma, beta, mean, variance, BN_EPS);
+}
+
+/** Folds the affine map on a Linear's input into the Linear. */
+function foldAffine(a: Affine, next: DenseWeights): DenseWeights {
+  if (!a) return next;
   // (h * scale + shift) · W + b = h · (diag(scale) W) + (shift · W + b)
   const { inSize: I, outSize: O } = next;
   const weight = new Float32Array(I * O);
   const bias = Float32Array.from(next.bias);
   for (let i = 0; i < I; i++) {
     for (let o = 0; o < O; o++) {
-      weight[i * O + o] = scale[i] * next.weight[i * O + o];
-      bias[o] += shift[i] * next.weight[i * O + o];
+      weight[i * O + o] = a.scale[i] * next.weight[i * O + o];
+      bias[o] += a.shift[i] * next.weight[i * O + o];
     }
   }
   return { weight, bias, inSize: I, outSize: O };
 }
 
-const u = (store: ParamStore, name: string) => store.get(`${name}.u`).value.slice();
+/** A concat's affine map: its inputs' side by side (the identity for an input without one). */
+function concatAffines(affines: Affine[], sizes: number[]): Affine {
+  if (!affines.some(Boolean)) return null;
+  const C = sizes.reduce((a, b) => a + b, 0);
+  const out = { scale: new Float32Array(C).fill(1), shift: new Float32Array(C) };
+  let from = 0;
+  affines.forEach((a, k) => {
+    if (a) out.scale.set(a.scale, from);
+    if (a) out.shift.set(a.shift, from);
+    from += sizes[k];
+  });
+  return out;
+}
 
 export function foldNetwork(config: NetworkConfig, store: ParamStore): FoldedNetwork {
-  if (config.arch === 'plain') {
-    const layers: FoldedRecurrent[] = [];
-    for (let i = 0; i < config.depth; i++) {
-      const fc = dense(store, `layers.${i}.fc`);
-      layers.push({
-        proj: i === 0 ? fc : foldBatchNorm(store, `layers.${i - 1}.bn`, fc),
-        u: u(store, `layers.${i}.rec`),
+  const program = describeNetwork(config);
+  const alias: number[] = []; // value -> the value it is at inference ('last' readout: its input)
+  const pending: Affine[] = []; // value -> its batch norm, still to fold into a Linear
+  const ops: FoldedOp[] = [];
+  for (const op of program.ops) {
+    const inputs = op.inputs.map((v) => alias[v] ?? v);
+    const affines = inputs.map((v) => pending[v] ?? null);
+    const { kind, output } = op;
+    if (kind === 'lastStep') alias[output] = inputs[0];
+    else if (kind === 'linear') {
+      ops.push({
+        kind: 'dense',
+        inputs,
+        output,
+        name: op.name,
+        weights: foldAffine(affines[0], dense(store, op.name)),
       });
+    } else if (kind === 'concat') {
+      pending[output] = concatAffines(
+        affines,
+        inputs.map((v) => program.sizes[v]),
+      );
+      ops.push({ ...op, inputs });
+    } else if (affines.some(Boolean)) {
+      throw new Error(`${kind === 'add' ? op.name : op.rec} reads a batch norm, which folds only into a Linear`);
+    } else if (kind === 'add') ops.push({ ...op, inputs });
+    else {
+      ops.push({ kind, inputs, output, state: op.state, u: store.get(`${op.rec}.u`).value.slice() });
+      pending[output] = batchNorm(store, op.bn);
     }
-    const classifier = foldBatchNorm(store, `layers.${config.depth - 1}.bn`, dense(store, 'classifier'));
-    return { arch: 'plain', layers, classifier, config };
   }
-  const blocks = [];
-  for (let i = 0; i < config.depth; i++) {
-    const p = `blocks.${i}`;
-    blocks.push({
-      u1: u(store, `${p}.rec1`),
-      inner: { proj: foldBatchNorm(store, `${p}.bn1`, dense(store, `${p}.fc1`)), u: u(store, `${p}.rec2`) },
-      out: foldBatchNorm(store, `${p}.bn2`, dense(store, `${p}.fc2`)),
-    });
-  }
-  const folded: FoldedNetwork = {
-    arch: 'residual',
-    stem: dense(store, 'fc0'),
-    blocks,
-    finalU: u(store, 'final.rec'),
-    classifier: foldBatchNorm(store, 'final.bn', dense(store, 'classifier')),
-    config,
-  };
-  if (2 * blocks.length + 1 !== recurrentLayerCount(config)) throw new Error('internal: residual layer count mismatch');
-  return folded;
+  return { config, ops, output: program.output };
 }

@@ -5,7 +5,7 @@ import type { ScheduleConfig, TrainConfig } from './config.js';
 import type { Task, TaskDefaults } from './task.js';
 
 export interface TrainFlags {
-  arch?: 'plain' | 'residual';
+  arch?: NetworkConfig['arch'];
   depth?: number;
   hidden?: number;
   readout?: 'last' | 'all';
