@@ -3,8 +3,8 @@
 // file's metadata) and Triton's `DIR/<name>/<version>/model.onnx` (the directory names are the name and the
 // version). Several versions of a name are served; the highest is the default. refresh() rescans: new and
 // changed files load, removed ones retire (freed once their queued work and their streams are done), and a
-// changed file that fails to load leaves its previous model serving. A corrupt or mismatching file is
-// reported by name and skipped; a directory without one valid model at start is a StartupError that says
+// changed file that fails to load leaves its previous model serving. A corrupt, mismatching or too large
+// file is reported by name and skipped; a directory without one valid model at start is a StartupError that says
 // what to do.
 import { existsSync, type FSWatcher, readdirSync, statSync, watch } from 'node:fs';
 import { basename, join, relative } from 'node:path';
@@ -49,6 +49,8 @@ export interface RegistryOptions {
   runner?: RunnerKind;
   /** With runner 'worker': worker threads (sessions) per model (default 1; src/onnx/worker-pool.ts). */
   workers?: number;
+  /** The largest model file read (default DEFAULT_MAX_MODEL_BYTES); a larger one is skipped unread. */
+  maxModelBytes?: number;
   batch?: BatchOptions;
   /** Per-model observer for batch sizes, inference time and queue wait (metrics). */
   observe?: (model: IndrnnModel) => BatchObserver;
@@ -82,19 +84,13 @@ export interface RepositoryEntry {
 
 export class StartupError extends Error {}
 
-/** 'file', or what else the path is (a FIFO, a directory ...), following symbolic links. */
-function fileKind(path: string): string {
-  let st: ReturnType<typeof statSync>;
+/** A directory, following symbolic links. */
+function isDirectory(path: string): boolean {
   try {
-    st = statSync(path);
-  } catch (e) {
-    return `cannot be read (${(e as Error).message})`;
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
   }
-  if (st.isFile()) return 'file';
-  if (st.isFIFO()) return 'a FIFO';
-  if (st.isDirectory()) return 'a directory';
-  if (st.isSocket()) return 'a socket';
-  return 'a device';
 }
 
 /** Size, modification time and inode: a file replaced or rewritten gets another. */
@@ -135,7 +131,7 @@ function scan(dir: string): Candidate[] {
     const path = join(dir, entry);
     if (entry.endsWith('.onnx')) {
       found.push({ file: path, fingerprint: fingerprint(path) });
-    } else if (MODEL_NAME.test(entry) && fileKind(path) === 'a directory') {
+    } else if (MODEL_NAME.test(entry) && isDirectory(path)) {
       for (const version of list(path)) {
         const file = join(path, version, LAYOUT_FILE);
         if (/^\d{1,18}$/.test(version) && existsSync(file))
@@ -496,9 +492,6 @@ export class ModelRegistry {
     const { opts } = this;
     const { file } = c;
     const t0 = performance.now();
-    // Reading a FIFO (or a device) would block until someone writes to it.
-    const kind = fileKind(file);
-    if (kind !== 'file') return `${file}: ${kind}, not a regular file`;
     let model: IndrnnModel;
     try {
       model = await IndrnnModel.load(file, {
@@ -506,6 +499,7 @@ export class ModelRegistry {
         threads: opts.threads,
         runner: opts.runner,
         workers: opts.workers,
+        maxBytes: opts.maxModelBytes,
         onFallback: (reason) => opts.onEvent?.({ kind: 'fallback', file, reason }),
         onWorkerLost: (reason) => {
           const { name, version } = model.metadata; // named after its directories in a Triton layout

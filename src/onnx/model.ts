@@ -1,17 +1,20 @@
 // Loading an exported model: validate the file against the contract before use (clear errors that name
-// the file and the problem: src/onnx/validate.ts), choose the execution provider (CUDA when asked or
-// available, CPU otherwise), and run it.
-import { existsSync, readFileSync } from 'node:fs';
+// the file and the problem: src/onnx/validate.ts; read and checked off this thread, size first:
+// src/onnx/model-file.ts), choose the execution provider (CUDA when asked or available, CPU otherwise),
+// and run it.
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { ModelMetadata } from './metadata.js';
+import { DEFAULT_MAX_MODEL_BYTES, readValidModelFile } from './model-file.js';
 import { InlineRunner, type RunnerKind, type RunResult, type SessionRunner } from './runner.js';
 import { ModelFileError, validateModelBytes } from './validate.js';
 import { WorkerPool } from './worker-pool.js';
 import { WorkerRunner } from './worker-runner.js';
 
+export { DEFAULT_MAX_MODEL_BYTES } from './model-file.js';
 export type { RunnerKind, RunResult } from './runner.js';
 export { ModelFileError, validateModelBytes } from './validate.js';
 
@@ -32,6 +35,8 @@ export interface LoadOptions {
   workers?: number;
   /** Told why, each time the model's worker thread died (it is then started again). */
   onWorkerLost?: (reason: string) => void;
+  /** load(): the largest file read (default DEFAULT_MAX_MODEL_BYTES); a larger one is refused unread. */
+  maxBytes?: number;
 }
 
 function sessionOptions(provider: Provider, threads: number): ort.InferenceSession.SessionOptions {
@@ -131,21 +136,26 @@ export class IndrnnModel {
     readonly runnerKind: RunnerKind,
   ) {}
 
+  /**
+   * The model in a file: read and checked in a worker thread (the file's size first: over opts.maxBytes it
+   * is not read), then its session created from the checked bytes, which are not kept.
+   */
   static async load(path: string, opts: LoadOptions = {}): Promise<IndrnnModel> {
-    let bytes: Uint8Array;
-    try {
-      bytes = readFileSync(path);
-    } catch (e) {
-      throw new ModelFileError(
-        path,
-        `cannot read the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
-      );
-    }
-    return IndrnnModel.fromBytes(bytes, path, opts);
+    const { bytes, metadata } = await readValidModelFile(path, opts.maxBytes ?? DEFAULT_MAX_MODEL_BYTES);
+    return IndrnnModel.start(bytes, metadata, path, opts);
   }
 
+  /** The model in bytes already in memory (checked on this thread). */
   static async fromBytes(bytes: Uint8Array, path: string, opts: LoadOptions = {}): Promise<IndrnnModel> {
-    const metadata = validateModelBytes(bytes, path);
+    return IndrnnModel.start(bytes, validateModelBytes(bytes, path), path, opts);
+  }
+
+  private static async start(
+    bytes: Uint8Array,
+    metadata: ModelMetadata,
+    path: string,
+    opts: LoadOptions,
+  ): Promise<IndrnnModel> {
     if (opts.runner === 'worker') {
       const runner = await startWorkers(bytes, path, opts);
       return new IndrnnModel(path, metadata, runner.provider, runner, 'worker');

@@ -1,6 +1,6 @@
 // Checking a model file's bytes against the contract (ONNX, the inputs and outputs, valid metadata) with
-// errors that name the file and the problem. No onnxruntime here, so that a thread without a session can
-// run it; the exporter checks what it wrote with it.
+// errors that name the file and the problem. No onnxruntime here: the loader runs this in a thread of its
+// own (src/onnx/model-file.ts), and the exporter checks what it wrote.
 import { parseModel } from '../util/onnx-graph.js';
 import { describeMetadataError, MODEL_FORMAT, type ModelMetadata, metadataSchema } from './metadata.js';
 

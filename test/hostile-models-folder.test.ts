@@ -1,0 +1,136 @@
+// What lands in the models folder cannot stall the server (issue 24, item 2): a file over --max-model-bytes
+// is skipped by its size, unread; a file under it is read and checked off the event loop (timers keep firing
+// meanwhile) and leaves no buffer behind.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { ModelRegistry, type RegistryEvent } from '../src/host/registry.js';
+import { DEFAULT_MAX_MODEL_BYTES } from '../src/onnx/model.js';
+import { modelDir, testModelBytes } from './helpers/models.js';
+import { servedUrl } from './helpers/processes.js';
+
+const MIB = 1024 * 1024;
+const rows = () => testModelBytes({ kind: 'raw', name: 'rows', inputSize: 6 });
+/** A sparse file of `bytes` zeros: no disk, but a reader that trusts it reads (and parses) them all. */
+const sparse = (file: string, bytes: number) => {
+  writeFileSync(file, '');
+  truncateSync(file, bytes);
+};
+const reasonsByFile = (registry: ModelRegistry) =>
+  Object.fromEntries(registry.skipped.map((s) => [s.file.slice(registry.dir.length + 1), s.reason]));
+
+describe('a large file in the models folder', () => {
+  it('over the default limit (256 MiB): skipped by its size, unread, with the numbers; the others serve', async () => {
+    const dir = modelDir({ 'rows.onnx': rows() });
+    try {
+      sparse(join(dir, 'big.onnx'), DEFAULT_MAX_MODEL_BYTES + 1);
+      const events: RegistryEvent[] = [];
+      const registry = await ModelRegistry.load(dir, { device: 'cpu', threads: 1, onEvent: (e) => events.push(e) });
+      try {
+        assert.deepEqual(registry.names, ['rows']);
+        const { 'big.onnx': reason } = reasonsByFile(registry);
+        assert.match(reason, /big\.onnx: 268435457 bytes \(256\.0 MiB\), more than the 268435456 bytes/);
+        assert.match(reason, /a model file may have; not read \(indrnn serve --max-model-bytes sets the limit\)$/);
+        assert.ok(
+          events.some((e) => e.kind === 'skipped' && e.file === join(dir, 'big.onnx') && e.reason === reason),
+          'the skip is told (and logged) with the full path',
+        );
+        const { arrayBuffers } = process.memoryUsage();
+        assert.ok(arrayBuffers < 64 * MIB, `no buffer of the file kept: ${(arrayBuffers / MIB).toFixed(0)} MiB`);
+      } finally {
+        await registry.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('under the limit: read and checked off the event loop (timers fire while it is checked), then skipped; nothing kept', async () => {
+    const dir = modelDir({ 'rows.onnx': rows() });
+    const registry = await ModelRegistry.load(dir, { device: 'cpu', threads: 1 });
+    try {
+      sparse(join(dir, 'zeros.onnx'), 64 * MIB); // parsing 64 MiB of zeros takes the protobuf decoder ~0.5 s
+      let ticks = 0;
+      let checking = true;
+      const tick = setInterval(() => {
+        if (checking) ticks++;
+      }, 5);
+      try {
+        await registry.refresh();
+      } finally {
+        checking = false;
+        clearInterval(tick);
+      }
+      assert.ok(ticks >= 3, `the event loop turned ${ticks} times while the file was read and checked`);
+      assert.match(reasonsByFile(registry)['zeros.onnx'], /zeros\.onnx: not an ONNX model/);
+      assert.deepEqual(registry.names, ['rows']);
+      const { arrayBuffers } = process.memoryUsage();
+      assert.ok(arrayBuffers < 32 * MIB, `the file's bytes stayed in the checking thread: ${arrayBuffers} bytes here`);
+    } finally {
+      await registry.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('maxModelBytes: a valid model over it is skipped by size; one under it serves', async () => {
+    const small = rows();
+    const big = testModelBytes({ kind: 'raw', name: 'wide', inputSize: 6, hiddenSize: 64 });
+    assert.ok(big.length > small.length + 1000);
+    const dir = modelDir({ 'rows.onnx': small, 'wide.onnx': big });
+    const registry = await ModelRegistry.load(dir, { device: 'cpu', threads: 1, maxModelBytes: small.length });
+    try {
+      assert.deepEqual(registry.names, ['rows']);
+      assert.ok(
+        reasonsByFile(registry)['wide.onnx'].includes(
+          `wide.onnx: ${big.length} bytes (${(big.length / MIB).toFixed(1)} MiB), more than the ${small.length} bytes`,
+        ),
+      );
+    } finally {
+      await registry.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('indrnn serve takes the limit from --max-model-bytes / INDRNN_MAX_MODEL_BYTES and logs the skip; a bad value stops it', async () => {
+    const small = rows();
+    const dir = modelDir({
+      'rows.onnx': small,
+      'wide.onnx': testModelBytes({ kind: 'raw', name: 'wide', inputSize: 6, hiddenSize: 64 }),
+    });
+    const env = { ...process.env, INDRNN_MODELS: dir, INDRNN_HOST: '127.0.0.1', INDRNN_PORT: '0' };
+    try {
+      const child = spawn(process.execPath, ['dist/src/cli.js', 'serve', '--device', 'cpu', '--reload', 'off'], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...env, INDRNN_MAX_MODEL_BYTES: `${small.length}` },
+      });
+      try {
+        const served = servedUrl(child);
+        const models = await (await fetch(`${await served.url}/v1/models`)).json();
+        assert.deepEqual(
+          models.models.map((m: { name: string }) => m.name),
+          ['rows'],
+        );
+        const skipLine = served
+          .output()
+          .split('\n')
+          .find((line) => line.includes('"msg":"model skipped"'));
+        const skipped = JSON.parse(skipLine ?? '{}');
+        assert.equal(skipped.file, join(dir, 'wide.onnx'));
+        assert.match(skipped.reason, new RegExp(`more than the ${small.length} bytes`));
+      } finally {
+        child.kill('SIGKILL');
+      }
+      const bad = spawnSync(process.execPath, ['dist/src/cli.js', 'serve'], {
+        encoding: 'utf8',
+        timeout: 60_000,
+        env: { ...env, INDRNN_MAX_MODEL_BYTES: '3gb' },
+      });
+      assert.notEqual(bad.status, 0);
+      assert.match(bad.stderr, /INDRNN_MAX_MODEL_BYTES.*from 1 to 2gb/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
