@@ -1,14 +1,16 @@
-// What lands in the models folder cannot stall the server (issue 24, item 2): a file over --max-model-bytes
-// is skipped by its size, unread; a file under it is read and checked off the event loop (timers keep firing
-// meanwhile) and leaves no buffer behind.
+// What lands in the models folder cannot stall or poison the server (issue 24, items 2 and 7): a file over
+// --max-model-bytes is skipped by its size, unread; a file under it is read and checked off the event loop
+// (timers keep firing meanwhile) and leaves no buffer behind; a model whose name or version breaks the
+// repository API's name rule is skipped with the reason, the rest serve.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import request from 'supertest';
 import { ModelRegistry, type RegistryEvent } from '../src/host/registry.js';
 import { DEFAULT_MAX_MODEL_BYTES } from '../src/onnx/model.js';
-import { modelDir, testModelBytes } from './helpers/models.js';
+import { modelDir, rawFrames, serveApp, testModelBytes } from './helpers/models.js';
 import { servedUrl } from './helpers/processes.js';
 
 const MIB = 1024 * 1024;
@@ -130,6 +132,61 @@ describe('a large file in the models folder', () => {
       assert.notEqual(bad.status, 0);
       assert.match(bad.stderr, /INDRNN_MAX_MODEL_BYTES.*from 1 to 2gb/);
     } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('model names at load', () => {
+  /** Flat files whose metadata name (or version) breaks the rule, and the one good model. */
+  const BAD: Record<string, { name: string; version?: string; shown: string }> = {
+    'passwd.onnx': { name: '../../etc/passwd', shown: '"../../etc/passwd"' },
+    'proto.onnx': { name: '__proto__', shown: '"__proto__"' },
+    'svg.onnx': { name: '<svg onload=alert(1)>', shown: '"<svg onload=alert(1)>"' },
+    'newline.onnx': { name: 'a\n"b', shown: '"a\\n\\"b"' },
+    'dot.onnx': { name: '.hidden', shown: '".hidden"' },
+    'long.onnx': { name: 'x'.repeat(129), shown: `"${'x'.repeat(64)}..."` },
+    'version.onnx': { name: 'fine', version: '1/../../x', shown: 'version "1/../../x"' },
+  };
+
+  it('a name or version against the repository rule is skipped with the reason; the rest serve and can be unloaded', async () => {
+    const files: Record<string, Uint8Array> = {
+      'rows.onnx': rows(),
+      'constructor.onnx': testModelBytes({ kind: 'raw', name: 'constructor', inputSize: 6, seed: 2 }),
+    };
+    for (const [file, { name, version }] of Object.entries(BAD))
+      files[file] = testModelBytes({ kind: 'raw', name, version, inputSize: 6 });
+    const dir = modelDir(files);
+    const s = await serveApp(dir, { options: { modelControl: 'explicit' } });
+    try {
+      assert.deepEqual(s.registry.names, ['constructor', 'rows']);
+      const reasons = reasonsByFile(s.registry);
+      assert.deepEqual(Object.keys(reasons).sort(), Object.keys(BAD).sort());
+      for (const [file, { shown }] of Object.entries(BAD)) {
+        assert.ok(reasons[file].includes(`${file}: `), reasons[file]);
+        assert.ok(reasons[file].includes(shown), `${file}: ${reasons[file]} names ${shown}`);
+        assert.match(
+          reasons[file],
+          /letters, digits, '_', '\.', '-'.*export it again with another --name or --version/,
+        );
+      }
+      const listed = await request(s.app).get('/v1/models').expect(200);
+      assert.deepEqual(
+        listed.body.models.map((m: { name: string }) => m.name),
+        ['constructor', 'rows'],
+      );
+      await request(s.app)
+        .post('/v1/models/constructor/predict')
+        .send({ frames: rawFrames(3, 6, 1) })
+        .expect(200);
+      // Every model served can be named in the repository API: unloaded, and loaded again.
+      for (const name of s.registry.names) {
+        await request(s.app).post(`/v2/repository/models/${name}/unload`).expect(200);
+        await request(s.app).post(`/v2/repository/models/${name}/load`).expect(200);
+      }
+      assert.deepEqual(s.registry.names, ['constructor', 'rows']);
+    } finally {
+      await s.registry.close();
       rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -4,7 +4,8 @@
 // version). Several versions of a name are served; the highest is the default. refresh() rescans: new and
 // changed files load, removed ones retire (freed once their queued work and their streams are done), and a
 // changed file that fails to load leaves its previous model serving. A corrupt, mismatching or too large
-// file is reported by name and skipped; a directory without one valid model at start is a StartupError that says
+// file, or a model whose name or version breaks the name rule (model-name.ts), is reported by name and
+// skipped; a directory without one valid model at start is a StartupError that says
 // what to do.
 import { existsSync, type FSWatcher, readdirSync, statSync, watch } from 'node:fs';
 import { basename, join, relative } from 'node:path';
@@ -12,11 +13,10 @@ import { IndrnnModel, type ProviderChoice, type RunnerKind } from '../onnx/model
 import { type InputSpec, inputSpecOf } from '../predict/input.js';
 import { Batcher, type BatchObserver, type BatchOptions, DEFAULT_BATCH } from './batcher.js';
 import { describeModel, type ModelInfo } from './model-info.js';
+import { MODEL_NAME, modelNameProblem } from './model-name.js';
 
-/** A model name a URL or a directory may carry: no path separators, no leading dot, at most 128 characters. */
-export const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
-/** A version in a URL: at most 64 characters of the same kind. */
-export const MODEL_VERSION = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+export { MODEL_NAME, MODEL_VERSION } from './model-name.js';
+
 /** The file of one version in the Triton layout. */
 const LAYOUT_FILE = 'model.onnx';
 
@@ -140,6 +140,17 @@ function scan(dir: string): Candidate[] {
     }
   }
   return found;
+}
+
+/** The input a loaded model takes, or why it cannot be served: a name or version against the rule, bad input metadata. */
+function servable(metadata: IndrnnModel['metadata']): InputSpec | string {
+  const badName = modelNameProblem(metadata.name, metadata.version);
+  if (badName !== null) return `${badName}; export it again with another --name or --version`;
+  try {
+    return inputSpecOf(metadata);
+  } catch (e) {
+    return (e as Error).message;
+  }
 }
 
 class Served implements ServedModel {
@@ -511,17 +522,15 @@ export class ModelRegistry {
       if (opts.device === 'cuda' && /CUDA/.test((e as Error).message)) throw new StartupError((e as Error).message);
       return (e as Error).message;
     }
-    let input: InputSpec;
-    try {
-      input = inputSpecOf(model.metadata);
-    } catch (e) {
-      await model.release();
-      return `${file}: ${(e as Error).message}`;
-    }
     // The Triton layout's directories name the model and its version, whatever the file's metadata says.
     if (c.name !== undefined && c.version !== undefined)
       Object.assign(model.metadata, { name: c.name, version: c.version });
     const { name, version } = model.metadata;
+    const input = servable(model.metadata);
+    if (typeof input === 'string') {
+      await model.release();
+      return `${file}: ${input}`;
+    }
     const batcher = new Batcher(model, opts.batch ?? DEFAULT_BATCH, opts.observe?.(model));
     const described = describeModel(file, model, input);
     const info = c.name === undefined ? described : Object.assign(described, { file: relative(this.dir, file) });
