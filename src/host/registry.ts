@@ -5,11 +5,11 @@
 // changed files load, removed ones retire (freed once their queued work and their streams are done), and a
 // changed file that fails to load leaves its previous model serving. A corrupt, mismatching or too large
 // file, or a model whose name or version breaks the name rule (model-name.ts), is reported by name and
-// skipped; a directory without one valid model at start is a StartupError that says
-// what to do.
+// skipped; a directory without one valid model at start is a StartupError that says what to do. Reasons
+// name files relative to the directory (they reach API answers); the events carry the full path.
 import { existsSync, type FSWatcher, readdirSync, statSync, watch } from 'node:fs';
 import { basename, join, relative } from 'node:path';
-import { IndrnnModel, type ProviderChoice, type RunnerKind } from '../onnx/model.js';
+import { IndrnnModel, ModelFileError, type ProviderChoice, type RunnerKind } from '../onnx/model.js';
 import { type InputSpec, inputSpecOf } from '../predict/input.js';
 import { Batcher, type BatchObserver, type BatchOptions, DEFAULT_BATCH } from './batcher.js';
 import { describeModel, type ModelInfo } from './model-info.js';
@@ -458,7 +458,7 @@ export class ModelRegistry {
         await result.model.release();
         skip(
           c.file,
-          `${c.file}: model '${result.name}' version '${result.version}' is already served from ${twin.file}; give one of them another --name or --version at export`,
+          `${this.shown(c.file)}: model '${result.name}' version '${result.version}' is already served from ${this.shown(twin.file)}; give one of them another --name or --version at export`,
           { ...failure, name: result.name, version: result.version, twinOf: twin.file },
         );
         continue;
@@ -498,6 +498,11 @@ export class ModelRegistry {
     this.retiring.add(freed);
   }
 
+  /** A file as reasons name it: relative to the model directory (reasons reach API answers). */
+  private shown(file: string): string {
+    return relative(this.dir, file);
+  }
+
   /** The model in one file, or why it cannot be served. */
   private async loadFile(c: Candidate): Promise<{ served: Served; ms: number } | string> {
     const { opts } = this;
@@ -518,9 +523,11 @@ export class ModelRegistry {
         },
       });
     } catch (e) {
+      const { message } = e as Error;
       // --device cuda without CUDA is not one bad file but the wrong machine: stop.
-      if (opts.device === 'cuda' && /CUDA/.test((e as Error).message)) throw new StartupError((e as Error).message);
-      return (e as Error).message;
+      if (opts.device === 'cuda' && /CUDA/.test(message)) throw new StartupError(message);
+      if (e instanceof ModelFileError) return `${this.shown(file)}: ${e.problem}`;
+      return message.replaceAll(file, this.shown(file));
     }
     // The Triton layout's directories name the model and its version, whatever the file's metadata says.
     if (c.name !== undefined && c.version !== undefined)
@@ -529,11 +536,10 @@ export class ModelRegistry {
     const input = servable(model.metadata);
     if (typeof input === 'string') {
       await model.release();
-      return `${file}: ${input}`;
+      return `${this.shown(file)}: ${input}`;
     }
     const batcher = new Batcher(model, opts.batch ?? DEFAULT_BATCH, opts.observe?.(model));
-    const described = describeModel(file, model, input);
-    const info = c.name === undefined ? described : Object.assign(described, { file: relative(this.dir, file) });
+    const info = describeModel(this.shown(file), model, input);
     const served = new Served(name, version, file, c.fingerprint, model, input, info, batcher);
     return { served, ms: performance.now() - t0 };
   }
