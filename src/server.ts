@@ -26,6 +26,8 @@ export interface ServeConfig extends AppOptions {
   modelRunner?: RunnerKind;
   /** With modelRunner 'worker': worker threads, each with its own session, per model (--model-workers). */
   modelWorkers?: number;
+  /** The largest model file read; a larger one is skipped unread (--max-model-bytes; default 256 MiB). */
+  maxModelBytes?: number;
   batch: BatchOptions;
   logLevel: LevelWithSilent;
   /** Longest wait for in-flight requests (then for model runs) on shutdown before they are cut. */
@@ -120,6 +122,7 @@ export async function startServer(
     threads: config.threads,
     runner: config.modelRunner,
     workers: config.modelWorkers,
+    maxModelBytes: config.maxModelBytes,
     batch: config.batch,
     observe: (model) => metrics.observer(model),
     onEvent: (e) => {

@@ -3,7 +3,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ModelRegistry, type RegistryEvent, StartupError } from '../src/host/registry.js';
 import { CUDA_AVAILABLE, modelDir, testModelBytes } from './helpers/models.js';
@@ -34,7 +33,7 @@ describe('ModelRegistry.load', () => {
         'e-duplicate.onnx',
       ]);
       for (const [file, reason] of Object.entries(skipped))
-        assert.ok(reason.includes(join(dir, file)), `${file}: ${reason}`);
+        assert.ok(reason.startsWith(`${file}: `) && !reason.includes(dir), `${file}: ${reason}`);
       assert.match(skipped['d-joints.onnx'], /metadata joints 17 does not match its preprocessing \(25\)/);
       assert.match(skipped['e-duplicate.onnx'], /already served from .*a-good\.onnx/);
       assert.equal(events.filter((e) => e.kind === 'loaded').length, 2);

@@ -3,7 +3,7 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { LevelWithSilent } from 'pino';
 import { DEFAULT_BATCH } from '../host/batcher.js';
-import type { RunnerKind } from '../onnx/model.js';
+import { DEFAULT_MAX_MODEL_BYTES, type RunnerKind } from '../onnx/model.js';
 import { DEFAULT_APP_OPTIONS } from '../serve/app.js';
 import { DEFAULT_CONNECTION_LIMITS, serveMain } from '../server.js';
 import { DEFAULT_STREAM_OPTIONS } from '../stream/limits.js';
@@ -21,6 +21,7 @@ interface ServeFlags {
   maxFrames: number;
   maxSequences: number;
   maxBodyBytes: number;
+  maxModelBytes: number;
   token?: string;
   threads: number;
   modelRunner: RunnerKind;
@@ -69,10 +70,20 @@ function originList(value: string): string[] {
   return origins;
 }
 
+const UNITS = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
+
 function byteSize(value: string): number {
-  const m = /^(\d+)\s*(b|kb|mb)?$/i.exec(value.trim());
+  const m = /^(\d+)\s*(b|kb|mb|gb)?$/i.exec(value.trim());
   if (!m) throw new InvalidArgumentError(`expected a size like 8mb, 512kb or 1048576, got '${value}'`);
-  return Number(m[1]) * { b: 1, kb: 1024, mb: 1024 * 1024 }[(m[2] ?? 'b').toLowerCase() as 'b' | 'kb' | 'mb'];
+  return Number(m[1]) * UNITS[(m[2] ?? 'b').toLowerCase() as keyof typeof UNITS];
+}
+
+/** --max-model-bytes: 1 byte to 2gb (the most an ONNX protobuf can hold). */
+function modelFileSize(value: string): number {
+  const bytes = byteSize(value);
+  if (bytes < 1 || bytes > 2 * UNITS.gb)
+    throw new InvalidArgumentError(`expected a size from 1 to 2gb (2147483648), got '${value}' (${bytes} bytes)`);
+  return bytes;
 }
 
 export function registerServe(program: Command): void {
@@ -152,6 +163,12 @@ export function registerServe(program: Command): void {
       'largest request body (e.g. 8mb, 512kb)',
       byteSize,
       DEFAULT_APP_OPTIONS.maxBodyBytes,
+    )
+    .option(
+      '--max-model-bytes <size>',
+      'largest model file read (e.g. 256mb); a larger one in --models is skipped unread, with the reason logged',
+      modelFileSize,
+      DEFAULT_MAX_MODEL_BYTES,
     )
     .addOption(
       new Option(
@@ -262,6 +279,7 @@ export function registerServe(program: Command): void {
         threads: f.threads,
         modelRunner: f.modelRunner,
         modelWorkers: f.modelWorkers,
+        maxModelBytes: f.maxModelBytes,
         batch: {
           maxBatch: f.maxBatch,
           maxDelayMs: f.maxDelayMs,

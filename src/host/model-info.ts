@@ -1,6 +1,5 @@
 // What GET /v1/models/{name} says about a served model: its schema (published by the OpenAPI document)
 // and its description, computed once when the registry loads the model.
-import { basename } from 'node:path';
 import { z } from 'zod';
 import { samplingSchema } from '../onnx/metadata.js';
 import type { IndrnnModel } from '../onnx/model.js';
@@ -15,7 +14,7 @@ const tensorInfo = z.object({
 export const modelInfoSchema = z.object({
   name: z.string(),
   version: z.string(),
-  file: z.string(),
+  file: z.string().meta({ description: 'the model file, relative to the model directory' }),
   taskKind: z.enum(['classification', 'regression']),
   labels: z.array(z.object({ name: z.string(), ntuAction: z.number().int().optional() })),
   layout: z.string().nullable().meta({ description: 'joint layout; null: frames are raw input rows' }),
@@ -41,13 +40,14 @@ export const modelInfoSchema = z.object({
 });
 export type ModelInfo = z.infer<typeof modelInfoSchema>;
 
+/** `file`: as answers show it, relative to the model directory (never the server's absolute path). */
 export function describeModel(file: string, model: IndrnnModel, input: InputSpec): ModelInfo {
   const m = model.metadata;
   const skeleton = input.kind === 'skeleton' ? input : null;
   return {
     name: m.name,
     version: m.version,
-    file: basename(file),
+    file,
     taskKind: m.task_kind,
     labels: m.labels,
     layout: skeleton?.layout ?? null,

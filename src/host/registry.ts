@@ -3,21 +3,21 @@
 // file's metadata) and Triton's `DIR/<name>/<version>/model.onnx` (the directory names are the name and the
 // version). Several versions of a name are served; the highest is the default. refresh() rescans: new and
 // changed files load, removed ones retire (freed once their queued work and their streams are done), and a
-// changed file that fails to load leaves its previous model serving. A corrupt or mismatching file is
-// reported by name and skipped; a directory without one valid model at start is a StartupError that says
-// what to do.
+// changed file that fails to load leaves its previous model serving. A corrupt, mismatching or too large
+// file, or a model whose name or version breaks the name rule (model-name.ts), is reported by name and
+// skipped; a directory without one valid model at start is a StartupError that says what to do. Reasons
+// name files relative to the directory (they reach API answers); the events carry the full path.
 import { existsSync, type FSWatcher, readdirSync, statSync, watch } from 'node:fs';
 import { basename, join, relative } from 'node:path';
-import { IndrnnModel, type ProviderChoice, type RunnerKind } from '../onnx/model.js';
+import { IndrnnModel, ModelFileError, type ProviderChoice, type RunnerKind } from '../onnx/model.js';
 import { inputSpecOf } from '../predict/input.js';
 import type { InputSpec } from '../predict/input-spec.js';
 import { Batcher, type BatchObserver, type BatchOptions, DEFAULT_BATCH } from './batcher.js';
 import { describeModel, type ModelInfo } from './model-info.js';
+import { MODEL_NAME, modelNameProblem } from './model-name.js';
 
-/** A model name a URL or a directory may carry: no path separators, no leading dot, at most 128 characters. */
-export const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
-/** A version in a URL: at most 64 characters of the same kind. */
-export const MODEL_VERSION = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+export { MODEL_NAME, MODEL_VERSION } from './model-name.js';
+
 /** The file of one version in the Triton layout. */
 const LAYOUT_FILE = 'model.onnx';
 
@@ -50,6 +50,8 @@ export interface RegistryOptions {
   runner?: RunnerKind;
   /** With runner 'worker': worker threads (sessions) per model (default 1; src/onnx/worker-pool.ts). */
   workers?: number;
+  /** The largest model file read (default DEFAULT_MAX_MODEL_BYTES); a larger one is skipped unread. */
+  maxModelBytes?: number;
   batch?: BatchOptions;
   /** Per-model observer for batch sizes, inference time and queue wait (metrics). */
   observe?: (model: IndrnnModel) => BatchObserver;
@@ -83,19 +85,13 @@ export interface RepositoryEntry {
 
 export class StartupError extends Error {}
 
-/** 'file', or what else the path is (a FIFO, a directory ...), following symbolic links. */
-function fileKind(path: string): string {
-  let st: ReturnType<typeof statSync>;
+/** A directory, following symbolic links. */
+function isDirectory(path: string): boolean {
   try {
-    st = statSync(path);
-  } catch (e) {
-    return `cannot be read (${(e as Error).message})`;
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
   }
-  if (st.isFile()) return 'file';
-  if (st.isFIFO()) return 'a FIFO';
-  if (st.isDirectory()) return 'a directory';
-  if (st.isSocket()) return 'a socket';
-  return 'a device';
 }
 
 /** Size, modification time and inode: a file replaced or rewritten gets another. */
@@ -136,7 +132,7 @@ function scan(dir: string): Candidate[] {
     const path = join(dir, entry);
     if (entry.endsWith('.onnx')) {
       found.push({ file: path, fingerprint: fingerprint(path) });
-    } else if (MODEL_NAME.test(entry) && fileKind(path) === 'a directory') {
+    } else if (MODEL_NAME.test(entry) && isDirectory(path)) {
       for (const version of list(path)) {
         const file = join(path, version, LAYOUT_FILE);
         if (/^\d{1,18}$/.test(version) && existsSync(file))
@@ -145,6 +141,17 @@ function scan(dir: string): Candidate[] {
     }
   }
   return found;
+}
+
+/** The input a loaded model takes, or why it cannot be served: a name or version against the rule, bad input metadata. */
+function servable(metadata: IndrnnModel['metadata']): InputSpec | string {
+  const badName = modelNameProblem(metadata.name, metadata.version);
+  if (badName !== null) return `${badName}; export it again with another --name or --version`;
+  try {
+    return inputSpecOf(metadata);
+  } catch (e) {
+    return (e as Error).message;
+  }
 }
 
 class Served implements ServedModel {
@@ -452,7 +459,7 @@ export class ModelRegistry {
         await result.model.release();
         skip(
           c.file,
-          `${c.file}: model '${result.name}' version '${result.version}' is already served from ${twin.file}; give one of them another --name or --version at export`,
+          `${this.shown(c.file)}: model '${result.name}' version '${result.version}' is already served from ${this.shown(twin.file)}; give one of them another --name or --version at export`,
           { ...failure, name: result.name, version: result.version, twinOf: twin.file },
         );
         continue;
@@ -492,14 +499,16 @@ export class ModelRegistry {
     this.retiring.add(freed);
   }
 
+  /** A file as reasons name it: relative to the model directory (reasons reach API answers). */
+  private shown(file: string): string {
+    return relative(this.dir, file);
+  }
+
   /** The model in one file, or why it cannot be served. */
   private async loadFile(c: Candidate): Promise<{ served: Served; ms: number } | string> {
     const { opts } = this;
     const { file } = c;
     const t0 = performance.now();
-    // Reading a FIFO (or a device) would block until someone writes to it.
-    const kind = fileKind(file);
-    if (kind !== 'file') return `${file}: ${kind}, not a regular file`;
     let model: IndrnnModel;
     try {
       model = await IndrnnModel.load(file, {
@@ -507,6 +516,7 @@ export class ModelRegistry {
         threads: opts.threads,
         runner: opts.runner,
         workers: opts.workers,
+        maxBytes: opts.maxModelBytes,
         onFallback: (reason) => opts.onEvent?.({ kind: 'fallback', file, reason }),
         onWorkerLost: (reason) => {
           const { name, version } = model.metadata; // named after its directories in a Triton layout
@@ -514,24 +524,23 @@ export class ModelRegistry {
         },
       });
     } catch (e) {
+      const { message } = e as Error;
       // --device cuda without CUDA is not one bad file but the wrong machine: stop.
-      if (opts.device === 'cuda' && /CUDA/.test((e as Error).message)) throw new StartupError((e as Error).message);
-      return (e as Error).message;
-    }
-    let input: InputSpec;
-    try {
-      input = inputSpecOf(model.metadata);
-    } catch (e) {
-      await model.release();
-      return `${file}: ${(e as Error).message}`;
+      if (opts.device === 'cuda' && /CUDA/.test(message)) throw new StartupError(message);
+      if (e instanceof ModelFileError) return `${this.shown(file)}: ${e.problem}`;
+      return message.replaceAll(file, this.shown(file));
     }
     // The Triton layout's directories name the model and its version, whatever the file's metadata says.
     if (c.name !== undefined && c.version !== undefined)
       Object.assign(model.metadata, { name: c.name, version: c.version });
     const { name, version } = model.metadata;
+    const input = servable(model.metadata);
+    if (typeof input === 'string') {
+      await model.release();
+      return `${this.shown(file)}: ${input}`;
+    }
     const batcher = new Batcher(model, opts.batch ?? DEFAULT_BATCH, opts.observe?.(model));
-    const described = describeModel(file, model, input);
-    const info = c.name === undefined ? described : Object.assign(described, { file: relative(this.dir, file) });
+    const info = describeModel(this.shown(file), model, input);
     const served = new Served(name, version, file, c.fingerprint, model, input, info, batcher);
     return { served, ms: performance.now() - t0 };
   }

@@ -1,94 +1,25 @@
 // Loading an exported model: validate the file against the contract before use (clear errors that name
-// the file and the problem), choose the execution provider (CUDA when asked or available, CPU otherwise),
+// the file and the problem: src/onnx/validate.ts; read and checked off this thread, size first:
+// src/onnx/model-file.ts), choose the execution provider (CUDA when asked or available, CPU otherwise),
 // and run it.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { parseModel } from '../util/onnx-graph.js';
-import { describeMetadataError, MODEL_FORMAT, type ModelMetadata, metadataSchema } from './metadata.js';
+import type { ModelMetadata } from './metadata.js';
+import { DEFAULT_MAX_MODEL_BYTES, readValidModelFile } from './model-file.js';
 import { InlineRunner, type RunnerKind, type RunResult, type SessionRunner } from './runner.js';
+import { ModelFileError, validateModelBytes } from './validate.js';
 import { WorkerPool } from './worker-pool.js';
 import { WorkerRunner } from './worker-runner.js';
 
+export { DEFAULT_MAX_MODEL_BYTES } from './model-file.js';
 export type { RunnerKind, RunResult } from './runner.js';
+export { ModelFileError, validateModelBytes } from './validate.js';
 
 export type ProviderChoice = 'auto' | 'cuda' | 'cpu';
 export type Provider = 'cuda' | 'cpu';
-
-export class ModelFileError extends Error {
-  constructor(
-    readonly path: string,
-    problem: string,
-  ) {
-    super(`${path}: ${problem}`);
-  }
-}
-
-const REEXPORT = 're-export it with `indrnn export`';
-
-interface TensorSpec {
-  name: string;
-  dims: (number | string)[];
-}
-
-function tensorSpecs(list: { name?: string | null; type?: any }[]): TensorSpec[] {
-  return list.map((v) => ({
-    name: v.name ?? '',
-    dims: (v.type?.tensorType?.shape?.dim ?? []).map((d: any) => (d.dimParam ? d.dimParam : Number(d.dimValue))),
-  }));
-}
-
-/** Checks that bytes hold an indrnn model: ONNX, the contract's inputs/outputs, valid metadata. */
-export function validateModelBytes(bytes: Uint8Array, path: string): ModelMetadata {
-  let model: ReturnType<typeof parseModel>;
-  try {
-    model = parseModel(bytes);
-  } catch (e) {
-    throw new ModelFileError(path, `not an ONNX model (${(e as Error).message})`);
-  }
-  if (!model.graph) throw new ModelFileError(path, 'not an ONNX model (no graph)');
-  const props = Object.fromEntries((model.metadataProps ?? []).map((p) => [p.key ?? '', p.value ?? '']));
-  if (props['indrnn.format'] !== MODEL_FORMAT) {
-    const found = props['indrnn.format'] ? `format '${props['indrnn.format']}'` : 'no indrnn metadata';
-    throw new ModelFileError(
-      path,
-      `${found}, expected '${MODEL_FORMAT}': not exported by this version of indrnn; ${REEXPORT}`,
-    );
-  }
-  const parsed = metadataSchema.safeParse(props);
-  if (!parsed.success)
-    throw new ModelFileError(path, `bad metadata: ${describeMetadataError(parsed.error)}; ${REEXPORT}`);
-  const meta = parsed.data;
-  const inputs = tensorSpecs(model.graph.input ?? []);
-  const outputs = tensorSpecs(model.graph.output ?? []);
-  const expect = (list: TensorSpec[], kind: string, name: string, lastDim: number, firstDim?: number) => {
-    const t = list.find((v) => v.name === name);
-    if (!t) throw new ModelFileError(path, `no ${kind} '${name}' (exported by an older version?); ${REEXPORT}`);
-    if (t.dims.length !== 3) throw new ModelFileError(path, `${kind} '${name}' has rank ${t.dims.length}, expected 3`);
-    if (typeof t.dims[2] === 'number' && t.dims[2] !== lastDim) {
-      throw new ModelFileError(path, `${kind} '${name}' has last dimension ${t.dims[2]}, metadata says ${lastDim}`);
-    }
-    if (firstDim !== undefined && typeof t.dims[0] === 'number' && t.dims[0] !== firstDim) {
-      throw new ModelFileError(
-        path,
-        `${kind} '${name}' has first dimension ${t.dims[0]}, metadata says ${firstDim} layers`,
-      );
-    }
-  };
-  expect(inputs, 'input', 'x', meta.input_size);
-  expect(inputs, 'input', 'h0', meta.hidden_size, meta.num_layers);
-  expect(outputs, 'output', 'logits', meta.num_outputs);
-  expect(outputs, 'output', 'hT', meta.hidden_size, meta.num_layers);
-  if (meta.task_kind === 'classification' && meta.labels.length !== meta.num_outputs) {
-    throw new ModelFileError(path, `has ${meta.num_outputs} outputs but ${meta.labels.length} labels`);
-  }
-  if (meta.background !== undefined && !meta.labels.some((l) => l.name === meta.background)) {
-    throw new ModelFileError(path, `background label '${meta.background}' is not one of its labels`);
-  }
-  return meta;
-}
 
 export interface LoadOptions {
   provider?: ProviderChoice;
@@ -104,6 +35,8 @@ export interface LoadOptions {
   workers?: number;
   /** Told why, each time the model's worker thread died (it is then started again). */
   onWorkerLost?: (reason: string) => void;
+  /** load(): the largest file read (default DEFAULT_MAX_MODEL_BYTES); a larger one is refused unread. */
+  maxBytes?: number;
 }
 
 function sessionOptions(provider: Provider, threads: number): ort.InferenceSession.SessionOptions {
@@ -203,21 +136,26 @@ export class IndrnnModel {
     readonly runnerKind: RunnerKind,
   ) {}
 
+  /**
+   * The model in a file: read and checked in a worker thread (the file's size first: over opts.maxBytes it
+   * is not read), then its session created from the checked bytes, which are not kept.
+   */
   static async load(path: string, opts: LoadOptions = {}): Promise<IndrnnModel> {
-    let bytes: Uint8Array;
-    try {
-      bytes = readFileSync(path);
-    } catch (e) {
-      throw new ModelFileError(
-        path,
-        `cannot read the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
-      );
-    }
-    return IndrnnModel.fromBytes(bytes, path, opts);
+    const { bytes, metadata } = await readValidModelFile(path, opts.maxBytes ?? DEFAULT_MAX_MODEL_BYTES);
+    return IndrnnModel.start(bytes, metadata, path, opts);
   }
 
+  /** The model in bytes already in memory (checked on this thread). */
   static async fromBytes(bytes: Uint8Array, path: string, opts: LoadOptions = {}): Promise<IndrnnModel> {
-    const metadata = validateModelBytes(bytes, path);
+    return IndrnnModel.start(bytes, validateModelBytes(bytes, path), path, opts);
+  }
+
+  private static async start(
+    bytes: Uint8Array,
+    metadata: ModelMetadata,
+    path: string,
+    opts: LoadOptions,
+  ): Promise<IndrnnModel> {
     if (opts.runner === 'worker') {
       const runner = await startWorkers(bytes, path, opts);
       return new IndrnnModel(path, metadata, runner.provider, runner, 'worker');
