@@ -1,11 +1,11 @@
 // CPU latency of the exported res-IndRNN (5 blocks x 512, input 150, 60 classes) against the PyTorch CPU
 // figures in docs/design.md. Usage: npm run bench:infer [-- --runs N --threads N --json]
 import { parseArgs } from 'node:util';
+import { foldNetwork } from '../src/export/fold.js';
+import { buildOnnxModel } from '../src/export/loop-graph.js';
+import { networkMetadata } from '../src/export/network-to-onnx.js';
 import { ReferenceBackend } from '../src/nn/backend.js';
 import { Network } from '../src/nn/network.js';
-import { buildOnnxModel } from '../src/onnx/export.js';
-import { networkMetadata } from '../src/onnx/exporter.js';
-import { foldNetwork } from '../src/onnx/fold.js';
 import { IndrnnModel } from '../src/onnx/model.js';
 import { Rng } from '../src/util/rng.js';
 import { ACTION_MODEL } from './action-model.js';

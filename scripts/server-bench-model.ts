@@ -6,11 +6,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultPreprocessConfig, preprocessSequence } from '../src/data/preprocess.js';
+import { foldNetwork } from '../src/export/fold.js';
+import { buildOnnxModel } from '../src/export/loop-graph.js';
+import { networkMetadata } from '../src/export/network-to-onnx.js';
 import { ReferenceBackend } from '../src/nn/backend.js';
 import { Network } from '../src/nn/network.js';
-import { buildOnnxModel } from '../src/onnx/export.js';
-import { networkMetadata } from '../src/onnx/exporter.js';
-import { foldNetwork } from '../src/onnx/fold.js';
 import { Rng } from '../src/util/rng.js';
 import { ACTION_MODEL } from './action-model.js';
 

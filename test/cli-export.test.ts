@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { validateModelBytes } from '../src/onnx/model.js';
+import { validateModelBytes } from '../src/onnx/validate.js';
 import { Rng } from '../src/util/rng.js';
 import { indrnn } from './helpers/cli.js';
 import { writeDataset } from './helpers/idx-data.js';

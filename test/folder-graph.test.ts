@@ -8,14 +8,13 @@ import { describe, it } from 'node:test';
 import { cycles, fileGraph, folderGraph } from '../scripts/folder-graph.js';
 
 /** Lowest first: a folder imports only folders of lower layers (src/server.ts counts as `server`). */
+// Folders of one layer do not import each other: the training side (nn, export, train) and the serving
+// side (onnx, predict, host, serve, stream) meet only in data, util and the ONNX file between them.
 const LAYERS = [
   ['util'],
-  ['data'],
-  ['nn'],
-  ['onnx'],
-  ['train'],
-  ['predict'],
-  ['host'],
+  ['data', 'nn', 'onnx'], // onnx: loading and running exported models (sessions, worker pool, metadata)
+  ['export', 'predict'], // export: a network folded and written as the ONNX contract's Loop graph
+  ['train', 'host'],
   ['serve', 'stream'],
   ['ui'], // the browser page: pure src/data code, and types only from host, serve and stream
   ['server'],

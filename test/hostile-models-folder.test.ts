@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import request from 'supertest';
 import { ModelRegistry, type RegistryEvent } from '../src/host/registry.js';
-import { DEFAULT_MAX_MODEL_BYTES } from '../src/onnx/model.js';
+import { DEFAULT_MAX_MODEL_BYTES } from '../src/onnx/model-file.js';
 import { modelDir, rawFrames, serveApp, testModelBytes } from './helpers/models.js';
 import { servedUrl } from './helpers/processes.js';
 

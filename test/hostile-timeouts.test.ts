@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import request from 'supertest';
 import { Batcher } from '../src/host/batcher.js';
-import type { RunResult } from '../src/onnx/model.js';
+import type { RunResult } from '../src/onnx/runner.js';
 import { ApiError } from '../src/predict/errors.js';
 import { modelDir, rawFrames, serveApp } from './helpers/models.js';
 import { startLoopbackServer } from './helpers/server.js';

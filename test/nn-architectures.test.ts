@@ -3,11 +3,11 @@
 // and ONNX parity are checked with the whole-network tests (nn-gradcheck, onnx-export).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { foldNetwork } from '../src/export/fold.js';
+import { buildOnnxModel } from '../src/export/loop-graph.js';
 import { registerArchitecture } from '../src/nn/architectures.js';
 import { ReferenceBackend } from '../src/nn/backend.js';
 import { Network, type NetworkConfig } from '../src/nn/network.js';
-import { buildOnnxModel } from '../src/onnx/export.js';
-import { foldNetwork } from '../src/onnx/fold.js';
 import { parseModel } from '../src/util/onnx-graph.js';
 
 const mm = new ReferenceBackend();

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import request from 'supertest';
 import { openDataset } from '../src/data/cache.js';
-import { validateModelBytes } from '../src/onnx/model.js';
+import { validateModelBytes } from '../src/onnx/validate.js';
 import { Rng } from '../src/util/rng.js';
 import { indrnn } from './helpers/cli.js';
 import { serveApp } from './helpers/models.js';

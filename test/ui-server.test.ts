@@ -9,7 +9,7 @@ import { dirname, join, normalize } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import request from 'supertest';
 import { buildUi, NODE_STUB_MARK, PAGE_FILES, uiBundleReachesNode } from '../scripts/build-ui.js';
-import type { FoldedNetwork } from '../src/onnx/fold.js';
+import type { FoldedNetwork } from '../src/export/fold.js';
 import { IndrnnModel } from '../src/onnx/model.js';
 import { timeConstant } from '../src/serve/routes/neurons.js';
 import { DEFAULT_UI_DIR } from '../src/serve/routes/ui.js';

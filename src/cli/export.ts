@@ -1,8 +1,8 @@
 // indrnn export: checkpoint -> ONNX file.
 import { statSync } from 'node:fs';
 import type { Command } from 'commander';
-import { writeModelFile } from '../onnx/exporter.js';
-import { exportCheckpoint } from '../train/export.js';
+import { writeModelFile } from '../export/network-to-onnx.js';
+import { exportCheckpoint } from '../train/checkpoint-to-onnx.js';
 
 export function registerExport(program: Command): void {
   program

@@ -4,7 +4,8 @@ import { type Command, Option } from 'commander';
 import { OrtBackend } from '../nn/backend.js';
 import { seq } from '../nn/seq.js';
 import { type ModelMetadata, metadataSchema } from '../onnx/metadata.js';
-import { IndrnnModel, type ProviderChoice } from '../onnx/model.js';
+import { IndrnnModel } from '../onnx/model.js';
+import type { ProviderChoice } from '../onnx/session.js';
 import { readPredictFile } from '../predict/frames-file.js';
 import { inputSpecOf } from '../predict/input.js';
 import { layoutConversion } from '../predict/layout-conversion.js';
@@ -13,7 +14,7 @@ import { type DecisionRule, decisionRule } from '../predict/segments.js';
 import { type ModelSteps, predictSteps, prepareSteps, requireDetectionModel } from '../predict/sequence-prediction.js';
 import { parsePredictRequest } from '../serve/schemas.js';
 import { loadNetwork } from '../train/checkpoint.js';
-import { modelMetadata } from '../train/export.js';
+import { modelMetadata } from '../train/checkpoint-to-onnx.js';
 import { floatOption, intOption } from './options.js';
 
 interface PredictOptions {

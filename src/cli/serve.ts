@@ -3,7 +3,8 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { LevelWithSilent } from 'pino';
 import { DEFAULT_BATCH } from '../host/batcher.js';
-import { DEFAULT_MAX_MODEL_BYTES, type RunnerKind } from '../onnx/model.js';
+import { DEFAULT_MAX_MODEL_BYTES } from '../onnx/model-file.js';
+import type { RunnerKind } from '../onnx/runner.js';
 import { DEFAULT_APP_OPTIONS } from '../serve/app.js';
 import { DEFAULT_CONNECTION_LIMITS, serveMain } from '../server.js';
 import { DEFAULT_STREAM_OPTIONS } from '../stream/limits.js';

@@ -16,7 +16,8 @@
 // sequences/s of B = 1) while a lone request waits one event-loop turn at most. With a pool of worker
 // threads (--model-workers) the slots follow its size and a batch is shared among the free ones. `exclusive` runs a job as its own run, in queue order (the
 // KServe endpoint's raw tensors with their own state, later the streaming sessions).
-import type { IndrnnModel, RunResult } from '../onnx/model.js';
+import type { IndrnnModel } from '../onnx/model.js';
+import type { RunResult } from '../onnx/runner.js';
 import { ApiError } from '../predict/errors.js';
 import { copyValues } from '../util/copy-values.js';
 

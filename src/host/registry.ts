@@ -9,14 +9,15 @@
 // name files relative to the directory (they reach API answers); the events carry the full path.
 import { existsSync, type FSWatcher, readdirSync, statSync, watch } from 'node:fs';
 import { basename, join, relative } from 'node:path';
-import { IndrnnModel, ModelFileError, type ProviderChoice, type RunnerKind } from '../onnx/model.js';
+import { IndrnnModel } from '../onnx/model.js';
+import type { RunnerKind } from '../onnx/runner.js';
+import type { ProviderChoice } from '../onnx/session.js';
+import { ModelFileError } from '../onnx/validate.js';
 import { inputSpecOf } from '../predict/input.js';
 import type { InputSpec } from '../predict/input-spec.js';
 import { Batcher, type BatchObserver, type BatchOptions, DEFAULT_BATCH } from './batcher.js';
 import { describeModel, type ModelInfo } from './model-info.js';
 import { MODEL_NAME, modelNameProblem } from './model-name.js';
-
-export { MODEL_NAME, MODEL_VERSION } from './model-name.js';
 
 /** The file of one version in the Triton layout. */
 const LAYOUT_FILE = 'model.onnx';

@@ -1,6 +1,6 @@
 // A network's dataflow as data: ops over numbered values (0 is the input x [T, B, I]), in the order their
-// parameters are created. The training network (network.ts), the batch-norm fold (onnx/fold.ts) and the
-// ONNX writer (onnx/export.ts) each walk this one list; architectures.ts writes it per architecture. A
+// parameters are created. The training network (network.ts), the batch-norm fold (export/fold.ts) and the
+// ONNX writer (export/loop-graph.ts) each walk this one list; architectures.ts writes it per architecture. A
 // parameter name is written in the op that owns it and nowhere else.
 import type { LinearInit } from './layers/linear.js';
 

@@ -2,30 +2,16 @@
 // the file and the problem: src/onnx/validate.ts; read and checked off this thread, size first:
 // src/onnx/model-file.ts), choose the execution provider (CUDA when asked or available, CPU otherwise),
 // and run it.
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
-import { dirname, join } from 'node:path';
-import * as ort from 'onnxruntime-node';
 import type { ModelMetadata } from './metadata.js';
 import { DEFAULT_MAX_MODEL_BYTES, readValidModelFile } from './model-file.js';
 import { InlineRunner, type RunnerKind, type RunResult, type SessionRunner } from './runner.js';
+import { createSession, type Provider, type SessionOptions } from './session.js';
 import { ModelFileError, validateModelBytes } from './validate.js';
 import { WorkerPool } from './worker-pool.js';
 import { WorkerRunner } from './worker-runner.js';
 
-export { DEFAULT_MAX_MODEL_BYTES } from './model-file.js';
-export type { RunnerKind, RunResult } from './runner.js';
-export { ModelFileError, validateModelBytes } from './validate.js';
-
-export type ProviderChoice = 'auto' | 'cuda' | 'cpu';
-export type Provider = 'cuda' | 'cpu';
-
-export interface LoadOptions {
-  provider?: ProviderChoice;
-  threads?: number;
-  /** Told why CUDA was not used when provider is 'auto'. */
-  onFallback?: (reason: string) => void;
+export interface LoadOptions extends SessionOptions {
   /** Where the session runs: this thread ('inline', the default) or a worker thread of its own (src/onnx/runner.ts). */
   runner?: RunnerKind;
   /**
@@ -37,71 +23,6 @@ export interface LoadOptions {
   onWorkerLost?: (reason: string) => void;
   /** load(): the largest file read (default DEFAULT_MAX_MODEL_BYTES); a larger one is refused unread. */
   maxBytes?: number;
-}
-
-function sessionOptions(provider: Provider, threads: number): ort.InferenceSession.SessionOptions {
-  return {
-    executionProviders: [provider],
-    graphOptimizationLevel: 'all',
-    intraOpNumThreads: threads,
-    extra: { session: { intra_op: { allow_spinning: '0' } } },
-  };
-}
-
-/**
- * Where onnxruntime-node loads its CUDA provider from: beside its native binding. The npm package does not
- * ship it, and listSupportedBackends() reports cuda with `bundled: false` whether it is installed or not;
- * `ONNXRUNTIME_NODE_INSTALL=cuda12 npm ci` downloads it there.
- */
-export function cudaProviderLibrary(): string {
-  const pkg = dirname(createRequire(import.meta.url).resolve('onnxruntime-node/package.json'));
-  const file = process.platform === 'win32' ? 'onnxruntime_providers_cuda.dll' : 'libonnxruntime_providers_cuda.so';
-  return join(pkg, 'bin', 'napi-v6', process.platform, process.arch, file);
-}
-
-/** Why onnxruntime cannot use CUDA here, or null when its CUDA provider is installed. */
-export function cudaUnavailableReason(): string | null {
-  const cuda = ort.listSupportedBackends().find((b) => b.name === 'cuda');
-  if (!cuda) return 'this onnxruntime-node build has no CUDA execution provider';
-  const lib = cudaProviderLibrary();
-  if (!existsSync(lib)) {
-    return `CUDA provider libraries are not installed (no ${lib}; install them with ONNXRUNTIME_NODE_INSTALL=cuda12 npm ci)`;
-  }
-  return null;
-}
-
-function sessionThreads(threads: number | undefined): number {
-  return threads && threads > 0 ? threads : availableParallelism();
-}
-
-/** The session in this thread, on the provider chosen (also used by src/onnx/session-worker.ts in its thread). */
-export async function createSession(
-  bytes: Uint8Array,
-  path: string,
-  opts: Pick<LoadOptions, 'provider' | 'threads' | 'onFallback'>,
-): Promise<{ session: ort.InferenceSession; provider: Provider }> {
-  const choice = opts.provider ?? 'auto';
-  const threads = sessionThreads(opts.threads);
-  if (choice !== 'cpu') {
-    const reason = cudaUnavailableReason();
-    if (reason === null) {
-      try {
-        return { session: await ort.InferenceSession.create(bytes, sessionOptions('cuda', threads)), provider: 'cuda' };
-      } catch (e) {
-        if (choice === 'cuda') throw new ModelFileError(path, `cannot run on CUDA: ${(e as Error).message}`);
-        opts.onFallback?.(`CUDA session failed: ${(e as Error).message}`);
-      }
-    } else if (choice === 'cuda') {
-      throw new ModelFileError(path, `--device cuda asked for, but ${reason}`);
-    } else {
-      opts.onFallback?.(reason);
-    }
-  }
-  try {
-    return { session: await ort.InferenceSession.create(bytes, sessionOptions('cpu', threads)), provider: 'cpu' };
-  } catch (e) {
-    throw new ModelFileError(path, `onnxruntime cannot load it: ${(e as Error).message}`);
-  }
 }
 
 /** opts.workers (default 1) worker threads with a session each; one is the runner itself, more a pool. */

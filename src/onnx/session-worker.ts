@@ -3,7 +3,7 @@
 // into the buffers it is sent and sends them back.
 import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
-import { createSession } from './model.js';
+import { createSession } from './session.js';
 import type { FromWorker, RunBuffers, ToWorker, WorkerInit } from './worker-protocol.js';
 
 if (!parentPort) throw new Error('session-worker.js runs as a worker thread (src/onnx/worker-runner.ts)');

@@ -4,8 +4,9 @@
 // at once. On a CPU of few cores, two sessions of one onnxruntime thread each ran more sequences per second
 // than one session of two threads (BENCHMARKS.md, "Model runner"): a run of one thread has no barriers
 // between its operators for a preempted thread to hold up.
-import type { Provider } from './model.js';
+
 import type { RunResult, RunShape, SessionRunner } from './runner.js';
+import type { Provider } from './session.js';
 import type { WorkerRunner } from './worker-runner.js';
 
 export class WorkerPool implements SessionRunner {

@@ -2,8 +2,9 @@
 // (src/onnx/session-worker.ts). Run buffers travel as transferred ArrayBuffers (onnxruntime-node does not
 // accept SharedArrayBuffer views): the runner owns them between runs, sends them with a run and gets the
 // same buffers back with its answer, so nothing is allocated per run once they are large enough.
-import type { Provider, ProviderChoice } from './model.js';
+
 import type { RunShape } from './runner.js';
+import type { Provider, ProviderChoice } from './session.js';
 
 export interface WorkerInit {
   bytes: Uint8Array;

@@ -5,8 +5,8 @@
 // dies (an uncaught error, an exit) fails its run in flight and is started again from the same bytes: the
 // runs waiting go to the new one, so one lost thread does not leave the model failing every request.
 import { Worker } from 'node:worker_threads';
-import type { Provider } from './model.js';
 import type { RunResult, RunShape, SessionRunner } from './runner.js';
+import type { Provider } from './session.js';
 import type { FromWorker, RunBuffers, ToWorker, WorkerInit } from './worker-protocol.js';
 
 interface PendingRun {

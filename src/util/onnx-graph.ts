@@ -1,6 +1,6 @@
 // Small, typed helpers over the ONNX protobuf classes (onnx-proto): value infos, nodes, attributes,
 // initialisers and model serialisation. Used by the trainer's matrix kernels (nn/backend.ts) and by the
-// exporter (onnx/export.ts), so it sits below both.
+// exporter (export/loop-graph.ts), so it sits below both.
 import p from 'onnx-proto';
 
 export const { onnx } = p;

@@ -4,7 +4,8 @@
 // Errors are the protocol's {"error": "<message>"} (middleware/errors.ts); only FP32 JSON tensors. The model
 // repository extension lists, loads and unloads the models of the model directory (host/registry.ts).
 import { type RequestHandler, Router } from 'express';
-import { MODEL_NAME, type ServedModel } from '../../host/registry.js';
+import { MODEL_NAME } from '../../host/model-name.js';
+import type { ServedModel } from '../../host/registry.js';
 import { loadedRegistry, type ServerState, servedModel } from '../../host/state.js';
 import { ApiError, errors } from '../../predict/errors.js';
 import { isFloat32Finite, numberError } from '../../predict/input.js';

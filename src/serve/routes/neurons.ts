@@ -1,5 +1,5 @@
 // GET /v1/models/{name}/neurons: each IndRNN layer's recurrent weights u, read from the served ONNX file's
-// initialisers (`rec{l}.u`, src/onnx/export.ts), and each neuron's time constant. IndRNN neurons are
+// initialisers (`rec{l}.u`, src/export/loop-graph.ts), and each neuron's time constant. IndRNN neurons are
 // independent (h_t = relu(z_t + u h_{t-1}) elementwise), so a neuron's memory is its own: with no input a
 // signal decays as |u|^n, falling to 1/e after n = -1 / ln|u| steps. Computed once per loaded model.
 import { readFile } from 'node:fs/promises';

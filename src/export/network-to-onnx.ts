@@ -1,13 +1,14 @@
-// A network -> self-describing ONNX file (a checkpoint's export is train/export.ts).
+// A network -> self-describing ONNX file: batch norms folded, the Loop graph written, the bytes validated against
+// the contract (a checkpoint -> ONNX file is train/checkpoint-to-onnx.ts).
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { type NetworkConfig, recurrentLayerCount } from '../nn/network.js';
 import type { ParamStore } from '../nn/params.js';
+import { EXPORTER_VERSION, MODEL_FORMAT, type ModelLabel } from '../onnx/metadata.js';
+import { validateModelBytes } from '../onnx/validate.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
-import { buildOnnxModel } from './export.js';
 import { foldNetwork } from './fold.js';
-import { EXPORTER_VERSION, MODEL_FORMAT, type ModelLabel } from './metadata.js';
-import { validateModelBytes } from './model.js';
+import { buildOnnxModel } from './loop-graph.js';
 
 /** What a network's metadata needs beyond its config (see metadata.ts). */
 export interface NetworkMetadataOptions {

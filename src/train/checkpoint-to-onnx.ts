@@ -1,7 +1,7 @@
 // Checkpoint -> self-describing ONNX file: the run's config and history become the model's metadata.
 import { basename } from 'node:path';
+import { exportNetwork, networkMetadata } from '../export/network-to-onnx.js';
 import { ReferenceBackend } from '../nn/backend.js';
-import { exportNetwork, networkMetadata } from '../onnx/exporter.js';
 import { type Checkpoint, labelsOf, loadNetwork } from './checkpoint.js';
 
 export interface ExportOptions {
