@@ -236,7 +236,7 @@ describe('early error answers reach clients that send the whole body first', () 
   });
 });
 
-describe('limits of reading a refused body', () => {
+describe('limits of reading a refused body, and the drain', () => {
   it('a body past the byte limit, or one that never comes, is cut after its answer', { timeout: 30_000 }, async () => {
     const small = await startLoopbackServer(dir, { token: TOKEN, unreadBody: { maxBytes: MB, maxMs: 500 } });
     try {
@@ -255,4 +255,24 @@ describe('limits of reading a refused body', () => {
     }
   });
 
+  it('shutdown: a request sent on a kept-alive connection as the drain begins gets 503 shutting_down', async () => {
+    // A long grace, so that the request is read within it however busy the machine is.
+    const draining = await startLoopbackServer(dir, { connections: { drainIdleGraceMs: 30_000 } });
+    const c = await RawConnection.open(draining.url);
+    try {
+      await c.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+      assert.equal((await c.answer()).status, 200); // the connection is now kept alive, idle
+      const stopped = draining.shutdown('test');
+      await c.write(Buffer.concat([Buffer.from(head('/v1/models/rows/predict', 2 * MB)), bigBody(2 * MB)]));
+      const r = await c.answer();
+      assert.equal(r.status, 503);
+      assert.equal(JSON.parse(r.body).error.code, 'shutting_down');
+      assert.match(r.head, /\r\nConnection: close/i);
+      await c.closed;
+      await stopped; // no connection left: the drain ends without waiting for the grace
+    } finally {
+      c.socket.destroy();
+      await draining.shutdown('test end');
+    }
+  });
 });
