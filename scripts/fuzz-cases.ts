@@ -133,6 +133,31 @@ const v2Body = fc
       `{"inputs":[{"name":${t.name},"shape":${JSON.stringify(t.shape)},"datatype":${t.datatype},"data":${t.data}}]${t.outputs}}`,
   );
 
+/**
+ * A KServe v2 infer body whose input is right (so that, on a server that checks outputs late, the model runs)
+ * with a generated `outputs` list: names repeated up to 50,000 times (what fits in the fuzz server's 1 MB),
+ * unknown, mixed, or not a list (issue 24: 100,000 x hT built a 1.5 GB answer).
+ */
+const outputName = fc.constantFrom('logits', 'hT', 'hT', 'nope', '', 'x', '__proto__');
+const v2OutputsBody = fc
+  .tuple(
+    fc.oneof(
+      { weight: 3, arbitrary: fc.array(outputName, { maxLength: 5 }) },
+      {
+        weight: 2,
+        arbitrary: fc
+          .tuple(outputName, fc.oneof(fc.integer({ min: 2, max: 50 }), fc.integer({ min: 51, max: 50_000 })))
+          .map(([name, n]) => new Array<string>(n).fill(name)),
+      },
+    ),
+    fc.constantFrom('', ',"parameters":{}', ',"x":1'),
+  )
+  .map(([names, extra]) => {
+    const x = `{"name":"x","shape":[1,1,150],"datatype":"FP32","data":[${new Array(150).fill('0.5').join(',')}]}`;
+    const outputs = names.map((n) => `{"name":${JSON.stringify(n)}${extra}}`).join(',');
+    return `{"inputs":[${x}],"outputs":[${outputs}]}`;
+  });
+
 const modelName = fc.oneof(
   { weight: 6, arbitrary: fc.constantFrom(CLASSIFIER, STREAMER) },
   {
@@ -151,7 +176,17 @@ const modelName = fc.oneof(
 );
 const query = fc.oneof(
   fc.constant(''),
-  fc.constantFrom(`?token=${FUZZ_TOKEN}`, '?token=wrong', '?token=%ff', '?a=1&a=2&__proto__=x', `?${'q='.repeat(500)}`),
+  fc.constantFrom(
+    `?token=${FUZZ_TOKEN}`,
+    '?token=wrong',
+    '?token=%ff',
+    '?a=1&a=2&__proto__=x',
+    `?${'q='.repeat(500)}`,
+    // The token under an encoded name (issue 24): never in the log, whatever the route makes of it.
+    `?tok%65n=${FUZZ_TOKEN}`,
+    `?x=1&%74%6F%6B%65%6E=${FUZZ_TOKEN}`,
+    `?TOKEN=${FUZZ_TOKEN}&api%5Fkey=${FUZZ_TOKEN}`,
+  ),
 );
 const path = fc
   .tuple(
@@ -240,6 +275,7 @@ const deepCase: fc.Arbitrary<HttpCase> = fc
     fc.oneof(
       fc.tuple(fc.constantFrom(`/v1/models/${CLASSIFIER}/predict`, `/v1/models/${STREAMER}/predict`), predictBody),
       fc.tuple(fc.constantFrom(`/v2/models/${CLASSIFIER}/infer`, `/v2/models/${STREAMER}/infer`), v2Body),
+      fc.tuple(fc.constantFrom(`/v2/models/${CLASSIFIER}/infer`, `/v2/models/${STREAMER}/infer`), v2OutputsBody),
     ),
     headerSet,
     fc.nat({ max: 9 }),
@@ -390,7 +426,8 @@ export function httpBytes(c: HttpCase): Buffer {
 
 export interface WsCase {
   path: string;
-  auth: 'header' | 'query' | 'none' | 'wrong';
+  /** query: `?token=`; query-encoded: the same name percent-encoded (`?tok%65n=`), which streams accept too. */
+  auth: 'header' | 'query' | 'query-encoded' | 'none' | 'wrong';
   messages: { binary: boolean; data: Buffer }[];
 }
 
@@ -447,6 +484,6 @@ export const wsCase: fc.Arbitrary<WsCase> = fc.record({
     { weight: 6, arbitrary: fc.constant(`/v1/models/${STREAMER}/stream`) },
     { weight: 1, arbitrary: path },
   ),
-  auth: fc.constantFrom('header', 'header', 'query', 'query', 'none', 'wrong'),
+  auth: fc.constantFrom('header', 'header', 'query', 'query', 'query-encoded', 'none', 'wrong'),
   messages: fc.array(wsMessage, { maxLength: 8 }),
 });

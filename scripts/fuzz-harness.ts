@@ -3,8 +3,9 @@
 // frames at a real `indrnn serve` child process on 127.0.0.1, and check after each batch that
 //   - no answer is a 5xx (503 overloaded / too_many_streams excepted: load, not a fault), no stream closes
 //     with 1011 or reports `internal`, no prediction is null (a number lost to float32);
+//   - an infer answer has each output at most once (never bigger than the model's logits and hT);
 //   - the process is alive, /readyz answers 200 and a normal predict gives the answer it gave at start;
-//   - its RSS stays within a bound.
+//   - its RSS stays within a bound, and no line of its log (at info: every request) holds the token.
 // The cases come from fuzz-cases.ts. Used by test/fuzz.test.ts (a short seeded run) and scripts/fuzz.ts
 // (`npm run fuzz -- --minutes N`).
 import type { ChildProcess } from 'node:child_process';
@@ -22,20 +23,36 @@ export interface FuzzServer {
   url: string;
   /** The server's recent output, for a finding's report. */
   output: () => string;
+  /** Lines of its output that held the token (redaction missed it), taken once. */
+  takeLeaks: () => string[];
 }
 
 /** `indrnn serve` on 127.0.0.1:port over `models` (needs ntu-synth and ntu-synth-stream), with a token. */
 export async function startFuzzServer(models: string, port: number): Promise<FuzzServer> {
   const args = ['--models', models, '--host', '127.0.0.1', '--port', String(port), '--device', 'cpu'];
-  args.push('--threads', '1', '--log-level', 'warn', '--max-body-bytes', '1mb', '--token', FUZZ_TOKEN);
+  args.push('--threads', '1', '--log-level', 'info', '--max-body-bytes', '1mb', '--token', FUZZ_TOKEN);
   const child = await startServeProcess(args, port, { env: { INDRNN_NO_REEXEC: '1' }, quiet: true });
   let output = '';
-  const keep = (d: Buffer) => {
-    output = (output + d.toString()).slice(-8000);
+  let leaks: string[] = [];
+  /** Keeps the recent output, and checks each whole line of one stream (a chunk may end inside a line). */
+  const keeper = () => {
+    let partial = '';
+    return (d: Buffer) => {
+      const text = d.toString();
+      output = (output + text).slice(-8000);
+      const lines = (partial + text).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) if (line.includes(FUZZ_TOKEN)) leaks.push(line.slice(0, 400));
+    };
   };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  return { child, url: `http://127.0.0.1:${port}`, output: () => output };
+  child.stdout?.on('data', keeper());
+  child.stderr?.on('data', keeper());
+  const takeLeaks = () => {
+    const taken = leaks;
+    leaks = [];
+    return taken;
+  };
+  return { child, url: `http://127.0.0.1:${port}`, output: () => output, takeLeaks };
 }
 
 export const stopFuzzServer = (s: FuzzServer) => stopServeProcess(s.child);
@@ -81,6 +98,12 @@ function badPrediction(json: any): boolean {
   );
 }
 
+/** A KServe answer that lists an output more than once (the model has each once). */
+function repeatedOutputs(json: any): boolean {
+  const names: unknown[] = Array.isArray(json?.outputs) ? json.outputs.map((o: any) => o?.name) : [];
+  return new Set(names).size !== names.length;
+}
+
 /** Sends one generated request; returns why it breaks an invariant, or null. */
 export async function checkHttp(url: string, c: HttpCase, counts: FuzzCounts): Promise<string | null> {
   counts.requests++;
@@ -99,7 +122,9 @@ export async function checkHttp(url: string, c: HttpCase, counts: FuzzCounts): P
   if (bad) return `${c.method} ${c.path.slice(0, 80)} -> ${bad}`;
   if (r.status === 200 && /predict|infer/.test(c.path)) {
     try {
-      if (badPrediction(JSON.parse(r.body))) return `${c.method} ${c.path.slice(0, 80)} -> 200 with a null prediction`;
+      const answer = JSON.parse(r.body);
+      if (badPrediction(answer)) return `${c.method} ${c.path.slice(0, 80)} -> 200 with a null prediction`;
+      if (repeatedOutputs(answer)) return `${c.method} ${c.path.slice(0, 80)} -> 200 with an output repeated`;
     } catch {} // chunked or partial: the status is what counts
   }
   return null;
@@ -108,7 +133,9 @@ export async function checkHttp(url: string, c: HttpCase, counts: FuzzCounts): P
 /** Opens a stream as the case says, sends its messages, then a reset whose ack proves they were all handled. */
 export async function checkWs(url: string, c: WsCase, counts: FuzzCounts): Promise<string | null> {
   counts.upgrades++;
-  const target = `${url.replace('http', 'ws')}${c.path}${c.auth === 'query' ? `${c.path.includes('?') ? '&' : '?'}token=${FUZZ_TOKEN}` : ''}`;
+  const tokenParam = c.auth === 'query' ? 'token' : c.auth === 'query-encoded' ? 'tok%65n' : null;
+  const query = tokenParam ? `${c.path.includes('?') ? '&' : '?'}${tokenParam}=${FUZZ_TOKEN}` : '';
+  const target = `${url.replace('http', 'ws')}${c.path}${query}`;
   const headers: Record<string, string> =
     c.auth === 'header'
       ? { authorization: `Bearer ${FUZZ_TOKEN}` }
@@ -219,6 +246,8 @@ export async function checkHealth(server: FuzzServer, health: Health): Promise<s
   }
   const rss = rssMb(child.pid!);
   if (rss !== null && rss > health.rssLimitMb) return `RSS ${rss.toFixed(0)} MB above ${health.rssLimitMb} MB`;
+  const leaks = server.takeLeaks();
+  if (leaks.length) return `${leaks.length} log lines hold the token, the first: ${leaks[0]}`;
   return null;
 }
 

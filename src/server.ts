@@ -2,8 +2,8 @@
 // stream endpoint (src/stream) on one http.Server -> listen, and graceful shutdown on SIGTERM/SIGINT (stop
 // accepting, close the streams, finish in-flight requests, free the models, exit). serve and stream never
 // import each other: this is the one place that knows both.
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import { type AddressInfo, Server as NetServer } from 'node:net';
 import { type LevelWithSilent, type Logger, pino } from 'pino';
 import type { BatchOptions } from './host/batcher.js';
 import { createMetrics } from './host/metrics.js';
@@ -58,6 +58,11 @@ export interface ConnectionLimits {
   headersTimeoutMs: number;
   /** Longest time to receive a whole request, body included. */
   requestTimeoutMs: number;
+  /**
+   * On shutdown, how long kept-alive connections that are idle stay open: a client may have sent a request
+   * on one that the server has not read yet, and closing it would reset that request instead of answering.
+   */
+  drainIdleGraceMs: number;
 }
 
 /** For an inference server: requests are small and quick to send; a client slower than this is stuck or hostile. */
@@ -65,6 +70,7 @@ export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
   maxConnections: 2048,
   headersTimeoutMs: 10_000,
   requestTimeoutMs: 30_000,
+  drainIdleGraceMs: 250,
 };
 
 /** The stream endpoint's dependencies (the server, state, metrics, logger, the HTTP routes' bearer check), and: */
@@ -81,6 +87,22 @@ export const LOG_REDACT = {
   paths: ['authorization', '*.authorization', '*.headers.authorization', 'token', '*.token', 'config.token'],
   censor: '[redacted]',
 };
+
+/**
+ * The answers the server is working on. While it drains, every answer not yet begun says Connection: close,
+ * so that its client sends no further request on a connection the drain then closes under it (EPIPE,
+ * ECONNRESET).
+ */
+function answersInFlight(server: Server, state: ServerState): Set<ServerResponse> {
+  const open = new Set<ServerResponse>();
+  // Before the app's listener, which may answer at once.
+  server.prependListener('request', (_req, res: ServerResponse) => {
+    if (state.draining) res.setHeader('Connection', 'close');
+    open.add(res);
+    res.once('close', () => open.delete(res));
+  });
+  return open;
+}
 
 /** The server's logger: JSON lines on stdout, secrets redacted. */
 export function serverLogger(level: LevelWithSilent): Logger {
@@ -146,6 +168,7 @@ export async function startServer(
   );
   server.maxConnections = limits.maxConnections;
   server.keepAliveTimeout = 65_000; // longer than common load balancers' idle timeout
+  const answering = answersInFlight(server, state);
   const authorized = bearerChecker(config.token);
   const streams = attachStreaming({ server, state, metrics, logger, authorized, options: config.stream });
   await new Promise<void>((resolve, reject) => {
@@ -174,18 +197,28 @@ export async function startServer(
     closing ??= (async () => {
       logger.info({ reason }, 'shutting down: draining in-flight requests');
       state.draining = true;
+      // Every answer from now on says Connection: close (those begun already cannot).
+      for (const res of answering) if (!res.headersSent) res.setHeader('Connection', 'close');
       // Streams end at once with 1001 (going away): their clients reconnect to another instance.
       const streamsClosed = streams.close();
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      // Kept-alive connections go idle as their last response is sent: close them as they do.
-      const sweep = setInterval(() => server.closeIdleConnections(), 50);
+      // No new connections (net.Server's close: http.Server's would also close the idle ones at once).
+      const closed = new Promise<void>((resolve) => NetServer.prototype.close.call(server, () => resolve()));
+      // After the grace, kept-alive connections are closed as they go idle.
+      let sweep: NodeJS.Timeout | undefined;
+      const grace = setTimeout(
+        () => {
+          server.closeIdleConnections();
+          sweep = setInterval(() => server.closeIdleConnections(), 50);
+        },
+        Math.min(limits.drainIdleGraceMs, config.drainTimeoutMs),
+      );
       const timer = setTimeout(() => {
         logger.warn({ timeoutMs: config.drainTimeoutMs }, 'drain timeout: closing the remaining connections');
         server.closeAllConnections();
       }, config.drainTimeoutMs);
-      server.closeIdleConnections();
       const deadline = performance.now() + config.drainTimeoutMs;
       await Promise.all([closed, streamsClosed]);
+      clearTimeout(grace);
       clearInterval(sweep);
       clearTimeout(timer);
       // Model runs still going (the HTTP requests waiting on them are cut): wait for what is left of the drain.

@@ -3,20 +3,40 @@
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
+import fc from 'fast-check';
 import { pino } from 'pino';
-import { redactUrl } from '../src/serve/middleware/observe.js';
 import { LOG_REDACT, type RunningServer } from '../src/server.js';
+import { redactUrl, STREAM_TOKEN_PARAM } from '../src/util/query-secrets.js';
 import { modelDir, rawFrames } from './helpers/models.js';
 import { startLoopbackServer } from './helpers/server.js';
 import { StreamClient } from './helpers/stream.js';
 
 const SECRET = 's3cr3t-t0ken-value';
 const lines: string[] = [];
+let lineWritten: (() => void) | null = null;
+/** What `find` finds in the log, once written (a request's line comes once its answer is sent). */
+async function whenLogged<T>(find: () => T | undefined): Promise<T> {
+  for (;;) {
+    const found = find();
+    if (found !== undefined) return found;
+    await new Promise<void>((resolve) => {
+      lineWritten = resolve;
+    });
+  }
+}
 let dir: string;
 let srv: RunningServer;
 before(async () => {
   dir = modelDir({ 'rows.onnx': { kind: 'raw', name: 'rows', inputSize: 6 } });
-  const logger = pino({ level: 'debug', redact: LOG_REDACT }, { write: (s: string) => lines.push(s) });
+  const logger = pino(
+    { level: 'debug', redact: LOG_REDACT },
+    {
+      write: (s: string) => {
+        lines.push(s);
+        lineWritten?.();
+      },
+    },
+  );
   srv = await startLoopbackServer(dir, { token: SECRET, logLevel: 'debug', drainTimeoutMs: 1000 }, logger);
 });
 after(async () => {
@@ -47,9 +67,53 @@ describe('secrets in logs', () => {
     await c.predictions(2);
     c.close();
     await c.whenClosed();
-    const requests = lines.filter((l) => l.includes('"msg":"request"'));
-    assert.ok(requests.length >= 4, `${requests.length} request lines`);
+    const requests = await whenLogged(() => {
+      const logged = lines.filter((l) => l.includes('"msg":"request"'));
+      return logged.length >= 4 ? logged : undefined;
+    });
     assert.ok(requests.some((l) => l.includes('token=[redacted]')));
+    for (const l of lines) assert.ok(!l.includes(SECRET), `a log line holds the token: ${l}`);
+  });
+
+  it('a percent-encoded name is redacted as the name it decodes to (issue 24)', () => {
+    assert.equal(redactUrl(`/v1/models?tok%65n=${SECRET}`), '/v1/models?tok%65n=[redacted]');
+    assert.equal(redactUrl(`/s?x=1&%74%6F%6B%65%6E=${SECRET}&y=2`), '/s?x=1&%74%6F%6B%65%6E=[redacted]&y=2');
+    assert.equal(redactUrl(`/s?api%5Fkey=${SECRET}`), '/s?api%5Fkey=[redacted]');
+    assert.equal(redactUrl('/s?to+ken=1&tok%ffen=2&%=3'), '/s?to+ken=1&tok%ffen=2&%=3', 'other names as they are');
+  });
+
+  it('whatever spelling of the name a stream reads as its token, the log redacts (generated)', () => {
+    // Each character of `token` as it is, or percent-encoded in upper or lower case hex.
+    const spelling = fc.array(fc.constantFrom('plain', 'upper', 'lower'), { minLength: 5, maxLength: 5 }).map((how) =>
+      [...STREAM_TOKEN_PARAM]
+        .map((ch, i) => {
+          const hex = ch.charCodeAt(0).toString(16);
+          return how[i] === 'plain' ? ch : `%${how[i] === 'upper' ? hex.toUpperCase() : hex}`;
+        })
+        .join(''),
+    );
+    fc.assert(
+      fc.property(spelling, fc.constantFrom('', 'a=1&', 'token=&'), (name, before) => {
+        const target = `/v1/models/rows/stream?${before}${name}=${SECRET}`;
+        const read = new URL(target, 'http://x').searchParams.getAll(STREAM_TOKEN_PARAM);
+        assert.ok(read.includes(SECRET), `${target}: the stream check reads the token`);
+        assert.ok(!redactUrl(target).includes(SECRET), `${target} is logged as ${redactUrl(target)}`);
+      }),
+      { seed: 24009, numRuns: 200 },
+    );
+  });
+
+  it('GET ?tok%65n=<token> is logged redacted; a stream given it the same way opens', async () => {
+    const r = await fetch(`${srv.url}/v1/models?x=24&tok%65n=${SECRET}`, {
+      headers: { authorization: `Bearer ${SECRET}` },
+    });
+    assert.equal(r.status, 200);
+    await r.text();
+    const line = await whenLogged(() => lines.find((l) => l.includes('"msg":"request"') && l.includes('x=24&')));
+    assert.match(line, /"url":"\/v1\/models\?x=24&tok%65n=\[redacted\]"/);
+    const c = await StreamClient.open(`${srv.url.replace('http', 'ws')}/v1/models/rows/stream?tok%65n=${SECRET}`);
+    c.close();
+    await c.whenClosed();
     for (const l of lines) assert.ok(!l.includes(SECRET), `a log line holds the token: ${l}`);
   });
 

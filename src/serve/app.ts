@@ -13,6 +13,7 @@ import { bodyParserErrors } from './middleware/json-body.js';
 import { observeRequests } from './middleware/observe.js';
 import { requestId } from './middleware/request-id.js';
 import { securityHeaders } from './middleware/security-headers.js';
+import { UNREAD_BODY_LIMITS, type UnreadBodyLimits } from './middleware/unread-body.js';
 import { openApiDocument } from './openapi.js';
 import { cameraRoutes } from './routes/camera.js';
 import { healthRoutes } from './routes/health.js';
@@ -39,6 +40,8 @@ export interface AppOptions {
   compressMinBytes: number | null;
   /** 'explicit': the repository API may load and unload models; 'none': it only lists them (Triton's modes). */
   modelControl: 'none' | 'explicit';
+  /** How much of a body an early error answer (401, 404, 413, 415, 503) reads and discards before it ends. */
+  unreadBody?: Partial<UnreadBodyLimits>;
 }
 
 export const DEFAULT_APP_OPTIONS: AppOptions = {
@@ -108,6 +111,7 @@ export function createApp({ state, metrics, logger, options: given = {} }: AppDe
   });
   if (options.ui !== false) app.use(uiRoutes({ dir: options.uiDir }), cameraRoutes({ dir: options.uiDir }));
 
-  app.use(methodNotAllowed(), notFound(), bodyParserErrors, errorHandler({ logger }));
+  const unreadBody = { ...UNREAD_BODY_LIMITS, ...options.unreadBody };
+  app.use(methodNotAllowed(), notFound(), bodyParserErrors, errorHandler({ logger, unreadBody }));
   return app;
 }

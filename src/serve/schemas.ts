@@ -204,13 +204,21 @@ export const v2TensorSchema = z.strictObject({
   parameters: z.record(z.string(), z.unknown()).optional(),
   data: tensorDataSchema,
 });
+/** The model's tensors: every list in an infer request is bounded by these (each name at most once). */
+export const V2_INPUT_NAMES = ['x', 'h0'] as const;
+export const V2_OUTPUT_NAMES = ['logits', 'hT'] as const;
 export const v2InferRequestSchema = z.strictObject({
   id: z.string().optional(),
   parameters: z.record(z.string(), z.unknown()).optional(),
-  inputs: z.array(v2TensorSchema).min(1, 'needs the input tensor x'),
+  inputs: z
+    .array(v2TensorSchema)
+    .min(1, 'needs the input tensor x')
+    .max(V2_INPUT_NAMES.length, `lists at most ${V2_INPUT_NAMES.length} tensors (x and h0), each once`),
   outputs: z
     .array(z.strictObject({ name: z.string(), parameters: z.record(z.string(), z.unknown()).optional() }))
-    .optional(),
+    .max(V2_OUTPUT_NAMES.length, `lists at most ${V2_OUTPUT_NAMES.length} tensors (logits and hT), each once`)
+    .optional()
+    .meta({ description: 'the outputs to answer with, each once (default: logits and hT)' }),
 });
 export type V2InferRequest = z.infer<typeof v2InferRequestSchema>;
 export const v2InferResponseSchema = z.object({

@@ -10,6 +10,7 @@ import type { Metrics } from '../host/metrics.js';
 import type { ServedModel } from '../host/registry.js';
 import type { ServerState } from '../host/state.js';
 import { ApiError, CLOSE, errors } from '../predict/errors.js';
+import { STREAM_TOKEN_PARAM } from '../util/query-secrets.js';
 import { FramesScratch } from '../util/scratch.js';
 import { Connection, type ConnectionContext } from './connection.js';
 import { DEFAULT_STREAM_OPTIONS, type StreamOptions } from './limits.js';
@@ -141,7 +142,8 @@ export function attachStreaming({
       );
     }
     if (closing || state.draining) return refuse(errors.shuttingDown());
-    const token = url.searchParams.get('token');
+    // Names decoded as the request log's redaction decodes them (util/query-secrets.ts).
+    const token = url.searchParams.get(STREAM_TOKEN_PARAM);
     if (!authorized(req.headers.authorization) && !(token !== null && authorized(`Bearer ${token}`))) {
       const given = Boolean(req.headers.authorization) || token !== null;
       return refuse(errors.unauthorized(given, 'streams need Authorization: Bearer <token> or ?token=<token>'));

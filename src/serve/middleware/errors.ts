@@ -4,6 +4,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { ApiError } from '../../predict/errors.js';
+import { sendJson, UNREAD_BODY_LIMITS, type UnreadBodyLimits } from './unread-body.js';
 
 /** KServe v2 routes answer errors in the protocol's shape. */
 export function isKservePath(path: string): boolean {
@@ -21,8 +22,17 @@ export function notFound(): RequestHandler {
   };
 }
 
-/** `logger` gets the unhandled errors, with the request's id (reqId) first. */
-export function errorHandler({ logger }: { logger: Logger }): ErrorRequestHandler {
+/**
+ * `logger` gets the unhandled errors, with the request's id (reqId) first. An error answered before the
+ * request's body was read (401, 404, 413, 415, 503) waits for that body, within `unreadBody` (unread-body.ts).
+ */
+export function errorHandler({
+  logger,
+  unreadBody = UNREAD_BODY_LIMITS,
+}: {
+  logger: Logger;
+  unreadBody?: UnreadBodyLimits;
+}): ErrorRequestHandler {
   return function errorHandlerMiddleware(err, req, res, next) {
     if (res.headersSent) return next(err);
     let e: ApiError;
@@ -41,7 +51,6 @@ export function errorHandler({ logger }: { logger: Logger }): ErrorRequestHandle
       });
     }
     res.set(e.headers).set('X-Error-Code', e.code).status(e.status);
-    if (isKservePath(req.path)) res.json({ error: e.message });
-    else res.json(e.toBody());
+    sendJson(req, res, isKservePath(req.path) ? { error: e.message } : e.toBody(), unreadBody);
   };
 }

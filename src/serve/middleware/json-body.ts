@@ -35,7 +35,8 @@ export function jsonBody({
     next();
   };
   // body-parser reads a refused body to its end before answering: a declared size above the limit is
-  // answered at once instead, and the connection closed (the client may never send those bytes).
+  // answered at once instead, and the connection closed once the body is read and thrown away, within
+  // the limits of middleware/unread-body.ts (the client may never send those bytes).
   const refuseDeclaredOversize: RequestHandler = function refuseDeclaredOversize(req, res, next) {
     const declared = Number(req.get('content-length') ?? 0);
     if (!(declared > limitBytes)) return next();

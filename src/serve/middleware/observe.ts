@@ -2,19 +2,13 @@
 // connection dropped). The route label is the route's template from the route table ('/v1/models/{name}'),
 // never the raw URL, so that unknown paths ('unmatched') cannot blow up the metric's cardinality. An
 // inference route also counts per model version, for a model that is loaded. Secrets in the query
-// (`?token=`, which streams accept) are redacted from the logged URL.
+// (`?token=`, which streams accept, also percent-encoded) are redacted from the logged URL.
 import type { RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import type { Metrics } from '../../host/metrics.js';
 import type { ServerState } from '../../host/state.js';
+import { redactUrl } from '../../util/query-secrets.js';
 import { type RouteLocals, templateMatcher } from '../routes/table.js';
-
-const SECRET_PARAM = /([?&](?:token|access_token|api_key|apikey|key|password)=)[^&#]*/gi;
-
-/** The URL with the values of secret-bearing query parameters replaced by [redacted]. */
-export function redactUrl(url: string): string {
-  return url.replace(SECRET_PARAM, '$1[redacted]');
-}
 
 export function observeRequests({
   metrics,

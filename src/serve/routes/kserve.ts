@@ -13,6 +13,8 @@ import { allFinite } from '../../util/finite.js';
 import { jsonBody } from '../middleware/json-body.js';
 import {
   parseBody,
+  V2_INPUT_NAMES,
+  V2_OUTPUT_NAMES,
   type V2InferRequest,
   v2InferRequestSchema,
   v2RepositoryIndexRequestSchema,
@@ -29,8 +31,6 @@ export interface KserveOptions {
 }
 
 const optionalParam = (v: string | string[] | undefined) => (v === undefined ? undefined : String(v));
-
-const OUTPUT_NAMES = ['logits', 'hT'] as const;
 
 /** The named model at `version` (its latest without one), or 404 model_not_found listing what there is. */
 function versioned(state: ServerState, name: string, version: string | undefined): ServedModel {
@@ -136,24 +136,55 @@ function tensorData(data: unknown[], count: number, shape: number[], field: stri
   return out;
 }
 
+/**
+ * Checks `names` (the `name` of each entry of the request's `inputs` or `outputs`) against the model's
+ * tensors of that kind: each a known one, at most once; throws invalid_field naming `list[i].name`.
+ */
+function tensorNames<N extends string>(
+  list: 'inputs' | 'outputs',
+  names: readonly string[],
+  known: readonly N[],
+  model: string,
+): N[] {
+  const seen = new Set<string>();
+  return names.map((name, i) => {
+    const field = `${list}[${i}].name`;
+    const kind = list === 'inputs' ? 'input' : 'output';
+    if (!(known as readonly string[]).includes(name)) {
+      throw new ApiError(
+        'invalid_field',
+        `${field} is '${name.slice(0, 64)}'; model '${model}' has ${list} ${known.join(' and ')}`,
+        field,
+      );
+    }
+    if (seen.has(name)) throw new ApiError('invalid_field', `${field}: ${kind} '${name}' is given twice`, field);
+    seen.add(name);
+    return name as N;
+  });
+}
+
 function readInputs(req: V2InferRequest, served: ServedModel, opts: KserveOptions) {
   const m = served.model.metadata;
   const [L, H, D] = [m.num_layers, m.hidden_size, m.input_size];
-  const seen = new Set<string>();
+  const names = tensorNames(
+    'inputs',
+    req.inputs.map((t) => t.name),
+    V2_INPUT_NAMES,
+    m.name,
+  );
+  // Each output once: the answer is never bigger than the model's logits and hT.
+  const wanted = req.outputs
+    ? tensorNames(
+        'outputs',
+        req.outputs.map((o) => o.name),
+        V2_OUTPUT_NAMES,
+        m.name,
+      )
+    : [...V2_OUTPUT_NAMES];
   let x: { data: Float32Array; T: number; B: number } | null = null;
   let h0: { data: Float32Array; B: number; field: string } | null = null;
   for (const [i, t] of req.inputs.entries()) {
     const f = `inputs[${i}]`;
-    if (t.name !== 'x' && t.name !== 'h0') {
-      throw new ApiError(
-        'invalid_field',
-        `${f}.name is '${t.name}'; model '${m.name}' has inputs x and h0`,
-        `${f}.name`,
-      );
-    }
-    if (seen.has(t.name))
-      throw new ApiError('invalid_field', `${f}.name: input '${t.name}' is given twice`, `${f}.name`);
-    seen.add(t.name);
     if (t.datatype !== 'FP32')
       throw new ApiError('invalid_field', `${f}.datatype is '${t.datatype}', expected FP32`, `${f}.datatype`);
     const want = t.name === 'x' ? `[T, B, ${D}]` : `[${L}, B, ${H}]`;
@@ -168,7 +199,7 @@ function readInputs(req: V2InferRequest, served: ServedModel, opts: KserveOption
         limit: opts.maxSequences,
       });
     }
-    if (t.name === 'x') {
+    if (names[i] === 'x') {
       if (d2 !== D) throw bad(`has ${d2} values per frame`);
       if (d0 < 1)
         throw new ApiError('empty_sequence', `${f}.shape has T = 0 frames; a sequence needs at least 1`, `${f}.shape`);
@@ -187,16 +218,6 @@ function readInputs(req: V2InferRequest, served: ServedModel, opts: KserveOption
   if (!x) throw new ApiError('invalid_field', `inputs: the input tensor x [T, B, ${D}] is missing`, 'inputs');
   if (h0 && h0.B !== x.B)
     throw new ApiError('invalid_shape', `${h0.field} has B = ${h0.B}, but x has B = ${x.B}`, h0.field);
-  const wanted = (req.outputs ?? OUTPUT_NAMES.map((name) => ({ name }))).map((o, i) => {
-    if (!(OUTPUT_NAMES as readonly string[]).includes(o.name)) {
-      throw new ApiError(
-        'invalid_field',
-        `outputs[${i}].name is '${o.name}'; model '${m.name}' has outputs logits and hT`,
-        `outputs[${i}].name`,
-      );
-    }
-    return o.name as (typeof OUTPUT_NAMES)[number];
-  });
   return { x, h0: h0?.data, wanted };
 }
 
