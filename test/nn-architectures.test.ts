@@ -65,8 +65,8 @@ describe('architecture registry', () => {
 
   it('an unknown arch is refused with the known ones listed', () => {
     assert.throws(
-      () => new Network(config({ arch: 'dense' }), mm),
-      /network arch must be one of plain, residual.*got dense/,
+      () => new Network(config({ arch: 'densest' }), mm),
+      /network arch must be one of plain, residual, dense.*got densest/,
     );
     assert.throws(
       () => registerArchitecture('plain', { trunk: (p) => p.input }),

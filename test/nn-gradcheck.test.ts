@@ -129,6 +129,9 @@ describe('gradient checks for whole networks', () => {
   const cases: [string, Partial<NetworkConfig>][] = [
     ['residual, 2 blocks, BN, dropout, last-step readout', { arch: 'residual', depth: 2, readout: 'last' }],
     ['plain, 3 layers, BN, dropout, per-step readout', { arch: 'plain', depth: 3, readout: 'all' }],
+    ['dense, 1 block, BN, dropout, last-step readout', { arch: 'dense', depth: 1 }],
+    ['dense, 2 blocks, BN, per-step readout', { arch: 'dense', depth: 2, readout: 'all' }],
+    ['dense, 1 block, no BN, per-step readout', { arch: 'dense', depth: 1, batchNorm: false, readout: 'all' }],
     ['test-only dense block (concat, add), BN, dropout, last-step readout', { arch: TEST_DENSE, depth: 2 }],
     [
       'test-only dense block, no BN, per-step readout',

@@ -85,6 +85,8 @@ describe('ONNX export parity with the TypeScript network', () => {
     { arch: 'plain', depth: 2, hiddenSize: 16, batchNorm: false },
     { arch: 'residual', depth: 1, hiddenSize: 8 },
     { arch: 'residual', depth: 3, hiddenSize: 12 },
+    { arch: 'dense', depth: 1, hiddenSize: 8 },
+    { arch: 'dense', depth: 2, hiddenSize: 6, batchNorm: false },
     { arch: TEST_DENSE, depth: 2, hiddenSize: 8 },
     { arch: TEST_DENSE, depth: 1, hiddenSize: 6, batchNorm: false },
   ];

@@ -5,11 +5,14 @@
 import { Program } from './program.js';
 
 export interface NetworkConfig {
-  /** A name in the registry below ('plain', 'residual'). */
+  /** A name in the registry below ('plain', 'residual', 'dense'). */
   arch: string;
   inputSize: number; // I
   hiddenSize: number; // H
-  /** plain: number of IndRNN layers; residual: number of residual blocks (2 IndRNN layers each). */
+  /**
+   * plain: number of IndRNN layers; residual: number of residual blocks (2 IndRNN layers each); dense: number
+   * of dense blocks (DENSE_BLOCK_LAYERS + 1 IndRNN layers each, after a stem layer).
+   */
   depth: number;
   numOutputs: number; // K
   /** 'last': logits of the last step only [1, B, K]; 'all': per-step logits [T, B, K]. */
@@ -62,6 +65,31 @@ registerArchitecture('residual', {
       x = p.add(x, p.linear(h, `${b}.fc2`, H), `${b}.out`);
     }
     return p.recurrent(x, 'final');
+  },
+});
+
+/** IndRNN layers per dense block of the 'dense' architecture. */
+export const DENSE_BLOCK_LAYERS = 3;
+
+// fc0 -> IndRec -> N x { dense block: 3 x { Linear(concat of the block's input and its earlier layers) ->
+// IndRec -> BN -> drop }, transition: Linear(concat of all) -> IndRec -> BN -> drop }: the densely connected
+// IndRNN of the authors' follow-up (Li et al., "Deep Independently Recurrent Neural Network (IndRNN)", 2019),
+// with a growth rate of H (h0/hT [L, B, H] wants every IndRNN layer H wide) and one IndRNN per dense layer.
+registerArchitecture('dense', {
+  trunk(p, c) {
+    const H = c.hiddenSize;
+    let x = p.recurrent(p.linear(p.input, 'fc0', H), 'stem');
+    for (let i = 0; i < c.depth; i++) {
+      const features = [x];
+      for (let j = 0; j < DENSE_BLOCK_LAYERS; j++) {
+        const b = `blocks.${i}.layers.${j}`;
+        const input = features.length === 1 ? x : p.concat(features, `${b}.in`);
+        features.push(p.recurrent(p.linear(input, `${b}.fc`, H), b));
+      }
+      const t = `blocks.${i}.transition`;
+      x = p.recurrent(p.linear(p.concat(features, `${t}.in`), `${t}.fc`, H), t);
+    }
+    return x;
   },
 });
 
