@@ -17,8 +17,9 @@
 //                                      caches from before recording/split have M = 4
 //     frames       i16|f32 [sum T_i, B, J, 3]   positions / quantum (int16) or metres (float32)
 //     frameLabels  i32 [sum T_i]      (only when header.hasFrameLabels) per-frame label index, -1 = none
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { writeFileAtomic } from '../util/atomic-write.js';
 import { type LayoutJson, layoutJson, storedLayout } from './layout-file.js';
 import { getLayout, type Layout, type LayoutName } from './layouts.js';
 import { defaultPreprocessConfig, type PreprocessConfig, preprocessSequence } from './preprocess.js';
@@ -144,15 +145,13 @@ export class CacheWriter {
   }
 
   /**
-   * Serialises everything into `path` (its folder is created), atomically: a temporary file renamed
-   * into place, so an interrupted build never leaves a truncated cache. Returns the header written.
+   * Serialises everything into `path` (its folder is created), atomically (atomic-write.ts): an
+   * interrupted or failed build never leaves a truncated cache, nor its temporary file. Returns the header written.
    */
   write(path: string): CacheHeader {
     const { header, bytes } = this.encode();
     mkdirSync(dirname(path), { recursive: true });
-    const tmp = `${path}.tmp-${process.pid}`;
-    writeFileSync(tmp, bytes);
-    renameSync(tmp, path);
+    writeFileAtomic(path, bytes);
     return header;
   }
 
