@@ -57,16 +57,19 @@ export function recurrentLayerCount(c: NetworkConfig): number {
 }
 
 export class Network implements Layer {
-  readonly store = new ParamStore();
+  readonly store: ParamStore;
   readonly body: Sequential;
   /** The IndRNN layers in order; unit i owns state i of h0/hT. */
   readonly recurrent: RecUnit[] = [];
 
+  /** `maxParams`: most parameter values the config may ask for (ParamStore), e.g. those a checkpoint holds. */
   constructor(
     readonly config: NetworkConfig,
     mm: Backend,
+    maxParams = Number.POSITIVE_INFINITY,
   ) {
     validateNetworkConfig(config);
+    this.store = new ParamStore(maxParams);
     const c = config;
     const L = recurrentLayerCount(c);
     // IndRec -> BN -> drop, the unit both architectures repeat (fused: see rec-unit.ts).
