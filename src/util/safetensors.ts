@@ -97,7 +97,13 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors data'
   if (total > dataBytes)
     throw new Error(`${source}: the tensors claim ${total} bytes, the data section has ${dataBytes} (they overlap)`);
   const tensors = new Map<string, NamedTensor>();
-  for (const [name, { shape, data_offsets: [begin, end] }] of entries) {
+  for (const [
+    name,
+    {
+      shape,
+      data_offsets: [begin, end],
+    },
+  ] of entries) {
     // Copy into a fresh, 4-byte aligned buffer. (Not bytes.slice(): on a Node Buffer that is a view.)
     const copy = new Uint8Array(end - begin);
     copy.set(bytes.subarray(dataStart + begin, dataStart + end));
