@@ -83,7 +83,9 @@ export function readCacheHeader(bytes: Uint8Array, source: string): CacheHeader 
   } catch (e) {
     throw new SyntaxError(`${source}: header is not valid JSON (${(e as Error).message})`);
   }
-  const raw = (typeof json === 'object' && json !== null ? json : {}) as Partial<CacheHeader>;
+  if (typeof json !== 'object' || json === null || Array.isArray(json))
+    throw new TypeError(`${source}: header is not a JSON object`);
+  const raw = json as Partial<CacheHeader>;
   if (raw.format !== 'indrnn-skeleton-cache' || raw.version !== CACHE_VERSION) {
     throw new RangeError(
       `${source}: cache version ${raw.version} is not supported (expected ${CACHE_VERSION}); rebuild it with \`indrnn data build\``,
