@@ -8,13 +8,14 @@
 // the recipes compared before training the shipped one; --trimmed-cache and --plain-model: the trimmed
 // clips of the same split, on which the detection model is compared with the plain classifier.
 // (scripts/make-detect-model.sh runs it.)
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { DetectionReport } from '../src/cli/eval-detection.js';
 import { IndrnnModel } from '../src/onnx/model.js';
 import { SkeletonTask } from '../src/train/tasks/skeleton.js';
 import type { TrainSummary } from '../src/train/trainer.js';
+import { writeFileAtomic } from '../src/util/atomic-write.js';
 import { curvesSvg, historyTable, pct } from './run-report.js';
 
 const { values: a } = parseArgs({
@@ -106,7 +107,7 @@ async function trimmedAccuracy(file: string): Promise<{ all: number; actions: nu
 const detect = await trimmedAccuracy(a.model!);
 const plain = await trimmedAccuracy(a['plain-model']!);
 const svgName = `${a.name}-curves.svg`;
-writeFileSync(join(a.models!, svgName), curvesSvg(summary));
+writeFileAtomic(join(a.models!, svgName), curvesSvg(summary));
 const ths = Object.keys(held.mAP);
 const classes = Object.keys(held.apPerClass[ths[0]]);
 const md = `# ${a.name}
@@ -213,5 +214,5 @@ ${'```'}
 folded), metadata as in docs/design.md's contract plus \`background\`. It streams (rate-sampled, staggered
 states) and sends action events; HTTP predict gives \`segments\`.
 `;
-writeFileSync(join(a.models!, `${a.name}.md`), md);
+writeFileAtomic(join(a.models!, `${a.name}.md`), md);
 process.stdout.write(`wrote ${join(a.models!, `${a.name}.md`)} and ${svgName}\n`);

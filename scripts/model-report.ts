@@ -2,12 +2,13 @@
 // Usage: node dist/scripts/model-report.js --name NAME --xsub RUN_DIR --xview RUN_DIR --baseline FILE
 //        --synth FILE --model FILE [--models DIR]
 // (scripts/make-default-model.sh runs it; every number in the report is computed here, none typed in.)
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { OrtBackend } from '../src/nn/backend.js';
 import type { Sampling } from '../src/onnx/metadata.js';
 import type { EvalRecord } from '../src/train/checkpoint.js';
+import { writeFileAtomic } from '../src/util/atomic-write.js';
 import { confusionTable, evaluateRun } from './run-report.js';
 
 const { values: a } = parseArgs({
@@ -91,7 +92,7 @@ const synth = JSON.parse(readFileSync(a.synth!, 'utf8')) as Record<string, unkno
 const info = xsub.ckpt.state.taskInfo as Record<string, unknown>;
 const net = xsub.ckpt.config.network;
 const svgName = `${a.name}-curves.svg`;
-writeFileSync(
+writeFileAtomic(
   join(a.models!, svgName),
   curvesSvg([
     { label: 'cross-subject', color: '#1f77b4', history: xsub.summary.history },
@@ -166,5 +167,5 @@ batch ${xsub.ckpt.config.batchSize}, seed ${xsub.ckpt.config.seed}. Machine: 2-c
 \`${a.model}\`: ${(statSync(a.model!).size / 1e6).toFixed(2)} MB ONNX (opset 17, one Loop per IndRNN layer,
 batch norm folded into the following Linear), metadata as in the contract of [docs/design.md](../docs/design.md).
 `;
-writeFileSync(join(a.models!, `${a.name}.md`), md);
+writeFileAtomic(join(a.models!, `${a.name}.md`), md);
 process.stdout.write(`wrote ${join(a.models!, `${a.name}.md`)} and ${svgName}\n`);

@@ -5,11 +5,12 @@
 // defaults (for comparison); --intro is the card's opening prose (data, licence, split), --commands the exact
 // commands. Every number in the card is computed here from the runs, none typed in.
 // (scripts/make-real-models.sh runs it.)
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { OrtBackend } from '../src/nn/backend.js';
 import { DEFAULT_ROTATE_DEG } from '../src/train/tasks/skeleton.js';
+import { writeFileAtomic } from '../src/util/atomic-write.js';
 import { confusionTable, curvesSvg, type EvaluatedRun, evaluateRun, historyTable, pct } from './run-report.js';
 
 const { values: a } = parseArgs({
@@ -37,7 +38,7 @@ const info = best.ckpt.state.taskInfo as Record<string, unknown>;
 const net = best.ckpt.config.network;
 const labels = (info.labels as { name: string; ntuAction?: number }[]) ?? [];
 const svgName = `${a.name}-curves.svg`;
-writeFileSync(join(a.models!, svgName), curvesSvg(best.summary));
+writeFileAtomic(join(a.models!, svgName), curvesSvg(best.summary));
 const recipe = (r: EvaluatedRun) => {
   const n = r.ckpt.config.network;
   const o = r.ckpt.config.task.options as { segments?: number; sampling?: string; rotateDeg?: number };
@@ -114,5 +115,5 @@ ${'```'}
 folded into the following Linear), metadata as in DESIGN.md's contract (labels, layout, preprocessing,
 sampling, training data and metrics).
 `;
-writeFileSync(join(a.models!, `${a.name}.md`), md);
+writeFileAtomic(join(a.models!, `${a.name}.md`), md);
 process.stdout.write(`wrote ${join(a.models!, `${a.name}.md`)} and ${svgName}\n`);

@@ -8,6 +8,7 @@ import { registerPredict } from './cli/predict.js';
 import { registerServe } from './cli/serve.js';
 import { registerTrain } from './cli/train.js';
 import { reexecWithLaunchSettings } from './util/allocator.js';
+import { stopWithLauncher } from './util/launcher-watch.js';
 
 export function buildProgram(): Command {
   const program = new Command('indrnn')
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
 }
 
 if (!reexecWithLaunchSettings()) {
+  stopWithLauncher();
   buildProgram()
     .parseAsync(process.argv)
     .catch((err: unknown) => {

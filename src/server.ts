@@ -15,7 +15,6 @@ import { type AppOptions, createApp } from './serve/app.js';
 import { bearerChecker } from './serve/middleware/auth.js';
 import type { StreamOptions } from './stream/limits.js';
 import { attachStreaming, type StreamDeps, type StreamServer } from './stream/server.js';
-import { watchLauncher } from './util/launcher-watch.js';
 
 export interface ServeConfig extends AppOptions {
   models: string;
@@ -254,6 +253,6 @@ export async function serveMain(config: ServeConfig): Promise<void> {
       },
     );
   };
+  // A launcher that dies without forwarding a signal sends this process SIGTERM (launcher-watch.ts).
   for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => stop(sig));
-  watchLauncher(() => stop('the launcher process exited'));
 }

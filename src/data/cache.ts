@@ -17,21 +17,27 @@
 //                                      caches from before recording/split have M = 4
 //     frames       i16|f32 [sum T_i, B, J, 3]   positions / quantum (int16) or metres (float32)
 //     frameLabels  i32 [sum T_i]      (only when header.hasFrameLabels) per-frame label index, -1 = none
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { writeFileAtomic } from '../util/atomic-write.js';
+import {
+  CACHE_VERSION,
+  checkSectionValues,
+  MAGIC,
+  MAX_CACHE_BODIES,
+  META_FIELDS,
+  metaFieldsOf,
+  PREAMBLE_BYTES,
+  readCacheHeader,
+} from './cache-header.js';
 import { type LayoutJson, layoutJson, storedLayout } from './layout-file.js';
 import { getLayout, type Layout, type LayoutName } from './layouts.js';
 import { defaultPreprocessConfig, type PreprocessConfig, preprocessSequence } from './preprocess.js';
 import { assignSplit, parseSplit, type Split } from './split-spec.js';
 import type { SplitPart } from './splits.js';
 
-const MAGIC = 'IRSKEL01';
-export const CACHE_VERSION = 1;
+export { CACHE_VERSION, META_FIELDS };
 
-/** Per-sample integer fields, in the order of the meta section (0 = unknown). */
-export const META_FIELDS = ['setup', 'camera', 'subject', 'replication', 'recording', 'split'] as const;
-/** The fields of caches written before recording and split were stored. */
-const META_FIELDS_V1 = ['setup', 'camera', 'subject', 'replication'] as const;
 const SPLIT_CODES = { train: 1, test: 2 } as const;
 
 export interface LabelInfo {
@@ -109,6 +115,8 @@ export class CacheWriter {
   private readonly layout: Layout;
 
   constructor(private readonly opts: CacheWriterOptions) {
+    if (!Number.isInteger(opts.bodies) || opts.bodies < 1 || opts.bodies > MAX_CACHE_BODIES)
+      throw new RangeError(`bodies per frame must be an integer in 1..${MAX_CACHE_BODIES}, got ${opts.bodies}`);
     this.layout = typeof opts.layout === 'string' ? getLayout(opts.layout) : opts.layout;
     this.joints = this.layout.joints.length;
     this.frameSize = opts.bodies * this.joints * 3;
@@ -144,15 +152,13 @@ export class CacheWriter {
   }
 
   /**
-   * Serialises everything into `path` (its folder is created), atomically: a temporary file renamed
-   * into place, so an interrupted build never leaves a truncated cache. Returns the header written.
+   * Serialises everything into `path` (its folder is created), atomically (atomic-write.ts): an
+   * interrupted or failed build never leaves a truncated cache, nor its temporary file. Returns the header written.
    */
   write(path: string): CacheHeader {
     const { header, bytes } = this.encode();
     mkdirSync(dirname(path), { recursive: true });
-    const tmp = `${path}.tmp-${process.pid}`;
-    writeFileSync(tmp, bytes);
-    renameSync(tmp, path);
+    writeFileAtomic(path, bytes);
     return header;
   }
 
@@ -200,7 +206,7 @@ export class CacheWriter {
     for (;;) {
       const end = layoutSections(start);
       json = JSON.stringify(header);
-      const need = align8(12 + Buffer.byteLength(json));
+      const need = align8(PREAMBLE_BYTES + Buffer.byteLength(json));
       if (need === start) return { header, bytes: this.fill(json, end, quantum) };
       start = need;
     }
@@ -211,7 +217,7 @@ export class CacheWriter {
     const u8 = new Uint8Array(buf);
     u8.set(Buffer.from(MAGIC, 'latin1'), 0);
     new DataView(buf).setUint32(8, Buffer.byteLength(json), true);
-    u8.set(Buffer.from(json, 'utf8'), 12);
+    u8.set(Buffer.from(json, 'utf8'), PREAMBLE_BYTES);
     const h: CacheHeader = JSON.parse(json);
     const view = openSections(buf, h);
     let f = 0;
@@ -357,7 +363,7 @@ class CacheDataset implements SkeletonDataset {
     return this.views.labels[this.at(i)];
   }
   meta(i: number): SampleMeta {
-    const fields: readonly string[] = this.header.metaFields ?? META_FIELDS_V1;
+    const fields = metaFieldsOf(this.header);
     const M = fields.length;
     const m = this.views.meta.subarray(this.at(i) * M, this.at(i) * M + M);
     const get = (name: string) => {
@@ -399,30 +405,18 @@ class CacheDataset implements SkeletonDataset {
   }
 }
 
-/** Parses a cache held in memory (e.g. a file's bytes). */
+/** Parses a cache held in memory (e.g. a file's bytes); `source` (the file) starts every error. */
 export function decodeCache(bytes: Uint8Array, source: string, options: OpenOptions = {}): SkeletonDataset {
-  const magic = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(8, bytes.length)).toString('latin1');
-  if (magic !== MAGIC)
-    throw new TypeError(
-      `${source}: not a skeleton cache (magic '${magic}', expected '${MAGIC}'); build one with \`indrnn data build\``,
-    );
   // Typed views need aligned offsets: copy when the bytes do not start at a multiple of 8.
   const own = bytes.byteOffset % 8 === 0 ? bytes : bytes.slice();
-  const dv = new DataView(own.buffer, own.byteOffset, own.byteLength);
-  const hlen = dv.getUint32(8, true);
-  const header = JSON.parse(Buffer.from(own.buffer, own.byteOffset + 12, hlen).toString('utf8')) as CacheHeader;
-  if (header.format !== 'indrnn-skeleton-cache' || header.version !== CACHE_VERSION) {
-    throw new RangeError(
-      `${source}: cache version ${header.version} is not supported (expected ${CACHE_VERSION}); rebuild it with \`indrnn data build\``,
-    );
-  }
-  const need = header.sections.frameLabels.offset + header.sections.frameLabels.length * 4;
-  if (own.byteLength < need)
-    throw new RangeError(`${source}: file has ${own.byteLength} bytes, header needs ${need} (truncated?)`);
+  const header = readCacheHeader(own, source);
   const views = openSections(own.buffer, header, own.byteOffset);
+  checkSectionValues(header, views, source);
   const starts = new Float64Array(header.count);
   for (let i = 1; i < header.count; i++) starts[i] = starts[i - 1] + views.lengths[i - 1];
   const layout = storedLayout(header.layout, header.layoutSpec, source);
+  if (header.joints !== layout.joints.length)
+    throw new RangeError(`${source}: joints: ${header.joints}, but layout ${layout.name} has ${layout.joints.length}`);
   const preprocess = options.preprocess ?? defaultPreprocessConfig(layout, header.bodies);
   if (preprocess.layout !== header.layout || preprocess.bodies !== header.bodies) {
     throw new RangeError(

@@ -10,6 +10,7 @@
 // layout, get z = 0. A body that is absent in a frame is all zeros.
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { FLOAT32_MAX, outOfRange, parseWith } from '../util/json-fields.js';
 import { getLayout, isBuiltinLayout, LAYOUT_NAMES, type Layout } from './layouts.js';
 
 const id = z
@@ -69,14 +70,7 @@ function resolveLayout(name: string, layouts: UserLayouts, where: string): Layou
 
 /** Validates one parsed JSON object; `where` ("file.jsonl line 3") prefixes every message. */
 export function parseUserSample(json: unknown, where: string, layouts: UserLayouts = new Map()): UserSample {
-  const r = UserSampleSchema.safeParse(json);
-  if (!r.success) {
-    const i = r.error.issues[0];
-    const path = i.path.map((k, n) => (typeof k === 'number' ? `[${k}]` : n === 0 ? String(k) : `.${String(k)}`));
-    const msg = `${where}: ${path.join('') || '(sample)'}: ${i.message}`;
-    throw i.code === 'invalid_type' || i.code === 'invalid_union' ? new TypeError(msg) : new RangeError(msg);
-  }
-  const s = r.data;
+  const s = parseWith(UserSampleSchema, json, where, '(sample)');
   const layout = resolveLayout(s.layout, layouts, where);
   const T = s.frames.length;
   if (T === 0) throw new RangeError(`${where}: frames is empty (a sample needs at least 1 frame)`);
@@ -100,9 +94,15 @@ export function parseUserSample(json: unknown, where: string, layouts: UserLayou
           throw new RangeError(`${where}: ${field}[${j}]: expected a point [x, y] or [x, y, z]`);
         const at = ((t * B + k) * J + j) * 3;
         for (let c = 0; c < p.length; c++) {
-          if (typeof p[c] !== 'number' || !Number.isFinite(p[c]))
-            throw new TypeError(`${where}: ${field}[${j}][${c}]: ${JSON.stringify(p[c])} is not a finite number`);
-          if (c < 2 || !flat) data[at + c] = p[c];
+          const v = p[c];
+          if (typeof v !== 'number')
+            throw new TypeError(`${where}: ${field}[${j}][${c}]: ${JSON.stringify(v)} is not a finite number`);
+          // Beyond float32 (or read as Infinity, as 1e999 is), a coordinate would be stored as Infinity.
+          if (!(Math.abs(v) <= FLOAT32_MAX))
+            throw new RangeError(
+              `${where}: ${field}[${j}][${c}]: ${outOfRange(v, 'a 32-bit float (at most ±3.4e38)')}`,
+            );
+          if (c < 2 || !flat) data[at + c] = v;
         }
       });
     });

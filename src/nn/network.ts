@@ -13,7 +13,7 @@ import { type ForwardContext, type Layer, reuse, type Seq, seq } from './seq.js'
 export { type NetworkConfig, recurrentLayerCount, validateNetworkConfig } from './architectures.js';
 
 export class Network implements Layer {
-  readonly store = new ParamStore();
+  readonly store: ParamStore;
   readonly program: Program;
   /** The IndRNN layers in order; unit i owns state i of h0/hT. */
   readonly recurrent: RecUnit[] = [];
@@ -27,11 +27,14 @@ export class Network implements Layer {
   private readonly sums: (Float32Array | null)[] = [];
   private readonly parts: (Float32Array | null)[][] = [];
 
+  /** `maxParams`: most parameter values the config may ask for (ParamStore), e.g. those a checkpoint holds. */
   constructor(
     readonly config: NetworkConfig,
     private readonly mm: Backend,
+    maxParams = Number.POSITIVE_INFINITY,
   ) {
     validateNetworkConfig(config);
+    this.store = new ParamStore(maxParams);
     const c = config;
     const p = describeNetwork(c);
     this.program = p;

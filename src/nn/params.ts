@@ -40,10 +40,20 @@ export class ParamStore {
   private byName = new Map<string, Param>();
   private total = 0;
 
+  /**
+   * @param maxValues most values the parameters may hold: a network built from a config read from a
+   * file (a checkpoint's) stops at the first parameter past what the file can hold, before allocating.
+   */
+  constructor(private readonly maxValues = Number.POSITIVE_INFINITY) {}
+
   add(name: string, shape: readonly number[], role: ParamRole, init: Init, bound?: number): Param {
     if (this.byName.has(name)) throw new Error(`parameter ${name} is defined twice`);
     if (this.data.length > 0) throw new Error(`cannot add ${name}: store already allocated`);
     const size = shape.reduce((a, b) => a * b, 1);
+    if (this.total + size > this.maxValues)
+      throw new RangeError(
+        `the network needs more than ${this.maxValues} parameter values (${name} [${shape}] brings it to ${this.total + size})`,
+      );
     const param: Param = {
       name,
       shape: [...shape],

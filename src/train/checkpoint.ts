@@ -1,10 +1,12 @@
 // Checkpoints: weights, buffers, Adam moments, the best weights so far and the whole run state, in one
 // safetensors file (tensor names: `model.<param>`, `adam.m.<param>`, `adam.v.<param>`, `best.<param>`;
 // metadata: format, config, state as JSON strings). Enough to resume a run exactly.
+import { z } from 'zod';
 import type { Adam } from '../nn/adam.js';
 import type { Backend } from '../nn/backend.js';
 import { Network, type NetworkConfig } from '../nn/network.js';
 import type { ParamStore } from '../nn/params.js';
+import { parseWith } from '../util/json-fields.js';
 import { type NamedTensor, readSafetensorsFile, writeSafetensorsFile } from '../util/safetensors.js';
 import type { TrainConfig } from './config.js';
 
@@ -72,6 +74,27 @@ export function saveCheckpoint(
   });
 }
 
+// What readers of a checkpoint use without further checks (the network config is checked by the network).
+const ConfigSchema = z.looseObject({ network: z.looseObject({}), task: z.looseObject({ name: z.string() }) });
+const StateSchema = z.looseObject({
+  step: z.number().int().min(0),
+  history: z.array(z.looseObject({})),
+  taskInfo: z.record(z.string(), z.unknown()),
+});
+
+/** The JSON of metadata entry `key`, checked against `schema`; errors name the file and the entry. */
+function metadataJson<S extends z.ZodType>(meta: Record<string, string>, key: string, schema: S, path: string) {
+  if (meta[key] === undefined) throw new Error(`${path}: metadata ${key} is missing`);
+  let json: unknown;
+  try {
+    json = JSON.parse(meta[key]);
+  } catch (e) {
+    throw new Error(`${path}: metadata ${key} is not valid JSON (${(e as Error).message})`);
+  }
+  return parseWith(schema, json, `${path}: metadata ${key}`, '(value)');
+}
+
+/** Reads a checkpoint, its metadata checked (tensor shapes are checked against a network by restoreTensors). */
 export function loadCheckpoint(path: string): Checkpoint {
   const file = readSafetensorsFile(path);
   const meta = file.metadata;
@@ -80,15 +103,21 @@ export function loadCheckpoint(path: string): Checkpoint {
       `${path}: not an indrnn checkpoint (format '${meta.format ?? 'missing'}', expected '${CHECKPOINT_FORMAT}')`,
     );
   }
+  const adamT = Number(meta.adam_t ?? 0);
+  if (!Number.isSafeInteger(adamT) || adamT < 0)
+    throw new Error(`${path}: metadata adam_t: '${meta.adam_t}' is not a step count`);
   return {
-    config: JSON.parse(meta.config) as TrainConfig,
-    state: JSON.parse(meta.state) as TrainState,
-    adamT: Number(meta.adam_t ?? 0),
+    config: metadataJson(meta, 'config', ConfigSchema, path) as unknown as TrainConfig,
+    state: metadataJson(meta, 'state', StateSchema, path) as unknown as TrainState,
+    adamT,
     tensors: file.tensors,
   };
 }
 
-/** Copies `<prefix><param>` tensors into `target` (laid out like store.data); every parameter must be present. */
+const sameShape = (a: readonly number[], b: readonly number[]) =>
+  a.length === b.length && a.every((d, i) => d === b[i]);
+
+/** Copies `<prefix><param>` tensors into `target` (laid out like store.data); every parameter must be present, in its shape. */
 export function restoreTensors(
   ckpt: Checkpoint,
   prefix: string,
@@ -99,7 +128,7 @@ export function restoreTensors(
   for (const p of store.params) {
     const t = ckpt.tensors.get(`${prefix}${p.name}`);
     if (!t) throw new Error(`${source}: tensor ${prefix}${p.name} is missing (was it made by another network config?)`);
-    if (t.data.length !== p.size) {
+    if (!sameShape(t.shape, p.shape) || t.data.length !== p.size) {
       throw new Error(`${source}: tensor ${prefix}${p.name} has shape [${t.shape}], the network needs [${p.shape}]`);
     }
     target.set(t.data, p.offset);
@@ -118,7 +147,16 @@ export function loadNetwork(
   overrides: Partial<NetworkConfig> = {},
 ): { net: Network; ckpt: Checkpoint } {
   const ckpt = loadCheckpoint(path);
-  const net = new Network({ ...ckpt.config.network, ...overrides }, backend);
+  // The config comes from the file too: the network it describes may ask for no more values than the
+  // file's model tensors hold (checked as it is built, before anything is allocated).
+  let held = 0;
+  for (const [name, t] of ckpt.tensors) if (name.startsWith('model.')) held += t.data.length;
+  let net: Network;
+  try {
+    net = new Network({ ...ckpt.config.network, ...overrides }, backend, held);
+  } catch (e) {
+    throw new Error(`${path}: metadata config.network: ${(e as Error).message}; its model.* tensors hold ${held}`);
+  }
   restoreTensors(ckpt, 'model.', net.store, net.store.data, path);
   return { net, ckpt };
 }

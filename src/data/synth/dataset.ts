@@ -6,6 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { writeFileAtomic } from '../../util/atomic-write.js';
 import { isMutualAction, ntuActionName } from '../ntu-actions.js';
 import { formatNtuName, type NtuSampleName } from '../ntu-name.js';
 import { formatSkeleton } from '../ntu-writer.js';
@@ -129,7 +130,11 @@ interface ItemResult {
 }
 
 function writeText(path: string, text: string): number {
-  writeFileSync(path, text, 'latin1');
+  try {
+    writeFileSync(path, text, 'latin1');
+  } catch (e) {
+    throw new Error(`${path}: could not write it (${(e as Error).message})`);
+  }
   return text.length;
 }
 
@@ -210,7 +215,7 @@ export async function writeSynthDataset(o: SynthOptions): Promise<SynthReport> {
   const items = planSynth(o);
   const jobs = Math.max(1, Math.min(o.jobs ?? Math.min(4, cpus().length), items.length));
   const res = jobs === 1 ? runInThread(r, items, o.onProgress) : await runInWorkers(r, items, jobs, o.onProgress);
-  writeFileSync(join(r.out, 'dataset.json'), `${JSON.stringify(manifest(r), null, 2)}\n`);
+  writeFileAtomic(join(r.out, 'dataset.json'), `${JSON.stringify(manifest(r), null, 2)}\n`);
   return {
     dir: r.out,
     files: res.files - r.streams,
