@@ -9,7 +9,8 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { CacheWriter, decodeCache, type LabelInfo } from '../src/data/cache.js';
+import { CacheWriter, decodeCache } from '../src/data/cache.js';
+import type { LabelInfo } from '../src/data/cache-header.js';
 import { readUserJsonl } from '../src/data/user-format.js';
 import { writeFileAtomic } from '../src/util/atomic-write.js';
 import { Rng } from '../src/util/rng.js';
@@ -240,6 +241,15 @@ describe('a tampered checkpoint is refused with the file and what is wrong', () 
       (h) =>
         editMetadataJson(h, 'config', (c) => {
           c.network.depth = 1e9;
+        }),
+      /metadata config\.network: network depth must be at most 10000, got 1000000000/,
+    ],
+    [
+      'a config asking for 10^4 blocks of width 10^3',
+      (h) =>
+        editMetadataJson(h, 'config', (c) => {
+          c.network.depth = 1e4;
+          c.network.hiddenSize = 1e3;
         }),
       /metadata config\.network: the network needs more than \d+ parameter values/,
     ],

@@ -4,7 +4,8 @@
 
 import { join } from 'node:path';
 import { type BuildReport, type CommonBuildOptions, finishBuild } from './build.js';
-import { CacheWriter, type CacheWriterOptions, type LabelInfo } from './cache.js';
+import { CacheWriter, type CacheWriterOptions } from './cache.js';
+import type { LabelInfo } from './cache-header.js';
 import { getLayout } from './layouts.js';
 import { ntuActionId } from './ntu-actions.js';
 import { listNuclaFiles, NUCLA_LABELS, readNuclaClip } from './nucla-reader.js';

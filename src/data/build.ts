@@ -4,7 +4,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { selectBodies } from './bodies.js';
-import { type CacheHeader, type CacheSample, CacheWriter, type LabelInfo } from './cache.js';
+import { type CacheSample, CacheWriter } from './cache.js';
+import type { CacheHeader, LabelInfo } from './cache-header.js';
 import { getLayout } from './layouts.js';
 import { isMediapipeTarget, MEDIAPIPE_TARGETS, mediapipeFramesTo } from './mediapipe.js';
 import { ntuActionId, ntuActionName } from './ntu-actions.js';

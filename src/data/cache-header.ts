@@ -4,7 +4,44 @@
 // field: "it.cache: count is 1000000000, but sections.lengths holds 24 values".
 import { z } from 'zod';
 import { parseWith } from '../util/json-fields.js';
-import type { CacheHeader } from './cache.js';
+import type { LayoutJson } from './layout-file.js';
+
+export interface LabelInfo {
+  name: string;
+  /** NTU action id (1-120), or null for users' own classes. */
+  ntuAction: number | null;
+}
+
+export interface Section {
+  offset: number;
+  length: number; // elements
+}
+
+export interface CacheHeader {
+  format: 'indrnn-skeleton-cache';
+  version: number;
+  /** Layout name; layoutSpec is the whole layout (absent in caches from before user layouts). */
+  layout: string;
+  layoutSpec?: LayoutJson;
+  bodies: number;
+  joints: number;
+  count: number;
+  totalFrames: number;
+  dtype: 'int16' | 'float32';
+  /** Metres per int16 step (1 for float32). */
+  quantum: number;
+  labels: LabelInfo[];
+  /** Sample ids (NTU names without extension, or users' ids), [N]. */
+  ids: string[];
+  hasFrameLabels: boolean;
+  /** Names of the meta section's columns (absent: the first four of META_FIELDS). */
+  metaFields?: string[];
+  /** Frame rate of the recordings. */
+  fps: number;
+  /** Free-form provenance: source folder, split used when building, generator seed... */
+  source: Record<string, unknown>;
+  sections: Record<'lengths' | 'labels' | 'meta' | 'frames' | 'frameLabels', Section>;
+}
 
 export const MAGIC = 'IRSKEL01';
 export const CACHE_VERSION = 1;

@@ -22,13 +22,16 @@ import { dirname } from 'node:path';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import {
   CACHE_VERSION,
+  type CacheHeader,
   checkSectionValues,
+  type LabelInfo,
   MAGIC,
   MAX_CACHE_BODIES,
   META_FIELDS,
   metaFieldsOf,
   PREAMBLE_BYTES,
   readCacheHeader,
+  type Section,
 } from './cache-header.js';
 import { type LayoutJson, layoutJson, storedLayout } from './layout-file.js';
 import { getLayout, type Layout, type LayoutName } from './layouts.js';
@@ -39,43 +42,6 @@ import type { SplitPart } from './splits.js';
 export { CACHE_VERSION, META_FIELDS };
 
 const SPLIT_CODES = { train: 1, test: 2 } as const;
-
-export interface LabelInfo {
-  name: string;
-  /** NTU action id (1-120), or null for users' own classes. */
-  ntuAction: number | null;
-}
-
-interface Section {
-  offset: number;
-  length: number; // elements
-}
-
-export interface CacheHeader {
-  format: 'indrnn-skeleton-cache';
-  version: number;
-  /** Layout name; layoutSpec is the whole layout (absent in caches from before user layouts). */
-  layout: string;
-  layoutSpec?: LayoutJson;
-  bodies: number;
-  joints: number;
-  count: number;
-  totalFrames: number;
-  dtype: 'int16' | 'float32';
-  /** Metres per int16 step (1 for float32). */
-  quantum: number;
-  labels: LabelInfo[];
-  /** Sample ids (NTU names without extension, or users' ids), [N]. */
-  ids: string[];
-  hasFrameLabels: boolean;
-  /** Names of the meta section's columns (absent: the first four of META_FIELDS). */
-  metaFields?: string[];
-  /** Frame rate of the recordings. */
-  fps: number;
-  /** Free-form provenance: source folder, split used when building, generator seed... */
-  source: Record<string, unknown>;
-  sections: Record<'lengths' | 'labels' | 'meta' | 'frames' | 'frameLabels', Section>;
-}
 
 /** One sample given to the writer. */
 export interface CacheSample {

@@ -121,6 +121,9 @@ export function recurrentLayerCount(c: NetworkConfig): number {
   return describeNetwork(c).states;
 }
 
+/** Far above any trained IndRNN (the papers go to 21 layers); bounds the program a config builds. */
+const MAX_DEPTH = 10_000;
+
 export function validateNetworkConfig(c: NetworkConfig): void {
   const positive: (keyof NetworkConfig)[] = ['inputSize', 'hiddenSize', 'depth', 'numOutputs', 'seqLen'];
   for (const k of positive) {
@@ -128,6 +131,9 @@ export function validateNetworkConfig(c: NetworkConfig): void {
     if (!Number.isInteger(v) || (v as number) < 1)
       throw new RangeError(`network ${k} must be a positive integer, got ${v}`);
   }
+  // The program is built before any parameter is counted: a depth from a tampered file must not build a
+  // billion ops first (the store then refuses what the file cannot hold).
+  if (c.depth > MAX_DEPTH) throw new RangeError(`network depth must be at most ${MAX_DEPTH}, got ${c.depth}`);
   architecture(c.arch);
   if (c.readout !== 'last' && c.readout !== 'all')
     throw new RangeError(`network readout must be last or all, got ${c.readout}`);
