@@ -33,7 +33,7 @@ import {
   readCacheHeader,
   type Section,
 } from './cache-header.js';
-import { type LayoutJson, layoutJson, storedLayout } from './layout-file.js';
+import { layoutJson, storedLayout } from './layout-file.js';
 import { getLayout, type Layout, type LayoutName } from './layouts.js';
 import { defaultPreprocessConfig, type PreprocessConfig, preprocessSequence } from './preprocess.js';
 import { assignSplit, parseSplit, type Split } from './split-spec.js';
