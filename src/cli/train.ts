@@ -28,6 +28,7 @@ interface TrainCliOptions extends TrainFlags {
   viewAlign?: string;
   rotateDeg?: number;
   augment?: boolean;
+  validation?: number;
   out?: string;
   resume?: boolean;
   force?: boolean;
@@ -71,6 +72,11 @@ export function registerTrain(program: Command): void {
       floatOption(0, 180),
     )
     .option('--no-augment', 'skeleton: no training augmentation')
+    .option(
+      '--validation <fraction>',
+      'skeleton: hold this fraction of the training part out to choose the weights on (default 0.1: whole recordings, else whole subjects, else per class; the test part is read once, at the end); 0: none, choose on the test part',
+      floatOption(0, 0.9),
+    )
     .option(
       '--arch <arch>',
       'network: plain (stacked) or residual (pre-activation res-IndRNN)',
@@ -178,6 +184,7 @@ async function trainCommand(opts: TrainCliOptions): Promise<TrainSummary> {
     viewAlign: opts.viewAlign,
     rotateDeg: opts.rotateDeg,
     augment: opts.augment,
+    validation: opts.validation,
   };
   const task = entry.create(taskOptions, seed);
   const config = resolveTrainConfig(task, taskOptions, entry.defaults, opts);

@@ -61,6 +61,7 @@ export const tasks: Record<string, TaskEntry> = {
         viewAlign,
         rotateDeg: o.rotateDeg === undefined ? undefined : num(o.rotateDeg, 0),
         augment: o.augment !== false,
+        validation: o.validation === undefined ? undefined : num(o.validation, 0),
         seed,
       });
     },
