@@ -74,7 +74,7 @@ export function registerTrain(program: Command): void {
     .option('--no-augment', 'skeleton: no training augmentation')
     .option(
       '--validation <fraction>',
-      'skeleton: hold this fraction of the training part out to choose the weights on (default 0.1: whole recordings, else whole subjects, else per class; the test part is read once, at the end); 0: none, choose on the test part',
+      'skeleton: hold this fraction of the training part out to choose the weights on (default 0.1: whole recordings, else whole subjects, else per class; the test part is read once, at the end); 0: none (evaluations read the test part, the final weights are the model)',
       floatOption(0, 0.9),
     )
     .option(
