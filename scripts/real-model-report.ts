@@ -39,6 +39,13 @@ const net = best.ckpt.config.network;
 const labels = (info.labels as { name: string; ntuAction?: number }[]) ?? [];
 const svgName = `${a.name}-curves.svg`;
 writeFileAtomic(join(a.models!, svgName), curvesSvg(best.summary));
+/** How the model's weights were chosen, and so what the held-out accuracy above is of. */
+function selectionText(s: EvaluatedRun['summary']): string {
+  if (s.selection === 'validation' && s.validation)
+    return `The held-out accuracy above is that of the chosen weights: those of step ${s.validation.bestStep}, the best evaluation on a validation part carved out of the training part (${pct(s.validation.bestMetric)}; the last one ${pct(s.validation.finalMetric)}); the held-out part was read once, at the end.`;
+  return 'The held-out accuracy above is that of the final weights (the step schedule keeps the last ones; no model selection on the held-out set).';
+}
+
 const recipe = (r: EvaluatedRun) => {
   const n = r.ckpt.config.network;
   const o = r.ckpt.config.task.options as { segments?: number; sampling?: string; rotateDeg?: number };
@@ -95,9 +102,7 @@ ${confusionTable(best.report)}
 ${historyTable(best.summary)}
 
 Stopped because: ${best.summary.stopReason}; ${best.summary.steps} steps, ${(best.summary.wallTimeSec / 60).toFixed(1)} min
-at ${best.summary.samplesPerSec.toFixed(0)} samples/s on a shared 2-core x86-64 VM, CPU only. The held-out
-accuracy above is that of the final weights (the step schedule keeps the last ones; no model selection on
-the held-out set).
+at ${best.summary.samplesPerSec.toFixed(0)} samples/s on a shared 2-core x86-64 VM, CPU only. ${selectionText(best.summary)}
 
 Network: \`${JSON.stringify(net)}\` (${best.summary.parameters} parameters).
 Optimiser: Adam \`${JSON.stringify(best.ckpt.config.optimizer)}\`, schedule \`${JSON.stringify(best.ckpt.config.schedule)}\`,

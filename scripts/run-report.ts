@@ -34,6 +34,11 @@ export function confusionTable(r: ClassReport): string {
 
 export const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
 
+/** What the run's evaluations during training read: its validation part, or (older runs, none) the held-out test part. */
+function evaluatedOn(s: TrainSummary): string {
+  return s.selection === 'validation' ? 'validation accuracy' : 'held-out accuracy';
+}
+
 /** Held-out accuracy (solid) and training loss (dashed) per evaluation, a standalone SVG. */
 export function curvesSvg(summary: TrainSummary): string {
   const [W, H, pad] = [640, 300, 44];
@@ -50,7 +55,7 @@ export function curvesSvg(summary: TrainSummary): string {
     `<line x1="${pad}" y1="${H - pad}" x2="${W - pad}" y2="${H - pad}" stroke="black"/>`,
     `<line x1="${pad}" y1="${pad}" x2="${pad}" y2="${H - pad}" stroke="black"/>`,
     `<text x="${W / 2}" y="${H - 10}" text-anchor="middle">training step (max ${maxStep})</text>`,
-    `<text x="8" y="${pad - 10}">held-out accuracy 0-100 % (solid), train loss 0-${maxLoss.toFixed(2)} (dashed)</text>`,
+    `<text x="8" y="${pad - 10}">${evaluatedOn(summary)} 0-100 % (solid), train loss 0-${maxLoss.toFixed(2)} (dashed)</text>`,
     `<polyline fill="none" stroke="#1f77b4" stroke-width="2" points="${points((e) => e.evalMetric)}"/>`,
     `<polyline fill="none" stroke="#1f77b4" stroke-width="2" stroke-dasharray="5,4" points="${points((e) => e.trainLoss / maxLoss)}"/>`,
     '</svg>',
@@ -63,7 +68,7 @@ export function historyTable(s: TrainSummary): string {
   const every = Math.max(1, Math.round(h.length / 10));
   const rows = h.filter((_, i) => i % every === 0 || i === h.length - 1);
   return [
-    '| step | epoch | lr | train loss | train accuracy | held-out accuracy |',
+    `| step | epoch | lr | train loss | train accuracy | ${evaluatedOn(s)} |`,
     '|---|---|---|---|---|---|',
     ...rows.map(
       (e) =>

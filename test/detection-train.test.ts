@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { evaluateDetection } from '../src/cli/eval-detection.js';
 import { checkpointPredictor, onnxPredictor } from '../src/cli/predict.js';
 import { buildPkuMmdCache } from '../src/data/build-datasets.js';
+import { CacheWriter } from '../src/data/cache.js';
 import { fixedRateIndices } from '../src/data/sampling.js';
 import { OrtBackend } from '../src/nn/backend.js';
 import { validateModelBytes } from '../src/onnx/validate.js';
@@ -19,6 +20,7 @@ import { resolveTrainConfig } from '../src/train/resolve.js';
 import { SkeletonTask, skeletonDefaults } from '../src/train/tasks/skeleton.js';
 import { BACKGROUND_LABEL } from '../src/train/tasks/untrimmed.js';
 import { runTraining } from '../src/train/trainer.js';
+import { Rng } from '../src/util/rng.js';
 import { skeletonFrames } from './helpers/models.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'indrnn-detect-'));
@@ -97,6 +99,36 @@ describe('detection training on untrimmed recordings', () => {
     assert.deepEqual(task.trainBatch(3, 8).x.data, a.x.data, 'a batch is a pure function of (seed, step)');
     assert.ok([...a.frameLabels!].every((l) => l >= -1 && l <= 2));
     assert.ok([...a.frameLabels!].includes(2) && [...a.frameLabels!].some((l) => l === 0 || l === 1));
+  });
+
+  it('holds whole recordings out for validation (a recording without an id counts as one of its own)', () => {
+    // 7 videos, each filmed by 2 cameras (one recording id), then 6 recordings without an id.
+    const w = new CacheWriter({ layout: 'kinect20', bodies: 1, labels: [{ name: 'a', ntuAction: null }], fps: 30 });
+    const rng = new Rng(4);
+    const recording = (id: string, meta: { recording?: number; camera: number }) => {
+      const frameLabels = Int32Array.from({ length: 60 }, (_, t) => (t >= 20 && t < 40 ? 0 : -1));
+      const raw = rng.fillUniform(new Float32Array(60 * 20 * 3), -1, 1);
+      w.add({ id, raw, T: 60, label: -1, frameLabels, split: 'train', ...meta });
+    };
+    for (let video = 1; video <= 7; video++)
+      for (const camera of [1, 2]) recording(`v${video}c${camera}`, { recording: video, camera });
+    for (let k = 0; k < 6; k++) recording(`loose${k}`, { camera: 1 });
+    recording('held-out', { recording: 99, camera: 1 });
+    w.add({ ...w.added[w.count - 1], id: 'test', split: 'test' });
+    const path = join(dir, 'videos.cache');
+    w.write(path);
+    const o = { ...options, cache: path, split: 'given' };
+    // 21 training recordings in 14 groups (7 videos, 7 single recordings): whole recordings, about 0.3 x 21.
+    const task = new SkeletonTask({ ...o, validation: 0.3 });
+    assert.ok(task.hasValidation);
+    const info = task.describe() as Record<string, unknown>;
+    assert.equal((info.validation as { grouping: string }).grouping, 'recording');
+    const validation = info.validationRecordings as number;
+    assert.equal((info.trainRecordings as number) + validation, 21);
+    assert.ok(validation >= 5 && validation <= 8, `${validation} validation recordings`);
+    assert.equal(info.testRecordings, 1);
+    const windows = [...task.evalBatches(64, 'validation')].reduce((n, b) => n + b.x.B, 0);
+    assert.equal(windows, info.validationSamples, 'evaluation windows of the validation recordings');
   });
 
   it('segment sampling is refused for untrimmed recordings, saying what to do', () => {

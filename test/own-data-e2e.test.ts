@@ -70,7 +70,9 @@ describe('own data: custom 2D layout, one body, build -> train -> export -> serv
     );
     assert.equal(t.status, 0, t.stderr);
     const summary = JSON.parse(t.stdout);
-    assert.equal(summary.steps, 6); // 18 training samples (subjects 2-4) / 6 per batch x 2 epochs
+    // 18 samples of subjects 2-4, less one of each class's 6 for validation: 15 / 6 per batch, x 2 epochs.
+    assert.equal(summary.steps, 4);
+    assert.deepEqual([summary.taskInfo.trainSamples, summary.taskInfo.validationSamples], [15, 3]);
     const e = indrnn('export', '--checkpoint', join(run, 'checkpoint.safetensors'), '--out', model, '--name', 'stick');
     assert.equal(e.status, 0, e.stderr);
     const meta = validateModelBytes(readFileSync(model), model);

@@ -52,8 +52,11 @@ describe('skeleton task', () => {
     assert.deepEqual(task.trainBatch(0, 4).x.data, a.x.data, 'the batch of a step is a pure function of (seed, step)');
     const info = task.describe();
     assert.equal(info.layout, 'ntu25');
-    assert.equal(info.trainSamples + info.testSamples, 4 * 3 * 3);
+    assert.equal(info.trainSamples + info.validationSamples + info.testSamples, 4 * 3 * 3);
     assert.equal(info.testSamples, 3 * 3, 'performer 3 is a cross-subject test subject');
+    // 3 training performers are too few to hold one out: a tenth of each class's 9 clips, rounded, validates.
+    assert.deepEqual([info.validationSamples, info.validation.grouping], [3, 'stratified']);
+    assert.equal(task.hasValidation, true);
     assert.deepEqual(
       info.labels.map((l) => l.ntuAction),
       [8, 9, 23],
@@ -108,10 +111,40 @@ describe('skeleton task', () => {
       Math.abs(report.accuracy - summary.finalTestMetric) < 1e-9,
       'the report agrees with the training evaluation',
     );
+    // The evaluations during training read the validation part; the model is the weights of the best one.
+    assert.equal(summary.selection, 'validation');
+    assert.ok(summary.history.every((h) => h.evalPart === 'validation'));
+    const best = Math.max(...summary.history.map((h) => h.evalMetric));
+    assert.equal(summary.validation?.bestMetric, best);
+    assert.equal((await classReport(trainer.net, task, 64, 'validation')).accuracy, best, 'the chosen weights');
     const meta = validateModelBytes(exportCheckpoint(summary.checkpoint, { name: 'tiny' }), 'tiny.onnx');
     assert.equal(meta.layout, 'ntu25');
     assert.equal(meta.bodies, 2);
     assert.deepEqual(meta.sampling, { kind: 'segments', segments: 10 });
     assert.equal(meta.labels[2].ntuAction, 23);
+  });
+
+  it('--validation 0: no validation part, the whole training part trains and the test part is evaluated as before', async () => {
+    const task = new SkeletonTask({ ...options, validation: 0 });
+    assert.equal(task.hasValidation, false);
+    const info = task.describe();
+    assert.deepEqual([info.trainSamples, info.validationSamples, info.testSamples], [27, 0, 9]);
+    assert.throws(() => [...task.evalBatches(64, 'validation')], /no validation part \(the validation fraction is 0\)/);
+    const config = resolveTrainConfig(task, options, skeletonDefaults, {
+      hidden: 8,
+      depth: 1,
+      batchSize: 9,
+      epochs: 1,
+    });
+    const logs: string[] = [];
+    const reporter = { start() {}, update() {}, stop() {}, log: (m: string) => logs.push(m) };
+    const s = await runTraining(config, task, { outDir: join(dir, 'noval'), resume: false, mm: backend, reporter });
+    assert.equal(s.selection, 'test');
+    assert.equal(s.validation, null);
+    assert.equal(s.history[0].evalPart, 'test');
+    assert.ok(
+      logs.some((l) => /^warning: no validation part .*read the test part/.test(l)),
+      logs.join('\n'),
+    );
   });
 });

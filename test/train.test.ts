@@ -5,10 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { OrtBackend } from '../src/nn/backend.js';
-import { loadCheckpoint } from '../src/train/checkpoint.js';
+import { loadCheckpoint, loadNetwork } from '../src/train/checkpoint.js';
+import { modelMetadata } from '../src/train/checkpoint-to-onnx.js';
 import type { TrainConfig } from '../src/train/config.js';
+import { evaluate } from '../src/train/evaluate.js';
 import { resolveTrainConfig } from '../src/train/resolve.js';
 import { plateauAction, stepDecayLr } from '../src/train/schedule.js';
+import type { EvalPart } from '../src/train/task.js';
 import { AddingTask, addingBatch, addingDefaults } from '../src/train/tasks/adding.js';
 import { runTraining, SimulatedCrash, Trainer } from '../src/train/trainer.js';
 import { Rng } from '../src/util/rng.js';
@@ -146,6 +149,79 @@ describe('learning-rate schedules', () => {
     const s = await trainer.run();
     const decays = s.history.filter((h, i) => i > 0 && h.lr < s.history[i - 1].lr).length;
     if (decays > 0) assert.ok(trainer.state.lr < 0.5, 'lr was divided');
-    assert.ok(s.bestTestMetric !== null && s.bestTestMetric <= Math.min(...s.history.map((h) => h.evalMetric)));
+    assert.ok(s.validation !== null && s.validation.bestMetric <= Math.min(...s.history.map((h) => h.evalMetric)));
+  });
+});
+
+/** The adding task, counting how often its test part is read. */
+class CountingAddingTask extends AddingTask {
+  testReads = 0;
+  override *evalBatches(batchSize: number, part: EvalPart = 'test') {
+    if (part === 'test') this.testReads++;
+    yield* super.evalBatches(batchSize, part);
+  }
+}
+
+describe('model selection on a validation part', () => {
+  it('evaluates on validation, keeps the weights of the best evaluation as the model and reads the test part once', async () => {
+    const task = new CountingAddingTask({ seqLen: 12, evalSize: 100, seed: 3 });
+    // lr so high that later evaluations get worse: the chosen weights are not the last ones.
+    const config = addingConfig(task, { steps: 40 });
+    config.optimizer = { ...config.optimizer, lr: 0.2 };
+    const logs: string[] = [];
+    const reporter = { start() {}, update() {}, stop() {}, log: (m: string) => logs.push(m) };
+    const trainer = new Trainer(config, task, { outDir: tempDir(), resume: false, mm, reporter });
+    const s = await trainer.run();
+    assert.equal(task.testReads, 1, 'the test part is read once');
+    assert.equal(s.selection, 'validation');
+    assert.ok(s.history.every((h) => h.evalPart === 'validation'));
+    const best = s.history.reduce((a, h) => (h.evalMetric < a.evalMetric ? h : a));
+    assert.deepEqual(
+      [s.validation?.bestMetric, s.validation?.bestStep, s.bestStep],
+      [best.evalMetric, best.step, best.step],
+    );
+    assert.ok(best.step < 40, `the last evaluation is the best (${best.step}): no selection to see`);
+    assert.equal(s.validation?.finalMetric, s.history.at(-1)?.evalMetric);
+    // The model (in memory and in the checkpoint) is the chosen weights: their figures, not the last ones'.
+    assert.equal((await evaluate(trainer.net, task, 100, 'validation')).metric, best.evalMetric);
+    const test = await evaluate(trainer.net, task, 100, 'test');
+    assert.deepEqual([s.finalTestMetric, s.finalTestLoss, s.bestTestMetric], [test.metric, test.loss, test.metric]);
+    const { net } = loadNetwork(s.checkpoint, mm);
+    assert.equal((await evaluate(net, task, 100, 'validation')).metric, best.evalMetric);
+    assert.ok(
+      logs.includes(
+        `test mse ${test.metric.toPrecision(4)} (weights of step ${best.step}, validation ${best.evalMetric.toPrecision(4)})`,
+      ),
+      logs.join('\n'),
+    );
+    const meta = modelMetadata(loadCheckpoint(s.checkpoint), s.checkpoint, {});
+    const training = JSON.parse(meta.training);
+    assert.deepEqual(
+      [
+        training.finalTestMetric,
+        training.bestTestMetric,
+        training.validationMetric,
+        training.chosenStep,
+        training.selection,
+      ],
+      [test.metric, test.metric, best.evalMetric, best.step, 'validation'],
+    );
+  });
+
+  it('a finished run given more steps goes on from its last weights: the model of a run that long from the start', async () => {
+    const task = new AddingTask({ seqLen: 12, evalSize: 100, seed: 3 });
+    const long = addingConfig(task, { steps: 40 });
+    long.optimizer = { ...long.optimizer, lr: 0.2 };
+    const whole = await runTraining(long, task, { outDir: tempDir(), resume: false, mm });
+    const dir = tempDir();
+    const short = await runTraining({ ...long, steps: 30 }, task, { outDir: dir, resume: false, mm });
+    assert.ok(short.validation!.bestStep < 30, 'the short run chose earlier weights than its last');
+    const resumed = await runTraining(long, task, { outDir: dir, resume: true, mm });
+    const curve = (h: typeof whole.history) => h.map((e) => [e.step, e.trainLoss, e.evalMetric]);
+    assert.deepEqual(curve(resumed.history), curve(whole.history));
+    assert.equal(resumed.finalTestMetric, whole.finalTestMetric);
+    const a = loadCheckpoint(whole.checkpoint).tensors;
+    const b = loadCheckpoint(resumed.checkpoint).tensors;
+    for (const [name, t] of a) assert.deepEqual(b.get(name)?.data, t.data, `${name} differs`);
   });
 });

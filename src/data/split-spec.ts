@@ -117,25 +117,138 @@ export function assignSplit(samples: readonly SplitSample[], split: Split, where
   }
 }
 
-/** Per class (label), a seeded shuffle; the first round(n * fraction) test. */
-function randomSplit(samples: readonly SplitSample[], testFraction: number, seed: number): SplitPart[] {
+const RANDOM_SPLIT_STREAM = 0x5_1_17;
+const VALIDATION_STREAM = 0x7a_11d;
+
+/** Indices of the samples per class (label), each list in a seeded shuffle of its own; classes in label order. */
+function shuffledByClass(samples: readonly { label: number }[], seed: number, stream: number): number[][] {
   const byClass = new Map<number, number[]>();
   samples.forEach((s, i) => {
     const list = byClass.get(s.label) ?? [];
     list.push(i);
     byClass.set(s.label, list);
   });
+  return [...byClass]
+    .sort((a, b) => a[0] - b[0])
+    .map(([label, list]) => {
+      const rng = new Rng(seed, stream, label + 1);
+      for (let i = list.length - 1; i > 0; i--) {
+        const j = rng.int(i + 1);
+        [list[i], list[j]] = [list[j], list[i]];
+      }
+      return list;
+    });
+}
+
+/** Per class (label), a seeded shuffle; the first round(n * fraction) test. */
+function randomSplit(samples: readonly SplitSample[], testFraction: number, seed: number): SplitPart[] {
   const out = new Array<SplitPart>(samples.length).fill('train');
-  for (const [label, list] of [...byClass].sort((a, b) => a[0] - b[0])) {
-    const rng = new Rng(seed, 0x5_1_17, label + 1);
-    for (let i = list.length - 1; i > 0; i--) {
-      const j = rng.int(i + 1);
-      [list[i], list[j]] = [list[j], list[i]];
-    }
+  for (const list of shuffledByClass(samples, seed, RANDOM_SPLIT_STREAM)) {
     const nTest = Math.round(list.length * testFraction);
     for (let k = 0; k < nTest; k++) out[list[k]] = 'test';
   }
   return out;
+}
+
+/** What carving a validation part needs to know of one training sample (0 = unknown subject / recording). */
+export interface ValidationSample {
+  label: number;
+  subject: number;
+  recording: number;
+}
+
+/** How a validation part was carved: whole recordings, whole subjects, or samples drawn per class. */
+export type ValidationGrouping = 'recording' | 'subject' | 'stratified';
+
+export interface ValidationCarve {
+  /** Positions (in the given samples) that train and that validate, each ascending. */
+  train: number[];
+  validation: number[];
+  /** How it was carved; null when nothing could be (fraction 0, or too few samples for it). */
+  grouping: ValidationGrouping | null;
+  /** Whole groups (recordings or subjects) in the validation part; 0 when stratified. */
+  groups: number;
+}
+
+/** Distinct recordings / subjects a training part needs for whole groups of them to validate. */
+export const MIN_VALIDATION_GROUPS = { recording: 5, subject: 4 } as const;
+
+/**
+ * Carves a validation part out of a training part, seeded and pure: whole recordings when every sample has
+ * one and there are at least 5 (clips of one recording never sit on both sides), else whole subjects when
+ * every sample has one and there are at least 4 (the validation part is people the model has not seen),
+ * else per class, a seeded round(n * fraction) of its samples (as random:FRACTION). Whole groups are taken
+ * in a seeded order while each brings the part closer to fraction * n samples; a grouping that cannot take
+ * one group without going past twice that falls through to the next. No class loses its last training
+ * sample (labels < 0 are not classes). The result may be empty (fraction 0, or a very small part).
+ */
+export function carveValidation(samples: readonly ValidationSample[], fraction: number, seed: number): ValidationCarve {
+  if (!(fraction >= 0 && fraction < 1)) throw new RangeError(`validation fraction must be in [0, 1), got ${fraction}`);
+  const target = fraction * samples.length;
+  if (target > 0) {
+    for (const field of ['recording', 'subject'] as const) {
+      const groups = groupsOf(samples, field);
+      if (groups === null || groups.length < MIN_VALIDATION_GROUPS[field]) continue;
+      const chosen = chooseGroups(
+        samples,
+        groups,
+        target,
+        new Rng(seed, VALIDATION_STREAM, field === 'recording' ? 1 : 2),
+      );
+      if (chosen.length > 0) return carveResult(samples.length, chosen.flat(), field, chosen.length);
+    }
+    const picked = shuffledByClass(samples, seed, VALIDATION_STREAM).flatMap((list) =>
+      list.slice(0, Math.min(Math.round(list.length * fraction), list.length - 1)),
+    );
+    if (picked.length > 0) return carveResult(samples.length, picked, 'stratified', 0);
+  }
+  return carveResult(samples.length, [], null, 0);
+}
+
+/** The samples of each distinct value of `field`, in ascending value order; null when a sample lacks it. */
+function groupsOf(samples: readonly ValidationSample[], field: 'recording' | 'subject'): number[][] | null {
+  const byValue = new Map<number, number[]>();
+  for (let i = 0; i < samples.length; i++) {
+    const v = samples[i][field];
+    if (v === 0) return null;
+    const list = byValue.get(v) ?? [];
+    list.push(i);
+    byValue.set(v, list);
+  }
+  return [...byValue].sort((a, b) => a[0] - b[0]).map(([, list]) => list);
+}
+
+/** Whole groups in a seeded order, each taken while it brings the count closer to `target` and leaves every class a sample. */
+function chooseGroups(samples: readonly ValidationSample[], groups: number[][], target: number, rng: Rng): number[][] {
+  const left = new Map<number, number>();
+  for (const s of samples) left.set(s.label, (left.get(s.label) ?? 0) + 1);
+  const chosen: number[][] = [];
+  let count = 0;
+  for (const g of rng.shuffle(groups.slice())) {
+    if (count >= target) break;
+    if (Math.abs(count + g.length - target) >= target - count) continue;
+    const taken = new Map<number, number>();
+    for (const i of g) taken.set(samples[i].label, (taken.get(samples[i].label) ?? 0) + 1);
+    if ([...taken].some(([label, n]) => label >= 0 && left.get(label)! - n < 1)) continue;
+    for (const [label, n] of taken) left.set(label, left.get(label)! - n);
+    chosen.push(g);
+    count += g.length;
+  }
+  return chosen;
+}
+
+function carveResult(
+  n: number,
+  validation: number[],
+  grouping: ValidationGrouping | null,
+  groups: number,
+): ValidationCarve {
+  const inValidation = new Uint8Array(n);
+  for (const i of validation) inValidation[i] = 1;
+  const train: number[] = [];
+  const val: number[] = [];
+  for (let i = 0; i < n; i++) (inValidation[i] ? val : train).push(i);
+  return { train, validation: val, grouping, groups };
 }
 
 /** Names of the classes that have samples but none in the training part (the model cannot learn them). */

@@ -3,6 +3,7 @@ import { basename } from 'node:path';
 import { exportNetwork, networkMetadata } from '../export/network-to-onnx.js';
 import { ReferenceBackend } from '../nn/backend.js';
 import { type Checkpoint, labelsOf, loadNetwork } from './checkpoint.js';
+import { runFigures } from './selection.js';
 
 export interface ExportOptions {
   name?: string;
@@ -26,7 +27,7 @@ const SKELETON_KEYS = {
 export function modelMetadata(ckpt: Checkpoint, checkpointPath: string, opts: ExportOptions): Record<string, string> {
   const { config, state } = ckpt;
   const net = config.network;
-  const last = state.history.at(-1);
+  const figures = runFigures(state);
   const meta = networkMetadata(net, {
     name: opts.name ?? `${config.task.name}-${net.arch}`,
     version: opts.version,
@@ -39,8 +40,13 @@ export function modelMetadata(ckpt: Checkpoint, checkpointPath: string, opts: Ex
       seed: config.seed,
       optimizer: config.optimizer,
       batchSize: config.batchSize,
-      finalTestMetric: last?.evalMetric ?? null,
-      bestTestMetric: state.best?.metric ?? null,
+      // The model's weights on the test part (with a validation part: the chosen weights, read once at the end).
+      finalTestMetric: figures.test?.metric ?? null,
+      bestTestMetric: figures.bestTest,
+      selection: figures.selection,
+      ...(figures.validation
+        ? { validationMetric: figures.validation.bestMetric, chosenStep: figures.validation.bestStep }
+        : {}),
       wallTimeSec: state.elapsedMs / 1000,
     },
     sourceCheckpoint: basename(checkpointPath),

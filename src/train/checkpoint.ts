@@ -1,6 +1,8 @@
 // Checkpoints: weights, buffers, Adam moments, the best weights so far and the whole run state, in one
-// safetensors file (tensor names: `model.<param>`, `adam.m.<param>`, `adam.v.<param>`, `best.<param>`;
-// metadata: format, config, state as JSON strings). Enough to resume a run exactly.
+// safetensors file (tensor names: `model.<param>`, `adam.m.<param>`, `adam.v.<param>`, `best.<param>`,
+// `last.<param>`; metadata: format, config, state as JSON strings). Enough to resume a run exactly. A
+// finished run's `model.` weights are its chosen ones (best on validation); `last.`, when present, holds the
+// weights of its last step, from which a resume with more steps continues.
 import { z } from 'zod';
 import type { Adam } from '../nn/adam.js';
 import type { Backend } from '../nn/backend.js';
@@ -18,8 +20,11 @@ export interface EvalRecord {
   lr: number;
   trainLoss: number;
   trainMetric: number;
+  /** Loss and metric on the part named by evalPart. */
   evalLoss: number;
   evalMetric: number;
+  /** The part evaluated: 'validation', or 'test' (also when absent: runs from before validation parts). */
+  evalPart?: 'validation' | 'test';
   elapsedMs: number;
 }
 
@@ -28,7 +33,10 @@ export interface TrainState {
   lr: number;
   elapsedMs: number;
   history: EvalRecord[];
-  best: { metric: number; step: number } | null;
+  /** The best evaluation so far (its loss breaks ties of the metric; absent in older checkpoints). */
+  best: { metric: number; step: number; loss?: number } | null;
+  /** The test part, read once with the chosen weights when a run with a validation part finished. */
+  test?: { loss: number; metric: number; step: number; sequences: number };
   badEvals: number;
   /** Training accumulators since the last evaluation. */
   window: { lossSum: number; batches: number; metricSum: number; sequences: number };
@@ -59,12 +67,14 @@ export function saveCheckpoint(
   store: ParamStore,
   adam: Adam,
   bestWeights: Float32Array | null,
+  lastWeights: Float32Array | null = null,
 ): void {
   const tensors = [
     ...tensorsOf('model.', store, store.data),
     ...tensorsOf('adam.m.', store, adam.m),
     ...tensorsOf('adam.v.', store, adam.v),
     ...(bestWeights ? tensorsOf('best.', store, bestWeights) : []),
+    ...(lastWeights ? tensorsOf('last.', store, lastWeights) : []),
   ];
   writeSafetensorsFile(path, tensors, {
     format: CHECKPOINT_FORMAT,

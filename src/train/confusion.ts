@@ -1,8 +1,8 @@
-// Per-class evaluation of a classifier on its task's held-out set: confusion matrix, per-class and
-// overall accuracy (read at each sequence's last step).
+// Per-class evaluation of a classifier on a held-out part of its task (test by default): confusion matrix,
+// per-class and overall accuracy (read at each sequence's last step).
 import type { Network } from '../nn/network.js';
 import { argmaxRow } from './objective.js';
-import type { Task } from './task.js';
+import type { EvalPart, Task } from './task.js';
 
 export interface ClassReport {
   labels: string[];
@@ -13,11 +13,16 @@ export interface ClassReport {
   count: number;
 }
 
-export async function classReport(net: Network, task: Task, batchSize: number): Promise<ClassReport> {
+export async function classReport(
+  net: Network,
+  task: Task,
+  batchSize: number,
+  part: EvalPart = 'test',
+): Promise<ClassReport> {
   if (task.kind !== 'classification') throw new Error(`task ${task.name} is not a classification task`);
   const K = task.numOutputs;
   const confusion = Array.from({ length: K }, () => new Array<number>(K).fill(0));
-  for (const batch of task.evalBatches(batchSize)) {
+  for (const batch of task.evalBatches(batchSize, part)) {
     const logits = await net.forward(batch.x, { training: false });
     const B = batch.x.B;
     const lastRow = (logits.T - 1) * B;

@@ -1,7 +1,7 @@
-// Held-out evaluation in eval mode (BN running statistics, no dropout).
+// Held-out evaluation in eval mode (BN running statistics, no dropout), on the task's test or validation part.
 import type { Network } from '../nn/network.js';
 import { evaluateBatch } from './objective.js';
-import type { Task } from './task.js';
+import type { EvalPart, Task } from './task.js';
 
 export interface EvalResult {
   loss: number;
@@ -10,17 +10,22 @@ export interface EvalResult {
   sequences: number;
 }
 
-export async function evaluate(net: Network, task: Task, batchSize: number): Promise<EvalResult> {
+export async function evaluate(
+  net: Network,
+  task: Task,
+  batchSize: number,
+  part: EvalPart = 'test',
+): Promise<EvalResult> {
   let lossSum = 0;
   let metricSum = 0;
   let sequences = 0;
-  for (const batch of task.evalBatches(batchSize)) {
+  for (const batch of task.evalBatches(batchSize, part)) {
     const logits = await net.forward(batch.x, { training: false });
     const r = evaluateBatch(task, logits, batch);
     lossSum += r.loss * r.sequences;
     metricSum += r.metricSum;
     sequences += r.sequences;
   }
-  if (sequences === 0) throw new Error(`task ${task.name} has an empty evaluation set`);
+  if (sequences === 0) throw new Error(`task ${task.name} has an empty ${part} part`);
   return { loss: lossSum / sequences, metric: metricSum / sequences, sequences };
 }

@@ -13,6 +13,9 @@ export interface Batch {
   values?: Float32Array;
 }
 
+/** The held-out parts a task evaluates on. */
+export type EvalPart = 'validation' | 'test';
+
 export interface Task {
   readonly name: string;
   readonly kind: 'classification' | 'regression';
@@ -30,8 +33,16 @@ export interface Task {
    * exactly the batches an uninterrupted run would have seen.
    */
   trainBatch(step: number, batchSize: number): Batch;
-  /** The fixed held-out set, in batches. */
-  evalBatches(batchSize: number): Iterable<Batch>;
+  /**
+   * A fixed held-out part, in batches: 'test' (the default) or 'validation', a part kept out of training
+   * to choose weights and recipes on, so that the test part is read once, at the end (only when
+   * `hasValidation`).
+   */
+  evalBatches(batchSize: number, part?: EvalPart): Iterable<Batch>;
+  /** Whether the task has a validation part; without one, the trainer selects on the test part (the old way). */
+  readonly hasValidation: boolean;
+  /** How the validation part was made, or why there is none, for the log. */
+  readonly validationNote?: string;
   /** Number of steps in one pass over the training set (tasks with a finite training set). */
   stepsPerEpoch?(batchSize: number): number;
   /** Facts for reports and checkpoints (sizes, data source). */

@@ -1,6 +1,8 @@
 // The training loop: batches are pure functions of (seed, step) and dropout masks come from a stream
 // seeded by the step, so a run interrupted at any point and resumed from its last checkpoint ends with
-// exactly the weights of an uninterrupted run.
+// exactly the weights of an uninterrupted run. Evaluations during training read the task's validation
+// part when it has one: the plateau schedule and --target act on it, the weights of its best evaluation
+// become the model at the end (the chosen weights), and only then is the test part read, once.
 import { existsSync, mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
@@ -22,11 +24,12 @@ import {
 import type { TrainConfig } from './config.js';
 import { DataParallel } from './data-parallel.js';
 import { EtaEstimator } from './eta.js';
-import { evaluate } from './evaluate.js';
+import { type EvalResult, evaluate } from './evaluate.js';
 import { type BatchResult, evaluateBatch, isBetter, metricName } from './objective.js';
 import { type ProgressReporter, silentReporter } from './progress.js';
 import { plateauAction, stepDecayLr } from './schedule.js';
-import type { Batch, Task } from './task.js';
+import { runFigures } from './selection.js';
+import type { Batch, EvalPart, Task } from './task.js';
 
 const INIT_STREAM = 101;
 const DROPOUT_STREAM = 102;
@@ -55,12 +58,19 @@ export interface TrainSummary {
   steps: number;
   epochs?: number;
   metric: 'accuracy' | 'mse';
+  /** The part evaluations during training read and the weights were chosen on ('test': no validation part). */
+  selection: EvalPart;
   finalTrainLoss: number;
   finalTrainMetric: number;
+  /** The model's weights on the test part (with a validation part: the chosen weights, read once); NaN if unread. */
   finalTestLoss: number;
   finalTestMetric: number;
+  /** Without a validation part the best test evaluation; with one the chosen weights' test figure (null if unread). */
   bestTestMetric: number | null;
+  /** Step of the best evaluation (with a validation part: of the chosen weights). */
   bestStep: number | null;
+  /** With a validation part: the chosen weights' validation figure and step, and the last evaluation's. */
+  validation: { bestMetric: number; bestStep: number; finalMetric: number; finalLoss: number } | null;
   samplesPerSec: number;
   wallTimeSec: number;
   stopReason: string;
@@ -93,7 +103,12 @@ export class Trainer {
   /** Data-parallel steps when the run has more than one shard. */
   private readonly parallel: DataParallel | null = null;
   private readonly shardBackend: Backend | null = null;
+  /** The weights of the best evaluation (plateau schedule, or a validation part to choose on). */
   private bestWeights: Float32Array | null = null;
+  /** A finished run's last weights, when the model holds the chosen ones: a resume with more steps continues from them. */
+  private lastWeights: Float32Array | null = null;
+  /** The part evaluations during training read. */
+  private readonly part: EvalPart;
   private runStarted = 0;
   private elapsedBefore = 0;
   private readonly reporter: ProgressReporter;
@@ -123,6 +138,13 @@ export class Trainer {
     this.reporter = opts.reporter ?? silentReporter;
     this.state = freshState(config, task);
     for (const w of task.warnings ?? []) this.reporter.log(`warning: ${w}`);
+    this.part = task.hasValidation ? 'validation' : 'test';
+    if (task.hasValidation) {
+      if (task.validationNote) this.reporter.log(task.validationNote);
+    } else
+      this.reporter.log(
+        `warning: no validation part${task.validationNote ? ` (${task.validationNote})` : ''}: the evaluations during training, the plateau schedule and --target read the test part, so a figure chosen on them overstates unseen data`,
+      );
     if (opts.resume) {
       if (!ckpt) {
         throw new Error(
@@ -148,17 +170,37 @@ export class Trainer {
       this.bestWeights = new Float32Array(store.data.length);
       restoreTensors(ckpt, 'best.', store, this.bestWeights, this.checkpointPath);
     }
+    if (hasTensors(ckpt, 'last.')) {
+      this.lastWeights = new Float32Array(store.data.length);
+      restoreTensors(ckpt, 'last.', store, this.lastWeights, this.checkpointPath);
+    }
     this.adam.t = ckpt.adamT;
     const changed = changedSettings(ckpt.config, this.config);
     if (changed.length > 0) this.reporter.log(`resuming with changed settings: ${changed.join(', ')}`);
     this.state = ckpt.state;
     this.state.stopReason = null;
+    const before = this.state.history.at(-1)?.evalPart ?? 'test';
+    if (this.state.history.length > 0 && before !== this.part) {
+      // A best on one part means nothing on the other.
+      this.reporter.log(`warning: this run evaluated on its ${before} part so far, now on its ${this.part} part`);
+      this.state.best = null;
+      this.state.badEvals = 0;
+      this.bestWeights = null;
+    }
     this.reporter.log(`resumed from ${this.checkpointPath} at step ${this.state.step}`);
   }
 
   save(): void {
     mkdirSync(this.opts.outDir, { recursive: true });
-    saveCheckpoint(this.checkpointPath, this.config, this.state, this.net.store, this.adam, this.bestWeights);
+    saveCheckpoint(
+      this.checkpointPath,
+      this.config,
+      this.state,
+      this.net.store,
+      this.adam,
+      this.bestWeights,
+      this.lastWeights,
+    );
   }
 
   /** One optimiser step on one batch. */
@@ -189,6 +231,12 @@ export class Trainer {
     this.elapsedBefore = state.elapsedMs;
     let trainMs = 0;
     let trainSamples = 0;
+    if (state.step < total && this.lastWeights) {
+      // A finished run given more steps: training goes on from its last weights, not the chosen ones.
+      this.net.store.data.set(this.lastWeights);
+      this.lastWeights = null;
+      delete state.test;
+    }
     this.reporter.start(total, startStep);
     while (state.step < total && !state.stopReason) {
       if (this.opts.crashAfterSteps !== undefined && state.step - startStep >= this.opts.crashAfterSteps) {
@@ -268,7 +316,7 @@ export class Trainer {
     const { config, task, state } = this;
     const w = state.window;
     await this.calibrateBatchNorm();
-    const ev = await evaluate(this.net, task, config.evalBatchSize);
+    const ev = await evaluate(this.net, task, config.evalBatchSize, this.part);
     this.evalSequences = ev.sequences;
     const trainMetric = w.sequences > 0 ? w.metricSum / w.sequences : Number.NaN;
     const perEpoch = task.stepsPerEpoch?.(config.batchSize);
@@ -280,6 +328,7 @@ export class Trainer {
       trainMetric,
       evalLoss: ev.loss,
       evalMetric: ev.metric,
+      evalPart: this.part,
       elapsedMs: this.elapsedMs(),
     };
     state.history.push(record);
@@ -287,24 +336,38 @@ export class Trainer {
     const name = metricName(task);
     this.reporter.log(
       `step ${state.step}${record.epoch !== undefined ? ` (epoch ${record.epoch.toFixed(2)})` : ''}: train loss ${record.trainLoss.toPrecision(4)}, ` +
-        `test loss ${ev.loss.toPrecision(4)}, test ${name} ${ev.metric.toPrecision(4)}`,
+        `${this.part} loss ${ev.loss.toPrecision(4)}, ${this.part} ${name} ${ev.metric.toPrecision(4)}`,
     );
-    this.applySchedule(ev.metric);
+    this.applySchedule(ev);
     if (config.target !== undefined && !isBetter(task, config.target, ev.metric))
       state.stopReason = `target ${name} ${config.target} reached`;
     if (state.step >= config.steps && !state.stopReason) state.stopReason = 'completed all steps';
+    if (state.stopReason) await this.finish();
     state.elapsedMs = record.elapsedMs;
     this.save();
   }
 
-  private applySchedule(metric: number): void {
-    const { config, task, state } = this;
-    const improved = state.best === null || isBetter(task, metric, state.best.metric);
-    const action = plateauAction(config.schedule, improved, state.badEvals, state.lr);
+  /**
+   * Better than the best so far. On a validation part, an equal metric with a lower loss is better too (small
+   * parts tie often; the loss says which is surer).
+   */
+  private improves(ev: EvalResult): boolean {
+    const best = this.state.best;
+    if (best === null || isBetter(this.task, ev.metric, best.metric)) return true;
+    return this.part === 'validation' && ev.metric === best.metric && best.loss !== undefined && ev.loss < best.loss;
+  }
+
+  private applySchedule(ev: EvalResult): void {
+    const { config, state } = this;
+    const action = plateauAction(config.schedule, this.improves(ev), state.badEvals, state.lr);
     if (action === 'improved') {
-      state.best = { metric, step: state.step };
+      state.best = { metric: ev.metric, step: state.step, loss: ev.loss };
       state.badEvals = 0;
-      if (config.schedule.kind === 'plateau') this.bestWeights = this.net.store.data.slice();
+      if (config.schedule.kind === 'plateau' || this.part === 'validation') {
+        const data = this.net.store.data;
+        this.bestWeights ??= new Float32Array(data.length);
+        this.bestWeights.set(data);
+      }
     } else if (action === 'wait') {
       state.badEvals++;
     } else if (action === 'decay' && config.schedule.kind === 'plateau') {
@@ -320,9 +383,29 @@ export class Trainer {
     }
   }
 
+  /**
+   * The end of a run with a validation part: the chosen weights (best validation) become the model, the last
+   * ones are kept for a resume with more steps, and the test part is read, once, with the chosen weights.
+   */
+  private async finish(): Promise<void> {
+    const { task, state } = this;
+    const best = state.best;
+    if (this.part !== 'validation' || !this.bestWeights || !best) return;
+    const data = this.net.store.data;
+    this.lastWeights = best.step === state.step ? null : data.slice();
+    data.set(this.bestWeights);
+    const ev = await evaluate(this.net, task, this.config.evalBatchSize, 'test');
+    state.test = { loss: ev.loss, metric: ev.metric, step: best.step, sequences: ev.sequences };
+    const show = (v: number) => (task.kind === 'classification' ? `${(100 * v).toFixed(1)} %` : v.toPrecision(4));
+    this.reporter.log(
+      `test ${metricName(task)} ${show(ev.metric)} (weights of step ${best.step}, validation ${show(best.metric)})`,
+    );
+  }
+
   private summary(trainSamples: number, trainMs: number): TrainSummary {
     const { config, task, state } = this;
     const last = state.history.at(-1);
+    const figures = runFigures(state);
     const perEpoch = task.stepsPerEpoch?.(config.batchSize);
     return {
       task: task.name,
@@ -332,12 +415,14 @@ export class Trainer {
       steps: state.step,
       epochs: perEpoch ? state.step / perEpoch : undefined,
       metric: metricName(task),
+      selection: figures.selection,
       finalTrainLoss: last?.trainLoss ?? Number.NaN,
       finalTrainMetric: last?.trainMetric ?? Number.NaN,
-      finalTestLoss: last?.evalLoss ?? Number.NaN,
-      finalTestMetric: last?.evalMetric ?? Number.NaN,
-      bestTestMetric: state.best?.metric ?? null,
+      finalTestLoss: figures.test?.loss ?? Number.NaN,
+      finalTestMetric: figures.test?.metric ?? Number.NaN,
+      bestTestMetric: figures.bestTest,
       bestStep: state.best?.step ?? null,
+      validation: figures.validation,
       samplesPerSec: trainMs > 0 ? (trainSamples * 1000) / trainMs : 0,
       wallTimeSec: state.elapsedMs / 1000,
       stopReason: state.stopReason ?? 'completed all steps',

@@ -35,6 +35,9 @@ export function renderCard(m: ModelInfo, list: HTMLElement): void {
     };
     finalTestMetric?: number;
     bestTestMetric?: number;
+    /** Models chosen on a validation part: its figure and the step of the chosen weights. */
+    validationMetric?: number;
+    chosenStep?: number;
   };
   const pct = (x: number | undefined) => (typeof x === 'number' ? `${(100 * x).toFixed(1)} %` : '–');
   const d = t.data ?? {};
@@ -56,7 +59,12 @@ export function renderCard(m: ModelInfo, list: HTMLElement): void {
       'training data',
       `${d.source?.synthetic ? 'synthetic' : 'recorded'}; split ${d.split ?? '–'}; ${d.trainSamples ?? '–'} training / ${d.testSamples ?? '–'} held-out samples`,
     ],
-    ['held-out accuracy', `${pct(t.finalTestMetric)} (best ${pct(t.bestTestMetric)})`],
+    [
+      'held-out accuracy',
+      typeof t.validationMetric === 'number'
+        ? `${pct(t.finalTestMetric)} (weights of step ${t.chosenStep ?? '–'}, chosen on validation: ${pct(t.validationMetric)})`
+        : `${pct(t.finalTestMetric)} (best ${pct(t.bestTestMetric)})`,
+    ],
     ['provider', m.provider.toUpperCase()],
   ];
   list.replaceChildren(

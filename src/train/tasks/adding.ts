@@ -1,9 +1,10 @@
 // The adding problem (Hochreiter & Schmidhuber; IndRNN paper §4.1): each step carries a value U(0,1) and
 // a marker; exactly one marker is set in each half of the sequence; the target is the sum of the two
-// marked values. Always predicting 1.0 scores MSE ≈ 0.167, the baseline to beat.
+// marked values. Always predicting 1.0 scores MSE ≈ 0.167, the baseline to beat. The validation and test
+// sets are evalSize sequences each, drawn from seed streams of their own (the training data is endless).
 import { seq } from '../../nn/seq.js';
 import { Rng } from '../../util/rng.js';
-import type { Batch, Task, TaskDefaults } from '../task.js';
+import type { Batch, EvalPart, Task, TaskDefaults } from '../task.js';
 
 export interface AddingOptions {
   seqLen: number;
@@ -13,6 +14,7 @@ export interface AddingOptions {
 
 const TRAIN_STREAM = 1;
 const EVAL_STREAM = 2;
+const VALIDATION_STREAM = 3;
 
 /** x[T, B, 2] (value, marker), values[B]. */
 export function addingBatch(rng: Rng, T: number, B: number): Batch {
@@ -37,8 +39,11 @@ export class AddingTask implements Task {
   readonly inputSize = 2;
   readonly numOutputs = 1;
   readonly seqLen: number;
+  readonly hasValidation = true;
+  readonly validationNote: string;
 
   constructor(readonly options: AddingOptions) {
+    this.validationNote = `validation: ${options.evalSize} sequences from a seed stream of their own`;
     this.seqLen = options.seqLen;
     if (!Number.isInteger(options.seqLen) || options.seqLen < 2)
       throw new RangeError(`--seq-len must be an integer >= 2, got ${options.seqLen}`);
@@ -48,8 +53,8 @@ export class AddingTask implements Task {
     return addingBatch(new Rng(this.options.seed, TRAIN_STREAM, step), this.seqLen, batchSize);
   }
 
-  *evalBatches(batchSize: number): Iterable<Batch> {
-    const rng = new Rng(this.options.seed, EVAL_STREAM);
+  *evalBatches(batchSize: number, part: EvalPart = 'test'): Iterable<Batch> {
+    const rng = new Rng(this.options.seed, part === 'test' ? EVAL_STREAM : VALIDATION_STREAM);
     for (let done = 0; done < this.options.evalSize; done += batchSize) {
       yield addingBatch(rng, this.seqLen, Math.min(batchSize, this.options.evalSize - done));
     }

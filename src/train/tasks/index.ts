@@ -9,7 +9,7 @@ import type { TaskSpec } from '../config.js';
 import type { Task, TaskDefaults } from '../task.js';
 import { AddingTask, addingDefaults } from './adding.js';
 import { SeqImageTask, seqImageDefaults } from './seq-image.js';
-import { DEFAULT_ROTATE_DEG, SkeletonTask, skeletonDefaults } from './skeleton.js';
+import { DEFAULT_ROTATE_DEG, DEFAULT_VALIDATION_FRACTION, SkeletonTask, skeletonDefaults } from './skeleton.js';
 
 interface TaskEntry {
   description: string;
@@ -81,6 +81,11 @@ const skeletonOptions = z.object({
     'augmentation, largest rotation about the vertical',
   ),
   augment: withFlag(z.boolean().default(true), '--no-augment', 'no training augmentation'),
+  validation: withFlag(
+    numberValue(0, 0.9).default(DEFAULT_VALIDATION_FRACTION),
+    '--validation <fraction>',
+    'hold this fraction of the training part out to choose the weights on (whole recordings, else whole subjects, else per class; the test part is read once, at the end); 0: none (evaluations read the test part, the final weights are the model)',
+  ),
 });
 
 export const tasks: Record<string, TaskEntry> = {

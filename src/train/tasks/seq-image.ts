@@ -1,11 +1,13 @@
 // Sequential image classification (IndRNN paper §4.2): an image read row by row (T = 28, 28 values per
 // step) or pixel by pixel (T = 784, 1 value per step, optionally in a fixed random permutation).
 // Data: MNIST-style IDX files, e.g. Debian's dataset-fashion-mnist in /usr/share/datasets/fashion-mnist.
+// No validation part: the benchmark is the paper's (all training images, the final weights, the test set),
+// so the trainer evaluates on the test set as before and says so in its log.
 import { seq } from '../../nn/seq.js';
 import { readIdxFile } from '../../util/idx.js';
 import { Rng } from '../../util/rng.js';
 import { EpochOrder, indexBatches } from '../epochs.js';
-import type { Batch, Task, TaskDefaults } from '../task.js';
+import type { Batch, EvalPart, Task, TaskDefaults } from '../task.js';
 
 export interface SeqImageOptions {
   dataDir: string;
@@ -48,6 +50,8 @@ export class SeqImageTask implements Task {
   readonly inputSize: number;
   readonly numOutputs: number;
   readonly seqLen: number;
+  readonly hasValidation = false;
+  readonly validationNote = "seq-image keeps the paper's benchmark: all training images train";
   private readonly train: ImageSet;
   private readonly test: ImageSet;
   private readonly pixelOrder: Int32Array; // [H*W], the reading order
@@ -111,7 +115,8 @@ export class SeqImageTask implements Task {
     return this.batch(this.train, this.order.batchIndices(step, batchSize));
   }
 
-  *evalBatches(batchSize: number): Iterable<Batch> {
+  *evalBatches(batchSize: number, part: EvalPart = 'test'): Iterable<Batch> {
+    if (part !== 'test') throw new Error('task seq-image has no validation part');
     for (const indices of indexBatches(this.test.count, batchSize)) yield this.batch(this.test, indices);
   }
 

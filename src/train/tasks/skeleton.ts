@@ -9,16 +9,19 @@
 // A cache of untrimmed recordings (labels per frame only, e.g. PKU-MMD --untrimmed) with rate sampling
 // trains a detection model: windows cut from the whole recordings, a target at every step, and an extra
 // background class ("no action") for the frames between actions (untrimmed.ts).
+// A validation part (10 % by default) is carved out of the training part (split-spec.ts, carveValidation:
+// whole recordings, else whole subjects, else per class): the trainer chooses weights on it and reads the
+// test part once, at the end.
 import { type AugmentConfig, augment, DEFAULT_AUGMENT } from '../../data/augment.js';
 import { openDataset, type SkeletonDataset, splitParts } from '../../data/cache.js';
 import { layoutJson } from '../../data/layout-file.js';
 import { defaultPreprocessConfig } from '../../data/preprocess.js';
 import { fixedRateIndices, gatherFrames, sampleSegments } from '../../data/sampling.js';
-import { classesMissingFromTraining } from '../../data/split-spec.js';
+import { carveValidation, classesMissingFromTraining, type ValidationSample } from '../../data/split-spec.js';
 import { seq } from '../../nn/seq.js';
 import { Rng } from '../../util/rng.js';
 import { EpochOrder, indexBatches } from '../epochs.js';
-import type { Batch, Task, TaskDefaults } from '../task.js';
+import type { Batch, EvalPart, Task, TaskDefaults } from '../task.js';
 import { BACKGROUND_LABEL, isUntrimmed, UntrimmedWindows } from './untrimmed.js';
 
 export type SkeletonSampling =
@@ -38,12 +41,30 @@ export interface SkeletonOptions {
   /** Training augmentation: largest rotation about the vertical, degrees (default DEFAULT_ROTATE_DEG). */
   rotateDeg?: number;
   augment: boolean;
+  /**
+   * Fraction of the training part held out as the validation part (default DEFAULT_VALIDATION_FRACTION;
+   * 0: none, and the trainer selects on the test part).
+   */
+  validation?: number;
   seed: number;
 }
 
 const AUGMENT_STREAM = 2;
 /** Rotation augmentation of the default recipe (docs/data.md, "The default recipe"). */
 export const DEFAULT_ROTATE_DEG = 45;
+/**
+ * Validation part of the default recipe: a tenth of the training part, the least that holds a whole subject
+ * of N-UCLA's 10 (or 5 of PKU-MMD's ~50 training videos) while the small real sets keep 90 % to train on.
+ */
+export const DEFAULT_VALIDATION_FRACTION = 0.1;
+/** Seed of the validation carve: fixed, so runs of any training seed share one training and validation part. */
+export const VALIDATION_SEED = 1;
+
+/** A held-out part: its samples and, for detection, their evaluation windows. */
+interface HeldOut {
+  ds: SkeletonDataset;
+  windows: UntrimmedWindows | null;
+}
 
 export class SkeletonTask implements Task {
   readonly name = 'skeleton';
@@ -54,12 +75,16 @@ export class SkeletonTask implements Task {
   readonly labels: readonly string[];
   readonly readout: 'last' | 'all';
   readonly warnings: readonly string[];
+  readonly hasValidation: boolean;
+  readonly validationNote: string;
   private readonly augmentConfig: AugmentConfig;
   private readonly train: SkeletonDataset;
-  private readonly test: SkeletonDataset;
+  private readonly test: HeldOut;
+  private readonly validation: HeldOut | null;
+  private readonly carve: { fraction: number; grouping: string | null; groups: number };
   private readonly order: EpochOrder;
-  /** Detection training on untrimmed recordings: the windows of the two parts; null for clips. */
-  private readonly detection: { train: UntrimmedWindows; test: UntrimmedWindows; stride: number } | null;
+  /** Detection training on untrimmed recordings: the training windows; null for clips. */
+  private readonly detection: { train: UntrimmedWindows; stride: number } | null;
 
   constructor(readonly options: SkeletonOptions) {
     // One read of the cache (100+ MB for the default set), then views of its two parts. The layout and the
@@ -87,10 +112,21 @@ export class SkeletonTask implements Task {
       throw new Error(
         `${options.cache}: no labelled clip (only recordings with per-frame labels); the skeleton task trains on labelled clips: build trimmed clips (without --untrimmed)`,
       );
-    this.train = all.subset(indices('train'));
-    this.test = all.subset(indices('test'));
-    if (this.train.count === 0) throw new Error(`${options.cache}: split ${options.split} has no training samples`);
-    if (this.test.count === 0) throw new Error(`${options.cache}: split ${options.split} has no test samples`);
+    const trainPart = indices('train');
+    const test = all.subset(indices('test'));
+    if (trainPart.length === 0) throw new Error(`${options.cache}: split ${options.split} has no training samples`);
+    if (test.count === 0) throw new Error(`${options.cache}: split ${options.split} has no test samples`);
+    const fraction = options.validation ?? DEFAULT_VALIDATION_FRACTION;
+    const carve = carveValidation(validationSamples(all, trainPart, untrimmed), fraction, VALIDATION_SEED);
+    this.carve = { fraction, grouping: carve.grouping, groups: carve.groups };
+    this.train = all.subset(carve.train.map((k) => trainPart[k]));
+    const validation = carve.validation.length > 0 ? all.subset(carve.validation.map((k) => trainPart[k])) : null;
+    const what = untrimmed ? 'recordings' : 'clips';
+    this.validationNote = validation
+      ? `validation: ${validation.count} of ${trainPart.length} training ${what} (${carveText(carve.grouping, carve.groups)}), held out of training`
+      : fraction === 0
+        ? 'the validation fraction is 0'
+        : `${trainPart.length} training ${what} are too few to hold out ${fraction} of them for validation without taking a class's last one`;
     const labels = Array.from({ length: all.count }, (_, i) => all.label(i));
     const missing = untrimmed
       ? []
@@ -106,6 +142,7 @@ export class SkeletonTask implements Task {
           ]
         : [];
     const K = all.labels.length;
+    let heldOut = (ds: SkeletonDataset): HeldOut => ({ ds, windows: null });
     if (untrimmed && options.sampling.kind === 'rate') {
       const s = options.sampling;
       const o = { fps: s.fps, window: s.window, warmup: s.warmup };
@@ -117,10 +154,13 @@ export class SkeletonTask implements Task {
           K,
           stride,
         ),
-        test: new UntrimmedWindows(this.test, { ...o, augment: null }, K, s.window),
         stride,
       };
+      heldOut = (ds) => ({ ds, windows: new UntrimmedWindows(ds, { ...o, augment: null }, K, s.window) });
     } else this.detection = null;
+    this.test = heldOut(test);
+    this.validation = validation ? heldOut(validation) : null;
+    this.hasValidation = validation !== null;
     this.order = new EpochOrder(this.detection ? this.detection.train.windows.length : this.train.count, options.seed);
     this.inputSize = this.train.frameSize;
     this.labels = [...this.train.labels.map((l) => l.name), ...(this.detection ? [BACKGROUND_LABEL] : [])];
@@ -185,13 +225,16 @@ export class SkeletonTask implements Task {
     return this.batch(this.train, this.order.batchIndices(step, batchSize), rng);
   }
 
-  *evalBatches(batchSize: number): Iterable<Batch> {
-    const d = this.detection;
-    if (d) {
-      for (const indices of indexBatches(d.test.windows.length, batchSize)) yield d.test.batch(indices, null, d.stride);
+  *evalBatches(batchSize: number, part: EvalPart = 'test'): Iterable<Batch> {
+    const held = part === 'test' ? this.test : this.validation;
+    if (!held) throw new Error(`${this.options.cache}: this task has no validation part (${this.validationNote})`);
+    const { ds, windows } = held;
+    if (windows) {
+      for (const indices of indexBatches(windows.windows.length, batchSize))
+        yield windows.batch(indices, null, this.detection!.stride);
       return;
     }
-    for (const indices of indexBatches(this.test.count, batchSize)) yield this.batch(this.test, indices, null);
+    for (const indices of indexBatches(ds.count, batchSize)) yield this.batch(ds, indices, null);
   }
 
   describe() {
@@ -201,11 +244,14 @@ export class SkeletonTask implements Task {
       cache: this.options.cache,
       split: this.options.split,
       trainSamples: this.detection ? this.detection.train.windows.length : this.train.count,
-      testSamples: this.detection ? this.detection.test.windows.length : this.test.count,
+      validationSamples: this.validation ? heldOutSize(this.validation) : 0,
+      testSamples: heldOutSize(this.test),
+      validation: this.carve,
       ...(this.detection
         ? {
             trainRecordings: this.train.count,
-            testRecordings: this.test.count,
+            validationRecordings: this.validation?.ds.count ?? 0,
+            testRecordings: this.test.ds.count,
             background: BACKGROUND_LABEL,
             trainClassShares: this.detection.train.classShares(this.train.labels.length),
           }
@@ -234,6 +280,30 @@ export class SkeletonTask implements Task {
   }
 }
 
+/** Sequences of a held-out part: its clips, or its evaluation windows for detection. */
+function heldOutSize(h: HeldOut): number {
+  return h.windows ? h.windows.windows.length : h.ds.count;
+}
+
+/**
+ * What carving needs of the training samples `indices`. Untrimmed recordings are whole recordings: one
+ * without a recording id is a recording of its own (an id above all the others).
+ */
+function validationSamples(ds: SkeletonDataset, indices: readonly number[], untrimmed: boolean): ValidationSample[] {
+  const metas = indices.map((i) => ds.meta(i));
+  let next = metas.reduce((max, m) => Math.max(max, m.recording), 0) + 1;
+  return indices.map((i, k) => ({
+    label: ds.label(i),
+    subject: metas[k].subject,
+    recording: untrimmed && metas[k].recording === 0 ? next++ : metas[k].recording,
+  }));
+}
+
+function carveText(grouping: string | null, groups: number): string {
+  if (grouping === 'stratified') return 'drawn per class';
+  return `${groups} whole ${grouping}${groups === 1 ? '' : 's'}`;
+}
+
 /** Training sequences the default recipe shows the network, whatever the data size (docs/data.md). */
 export const DEFAULT_RECIPE_SEQUENCES = 200_000;
 
@@ -245,8 +315,9 @@ export function defaultSkeletonEpochs(n: number): number {
 /**
  * The default recipe for a user who gives only data and a split, chosen on real recordings (N-UCLA,
  * PKU-MMD; docs/data.md, "The default recipe"): residual 2 x 128 IndRNN, BN, dropout, Adam, about 200 k
- * training sequences (so small data sets get many epochs: 197 for 1020 clips) and one step decay at 80 %
- * of the run; the final weights are the model.
+ * training sequences (so small data sets get many epochs: 200 for N-UCLA's 1020 clips less a tenth for
+ * validation) and one step decay at 80 % of the run; the weights of the best evaluation on the validation
+ * part are the model.
  */
 export const skeletonDefaults: TaskDefaults = {
   network: {
