@@ -30,16 +30,11 @@ export function registerTrain(program: Command): void {
   for (const [name, entry] of Object.entries(tasks)) addSchemaFlags(train, entry.options, name);
   train
     .option(
-      '--validation <fraction>',
-      'skeleton: hold this fraction of the training part out to choose the weights on (default 0.1: whole recordings, else whole subjects, else per class; the test part is read once, at the end); 0: none (evaluations read the test part, the final weights are the model)',
-      floatOption(0, 0.9),
-    )
-    .option(
       '--arch <arch>',
-      'network: plain (stacked) or residual (pre-activation res-IndRNN)',
+      'network: plain (stacked), residual (pre-activation res-IndRNN) or dense (densely connected blocks)',
       choiceOption(architectureNames()),
     )
-    .option('--depth <n>', 'plain: IndRNN layers; residual: residual blocks', intOption(1))
+    .option('--depth <n>', 'plain: IndRNN layers; residual: residual blocks; dense: dense blocks', intOption(1))
     .option('--hidden <n>', 'neurons per layer', intOption(1))
     .option(
       '--readout <where>',
