@@ -12,6 +12,7 @@ import type { ServerState } from './host/state.js';
 import type { RunnerKind } from './onnx/runner.js';
 import type { ProviderChoice } from './onnx/session.js';
 import { type AppOptions, createApp } from './serve/app.js';
+import { refuseUpgrade } from './serve/http-errors.js';
 import { bearerChecker } from './serve/middleware/auth.js';
 import type { StreamOptions } from './stream/limits.js';
 import { attachStreaming, type StreamDeps, type StreamServer } from './stream/server.js';
@@ -73,7 +74,7 @@ export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
 };
 
 /** The stream endpoint's dependencies (the server, state, metrics, logger, the HTTP routes' bearer check), and: */
-export interface RunningServer extends Omit<StreamDeps, 'options'> {
+export interface RunningServer extends Omit<StreamDeps, 'options' | 'refuseUpgrade'> {
   /** WebSocket streams at /v1/models/{name}/stream. */
   streams: StreamServer;
   url: string;
@@ -168,8 +169,8 @@ export async function startServer(
   server.maxConnections = limits.maxConnections;
   server.keepAliveTimeout = 65_000; // longer than common load balancers' idle timeout
   const answering = answersInFlight(server, state);
-  const authorized = bearerChecker(config.token);
-  const streams = attachStreaming({ server, state, metrics, logger, authorized, options: config.stream });
+  const deps = { server, state, metrics, logger, authorized: bearerChecker(config.token) };
+  const streams = attachStreaming({ ...deps, refuseUpgrade, options: config.stream });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());
@@ -232,7 +233,7 @@ export async function startServer(
     })();
     return closing;
   };
-  return { server, state, metrics, logger, authorized, streams, url, shutdown };
+  return { ...deps, streams, url, shutdown };
 }
 
 /**

@@ -65,4 +65,25 @@ describe('binary frames', () => {
       'frames[1][1] is Infinity, expected a finite number',
     );
   });
+
+  it('dimensions given with the payload (an HTTP header, read by the server) are checked; errors name their field', () => {
+    const read = (bytes: number, dims: number[]) =>
+      readBinaryFrames(Buffer.alloc(bytes), { field: 'shape', dims }, ROWS, 4);
+    assert.equal(read(24, [2, 3]).T, 2);
+    const refused = (bytes: number, dims: number[], code: string, field: string, message: string) =>
+      assert.throws(
+        () => read(bytes, dims),
+        (e: any) => e.code === code && e.details.field === field && e.message === message,
+      );
+    refused(24, [2, 4], 'invalid_shape', 'shape', 'shape has 4 values per frame, the model expects 3');
+    refused(
+      24,
+      [3, 3],
+      'invalid_shape',
+      '(body)',
+      'the binary payload has 24 bytes, shape 3,3 needs 36 (float32 little-endian)',
+    );
+    refused(0, [0, 3], 'empty_sequence', 'shape', 'the binary payload holds no frame; a sequence needs at least 1');
+    refused(60, [5, 3], 'too_many_frames', 'shape', 'the binary payload has 5 frames, the limit is 4');
+  });
 });

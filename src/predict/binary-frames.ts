@@ -1,9 +1,9 @@
 // The one codec of binary float32 frames: HTTP predict bodies (application/octet-stream) and a stream's
-// binary messages. The values are float32 little-endian, row-major; an HTTP body may be shaped by the
-// X-Frames-Shape header:
-//   skeleton models  "T,J,C" (one body) or "T,B,J,C" (B <= the model's bodies), C = 3 (or 2 for 2D models)
-//   raw models       "T,D"
-//   no header        T full frames, as in a stream's binary messages: B x J x 3 joints (absent bodies
+// binary messages. The values are float32 little-endian, row-major, in the dimensions the caller read (an
+// HTTP body's X-Frames-Shape header, parsed in src/serve/routes/v1.ts):
+//   skeleton models  T,J,C (one body) or T,B,J,C (B <= the model's bodies), C = 3 (or 2 for 2D models)
+//   raw models       T,D
+//   none             T full frames, as in a stream's binary messages: B x J x 3 joints (absent bodies
 //                    zero), or D raw values
 // Checked in one pass into the same raw frames readFrames fills from JSON, so that both give the same
 // answer: every dimension is checked against the model and the frame limit before anything is allocated,
@@ -15,7 +15,11 @@ import type { FramesScratch } from '../util/scratch.js';
 import { ApiError, errors } from './errors.js';
 import type { InputSpec } from './input-spec.js';
 
-export const FRAMES_SHAPE_HEADER = 'X-Frames-Shape';
+/** Dimensions given with the payload, and the field they came from (for the errors). */
+export interface GivenShape {
+  field: string;
+  dims: readonly number[];
+}
 
 /** T frames, each B bodies x J joints x C coordinates (raw models: B = J = 1, C = D). */
 interface FramesShape {
@@ -23,19 +27,18 @@ interface FramesShape {
   B: number;
   J: number;
   C: number;
-  /** 3: T x J x C, 4: T x B x J x C, 2: T x D; 0 when there was no header (full frames). */
+  /** 3: T x J x C, 4: T x B x J x C, 2: T x D; 0 without given dimensions (full frames). */
   rank: number;
   raw: boolean;
 }
 
-const SHAPE_TEXT = /^\s*\d{1,9}\s*(,\s*\d{1,9}\s*){1,3}$/;
 const F32 = 4;
 const LITTLE_ENDIAN = endianness() === 'LE';
 /** What the messages call the payload, an HTTP body or a stream message alike. */
 const PAYLOAD = 'the binary payload';
 
-function shapeError(message: string, extra: Record<string, unknown> = {}): ApiError {
-  return new ApiError('invalid_shape', `${FRAMES_SHAPE_HEADER} ${message}`, { field: FRAMES_SHAPE_HEADER, ...extra });
+function shapeError(field: string, message: string, extra: Record<string, unknown> = {}): ApiError {
+  return new ApiError('invalid_shape', `${field} ${message}`, { field, ...extra });
 }
 
 /** T full frames of the spec (the model's, or the configured layout's) from the payload's length. */
@@ -58,18 +61,10 @@ function fullFramesShape(bytes: number, spec: InputSpec): FramesShape {
   return { T: floats / F, B, J, C, rank: 0, raw };
 }
 
-/** The frames' shape from the header (or the payload's length without one), checked against the model. */
-function framesShape(header: string | undefined, bytes: number, spec: InputSpec, maxFrames: number): FramesShape {
-  if (header !== undefined && !SHAPE_TEXT.test(header)) {
-    throw new ApiError(
-      'invalid_field',
-      `${FRAMES_SHAPE_HEADER} is '${header.slice(0, 40)}', expected 2 to 4 comma-separated dimensions (e.g. 20,25,3)`,
-      FRAMES_SHAPE_HEADER,
-    );
-  }
-  const shape =
-    header === undefined ? fullFramesShape(bytes, spec) : shapeFromDims(header.split(',').map(Number), spec);
-  const field = shape.rank === 0 ? '(body)' : FRAMES_SHAPE_HEADER;
+/** The frames' shape from the given dimensions (or the payload's length without), checked against the model. */
+function framesShape(given: GivenShape | undefined, bytes: number, spec: InputSpec, maxFrames: number): FramesShape {
+  const shape = given === undefined ? fullFramesShape(bytes, spec) : shapeFromDims(given, spec);
+  const field = given?.field ?? '(body)';
   if (shape.T === 0)
     throw new ApiError('empty_sequence', `${PAYLOAD} holds no frame; a sequence needs at least 1`, field);
   if (shape.T > maxFrames) throw errors.tooManyFrames(PAYLOAD, field, shape.T, maxFrames);
@@ -77,39 +72,39 @@ function framesShape(header: string | undefined, bytes: number, spec: InputSpec,
   if (bytes !== need) {
     throw new ApiError(
       'invalid_shape',
-      `${PAYLOAD} has ${bytes} bytes, ${FRAMES_SHAPE_HEADER} ${header?.replace(/\s/g, '')} needs ${need} (float32 little-endian)`,
+      `${PAYLOAD} has ${bytes} bytes, ${field} ${given?.dims.join(',')} needs ${need} (float32 little-endian)`,
       { field: '(body)', expected: need, got: bytes },
     );
   }
   return shape;
 }
 
-function shapeFromDims(dims: number[], spec: InputSpec): FramesShape {
+function shapeFromDims({ field, dims }: GivenShape, spec: InputSpec): FramesShape {
   const [T] = dims;
   if (spec.kind === 'raw') {
     if (dims.length !== 2)
-      throw shapeError(`has ${dims.length} dimensions; model without a joint layout: T,${spec.inputSize}`);
+      throw shapeError(field, `has ${dims.length} dimensions; model without a joint layout: T,${spec.inputSize}`);
     if (dims[1] !== spec.inputSize)
-      throw shapeError(`has ${dims[1]} values per frame, the model expects ${spec.inputSize}`, {
+      throw shapeError(field, `has ${dims[1]} values per frame, the model expects ${spec.inputSize}`, {
         expected: spec.inputSize,
         got: dims[1],
       });
     return { T, B: 1, J: 1, C: spec.inputSize, rank: 2, raw: true };
   }
   const want = `T,${spec.joints},3 (one body) or T,bodies,${spec.joints},3 (layout ${spec.layout})`;
-  if (dims.length === 2) throw shapeError(`has 2 dimensions, but the model takes joints: ${want}`);
+  if (dims.length === 2) throw shapeError(field, `has 2 dimensions, but the model takes joints: ${want}`);
   const [B, J, C] = dims.length === 3 ? [1, dims[1], dims[2]] : [dims[1], dims[2], dims[3]];
   if (B < 1 || B > spec.bodies)
-    throw shapeError(`has ${B} bodies, the model takes 1 to ${spec.bodies}`, { expected: spec.bodies, got: B });
+    throw shapeError(field, `has ${B} bodies, the model takes 1 to ${spec.bodies}`, { expected: spec.bodies, got: B });
   if (J !== spec.joints)
-    throw shapeError(`has ${J} joints, the model expects ${spec.joints} (layout ${spec.layout})`, {
+    throw shapeError(field, `has ${J} joints, the model expects ${spec.joints} (layout ${spec.layout})`, {
       expected: spec.joints,
       got: J,
     });
-  if (C !== 3 && !(C === 2 && spec.dims === 2))
-    throw shapeError(`has ${C} values per joint, expected ${spec.dims === 2 ? '2 (x, y) or 3' : '3 (x, y, z)'}`, {
-      got: C,
-    });
+  if (C !== 3 && !(C === 2 && spec.dims === 2)) {
+    const expected = spec.dims === 2 ? '2 (x, y) or 3' : '3 (x, y, z)';
+    throw shapeError(field, `has ${C} values per joint, expected ${expected}`, { got: C });
+  }
   return { T, B, J, C, rank: dims.length, raw: false };
 }
 
@@ -142,18 +137,18 @@ function nonFinite(values: Float32Array, i: number, s: FramesShape): ApiError {
 
 /**
  * A binary payload -> what readFrames gives for the same frames in JSON: raw joints [T, B, J, 3] (bodies
- * not sent and z of 2D joints zero) for skeleton models, rows [T, D] for the others. Without a shape
- * header the payload is full frames (a stream's binary message): they are the layout already, read
+ * not sent and z of 2D joints zero) for skeleton models, rows [T, D] for the others. Without given
+ * dimensions the payload is full frames (a stream's binary message): they are the layout already, read
  * without allocating values (a view of the payload, or a copy into `into`).
  */
 export function readBinaryFrames(
   payload: Buffer,
-  shapeHeader: string | undefined,
+  given: GivenShape | undefined,
   spec: InputSpec,
   maxFrames: number,
   into?: FramesScratch,
 ): { frames: Float32Array; T: number } {
-  const shape = framesShape(shapeHeader, payload.byteLength, spec, maxFrames);
+  const shape = framesShape(given, payload.byteLength, spec, maxFrames);
   const values = float32Values(payload, into);
   if (spec.kind === 'raw' || shape.rank === 0) {
     for (let k = 0; k < values.length; k++) if (!Number.isFinite(values[k])) throw nonFinite(values, k, shape);

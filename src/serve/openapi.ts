@@ -1,7 +1,8 @@
 // The OpenAPI 3.1 document, generated from the zod schemas in schemas.ts (JSON Schema 2020-12 is
 // OpenAPI 3.1's own dialect), and the paths from the route table (routes/table.ts). Served at GET /openapi.json.
 import { z } from 'zod';
-import { ERRORS, type ErrorCode } from '../predict/errors.js';
+import type { ErrorCode } from '../predict/errors.js';
+import { httpStatus } from './http-errors.js';
 import { neuronsSchema } from './neurons-schema.js';
 import { ROUTES, type RouteResponse, type RouteSpec } from './routes/table.js';
 import * as s from './schemas.js';
@@ -76,7 +77,7 @@ function response({ description, schema, text }: RouteResponse): Record<string, 
 function errorResponses(codes: readonly ErrorCode[], kserve: boolean): Record<string, unknown> {
   const byStatus = new Map<number, ErrorCode[]>();
   for (const c of codes) {
-    const status = ERRORS[c].status ?? 400;
+    const status = httpStatus(c);
     byStatus.set(status, [...(byStatus.get(status) ?? []), c]);
   }
   return Object.fromEntries(

@@ -9,10 +9,11 @@
 // nesting is published through `framesDoc` and `tensorDataDoc` (see openapi.ts).
 import { z } from 'zod';
 import { type ModelInfo, modelInfoSchema } from '../host/model-info.js';
-import { ApiError, fieldPath, HTTP_ERROR_CODES } from '../predict/errors.js';
+import { ApiError, fieldPath } from '../predict/errors.js';
 import { layoutFieldSchema } from '../predict/layout-conversion.js';
 import { FRAME_RATE } from '../predict/rate.js';
 import { decisionRuleSchema } from '../predict/segments.js';
+import { HTTP_ERROR_CODES } from './http-errors.js';
 
 const coords = z.array(z.number()).meta({ description: 'x, y, z of one joint (camera-space metres)' });
 /** Documentation of `frames`: the three accepted nestings. Validation: src/predict/input.ts. */

@@ -12,7 +12,7 @@ import { ApiError } from '../predict/errors.js';
 import { checkLength, readFrames } from '../predict/input.js';
 import type { FramesScratch } from '../util/scratch.js';
 import type { StreamOptions } from './limits.js';
-import { parseClientMessage, type ServerMessage } from './protocol.js';
+import { closeCode, errorMessage, parseClientMessage, type ServerMessage } from './protocol.js';
 import { StreamSession } from './session.js';
 import type { StreamBatcher } from './stream-batcher.js';
 
@@ -88,8 +88,8 @@ export class Connection {
   /** Tells the client why (the error as a message), then closes with the error's close code. */
   drop(e: ApiError): void {
     if (!this.leave(e.code)) return;
-    this.send(e.toMessage());
-    this.ws.close(e.close, e.code);
+    this.send(errorMessage(e));
+    this.ws.close(closeCode(e.code), e.code);
     this.cutLater();
   }
 
@@ -175,7 +175,7 @@ export class Connection {
         this.drop(new ApiError('internal', 'internal error (logged)'));
       } else if (e.code === 'queue_full') this.drop(e);
       else {
-        this.send(e.toMessage());
+        this.send(errorMessage(e));
         if (++this.malformed >= opts.maxMalformed) {
           this.drop(new ApiError('too_many_errors', `${this.malformed} malformed messages in a row`));
         }

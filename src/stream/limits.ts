@@ -1,6 +1,6 @@
 // Limits of the WebSocket streams, with their defaults. A limit that a client breaks either gets an error
 // message (the connection stays: malformed messages, too many frames in one message) or an error and a
-// close (flooding, not reading, idle, too many malformed messages in a row); see the catalogue in src/predict/errors.ts.
+// close (flooding, not reading, idle, too many malformed messages in a row); the close codes are in protocol.ts.
 
 export interface StreamOptions {
   /** Most open streams on the server; more get HTTP 503 too_many_streams at the upgrade. */

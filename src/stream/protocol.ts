@@ -1,5 +1,6 @@
 // The WebSocket streaming protocol (/v1/models/{name}/stream): every client and server message as a zod
-// schema (the single source of the message types). Its error and close codes are the catalogue's
+// schema (the single source of the message types), and how an error travels on a stream: as an error
+// message, and the close code when it closes the stream. The error codes are the catalogue's
 // (src/predict/errors.ts). docs/streaming.md describes the same.
 //
 // Client -> server, text (JSON):
@@ -13,7 +14,7 @@
 // for detection models also action start/end events.
 //   {"type": "config", ..., "smoothing"?, "startThreshold"?, "endThreshold"?, "minSteps"?}  (detection models)
 import { z } from 'zod';
-import { ApiError, fieldPath } from '../predict/errors.js';
+import { ApiError, type ErrorCode, fieldPath } from '../predict/errors.js';
 import { layoutFieldSchema } from '../predict/layout-conversion.js';
 import { FRAME_RATE } from '../predict/rate.js';
 import { decisionRuleSchema } from '../predict/segments.js';
@@ -124,6 +125,21 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
   }),
 ]);
 export type ServerMessage = z.infer<typeof serverMessageSchema>;
+
+/** WebSocket close codes the server sends (1000 is the client's, 1009 ws's own for a message above maxMessageBytes). */
+export const CLOSE = { goingAway: 1001, policy: 1008, internal: 1011, idle: 4000 } as const;
+const CLOSE_CODES: Partial<Record<ErrorCode, number>> = { idle_timeout: CLOSE.idle, internal: CLOSE.internal };
+/** The close code of a stream closed with an error, after the error message: 1008 (policy) unless listed above. */
+export const closeCode = (code: ErrorCode): number => CLOSE_CODES[code] ?? CLOSE.policy;
+
+/** An error as a stream message; a field error of the HTTP checks (invalid_field) is an invalid_message here. */
+export function errorMessage(e: ApiError): ServerMessage {
+  const code = e.code === 'invalid_field' ? 'invalid_message' : e.code;
+  const field = e.details.field;
+  return field === undefined
+    ? { type: 'error', code, message: e.message }
+    : { type: 'error', code, message: e.message, field };
+}
 
 /** Parses a text message into a client message, or throws an ApiError naming the field. */
 export function parseClientMessage(text: string): ClientMessage {

@@ -2,18 +2,19 @@
 // draining, auth by header or ?token=, model, streamability, connection limit) answer with the HTTP API's
 // error body when they refuse; an accepted connection is a Connection (connection.ts), and its steps run
 // in the model's StreamBatcher.
-import { type IncomingMessage, type Server, STATUS_CODES } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import type { Metrics } from '../host/metrics.js';
 import type { ServedModel } from '../host/registry.js';
 import type { ServerState } from '../host/state.js';
-import { ApiError, CLOSE, errors } from '../predict/errors.js';
+import { ApiError, errors } from '../predict/errors.js';
 import { STREAM_TOKEN_PARAM } from '../util/query-secrets.js';
 import { FramesScratch } from '../util/scratch.js';
 import { Connection, type ConnectionContext } from './connection.js';
 import { DEFAULT_STREAM_OPTIONS, type StreamOptions } from './limits.js';
+import { CLOSE } from './protocol.js';
 import type { StreamSession } from './session.js';
 import { StreamBatcher } from './stream-batcher.js';
 
@@ -23,6 +24,8 @@ export interface StreamDeps {
   metrics: Metrics;
   logger: Logger;
   authorized: (authorization: string | undefined) => boolean;
+  /** Answers a refused upgrade as the HTTP API answers the error (src/serve/http-errors.ts). */
+  refuseUpgrade: (socket: Duplex, e: ApiError) => void;
   options?: Partial<StreamOptions>;
 }
 
@@ -54,22 +57,8 @@ function decodePathSegment(segment: string): string | null {
   }
 }
 
-/** A refused upgrade: the HTTP API's answer for `e` (status, headers, error body). */
-function rejectUpgrade(socket: Duplex, e: ApiError): void {
-  const body = JSON.stringify(e.toBody());
-  let head = `HTTP/1.1 ${e.status} ${STATUS_CODES[e.status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n`;
-  for (const [k, v] of Object.entries(e.headers)) if (k !== 'Connection') head += `${k}: ${v}\r\n`;
-  socket.end(`${head}Connection: close\r\n\r\n${body}`);
-}
-
-export function attachStreaming({
-  server,
-  state,
-  metrics,
-  logger,
-  authorized,
-  options = {},
-}: StreamDeps): StreamServer {
+export function attachStreaming(deps: StreamDeps): StreamServer {
+  const { server, state, metrics, logger, authorized, refuseUpgrade, options = {} } = deps;
   const opts: StreamOptions = { ...DEFAULT_STREAM_OPTIONS, ...options };
   const m = metrics.stream;
   const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxMessageBytes, perMessageDeflate: false });
@@ -124,14 +113,14 @@ export function attachStreaming({
       upgrade(req, socket, head);
     } catch (err) {
       logger.error({ err }, 'upgrade failed');
-      if (socket.writable) rejectUpgrade(socket, new ApiError('internal', 'internal error (logged)'));
+      if (socket.writable) refuseUpgrade(socket, new ApiError('internal', 'internal error (logged)'));
       else socket.destroy();
     }
   };
   const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const refuse = (e: ApiError) => {
       m.rejected.inc({ reason: e.code });
-      rejectUpgrade(socket, e);
+      refuseUpgrade(socket, e);
     };
     const url = parseTarget(req.url ?? '/');
     if (!url) return refuse(new ApiError('invalid_request', 'the request target is not a valid URL'));

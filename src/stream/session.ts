@@ -31,7 +31,7 @@ import {
 import { backgroundIndex } from '../predict/sequence-prediction.js';
 import { copyValues } from '../util/copy-values.js';
 import { allFinite } from '../util/finite.js';
-import type { ServerMessage, StreamConfig } from './protocol.js';
+import { errorMessage, type ServerMessage, type StreamConfig } from './protocol.js';
 import { type QueuedStep, StepQueue } from './step-queue.js';
 
 export class StreamSession {
@@ -256,13 +256,8 @@ export class StreamSession {
       this.h.fill(0);
       if (this.segmenter?.finish()) this.sendEnd(this.segmenter.ended);
       this.segmenter?.reset();
-      this.link.send(
-        new ApiError(
-          'non_finite_value',
-          `the model's output at frame ${frame} is not finite (values too large for the model?); the state was reset`,
-          'frames',
-        ).toMessage(),
-      );
+      const message = `the model's output at frame ${frame} is not finite (values too large for the model?); the state was reset`;
+      this.link.send(errorMessage(new ApiError('non_finite_value', message, 'frames')));
       return false;
     }
     const events = this.segmenter ? this.segmenter.step(logits, b * K, frame) : 0;

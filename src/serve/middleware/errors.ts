@@ -4,6 +4,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { ApiError } from '../../predict/errors.js';
+import { httpAnswer } from '../http-errors.js';
 import { sendJson, UNREAD_BODY_LIMITS, type UnreadBodyLimits } from './unread-body.js';
 
 /** KServe v2 routes answer errors in the protocol's shape. */
@@ -50,7 +51,8 @@ export function errorHandler({
         requestId: req.id,
       });
     }
-    res.set(e.headers).set('X-Error-Code', e.code).status(e.status);
-    sendJson(req, res, isKservePath(req.path) ? { error: e.message } : e.toBody(), unreadBody);
+    const answer = httpAnswer(e);
+    res.set(answer.headers).set('X-Error-Code', e.code).status(answer.status);
+    sendJson(req, res, isKservePath(req.path) ? { error: e.message } : answer.body, unreadBody);
   };
 }

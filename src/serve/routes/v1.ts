@@ -6,7 +6,7 @@
 import { type Request, Router } from 'express';
 import type { ServedModel } from '../../host/registry.js';
 import { loadedRegistry, type ServerState, servedModel } from '../../host/state.js';
-import { FRAMES_SHAPE_HEADER, readBinaryFrames } from '../../predict/binary-frames.js';
+import { type GivenShape, readBinaryFrames } from '../../predict/binary-frames.js';
 import { ApiError } from '../../predict/errors.js';
 import { modelInput } from '../../predict/input.js';
 import { layoutConversion } from '../../predict/layout-conversion.js';
@@ -80,6 +80,18 @@ function jsonPredict(body: unknown, served: ServedModel, options: V1Options): Pr
   return { steps, fields, ids, topK: r.topK, timeline: r.timeline, segments };
 }
 
+const FRAMES_SHAPE = 'X-Frames-Shape';
+const FRAMES_SHAPE_TEXT = /^\s*\d{1,9}\s*(,\s*\d{1,9}\s*){1,3}$/;
+
+/** A binary body's X-Frames-Shape ("20,25,3"): 2 to 4 dimensions, checked against the model by the codec. */
+function framesShape(req: Request): GivenShape | undefined {
+  const header = req.get(FRAMES_SHAPE);
+  if (header === undefined) return undefined;
+  if (FRAMES_SHAPE_TEXT.test(header)) return { field: FRAMES_SHAPE, dims: header.split(',').map(Number) };
+  const message = `${FRAMES_SHAPE} is '${header.slice(0, 40)}', expected 2 to 4 comma-separated dimensions (e.g. 20,25,3)`;
+  throw new ApiError('invalid_field', message, FRAMES_SHAPE);
+}
+
 /** A binary body: one sequence's float32 frames shaped by X-Frames-Shape, options in the query. */
 function binaryPredict(req: Request, served: ServedModel, options: V1Options): PreparedPredict {
   const q = parsePredictQuery(req.query);
@@ -87,7 +99,7 @@ function binaryPredict(req: Request, served: ServedModel, options: V1Options): P
   const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
   const conversion = layoutConversion(served.input, q.layout);
   const spec = conversion?.spec ?? served.input;
-  const { frames, T } = readBinaryFrames(body, req.get(FRAMES_SHAPE_HEADER), spec, options.maxFrames);
+  const { frames, T } = readBinaryFrames(body, framesShape(req), spec, options.maxFrames);
   const opts = { maxFrames: options.maxFrames, field: 'frames', frameRate: q.frameRate };
   const raw = conversion ? conversion.convert(frames, T) : frames;
   const steps = [stepsOf(served.model.metadata, modelInput(served.input, raw, T), opts)];
