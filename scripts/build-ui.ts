@@ -20,7 +20,8 @@ import { generateStream } from '../src/data/synth/generate.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const UI_SRC = join(ROOT, 'src', 'ui');
-export const UI_OUT = join(ROOT, 'dist', 'ui');
+/** Beside this script's build: dist/ui, or dist-test/ui for the tests' build (npm test). */
+export const UI_OUT = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'ui');
 /** The files of the page (what GET / and /ui/* serve), besides the demo recording. */
 export const PAGE_FILES = ['index.html', 'style.css', 'app.js'] as const;
 export const DEMO_FILE = 'demo.jsonl';

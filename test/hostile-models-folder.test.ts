@@ -11,6 +11,7 @@ import { describe, it } from 'node:test';
 import request from 'supertest';
 import { ModelRegistry, type RegistryEvent } from '../src/host/registry.js';
 import { DEFAULT_MAX_MODEL_BYTES } from '../src/onnx/model-file.js';
+import { CLI } from './helpers/cli.js';
 import { modelDir, rawFrames, serveApp, testModelBytes } from './helpers/models.js';
 import { servedUrl } from './helpers/processes.js';
 
@@ -103,7 +104,7 @@ describe('a large file in the models folder', () => {
     });
     const env = { ...process.env, INDRNN_MODELS: dir, INDRNN_HOST: '127.0.0.1', INDRNN_PORT: '0' };
     try {
-      const child = spawn(process.execPath, ['dist/src/cli.js', 'serve', '--device', 'cpu', '--reload', 'off'], {
+      const child = spawn(process.execPath, [CLI, 'serve', '--device', 'cpu', '--reload', 'off'], {
         stdio: ['ignore', 'pipe', 'pipe'],
         env: { ...env, INDRNN_MAX_MODEL_BYTES: `${small.length}` },
       });
@@ -124,7 +125,7 @@ describe('a large file in the models folder', () => {
       } finally {
         child.kill('SIGKILL');
       }
-      const bad = spawnSync(process.execPath, ['dist/src/cli.js', 'serve'], {
+      const bad = spawnSync(process.execPath, [CLI, 'serve'], {
         encoding: 'utf8',
         timeout: 60_000,
         env: { ...env, INDRNN_MAX_MODEL_BYTES: '3gb' },

@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { CLI } from './helpers/cli.js';
 import { modelDir } from './helpers/models.js';
 import { allGone, descendants, freePort, untilReady } from './helpers/processes.js';
 
@@ -66,7 +67,7 @@ describe('signals', () => {
   });
 
   it('SIGTERM to the launcher drains and stops the server it re-executed', async () => {
-    const s = await serving(process.execPath, (port) => ['dist/src/cli.js', 'serve', ...serveFlags(port)]);
+    const s = await serving(process.execPath, (port) => [CLI, 'serve', ...serveFlags(port)]);
     try {
       assert.equal(s.tree.length, 2, `the launcher and the server: ${s.tree}`);
       s.child.kill('SIGTERM');
@@ -79,7 +80,7 @@ describe('signals', () => {
   });
 
   it('a launcher killed with SIGKILL takes its server down (no orphan)', async () => {
-    const s = await serving(process.execPath, (port) => ['dist/src/cli.js', 'serve', ...serveFlags(port)]);
+    const s = await serving(process.execPath, (port) => [CLI, 'serve', ...serveFlags(port)]);
     try {
       const server = s.tree[1];
       s.child.kill('SIGKILL');

@@ -7,6 +7,7 @@ import { rmSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import request from 'supertest';
 import { envName } from '../src/cli/serve.js';
+import { CLI } from './helpers/cli.js';
 import { modelDir, rawFrames, serveApp } from './helpers/models.js';
 import { servedUrl } from './helpers/processes.js';
 
@@ -16,11 +17,11 @@ before(() => {
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-const CLI = ['dist/src/cli.js', 'serve'];
+const SERVE = [CLI, 'serve'];
 
 /** `indrnn serve ARGS` on a loopback port, CPU, no reload, the models of `dir`, with `env` over that. */
 function serveChild(args: string[], env: Record<string, string> = {}) {
-  return spawn(process.execPath, [...CLI, ...args], {
+  return spawn(process.execPath, [...SERVE, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: {
       ...process.env,
@@ -36,7 +37,7 @@ function serveChild(args: string[], env: Record<string, string> = {}) {
 
 /** `indrnn serve` with these variables, expected to stop at once: its exit status and stderr. */
 function serveRefused(env: Record<string, string>) {
-  return spawnSync(process.execPath, CLI, {
+  return spawnSync(process.execPath, SERVE, {
     encoding: 'utf8',
     timeout: 60_000,
     env: { ...process.env, INDRNN_MODELS: dir, ...env },
@@ -45,7 +46,7 @@ function serveRefused(env: Record<string, string>) {
 
 describe('environment variables', () => {
   it('every serve flag has its INDRNN_* variable, shown in --help', () => {
-    const help = spawnSync(process.execPath, [...CLI, '--help'], { encoding: 'utf8' }).stdout.replace(/\s+/g, ' ');
+    const help = spawnSync(process.execPath, [...SERVE, '--help'], { encoding: 'utf8' }).stdout.replace(/\s+/g, ' ');
     const flags = [...new Set([...help.matchAll(/ (--[a-z-]+) </g)].map((m) => m[1]))];
     assert.ok(flags.length > 25, `found ${flags.length} flags`);
     for (const flag of flags) assert.ok(help.includes(`env: ${envName(flag)}`), `${flag}: no ${envName(flag)}`);

@@ -18,6 +18,7 @@ import { parseAllDocuments } from 'yaml';
 import { envName } from '../src/cli/serve.js';
 import { ROUTES } from '../src/serve/routes/table.js';
 import type { RunningServer } from '../src/server.js';
+import { CLI } from './helpers/cli.js';
 import { modelDir, rawFrames } from './helpers/models.js';
 import { startLoopbackServer } from './helpers/server.js';
 
@@ -40,7 +41,7 @@ const byKind = (docs: { doc: any }[], kind: string) => docs.filter((d) => d.doc.
 
 /** The serve flags' variables, from the CLI's help. */
 function serveVariables(): Set<string> {
-  const help = spawnSync(process.execPath, ['dist/src/cli.js', 'serve', '--help'], { encoding: 'utf8' }).stdout;
+  const help = spawnSync(process.execPath, [CLI, 'serve', '--help'], { encoding: 'utf8' }).stdout;
   return new Set([...help.matchAll(/ (--[a-z-]+) </g)].map((m) => envName(m[1])));
 }
 

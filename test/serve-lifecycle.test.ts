@@ -6,6 +6,7 @@ import { rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
+import { CLI } from './helpers/cli.js';
 import { modelDir, rawFrames } from './helpers/models.js';
 import { servedUrl } from './helpers/processes.js';
 import { startLoopbackServer } from './helpers/server.js';
@@ -81,7 +82,7 @@ describe('startServer / shutdown', () => {
     const dir = modelDir({ 'raw.onnx': { kind: 'raw', name: 'rows', inputSize: 6 } });
     const child = spawn(
       process.execPath,
-      ['dist/src/cli.js', 'serve', '--models', dir, '--host', '127.0.0.1', '--port', '0', '--device', 'cpu'],
+      [CLI, 'serve', '--models', dir, '--host', '127.0.0.1', '--port', '0', '--device', 'cpu'],
       {
         stdio: ['ignore', 'pipe', 'pipe'],
       },

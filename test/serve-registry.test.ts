@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { ModelRegistry, type RegistryEvent, StartupError } from '../src/host/registry.js';
+import { CLI } from './helpers/cli.js';
 import { CUDA_AVAILABLE, modelDir, testModelBytes } from './helpers/models.js';
 
 describe('ModelRegistry.load', () => {
@@ -101,7 +102,7 @@ describe('ModelRegistry.load', () => {
   it('indrnn serve without a model exits 1 with the startup error', () => {
     const dir = modelDir({});
     try {
-      const r = spawnSync(process.execPath, ['dist/src/cli.js', 'serve', '--models', dir, '--port', '0'], {
+      const r = spawnSync(process.execPath, [CLI, 'serve', '--models', dir, '--port', '0'], {
         encoding: 'utf8',
         env: { ...process.env, INDRNN_NO_REEXEC: '1' },
       });

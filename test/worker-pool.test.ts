@@ -13,6 +13,7 @@ import { IndrnnModel } from '../src/onnx/model.js';
 import { WorkerPool } from '../src/onnx/worker-pool.js';
 import type { WorkerRunner } from '../src/onnx/worker-runner.js';
 import { Rng } from '../src/util/rng.js';
+import { CLI } from './helpers/cli.js';
 import { modelDir, rawFrames } from './helpers/models.js';
 import { servedUrl } from './helpers/processes.js';
 
@@ -172,8 +173,8 @@ describe('a pool of worker threads for one model', () => {
 });
 
 describe('indrnn serve --model-workers', () => {
-  const CLI = ['dist/src/cli.js', 'serve', '--models', '', '--host', '127.0.0.1', '--port', '0', '--device', 'cpu'];
-  const cli = () => CLI.map((a) => a || dir);
+  const SERVE = [CLI, 'serve', '--models', '', '--host', '127.0.0.1', '--port', '0', '--device', 'cpu'];
+  const cli = () => SERVE.map((a) => a || dir);
 
   it('serves from N workers, one run slot each unless --max-concurrent is given', async () => {
     const child = spawn(process.execPath, [...cli(), '--model-runner', 'worker', '--model-workers', '2'], {
