@@ -154,10 +154,8 @@ export function loadCheckpoint(path: string): Checkpoint {
     throw new Error(`${path}: metadata ${fieldPath([key, ...r.error.issues[0].path])}: ${r.error.issues[0].message}`);
   };
   const config = read('config', storedConfigSchema);
-  const state = read(
-    'state',
-    z.preprocess((s) => withContract(s, config), trainStateSchema),
-  );
+  const stateSchema = z.preprocess((s) => withContract(s, config), trainStateSchema);
+  const state = read('state', stateSchema);
   return { config, state, adamT, tensors: file.tensors };
 }
 
