@@ -29,7 +29,7 @@ const bytes = buildOnnxModel(
   foldNetwork(config, net.store),
   networkMetadata(config, {
     name: 'bench',
-    labels: Array.from({ length: 60 }, (_, i) => ({ name: `a${i}` })),
+    contract: { task_kind: 'classification', labels: Array.from({ length: 60 }, (_, i) => ({ name: `a${i}` })) },
     sourceCheckpoint: 'random',
   }),
 );

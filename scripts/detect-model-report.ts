@@ -50,7 +50,8 @@ const held = readReport(a.eval!);
 const rules = labelled(a.rule!);
 const recipes = labelled(a.recipe!);
 const summary = JSON.parse(readFileSync(join(a.run!, 'summary.json'), 'utf8')) as TrainSummary;
-const info = summary.taskInfo as Record<string, unknown>;
+const { contract: c, taskInfo: info } = summary;
+const shares = Array.isArray(info.trainClassShares) ? info.trainClassShares : [];
 const delay = (r: DetectionReport) =>
   r.meanStartDelayFrames === null
     ? 'n/a'
@@ -114,11 +115,11 @@ const md = `# ${a.name}
 
 ${readFileSync(a.intro!, 'utf8').trim()}
 
-- Layout ${info.layout}, ${info.bodies} bodies x ${info.joints} joints x xyz; ${info.trainRecordings} training and ${info.testRecordings} held-out recordings (split \`${held.split}\`), ${info.trainSamples} training windows.
+- Layout ${c.layout}, ${c.bodies} bodies x ${c.joints} joints x xyz; ${info.trainRecordings} training and ${info.testRecordings} held-out recordings (split \`${held.split}\`), ${info.trainSamples} training windows.
 - Labels: the 8 interactions and the background \`${held.background}\` (metadata \`background\`), ${held.labels.length} classes.
-- Preprocessing (shared by training and the server): \`${JSON.stringify(info.preprocessing)}\`.
-- Sampling: \`${JSON.stringify(info.sampling)}\`, recordings at ${info.frameRate} fps.
-- Share of each class among the training frames: ${((info.trainClassShares as number[]) ?? []).map((v, k) => `${held.labels[k]} ${pct(v)}`).join(', ')}.
+- Preprocessing (shared by training and the server): \`${JSON.stringify(c.preprocessing)}\`.
+- Sampling: \`${JSON.stringify(c.sampling)}\`, recordings at ${c.frame_rate} fps.
+- Share of each class among the training frames: ${shares.map((v, k) => `${held.labels[k]} ${pct(v)}`).join(', ')}.
 
 ## Detection on the held-out recordings
 
@@ -190,7 +191,7 @@ ${
 ![training curves](${svgName})
 
 Held-out accuracy here: the most probable class (background included) at the last step of windows of
-${(info.sampling as { window: number }).window} steps tiling the held-out recordings.
+${c.sampling?.kind === 'rate' ? c.sampling.window : c.window} steps tiling the held-out recordings.
 
 ${historyTable(summary)}
 

@@ -34,7 +34,8 @@ interface BaselineResult {
 
 const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
 
-function samplingText(s: Sampling): string {
+function samplingText(s: Sampling | undefined): string {
+  if (!s) return 'Every frame a step.';
   if (s.kind === 'segments') {
     return `The paper's sampling: each sequence split into ${s.segments} segments, one frame from each (random in training, the centre at test time); the classifier reads the last step. For whole actions (HTTP predict), not for streams.`;
   }
@@ -88,8 +89,8 @@ const baselines = readBaseline(a.baseline!);
 const baselinesFF = readBaseline(a['baseline-first-frame']!);
 const accuracyOf = (results: BaselineResult[], split: string) =>
   results.find((b) => b.split === split)?.test.accuracy ?? Number.NaN;
-const synth = JSON.parse(readFileSync(a.synth!, 'utf8')) as Record<string, unknown>;
-const info = xsub.ckpt.state.taskInfo as Record<string, unknown>;
+const synth: unknown = JSON.parse(readFileSync(a.synth!, 'utf8'));
+const c = xsub.ckpt.state.contract;
 const net = xsub.ckpt.config.network;
 const svgName = `${a.name}-curves.svg`;
 writeFileAtomic(
@@ -99,7 +100,6 @@ writeFileAtomic(
     { label: 'cross-view', color: '#d62728', history: xview.summary.history },
   ]),
 );
-const labels = (info.labels as { name: string; ntuAction?: number }[]) ?? [];
 const md = `# ${a.name}: the shipped model
 
 **Trained on synthetic data only.** No real NTU RGB+D recording was used: the real dataset cannot be
@@ -116,15 +116,15 @@ ${'```json'}
 ${JSON.stringify(synth, null, 2)}
 ${'```'}
 
-- Layout ${info.layout}, ${info.bodies} bodies x ${info.joints} joints x xyz = ${net.inputSize} values per frame.
-- Preprocessing (shared by training and the server): ${'`'}${JSON.stringify(info.preprocessing)}${'`'}.
-- Sampling: ${'`'}${JSON.stringify(info.sampling)}${'`'}, recordings at ${info.frameRate} fps. ${samplingText(info.sampling as Sampling)}
+- Layout ${c.layout}, ${c.bodies} bodies x ${c.joints} joints x xyz = ${net.inputSize} values per frame.
+- Preprocessing (shared by training and the server): ${'`'}${JSON.stringify(c.preprocessing)}${'`'}.
+- Sampling: ${'`'}${JSON.stringify(c.sampling)}${'`'}, recordings at ${c.frame_rate} fps. ${samplingText(c.sampling)}
 
 ## Classes
 
 | index | label | NTU action |
 |---|---|---|
-${labels.map((l, k) => `| ${k} | ${l.name} | ${l.ntuAction ?? '-'} |`).join('\n')}
+${c.labels.map((l, k) => `| ${k} | ${l.name} | ${l.ntuAction ?? '-'} |`).join('\n')}
 
 ## Accuracy
 

@@ -9,7 +9,6 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { OrtBackend } from '../src/nn/backend.js';
-import { DEFAULT_ROTATE_DEG } from '../src/train/tasks/skeleton.js';
 import { writeFileAtomic } from '../src/util/atomic-write.js';
 import { confusionTable, curvesSvg, type EvaluatedRun, evaluateRun, historyTable, pct } from './run-report.js';
 
@@ -34,9 +33,8 @@ const best = await evaluateRun(a.run!, backend);
 const sameRun = a['default-run'] === a.run;
 const dflt = sameRun ? best : await evaluateRun(a['default-run']!, backend);
 await backend.release();
-const info = best.ckpt.state.taskInfo as Record<string, unknown>;
+const { contract: c, taskInfo: info } = best.ckpt.state;
 const net = best.ckpt.config.network;
-const labels = (info.labels as { name: string; ntuAction?: number }[]) ?? [];
 const svgName = `${a.name}-curves.svg`;
 writeFileAtomic(join(a.models!, svgName), curvesSvg(best.summary));
 /** How the model's weights were chosen, and so what the held-out accuracy above is of. */
@@ -48,23 +46,23 @@ function selectionText(s: EvaluatedRun['summary']): string {
 
 const recipe = (r: EvaluatedRun) => {
   const n = r.ckpt.config.network;
-  const o = r.ckpt.config.task.options as { segments?: number; sampling?: string; rotateDeg?: number };
-  const steps = o.sampling === 'rate' ? 'rate-sampled' : `${o.segments ?? 20} segments`;
-  return `${n.arch} ${n.depth} x ${n.hiddenSize}, dropout ${n.dropout}, ${steps}, rotation ±${o.rotateDeg ?? DEFAULT_ROTATE_DEG}°, ${r.summary.epochs} epochs, ${r.ckpt.config.schedule.kind} schedule`;
+  const o = r.ckpt.config.task.options; // read through the skeleton task's options schema: defaults filled in
+  const steps = o.sampling === 'rate' ? 'rate-sampled' : `${o.segments} segments`;
+  return `${n.arch} ${n.depth} x ${n.hiddenSize}, dropout ${n.dropout}, ${steps}, rotation ±${o.rotateDeg}°, ${r.summary.epochs} epochs, ${r.ckpt.config.schedule.kind} schedule`;
 };
 const md = `# ${a.name}
 
 ${readFileSync(a.intro!, 'utf8').trim()}
 
-- Layout ${info.layout}, ${info.bodies} bod${info.bodies === 1 ? 'y' : 'ies'} x ${info.joints} joints x xyz = ${net.inputSize} values per frame; ${info.trainSamples} training and ${info.testSamples} held-out sequences (split \`${(best.ckpt.config.task.options as { split?: string }).split}\`).
-- Preprocessing (shared by training and the server): \`${JSON.stringify(info.preprocessing)}\`.
-- Sampling: \`${JSON.stringify(info.sampling)}\`, recordings at ${info.frameRate} fps.
+- Layout ${c.layout}, ${c.bodies} bod${c.bodies === 1 ? 'y' : 'ies'} x ${c.joints} joints x xyz = ${net.inputSize} values per frame; ${info.trainSamples} training and ${info.testSamples} held-out sequences (split \`${best.ckpt.config.task.options.split}\`).
+- Preprocessing (shared by training and the server): \`${JSON.stringify(c.preprocessing)}\`.
+- Sampling: \`${JSON.stringify(c.sampling)}\`, recordings at ${c.frame_rate} fps.
 
 ## Classes
 
 | index | label | NTU action |
 |---|---|---|
-${labels.map((l, k) => `| ${k} | ${l.name} | ${l.ntuAction ?? '-'} |`).join('\n')}
+${c.labels.map((l, k) => `| ${k} | ${l.name} | ${l.ntuAction ?? '-'} |`).join('\n')}
 
 ## Accuracy on the held-out set
 

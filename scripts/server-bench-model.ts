@@ -34,20 +34,19 @@ export function benchSetup(T: number, n: number): BenchSetup {
   const net = new Network(config, new ReferenceBackend());
   net.store.initialize(new Rng(1));
   const preprocess = defaultPreprocessConfig('ntu25', 2);
-  const bytes = buildOnnxModel(foldNetwork(config, net.store), {
-    ...networkMetadata(config, {
+  const bytes = buildOnnxModel(
+    foldNetwork(config, net.store),
+    networkMetadata(config, {
       name: 'action',
       version: 'bench',
-      labels: Array.from({ length: 60 }, (_, i) => ({ name: `action ${i + 1}`, ntuAction: i + 1 })),
+      contract: {
+        task_kind: 'classification',
+        labels: Array.from({ length: 60 }, (_, i) => ({ name: `action ${i + 1}`, ntuAction: i + 1 })),
+        ...{ layout: 'ntu25', bodies: 2, joints: 25, preprocessing: preprocess, frame_rate: 30, window: T },
+      },
       sourceCheckpoint: 'random',
     }),
-    layout: 'ntu25',
-    bodies: '2',
-    joints: '25',
-    preprocessing: JSON.stringify(preprocess),
-    frame_rate: '30',
-    window: String(T),
-  });
+  );
   const dir = mkdtempSync(join(tmpdir(), 'indrnn-bench-server-'));
   writeFileSync(join(dir, 'action.onnx'), bytes);
 

@@ -92,8 +92,9 @@ describe('detection training on untrimmed recordings', () => {
         const want = k < 3 ? -1 : truth(steps[w * 16 + k]);
         assert.equal(b.frameLabels![k * b.x.B + w], want, `window ${w} step ${k}`);
       }
-    const info = task.describe() as Record<string, unknown>;
-    assert.equal(info.background, BACKGROUND_LABEL);
+    const { contract, info } = task.describe();
+    assert.equal(contract.background, BACKGROUND_LABEL);
+    assert.equal(contract.labels.at(-1)?.name, BACKGROUND_LABEL);
     assert.deepEqual([info.trainRecordings, info.testRecordings], [2, 1]);
     const a = task.trainBatch(3, 8);
     assert.deepEqual(task.trainBatch(3, 8).x.data, a.x.data, 'a batch is a pure function of (seed, step)');
@@ -121,10 +122,10 @@ describe('detection training on untrimmed recordings', () => {
     // 21 training recordings in 14 groups (7 videos, 7 single recordings): whole recordings, about 0.3 x 21.
     const task = new SkeletonTask({ ...o, validation: 0.3 });
     assert.ok(task.hasValidation);
-    const info = task.describe() as Record<string, unknown>;
-    assert.equal((info.validation as { grouping: string }).grouping, 'recording');
-    const validation = info.validationRecordings as number;
-    assert.equal((info.trainRecordings as number) + validation, 21);
+    const { info } = task.describe();
+    assert.equal(info.validation.grouping, 'recording');
+    const validation = info.validationRecordings ?? 0;
+    assert.equal((info.trainRecordings ?? 0) + validation, 21);
     assert.ok(validation >= 5 && validation <= 8, `${validation} validation recordings`);
     assert.equal(info.testRecordings, 1);
     const windows = [...task.evalBatches(64, 'validation')].reduce((n, b) => n + b.x.B, 0);
@@ -142,7 +143,9 @@ describe('detection training on untrimmed recordings', () => {
     const task = new SkeletonTask(options);
     const backend = new OrtBackend();
     try {
-      const config = resolveTrainConfig(task, options, skeletonDefaults, {
+      // The options as the task's options schema gives them: what the checkpoint keeps.
+      const stored = { cache, split: options.split, sampling: 'rate', fps: 10, window: 16, center: 'per-frame' };
+      const config = resolveTrainConfig(task, stored, skeletonDefaults, {
         hidden: 8,
         depth: 1,
         batchSize: 8,

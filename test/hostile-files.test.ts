@@ -266,7 +266,7 @@ describe('a tampered checkpoint is refused with the file and what is wrong', () 
         editMetadataJson(h, 'state', (s) => {
           delete s.history;
         }),
-      /metadata state: history: /,
+      /metadata state\.history: /,
     ],
   ];
   cases.forEach(([what, edit, why], i) => {

@@ -48,7 +48,10 @@ function config(overrides: Partial<NetworkConfig>): NetworkConfig {
 function metadataFor(c: NetworkConfig): Record<string, string> {
   return networkMetadata(c, {
     name: 'test',
-    labels: Array.from({ length: c.numOutputs }, (_, i) => ({ name: `class ${i}` })),
+    contract: {
+      task_kind: 'classification',
+      labels: Array.from({ length: c.numOutputs }, (_, i) => ({ name: `class ${i}` })),
+    },
   });
 }
 

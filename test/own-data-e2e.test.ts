@@ -73,16 +73,17 @@ describe('own data: custom 2D layout, one body, build -> train -> export -> serv
     // 18 samples of subjects 2-4, less one of each class's 6 for validation: 15 / 6 per batch, x 2 epochs.
     assert.equal(summary.steps, 4);
     assert.deepEqual([summary.taskInfo.trainSamples, summary.taskInfo.validationSamples], [15, 3]);
+    assert.deepEqual([summary.contract.layout, summary.contract.dims, summary.contract.joints], ['stick7', 2, 7]);
     const e = indrnn('export', '--checkpoint', join(run, 'checkpoint.safetensors'), '--out', model, '--name', 'stick');
     assert.equal(e.status, 0, e.stderr);
     const meta = validateModelBytes(readFileSync(model), model);
     assert.deepEqual([meta.layout, meta.bodies, meta.joints, meta.dims, meta.input_size], ['stick7', 1, 7, 2, 21]);
-    assert.deepEqual((meta.layout_spec as { joints: string[] }).joints, STICK_LAYOUT.joints);
+    assert.deepEqual(meta.layout_spec?.joints, STICK_LAYOUT.joints);
     assert.deepEqual(
       meta.labels.map((l) => l.name),
       ['squat', 'wave left', 'wave right'],
     );
-    assert.equal((meta.preprocessing as { joints: number }).joints, 7);
+    assert.equal(meta.preprocessing?.joints, 7);
   });
 
   it('evaluates the checkpoint on another split form (--split given: the samples marked "test")', () => {
@@ -104,6 +105,8 @@ describe('own data: custom 2D layout, one body, build -> train -> export -> serv
       const info = await request(s.app).get('/v1/models/stick').expect(200);
       assert.equal(info.body.layout, 'stick7');
       assert.equal(info.body.preprocessing.dims, 2);
+      // The page draws the bones of the model's own layout, which no server file knows.
+      assert.deepEqual(info.body.parents, [-1, 0, 1, 1, 1, 0, 0]);
       const r = await request(s.app).post('/v1/models/stick/predict').send({ frames, topK: 3 }).expect(200);
       const p = r.body.predictions[0];
       assert.equal(p.label, viaCli.label);

@@ -42,12 +42,12 @@ describe('skeleton task on a kinect20, one-body cache', () => {
   it('input size, layout and bodies come from the cache; the split is the own split', () => {
     const t = task();
     assert.equal(t.inputSize, 60);
-    const info = t.describe();
-    assert.deepEqual([info.layout, info.bodies, info.joints, info.dims], ['kinect20', 1, 20, 3]);
+    const { contract: c, info } = t.describe();
+    assert.deepEqual([c.layout, c.bodies, c.joints, c.dims], ['kinect20', 1, 20, 3]);
     assert.deepEqual([info.trainSamples, info.testSamples], [4, 3]);
-    assert.equal((info.layoutSpec as { joints: string[] }).joints[2], 'ShoulderCenter');
-    assert.equal((info.preprocessing as { viewAlign: string }).viewAlign, 'full', 'the default for 3D layouts');
-    assert.equal((info.augment as { rotateDeg: number }).rotateDeg, 45);
+    assert.equal(c.layout_spec?.joints[2], 'ShoulderCenter');
+    assert.equal(c.preprocessing?.viewAlign, 'full', 'the default for 3D layouts');
+    assert.equal(info.augment?.rotateDeg, 45);
     const b = t.trainBatch(0, 4);
     assert.deepEqual([b.x.T, b.x.B, b.x.C], [6, 4, 60]);
   });
@@ -59,7 +59,7 @@ describe('skeleton task on a kinect20, one-body cache', () => {
   });
 
   it('--view-align reaches the preprocessing the model will carry', () => {
-    assert.equal((task('yaw').describe().preprocessing as { viewAlign: string }).viewAlign, 'yaw');
+    assert.equal(task('yaw').describe().contract.preprocessing?.viewAlign, 'yaw');
   });
 
   it('the default recipe: epochs from the data size, one step decay; plateau patience in epochs', () => {

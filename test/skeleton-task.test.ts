@@ -42,6 +42,8 @@ describe('skeleton task', () => {
     augment: true,
     seed: 1,
   };
+  /** `options` as the task's options schema gives them: what a run's checkpoint keeps. */
+  const stored = { cache, split: 'ntu60-xsub', segments: 10, center: 'first-frame' };
 
   it('gives [T, B, 150] batches of the split, labelled by NTU action, reproducible by step', () => {
     const task = new SkeletonTask(options);
@@ -50,15 +52,15 @@ describe('skeleton task', () => {
     const a = task.trainBatch(0, 4);
     assert.deepEqual([a.x.T, a.x.B, a.x.C], [10, 4, 150]);
     assert.deepEqual(task.trainBatch(0, 4).x.data, a.x.data, 'the batch of a step is a pure function of (seed, step)');
-    const info = task.describe();
-    assert.equal(info.layout, 'ntu25');
+    const { contract, info } = task.describe();
+    assert.equal(contract.layout, 'ntu25');
     assert.equal(info.trainSamples + info.validationSamples + info.testSamples, 4 * 3 * 3);
     assert.equal(info.testSamples, 3 * 3, 'performer 3 is a cross-subject test subject');
     // 3 training performers are too few to hold one out: a tenth of each class's 9 clips, rounded, validates.
     assert.deepEqual([info.validationSamples, info.validation.grouping], [3, 'stratified']);
     assert.equal(task.hasValidation, true);
     assert.deepEqual(
-      info.labels.map((l) => l.ntuAction),
+      contract.labels.map((l) => l.ntuAction),
       [8, 9, 23],
     );
   });
@@ -81,7 +83,13 @@ describe('skeleton task', () => {
       assert.ok(first >= 2, 'the warm-up steps are unlabelled');
       assert.ok(labels.slice(first).every((l) => l === b.labels![s]));
     }
-    const config = resolveTrainConfig(task, rate, skeletonDefaults, { hidden: 8, depth: 1, batchSize: 9, epochs: 1 });
+    const storedRate = { ...stored, sampling: 'rate', fps: 10, window: 24, warmup: 2, center: 'per-frame' };
+    const config = resolveTrainConfig(task, storedRate, skeletonDefaults, {
+      hidden: 8,
+      depth: 1,
+      batchSize: 9,
+      epochs: 1,
+    });
     assert.equal(config.network.readout, 'all');
     const summary = await runTraining(config, task, { outDir: join(dir, 'rate'), resume: false, mm: backend });
     const meta = validateModelBytes(exportCheckpoint(summary.checkpoint, { name: 'tiny-stream' }), 'tiny-stream.onnx');
@@ -91,7 +99,7 @@ describe('skeleton task', () => {
 
   it('trains, reports per-class accuracy, and exports with the skeleton metadata', async () => {
     const task = new SkeletonTask(options);
-    const config = resolveTrainConfig(task, options, skeletonDefaults, {
+    const config = resolveTrainConfig(task, stored, skeletonDefaults, {
       hidden: 16,
       depth: 1,
       batchSize: 9,
@@ -127,10 +135,10 @@ describe('skeleton task', () => {
   it('--validation 0: no validation part, the whole training part trains and the test part is evaluated as before', async () => {
     const task = new SkeletonTask({ ...options, validation: 0 });
     assert.equal(task.hasValidation, false);
-    const info = task.describe();
+    const { info } = task.describe();
     assert.deepEqual([info.trainSamples, info.validationSamples, info.testSamples], [27, 0, 9]);
     assert.throws(() => [...task.evalBatches(64, 'validation')], /no validation part \(the validation fraction is 0\)/);
-    const config = resolveTrainConfig(task, options, skeletonDefaults, {
+    const config = resolveTrainConfig(task, { ...stored, validation: 0 }, skeletonDefaults, {
       hidden: 8,
       depth: 1,
       batchSize: 9,

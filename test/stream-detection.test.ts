@@ -46,16 +46,16 @@ function detectorBytes(): Uint8Array {
   }
   const meta = networkMetadata(config, {
     name: 'det',
-    taskKind: 'classification',
-    labels: [{ name: 'wave' }, { name: 'kick' }, { name: 'no action' }],
+    contract: {
+      task_kind: 'classification',
+      labels: [{ name: 'wave' }, { name: 'kick' }, { name: 'no action' }],
+      frame_rate: 30,
+      window: 8,
+      sampling: { kind: 'rate', fps: 10, window: 8 },
+      background: 'no action',
+    },
     training: { task: { name: 'raw' }, note: 'constructed detector (test model)' },
     sourceCheckpoint: 'constructed',
-  });
-  Object.assign(meta, {
-    frame_rate: '30',
-    window: '8',
-    sampling: JSON.stringify({ kind: 'rate', fps: 10, window: 8 }),
-    background: 'no action',
   });
   return buildOnnxModel(foldNetwork(config, net.store), meta);
 }

@@ -51,9 +51,9 @@ async function detectionEval(opts: EvalOptions): Promise<void> {
   const p = opts.model ? await onnxPredictor(opts.model, 'cpu') : await checkpointPredictor(opts.checkpoint!);
   try {
     // The checkpoint's own cache and split unless given (an ONNX model names no cache).
-    const task = (p.metadata.training as { task?: { options?: { cache?: string; split?: string } } }).task?.options;
-    const cache = opts.cache ?? (opts.model ? undefined : task?.cache);
-    const split = opts.split ?? (opts.model ? undefined : task?.split);
+    const stored = p.task?.options ?? {};
+    const cache = opts.cache ?? (typeof stored.cache === 'string' ? stored.cache : undefined);
+    const split = opts.split ?? (typeof stored.split === 'string' ? stored.split : undefined);
     if (!cache || !split) throw new Error('--detection with --model needs --cache (untrimmed recordings) and --split');
     const { smoothing, startThreshold, endThreshold, minSteps } = opts;
     const rule = decisionRule({ smoothing, startThreshold, endThreshold, minSteps }, '');

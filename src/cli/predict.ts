@@ -15,6 +15,7 @@ import { type ModelSteps, predictSteps, prepareSteps, requireDetectionModel } fr
 import { parsePredictRequest } from '../serve/schemas.js';
 import { loadNetwork } from '../train/checkpoint.js';
 import { modelMetadata } from '../train/checkpoint-to-onnx.js';
+import type { TaskSpec } from '../train/config.js';
 import { floatOption, intOption } from './options.js';
 
 interface PredictOptions {
@@ -66,6 +67,8 @@ function requestOptions(
 /** What a prediction needs: the model's metadata and a way to run steps x [T, D] from zero state. */
 export interface Predictor {
   metadata: ModelMetadata;
+  /** A checkpoint's task (its cache and split); ONNX models name none. */
+  task?: TaskSpec;
   submit(x: Float32Array, T: number): Promise<SegmentSlot>;
   close(): Promise<void>;
 }
@@ -90,6 +93,7 @@ export async function checkpointPredictor(path: string): Promise<Predictor> {
   return {
     // The metadata an export of this checkpoint would carry: same preprocessing, sampling and labels.
     metadata: metadataSchema.parse(modelMetadata(ckpt, path, {})),
+    task: ckpt.config.task,
     // One forward at a time, each answer copied: the layers reuse their buffers from call to call, and a
     // rate model's long sequence is several runs (staggered segments) submitted together.
     submit: (x, T) => {

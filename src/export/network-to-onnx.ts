@@ -4,7 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { type NetworkConfig, recurrentLayerCount } from '../nn/network.js';
 import type { ParamStore } from '../nn/params.js';
-import { EXPORTER_VERSION, MODEL_FORMAT, type ModelLabel } from '../onnx/metadata.js';
+import { EXPORTER_VERSION, encodeMetadata, MODEL_FORMAT, type ModelContract } from '../onnx/metadata.js';
 import { validateModelBytes } from '../onnx/validate.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { foldNetwork } from './fold.js';
@@ -14,29 +14,27 @@ import { buildOnnxModel } from './loop-graph.js';
 export interface NetworkMetadataOptions {
   name: string;
   version?: string;
-  taskKind?: 'classification' | 'regression';
-  labels: readonly ModelLabel[];
+  contract: ModelContract;
   training?: Record<string, unknown>;
   sourceCheckpoint?: string;
 }
 
-/** The contract's metadata_props for a network (skeleton facts are added by the caller when it has them). */
+/** The contract's metadata_props for a network: its sizes, the model contract and where it came from. */
 export function networkMetadata(net: NetworkConfig, o: NetworkMetadataOptions): Record<string, string> {
-  return {
+  return encodeMetadata({
     'indrnn.format': MODEL_FORMAT,
     name: o.name,
     version: o.version ?? '1',
-    task_kind: o.taskKind ?? 'classification',
-    labels: JSON.stringify(o.labels),
-    input_size: String(net.inputSize),
-    hidden_size: String(net.hiddenSize),
-    num_layers: String(recurrentLayerCount(net)),
-    num_outputs: String(net.numOutputs),
-    architecture: JSON.stringify(net),
-    training: JSON.stringify(o.training ?? {}),
+    ...o.contract,
+    input_size: net.inputSize,
+    hidden_size: net.hiddenSize,
+    num_layers: recurrentLayerCount(net),
+    num_outputs: net.numOutputs,
+    architecture: { ...net },
+    training: o.training ?? {},
     source_checkpoint: o.sourceCheckpoint ?? 'none',
     exporter_version: EXPORTER_VERSION,
-  };
+  });
 }
 
 /** A network's ONNX bytes: batch norms folded, the contract's graph, validated against the contract. */

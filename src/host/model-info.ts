@@ -1,25 +1,31 @@
 // What GET /v1/models/{name} says about a served model: its schema (published by the OpenAPI document)
 // and its description, computed once when the registry loads the model.
 import { z } from 'zod';
-import { samplingSchema } from '../onnx/metadata.js';
+import { contractSchema, samplingSchema } from '../onnx/metadata.js';
 import type { IndrnnModel } from '../onnx/model.js';
 import type { InputSpec } from '../predict/input-spec.js';
 
+const contract = contractSchema.shape;
 const tensorInfo = z.object({
   name: z.string(),
   datatype: z.literal('FP32'),
   shape: z.array(z.union([z.number().int(), z.string()])).meta({ description: 'symbolic dimensions are names' }),
   description: z.string(),
 });
+type TensorInfo = z.infer<typeof tensorInfo>;
 export const modelInfoSchema = z.object({
   name: z.string(),
   version: z.string(),
   file: z.string().meta({ description: 'the model file, relative to the model directory' }),
-  taskKind: z.enum(['classification', 'regression']),
-  labels: z.array(z.object({ name: z.string(), ntuAction: z.number().int().optional() })),
+  taskKind: contract.task_kind,
+  labels: contract.labels,
   layout: z.string().nullable().meta({ description: 'joint layout; null: frames are raw input rows' }),
   bodies: z.number().int().nullable(),
   joints: z.number().int().nullable(),
+  parents: z.array(z.number().int()).nullable().meta({
+    description:
+      "the parent of each joint (-1: a root) in the model's own joint layout; null: raw rows, or a model exported before layouts travelled with models",
+  }),
   frameRate: z.number().nullable(),
   window: z.number().int().nullable().meta({ description: 'frames per sequence in training' }),
   sampling: samplingSchema.nullable().meta({
@@ -40,10 +46,15 @@ export const modelInfoSchema = z.object({
 });
 export type ModelInfo = z.infer<typeof modelInfoSchema>;
 
+const tensor = (name: string, shape: (number | string)[], description: string): TensorInfo => {
+  return { name, datatype: 'FP32', shape, description };
+};
+
 /** `file`: as answers show it, relative to the model directory (never the server's absolute path). */
 export function describeModel(file: string, model: IndrnnModel, input: InputSpec): ModelInfo {
   const m = model.metadata;
   const skeleton = input.kind === 'skeleton' ? input : null;
+  const state = [m.num_layers, 'B', m.hidden_size];
   return {
     name: m.name,
     version: m.version,
@@ -53,6 +64,7 @@ export function describeModel(file: string, model: IndrnnModel, input: InputSpec
     layout: skeleton?.layout ?? null,
     bodies: skeleton?.bodies ?? null,
     joints: skeleton?.joints ?? null,
+    parents: skeleton ? (m.layout_spec?.parents ?? null) : null,
     frameRate: m.frame_rate ?? null,
     window: m.window ?? null,
     sampling: m.sampling ?? null,
@@ -60,27 +72,12 @@ export function describeModel(file: string, model: IndrnnModel, input: InputSpec
     inputSize: m.input_size,
     preprocessing: skeleton ? { ...skeleton.preprocess } : null,
     inputs: [
-      {
-        name: 'x',
-        datatype: 'FP32',
-        shape: ['T', 'B', m.input_size],
-        description: 'frames (preprocessed), time-major',
-      },
-      {
-        name: 'h0',
-        datatype: 'FP32',
-        shape: [m.num_layers, 'B', m.hidden_size],
-        description: 'initial state of the IndRNN layers; zeros for a new sequence',
-      },
+      tensor('x', ['T', 'B', m.input_size], 'frames (preprocessed), time-major'),
+      tensor('h0', state, 'initial state of the IndRNN layers; zeros for a new sequence'),
     ],
     outputs: [
-      { name: 'logits', datatype: 'FP32', shape: ['T', 'B', m.num_outputs], description: 'per-frame outputs' },
-      {
-        name: 'hT',
-        datatype: 'FP32',
-        shape: [m.num_layers, 'B', m.hidden_size],
-        description: 'final state, to continue the sequence',
-      },
+      tensor('logits', ['T', 'B', m.num_outputs], 'per-frame outputs'),
+      tensor('hT', state, 'final state, to continue the sequence'),
     ],
     provider: model.provider,
     architecture: m.architecture,

@@ -45,7 +45,7 @@ export function validateModelBytes(bytes: Uint8Array, path: string): ModelMetada
       `${found}, expected '${MODEL_FORMAT}': not exported by this version of indrnn; ${REEXPORT}`,
     );
   }
-  const parsed = metadataSchema.safeParse(props);
+  const parsed = metadataSchema.safeParse(props, { reportInput: true });
   if (!parsed.success)
     throw new ModelFileError(path, `bad metadata: ${describeMetadataError(parsed.error)}; ${REEXPORT}`);
   const meta = parsed.data;

@@ -1,4 +1,4 @@
-// What a served model takes as input, read from its metadata (predict/input.ts: inputSpecOf): joints in a
+// What a served model takes as input, read from its contract (predict/input.ts: inputSpecOf): joints in a
 // layout with the model's preprocessing, or raw rows of numbers.
 import type { PreprocessConfig } from '../data/preprocess.js';
 

@@ -9,7 +9,7 @@
 //   output x          Float32Array [T, D]
 import { inputDims, parsePreprocessConfig, preprocessSequence } from '../data/preprocess.js';
 import { gatherFrames, sampleSegments } from '../data/sampling.js';
-import type { ModelMetadata } from '../onnx/metadata.js';
+import type { ModelContract } from '../onnx/metadata.js';
 import { ApiError, errors } from './errors.js';
 import type { InputSpec } from './input-spec.js';
 import type { LayoutConversion } from './layout-conversion.js';
@@ -214,8 +214,8 @@ export function modelInput(spec: InputSpec, frames: Float32Array, T: number): Se
   return { x: gatherFrames(x, spec.inputSize, sampleSegments(T, spec.segments, null)), T: spec.segments };
 }
 
-/** What a skeleton model's metadata promises, checked against the preprocessing it names. */
-export function inputSpecOf(m: ModelMetadata): InputSpec {
+/** The input a model's contract promises (a skeleton model's checked against the preprocessing it names). */
+export function inputSpecOf(m: ModelContract & { input_size: number }): InputSpec {
   if (m.layout === undefined) return { kind: 'raw', inputSize: m.input_size };
   if (!m.preprocessing)
     throw new Error(`has layout '${m.layout}' but no preprocessing metadata; re-export it with \`indrnn export\``);

@@ -1,8 +1,8 @@
-// Checkpoint -> self-describing ONNX file: the run's config and history become the model's metadata.
+// Checkpoint -> self-describing ONNX file: the run's model contract, config and history become the model's metadata.
 import { basename } from 'node:path';
 import { exportNetwork, networkMetadata } from '../export/network-to-onnx.js';
 import { ReferenceBackend } from '../nn/backend.js';
-import { type Checkpoint, labelsOf, loadNetwork } from './checkpoint.js';
+import { type Checkpoint, loadNetwork } from './checkpoint.js';
 import { runFigures } from './selection.js';
 
 export interface ExportOptions {
@@ -10,29 +10,13 @@ export interface ExportOptions {
   version?: string;
 }
 
-/** Skeleton facts a task may record (see the skeleton task): copied into the model's metadata. */
-const SKELETON_KEYS = {
-  layout: 'layout',
-  layoutSpec: 'layout_spec',
-  dims: 'dims',
-  bodies: 'bodies',
-  joints: 'joints',
-  preprocessing: 'preprocessing',
-  frameRate: 'frame_rate',
-  window: 'window',
-  sampling: 'sampling',
-  background: 'background',
-} as const;
-
 export function modelMetadata(ckpt: Checkpoint, checkpointPath: string, opts: ExportOptions): Record<string, string> {
   const { config, state } = ckpt;
-  const net = config.network;
   const figures = runFigures(state);
-  const meta = networkMetadata(net, {
-    name: opts.name ?? `${config.task.name}-${net.arch}`,
+  return networkMetadata(config.network, {
+    name: opts.name ?? `${config.task.name}-${config.network.arch}`,
     version: opts.version,
-    taskKind: config.task.name === 'adding' ? 'regression' : 'classification',
-    labels: labelsOf(ckpt),
+    contract: state.contract,
     training: {
       task: config.task,
       data: state.taskInfo,
@@ -51,12 +35,6 @@ export function modelMetadata(ckpt: Checkpoint, checkpointPath: string, opts: Ex
     },
     sourceCheckpoint: basename(checkpointPath),
   });
-  const info = state.taskInfo as Record<string, unknown>;
-  for (const [from, to] of Object.entries(SKELETON_KEYS)) {
-    const v = info[from];
-    if (v !== undefined) meta[to] = typeof v === 'string' ? v : JSON.stringify(v);
-  }
-  return meta;
 }
 
 /** Builds the ONNX bytes for a checkpoint, validated against the contract. */

@@ -8,42 +8,52 @@ import type { Adam } from '../nn/adam.js';
 import type { Backend } from '../nn/backend.js';
 import { Network, type NetworkConfig } from '../nn/network.js';
 import type { ParamStore } from '../nn/params.js';
-import { parseWith } from '../util/json-fields.js';
+import { contractSchema } from '../onnx/metadata.js';
+import { fieldPath } from '../util/json-fields.js';
 import { type NamedTensor, readSafetensorsFile, writeSafetensorsFile } from '../util/safetensors.js';
-import type { TrainConfig } from './config.js';
+import { type TrainConfig, taskSpecSchema, trainConfigSchema } from './config.js';
+import { parseTaskSpec } from './tasks/index.js';
 
 export const CHECKPOINT_FORMAT = 'indrnn-checkpoint/1';
 
-export interface EvalRecord {
-  step: number;
-  epoch?: number;
-  lr: number;
-  trainLoss: number;
-  trainMetric: number;
-  /** Loss and metric on the part named by evalPart. */
-  evalLoss: number;
-  evalMetric: number;
-  /** The part evaluated: 'validation', or 'test' (also when absent: runs from before validation parts). */
-  evalPart?: 'validation' | 'test';
-  elapsedMs: number;
-}
+/** A number; JSON keeps NaN and ±Infinity (a diverged run's losses) as null, read back as NaN. */
+const float = z.union([z.number(), z.null().transform(() => Number.NaN)]);
+const whole = z.number().int().min(0);
 
-export interface TrainState {
-  step: number;
-  lr: number;
-  elapsedMs: number;
-  history: EvalRecord[];
+const evalRecordSchema = z.object({
+  step: whole,
+  epoch: z.number().optional(),
+  lr: float,
+  trainLoss: float,
+  trainMetric: float,
+  /** Loss and metric on the part named by evalPart. */
+  evalLoss: float,
+  evalMetric: float,
+  /** The part evaluated: 'validation', or 'test' (also when absent: runs from before validation parts). */
+  evalPart: z.enum(['validation', 'test']).optional(),
+  elapsedMs: float,
+});
+export type EvalRecord = z.infer<typeof evalRecordSchema>;
+
+const trainStateSchema = z.object({
+  step: whole,
+  lr: float,
+  elapsedMs: float,
+  history: z.array(evalRecordSchema),
   /** The best evaluation so far (its loss breaks ties of the metric; absent in older checkpoints). */
-  best: { metric: number; step: number; loss?: number } | null;
+  best: z.object({ metric: float, step: whole, loss: float.optional() }).nullable(),
   /** The test part, read once with the chosen weights when a run with a validation part finished. */
-  test?: { loss: number; metric: number; step: number; sequences: number };
-  badEvals: number;
+  test: z.object({ loss: float, metric: float, step: whole, sequences: whole }).optional(),
+  badEvals: whole,
   /** Training accumulators since the last evaluation. */
-  window: { lossSum: number; batches: number; metricSum: number; sequences: number };
-  stopReason: string | null;
+  window: z.object({ lossSum: float, batches: whole, metricSum: float, sequences: whole }),
+  stopReason: z.string().nullable(),
+  /** What the trained model promises (its task kind, labels, input): what an export writes. */
+  contract: contractSchema,
   /** Facts about the task (data source, sizes), for reports. */
-  taskInfo: Record<string, unknown>;
-}
+  taskInfo: z.record(z.string(), z.unknown()),
+});
+export type TrainState = z.infer<typeof trainStateSchema>;
 
 export interface Checkpoint {
   config: TrainConfig;
@@ -84,24 +94,38 @@ export function saveCheckpoint(
   });
 }
 
-// What readers of a checkpoint use without further checks (the network config is checked by the network).
-const ConfigSchema = z.looseObject({ network: z.looseObject({}), task: z.looseObject({ name: z.string() }) });
-const StateSchema = z.looseObject({
-  step: z.number().int().min(0),
-  history: z.array(z.looseObject({})),
+/** A task spec read through its task's options schema (tasks/index.ts): values checked, defaults filled in. */
+const storedTaskSpec = taskSpecSchema.transform((spec, ctx) => {
+  try {
+    return parseTaskSpec(spec);
+  } catch (e) {
+    ctx.addIssue({ code: 'custom', message: (e as Error).message, input: spec });
+    return z.NEVER;
+  }
+});
+const storedConfigSchema = trainConfigSchema.extend({ task: storedTaskSpec });
+
+/** Far above any classifier's classes: bounds the labels made for an old checkpoint's unnamed classes. */
+const MAX_UNNAMED_CLASSES = 100_000;
+const stateBeforeContracts = z.looseObject({
+  contract: z.never().optional(),
   taskInfo: z.record(z.string(), z.unknown()),
 });
 
-/** The JSON of metadata entry `key`, checked against `schema`; errors name the file and the entry. */
-function metadataJson<S extends z.ZodType>(meta: Record<string, string>, key: string, schema: S, path: string) {
-  if (meta[key] === undefined) throw new Error(`${path}: metadata ${key} is missing`);
-  let json: unknown;
-  try {
-    json = JSON.parse(meta[key]);
-  } catch (e) {
-    throw new Error(`${path}: metadata ${key} is not valid JSON (${(e as Error).message})`);
-  }
-  return parseWith(schema, json, `${path}: metadata ${key}`, '(value)');
+/**
+ * The state of a checkpoint from before the model contract, with its contract made once here: the task kind
+ * from the task's name, the rest from the task's report (camelCase there; its other facts are left out).
+ */
+function withContract(state: unknown, config: TrainConfig): unknown {
+  const old = stateBeforeContracts.safeParse(state);
+  if (!old.success) return state;
+  const { labels, layoutSpec, frameRate, ...facts } = old.data.taskInfo;
+  const regression = config.task.name === 'adding';
+  const classes = regression ? 0 : Math.min(config.network.numOutputs, MAX_UNNAMED_CLASSES);
+  const unnamed = Array.from({ length: classes }, (_, i) => ({ name: String(i) }));
+  const task_kind = regression ? 'regression' : 'classification';
+  const contract = { ...facts, task_kind, labels: labels ?? unnamed, layout_spec: layoutSpec, frame_rate: frameRate };
+  return { ...old.data, contract };
 }
 
 /** Reads a checkpoint, its metadata checked (tensor shapes are checked against a network by restoreTensors). */
@@ -116,12 +140,23 @@ export function loadCheckpoint(path: string): Checkpoint {
   const adamT = Number(meta.adam_t ?? 0);
   if (!Number.isSafeInteger(adamT) || adamT < 0)
     throw new Error(`${path}: metadata adam_t: '${meta.adam_t}' is not a step count`);
-  return {
-    config: metadataJson(meta, 'config', ConfigSchema, path) as unknown as TrainConfig,
-    state: metadataJson(meta, 'state', StateSchema, path) as unknown as TrainState,
-    adamT,
-    tensors: file.tensors,
+  /** Metadata entry `key`: JSON read through `schema`; errors name the file, the entry and the field. */
+  const read = <S extends z.ZodType>(key: string, schema: S): z.output<S> => {
+    if (meta[key] === undefined) throw new Error(`${path}: metadata ${key} is missing`);
+    let json: unknown;
+    try {
+      json = JSON.parse(meta[key]);
+    } catch (e) {
+      throw new Error(`${path}: metadata ${key} is not valid JSON (${(e as Error).message})`);
+    }
+    const r = schema.safeParse(json);
+    if (r.success) return r.data;
+    throw new Error(`${path}: metadata ${fieldPath([key, ...r.error.issues[0].path])}: ${r.error.issues[0].message}`);
   };
+  const config = read('config', storedConfigSchema);
+  const stateSchema = z.preprocess((s) => withContract(s, config), trainStateSchema);
+  const state = read('state', stateSchema);
+  return { config, state, adamT, tensors: file.tensors };
 }
 
 const sameShape = (a: readonly number[], b: readonly number[]) =>
@@ -169,14 +204,4 @@ export function loadNetwork(
   }
   restoreTensors(ckpt, 'model.', net.store, net.store.data, path);
   return { net, ckpt };
-}
-
-/** Class names of a trained classifier: the task's own, else "0".."K-1". */
-export function labelsOf(ckpt: Checkpoint): { name: string; ntuAction?: number }[] {
-  const info = ckpt.state.taskInfo as { labels?: unknown };
-  if (Array.isArray(info.labels)) {
-    return info.labels.map((l) => (typeof l === 'string' ? { name: l } : (l as { name: string; ntuAction?: number })));
-  }
-  if (ckpt.config.task.name === 'adding') return [];
-  return Array.from({ length: ckpt.config.network.numOutputs }, (_, i) => ({ name: String(i) }));
 }

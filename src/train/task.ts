@@ -1,6 +1,7 @@
 // What a training task provides. Adding a task is one file implementing this (see tasks/).
 import type { NetworkConfig } from '../nn/network.js';
 import type { Seq } from '../nn/seq.js';
+import type { ModelContract } from '../onnx/metadata.js';
 import type { ScheduleConfig, TrainConfig } from './config.js';
 
 export interface Batch {
@@ -45,8 +46,13 @@ export interface Task {
   readonly validationNote?: string;
   /** Number of steps in one pass over the training set (tasks with a finite training set). */
   stepsPerEpoch?(batchSize: number): number;
-  /** Facts for reports and checkpoints (sizes, data source). */
-  describe(): Record<string, unknown>;
+  describe(): TaskDescription;
+}
+
+/** What a task's models promise (kept in checkpoints, written by export), and facts for reports (sizes, data source). */
+export interface TaskDescription {
+  contract: ModelContract;
+  info: Record<string, unknown>;
 }
 
 /** A task's recommended settings, applied under the user's flags. */

@@ -52,6 +52,8 @@ export interface TrainRunOptions {
 
 export interface TrainSummary {
   task: string;
+  /** What the trained model promises (task kind, labels, input): what its export says. */
+  contract: TrainState['contract'];
   taskInfo: Record<string, unknown>;
   config: TrainConfig;
   parameters: number;
@@ -79,6 +81,7 @@ export interface TrainSummary {
 }
 
 function freshState(config: TrainConfig, task: Task): TrainState {
+  const { contract, info } = task.describe();
   return {
     step: 0,
     lr: config.optimizer.lr,
@@ -88,7 +91,8 @@ function freshState(config: TrainConfig, task: Task): TrainState {
     badEvals: 0,
     window: { lossSum: 0, batches: 0, metricSum: 0, sequences: 0 },
     stopReason: null,
-    taskInfo: task.describe(),
+    contract,
+    taskInfo: info,
   };
 }
 
@@ -409,6 +413,7 @@ export class Trainer {
     const perEpoch = task.stepsPerEpoch?.(config.batchSize);
     return {
       task: task.name,
+      contract: state.contract,
       taskInfo: state.taskInfo,
       config,
       parameters: this.net.store.trainableCount(),

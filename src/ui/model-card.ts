@@ -9,8 +9,7 @@ export const streamable = (m: ModelInfo) => m.sampling?.kind !== 'segments';
 
 /** Parent of each joint: the layout the model was trained with, or a built-in layout; [] when unknown. */
 export function parentsOf(m: ModelInfo | null, layout: string): readonly number[] {
-  const spec = (m?.training as { data?: { layoutSpec?: { parents?: number[] } } } | undefined)?.data?.layoutSpec;
-  if (m?.layout === layout && spec?.parents) return spec.parents;
+  if (m?.layout === layout && m.parents) return m.parents;
   return isBuiltinLayout(layout) ? getLayout(layout).parents : [];
 }
 

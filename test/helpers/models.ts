@@ -75,21 +75,21 @@ export function testModel(o: TestModelOptions): { bytes: Uint8Array; folded: Fol
   const meta = networkMetadata(config, {
     name: o.name ?? `${o.kind}-test`,
     version: o.version,
-    taskKind: o.kind === 'regression' ? 'regression' : 'classification',
-    labels: o.kind === 'regression' ? [] : labels,
+    contract: {
+      task_kind: o.kind === 'regression' ? 'regression' : 'classification',
+      labels: o.kind === 'regression' ? [] : labels,
+      ...(skeleton && {
+        layout: 'ntu25',
+        bodies: SKELETON_BODIES,
+        joints: SKELETON_JOINTS,
+        preprocessing: defaultPreprocessConfig('ntu25', SKELETON_BODIES),
+        frame_rate: 30,
+        window: 20,
+      }),
+    },
     training: { task: { name: o.kind }, note: 'random weights (test model)' },
     sourceCheckpoint: 'random',
   });
-  if (skeleton) {
-    Object.assign(meta, {
-      layout: 'ntu25',
-      bodies: String(SKELETON_BODIES),
-      joints: String(SKELETON_JOINTS),
-      preprocessing: JSON.stringify(defaultPreprocessConfig('ntu25', SKELETON_BODIES)),
-      frame_rate: '30',
-      window: '20',
-    });
-  }
   Object.assign(meta, o.metadata);
   const folded = foldNetwork(config, net.store);
   return { bytes: buildOnnxModel(folded, meta), folded };

@@ -4,7 +4,7 @@
 // sets are evalSize sequences each, drawn from seed streams of their own (the training data is endless).
 import { seq } from '../../nn/seq.js';
 import { Rng } from '../../util/rng.js';
-import type { Batch, EvalPart, Task, TaskDefaults } from '../task.js';
+import type { Batch, EvalPart, Task, TaskDefaults, TaskDescription } from '../task.js';
 
 export interface AddingOptions {
   seqLen: number;
@@ -60,8 +60,11 @@ export class AddingTask implements Task {
     }
   }
 
-  describe() {
-    return { task: 'adding', seqLen: this.seqLen, evalSize: this.options.evalSize, baselineMse: 1 / 6 };
+  describe(): TaskDescription {
+    return {
+      contract: { task_kind: this.kind, labels: [] },
+      info: { task: 'adding', seqLen: this.seqLen, evalSize: this.options.evalSize, baselineMse: 1 / 6 },
+    };
   }
 }
 

@@ -7,7 +7,7 @@ import { seq } from '../../nn/seq.js';
 import { readIdxFile } from '../../util/idx.js';
 import { Rng } from '../../util/rng.js';
 import { EpochOrder, indexBatches } from '../epochs.js';
-import type { Batch, EvalPart, Task, TaskDefaults } from '../task.js';
+import type { Batch, EvalPart, Task, TaskDefaults, TaskDescription } from '../task.js';
 
 export interface SeqImageOptions {
   dataDir: string;
@@ -120,15 +120,21 @@ export class SeqImageTask implements Task {
     for (const indices of indexBatches(this.test.count, batchSize)) yield this.batch(this.test, indices);
   }
 
-  describe() {
+  describe(): TaskDescription {
     return {
-      task: 'seq-image',
-      dataDir: this.options.dataDir,
-      mode: this.options.mode,
-      permute: this.options.permute,
-      trainImages: this.train.count,
-      testImages: this.test.count,
-      classes: this.numOutputs,
+      contract: {
+        task_kind: this.kind,
+        labels: Array.from({ length: this.numOutputs }, (_, i) => ({ name: String(i) })),
+      },
+      info: {
+        task: 'seq-image',
+        dataDir: this.options.dataDir,
+        mode: this.options.mode,
+        permute: this.options.permute,
+        trainImages: this.train.count,
+        testImages: this.test.count,
+        classes: this.numOutputs,
+      },
     };
   }
 }

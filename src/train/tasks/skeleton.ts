@@ -19,6 +19,7 @@ import { defaultPreprocessConfig } from '../../data/preprocess.js';
 import { fixedRateIndices, gatherFrames, sampleSegments } from '../../data/sampling.js';
 import { carveValidation, classesMissingFromTraining, type ValidationSample } from '../../data/split-spec.js';
 import { seq } from '../../nn/seq.js';
+import type { ModelContract } from '../../onnx/metadata.js';
 import { Rng } from '../../util/rng.js';
 import { EpochOrder, indexBatches } from '../epochs.js';
 import type { Batch, EvalPart, Task, TaskDefaults } from '../task.js';
@@ -239,7 +240,27 @@ export class SkeletonTask implements Task {
 
   describe() {
     const h = this.train.header;
-    return {
+    const s = this.options.sampling;
+    const contract: ModelContract = {
+      task_kind: this.kind,
+      labels: [
+        ...this.train.labels.map((l) =>
+          l.ntuAction === null ? { name: l.name } : { name: l.name, ntuAction: l.ntuAction },
+        ),
+        ...(this.detection ? [{ name: BACKGROUND_LABEL }] : []),
+      ],
+      layout: this.train.layout,
+      layout_spec: { ...layoutJson(this.train.jointLayout) },
+      dims: this.train.jointLayout.dims,
+      bodies: this.train.bodies,
+      joints: this.train.joints,
+      preprocessing: this.train.preprocess,
+      frame_rate: h.fps,
+      window: this.seqLen,
+      sampling: s.kind === 'segments' ? s : { kind: 'rate', fps: s.fps, window: s.window },
+      background: this.detection ? BACKGROUND_LABEL : undefined,
+    };
+    const info = {
       task: 'skeleton',
       cache: this.options.cache,
       split: this.options.split,
@@ -252,31 +273,13 @@ export class SkeletonTask implements Task {
             trainRecordings: this.train.count,
             validationRecordings: this.validation?.ds.count ?? 0,
             testRecordings: this.test.ds.count,
-            background: BACKGROUND_LABEL,
             trainClassShares: this.detection.train.classShares(this.train.labels.length),
           }
         : {}),
       augment: this.options.augment ? this.augmentConfig : null,
       source: h.source,
-      labels: [
-        ...this.train.labels.map((l) =>
-          l.ntuAction === null ? { name: l.name } : { name: l.name, ntuAction: l.ntuAction },
-        ),
-        ...(this.detection ? [{ name: BACKGROUND_LABEL }] : []),
-      ],
-      layout: this.train.layout,
-      layoutSpec: layoutJson(this.train.jointLayout),
-      bodies: this.train.bodies,
-      joints: this.train.joints,
-      dims: this.train.jointLayout.dims,
-      preprocessing: this.train.preprocess,
-      frameRate: h.fps,
-      window: this.seqLen,
-      sampling:
-        this.options.sampling.kind === 'segments'
-          ? this.options.sampling
-          : { kind: 'rate', fps: this.options.sampling.fps, window: this.options.sampling.window },
     };
+    return { contract, info };
   }
 }
 
