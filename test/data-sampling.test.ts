@@ -1,7 +1,16 @@
 // Frame sampling (the paper's segments, fixed-rate windows) and augmentation.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { augment, DEFAULT_AUGMENT, jointNoise, rotateYaw, speedChange, timeCrop } from '../src/data/augment.js';
+import {
+  augment,
+  DEFAULT_AUGMENT,
+  flipLeftRight,
+  jointNoise,
+  rotateYaw,
+  speedChange,
+  timeCrop,
+} from '../src/data/augment.js';
+import { getLayout } from '../src/data/layouts.js';
 import {
   fixedRateIndices,
   gatherFrames,
@@ -111,5 +120,73 @@ describe('augmentation', () => {
     assert.deepEqual(a, b);
     assert.deepEqual(frames, copy);
     assert.throws(() => augment(frames, T + 1, dims, DEFAULT_AUGMENT, new Rng(1)), /expected T\*D = 41\*150/);
+  });
+});
+
+describe('augmentation of 2D keypoints (penn13)', () => {
+  const penn = getLayout('penn13');
+  const dims = { bodies: 2, joints: 13, layout: penn };
+  const D = 2 * 13 * 3;
+  const T = 30;
+  // Body 0 moves in x and y, z = 0 (2D); body 1 absent.
+  const frames = Float32Array.from({ length: T * D }, (_, i) =>
+    i % D < 39 && i % 3 !== 2 ? Math.sin(i) + (i % 3) : 0,
+  );
+  const point = (f: Float32Array, t: number, j: number) => Array.from(f.subarray(t * D + j * 3, t * D + j * 3 + 3));
+
+  it('declares every left/right pair of the body as mirror pairs', () => {
+    const names = (pairs: readonly (readonly [number, number])[]) =>
+      pairs.map(([l, r]) => [penn.joints[l], penn.joints[r]]);
+    assert.deepEqual(
+      names(penn.mirror ?? []),
+      ['shoulder', 'elbow', 'wrist', 'hip', 'knee', 'ankle'].map((p) => [`left_${p}`, `right_${p}`]),
+    );
+  });
+
+  it('a flip mirrors x and swaps left and right joints; twice is the identity; an absent body stays zero', () => {
+    const f = flipLeftRight(frames.slice(), T, dims, penn.mirror ?? []);
+    for (const t of [0, 17]) {
+      const [x, y] = point(frames, t, 1); // left shoulder
+      assert.deepEqual(point(f, t, 2), [-x, y, 0]); // -> the right shoulder's place
+      const [hx, hy] = point(frames, t, 0); // the head stays the head
+      assert.deepEqual(point(f, t, 0), [-hx, hy, 0]);
+    }
+    assert.ok(f.every((v, i) => i % D < 39 || v === 0));
+    assert.deepEqual(flipLeftRight(f, T, dims, penn.mirror ?? []), frames);
+  });
+
+  it('the default recipe flips about half of the 2D sequences, and keeps them 2D (z stays 0)', () => {
+    const cfg = {
+      ...DEFAULT_AUGMENT,
+      speed: [1, 1] as [number, number],
+      cropMin: 1,
+      scale: [1, 1] as [number, number],
+    };
+    let flipped = 0;
+    const n = 200;
+    for (let k = 0; k < n; k++) {
+      const a = augment(frames, T, dims, cfg, new Rng(k));
+      assert.ok(
+        a.frames.every((v, i) => i % 3 !== 2 || v === 0),
+        'no depth',
+      );
+      // The right shoulder's y (not changed by rotation or by mirroring) tells a flip: it holds the left's.
+      if (Math.abs(a.frames[7] - frames[4]) < 0.1) flipped++;
+    }
+    assert.ok(flipped > 70 && flipped < 130, `${flipped} of ${n} flipped`);
+    // A 3D layout, or a layout without mirror pairs, is not flipped and draws what it always did.
+    const noFlip = augment(frames, T, { bodies: 2, joints: 13 }, cfg, new Rng(3));
+    assert.deepEqual(augment(frames, T, { bodies: 2, joints: 13 }, { ...cfg, flip: 0 }, new Rng(3)), noFlip);
+  });
+
+  it('a turn about the vertical narrows 2D keypoints (x cos a) and puts no depth into them', () => {
+    const r = rotateYaw(frames.slice(), 0.5, true);
+    for (let i = 0; i < 39; i += 3) {
+      assert.ok(Math.abs(r[i] - frames[i] * Math.cos(0.5)) < 1e-6);
+      assert.equal(r[i + 1], frames[i + 1]);
+      assert.equal(r[i + 2], 0);
+    }
+    const noisy = jointNoise(frames.slice(), T, dims, 0.05, new Rng(1), true);
+    assert.ok(noisy.every((v, i) => i % 3 !== 2 || v === 0));
   });
 });

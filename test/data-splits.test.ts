@@ -79,6 +79,7 @@ describe('joint layouts', () => {
       mediapipe33: 33,
       openpose18: 18,
       openpose25: 25,
+      penn13: 13,
     };
     for (const name of LAYOUT_NAMES) {
       const l = getLayout(name);

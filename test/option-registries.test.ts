@@ -22,10 +22,10 @@ describe('data formats registry', () => {
   });
 
   it('an unknown format is refused, listing the known ones; a flag of another format names its format', () => {
-    const unknown = indrnn('data', 'build', '--format', 'penn-action', '--raw', 'x', '--out', 'y');
+    const unknown = indrnn('data', 'build', '--format', 'kinetics', '--raw', 'x', '--out', 'y');
     assert.notEqual(unknown.status, 0);
     const known = DATA_FORMATS.map((f) => f.name).join(', ');
-    assert.ok(unknown.stderr.includes(`expected one of ${known}, got 'penn-action'`), unknown.stderr);
+    assert.ok(unknown.stderr.includes(`expected one of ${known}, got 'kinetics'`), unknown.stderr);
     const other = indrnn('data', 'build', '--format', 'nucla', '--raw', 'x', '--out', 'y', '--untrimmed');
     assert.equal(other.status, 1);
     assert.match(other.stderr, /--untrimmed goes with --format pku-mmd/);

@@ -1,14 +1,16 @@
-// Caches from the public data sets we have readers for: N-UCLA clips (kinect20, one body) and PKU-MMD
+// Caches from the public data sets we have readers for: N-UCLA clips (kinect20, one body), PKU-MMD
 // recordings (ntu25, two bodies), either cut into trimmed clips at their labelled intervals or kept whole
-// with a label per frame (`untrimmed`, for online detection and streaming models).
+// with a label per frame (`untrimmed`, for online detection and streaming models), and Penn Action clips
+// (penn13, 2D image keypoints, one body).
 
 import { join } from 'node:path';
 import { type BuildReport, type CommonBuildOptions, finishBuild } from './build.js';
-import { CacheWriter, type CacheWriterOptions } from './cache.js';
+import { type CacheSample, CacheWriter, type CacheWriterOptions } from './cache.js';
 import type { LabelInfo } from './cache-header.js';
-import { getLayout } from './layouts.js';
+import { getLayout, type LayoutName } from './layouts.js';
 import { ntuActionId } from './ntu-actions.js';
 import { listNuclaFiles, NUCLA_LABELS, readNuclaClip } from './nucla-reader.js';
+import { listPennFiles, PENN_ACTIONS, PENN_VIEWS, readPennClip } from './penn-action-reader.js';
 import { listPkuRecordings, PKU_FPS, readPkuActions, readPkuLabels, readPkuSkeleton } from './pku-mmd-reader.js';
 
 /** Keeps the first `bodies` of B bodies (or zero-pads): [T, B, J, 3] -> [T, bodies, J, 3]. */
@@ -35,29 +37,61 @@ export interface NuclaBuildOptions extends CommonBuildOptions {
   raw: string;
 }
 
-/** N-UCLA: one sample per clip; subject, take (as replication) and view (as camera) from the file name. */
-export function buildNuclaCache(o: NuclaBuildOptions): BuildReport {
+/**
+ * One sample per clip file of a one-person data set: `read` gives a file's sample with one body, padded
+ * here to the bodies asked for.
+ */
+function buildOneBodyClips<F>(
+  o: NuclaBuildOptions,
+  cache: { format: string; layout: LayoutName; labels: LabelInfo[]; fps: number; more?: Record<string, unknown> },
+  files: readonly F[],
+  read: (f: F) => CacheSample,
+): BuildReport {
   const t0 = performance.now();
-  const files = listNuclaFiles(o.raw);
   const bodies = o.bodies ?? 1;
-  const labels = NUCLA_LABELS.map(namedLabel);
-  const writer = folderWriter(o, 'nucla', { layout: 'kinect20', bodies, labels, fps: 30 });
-  const J = getLayout('kinect20').joints.length;
+  const { format, layout, labels, fps, more } = cache;
+  const writer = folderWriter(o, format, { layout, bodies, labels, fps }, more);
+  const J = getLayout(layout).joints.length;
   files.forEach((f, i) => {
-    const c = readNuclaClip(f);
-    writer.add({
-      id: c.id,
-      raw: keepBodies(c.data, c.T, 1, J, bodies),
-      T: c.T,
-      label: c.label,
-      camera: c.view,
-      subject: c.subject,
-      replication: c.take,
-    });
+    const s = read(f);
+    writer.add({ ...s, raw: keepBodies(s.raw, s.T, 1, J, bodies) });
     o.onProgress?.(i + 1, files.length);
   });
   const skipped = { missingSkeleton: 0, otherPart: 0, otherAction: 0 };
   return finishBuild(writer, o, o.raw, labels, t0, files.length, skipped);
+}
+
+/** N-UCLA: one sample per clip; subject, take (as replication) and view (as camera) from the file name. */
+export function buildNuclaCache(o: NuclaBuildOptions): BuildReport {
+  const cache = { format: 'nucla', layout: 'kinect20', labels: NUCLA_LABELS.map(namedLabel), fps: 30 } as const;
+  return buildOneBodyClips(o, cache, listNuclaFiles(o.raw), (f) => {
+    const c = readNuclaClip(f);
+    const meta = { camera: c.view, subject: c.subject, replication: c.take };
+    return { id: c.id, raw: c.data, T: c.T, label: c.label, ...meta };
+  });
+}
+
+/** Frames per second of Penn Action's clips (YouTube videos; the data set does not say). */
+export const PENN_FPS = 30;
+
+/**
+ * Penn Action: one sample per clip (labels/NNNN.mat): the clip number as recording, the camera's side as
+ * camera (PENN_VIEWS, 1-based), the data set's own half as split (`--split given`).
+ */
+export function buildPennActionCache(o: NuclaBuildOptions): BuildReport {
+  const labels = PENN_ACTIONS.map(namedLabel);
+  const cache = {
+    format: 'penn-action',
+    layout: 'penn13',
+    labels,
+    fps: PENN_FPS,
+    more: { cameras: PENN_VIEWS },
+  } as const;
+  return buildOneBodyClips(o, cache, listPennFiles(o.raw), (f) => {
+    const c = readPennClip(f);
+    const meta = { camera: c.view, recording: c.clip, split: c.split };
+    return { id: c.id, raw: c.data, T: c.T, label: c.label, ...meta };
+  });
 }
 
 export interface PkuBuildOptions extends CommonBuildOptions {

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { intListValue, parseOptions, withFlag } from '../util/option-schema.js';
 import { type BuildReport, buildNtuCache, type CommonBuildOptions } from './build.js';
-import { buildNuclaCache, buildPkuMmdCache } from './build-datasets.js';
+import { buildNuclaCache, buildPennActionCache, buildPkuMmdCache } from './build-datasets.js';
 
 export interface DataFormat {
   /** The --format value. */
@@ -76,5 +76,13 @@ export const DATA_FORMATS: readonly DataFormat[] = [
       ),
     }),
     build: (o, x) => buildPkuMmdCache({ ...o, ...x }),
+  }),
+  format({
+    name: 'penn-action',
+    description: 'Penn Action clips',
+    folder: 'labels/NNNN.mat (MATLAB 5) or the labels folder itself',
+    bodies: 1,
+    options: z.object({}),
+    build: (o) => buildPennActionCache(o),
   }),
 ];

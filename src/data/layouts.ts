@@ -5,7 +5,7 @@
 // exported models carry the whole layout (layoutJson), so nothing downstream needs the built-in table.
 
 /** The built-in layouts. Users' layouts have any other name. */
-export type LayoutName = 'ntu25' | 'kinect20' | 'coco17' | 'mediapipe33' | 'openpose18' | 'openpose25';
+export type LayoutName = 'ntu25' | 'kinect20' | 'coco17' | 'mediapipe33' | 'openpose18' | 'openpose25' | 'penn13';
 
 export interface Layout {
   readonly name: string;
@@ -22,6 +22,11 @@ export interface Layout {
   readonly torsoTop: readonly number[];
   /** [left, right] joint pairs; the sum of (left - right) points to the body's left. */
   readonly leftRight: readonly (readonly [number, number])[];
+  /**
+   * Every [left, right] pair of mirror-image joints (shoulders, elbows, wrists, hips, knees, ankles...):
+   * the joints a left-right flip swaps (augment.ts). Absent: the layout is not flipped.
+   */
+  readonly mirror?: readonly (readonly [number, number])[];
 }
 
 const NTU25_JOINTS = [
@@ -192,6 +197,12 @@ const OPENPOSE25_JOINTS = [
 ];
 const OPENPOSE25_PARENTS = [1, 8, 1, 2, 3, 1, 5, 6, -1, 8, 9, 10, 8, 12, 13, 0, 0, 15, 16, 14, 14, 14, 11, 11, 11];
 
+// Penn Action's 13 joints (../shared/data/real/README.md): the COCO body keypoints without the face, the
+// head in place of the nose. Image pixels, x to the right, y DOWN, as annotated and as pose estimators
+// give them; the tree hangs from the head, as coco17's from the nose.
+const PENN13_JOINTS = ['head', ...COCO17_JOINTS.slice(5)];
+const PENN13_PARENTS = [-1, 0, 0, 1, 2, 3, 4, 1, 2, 7, 8, 9, 10];
+
 export const LAYOUTS: Readonly<Record<LayoutName, Layout>> = {
   ntu25: {
     name: 'ntu25',
@@ -269,6 +280,27 @@ export const LAYOUTS: Readonly<Record<LayoutName, Layout>> = {
     leftRight: [
       [5, 2],
       [12, 9],
+    ],
+  },
+  penn13: {
+    name: 'penn13',
+    description: 'Penn Action, 13 joints: 2D image keypoints in pixels (y down), the COCO body without the face',
+    dims: 2,
+    joints: PENN13_JOINTS,
+    parents: PENN13_PARENTS,
+    root: [7, 8],
+    torsoTop: [1, 2],
+    leftRight: [
+      [1, 2],
+      [7, 8],
+    ],
+    mirror: [
+      [1, 2],
+      [3, 4],
+      [5, 6],
+      [7, 8],
+      [9, 10],
+      [11, 12],
     ],
   },
 };

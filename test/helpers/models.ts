@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
+import { getLayout, type LayoutName } from '../../src/data/layouts.js';
 import { defaultPreprocessConfig } from '../../src/data/preprocess.js';
 import { type FoldedNetwork, foldNetwork } from '../../src/export/fold.js';
 import { buildOnnxModel } from '../../src/export/loop-graph.js';
@@ -34,6 +35,9 @@ export interface TestModelOptions {
   inputSize?: number;
   /** Extra or replaced metadata entries (to build mismatching files). */
   metadata?: Record<string, string>;
+  /** skeleton models: a built-in layout other than ntu25 (then one body unless `bodies` says). */
+  layout?: LayoutName;
+  bodies?: number;
 }
 
 /** CUDA is usable on this machine: onnxruntime's CUDA provider is installed and an NVIDIA GPU is present. */
@@ -50,10 +54,12 @@ export function testModelBytes(o: TestModelOptions): Uint8Array {
 /** The model file's bytes and the folded network they were written from (its weights, to compare with). */
 export function testModel(o: TestModelOptions): { bytes: Uint8Array; folded: FoldedNetwork } {
   const skeleton = o.kind === 'skeleton';
+  const layout = getLayout(o.layout ?? 'ntu25');
+  const bodies = o.bodies ?? (o.layout ? 1 : SKELETON_BODIES);
   const K = o.kind === 'regression' ? 1 : (o.classes ?? 5);
   const config: NetworkConfig = {
     arch: o.arch ?? 'plain',
-    inputSize: skeleton ? SKELETON_BODIES * SKELETON_JOINTS * 3 : (o.inputSize ?? 6),
+    inputSize: skeleton ? bodies * layout.joints.length * 3 : (o.inputSize ?? 6),
     hiddenSize: o.hiddenSize ?? 16,
     depth: o.depth ?? 2,
     numOutputs: K,
@@ -79,10 +85,11 @@ export function testModel(o: TestModelOptions): { bytes: Uint8Array; folded: Fol
       task_kind: o.kind === 'regression' ? 'regression' : 'classification',
       labels: o.kind === 'regression' ? [] : labels,
       ...(skeleton && {
-        layout: 'ntu25',
-        bodies: SKELETON_BODIES,
-        joints: SKELETON_JOINTS,
-        preprocessing: defaultPreprocessConfig('ntu25', SKELETON_BODIES),
+        layout: layout.name,
+        bodies,
+        joints: layout.joints.length,
+        ...(layout.dims === 2 ? { dims: 2 as const } : {}),
+        preprocessing: defaultPreprocessConfig(layout, bodies),
         frame_rate: 30,
         window: 20,
       }),

@@ -175,7 +175,7 @@ export class SkeletonTask implements Task {
     const T = this.seqLen;
     const B = indices.length;
     const D = this.inputSize;
-    const dims = { bodies: ds.bodies, joints: ds.joints };
+    const dims = { bodies: ds.bodies, joints: ds.joints, layout: ds.jointLayout };
     const x = new Float32Array(T * B * D);
     const labels = new Int32Array(B);
     const frameLabels = this.options.sampling.kind === 'rate' ? new Int32Array(T * B) : undefined;

@@ -8,7 +8,7 @@
 // The first `warmup` steps of each window are left unlabelled: at those steps the state has seen too
 // little to tell, and a served stream always reads its prediction from a state with most of a window of
 // history (docs/streaming.md, staggered states).
-import { type AugmentConfig, augment } from '../../data/augment.js';
+import { type AugmentConfig, augment, type SeqDims } from '../../data/augment.js';
 import type { SkeletonDataset } from '../../data/cache.js';
 import { resampledLength } from '../../data/sampling.js';
 import { seq } from '../../nn/seq.js';
@@ -51,7 +51,7 @@ export class UntrimmedWindows {
   private readonly recordings: Recording[];
   readonly windows: WindowRef[];
   private readonly D: number;
-  private readonly dims: { bodies: number; joints: number };
+  private readonly dims: SeqDims;
   private readonly srcFps: number;
 
   /**
@@ -65,7 +65,7 @@ export class UntrimmedWindows {
     stride: number,
   ) {
     this.D = ds.frameSize;
-    this.dims = { bodies: ds.bodies, joints: ds.joints };
+    this.dims = { bodies: ds.bodies, joints: ds.joints, layout: ds.jointLayout };
     this.srcFps = ds.header.fps;
     this.recordings = Array.from({ length: ds.count }, (_, i) => {
       const labels = ds.frameLabels(i)!;
