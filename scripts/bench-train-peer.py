@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """PyTorch CPU peer of `npm run bench:train`: the same res-IndRNN (5 blocks x 512, 150 inputs, 60 classes,
 BN over batch x time, dropout with one mask per sequence, Adam) trained on random data, batch 128, T = 20.
-The recurrence is a loop over time of elementwise tensor ops, as in the authors' CPU code.
+The IndRNN layer (scripts/indrnn_peer.py, shared with the accuracy peer) loops over time with elementwise
+tensor ops, as in the authors' CPU code.
 Prints one JSON line: {"samplesPerSec": ..., "msPerStep": ..., "threads": ..., "torch": ...}.
 Run by scripts/bench-train.ts in the same run as ours; alone: python3 scripts/bench-train-peer.py --threads 2
 --profile: then 4 more steps under torch.profiler, printing where a step's CPU time goes (products vs the rest).
@@ -12,7 +13,8 @@ import time
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
+
+from indrnn_peer import IndRec as Rec, train_step
 
 p = argparse.ArgumentParser()
 p.add_argument('--steps', type=int, default=10)
@@ -25,31 +27,10 @@ torch.set_num_threads(args.threads)
 torch.manual_seed(1)
 
 T, I, H, K, BLOCKS, DROP, MAG = 20, 150, 512, 60, 5, 0.25, 5.0
-U_BOUND = MAG ** (1.0 / T)
 
 
-class IndRec(nn.Module):
-    """h_t = relu(z_t + u * h_{t-1}) -> BN over (T*B) -> dropout with one mask per sequence."""
-
-    def __init__(self, last=False):
-        super().__init__()
-        lo = (1.0 / MAG) ** (1.0 / T) if last else 0.0
-        self.u = nn.Parameter(torch.empty(H).uniform_(lo, U_BOUND))
-        self.bn = nn.BatchNorm1d(H)
-
-    def forward(self, z):  # z: [T, B, H]
-        steps = z.unbind(0)  # one view per step; its backward stacks the grads (z[t] would add T full-size zeros)
-        h = F.relu(steps[0])
-        out = [h]
-        for zt in steps[1:]:
-            h = F.relu(torch.addcmul(zt, self.u, h))
-            out.append(h)
-        h = torch.stack(out)
-        y = self.bn(h.reshape(-1, H)).reshape(h.shape)
-        if self.training and DROP > 0:
-            mask = torch.bernoulli(torch.full(h.shape[1:], 1 - DROP)) / (1 - DROP)
-            y = y * mask
-        return y
+def IndRec(last=False):
+    return Rec(H, T, DROP, MAG, last)
 
 
 class Block(nn.Module):
@@ -80,16 +61,7 @@ labels = torch.randint(0, K, (args.batch,))
 
 
 def step():
-    opt.zero_grad()
-    loss = F.cross_entropy(net(x), labels)
-    loss.backward()
-    for g in net.parameters():
-        g.grad.clamp_(-10, 10)
-    opt.step()
-    with torch.no_grad():
-        for m in net.modules():
-            if isinstance(m, IndRec):
-                m.u.clamp_(-U_BOUND, U_BOUND)
+    train_step(net, opt, x, labels)
 
 
 for _ in range(args.warmup):

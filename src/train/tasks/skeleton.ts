@@ -215,6 +215,14 @@ export class SkeletonTask implements Task {
     return { steps, firstReal: pad };
   }
 
+  /**
+   * The samples of each part as this task reads them: training (less the validation part), validation (null
+   * when none) and test. For tools that must see the very same parts (scripts/export-split.ts).
+   */
+  partDatasets(): { train: SkeletonDataset; validation: SkeletonDataset | null; test: SkeletonDataset } {
+    return { train: this.train, validation: this.validation?.ds ?? null, test: this.test.ds };
+  }
+
   stepsPerEpoch(batchSize: number): number {
     return this.order.stepsPerEpoch(batchSize);
   }
