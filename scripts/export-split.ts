@@ -94,7 +94,7 @@ export function exportSplit(options: ExportOptions): ExportSummary {
   const frames = new Float32Array(totalFrames * D);
   let at = 0;
   for (const [, ds] of parts) if (ds) at = writeFrames(ds, cfg, frames, at);
-  const info = task.describe();
+  const { contract, info } = task.describe();
   mkdirSync(o.out, { recursive: true });
   writeSafetensorsFile(join(o.out, 'frames.safetensors'), [{ name: 'frames', shape: [totalFrames, D], data: frames }]);
   const split = {
@@ -103,11 +103,11 @@ export function exportSplit(options: ExportOptions): ExportSummary {
     cache: o.cache,
     split: o.split,
     validation: info.validation,
-    layout: info.layout,
-    bodies: info.bodies,
-    joints: info.joints,
-    fps: info.frameRate,
-    labels: info.labels.map((l) => l.name),
+    layout: contract.layout,
+    bodies: contract.bodies,
+    joints: contract.joints,
+    fps: contract.frame_rate,
+    labels: contract.labels.map((l) => l.name),
     preprocessing: cfg,
     frameSize: D,
     totalFrames,

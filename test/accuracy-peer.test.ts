@@ -50,7 +50,7 @@ describe('accuracy peer: the trainer parts, exported, and a plain PyTorch IndRNN
       center: 'first-frame',
       augment: false,
       seed: 7,
-    }).describe();
+    }).describe().info;
     assert.deepEqual(summary.counts, {
       train: info.trainSamples,
       validation: info.validationSamples,
