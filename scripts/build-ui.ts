@@ -1,7 +1,7 @@
 // Builds the live web page (src/ui) into dist/ui: the TypeScript bundled into one browser module by esbuild
 // (tree-shaken and minified: the page loads three small files and nothing from a CDN), the HTML and CSS
 // copied, and the demo recording made by the synthetic generator (a JSON Lines sample with a label per
-// frame). Run by `npm run build` and `prepare` after tsc, so `npm ci && npm start` serves the page.
+// frame). Run by `npm run build` after tsc, so `npm ci && npm run build && npm start` serves the page.
 // Usage: node dist/scripts/build-ui.js [OUT_DIR]   (default dist/ui)
 //
 // The page shares the repository's pure parsing code (src/data: the NTU, JSON Lines and PKU-MMD formats,
