@@ -50,6 +50,10 @@ describe('environment variables', () => {
     const flags = [...new Set([...help.matchAll(/ (--[a-z-]+) </g)].map((m) => m[1]))];
     assert.ok(flags.length > 25, `found ${flags.length} flags`);
     for (const flag of flags) assert.ok(help.includes(`env: ${envName(flag)}`), `${flag}: no ${envName(flag)}`);
+    // Only variables that do something: --help has none.
+    const settings = new Set([...help.matchAll(/ (--[a-z-]+)/g)].map((m) => m[1]).filter((f) => f !== '--help'));
+    for (const [, name] of help.matchAll(/env: (INDRNN_[A-Z_]+)/g))
+      assert.ok([...settings].some((f) => envName(f) === name), `${name} is listed but is no setting's`);
   });
 
   it('values come from the environment, a flag wins, the configuration is logged once with the token redacted', async () => {

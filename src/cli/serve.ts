@@ -52,9 +52,9 @@ export function envName(long: string): string {
   return `INDRNN_${long.replace(/^--/, '').replace(/-/g, '_').toUpperCase()}`;
 }
 
-/** The option, read from its INDRNN_* variable too (unless it names its own). */
+/** The option, read from its INDRNN_* variable too (unless it names its own; --help has none). */
 function withEnv(option: Option): Option {
-  if (!option.envVar && option.long) option.env(envName(option.long));
+  if (!option.envVar && option.long && option.long !== '--help') option.env(envName(option.long));
   return option;
 }
 
@@ -94,7 +94,11 @@ export function registerServe(program: Command): void {
   serve.createOption = (flags, description) => withEnv(new Option(flags, description));
   serve
     .description('serve the models in a directory over HTTP (predictions, KServe v2, Prometheus metrics)')
-    .option('--models <dir>', 'directory of exported .onnx models; every valid one is served', 'models')
+    .option(
+      '--models <path>',
+      'directory of exported .onnx models (every valid one is served), or one .onnx file',
+      'models',
+    )
     .option('--host <host>', 'address to listen on', '0.0.0.0')
     .option('--port <port>', 'port to listen on', intOption(0), 8080)
     .addOption(
