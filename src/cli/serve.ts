@@ -8,6 +8,7 @@ import type { RunnerKind } from '../onnx/runner.js';
 import { DEFAULT_APP_OPTIONS } from '../serve/app.js';
 import { DEFAULT_CONNECTION_LIMITS, serveMain } from '../server.js';
 import { DEFAULT_STREAM_OPTIONS } from '../stream/limits.js';
+import type { LogFormat } from '../util/pretty-log.js';
 import { floatOption, intOption } from './options.js';
 
 interface ServeFlags {
@@ -28,6 +29,7 @@ interface ServeFlags {
   modelRunner: RunnerKind;
   modelWorkers: number;
   logLevel: LevelWithSilent;
+  logFormat: LogFormat;
   maxStreams: number;
   streamMaxMessageBytes: number;
   streamMaxQueue: number;
@@ -225,9 +227,19 @@ export function registerServe(program: Command): void {
     )
     .option('--no-ui', 'do not serve the live web page at GET / (docs/ui.md)')
     .addOption(
-      withEnv(new Option('--log-level <level>', 'log level (JSON lines on stdout)'))
+      withEnv(new Option('--log-level <level>', 'log level'))
         .choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'])
         .default('info'),
+    )
+    .addOption(
+      withEnv(
+        new Option(
+          '--log-format <format>',
+          "log lines on stdout: 'json', 'pretty' (human-readable), 'auto': pretty on a terminal, else JSON",
+        ),
+      )
+        .choices(['auto', 'pretty', 'json'])
+        .default('auto'),
     )
     .option(
       '--cors-origin <origins>',
@@ -305,6 +317,7 @@ export function registerServe(program: Command): void {
         modelControl: f.modelControl,
         token: f.token || undefined,
         logLevel: f.logLevel,
+        logFormat: f.logFormat,
         ui: f.ui,
         version: process.env.npm_package_version ?? DEFAULT_APP_OPTIONS.version,
         drainTimeoutMs: f.drainTimeoutMs,
