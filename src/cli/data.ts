@@ -382,7 +382,7 @@ export function registerData(program: Command): void {
                 .sort((x, y) => x.a - y.a)
                 .slice(0, 4)
                 .map((c) => `${c.name} ${(100 * c.a).toFixed(0)}%`);
-              return `${r.split}: test accuracy ${(100 * r.test.accuracy).toFixed(1)}% on ${r.test.samples} samples (train ${(100 * r.train.accuracy).toFixed(1)}% on ${r.train.samples}); weakest: ${worst.join(', ')}`;
+              return `${r.split}: test accuracy ${(100 * r.test.accuracy).toFixed(1)} % on ${r.test.samples} samples (train ${(100 * r.train.accuracy).toFixed(1)} % on ${r.train.samples}); weakest: ${worst.join(', ')}`;
             })
             .join('\n'),
         );
