@@ -28,15 +28,29 @@ function compare(a: Version, b: Version): number {
   return a[0] - b[0] || a[1] - b[1] || a[2] - b[2];
 }
 
-/** Whether `version` satisfies an `engines` range of the forms packages use: `>=X.Y`, `^X`, `X.*`, joined by `||`. */
+/** One comparator of an `engines` range: `>=20.19.0`, `<21`, `^18`, `20.*`. */
+function meets(version: Version, comparator: string): boolean {
+  const m = /^(>=|<=|>|<|\^|~)?(\d+(?:\.\d+)*(?:\.[*x])?)$/.exec(comparator);
+  assert.ok(m, `engines comparator ${JSON.stringify(comparator)}: a form this test does not read`);
+  const bound = parseVersion(m[2].replace(/\.x$/, '.*'));
+  const c = compare(version, bound);
+  if (m[1] === '>=') return c >= 0;
+  if (m[1] === '>') return c > 0;
+  if (m[1] === '<=') return c <= 0;
+  if (m[1] === '<') return c < 0;
+  if (m[1] === '~') return version[0] === bound[0] && version[1] === bound[1] && c >= 0;
+  return version[0] === bound[0] && c >= 0; // ^X, X.*, X
+}
+
+/** Whether `version` satisfies an `engines` range: comparator sets (`>=20.19.0 <21`) joined by `||`. */
 function satisfies(version: Version, range: string): boolean {
-  return range.split('||').some((alternative) => {
-    const m = /^\s*(>=|\^)?\s*(\d+(?:\.\d+)*(?:\.\*)?|\d+\.x)\s*$/.exec(alternative.replace('.x', '.*'));
-    assert.ok(m, `engines range ${JSON.stringify(range)}: a form this test does not read`);
-    const floor = parseVersion(m[2]);
-    if (m[1] === '>=') return compare(version, floor) >= 0;
-    return version[0] === floor[0] && compare(version, floor) >= 0;
-  });
+  return range.split('||').some((set) =>
+    set
+      .trim()
+      .replace(/(>=|<=|>|<|\^|~)\s+/g, '$1')
+      .split(/\s+/)
+      .every((comparator) => meets(version, comparator)),
+  );
 }
 
 describe('install', () => {
@@ -76,5 +90,7 @@ describe('install', () => {
     assert.equal(satisfies([20, 0, 0], '10.* || >= 12.*'), true);
     assert.equal(satisfies([20, 0, 0], '>= 10.x'), true);
     assert.equal(satisfies([20, 0, 0], '>=20.19'), false);
+    assert.equal(satisfies([20, 19, 0], '>=22.12.0 || >=20.19.0 <21.0.0'), true);
+    assert.equal(satisfies([21, 0, 0], '>=22.12.0 || >=20.19.0 <21.0.0'), false);
   });
 });
