@@ -10,11 +10,12 @@ WORKDIR /app
 COPY package.json package-lock.json .npmrc tsconfig.json tsconfig.ui.json ./
 COPY src ./src
 COPY scripts ./scripts
-# The environment variable wins over .npmrc's `onnxruntime-node-install=skip`: fetch the CUDA 12 provider.
-# npm ci also runs `prepare` (npm run build): tsc compiles src/ and scripts/ into dist/, and the live page
-# (src/ui) is bundled into dist/ui.
-ENV ONNXRUNTIME_NODE_INSTALL=cuda12
-RUN npm ci \
+# .npmrc skips dependencies' install scripts, our `prepare` included: `npm run build` compiles src/ and
+# scripts/ into dist/ (tsc) and bundles the live page (src/ui) into dist/ui; `npm run install-cuda` runs
+# onnxruntime-node's install script for the CUDA 12 provider, the one download.
+RUN npm ci --no-audit --no-fund \
+ && npm run build \
+ && npm run install-cuda \
  && test -f node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime_providers_cuda.so \
  && test -f dist/src/cli.js \
  && npm prune --omit=dev

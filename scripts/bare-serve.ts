@@ -5,20 +5,23 @@
 // one model.run of up to 32 sequences, and each answered with its last step's top class as JSON.
 // Not a server for users: it checks nothing a client sends beyond the body's length.
 // With --express the same runs behind Express 5 (one route, express.raw): what Express itself costs.
-// Usage: node dist/scripts/bare-serve.js MODEL.onnx PORT [--threads N --T 20 --express]   (GET answers 200 when up)
 import { readFileSync } from 'node:fs';
 import { createServer, type RequestListener, type ServerResponse } from 'node:http';
-import { parseArgs } from 'node:util';
 import express from 'express';
 import { IndrnnModel } from '../src/onnx/model.js';
+import { scriptArgs } from './script-args.js';
 
-const { positionals, values } = parseArgs({
-  allowPositionals: true,
+const { positionals, values } = scriptArgs({
+  name: 'bare-serve',
+  about:
+    'the floor any Node HTTP server reaches with a model (for bench:server): node:http, batching and model.run, nothing else; POST a body of T x 25 x 3 float32, GET answers 200 when up. Not a server for users.',
+  positionals: { usage: 'MODEL.onnx PORT', min: 2, max: 2 },
   options: {
-    threads: { type: 'string', default: '0' },
-    T: { type: 'string', default: '20' },
-    express: { type: 'boolean', default: false },
+    threads: { type: 'string', default: '0', arg: 'N', help: 'onnxruntime intra-op threads (0: one per core)' },
+    T: { type: 'string', default: '20', arg: 'N', help: 'frames per request' },
+    express: { type: 'boolean', default: false, help: 'the same behind Express 5 (one route, express.raw)' },
   },
+  examples: ['node dist/scripts/bare-serve.js models/ntu-synth.onnx 18099 --threads 1'],
 });
 const [file, port] = positionals;
 const T = Number(values.T);

@@ -4,12 +4,11 @@
 // the same without bias, input gradient dx = dy W^T (transB), weight gradient dW = x^T dy (transA).
 // Three placements: one onnxruntime thread; one session with 2 intra-op threads; and 2 one-thread
 // sessions in 2 threads at once (the data-parallel trainer's placement: its figure is the two together).
-// Usage: node dist/scripts/bench-gemm.js [--rows 1280,2560] [--reps 20] [--json]
 import { availableParallelism } from 'node:os';
-import { parseArgs } from 'node:util';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { type GemmOptions, OrtBackend } from '../src/nn/backend.js';
 import { Rng } from '../src/util/rng.js';
+import { scriptArgs } from './script-args.js';
 
 const H = 512;
 
@@ -55,12 +54,21 @@ if (!isMainThread) {
   const { index, rows, reps } = workerData as { index: number; rows: number; reps: number };
   parentPort!.postMessage(await timeCase(cases(rows)[index], rows, 1, reps));
 } else {
-  const { values } = parseArgs({
+  const { values } = scriptArgs({
+    name: 'bench-gemm',
+    about:
+      "the matrix products of a training step of the benchmark model alone: onnxruntime's fp32 rate for the shapes bench:train runs, on one thread, 2 intra-op threads, and 2 one-thread sessions at once",
     options: {
-      rows: { type: 'string', default: '1280,2560' },
-      reps: { type: 'string', default: '20' },
-      json: { type: 'boolean', default: false },
+      rows: {
+        type: 'string',
+        default: '1280,2560',
+        arg: 'LIST',
+        help: 'rows of the products (T x batch rows of a shard), comma-separated',
+      },
+      reps: { type: 'string', default: '20', arg: 'N', help: 'repetitions of each product' },
+      json: { type: 'boolean', default: false, help: 'print the results as JSON' },
     },
+    examples: ['node dist/scripts/bench-gemm.js --rows 1280 --reps 10'],
   });
   const reps = Number(values.reps);
   const gflops = (c: Case, ms: number) => (2 * c.M * c.K * c.N) / ms / 1e6;

@@ -1,6 +1,5 @@
 // CPU latency of the exported res-IndRNN (5 blocks x 512, input 150, 60 classes) against the PyTorch CPU
 // figures in docs/design.md. Usage: npm run bench:infer [-- --runs N --threads N --json]
-import { parseArgs } from 'node:util';
 import { foldNetwork } from '../src/export/fold.js';
 import { buildOnnxModel } from '../src/export/loop-graph.js';
 import { networkMetadata } from '../src/export/network-to-onnx.js';
@@ -10,15 +9,21 @@ import { IndrnnModel } from '../src/onnx/model.js';
 import { Rng } from '../src/util/rng.js';
 import { ACTION_MODEL } from './action-model.js';
 import { percentile } from './percentile.js';
+import { scriptArgs } from './script-args.js';
 
 const PYTORCH_MS = { T20_B1_ms: 4.4, T20_B64_ms: 83, T300_B1_ms: 30 }; // PyTorch 1.13 CPU, 2 threads (docs/design.md)
 
-const { values } = parseArgs({
+const { values } = scriptArgs({
+  name: 'bench-infer',
+  about:
+    'CPU latency of the exported res-IndRNN (5 blocks x 512, input 150, 60 classes) against the PyTorch CPU figures in docs/design.md',
+  runAs: 'npm run bench:infer --',
   options: {
-    runs: { type: 'string', default: '50' },
-    threads: { type: 'string', default: '0' },
-    json: { type: 'boolean', default: false },
+    runs: { type: 'string', default: '50', arg: 'N', help: 'timed runs per batch size' },
+    threads: { type: 'string', default: '0', arg: 'N', help: 'onnxruntime intra-op threads (0: one per core)' },
+    json: { type: 'boolean', default: false, help: 'print the results as JSON' },
   },
+  examples: ['npm run bench:infer -- --runs 20 --threads 2'],
 });
 const runs = Number(values.runs);
 

@@ -1,9 +1,17 @@
 // The cost of the MediaPipe -> Kinect mapping per frame, against the model's own preprocessing of the same
 // frames measured in the same run (the machine is shared: read the ratio). A stream or request that says
 // "layout": "mediapipe33" pays both.
-//   flock /work/wt/bench.lock node dist/scripts/bench-mediapipe.js    (or without flock elsewhere)
 import { mediapipeFramesTo } from '../src/data/mediapipe.js';
 import { defaultPreprocessConfig, preprocessSequence } from '../src/data/preprocess.js';
+import { scriptArgs } from './script-args.js';
+
+scriptArgs({
+  name: 'bench-mediapipe',
+  about:
+    "the cost per frame of the MediaPipe -> Kinect mapping, against the model's own preprocessing of the same frames in the same run (read the ratio on a shared machine)",
+  options: {},
+  examples: ['node dist/scripts/bench-mediapipe.js'],
+});
 
 const T = 300;
 const B = 2;

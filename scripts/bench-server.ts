@@ -6,8 +6,6 @@
 // batch is the server's own indrnn_batch_size histogram over the measured seconds. The floor rows are
 // scripts/bare-serve.ts: node:http and the same batching and model.run with nothing else, the most any Node
 // server can reach on this machine with this client.
-// Usage: npm run bench:server [-- --duration S --connections 1,8,32 --max-batch N --max-delay-ms MS --max-concurrent N
-//        --threads N --server-threads N --ideal-threads 1,0 --baseline DIR --rounds N --runners inline,worker --probe --json]
 // (--baseline DIR: also a server run from DIR/dist, e.g. an earlier commit built there, for before/after rows
 // with JSON and binary bodies.
 // --runners: the servers' --model-runner ('worker:N': N worker threads, --model-workers); the first serves every row, each other one adds a batching server
@@ -17,31 +15,69 @@ import type { ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { DEFAULT_BATCH } from '../src/host/batcher.js';
 import { IndrnnModel } from '../src/onnx/model.js';
 import { percentile } from './percentile.js';
+import { scriptArgs } from './script-args.js';
 import { startServeProcess, stopServeProcess } from './serve-process.js';
 import { BENCH_J, benchSetup } from './server-bench-model.js';
 
-const { values } = parseArgs({
+const { values } = scriptArgs({
+  name: 'bench-server',
+  about:
+    'HTTP serving throughput and latency of the action model at several concurrencies: JSON and binary bodies with and without batching, direct in-process runs, the ideal batch of 32, and the bare node:http floor',
+  runAs: 'npm run bench:server --',
   options: {
-    duration: { type: 'string', default: '6' },
-    connections: { type: 'string', default: '1,8,32' },
-    'max-batch': { type: 'string', default: String(DEFAULT_BATCH.maxBatch) },
-    'max-delay-ms': { type: 'string', default: String(DEFAULT_BATCH.maxDelayMs) },
-    'max-concurrent': { type: 'string' },
-    threads: { type: 'string', default: '0' },
-    'server-threads': { type: 'string' },
-    baseline: { type: 'string' },
-    rounds: { type: 'string', default: '1' },
-    'ideal-threads': { type: 'string', default: '1,0' },
-    runners: { type: 'string', default: 'inline' },
-    probe: { type: 'boolean', default: false },
-    port: { type: 'string', default: '18080' },
-    json: { type: 'boolean', default: false },
+    duration: { type: 'string', default: '6', arg: 'S', help: 'seconds measured per row' },
+    connections: { type: 'string', default: '1,8,32', arg: 'LIST', help: 'concurrencies, comma-separated' },
+    'max-batch': {
+      type: 'string',
+      default: String(DEFAULT_BATCH.maxBatch),
+      arg: 'N',
+      help: "the server's --max-batch",
+    },
+    'max-delay-ms': {
+      type: 'string',
+      default: String(DEFAULT_BATCH.maxDelayMs),
+      arg: 'MS',
+      help: "the server's --max-delay-ms",
+    },
+    'max-concurrent': { type: 'string', arg: 'N', help: "the server's --max-concurrent (default: its own)" },
+    threads: {
+      type: 'string',
+      default: '0',
+      arg: 'N',
+      help: 'onnxruntime threads of the direct runs (0: one per core)',
+    },
+    'server-threads': { type: 'string', arg: 'N', help: "the server's --threads (default: --threads)" },
+    baseline: {
+      type: 'string',
+      arg: 'DIR',
+      help: 'also serve the build in DIR/dist (an earlier commit) for before/after rows',
+    },
+    rounds: { type: 'string', default: '1', arg: 'N', help: 'repeat every row N times, interleaved (a busy machine)' },
+    'ideal-threads': {
+      type: 'string',
+      default: '1,0',
+      arg: 'LIST',
+      help: 'threads of the ideal-batch rows, comma-separated',
+    },
+    runners: {
+      type: 'string',
+      default: 'inline',
+      arg: 'LIST',
+      help: "the servers' --model-runner: inline, worker or worker:N, comma-separated",
+    },
+    probe: {
+      type: 'boolean',
+      default: false,
+      help: 'GET /healthz every 10 ms during each server row (how long a probe waits)',
+    },
+    port: { type: 'string', default: '18080', arg: 'P', help: 'the first port used' },
+    json: { type: 'boolean', default: false, help: 'print the results as JSON' },
   },
+  examples: ['npm run bench:server -- --duration 4 --connections 1,32 --rounds 2'],
 });
 const duration = Number(values.duration);
 const connections = values.connections.split(',').map(Number);

@@ -1,4 +1,3 @@
-// npm run bench:soak -- [--minutes N] [--connections 64] [--streams 50] [--fps 30] [--port P] [--json]
 // A soak of `indrnn serve` (the shipped models, as `npm start` runs it: re-executed with its V8 flags) for N
 // minutes: HTTP predict (ntu-synth, 30 frames) at a fixed concurrency from autocannon, and at the same time
 // live streams (ntu-synth-stream) sending one JSON frame per message at `fps`. Reports HTTP requests,
@@ -7,23 +6,28 @@
 // growth from minute 1 to the end (the first minute is warm-up: heaps and caches grow to their size).
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { WebSocket } from 'ws';
 import { normalFrames, rssMb } from './fuzz-harness.js';
 import { percentile } from './percentile.js';
+import { scriptArgs } from './script-args.js';
 import { startServeProcess, stopServeProcess } from './serve-process.js';
 
-const { values } = parseArgs({
+const { values } = scriptArgs({
+  name: 'bench-soak',
+  about:
+    "a soak of `indrnn serve` on the shipped models: HTTP predicts and live streams at once for N minutes; errors, latency percentiles and the server's RSS each minute",
+  runAs: 'npm run bench:soak --',
   options: {
-    minutes: { type: 'string', default: '1' },
-    connections: { type: 'string', default: '64' },
-    streams: { type: 'string', default: '50' },
-    fps: { type: 'string', default: '30' },
-    models: { type: 'string', default: 'models' },
-    port: { type: 'string', default: '18095' },
-    json: { type: 'boolean', default: false },
+    minutes: { type: 'string', default: '1', arg: 'N', help: 'how long' },
+    connections: { type: 'string', default: '64', arg: 'N', help: 'concurrent HTTP predict connections' },
+    streams: { type: 'string', default: '50', arg: 'N', help: 'live streams' },
+    fps: { type: 'string', default: '30', arg: 'N', help: "each stream's frames per second" },
+    models: { type: 'string', default: 'models', arg: 'DIR', help: 'the model directory served' },
+    port: { type: 'string', default: '18095', arg: 'P', help: "the server's port" },
+    json: { type: 'boolean', default: false, help: 'print the results as JSON' },
   },
+  examples: ['npm run bench:soak -- --minutes 10 --streams 100'],
 });
 const minutes = Number(values.minutes);
 const [connections, nStreams, fps, port] = [values.connections, values.streams, values.fps, values.port].map(Number);

@@ -13,31 +13,40 @@
 // Each N opens N new connections at once and streams for --warmup s (default 1) before the --duration s that
 // are measured: the first frames after a burst of connects are a one-off (new connections, the first runs
 // of each batch size), not the sustained latency.
-// Usage: npm run bench:stream [-- --streams 50,100,200 --duration 5 --warmup 1 --threads N --only MODEL --binary --json]
 import { type ChildProcess, execSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { WebSocket } from 'ws';
 import { onnx, parseModel } from '../src/util/onnx-graph.js';
 import { Rng } from '../src/util/rng.js';
 import { percentile } from './percentile.js';
+import { scriptArgs } from './script-args.js';
 import { startServeProcess, stopServeProcess } from './serve-process.js';
 
-const { values } = parseArgs({
+const { values } = scriptArgs({
+  name: 'bench-stream',
+  about:
+    'WebSocket streaming benchmark: N concurrent streams, each sending a skeleton frame every 1/fps s, against `indrnn serve`; per-frame latency from the clients and the server, and the most streams sustained',
+  runAs: 'npm run bench:stream --',
   options: {
-    streams: { type: 'string', default: '50,100,150,200,300' },
-    duration: { type: 'string', default: '5' },
-    warmup: { type: 'string', default: '1' },
-    fps: { type: 'string', default: '30' },
-    models: { type: 'string', default: 'models' },
-    only: { type: 'string' },
-    binary: { type: 'boolean', default: false },
-    port: { type: 'string', default: '18090' },
-    threads: { type: 'string', default: '0' },
-    json: { type: 'boolean', default: false },
+    streams: {
+      type: 'string',
+      default: '50,100,150,200,300',
+      arg: 'LIST',
+      help: 'numbers of concurrent streams, comma-separated',
+    },
+    duration: { type: 'string', default: '5', arg: 'S', help: 'seconds measured per row' },
+    warmup: { type: 'string', default: '1', arg: 'S', help: 'seconds streamed before measuring' },
+    fps: { type: 'string', default: '30', arg: 'N', help: "each stream's frames per second" },
+    models: { type: 'string', default: 'models', arg: 'DIR', help: 'where the models are' },
+    only: { type: 'string', arg: 'MODEL', help: 'only this model (default: every one measured)' },
+    binary: { type: 'boolean', default: false, help: 'send binary float32 frames instead of JSON' },
+    port: { type: 'string', default: '18090', arg: 'P', help: "the server's port" },
+    threads: { type: 'string', default: '0', arg: 'N', help: "the server's --threads (0: one per core)" },
+    json: { type: 'boolean', default: false, help: 'print the results as JSON' },
   },
+  examples: ['npm run bench:stream -- --streams 50,100 --duration 5 --only ntu-synth-stream'],
 });
 const duration = Number(values.duration);
 const warmup = Number(values.warmup);

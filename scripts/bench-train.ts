@@ -3,11 +3,9 @@
 //   peer:   PyTorch CPU (scripts/bench-train-peer.py, same model and optimiser), --threads threads
 //   before: one shard: products on onnxruntime's --threads threads, elementwise passes on this thread
 //   after:  data-parallel shards (src/train/data-parallel.ts) on --threads threads, one core each
-// Usage: npm run bench:train [-- --steps N --warmup N --threads N --rounds N --python PATH --no-peer --json]
 import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { Adam, defaultAdamOptions } from '../src/nn/adam.js';
 import { type Backend, OrtBackend } from '../src/nn/backend.js';
 import { softmaxCrossEntropy } from '../src/nn/loss.js';
@@ -17,18 +15,24 @@ import { ShardBackend } from '../src/nn/shard.js';
 import { DataParallel } from '../src/train/data-parallel.js';
 import { Rng } from '../src/util/rng.js';
 import { ACTION_MODEL } from './action-model.js';
+import { scriptArgs } from './script-args.js';
 
-const { values } = parseArgs({
+const { values } = scriptArgs({
+  name: 'bench-train',
+  about:
+    "training throughput of the authors' action-recognition res-IndRNN (5 x 512, batch 128, T = 20) on random data: PyTorch CPU, one shard, and data-parallel shards, in one run",
+  runAs: 'npm run bench:train --',
   options: {
-    steps: { type: 'string', default: '10' },
-    warmup: { type: 'string', default: '2' },
-    threads: { type: 'string', default: '0' },
-    batch: { type: 'string', default: '128' },
-    rounds: { type: 'string', default: '1' },
-    python: { type: 'string', default: '/usr/bin/python3' },
-    'no-peer': { type: 'boolean', default: false },
-    json: { type: 'boolean', default: false },
+    steps: { type: 'string', default: '10', arg: 'N', help: 'timed steps' },
+    warmup: { type: 'string', default: '2', arg: 'N', help: 'untimed steps first' },
+    threads: { type: 'string', default: '0', arg: 'N', help: 'threads (0: one per core)' },
+    batch: { type: 'string', default: '128', arg: 'N', help: 'sequences per step' },
+    rounds: { type: 'string', default: '1', arg: 'N', help: 'repeat the three ways N times, interleaved' },
+    python: { type: 'string', default: '/usr/bin/python3', arg: 'PATH', help: 'the Python with PyTorch for the peer' },
+    'no-peer': { type: 'boolean', default: false, help: 'skip the PyTorch peer' },
+    json: { type: 'boolean', default: false, help: 'print the results as JSON' },
   },
+  examples: ['npm run bench:train -- --steps 5 --threads 2 --no-peer'],
 });
 const steps = Number(values.steps);
 const warmup = Number(values.warmup);

@@ -1,8 +1,7 @@
 // Builds the live web page (src/ui) into dist/ui: the TypeScript bundled into one browser module by esbuild
 // (tree-shaken and minified: the page loads three small files and nothing from a CDN), the HTML and CSS
 // copied, and the demo recording made by the synthetic generator (a JSON Lines sample with a label per
-// frame). Run by `npm run build` and `prepare` after tsc, so `npm ci && npm start` serves the page.
-// Usage: node dist/scripts/build-ui.js [OUT_DIR]   (default dist/ui)
+// frame). Run by `npm run build` after tsc, so `npm ci && npm run build && npm start` serves the page.
 //
 // The page shares the repository's pure parsing code (src/data: the NTU, JSON Lines and PKU-MMD formats,
 // layouts, body selection). Some of those modules also read files with node:fs; their file readers are
@@ -17,6 +16,7 @@ import { type BuildOptions, build, type Plugin } from 'esbuild';
 import { selectBodies } from '../src/data/bodies.js';
 import { ntuActionName } from '../src/data/ntu-actions.js';
 import { generateStream } from '../src/data/synth/generate.js';
+import { scriptArgs } from './script-args.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const UI_SRC = join(ROOT, 'src', 'ui');
@@ -174,7 +174,14 @@ export function uiBundleReachesNode(out = UI_OUT): boolean {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const built = await buildUi(process.argv[2] ?? UI_OUT);
+  const { positionals } = scriptArgs({
+    name: 'build-ui',
+    about: 'build the live web page (src/ui) into a folder: the bundle (esbuild), the HTML and CSS, the demo recording',
+    positionals: { usage: '[OUT_DIR]', min: 0, max: 1 },
+    options: {},
+    examples: ['node dist/scripts/build-ui.js            (into dist/ui, as npm run build does)'],
+  });
+  const built = await buildUi(positionals[0] ?? UI_OUT);
   if (uiBundleReachesNode(built.out)) {
     process.stderr.write(`build-ui: the page's bundle calls a Node built-in (search app.js for "${NODE_STUB_MARK}")\n`);
     process.exit(1);

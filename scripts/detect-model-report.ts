@@ -1,8 +1,5 @@
 // Writes the model card of a detection model trained on untrimmed real recordings: models/<name>.md and
 // models/<name>-curves.svg. Every number is computed here or read from the reports given, none typed in.
-// Usage: node dist/scripts/detect-model-report.js --name NAME --run RUN_DIR --model FILE --eval REPORT.json
-//        --intro FILE --commands FILE --trimmed-cache CACHE --plain-model FILE
-//        [--rule LABEL=REPORT.json ...] [--recipe LABEL=REPORT.json ...] [--models DIR]
 // --eval: `indrnn eval --detection --json` on the held-out recordings (default rule); --rule: the same on
 // the training recordings with other rules (how the default was chosen); --recipe: validation reports of
 // the recipes compared before training the shipped one; --trimmed-cache and --plain-model: the trimmed
@@ -10,28 +7,48 @@
 // (scripts/make-detect-model.sh runs it.)
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import type { DetectionReport } from '../src/cli/eval-detection.js';
 import { IndrnnModel } from '../src/onnx/model.js';
 import { SkeletonTask } from '../src/train/tasks/skeleton.js';
 import type { TrainSummary } from '../src/train/trainer.js';
 import { writeFileAtomic } from '../src/util/atomic-write.js';
 import { curvesSvg, historyTable, pct } from './run-report.js';
+import { scriptArgs } from './script-args.js';
 
-const { values: a } = parseArgs({
+const { values: a } = scriptArgs({
+  name: 'detect-model-report',
+  about:
+    'write the model card of a detection model trained on untrimmed real recordings (models/NAME.md and models/NAME-curves.svg), every number computed from the reports given',
   options: {
-    name: { type: 'string' },
-    run: { type: 'string' },
-    model: { type: 'string' },
-    eval: { type: 'string' },
-    intro: { type: 'string' },
-    commands: { type: 'string' },
-    'trimmed-cache': { type: 'string' },
-    'plain-model': { type: 'string' },
-    rule: { type: 'string', multiple: true, default: [] },
-    recipe: { type: 'string', multiple: true, default: [] },
-    models: { type: 'string', default: 'models' },
+    name: { type: 'string', arg: 'NAME', help: 'the model name (required)' },
+    run: { type: 'string', arg: 'RUN_DIR', help: 'its training run (required)' },
+    model: { type: 'string', arg: 'FILE', help: 'the exported model (required)' },
+    eval: {
+      type: 'string',
+      arg: 'REPORT.json',
+      help: '`indrnn eval --detection --json` on the held-out recordings (required)',
+    },
+    intro: { type: 'string', arg: 'FILE', help: "the card's opening prose (required)" },
+    commands: { type: 'string', arg: 'FILE', help: 'the exact commands (required)' },
+    'trimmed-cache': { type: 'string', arg: 'CACHE', help: 'the trimmed clips of the same split (required)' },
+    'plain-model': { type: 'string', arg: 'FILE', help: 'the plain classifier compared on them (required)' },
+    rule: {
+      type: 'string',
+      multiple: true,
+      default: [],
+      arg: 'LABEL=REPORT.json',
+      help: 'the eval on the training recordings with another rule',
+    },
+    recipe: {
+      type: 'string',
+      multiple: true,
+      default: [],
+      arg: 'LABEL=REPORT.json',
+      help: 'validation report of a recipe compared',
+    },
+    models: { type: 'string', default: 'models', arg: 'DIR', help: 'where the card goes' },
   },
+  examples: ['scripts/make-detect-model.sh DATA_DIR   (runs it with every argument)'],
 });
 for (const k of ['name', 'run', 'model', 'eval', 'intro', 'commands', 'trimmed-cache', 'plain-model'] as const) {
   if (!a[k]) throw new Error(`--${k} is required`);

@@ -1,9 +1,9 @@
 // The import graph between the top-level folders of src/ (src/cli.ts counts as cli), read from the
 // relative import and export specifiers of every .ts file, and its cycles.
-// Usage: node dist/scripts/folder-graph.js [SRC_DIR]   prints the edges and the cycles; exit 1 on a cycle.
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { scriptArgs } from './script-args.js';
 
 /** folder -> folders it imports (itself excluded). */
 export type FolderGraph = Map<string, Set<string>>;
@@ -66,7 +66,14 @@ export function cycles(graph: FolderGraph): string[][] {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const graph = folderGraph(process.argv[2] ?? 'src');
+  const { positionals } = scriptArgs({
+    name: 'folder-graph',
+    about: 'print the import graph between the top-level folders of src/ and its cycles; exit status 1 on a cycle',
+    positionals: { usage: '[SRC_DIR]', min: 0, max: 1 },
+    options: {},
+    examples: ['node dist/scripts/folder-graph.js src'],
+  });
+  const graph = folderGraph(positionals[0] ?? 'src');
   for (const [from, to] of [...graph].sort()) process.stdout.write(`${from} -> ${[...to].sort().join(', ')}\n`);
   const found = cycles(graph);
   for (const c of found) process.stdout.write(`cycle: ${c.join(' <-> ')}\n`);

@@ -1,9 +1,7 @@
-// npm run fuzz -- [--minutes N] [--seed S] [--models DIR] [--port P] [--json]
 // The hostile-input harness (scripts/fuzz-harness.ts) for N minutes: seed after seed from S, each with
 // 200 generated HTTP requests and 30 generated streams against `indrnn serve` on 127.0.0.1, then the
 // health invariants. A server that died is restarted (and the finding kept). Prints the counts (requests,
 // upgrades, messages, seeds, answers by status) and every finding with its seed; exits 1 on any finding.
-import { parseArgs } from 'node:util';
 import {
   baselineOf,
   type FuzzServer,
@@ -13,15 +11,21 @@ import {
   startFuzzServer,
   stopFuzzServer,
 } from './fuzz-harness.js';
+import { scriptArgs } from './script-args.js';
 
-const { values } = parseArgs({
+const { values } = scriptArgs({
+  name: 'fuzz',
+  about:
+    'the hostile-input harness against `indrnn serve` for N minutes: generated HTTP requests and streams seed after seed, then the health invariants; prints the counts and every finding with its seed, exit 1 on a finding',
+  runAs: 'npm run fuzz --',
   options: {
-    minutes: { type: 'string', default: '1' },
-    seed: { type: 'string', default: '1' },
-    models: { type: 'string', default: 'models' },
-    port: { type: 'string', default: '18090' },
-    json: { type: 'boolean', default: false },
+    minutes: { type: 'string', default: '1', arg: 'N', help: 'how long' },
+    seed: { type: 'string', default: '1', arg: 'S', help: 'the first seed' },
+    models: { type: 'string', default: 'models', arg: 'DIR', help: 'the model directory served' },
+    port: { type: 'string', default: '18090', arg: 'P', help: "the server's port" },
+    json: { type: 'boolean', default: false, help: 'print the results as JSON' },
   },
+  examples: ['npm run fuzz -- --minutes 30 --seed 1'],
 });
 const minutes = Number(values.minutes);
 const firstSeed = Number(values.seed);

@@ -1,15 +1,13 @@
 // Where the Kinect trackers put the joints that MediaPipe Pose has no landmark for, measured on real
 // recordings: the constants of src/data/mediapipe.ts (spine, neck, hand, hand tip, foot) come from here.
 //
-//   node dist/scripts/kinect-proportions.js --nucla DIR --pku-mmd DIR
-//
 // Every figure is a median over the frames of every present body, as a fraction of a bone the two
 // trackers share: a joint on the spine as a fraction of the way from the hip centre to the shoulder
 // centre, the hand beyond the wrist as a fraction of the forearm, the foot beyond the ankle as a fraction
 // of the shin. Kinect v1 (N-UCLA, kinect20) and Kinect v2 (PKU-MMD, ntu25) place them differently.
-import { Command } from 'commander';
 import { listNuclaFiles, readNuclaClip } from '../src/data/nucla-reader.js';
 import { listPkuRecordings, readPkuSkeleton } from '../src/data/pku-mmd-reader.js';
+import { scriptArgs } from './script-args.js';
 
 type V = [number, number, number];
 const at = (d: Float32Array, base: number, j: number): V => [d[base + j * 3], d[base + j * 3 + 1], d[base + j * 3 + 2]];
@@ -103,16 +101,21 @@ function* pkuBodies(dir: string, every: number) {
   }
 }
 
-const o = new Command()
-  .option('--nucla <dir>', 'N-UCLA clips (kinect20)')
-  .option('--pku-mmd <dir>', 'PKU-MMD recordings (ntu25)')
-  .option('--every <n>', 'read every n-th file', '1')
-  .parse()
-  .opts<{ nucla?: string; pkuMmd?: string; every: string }>();
+const { values: o } = scriptArgs({
+  name: 'kinect-proportions',
+  about:
+    'where the Kinect trackers put the joints MediaPipe Pose has no landmark for (spine, neck, hand, hand tip, foot), as fractions of bones both share, measured on real recordings',
+  options: {
+    nucla: { type: 'string', arg: 'DIR', help: 'N-UCLA clips (kinect20)' },
+    'pku-mmd': { type: 'string', arg: 'DIR', help: 'PKU-MMD recordings (ntu25)' },
+    every: { type: 'string', default: '1', arg: 'N', help: 'read every N-th file' },
+  },
+  examples: ['node dist/scripts/kinect-proportions.js --nucla /data/nucla --pku-mmd /data/pku-mmd'],
+});
 const every = Number(o.every);
 const out: Record<string, Record<string, number>> = {};
 if (o.nucla) out['kinect20 (N-UCLA, Kinect v1)'] = measure(nuclaBodies(o.nucla, every), KINECT20);
-if (o.pkuMmd) out['ntu25 (PKU-MMD, Kinect v2)'] = measure(pkuBodies(o.pkuMmd, every), NTU25);
+if (o['pku-mmd']) out['ntu25 (PKU-MMD, Kinect v2)'] = measure(pkuBodies(o['pku-mmd'], every), NTU25);
 for (const [name, m] of Object.entries(out)) {
   console.log(name);
   for (const [k, v] of Object.entries(m)) console.log(`  ${k.padEnd(52)} ${v.toFixed(3)}`);

@@ -5,30 +5,36 @@
 //              read from the one with the most history (the same numbers as a WebSocket stream: tested)
 //   carried    one state carried over the whole stream, never reset (the naive O(1) stream)
 // Steps whose frame is between actions (label 0) or shows an action the model does not know are left out.
-// Usage: node dist/scripts/long-stream.js [--model models/ntu-synth-stream.onnx] [--streams DIR]
-//        [--count 4] [--frames 10000] [--seed 7] [--json]
 // Without --streams it writes `--count` recordings of frames/30 + 10 s with `indrnn data synth` to a temp dir.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { selectBodies } from '../src/data/bodies.js';
 import { readSkeletonFile } from '../src/data/ntu-reader.js';
 import { parsePreprocessConfig, preprocessSequence } from '../src/data/preprocess.js';
 import { fixedRateIndices, gatherFrames } from '../src/data/sampling.js';
 import { IndrnnModel } from '../src/onnx/model.js';
 import { STAGGERED_STATES, staggeredLogits } from '../src/predict/rate.js';
+import { scriptArgs } from './script-args.js';
 
-const { values } = parseArgs({
+const { values } = scriptArgs({
+  name: 'long-stream',
+  about:
+    "is a rate model's prediction as good after 10,000 frames of continuous, changing actions as on a fresh stream? Per-step accuracy by 1000-frame block, staggered states (the server's) against one carried state",
   options: {
-    model: { type: 'string', default: 'models/ntu-synth-stream.onnx' },
-    streams: { type: 'string' },
-    count: { type: 'string', default: '4' },
-    frames: { type: 'string', default: '10000' },
-    seed: { type: 'string', default: '7' },
-    json: { type: 'boolean', default: false },
+    model: { type: 'string', default: 'models/ntu-synth-stream.onnx', arg: 'FILE', help: 'a rate-sampled model' },
+    streams: {
+      type: 'string',
+      arg: 'DIR',
+      help: 'synthetic streams (`indrnn data synth --streams`; default: written to a temp dir)',
+    },
+    count: { type: 'string', default: '4', arg: 'N', help: 'streams written without --streams' },
+    frames: { type: 'string', default: '10000', arg: 'N', help: 'frames per stream' },
+    seed: { type: 'string', default: '7', arg: 'S', help: 'their seed' },
+    json: { type: 'boolean', default: false, help: 'print the results as JSON' },
   },
+  examples: ['node dist/scripts/long-stream.js --count 2 --frames 3000'],
 });
 const maxFrames = Number(values.frames);
 const BLOCK = 1000;

@@ -4,10 +4,6 @@
 // wrists, hips, knees, ankles, thumbs as they are; ears beside the head; knuckles at the hand; toes at the
 // foot), mapped back by src/data/mediapipe.ts, and classified by the model, beside the original joints.
 // Optional Gaussian noise on every landmark's depth (z) stands in for MediaPipe's depth errors.
-//
-//   node dist/scripts/mediapipe-roundtrip.js --nucla DIR [--model models/nucla.onnx] [--view 3] [--z-noise 0,0.05,0.1]
-//   node dist/scripts/mediapipe-roundtrip.js --pku-mmd DIR --model models/pku-mmd.onnx [--from-recording 250]
-import { Command } from 'commander';
 import { getLayout } from '../src/data/layouts.js';
 import { type MediapipeTarget, mediapipeFramesTo } from '../src/data/mediapipe.js';
 import { listNuclaFiles, readNuclaClip } from '../src/data/nucla-reader.js';
@@ -16,6 +12,7 @@ import { IndrnnModel } from '../src/onnx/model.js';
 import { inputSpecOf } from '../src/predict/input.js';
 import { predictSteps, prepareSteps } from '../src/predict/sequence-prediction.js';
 import { Rng } from '../src/util/rng.js';
+import { scriptArgs } from './script-args.js';
 
 const MP = 33;
 
@@ -127,15 +124,41 @@ function pkuClips(dir: string, from: number, labels: readonly string[]): Clip[] 
     });
 }
 
-const o = new Command()
-  .option('--nucla <dir>', 'N-UCLA clips (kinect20)')
-  .option('--pku-mmd <dir>', 'PKU-MMD recordings (ntu25)')
-  .option('--model <file>', "a model of the data set's layout", 'models/nucla.onnx')
-  .option('--view <v>', 'N-UCLA: the view to classify (3: nucla held out)', '3')
-  .option('--from-recording <n>', 'PKU-MMD: recordings from this number on (250: pku-mmd held out)', '250')
-  .option('--z-noise <list>', 'standard deviations of depth noise, metres', '0,0.05,0.1')
-  .parse()
-  .opts<{ nucla?: string; pkuMmd?: string; model: string; view: string; fromRecording: string; zNoise: string }>();
+const { values } = scriptArgs({
+  name: 'mediapipe-roundtrip',
+  about:
+    "what the MediaPipe -> Kinect mapping's derived joints, and depth noise, cost a model trained on Kinect data: recorded skeletons turned into MediaPipe landmarks, mapped back and classified beside the originals",
+  options: {
+    nucla: { type: 'string', arg: 'DIR', help: 'N-UCLA clips (kinect20)' },
+    'pku-mmd': { type: 'string', arg: 'DIR', help: 'PKU-MMD recordings (ntu25)' },
+    model: { type: 'string', default: 'models/nucla.onnx', arg: 'FILE', help: "a model of the data set's layout" },
+    view: { type: 'string', default: '3', arg: 'V', help: 'N-UCLA: the view to classify (3: nucla held out)' },
+    'from-recording': {
+      type: 'string',
+      default: '250',
+      arg: 'N',
+      help: 'PKU-MMD: recordings from this number on (250: pku-mmd held out)',
+    },
+    'z-noise': {
+      type: 'string',
+      default: '0,0.05,0.1',
+      arg: 'LIST',
+      help: 'standard deviations of depth noise, metres',
+    },
+  },
+  examples: [
+    'node dist/scripts/mediapipe-roundtrip.js --nucla /data/nucla --view 3',
+    'node dist/scripts/mediapipe-roundtrip.js --pku-mmd /data/pku-mmd --model models/pku-mmd.onnx --from-recording 250',
+  ],
+});
+const o = {
+  nucla: values.nucla,
+  pkuMmd: values['pku-mmd'],
+  model: values.model,
+  view: values.view,
+  fromRecording: values['from-recording'],
+  zNoise: values['z-noise'],
+};
 if (!o.nucla === !o.pkuMmd) throw new Error('give one of --nucla DIR and --pku-mmd DIR');
 
 const model = await IndrnnModel.load(o.model, { provider: 'cpu', threads: 1 });

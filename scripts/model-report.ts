@@ -1,27 +1,29 @@
 // Writes the evaluation report of the shipped model: models/<name>.md and models/<name>-curves.svg.
-// Usage: node dist/scripts/model-report.js --name NAME --xsub RUN_DIR --xview RUN_DIR --baseline FILE
-//        --synth FILE --model FILE [--models DIR]
 // (scripts/make-default-model.sh runs it; every number in the report is computed here, none typed in.)
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { OrtBackend } from '../src/nn/backend.js';
 import type { Sampling } from '../src/onnx/metadata.js';
 import type { EvalRecord } from '../src/train/checkpoint.js';
 import { writeFileAtomic } from '../src/util/atomic-write.js';
 import { confusionTable, evaluateRun } from './run-report.js';
+import { scriptArgs } from './script-args.js';
 
-const { values: a } = parseArgs({
+const { values: a } = scriptArgs({
+  name: 'model-report',
+  about:
+    'write the evaluation report of a shipped synthetic model (models/NAME.md and models/NAME-curves.svg), every number computed from the runs',
   options: {
-    name: { type: 'string' },
-    xsub: { type: 'string' },
-    xview: { type: 'string' },
-    baseline: { type: 'string' },
-    'baseline-first-frame': { type: 'string' },
-    synth: { type: 'string' },
-    model: { type: 'string' },
-    models: { type: 'string', default: 'models' },
+    name: { type: 'string', arg: 'NAME', help: 'the model name (required)' },
+    xsub: { type: 'string', arg: 'RUN_DIR', help: 'the cross-subject training run (required)' },
+    xview: { type: 'string', arg: 'RUN_DIR', help: 'the cross-view training run (required)' },
+    baseline: { type: 'string', arg: 'FILE', help: 'the baseline report (required)' },
+    'baseline-first-frame': { type: 'string', arg: 'FILE', help: 'the first-frame baseline report (required)' },
+    synth: { type: 'string', arg: 'FILE', help: "the data's summary (`indrnn data synth --json`; required)" },
+    model: { type: 'string', arg: 'FILE', help: 'the exported model (required)' },
+    models: { type: 'string', default: 'models', arg: 'DIR', help: 'where the report goes' },
   },
+  examples: ['scripts/make-default-model.sh   (runs it with every argument)'],
 });
 for (const k of ['name', 'xsub', 'xview', 'baseline', 'baseline-first-frame', 'synth', 'model'] as const) {
   if (!a[k]) throw new Error(`--${k} is required`);

@@ -3,28 +3,31 @@
 // charged to the stage of the request path they belong to (the first frame from the leaf up that names
 // one: onnxruntime's run, JSON.parse under body-parser, zod, src/predict/input.ts, ...) and printed as
 // microseconds per request.
-// Usage: npm run profile:server [-- --duration S --connections N --format json|binary --threads N --top N
-//        --keep DIR --baseline DIR]  (--baseline: profile the server built in DIR/dist, e.g. an earlier commit)
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
+import { scriptArgs } from './script-args.js';
 import { startServeProcess, stopServeProcess } from './serve-process.js';
 import { benchSetup } from './server-bench-model.js';
 
-const { values } = parseArgs({
+const { values } = scriptArgs({
+  name: 'profile-server',
+  about:
+    "where a predict request's time goes inside `indrnn serve`: the server under `node --cpu-prof`, bench:server's requests one at a time, the samples charged to the stages of the request path (microseconds per request)",
+  runAs: 'npm run profile:server --',
   options: {
-    duration: { type: 'string', default: '8' },
-    connections: { type: 'string', default: '1' },
-    format: { type: 'string', default: 'json' },
-    threads: { type: 'string', default: '0' },
-    'max-batch': { type: 'string', default: '32' },
-    top: { type: 'string', default: '25' },
-    port: { type: 'string', default: '18090' },
-    keep: { type: 'string' },
-    baseline: { type: 'string' },
+    duration: { type: 'string', default: '8', arg: 'S', help: 'seconds profiled' },
+    connections: { type: 'string', default: '1', arg: 'N', help: 'concurrent requests' },
+    format: { type: 'string', default: 'json', arg: 'json|binary', help: 'request bodies' },
+    threads: { type: 'string', default: '0', arg: 'N', help: "the server's --threads (0: one per core)" },
+    'max-batch': { type: 'string', default: '32', arg: 'N', help: "the server's --max-batch" },
+    top: { type: 'string', default: '25', arg: 'N', help: 'the most expensive N functions listed' },
+    port: { type: 'string', default: '18090', arg: 'P', help: "the server's port" },
+    keep: { type: 'string', arg: 'DIR', help: 'keep the .cpuprofile in DIR' },
+    baseline: { type: 'string', arg: 'DIR', help: 'profile the server built in DIR/dist (an earlier commit) instead' },
   },
+  examples: ['npm run profile:server -- --duration 8 --format binary'],
 });
 
 interface ProfileNode {

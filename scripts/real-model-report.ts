@@ -1,27 +1,33 @@
 // Writes the model card of a model trained on real recordings: models/<name>.md and models/<name>-curves.svg.
-// Usage: node dist/scripts/real-model-report.js --name NAME --run RUN_DIR --default-run RUN_DIR --model FILE
-//        --intro FILE --commands FILE [--models DIR]
 // --run is the shipped model's training run, --default-run the same data and split trained with the trainer's
 // defaults (for comparison); --intro is the card's opening prose (data, licence, split), --commands the exact
 // commands. Every number in the card is computed here from the runs, none typed in.
 // (scripts/make-real-models.sh runs it.)
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { OrtBackend } from '../src/nn/backend.js';
 import { writeFileAtomic } from '../src/util/atomic-write.js';
 import { confusionTable, curvesSvg, type EvaluatedRun, evaluateRun, historyTable, pct } from './run-report.js';
+import { scriptArgs } from './script-args.js';
 
-const { values: a } = parseArgs({
+const { values: a } = scriptArgs({
+  name: 'real-model-report',
+  about:
+    'write the model card of a model trained on real recordings (models/NAME.md and models/NAME-curves.svg), every number computed from the runs',
   options: {
-    name: { type: 'string' },
-    run: { type: 'string' },
-    'default-run': { type: 'string' },
-    model: { type: 'string' },
-    intro: { type: 'string' },
-    commands: { type: 'string' },
-    models: { type: 'string', default: 'models' },
+    name: { type: 'string', arg: 'NAME', help: 'the model name (required)' },
+    run: { type: 'string', arg: 'RUN_DIR', help: "the shipped model's training run (required)" },
+    'default-run': {
+      type: 'string',
+      arg: 'RUN_DIR',
+      help: "the same data trained with the trainer's defaults (required; may be --run)",
+    },
+    model: { type: 'string', arg: 'FILE', help: 'the exported model (required)' },
+    intro: { type: 'string', arg: 'FILE', help: "the card's opening prose (required)" },
+    commands: { type: 'string', arg: 'FILE', help: 'the exact commands (required)' },
+    models: { type: 'string', default: 'models', arg: 'DIR', help: 'where the card goes' },
   },
+  examples: ['scripts/make-real-models.sh DATA_DIR   (runs it with every argument)'],
 });
 for (const k of ['name', 'run', 'default-run', 'model', 'intro', 'commands'] as const) {
   if (!a[k]) throw new Error(`--${k} is required`);

@@ -1,45 +1,78 @@
 // Replays a recording to a running server's WebSocket stream at its frame rate (30 fps unless --fps), one
 // frame per message as a camera pipeline would, and prints the label after each prediction (or only when
 // it changes, with --changes), and the action start/end events of detection models as they come (only
-// those, with --events). The truth is shown by name beside them when the recording has labels:
-//  - an NTU .skeleton file, with a .labels file beside it (synthetic streams: NTU action per frame);
+// those, with --events). At the end it resets the stream, which ends an action still open. The truth is
+// shown by name beside them when the recording has labels:
+//  - an NTU .skeleton file, with a .labels file beside it (synthetic streams: NTU action per frame), or
+//    else the action its name says (SsssCcccPpppRrrrAaaa: a trimmed clip shows one action throughout);
 //  - a PKU-MMD recording skeleton/NNNN-M.txt, with label/NNNN-M.txt and actions.csv beside skeleton/.
-// Usage: node dist/scripts/replay-stream.js FILE [--url ws://localhost:8080] [--model NAME] [--fps 30]
-//        [--speed 1] [--token T] [--every N] [--changes] [--events] [--rule JSON] [--binary]
-//   --rule '{"minSteps": 5}': decision-rule fields sent in the stream's config (detection models).
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { WebSocket } from 'ws';
 import { selectBodies } from '../src/data/bodies.js';
 import { ntuActionName } from '../src/data/ntu-actions.js';
+import { parseNtuName } from '../src/data/ntu-name.js';
 import { readSkeletonFile } from '../src/data/ntu-reader.js';
 import { readPkuActions, readPkuLabels, readPkuSkeleton } from '../src/data/pku-mmd-reader.js';
+import { scriptArgs, scriptFail } from './script-args.js';
 
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
+/** The server `indrnn serve` would listen on here: INDRNN_HOST (a wildcard address: this machine) and INDRNN_PORT. */
+function defaultUrl(): string {
+  const host = process.env.INDRNN_HOST ?? '';
+  const local = host === '' || host === '0.0.0.0' || host === '::' ? 'localhost' : host;
+  return `ws://${local.includes(':') ? `[${local}]` : local}:${process.env.INDRNN_PORT || '8080'}`;
+}
+
+const { values, positionals } = scriptArgs({
+  name: 'replay-stream',
+  about:
+    "replay a recording to a model's WebSocket stream at its frame rate and print the predictions (and the action events of detection models) beside the truth",
+  positionals: { usage: 'FILE.skeleton|skeleton/NNNN-M.txt', min: 1, max: 1 },
   options: {
-    url: { type: 'string', default: 'ws://localhost:8080' },
-    model: { type: 'string', default: 'ntu-synth-stream' },
-    fps: { type: 'string', default: '30' },
-    speed: { type: 'string', default: '1' },
-    token: { type: 'string', default: process.env.INDRNN_TOKEN },
-    every: { type: 'string', default: '1' },
-    changes: { type: 'boolean', default: false },
-    events: { type: 'boolean', default: false },
-    rule: { type: 'string', default: '{}' },
-    binary: { type: 'boolean', default: false },
+    url: {
+      type: 'string',
+      default: defaultUrl(),
+      arg: 'URL',
+      help: 'the server (INDRNN_HOST and INDRNN_PORT set the default)',
+    },
+    model: { type: 'string', default: 'ntu-synth-stream', arg: 'NAME', help: 'the model to stream to' },
+    fps: { type: 'string', default: '30', arg: 'N', help: "the recording's frames per second" },
+    speed: { type: 'string', default: '1', arg: 'X', help: 'play X times faster than real time' },
+    token: {
+      type: 'string',
+      arg: 'T',
+      help: 'bearer token (default: INDRNN_TOKEN)',
+    },
+    every: { type: 'string', default: '1', arg: 'N', help: 'a prediction every N model steps' },
+    changes: { type: 'boolean', default: false, help: 'print a prediction only when its label changes' },
+    events: {
+      type: 'boolean',
+      default: false,
+      help: 'print only action start/end events (detection models) and where the true actions change',
+    },
+    rule: {
+      type: 'string',
+      default: '{}',
+      arg: 'JSON',
+      help: 'decision-rule fields for the action events, e.g. \'{"minSteps": 5}\'',
+    },
+    binary: { type: 'boolean', default: false, help: 'send binary float32 frames instead of JSON' },
   },
+  examples: [
+    'npx indrnn data synth --out /tmp/streams --seed 3 --subjects 1 --cameras 1 --replications 1 --streams 1 --stream-seconds 30',
+    'node dist/scripts/replay-stream.js /tmp/streams/streams/*.skeleton --model ntu-synth-stream --changes',
+    'node dist/scripts/replay-stream.js /path/to/pku-mmd/skeleton/0255-M.txt --model pku-mmd-detect --events',
+  ],
 });
 const file = positionals[0];
-if (!file) {
-  console.error(
-    'usage: replay-stream FILE.skeleton|skeleton/NNNN-M.txt [--url ws://host:port] [--model NAME] [--fps 30] [--changes] [--events]',
-  );
-  process.exit(2);
-}
+if (!existsSync(file)) scriptFail('replay-stream', `no such file: ${file}`);
 const fps = Number(values.fps);
-const rule = JSON.parse(values.rule) as Record<string, number>;
+let rule: Record<string, number> = {};
+try {
+  rule = JSON.parse(values.rule);
+} catch (e) {
+  scriptFail('replay-stream', `--rule is not JSON: ${(e as Error).message}`);
+}
 
 interface Recording {
   /** [T, 2, 25, 3] */
@@ -51,16 +84,19 @@ interface Recording {
   truth: (string | null)[] | null;
 }
 
-/** An NTU .skeleton file; its .labels file (NTU action per frame, 0 = none) when there is one. */
+/** An NTU .skeleton file; its .labels file (NTU action per frame, 0 = none), or else the action in its name. */
 function ntuRecording(path: string): Recording {
   const sel = selectBodies(readSkeletonFile(path), { bodies: 2, joints: 25, dropEmptyFrames: false });
   const labelsFile = path.replace(/\.skeleton$/, '.labels');
+  const named = parseNtuName(path);
   const truth = existsSync(labelsFile)
     ? readFileSync(labelsFile, 'utf8')
         .trim()
         .split(/\s+/)
         .map((a) => (Number(a) === 0 ? null : ntuActionName(Number(a))))
-    : null;
+    : named && named.action > 0
+      ? Array<string | null>(sel.T).fill(ntuActionName(named.action))
+      : null;
   return { data: sel.data, T: sel.T, bodies: sel.bodies, joints: sel.joints, truth };
 }
 
@@ -100,7 +136,8 @@ function frameJson(t: number): number[][][] {
 }
 
 const url = `${values.url.replace(/\/$/, '')}/v1/models/${encodeURIComponent(values.model)}/stream`;
-const headers: Record<string, string> = values.token ? { authorization: `Bearer ${values.token}` } : {};
+const token = values.token ?? process.env.INDRNN_TOKEN;
+const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
 const ws = new WebSocket(url, { headers });
 const sentAt: number[] = [];
 let last = '';
@@ -154,6 +191,8 @@ ws.on('message', (data) => {
     const time = (m.frame / fps).toFixed(2).padStart(7);
     const p = m.probability === undefined ? '' : ` ${(100 * m.probability).toFixed(0).padStart(3)} %`;
     console.log(`${time} s  frame ${String(m.frame).padStart(6)}  ${label}${p}${truthAt(m.frame)}  [${ms} ms]`);
+  } else if (m.type === 'reset') {
+    ws.close(1000); // after the end event of an action still open
   } else if (m.type === 'error') {
     console.error(`error ${m.code}${m.field ? ` (${m.field})` : ''}: ${m.message}`);
   }
@@ -169,5 +208,6 @@ async function replay(): Promise<void> {
     if (values.binary) ws.send(Buffer.from(sel.data.buffer, sel.data.byteOffset + t * D * 4, D * 4));
     else ws.send(JSON.stringify({ type: 'frames', frames: [frameJson(t)] }));
   }
-  setTimeout(() => ws.close(1000), 500);
+  // The last predictions come in, then a reset ends an action still open; its ack closes the stream.
+  setTimeout(() => ws.send(JSON.stringify({ type: 'reset' })), 500);
 }

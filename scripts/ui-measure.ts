@@ -2,24 +2,28 @@
 // loopback), loads GET / in Debian's chromium (playwright-core) N times with a fresh context each (nothing
 // cached), and prints the page's own bytes (HTML + JS + CSS, raw and gzip as served) and the first
 // contentful paint.
-// Usage: node dist/scripts/ui-measure.js [--runs 10] [--port 8791] [--chromium PATH]
 import { execFileSync } from 'node:child_process';
 import { chromium } from 'playwright-core';
 import { pageWeight } from './build-ui.js';
 import { percentile } from './percentile.js';
+import { scriptArgs } from './script-args.js';
 import { startServeProcess, stopServeProcess } from './serve-process.js';
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : fallback;
-}
-
-const runs = Number(arg('--runs', '10'));
-const port = Number(arg('--port', '8791'));
-const executablePath = arg(
-  '--chromium',
-  execFileSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' }).trim(),
-);
+const { values } = scriptArgs({
+  name: 'ui-measure',
+  about:
+    "the live page's weight and first paint: `indrnn serve` on the shipped models, GET / loaded N times in chromium with nothing cached",
+  options: {
+    runs: { type: 'string', default: '10', arg: 'N', help: 'page loads' },
+    port: { type: 'string', default: '8791', arg: 'P', help: "the server's port" },
+    chromium: { type: 'string', arg: 'PATH', help: 'the browser (default: chromium on the PATH)' },
+  },
+  examples: ['node dist/scripts/ui-measure.js --runs 10'],
+});
+const runs = Number(values.runs);
+const port = Number(values.port);
+const executablePath =
+  values.chromium ?? execFileSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' }).trim();
 
 const files = pageWeight();
 for (const f of files) process.stdout.write(`${f.file}: ${f.bytes} bytes, gzip ${f.gzipBytes}\n`);

@@ -16,6 +16,7 @@ import { refuseUpgrade } from './serve/http-errors.js';
 import { bearerChecker } from './serve/middleware/auth.js';
 import type { StreamOptions } from './stream/limits.js';
 import { attachStreaming, type StreamDeps, type StreamServer } from './stream/server.js';
+import { type LogFormat, prettyLogStream, resolveLogFormat } from './util/pretty-log.js';
 
 export interface ServeConfig extends AppOptions {
   models: string;
@@ -31,6 +32,8 @@ export interface ServeConfig extends AppOptions {
   maxModelBytes?: number;
   batch: BatchOptions;
   logLevel: LevelWithSilent;
+  /** JSON lines, human-readable lines, or 'auto' (default): human-readable when stdout is a terminal. */
+  logFormat?: LogFormat;
   /** Longest wait for in-flight requests (then for model runs) on shutdown before they are cut. */
   drainTimeoutMs: number;
   /** Connection limits and timeouts of the HTTP server (DEFAULT_CONNECTION_LIMITS). */
@@ -104,9 +107,10 @@ function answersInFlight(server: Server, state: ServerState): Set<ServerResponse
   return open;
 }
 
-/** The server's logger: JSON lines on stdout, secrets redacted. */
-export function serverLogger(level: LevelWithSilent): Logger {
-  return pino({ level, redact: LOG_REDACT });
+/** The server's logger on stdout, secrets redacted: JSON lines, or human-readable ones (src/util/pretty-log.ts). */
+export function serverLogger(level: LevelWithSilent, format: LogFormat = 'json'): Logger {
+  if (resolveLogFormat(format, process.stdout.isTTY) === 'json') return pino({ level, redact: LOG_REDACT });
+  return pino({ level, redact: LOG_REDACT }, prettyLogStream(process.stdout));
 }
 
 /** Logs the registry's events: loads, skips, retirements, CUDA fallbacks. */
@@ -136,7 +140,7 @@ function logRegistryEvent(logger: Logger, e: RegistryEvent): void {
 
 export async function startServer(
   config: ServeConfig,
-  logger: Logger = serverLogger(config.logLevel),
+  logger: Logger = serverLogger(config.logLevel, config.logFormat),
 ): Promise<RunningServer> {
   logger.info({ config: configForLog(config) }, 'configuration');
   const metrics = createMetrics();
@@ -241,7 +245,7 @@ export async function startServer(
  * launcher process (src/util/allocator.ts) has died.
  */
 export async function serveMain(config: ServeConfig): Promise<void> {
-  const logger = serverLogger(config.logLevel);
+  const logger = serverLogger(config.logLevel, config.logFormat);
   const running = await startServer(config, logger);
   // The log goes out asynchronously: write what is buffered (the 'stopped' line) before exiting.
   const exit = (code: number) => logger.flush(() => process.exit(code));

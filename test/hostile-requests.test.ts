@@ -187,11 +187,11 @@ describe('early error answers reach clients that send the whole body first', () 
       const { stdout } = await promisify(execFile)('curl', [
         '-sS',
         '-w',
-        '\n%{http_code}',
+        '%{http_code}', // after the answer's own newline
         ...['-H', 'content-type: application/json', '-H', `authorization: Bearer ${TOKEN}`],
         ...['--data-binary', `@${join(tmp, 'body.json')}`, childPredict()],
       ]);
-      const [body, status] = stdout.split('\n');
+      const [body, status] = [stdout.slice(0, stdout.lastIndexOf('\n')), stdout.slice(stdout.lastIndexOf('\n') + 1)];
       assert.equal(status, '413');
       assert.equal(JSON.parse(body).error.code, 'payload_too_large');
     } finally {

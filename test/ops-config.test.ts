@@ -50,6 +50,13 @@ describe('environment variables', () => {
     const flags = [...new Set([...help.matchAll(/ (--[a-z-]+) </g)].map((m) => m[1]))];
     assert.ok(flags.length > 25, `found ${flags.length} flags`);
     for (const flag of flags) assert.ok(help.includes(`env: ${envName(flag)}`), `${flag}: no ${envName(flag)}`);
+    // Only variables that do something: --help has none.
+    const settings = new Set([...help.matchAll(/ (--[a-z-]+)/g)].map((m) => m[1]).filter((f) => f !== '--help'));
+    for (const [, name] of help.matchAll(/env: (INDRNN_[A-Z_]+)/g))
+      assert.ok(
+        [...settings].some((f) => envName(f) === name),
+        `${name} is listed but is no setting's`,
+      );
   });
 
   it('values come from the environment, a flag wins, the configuration is logged once with the token redacted', async () => {
@@ -96,6 +103,26 @@ describe('environment variables', () => {
       assert.equal(config.from.maxBatch, undefined, 'defaults are not listed as sources');
     } finally {
       child.kill('SIGKILL');
+    }
+  });
+
+  it('logs are JSON lines on a pipe, human-readable with --log-format pretty (INDRNN_LOG_FORMAT)', async () => {
+    for (const env of [{}, { INDRNN_LOG_FORMAT: 'pretty' }] as Record<string, string>[]) {
+      const child = serveChild([], env);
+      try {
+        const served = servedUrl(child);
+        await fetch(`${await served.url}/healthz`);
+        const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
+        child.kill('SIGTERM');
+        assert.equal(await exited, 0);
+        const lines = served.output().trim().split('\n');
+        if ('INDRNN_LOG_FORMAT' in env) {
+          for (const l of lines) assert.match(l, /^\d\d:\d\d:\d\d\.\d{3} (INFO |WARN ) \S/);
+          assert.ok(lines.some((l) => / INFO {2}request {2}reqId=\S+ {2}method=GET {2}url=\/healthz/.test(l)));
+        } else for (const l of lines) assert.equal(typeof JSON.parse(l).msg, 'string');
+      } finally {
+        child.kill('SIGKILL');
+      }
     }
   });
 

@@ -267,6 +267,40 @@ describe('middleware', () => {
     }
   });
 
+  it('every JSON answer ends with a newline, counted in its Content-Length (errors, predictions, early refusals)', async () => {
+    const guarded = await serveApp(dir, { options: { token: 's3cret' } });
+    try {
+      const answers = [
+        await request(s.app).get('/healthz').expect(200),
+        await request(s.app).get('/v1/models/rows').set('Accept-Encoding', 'identity').expect(200),
+        await request(s.app).get('/v1/models/nope').expect(404),
+        await request(s.app)
+          .post('/v1/models/rows/predict')
+          .send({ frames: rawFrames(2, 6, 1) })
+          .expect(200),
+        await request(s.app).post('/v1/models/rows/predict').send({ frames: 'none' }).expect(400),
+        // Refused before its body is read: answered at once, the body discarded (unread-body.ts).
+        await request(guarded.app)
+          .post('/v1/models/rows/predict')
+          .send({ frames: rawFrames(2, 6, 1) })
+          .expect(401),
+      ];
+      for (const [i, r] of answers.entries()) {
+        const where = `answer ${i} (${r.status})`;
+        assert.match(r.headers['content-type'], /^application\/json/, where);
+        assert.ok(r.text.endsWith('}\n') && !r.text.endsWith('\n\n'), `${where}: ${JSON.stringify(r.text.slice(-20))}`);
+        // (The predict route's answer goes through the compressor, chunked, when the client accepts gzip.)
+        if (r.headers['content-length'] !== undefined)
+          assert.equal(Number(r.headers['content-length']), Buffer.byteLength(r.text), where);
+        assert.deepEqual(r.body, JSON.parse(r.text), where);
+      }
+      const metrics = await request(s.app).get('/metrics').expect(200);
+      assert.ok(metrics.text.endsWith('\n') && !metrics.text.endsWith('\n\n'), 'the metrics text as before');
+    } finally {
+      await guarded.registry.close();
+    }
+  });
+
   it('bearer auth guards /v1 and /v2; health, metrics and the OpenAPI document stay open', async () => {
     const guarded = await serveApp(dir, { options: { token: 's3cret' } });
     try {

@@ -2,7 +2,8 @@
 // no valid model is a clear startup error, and the execution provider choice (CUDA where it is available).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ModelRegistry, type RegistryEvent, StartupError } from '../src/host/registry.js';
 import { CLI } from './helpers/cli.js';
@@ -57,6 +58,26 @@ describe('ModelRegistry.load', () => {
       rmSync(dir, { recursive: true, force: true });
     }
     await assert.rejects(ModelRegistry.load('/nonexistent/models', { device: 'cpu' }), /does not exist.*--models DIR/);
+  });
+
+  it('--models may name one .onnx file: that model alone is served, and reloaded when the file changes', async () => {
+    const dir = modelDir({ 'one.onnx': { kind: 'raw', name: 'rows' }, 'other.onnx': { kind: 'raw', name: 'cols' } });
+    const file = join(dir, 'one.onnx');
+    const registry = await ModelRegistry.load(file, { device: 'cpu', threads: 1 });
+    try {
+      assert.deepEqual(registry.names, ['rows']);
+      assert.equal(registry.get('rows')!.info.file, 'one.onnx', 'named as in a directory: relative to it');
+      writeFileSync(file, 'no longer a model');
+      await registry.refresh();
+      assert.deepEqual(registry.names, ['rows'], 'a changed file that does not load leaves its model serving');
+      assert.deepEqual(
+        registry.skipped.map((s) => s.reason.split(':')[0]),
+        ['one.onnx'],
+      );
+    } finally {
+      await registry.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('--device cuda without CUDA fails loudly; auto falls back to CPU with a reason', {

@@ -1,7 +1,6 @@
 // indrnn data: inspect skeleton files and caches, build caches, generate the synthetic dataset, and run
 // the non-recurrent baseline.
 import { closeSync, openSync, readSync } from 'node:fs';
-import { SingleBar } from 'cli-progress';
 import { type Command, InvalidArgumentError } from 'commander';
 import { runBaseline } from '../data/baseline.js';
 import { selectBodies } from '../data/bodies.js';
@@ -18,7 +17,9 @@ import { parseSplit, SPLIT_FORMS } from '../data/split-spec.js';
 import { SPLIT_NAMES } from '../data/splits.js';
 import { writeSynthDataset } from '../data/synth/dataset.js';
 import { DEFAULT_ACTIONS } from '../data/synth/generate.js';
+import { formatDuration } from '../util/duration.js';
 import { checkedString, flagName, intListValue } from '../util/option-schema.js';
+import { Progress } from '../util/progress.js';
 import { addSchemaFlags, choiceOption, intOption, schemaFlagValues, schemaOption } from './options.js';
 
 const intList = schemaOption(intListValue);
@@ -35,18 +36,19 @@ function print(json: boolean, data: unknown, text: () => string): void {
   process.stdout.write(json ? `${JSON.stringify(data, null, 2)}\n` : `${text()}\n`);
 }
 
-/** A progress bar on stderr when it is a terminal and the output is not JSON. */
-function progress(enabled: boolean): { update: (done: number, total: number) => void; stop: () => void } {
-  if (!enabled || !process.stderr.isTTY) return { update: () => {}, stop: () => {} };
-  const bar = new SingleBar({ stream: process.stderr, format: '{bar} {value}/{total} {eta}s left' });
-  let started = false;
+/** Progress on stderr (src/util/progress.ts), none with --json: `update` is the builders' onProgress. */
+function progress(label: string, unit: string, quiet: boolean) {
+  const bar = new Progress({ label, unit, quiet });
+  let total = -1;
   return {
-    update: (done, total) => {
-      if (!started) bar.start(total, 0);
-      started = true;
+    update: (done: number, of: number) => {
+      if (of !== total) {
+        total = of;
+        bar.start(total);
+      }
       bar.update(done);
     },
-    stop: () => started && bar.stop(),
+    stop: () => bar.stop(),
   };
 }
 
@@ -159,7 +161,7 @@ function inspectText(r: Record<string, any>): string {
 
 function buildText(r: BuildReport, out: string): string {
   const h = r.header;
-  return `${out}: ${h.count} samples, ${h.totalFrames} frames, ${h.labels.length} classes, ${h.layout} x ${h.bodies} bodies, ${r.seconds.toFixed(1)} s (skipped: ${Object.entries(
+  return `${out}: ${h.count} samples, ${h.totalFrames} frames, ${h.labels.length} classes, ${h.layout} x ${h.bodies} bodies, in ${formatDuration(r.seconds)} (skipped: ${Object.entries(
     r.skipped,
   )
     .map(([k, v]) => `${k} ${v}`)
@@ -245,7 +247,7 @@ export function registerData(program: Command): void {
           for (const key of Object.keys(schemaFlagValues(command, f.options)))
             if (f !== format)
               throw new InvalidArgumentError(`${flagName(f.options, key)} goes with --format ${f.name}`);
-        const bar = progress(!o.json);
+        const bar = progress('build', o.jsonl ? 'samples' : format.unit, !!o.json);
         const common = {
           out: o.out,
           split: o.split,
@@ -308,14 +310,14 @@ export function registerData(program: Command): void {
         jobs?: number;
         json?: boolean;
       }) => {
-        const bar = progress(!o.json);
+        const bar = progress('synth', 'files', !!o.json);
         const r = await writeSynthDataset({ ...o, onProgress: bar.update });
         bar.stop();
         print(
           !!o.json,
           r,
           () =>
-            `${r.dir}: ${r.files} files${r.streams ? ` + ${r.streams} streams` : ''}, ${r.frames} frames, ${(r.bytes / 1e6).toFixed(0)} MB in ${r.seconds.toFixed(1)} s`,
+            `${r.dir}: ${r.files} files${r.streams ? ` + ${r.streams} streams` : ''}, ${r.frames} frames, ${(r.bytes / 1e6).toFixed(0)} MB in ${formatDuration(r.seconds)}`,
         );
       },
     );
@@ -380,7 +382,7 @@ export function registerData(program: Command): void {
                 .sort((x, y) => x.a - y.a)
                 .slice(0, 4)
                 .map((c) => `${c.name} ${(100 * c.a).toFixed(0)}%`);
-              return `${r.split}: test accuracy ${(100 * r.test.accuracy).toFixed(1)}% on ${r.test.samples} samples (train ${(100 * r.train.accuracy).toFixed(1)}% on ${r.train.samples}); weakest: ${worst.join(', ')}`;
+              return `${r.split}: test accuracy ${(100 * r.test.accuracy).toFixed(1)} % on ${r.test.samples} samples (train ${(100 * r.train.accuracy).toFixed(1)} % on ${r.train.samples}); weakest: ${worst.join(', ')}`;
             })
             .join('\n'),
         );

@@ -8,6 +8,7 @@ import type { RunnerKind } from '../onnx/runner.js';
 import { DEFAULT_APP_OPTIONS } from '../serve/app.js';
 import { DEFAULT_CONNECTION_LIMITS, serveMain } from '../server.js';
 import { DEFAULT_STREAM_OPTIONS } from '../stream/limits.js';
+import type { LogFormat } from '../util/pretty-log.js';
 import { floatOption, intOption } from './options.js';
 
 interface ServeFlags {
@@ -28,6 +29,7 @@ interface ServeFlags {
   modelRunner: RunnerKind;
   modelWorkers: number;
   logLevel: LevelWithSilent;
+  logFormat: LogFormat;
   maxStreams: number;
   streamMaxMessageBytes: number;
   streamMaxQueue: number;
@@ -52,9 +54,9 @@ export function envName(long: string): string {
   return `INDRNN_${long.replace(/^--/, '').replace(/-/g, '_').toUpperCase()}`;
 }
 
-/** The option, read from its INDRNN_* variable too (unless it names its own). */
+/** The option, read from its INDRNN_* variable too (unless it names its own; --help has none). */
 function withEnv(option: Option): Option {
-  if (!option.envVar && option.long) option.env(envName(option.long));
+  if (!option.envVar && option.long && option.long !== '--help') option.env(envName(option.long));
   return option;
 }
 
@@ -94,7 +96,11 @@ export function registerServe(program: Command): void {
   serve.createOption = (flags, description) => withEnv(new Option(flags, description));
   serve
     .description('serve the models in a directory over HTTP (predictions, KServe v2, Prometheus metrics)')
-    .option('--models <dir>', 'directory of exported .onnx models; every valid one is served', 'models')
+    .option(
+      '--models <path>',
+      'directory of exported .onnx models (every valid one is served), or one .onnx file',
+      'models',
+    )
     .option('--host <host>', 'address to listen on', '0.0.0.0')
     .option('--port <port>', 'port to listen on', intOption(0), 8080)
     .addOption(
@@ -221,9 +227,19 @@ export function registerServe(program: Command): void {
     )
     .option('--no-ui', 'do not serve the live web page at GET / (docs/ui.md)')
     .addOption(
-      withEnv(new Option('--log-level <level>', 'log level (JSON lines on stdout)'))
+      withEnv(new Option('--log-level <level>', 'log level'))
         .choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'])
         .default('info'),
+    )
+    .addOption(
+      withEnv(
+        new Option(
+          '--log-format <format>',
+          "log lines on stdout: 'json', 'pretty' (human-readable), 'auto': pretty on a terminal, else JSON",
+        ),
+      )
+        .choices(['auto', 'pretty', 'json'])
+        .default('auto'),
     )
     .option(
       '--cors-origin <origins>',
@@ -301,6 +317,7 @@ export function registerServe(program: Command): void {
         modelControl: f.modelControl,
         token: f.token || undefined,
         logLevel: f.logLevel,
+        logFormat: f.logFormat,
         ui: f.ui,
         version: process.env.npm_package_version ?? DEFAULT_APP_OPTIONS.version,
         drainTimeoutMs: f.drainTimeoutMs,

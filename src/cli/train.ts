@@ -10,6 +10,7 @@ import { createReporter } from '../train/progress.js';
 import { resolveTrainConfig, type TrainFlags } from '../train/resolve.js';
 import { createTask, parseTaskSpec, tasks } from '../train/tasks/index.js';
 import { CHECKPOINT_FILE, runTraining, type TrainSummary } from '../train/trainer.js';
+import { formatDuration } from '../util/duration.js';
 import { addSchemaFlags, choiceOption, floatOption, intOption, schemaFlagValues } from './options.js';
 
 interface TrainCliOptions extends TrainFlags {
@@ -152,14 +153,22 @@ async function trainCommand(opts: TrainCliOptions, spec: TaskSpec): Promise<Trai
   }
 }
 
-function printSummary(s: TrainSummary): void {
-  const metric =
-    s.metric === 'accuracy' ? `${(s.finalTestMetric * 100).toFixed(2)} %` : s.finalTestMetric.toPrecision(4);
-  const lines = [
+/** A metric as the summary shows it: accuracy in percent, others as numbers. */
+function showMetric(metric: string, value: number | null): string {
+  if (value === null) return '-';
+  return metric === 'accuracy' ? `${(value * 100).toFixed(2)} %` : value.toPrecision(4);
+}
+
+/** The summary printed at the end of a run (without --json). */
+export function summaryLines(s: TrainSummary): string[] {
+  return [
     `task ${s.task}: ${s.stopReason} after ${s.steps} steps${s.epochs !== undefined ? ` (${s.epochs.toFixed(2)} epochs)` : ''}`,
-    `test ${s.metric} ${metric} (best ${s.bestTestMetric?.toPrecision(4) ?? '-'} at step ${s.bestStep ?? '-'}), train loss ${s.finalTrainLoss.toPrecision(4)}`,
-    `${s.parameters} parameters, ${s.samplesPerSec.toFixed(0)} samples/s, ${s.wallTimeSec.toFixed(1)} s`,
+    `test ${s.metric} ${showMetric(s.metric, s.finalTestMetric)} (best ${showMetric(s.metric, s.bestTestMetric)} at step ${s.bestStep ?? '-'}), train loss ${s.finalTrainLoss.toPrecision(4)}`,
+    `${s.parameters} parameters, ${s.samplesPerSec.toFixed(0)} samples/s, ${formatDuration(s.wallTimeSec)} in all`,
     `checkpoint: ${s.checkpoint}`,
   ];
-  process.stderr.write(`${lines.join('\n')}\n`);
+}
+
+function printSummary(s: TrainSummary): void {
+  process.stderr.write(`${summaryLines(s).join('\n')}\n`);
 }

@@ -14,6 +14,8 @@ export interface DataFormat {
   folder: string;
   /** Bodies per frame unless --bodies says otherwise. */
   bodies: number;
+  /** What the build's progress counts: 'files', 'recordings'. */
+  unit: string;
   /** The format's own options: checks, defaults and flags (optionFlags). */
   options: z.ZodObject;
   /** Reads the folder `o.raw` into the cache `o.out`, `options` read through the schema first. */
@@ -36,6 +38,7 @@ export const DATA_FORMATS: readonly DataFormat[] = [
     description: 'NTU .skeleton files',
     folder: 'SsssCcccPpppRrrrAaaa.skeleton files or `data synth` output',
     bodies: 2,
+    unit: 'files',
     options: z.object({
       includeMissing: withFlag(
         z.boolean().optional(),
@@ -55,6 +58,7 @@ export const DATA_FORMATS: readonly DataFormat[] = [
     description: 'N-UCLA clips',
     folder: 'N-UCLA JSON clips',
     bodies: 1,
+    unit: 'clips',
     options: z.object({}),
     build: (o) => buildNuclaCache(o),
   }),
@@ -63,6 +67,7 @@ export const DATA_FORMATS: readonly DataFormat[] = [
     description: 'PKU-MMD recordings',
     folder: 'skeleton/, label/, actions.csv',
     bodies: 2,
+    unit: 'recordings',
     options: z.object({
       classes: withFlag(
         intListValue.optional(),

@@ -5,10 +5,11 @@
 // changed files load, removed ones retire (freed once their queued work and their streams are done), and a
 // changed file that fails to load leaves its previous model serving. A corrupt, mismatching or too large
 // file, or a model whose name or version breaks the name rule (model-name.ts), is reported by name and
-// skipped; a directory without one valid model at start is a StartupError that says what to do. Reasons
-// name files relative to the directory (they reach API answers); the events carry the full path.
+// skipped; a directory without one valid model at start is a StartupError that says what to do. `--models`
+// may also name one .onnx file: it alone is served (and reloaded when it changes). Reasons name files
+// relative to the directory (they reach API answers); the events carry the full path.
 import { existsSync, type FSWatcher, readdirSync, statSync, watch } from 'node:fs';
-import { basename, join, relative } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { IndrnnModel } from '../onnx/model.js';
 import type { RunnerKind } from '../onnx/runner.js';
 import type { ProviderChoice } from '../onnx/session.js';
@@ -144,6 +145,11 @@ function scan(dir: string): Candidate[] {
   return found;
 }
 
+/** The one model file served when `--models` names a file (none while it is gone). */
+function scanFile(file: string): Candidate[] {
+  return existsSync(file) ? [{ file, fingerprint: fingerprint(file) }] : [];
+}
+
 /** The input a loaded model takes, or why it cannot be served: a name or version against the rule, bad input metadata. */
 function servable(metadata: IndrnnModel['metadata']): InputSpec | string {
   const badName = modelNameProblem(metadata.name, metadata.version);
@@ -226,26 +232,32 @@ export class ModelRegistry {
   /** The files of the last scan that are not served, with the reason. */
   skipped: readonly SkippedFile[] = [];
 
+  /**
+   * @param dir the model directory (of `only`, when one file is served)
+   * @param only the one model file served, when `--models` names a file
+   */
   private constructor(
     readonly dir: string,
     private readonly opts: RegistryOptions,
+    private readonly only?: string,
   ) {}
 
-  /** Loads every model in `dir`; throws StartupError when none is valid. */
-  static async load(dir: string, opts: RegistryOptions = {}): Promise<ModelRegistry> {
-    if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+  /** Loads every model in `path` (a directory, or one model file); throws StartupError when none is valid. */
+  static async load(path: string, opts: RegistryOptions = {}): Promise<ModelRegistry> {
+    if (!existsSync(path)) {
       throw new StartupError(
-        `model directory '${dir}' does not exist; export a model there with \`indrnn export\` or pass --models DIR`,
+        `model directory or file '${path}' does not exist; export a model there with \`indrnn export\` or pass --models DIR (or --models FILE.onnx)`,
       );
     }
-    const registry = new ModelRegistry(dir, opts);
+    const registry = isDirectory(path) ? new ModelRegistry(path, opts) : new ModelRegistry(dirname(path), opts, path);
     await registry.refresh();
     if (registry.table.size === 0) {
       const why = registry.skipped.length
         ? `:\n${registry.skipped.map((s) => `  ${s.reason}`).join('\n')}`
         : ' (no .onnx files)';
+      const out = registry.only ?? `${path}/NAME.onnx`;
       throw new StartupError(
-        `no valid model in '${dir}'${why}\nexport one with \`indrnn export --checkpoint RUN/checkpoint.safetensors --out ${dir}/NAME.onnx\``,
+        `no valid model in '${path}'${why}\nexport one with \`indrnn export --checkpoint RUN/checkpoint.safetensors --out ${out}\``,
       );
     }
     return registry;
@@ -347,7 +359,8 @@ export class ModelRegistry {
     };
     if (mode === 'watch') {
       try {
-        watcher = watch(this.dir, { recursive: true, persistent: false }, () => {
+        // One file: its directory, whose events also catch the file replaced by a rename.
+        watcher = watch(this.dir, { recursive: !this.only, persistent: false }, () => {
           clearTimeout(timer);
           timer = setTimeout(rescan, debounceMs);
           timer.unref();
@@ -420,7 +433,7 @@ export class ModelRegistry {
       next.set(s.name, versions);
       versions.set(s.version, s);
     };
-    const candidates = scan(this.dir);
+    const candidates = this.only ? scanFile(this.only) : scan(this.dir);
     const unchanged = new Set(
       candidates.filter((c) => current.get(c.file)?.fingerprint === c.fingerprint).map((c) => c.file),
     );

@@ -29,7 +29,7 @@ function sessionOptions(provider: Provider, threads: number): ort.InferenceSessi
 /**
  * Where onnxruntime-node loads its CUDA provider from: beside its native binding. The npm package does not
  * ship it, and listSupportedBackends() reports cuda with `bundled: false` whether it is installed or not;
- * `ONNXRUNTIME_NODE_INSTALL=cuda12 npm ci` downloads it there.
+ * `npm run install-cuda` (onnxruntime-node's install script, which .npmrc skips) downloads it there.
  */
 export function cudaProviderLibrary(): string {
   const pkg = dirname(createRequire(import.meta.url).resolve('onnxruntime-node/package.json'));
@@ -43,7 +43,7 @@ export function cudaUnavailableReason(): string | null {
   if (!cuda) return 'this onnxruntime-node build has no CUDA execution provider';
   const lib = cudaProviderLibrary();
   if (!existsSync(lib)) {
-    return `CUDA provider libraries are not installed (no ${lib}; install them with ONNXRUNTIME_NODE_INSTALL=cuda12 npm ci)`;
+    return `CUDA provider libraries are not installed (no ${lib}; install them with npm run install-cuda)`;
   }
   return null;
 }

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { Metrics } from '../host/metrics.js';
 import type { ServerState } from '../host/state.js';
 import { errors } from '../predict/errors.js';
+import { jsonAnswersEndWithNewline } from './json-answer.js';
 import { bearerAuth } from './middleware/auth.js';
 import { errorHandler, notFound } from './middleware/errors.js';
 import { bodyParserErrors } from './middleware/json-body.js';
@@ -85,6 +86,7 @@ export function createApp({ state, metrics, logger, options: given = {} }: AppDe
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  jsonAnswersEndWithNewline(app);
   app.use(requestId(), securityHeaders(), observeRequests({ metrics, state, logger }));
   // Before any route: a preflight (OPTIONS) is answered here, before the token check.
   if (options.corsOrigins.length > 0) app.use(corsFor(options.corsOrigins));

@@ -5,6 +5,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { ApiError, ErrorCode } from '../predict/errors.js';
+import { jsonText } from './json-answer.js';
 
 type HttpErrorSpec = { status: number | null; upgradeOnly?: true; headers?: Readonly<Record<string, string>> };
 
@@ -60,7 +61,7 @@ export function httpAnswer(e: ApiError) {
 /** A refused stream upgrade (a request express never sees), answered on its socket: httpAnswer, Connection: close. */
 export function refuseUpgrade(socket: Duplex, e: ApiError): void {
   const { status, headers, body } = httpAnswer(e);
-  const json = JSON.stringify(body);
+  const json = jsonText(body);
   let head = `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(json)}\r\n`;
   for (const [k, v] of Object.entries(headers)) if (k !== 'Connection') head += `${k}: ${v}\r\n`;
   socket.end(`${head}Connection: close\r\n\r\n${json}`);

@@ -125,6 +125,12 @@ function binaryParameters(b: NonNullable<RouteSpec['binaryRequest']>): Record<st
   return [...headers, ...query];
 }
 
+/** Any route's, from Node's HTTP layer before the app sees the request (--headers-timeout-ms, --request-timeout-ms). */
+const SLOW_REQUEST = {
+  description:
+    'the headers (--headers-timeout-ms) or the whole request (--request-timeout-ms) did not arrive in time; the connection is closed',
+};
+
 function operation(spec: RouteSpec): Record<string, unknown> {
   const parameters: Record<string, unknown>[] = [...spec.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => ({
     name,
@@ -138,11 +144,18 @@ function operation(spec: RouteSpec): Record<string, unknown> {
   const kserve = spec.path === '/v2' || spec.path.startsWith('/v2/');
   const other = Object.entries(spec.other ?? {}).map(([status, r]) => [status, response(r)]);
   return {
+    operationId: spec.operationId,
     summary: spec.summary,
     ...(parameters.length ? { parameters } : {}),
-    ...(spec.auth ? { security: [{ bearer: [] }] } : {}),
+    // Open routes say so (an empty list): no token, whatever the server's --token.
+    security: spec.auth ? [{ bearer: [] }] : [],
     ...(spec.request ? { requestBody: { required: true, content: requestContent(spec) } } : {}),
-    responses: { 200: response(spec.ok), ...errorResponses(errors, kserve), ...Object.fromEntries(other) },
+    responses: {
+      200: response(spec.ok),
+      ...errorResponses(errors, kserve),
+      ...Object.fromEntries(other),
+      408: SLOW_REQUEST,
+    },
   };
 }
 
@@ -160,9 +173,12 @@ export function openApiDocument(version: string): Record<string, unknown> {
     info: {
       title: 'IndRNN action recognition server',
       version,
+      license: { name: 'MIT', identifier: 'MIT' },
       description:
         'Skeleton action recognition with IndRNN models exported to ONNX. Errors: {"error": {"code", "message", "details"}}, details.field names the offending field; under /v2 (KServe v2 protocol) {"error": "<message>"}. Every error carries its code in the X-Error-Code header. A known path asked with another method is 405 with an Allow header.',
     },
+    // Relative: the server that serves this document (GET /openapi.json), wherever it listens.
+    servers: [{ url: '/', description: 'the server this document came from (`indrnn serve`: port 8080 by default)' }],
     components: {
       schemas: {
         ...componentSchemas('input'),

@@ -59,15 +59,3 @@ export class EtaEstimator {
     return (steps * stepMs + evalsLeft * evalMs) / 1000;
   }
 }
-
-/** 75 -> "1m15s", 3725 -> "1h02m05s". */
-export function formatDuration(sec: number): string {
-  if (!Number.isFinite(sec)) return '-';
-  const s = Math.round(sec);
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const r = s % 60;
-  if (h > 0) return `${h}h${String(m).padStart(2, '0')}m${String(r).padStart(2, '0')}s`;
-  if (m > 0) return `${m}m${String(r).padStart(2, '0')}s`;
-  return `${r}s`;
-}

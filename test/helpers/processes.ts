@@ -87,8 +87,8 @@ export function servedUrl(child: ChildProcessByStdio<null, Readable, Readable>):
   const url = new Promise<string>((resolve, reject) => {
     child.stdout.on('data', (d: Buffer) => {
       out += d;
-      const m = /"url":"([^"]+)"/.exec(out);
-      if (m) resolve(m[1]);
+      const m = /"url":"([^"]+)"| url=(\S+)/.exec(out); // a JSON log line or a pretty one
+      if (m) resolve(m[1] ?? m[2]);
     });
     child.once('exit', (code) => reject(new Error(`exited ${code}: ${out}`)));
   });

@@ -32,6 +32,7 @@ export interface SynthOptions {
   streamSeconds?: number;
   /** Worker threads; 1 runs in this thread. Default: min(4, CPUs). */
   jobs?: number;
+  /** Files written so far, of all (a stream's .labels file not counted). */
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -48,6 +49,11 @@ export interface SynthReport {
 export type SynthItem =
   | { kind: 'sample'; n: Omit<NtuSampleName, 'camera'>; cameras: number[] }
   | { kind: 'stream'; n: NtuSampleName; seconds: number; actions: number[] };
+
+/** The .skeleton files an item writes: one per camera, or the stream's one. */
+export function filesOf(item: SynthItem): number {
+  return item.kind === 'sample' ? item.cameras.length : 1;
+}
 
 /** NTU-60 has 17 setups; performer p is recorded in setup 1 + (p - 1) mod 17. */
 export function setupOfPerformer(p: number): number {
@@ -160,13 +166,14 @@ export function runItem(out: string, seed: number, item: SynthItem): ItemResult 
 
 function runInThread(r: Resolved, items: SynthItem[], onProgress?: SynthOptions['onProgress']): ItemResult {
   const total: ItemResult = { files: 0, frames: 0, bytes: 0 };
-  items.forEach((item, i) => {
+  const files = items.reduce((sum, item) => sum + filesOf(item), 0);
+  for (const item of items) {
     const res = runItem(r.out, r.seed, item);
     total.files += res.files;
     total.frames += res.frames;
     total.bytes += res.bytes;
-    onProgress?.(i + 1, items.length);
-  });
+    onProgress?.(total.files, files);
+  }
   return total;
 }
 
@@ -177,6 +184,7 @@ function runInWorkers(
   onProgress?: SynthOptions['onProgress'],
 ): Promise<ItemResult> {
   let done = 0;
+  const files = items.reduce((sum, item) => sum + filesOf(item), 0);
   const total: ItemResult = { files: 0, frames: 0, bytes: 0 };
   const parts = Array.from({ length: jobs }, (_, k) => items.filter((_, i) => i % jobs === k));
   return Promise.all(
@@ -189,7 +197,7 @@ function runInWorkers(
           w.on('message', (m: { progress?: number; result?: ItemResult }) => {
             if (m.progress) {
               done += m.progress;
-              onProgress?.(done, items.length);
+              onProgress?.(done, files);
             }
             if (m.result) {
               total.files += m.result.files;

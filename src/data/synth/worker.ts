@@ -1,6 +1,6 @@
-// Worker thread for writeSynthDataset: runs its share of the items and reports progress.
+// Worker thread for writeSynthDataset: runs its share of the items and reports progress (files written).
 import { parentPort, workerData } from 'node:worker_threads';
-import { runItem, type SynthItem } from './dataset.js';
+import { filesOf, runItem, type SynthItem } from './dataset.js';
 
 const { out, seed, items } = workerData as { out: string; seed: number; items: SynthItem[] };
 const result = { files: 0, frames: 0, bytes: 0 };
@@ -10,7 +10,8 @@ for (const item of items) {
   result.files += r.files;
   result.frames += r.frames;
   result.bytes += r.bytes;
-  if (++pending === 10) {
+  pending += filesOf(item);
+  if (pending >= 10) {
     parentPort!.postMessage({ progress: pending });
     pending = 0;
   }

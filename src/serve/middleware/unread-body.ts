@@ -6,6 +6,7 @@
 // closes cleanly, one it keeps alive is ready for the next request. A body past either limit is cut: the
 // connection is closed where it stands (the client may see a reset then, having been told).
 import type { Request, Response } from 'express';
+import { jsonText } from '../json-answer.js';
 
 export interface UnreadBodyLimits {
   /** Most bytes of a refused body read and thrown away before the connection is closed. */
@@ -66,7 +67,7 @@ export function sendJson(req: Request, res: Response, body: unknown, limits: Unr
     res.json(body);
     return;
   }
-  const payload = JSON.stringify(body);
+  const payload = jsonText(body);
   res.setHeader('Content-Type', 'application/json; charset=utf-8');
   res.setHeader('Content-Length', Buffer.byteLength(payload));
   // no-transform: a compressor would hold the answer back until it ends, after the body.

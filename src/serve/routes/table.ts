@@ -17,6 +17,8 @@ export interface RouteResponse {
 
 export interface RouteSpec {
   readonly method: 'get' | 'post';
+  /** The OpenAPI operationId: the method name a generated client gives the route (unique). */
+  readonly operationId: string;
   /** OpenAPI path template, e.g. '/v1/models/{name}/predict' (Express gets '/v1/models/:name/predict'). */
   readonly path: string;
   readonly summary: string;
@@ -48,15 +50,20 @@ const INPUT_ERRORS = [
   ...['not_ready', 'overloaded'],
 ] as const satisfies readonly ErrorCode[];
 
-const get = <P extends string>(path: P, summary: string, auth: boolean) =>
-  ({ method: 'get', path, summary, auth }) as const;
+const get = <P extends string>(operationId: string, path: P, summary: string, auth: boolean) =>
+  ({ method: 'get', operationId, path, summary, auth }) as const;
 const json = <B extends z.ZodType>(description: string, schema: B) => ({ description, schema });
 
-const health = (path: string, summary: string) =>
-  ({ ...get(path, summary, false), ok: json('alive', s.healthSchema), errors: [] }) as const satisfies RouteSpec;
-const repository = (path: string, summary: string) =>
+const health = (operationId: string, path: string, summary: string) =>
+  ({
+    ...get(operationId, path, summary, false),
+    ok: json('alive', s.healthSchema),
+    errors: [],
+  }) as const satisfies RouteSpec;
+const repository = (operationId: string, path: string, summary: string) =>
   ({
     method: 'post',
+    operationId,
     path,
     summary,
     auth: true,
@@ -67,28 +74,29 @@ const repository = (path: string, summary: string) =>
       'not_ready',
     ],
   }) as const satisfies RouteSpec;
-const readiness = (path: string, summary: string) =>
+const readiness = (operationId: string, path: string, summary: string) =>
   ({
-    ...get(path, summary, false),
+    ...get(operationId, path, summary, false),
     ok: json('ready', s.readySchema),
     other: { 503: json('not ready or shutting down', s.readySchema) },
     errors: [],
   }) as const satisfies RouteSpec;
-const v2Model = (path: string) =>
+const v2Model = (operationId: string, path: string) =>
   ({
-    ...get(path, 'KServe v2 model metadata', true),
+    ...get(operationId, path, 'KServe v2 model metadata', true),
     ok: json('tensor names, types, shapes', s.v2ModelMetadataSchema),
     errors: ['model_not_found', 'not_ready'],
   }) as const satisfies RouteSpec;
-const v2Ready = (path: string) =>
+const v2Ready = (operationId: string, path: string) =>
   ({
-    ...get(path, 'KServe v2 model readiness', true),
+    ...get(operationId, path, 'KServe v2 model readiness', true),
     ok: json('the model is loaded', s.v2ModelReadySchema),
     errors: ['model_not_found', 'not_ready'],
   }) as const satisfies RouteSpec;
-const v2Infer = (path: string) =>
+const v2Infer = (operationId: string, path: string) =>
   ({
     method: 'post',
+    operationId,
     path,
     summary: 'KServe v2 inference: x [T, B, input_size] (preprocessed) and optional h0 in; logits and hT out',
     auth: true,
@@ -99,33 +107,47 @@ const v2Infer = (path: string) =>
   }) as const satisfies RouteSpec;
 
 export const ROUTES = {
-  healthz: health('/healthz', 'the process is alive'),
-  readyz: readiness('/readyz', 'models are loaded and the server is not draining'),
-  v2Live: { ...get('/v2/health/live', 'KServe v2 liveness', false), ok: json('alive', s.v2LiveSchema), errors: [] },
+  healthz: health('checkLiveness', '/healthz', 'the process is alive'),
+  readyz: readiness('checkReadiness', '/readyz', 'models are loaded and the server is not draining'),
+  v2Live: {
+    ...get('v2CheckLiveness', '/v2/health/live', 'KServe v2 liveness', false),
+    ok: json('alive', s.v2LiveSchema),
+    errors: [],
+  },
   v2Ready: {
-    ...get('/v2/health/ready', 'KServe v2 readiness: models loaded, none stuck, not draining', false),
+    ...get(
+      'v2CheckReadiness',
+      '/v2/health/ready',
+      'KServe v2 readiness: models loaded, none stuck, not draining',
+      false,
+    ),
     ok: json('ready', s.v2ReadySchema),
     other: { 503: json('not ready', s.v2ReadySchema) },
     errors: [],
   },
   metrics: {
-    ...get('/metrics', 'Prometheus metrics (text exposition format)', false),
+    ...get('getMetrics', '/metrics', 'Prometheus metrics (text exposition format)', false),
     ok: { description: 'metrics', text: true },
     errors: [],
   },
-  openapi: { ...get('/openapi.json', 'this document', false), ok: { description: 'OpenAPI 3.1' }, errors: [] },
+  openapi: {
+    ...get('getOpenApiDocument', '/openapi.json', 'this document', false),
+    ok: { description: 'OpenAPI 3.1' },
+    errors: [],
+  },
   models: {
-    ...get('/v1/models', 'the loaded models', true),
+    ...get('listModels', '/v1/models', 'the loaded models', true),
     ok: json('models', s.modelListSchema),
     errors: ['not_ready'],
   },
   model: {
-    ...get('/v1/models/{name}', "a model's labels, layout, input, outputs and execution provider", true),
+    ...get('getModel', '/v1/models/{name}', "a model's labels, layout, input, outputs and execution provider", true),
     ok: json('the model', s.modelInfoSchema),
     errors: ['model_not_found', 'not_ready'],
   },
   predict: {
     method: 'post',
+    operationId: 'predict',
     path: '/v1/models/{name}/predict',
     summary: 'predict the action of one sequence (`frames`) or several (`sequences`)',
     auth: true,
@@ -144,27 +166,38 @@ export const ROUTES = {
     perModel: true,
   },
   neurons: {
-    ...get('/v1/models/{name}/neurons', "each recurrent layer's weights u and its neurons' time constants", true),
+    ...get(
+      'getNeurons',
+      '/v1/models/{name}/neurons',
+      "each recurrent layer's weights u and its neurons' time constants",
+      true,
+    ),
     ok: json('per layer: u and time constants (steps)', neuronsSchema),
     errors: ['model_not_found', 'not_ready'],
   },
   page: {
-    ...get('/', 'the live web page, HTML (docs/ui.md; off with `indrnn serve --no-ui`)', false),
+    ...get('getLivePage', '/', 'the live web page, HTML (docs/ui.md; off with `indrnn serve --no-ui`)', false),
     ok: { description: 'text/html' },
     errors: ['not_found'],
   },
   pageFile: {
-    ...get('/ui/{file}', "the page's script, stylesheet and demo recording", false),
+    ...get('getLivePageFile', '/ui/{file}', "the page's script, stylesheet and demo recording", false),
     ok: { description: 'text/javascript, text/css or application/x-ndjson' },
     errors: ['not_found'],
   },
   cameraPage: {
-    ...get('/camera', 'the camera page: webcam -> MediaPipe Pose in the browser -> action labels (HTML)', false),
+    ...get(
+      'getCameraPage',
+      '/camera',
+      'the camera page: webcam -> MediaPipe Pose in the browser -> action labels (HTML)',
+      false,
+    ),
     ok: { description: 'text/html' },
     errors: ['not_found'],
   },
   mediapipeFile: {
     ...get(
+      'getMediapipeFile',
       '/mediapipe/pose/{version}/{file}',
       "MediaPipe Pose's models and WebAssembly runtime (npm @mediapipe/pose), for the camera page; cached for good",
       false,
@@ -173,18 +206,19 @@ export const ROUTES = {
     errors: ['not_found'],
   },
   v2Server: {
-    ...get('/v2', 'KServe v2 server metadata', true),
+    ...get('v2GetServerMetadata', '/v2', 'KServe v2 server metadata', true),
     ok: json('server', s.v2ServerMetadataSchema),
     errors: [],
   },
-  v2Model: v2Model('/v2/models/{name}'),
-  v2ModelVersion: v2Model('/v2/models/{name}/versions/{version}'),
-  v2ModelReady: v2Ready('/v2/models/{name}/ready'),
-  v2ModelVersionReady: v2Ready('/v2/models/{name}/versions/{version}/ready'),
-  v2Infer: v2Infer('/v2/models/{name}/infer'),
-  v2InferVersion: v2Infer('/v2/models/{name}/versions/{version}/infer'),
+  v2Model: v2Model('v2GetModelMetadata', '/v2/models/{name}'),
+  v2ModelVersion: v2Model('v2GetModelVersionMetadata', '/v2/models/{name}/versions/{version}'),
+  v2ModelReady: v2Ready('v2CheckModelReadiness', '/v2/models/{name}/ready'),
+  v2ModelVersionReady: v2Ready('v2CheckModelVersionReadiness', '/v2/models/{name}/versions/{version}/ready'),
+  v2Infer: v2Infer('v2Infer', '/v2/models/{name}/infer'),
+  v2InferVersion: v2Infer('v2InferVersion', '/v2/models/{name}/versions/{version}/infer'),
   v2RepositoryIndex: {
     method: 'post',
+    operationId: 'v2RepositoryIndex',
     path: '/v2/repository/index',
     summary: 'KServe v2 model repository: every model file, served (READY) or not (UNAVAILABLE, with the reason)',
     auth: true,
@@ -193,10 +227,12 @@ export const ROUTES = {
     errors: ['invalid_json', 'invalid_field', 'not_ready'],
   },
   v2RepositoryLoad: repository(
+    'v2LoadModel',
     '/v2/repository/models/{name}/load',
     'KServe v2 model repository: load (or reload) every version of a model from the model directory',
   ),
   v2RepositoryUnload: repository(
+    'v2UnloadModel',
     '/v2/repository/models/{name}/unload',
     'KServe v2 model repository: stop serving a model (every version) until it is loaded again',
   ),

@@ -18,6 +18,7 @@ import {
   requireDetectionModel,
   stepsOf,
 } from '../../predict/sequence-prediction.js';
+import { jsonText } from '../json-answer.js';
 import { isBinaryBody, jsonBody } from '../middleware/json-body.js';
 import { type PredictResponse, parsePredictQuery, parsePredictRequest } from '../schemas.js';
 import { ROUTES, route } from './table.js';
@@ -142,7 +143,7 @@ export function v1Routes({ state, options }: { state: ServerState; options: V1Op
     };
     // What res.json sends, without its content-type lookup and freshness checks (~40 µs a request).
     res.setHeader('Content-Type', 'application/json; charset=utf-8');
-    res.end(JSON.stringify(response));
+    res.end(jsonText(response));
   });
 
   return router;
