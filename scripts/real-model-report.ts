@@ -1,4 +1,5 @@
-// Writes the model card of a model trained on real recordings: models/<name>.md and models/<name>-curves.svg.
+// Writes the model card of a model trained on real recordings: models/<name>.md, <name>-curves.svg and
+// <name>-confusion.svg.
 // Usage: node dist/scripts/real-model-report.js --name NAME --run RUN_DIR --default-run RUN_DIR --model FILE
 //        --intro FILE --commands FILE [--models DIR]
 // --run is the shipped model's training run, --default-run the same data and split trained with the trainer's
@@ -9,9 +10,10 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { OrtBackend } from '../src/nn/backend.js';
+import { confusionSvg, trainingCurvesSvg } from '../src/train/plots.js';
 import { DEFAULT_ROTATE_DEG } from '../src/train/tasks/skeleton.js';
 import { writeFileAtomic } from '../src/util/atomic-write.js';
-import { confusionTable, curvesSvg, type EvaluatedRun, evaluateRun, historyTable, pct } from './run-report.js';
+import { confusionTable, type EvaluatedRun, evaluateRun, historyTable, pct, writeCardPlots } from './run-report.js';
 
 const { values: a } = parseArgs({
   options: {
@@ -37,8 +39,11 @@ await backend.release();
 const info = best.ckpt.state.taskInfo as Record<string, unknown>;
 const net = best.ckpt.config.network;
 const labels = (info.labels as { name: string; ntuAction?: number }[]) ?? [];
-const svgName = `${a.name}-curves.svg`;
-writeFileAtomic(join(a.models!, svgName), curvesSvg(best.summary));
+const plots = writeCardPlots(a.models!, a.name!, {
+  curves: trainingCurvesSvg(best.summary, `Training curves: ${a.name}`),
+  confusion: confusionSvg(best.report, `${a.name} on the held-out set`),
+});
+const svgName = plots.curves;
 /** How the model's weights were chosen, and so what the held-out accuracy above is of. */
 function selectionText(s: EvaluatedRun['summary']): string {
   if (s.selection === 'validation' && s.validation)
@@ -94,6 +99,8 @@ ${best.report.perClass.map((c, k) => `| ${c.label} | ${pct(c.accuracy)} | ${pct(
 Confusion matrix of this model (rows: true class, columns: predicted index):
 
 ${confusionTable(best.report)}
+
+![confusion matrix](${plots.confusion})
 
 ## Training
 
