@@ -2,6 +2,8 @@
 // and a legend: `indrnn train` writes curves.svg beside summary.json, `indrnn eval` confusion.svg beside the
 // checkpoint, the model-card scripts models/<name>-curves.svg and -confusion.svg, and the live page shows
 // them with a model's card (GET /v1/models/{name}/plots).
+
+import { niceTicks } from '../util/nice-ticks.js';
 import type { EvalRecord } from './checkpoint.js';
 import type { TrainSummary } from './trainer.js';
 
@@ -39,16 +41,6 @@ export function escapeXml(s: string): string {
     /[&<>"']/g,
     (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c] as string,
   );
-}
-
-/** Ticks 0, d, 2d, ... up to the first at or above `max`, with d a 1, 2 or 5 times a power of ten. */
-export function niceTicks(max: number, about = 5): number[] {
-  if (!(max > 0) || !Number.isFinite(max)) return [0, 1];
-  const raw = max / about;
-  const p = 10 ** Math.floor(Math.log10(raw));
-  const d = [1, 2, 5, 10].map((m) => m * p).find((s) => s >= raw) ?? 10 * p;
-  const n = Math.ceil(max / d - 1e-9);
-  return Array.from({ length: n + 1 }, (_, i) => Number((i * d).toPrecision(12)));
 }
 
 /** A tick's text: 12000 -> 12k, 0.25 -> 0.25. */
