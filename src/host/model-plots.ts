@@ -44,9 +44,10 @@ async function readAtMost(path: string, limit: number): Promise<Buffer | null> {
     if (!st.isFile()) return null;
     const buffer = Buffer.alloc(Math.min(st.size, limit) + 1);
     let got = 0;
-    for (;;) {
+    while (got < buffer.length) {
       const { bytesRead } = await file.read(buffer, got, buffer.length - got, got);
-      if (bytesRead === 0 || (got += bytesRead) === buffer.length) break;
+      if (bytesRead === 0) break;
+      got += bytesRead;
     }
     if (got > st.size) throw Object.assign(new Error('it grew while it was read'), { code: 'changed while read' });
     return buffer.subarray(0, got);
