@@ -9,10 +9,11 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DetectionReport } from '../src/cli/eval-detection.js';
 import { IndrnnModel } from '../src/onnx/model.js';
+import { trainingCurvesSvg } from '../src/train/plots.js';
 import { SkeletonTask } from '../src/train/tasks/skeleton.js';
 import type { TrainSummary } from '../src/train/trainer.js';
 import { writeFileAtomic } from '../src/util/atomic-write.js';
-import { curvesSvg, historyTable, pct } from './run-report.js';
+import { historyTable, pct, writeCardPlots } from './run-report.js';
 import { scriptArgs } from './script-args.js';
 
 const { values: a } = scriptArgs({
@@ -124,8 +125,9 @@ async function trimmedAccuracy(file: string): Promise<{ all: number; actions: nu
 
 const detect = await trimmedAccuracy(a.model!);
 const plain = await trimmedAccuracy(a['plain-model']!);
-const svgName = `${a.name}-curves.svg`;
-writeFileAtomic(join(a.models!, svgName), curvesSvg(summary));
+const svgName = writeCardPlots(a.models!, a.name!, {
+  curves: trainingCurvesSvg(summary, `Training curves: ${a.name}`),
+}).curves;
 const ths = Object.keys(held.mAP);
 const classes = Object.keys(held.apPerClass[ths[0]]);
 const md = `# ${a.name}

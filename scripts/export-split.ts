@@ -14,7 +14,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import type { SkeletonDataset } from '../src/data/cache.js';
 import { defaultPreprocessConfig, type PreprocessConfig, preprocessSequence } from '../src/data/preprocess.js';
@@ -23,6 +22,7 @@ import { DEFAULT_VALIDATION_FRACTION, SkeletonTask } from '../src/train/tasks/sk
 import { writeFileAtomic } from '../src/util/atomic-write.js';
 import { checkedString, choiceValue, numberValue, parseOptions, withFlag } from '../src/util/option-schema.js';
 import { writeSafetensorsFile } from '../src/util/safetensors.js';
+import { scriptArgs } from './script-args.js';
 
 export const PEER_SPLIT_FORMAT = 'indrnn-peer-split';
 /** Largest frames tensor written (bytes): the peer is for the small real sets, and one buffer holds it. */
@@ -136,15 +136,19 @@ function writeFrames(ds: SkeletonDataset, cfg: PreprocessConfig, out: Float32Arr
 }
 
 function main(): void {
-  const { values } = parseArgs({
+  const { values } = scriptArgs({
+    name: 'export-split',
+    about:
+      "write a dataset cache's training, validation and test parts exactly as indrnn train carves them, preprocessed, as split.json + frames.safetensors (for scripts/accuracy-peer.py)",
     options: {
-      cache: { type: 'string' },
-      split: { type: 'string' },
-      out: { type: 'string' },
-      validation: { type: 'string' },
-      'view-align': { type: 'string' },
-      'scale-norm': { type: 'boolean' },
+      cache: { type: 'string', arg: 'FILE', help: 'dataset cache (indrnn data build)' },
+      split: { type: 'string', arg: 'SPLIT', help: 'split, as for indrnn train' },
+      out: { type: 'string', arg: 'DIR', help: 'folder to write into' },
+      validation: { type: 'string', arg: 'F', help: 'validation fraction, as for indrnn train (default 0.1)' },
+      'view-align': { type: 'string', arg: 'HOW', help: 'view alignment: none (default), yaw or full' },
+      'scale-norm': { type: 'boolean', help: 'divide by the first-frame torso length' },
     },
+    examples: ['node dist/scripts/export-split.js --cache nucla.cache --split cameras:1,2 --out /tmp/nucla-parts'],
   });
   const s = exportSplit({
     cache: values.cache,
@@ -166,11 +170,4 @@ function main(): void {
   );
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  try {
-    main();
-  } catch (e) {
-    console.error(`export-split: ${e instanceof Error ? e.message : String(e)}`);
-    process.exitCode = 1;
-  }
-}
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) main();

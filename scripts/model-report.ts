@@ -1,12 +1,12 @@
-// Writes the evaluation report of the shipped model: models/<name>.md and models/<name>-curves.svg.
+// Writes the evaluation report of the shipped model: models/<name>.md, <name>-curves.svg and <name>-confusion.svg.
 // (scripts/make-default-model.sh runs it; every number in the report is computed here, none typed in.)
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { OrtBackend } from '../src/nn/backend.js';
 import type { Sampling } from '../src/onnx/metadata.js';
-import type { EvalRecord } from '../src/train/checkpoint.js';
+import { confusionSvg, curvesSvg, evaluatedOn } from '../src/train/plots.js';
 import { writeFileAtomic } from '../src/util/atomic-write.js';
-import { confusionTable, evaluateRun } from './run-report.js';
+import { confusionTable, evaluateRun, writeCardPlots } from './run-report.js';
 import { scriptArgs } from './script-args.js';
 
 const { values: a } = scriptArgs({
@@ -44,44 +44,6 @@ function samplingText(s: Sampling | undefined): string {
   return `Fixed rate for streaming: frames resampled to ${s.fps} steps/s; windows of ${s.window} steps (a random crop in training, the centre crop at test time; shorter actions preceded by their first frame held still); a label at every step after a short warm-up, so the prediction at every step is meaningful. Accuracy below is read at the last step of each test window.`;
 }
 
-/** Test accuracy and train loss per evaluation, as a small standalone SVG (no plotting dependency). */
-function curvesSvg(runs: { label: string; color: string; history: EvalRecord[] }[]): string {
-  const [W, H, pad] = [640, 300, 44];
-  const maxStep = Math.max(...runs.flatMap((r) => r.history.map((h) => h.step)));
-  const maxLoss = Math.max(...runs.flatMap((r) => r.history.map((h) => h.trainLoss)));
-  const x = (step: number) => pad + ((W - 2 * pad) * step) / maxStep;
-  const yAcc = (acc: number) => H - pad - (H - 2 * pad) * acc;
-  const yLoss = (loss: number) => H - pad - ((H - 2 * pad) * loss) / maxLoss;
-  const line = (pts: [number, number][], color: string, dash = '') =>
-    `<polyline fill="none" stroke="${color}" stroke-width="2" ${dash ? `stroke-dasharray="${dash}"` : ''} points="${pts.map(([px, py]) => `${px.toFixed(1)},${py.toFixed(1)}`).join(' ')}"/>`;
-  const parts = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">`,
-    `<rect width="${W}" height="${H}" fill="white"/>`,
-    `<line x1="${pad}" y1="${H - pad}" x2="${W - pad}" y2="${H - pad}" stroke="black"/>`,
-    `<line x1="${pad}" y1="${pad}" x2="${pad}" y2="${H - pad}" stroke="black"/>`,
-    `<text x="${W / 2}" y="${H - 10}" text-anchor="middle">training step (max ${maxStep})</text>`,
-    `<text x="8" y="${pad - 10}">accuracy 0-100 % (solid), train loss 0-${maxLoss.toFixed(2)} (dashed)</text>`,
-  ];
-  runs.forEach((r, i) => {
-    parts.push(
-      line(
-        r.history.map((h) => [x(h.step), yAcc(h.evalMetric)]),
-        r.color,
-      ),
-    );
-    parts.push(
-      line(
-        r.history.map((h) => [x(h.step), yLoss(h.trainLoss)]),
-        r.color,
-        '5,4',
-      ),
-    );
-    parts.push(`<text x="${W - pad - 150}" y="${H - pad - 20 - 16 * i}" fill="${r.color}">${r.label}</text>`);
-  });
-  parts.push('</svg>');
-  return parts.join('\n');
-}
-
 const backend = new OrtBackend();
 const xsub = await evaluateRun(a.xsub!, backend);
 const xview = await evaluateRun(a.xview!, backend);
@@ -94,14 +56,17 @@ const accuracyOf = (results: BaselineResult[], split: string) =>
 const synth: unknown = JSON.parse(readFileSync(a.synth!, 'utf8'));
 const c = xsub.ckpt.state.contract;
 const net = xsub.ckpt.config.network;
-const svgName = `${a.name}-curves.svg`;
-writeFileAtomic(
-  join(a.models!, svgName),
-  curvesSvg([
-    { label: 'cross-subject', color: '#1f77b4', history: xsub.summary.history },
-    { label: 'cross-view', color: '#d62728', history: xview.summary.history },
-  ]),
-);
+const plots = writeCardPlots(a.models!, a.name!, {
+  curves: curvesSvg(
+    [
+      { label: 'cross-subject', colour: '#2b6cb0', history: xsub.summary.history },
+      { label: 'cross-view', colour: '#c53030', history: xview.summary.history },
+    ],
+    { metric: 'accuracy', evaluatedOn: evaluatedOn(xsub.summary), title: `Training curves: ${a.name}` },
+  ),
+  confusion: confusionSvg(xsub.report, `${a.name}, cross-subject test set`),
+});
+const svgName = plots.curves;
 const md = `# ${a.name}: the shipped model
 
 **Trained on synthetic data only.** No real NTU RGB+D recording was used: the real dataset cannot be
@@ -148,6 +113,8 @@ ${xsub.report.perClass.map((c, k) => `| ${c.label} | ${pct(c.accuracy)} | ${pct(
 Confusion matrix, cross-subject test set (rows: true class, columns: predicted index):
 
 ${confusionTable(xsub.report)}
+
+![confusion matrix](${plots.confusion})
 
 ## Training
 

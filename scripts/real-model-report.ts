@@ -1,4 +1,5 @@
-// Writes the model card of a model trained on real recordings: models/<name>.md and models/<name>-curves.svg.
+// Writes the model card of a model trained on real recordings: models/<name>.md, <name>-curves.svg and
+// <name>-confusion.svg.
 // --run is the shipped model's training run, --default-run the same data and split trained with the trainer's
 // defaults (for comparison); --intro is the card's opening prose (data, licence, split), --commands the exact
 // commands. Every number in the card is computed here from the runs, none typed in.
@@ -6,8 +7,9 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { OrtBackend } from '../src/nn/backend.js';
+import { confusionSvg, trainingCurvesSvg } from '../src/train/plots.js';
 import { writeFileAtomic } from '../src/util/atomic-write.js';
-import { confusionTable, curvesSvg, type EvaluatedRun, evaluateRun, historyTable, pct } from './run-report.js';
+import { confusionTable, type EvaluatedRun, evaluateRun, historyTable, pct, writeCardPlots } from './run-report.js';
 import { scriptArgs } from './script-args.js';
 
 const { values: a } = scriptArgs({
@@ -41,8 +43,11 @@ const dflt = sameRun ? best : await evaluateRun(a['default-run']!, backend);
 await backend.release();
 const { contract: c, taskInfo: info } = best.ckpt.state;
 const net = best.ckpt.config.network;
-const svgName = `${a.name}-curves.svg`;
-writeFileAtomic(join(a.models!, svgName), curvesSvg(best.summary));
+const plots = writeCardPlots(a.models!, a.name!, {
+  curves: trainingCurvesSvg(best.summary, `Training curves: ${a.name}`),
+  confusion: confusionSvg(best.report, `${a.name} on the held-out set`),
+});
+const svgName = plots.curves;
 /** How the model's weights were chosen, and so what the held-out accuracy above is of. */
 function selectionText(s: EvaluatedRun['summary']): string {
   if (s.selection === 'validation' && s.validation)
@@ -98,6 +103,8 @@ ${best.report.perClass.map((c, k) => `| ${c.label} | ${pct(c.accuracy)} | ${pct(
 Confusion matrix of this model (rows: true class, columns: predicted index):
 
 ${confusionTable(best.report)}
+
+![confusion matrix](${plots.confusion})
 
 ## Training
 

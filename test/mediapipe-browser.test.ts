@@ -2,35 +2,24 @@
 // MediaPipe Pose loads from this server only once the camera starts, finds the person's landmarks, the
 // page streams joints in the model's layout over the WebSocket API at the camera's rate and shows a
 // label; a segment model gets HTTP predict over the last seconds; a recording saves as JSON Lines that
-// the trainer's reader takes. No request leaves the local server. Skips, saying why, without Chromium or
-// a photo of a person (apt-get install chromium python-matplotlib-data).
+// the trainer's reader takes. The page says it waits for the pose estimator before its first (slow) answer,
+// and shows the rates it measures. No request leaves the local server; the pages' layout holds with the
+// camera's picture in them. Skips, saying why, without Chromium or a photo of a person (apt-get install
+// chromium python-matplotlib-data).
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { parseUserSample } from '../src/data/user-format.js';
 import type { RunningServer } from '../src/server.js';
+import { CHROMIUM } from './helpers/browser.js';
 import { findPersonPhoto, writePhotoVideo } from './helpers/fake-camera.js';
+import { layoutProblems } from './helpers/layout.js';
 import { modelDir } from './helpers/models.js';
 import { startLoopbackServer } from './helpers/server.js';
 
-function findChromium(): string | null {
-  const given = process.env.CHROMIUM;
-  if (given) return existsSync(given) ? given : null;
-  try {
-    return (
-      execFileSync('sh', ['-c', 'command -v chromium || command -v chromium-browser'], { encoding: 'utf8' }).trim() ||
-      null
-    );
-  } catch {
-    return null;
-  }
-}
-
-const CHROMIUM = findChromium();
 const PHOTO = findPersonPhoto();
 const SKIP = !CHROMIUM
   ? "no Chromium: install Debian's chromium (apt-get install chromium) or set CHROMIUM=/path/to/chromium"
@@ -126,13 +115,31 @@ describe('the camera page in Chromium with a fake webcam', { skip: SKIP }, () =>
     assert.match((await page.textContent('#privacy')) ?? '', /video never leaves this browser/);
     assert.equal(requests.filter((u) => u.includes('/mediapipe/')).length, 0, 'MediaPipe not loaded before the camera');
 
+    // Every status the page shows, in order (a fast pose estimator may pass the waiting one within a frame).
+    await page.evaluate(() => {
+      const seen: string[] = [];
+      (window as unknown as { statuses: string[] }).statuses = seen;
+      const status = document.getElementById('status')!;
+      new MutationObserver(() => seen.push(status.textContent ?? '')).observe(status, {
+        childList: true,
+        characterData: true,
+        subtree: true,
+      });
+    });
     await click(page, '#start');
     await page.waitForFunction(() => document.getElementById('found')?.textContent?.startsWith('33 landmarks'), null, {
       timeout: 240_000,
     });
-    await page.waitForFunction(() => (document.getElementById('label')?.textContent ?? '') !== '', null, {
+    await page.waitForFunction(() => (document.getElementById('label')?.textContent ?? '–') !== '–', null, {
       timeout: 60_000,
     });
+    const statuses = await page.evaluate(() => (window as unknown as { statuses: string[] }).statuses);
+    const waiting = statuses.findIndex((s) => /^waiting for the pose estimator/.test(s));
+    assert.ok(waiting >= 0, `the page said it waits for the pose estimator: ${JSON.stringify(statuses)}`);
+    assert.ok(
+      statuses.slice(waiting + 1).some((s) => /^streaming joints/.test(s)),
+      JSON.stringify(statuses),
+    );
     // The joints go out at the camera's 30 frames/s by the clock, the latest pose repeated while MediaPipe
     // works on the next (seconds per frame here, without a GPU).
     await page.waitForFunction(() => Number(document.getElementById('sent')?.textContent) >= 30, null, {
@@ -154,10 +161,18 @@ describe('the camera page in Chromium with a fake webcam', { skip: SKIP }, () =>
       framesSent.every((n) => n === 2 * 25 * 3 * 4),
       `frame sizes ${[...new Set(framesSent)]}`,
     );
-    assert.equal(Number(await page.textContent('#fps')), 30, "the fake camera's rate");
+    assert.equal(Number(await page.textContent('#camera-fps')), 30, "the fake camera's rate");
+    // Measured rates, not the camera's: frames sent a second, and MediaPipe's answers a second.
+    await page.waitForFunction(
+      () =>
+        Number(document.getElementById('fps')?.textContent) > 0 &&
+        Number(document.getElementById('pose-rate')?.textContent) > 0,
+    );
     const ms = Number(await page.textContent('#pose-ms'));
     assert.ok(ms > 0, 'MediaPipe timed');
-    console.log(`# MediaPipe Pose (lite) in headless Chromium, software WebGL: ${ms} ms a frame`);
+    const rate = await page.textContent('#pose-rate');
+    console.log(`# MediaPipe Pose (lite) in headless Chromium, software WebGL: ${ms} ms a frame, ${rate} poses/s`);
+    assert.deepEqual(await layoutProblems(page), [], 'the camera page with its picture');
   });
 
   it('a segment model (nucla, kinect20) answers over HTTP predict about the last seconds', {
@@ -168,7 +183,7 @@ describe('the camera page in Chromium with a fake webcam', { skip: SKIP }, () =>
       (e as HTMLSelectElement).value = 'nucla';
       e.dispatchEvent(new Event('change'));
     });
-    await page.waitForFunction(() => (document.getElementById('label')?.textContent ?? '') !== '', null, {
+    await page.waitForFunction(() => (document.getElementById('label')?.textContent ?? '–') !== '–', null, {
       timeout: 60_000,
     });
     const labels = await page.$$eval('#labels option', (os) => os.map((o) => (o as HTMLOptionElement).value));
@@ -233,7 +248,12 @@ describe('the camera page in Chromium with a fake webcam', { skip: SKIP }, () =>
       null,
       { timeout: 240_000 },
     );
-    assert.match((await page.textContent('[data-testid=camera-info]')) ?? '', /33 landmarks/);
+    await page.waitForFunction(() =>
+      /33 landmarks · MediaPipe [\d.]+ poses\/s/.test(
+        document.querySelector('[data-testid=camera-info]')?.textContent ?? '',
+      ),
+    );
+    assert.deepEqual(await layoutProblems(page), [], 'the live page with the camera');
     const sent = framesSent.slice(sentBefore);
     assert.ok(sent.length > 0 && sent.every((n) => n === 2 * 25 * 3 * 4), `frames ${[...new Set(sent)]}`);
   });

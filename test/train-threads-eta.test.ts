@@ -34,7 +34,6 @@ describe('training time estimate', () => {
     for (let i = 0; i < 50; i++) eta.addStep(10);
     assert.equal(eta.stepMs(), 10);
   });
-
 });
 
 describe('progress lines', () => {

@@ -1,8 +1,9 @@
 // The live page in a real browser (playwright-core driving Debian's chromium) against a real server with
-// the shipped models: it loads without console errors; /?demo=1 shows the label the stream API answers
-// for the same frames; a dropped recording plays (NTU .skeleton to a stream model and to a segment model
-// over HTTP, PKU-MMD text); the neurons view draws; keyboard and narrow screens work. Skips, saying why,
-// where no Chromium is installed. UI_SCREENSHOTS=DIR also saves the README's screenshots there.
+// the shipped models: it loads without console errors, with a short note rather than an empty view before a
+// source; /?demo=1 shows the label the stream API answers for the same frames; a dropped recording plays
+// (NTU .skeleton to a stream model and to a segment model over HTTP, PKU-MMD text); the model card shows
+// the model's curves and confusion matrix; the neurons view draws; keyboard and narrow screens work.
+// Skips, saying why, where no Chromium is installed. UI_SCREENSHOTS=DIR also saves the README's screenshots.
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -79,6 +80,31 @@ describe('the live page in Chromium', { skip: NO_CHROMIUM }, () => {
     assert.ok(served.models.length >= 4, 'the shipped models');
     assert.deepEqual(options.sort(), served.models.map((m) => m.name).sort());
     assert.match((await page.textContent('[data-testid=model-card]')) ?? '', /held-out accuracy/);
+    // No source yet: a line saying what to do, not an empty canvas; no timeline with nothing in it.
+    assert.match((await page.textContent('[data-testid=view-empty]')) ?? '', /No source yet/);
+    assert.equal(await page.isVisible('[data-testid=skeleton]'), false);
+    assert.equal(await page.isVisible('[data-testid=timeline]'), false);
+    assert.deepEqual(problems, []);
+    await page.close();
+  });
+
+  it("the model card shows the model's training curves and confusion matrix, as images", async () => {
+    const { page, problems } = await open('/?model=nucla');
+    const plots = () =>
+      page.waitForFunction(() => {
+        const imgs = [...document.querySelectorAll<HTMLImageElement>('[data-testid=plots] img')];
+        return imgs.length > 0 && imgs.every((i) => i.complete && i.naturalWidth > 0) ? imgs.length : false;
+      });
+    assert.equal(await (await plots()).jsonValue(), 2);
+    const captions = await page.$$eval('[data-testid=plots] figcaption', (fs) => fs.map((f) => f.textContent));
+    assert.match(captions[0] ?? '', /Training curves.*\(nucla-curves\.svg\)/);
+    assert.match(captions[1] ?? '', /Confusion matrix.*\(nucla-confusion\.svg\)/);
+    // Another model: its own plots (the detection model has curves only).
+    await page.selectOption('[data-testid=model-picker]', 'pku-mmd-detect');
+    await page.waitForFunction(() =>
+      /pku-mmd-detect-curves/.test(document.querySelector('[data-testid=plots]')?.textContent ?? ''),
+    );
+    assert.equal(await (await plots()).jsonValue(), 1);
     assert.deepEqual(problems, []);
     await page.close();
   });
@@ -86,6 +112,7 @@ describe('the live page in Chromium', { skip: NO_CHROMIUM }, () => {
   it('/?demo=1 plays the demo and shows the label the stream API gives for the same frames', async () => {
     const { page, problems } = await open('/?demo=1');
     const seen = await labelAt(page, 60);
+    assert.match((await page.textContent('[data-testid=source-name]')) ?? '', /ntu25, 1 body, labelled/);
     // Space pauses (keyboard control; checked now, long before the 25 s demo ends by itself).
     await page.locator('body').press('Space');
     assert.equal(await page.textContent('[data-testid=play-button]'), 'Play');
@@ -112,6 +139,7 @@ describe('the live page in Chromium', { skip: NO_CHROMIUM }, () => {
     // The page's other views are live too: top 5, numbers, the truth row, the neurons' heat maps.
     assert.equal(await page.locator('[data-testid=top-k] li').count(), 5);
     assert.match((await page.textContent('[data-testid=latency]')) ?? '', /ms$/);
+    assert.match((await page.textContent('[data-testid=fps]')) ?? '', /^\d+$/, 'frames sent a second, measured');
     assert.match((await page.textContent('[data-testid=provider]')) ?? '', /^(CPU|CUDA)$/);
     assert.match((await page.textContent('[data-testid=timeline-changes]')) ?? '', /truth: /);
     assert.ok((await paintedPixels(page, '[data-testid=timeline]'))[0] > 0);
@@ -209,12 +237,19 @@ describe('the live page in Chromium', { skip: NO_CHROMIUM }, () => {
     await page.waitForFunction(() => document.querySelectorAll('[data-testid=neurons] figure').length > 0);
     const figures = await page.locator('[data-testid=neurons] figure').count();
     assert.equal(figures, 4); // nucla: 4 recurrent layers
-    const painted = await paintedPixels(page, '[data-testid=neurons] figure canvas:not(.heat)');
-    assert.equal(painted.length, 2 * figures);
-    assert.ok(
-      painted.every((n) => n > 0),
-      `histograms ${painted}`,
+    // Drawn once laid out, at their size on the screen (bars, axes and their numbers).
+    await page.waitForFunction(() =>
+      [...document.querySelectorAll<HTMLCanvasElement>('[data-testid=neurons] canvas.histogram')].every(
+        (c) =>
+          c.width > 0 &&
+          c
+            .getContext('2d')!
+            .getImageData(0, 0, c.width, c.height)
+            .data.some((v) => v > 0),
+      ),
     );
+    const painted = await paintedPixels(page, '[data-testid=neurons] figure canvas.histogram');
+    assert.equal(painted.length, 2 * figures);
     assert.deepEqual(problems, []);
     await page.close();
   });

@@ -1,11 +1,14 @@
 // indrnn eval: per-class accuracy and confusion matrix of a checkpoint on its task's held-out set; with
 // --detection, the online-detection figures of a detection model on untrimmed recordings (eval-detection.ts).
+import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { OrtBackend } from '../nn/backend.js';
 import { DEFAULT_DECISION_RULE, decisionRule } from '../predict/segments.js';
 import { loadNetwork } from '../train/checkpoint.js';
 import { classReport } from '../train/confusion.js';
+import { CONFUSION_FILE, confusionSvg } from '../train/plots.js';
 import { createTask } from '../train/tasks/index.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
 import { detectionText, evaluateDetection } from './eval-detection.js';
 import { choiceOption, floatOption, intOption } from './options.js';
 import { checkpointPredictor, onnxPredictor } from './predict.js';
@@ -16,6 +19,7 @@ interface EvalOptions {
   split?: string;
   batchSize: number;
   json?: boolean;
+  plot?: string;
   detection?: boolean;
   cache?: string;
   part: 'train' | 'test';
@@ -23,6 +27,12 @@ interface EvalOptions {
   startThreshold?: number;
   endThreshold?: number;
   minSteps?: number;
+}
+
+/** Beside the checkpoint: confusion.svg, or confusion-<split>.svg for another split than the one trained on. */
+function confusionPlotPath(checkpoint: string, split: string | undefined): string {
+  const name = split ? `confusion-${split.replace(/[^\w.-]+/g, '_')}.svg` : CONFUSION_FILE;
+  return join(dirname(checkpoint), name);
 }
 
 async function classEval(opts: EvalOptions & { checkpoint: string }): Promise<void> {
@@ -35,6 +45,9 @@ async function classEval(opts: EvalOptions & { checkpoint: string }): Promise<vo
       ckpt.config.seed,
     );
     const report = await classReport(net, task, opts.batchSize);
+    const plot = opts.plot ?? confusionPlotPath(opts.checkpoint, opts.split);
+    writeFileAtomic(plot, confusionSvg(report, `Held-out part${opts.split ? ` of ${opts.split}` : ''}`));
+    process.stderr.write(`confusion matrix: ${plot}\n`);
     if (opts.json) {
       process.stdout.write(`${JSON.stringify(report)}\n`);
       return;
@@ -77,6 +90,10 @@ export function registerEval(program: Command): void {
     .option('--split <split>', 'skeleton task: evaluate on another split than the one trained on (forms as in train)')
     .option('--batch-size <n>', 'sequences per batch', intOption(1), 256)
     .option('--json', 'print the report as JSON')
+    .option(
+      '--plot <file>',
+      'the confusion matrix as SVG (default confusion.svg beside the checkpoint; confusion-<split>.svg with --split)',
+    )
     .option(
       '--detection',
       'frame accuracy, mAP@IoU 0.1/0.3/0.5 (PKU-MMD protocol), start delay and false starts of a detection model on the untrimmed recordings of --cache (the test part of --split)',

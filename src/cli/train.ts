@@ -6,10 +6,12 @@ import { type Command, Option } from 'commander';
 import { architectureNames } from '../nn/architectures.js';
 import { OrtBackend } from '../nn/backend.js';
 import type { TaskSpec } from '../train/config.js';
+import { CURVES_FILE, trainingCurvesSvg } from '../train/plots.js';
 import { createReporter } from '../train/progress.js';
 import { resolveTrainConfig, type TrainFlags } from '../train/resolve.js';
 import { createTask, parseTaskSpec, tasks } from '../train/tasks/index.js';
 import { CHECKPOINT_FILE, runTraining, type TrainSummary } from '../train/trainer.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
 import { formatDuration } from '../util/duration.js';
 import { addSchemaFlags, choiceOption, floatOption, intOption, schemaFlagValues } from './options.js';
 
@@ -80,7 +82,10 @@ export function registerTrain(program: Command): void {
       intOption(0),
     )
     .option('--seed <n>', 'seed for data, initialisation and dropout', intOption(0))
-    .option('--out <dir>', 'run folder for checkpoint.safetensors and summary.json (default runs/<task>-seed<seed>)')
+    .option(
+      '--out <dir>',
+      'run folder for checkpoint.safetensors, summary.json and curves.svg (default runs/<task>-seed<seed>)',
+    )
     .option('--resume', "continue from the run folder's checkpoint")
     .option('--force', 'start afresh even if the run folder holds a checkpoint')
     .option(
@@ -139,7 +144,7 @@ async function trainCommand(opts: TrainCliOptions, spec: TaskSpec): Promise<Trai
   const mm = new OrtBackend(opts.threads ?? 0);
   const threads = opts.threads || availableParallelism();
   try {
-    return await runTraining(config, task, {
+    const summary = await runTraining(config, task, {
       outDir,
       resume: !!opts.resume,
       mm,
@@ -147,6 +152,9 @@ async function trainCommand(opts: TrainCliOptions, spec: TaskSpec): Promise<Trai
       reporter,
       signal: controller.signal,
     });
+    // Beside summary.json: the same history as curves (the page shows them once the model is exported).
+    writeFileAtomic(join(outDir, CURVES_FILE), trainingCurvesSvg(summary));
+    return summary;
   } finally {
     process.off('SIGINT', onSigint);
     await mm.release();

@@ -87,6 +87,7 @@ export const DATA_FORMATS: readonly DataFormat[] = [
     description: 'Penn Action clips',
     folder: 'labels/NNNN.mat (MATLAB 5) or the labels folder itself',
     bodies: 1,
+    unit: 'clips',
     options: z.object({}),
     build: (o) => buildPennActionCache(o),
   }),

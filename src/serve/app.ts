@@ -20,6 +20,7 @@ import { cameraRoutes } from './routes/camera.js';
 import { healthRoutes } from './routes/health.js';
 import { kserveRoutes } from './routes/kserve.js';
 import { neuronRoutes } from './routes/neurons.js';
+import { plotRoutes } from './routes/plots.js';
 import { methodNotAllowed, ROUTES, route } from './routes/table.js';
 import { uiRoutes } from './routes/ui.js';
 import { v1Routes } from './routes/v1.js';
@@ -99,7 +100,7 @@ export function createApp({ state, metrics, logger, options: given = {} }: AppDe
   // Express passes costs its router a few closures (docs/design.md, "The request path").
   app.use(['/v1', '/v2'], drainGate(state), bearerAuth({ token: options.token }));
   app.use(v1Routes({ state, options }));
-  app.use(neuronRoutes({ state }));
+  app.use(neuronRoutes({ state }), plotRoutes({ state }));
   app.use(kserveRoutes({ state, options: { ...options, serverVersion: options.version } }));
 
   // Open: metrics, the API description, the live page, the camera page and MediaPipe's files (the pages ask

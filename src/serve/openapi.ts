@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { ErrorCode } from '../predict/errors.js';
 import { httpStatus } from './http-errors.js';
 import { neuronsSchema } from './neurons-schema.js';
+import { modelPlotsSchema } from './plots-schema.js';
 import { ROUTES, type RouteResponse, type RouteSpec } from './routes/table.js';
 import * as s from './schemas.js';
 
@@ -25,6 +26,7 @@ const COMPONENTS: [string, z.ZodType][] = [
   ['V2ModelReady', s.v2ModelReadySchema],
   ['V2ServerMetadata', s.v2ServerMetadataSchema],
   ['Neurons', neuronsSchema],
+  ['ModelPlots', modelPlotsSchema],
   ['V2Live', s.v2LiveSchema],
   ['V2Ready', s.v2ReadySchema],
   ['V2Error', s.v2ErrorSchema],

@@ -1,11 +1,12 @@
-// The server's HTTP API as the page uses it: the model list, a model's neurons, HTTP predict (for
+// The server's HTTP API as the page uses it: the model list, a model's neurons and plots, HTTP predict (for
 // segment-sampled models, which streams refuse). Types come from the server's own schemas (type imports
 // only: nothing of the server is bundled). A bearer token, when the server wants one, is kept for the tab.
 import type { ModelInfo } from '../host/model-info.js';
 import type { Neurons } from '../serve/neurons-schema.js';
+import type { ModelPlots } from '../serve/plots-schema.js';
 import type { ServerMessage } from '../stream/protocol.js';
 
-export type { ModelInfo, Neurons };
+export type { ModelInfo, ModelPlots, Neurons };
 export type StreamMessage = ServerMessage;
 export type Prediction = Extract<ServerMessage, { type: 'prediction' }>;
 export type ClassStep = Extract<Prediction, { label: string }>;
@@ -46,6 +47,8 @@ async function call<T>(path: string, init: RequestInit = {}): Promise<T> {
 export const listModels = () => call<{ models: ModelInfo[] }>('/v1/models').then((r) => r.models);
 
 export const modelNeurons = (name: string) => call<Neurons>(`/v1/models/${encodeURIComponent(name)}/neurons`);
+
+export const modelPlots = (name: string) => call<ModelPlots>(`/v1/models/${encodeURIComponent(name)}/plots`);
 
 /** POST predict for one sequence of frames [T][B][J][3]. */
 export function predict(name: string, frames: number[][][][], frameRate: number) {

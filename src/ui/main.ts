@@ -15,13 +15,16 @@ import {
 } from './api.js';
 import { mismatch, parentsOf, renderCard, streamable } from './model-card.js';
 import { FrameBuffer, nestedFrames } from './model-frames.js';
+import { PlotsView } from './model-plots.js';
 import { NeuronsView } from './neurons-view.js';
 import { Player } from './player.js';
+import { RateMeter } from './rate-meter.js';
 import { parseRecording, type Recording } from './recording.js';
 import { SkeletonView } from './skeleton-view.js';
 import { demoSource, recordingSource, SOURCE_KINDS, type Source } from './sources.js';
 import { StreamClient } from './stream-client.js';
-import { labelColour, Timeline } from './timeline.js';
+import { Timeline } from './timeline.js';
+import { percent, renderTopK } from './top-k.js';
 
 /** Segment models: HTTP predict over the last SEGMENT_WINDOW_S seconds, every SEGMENT_EVERY_S seconds of playback. */
 const SEGMENT_WINDOW_S = 4;
@@ -42,6 +45,10 @@ const ui = {
   speed: $<HTMLSelectElement>('speed'),
   position: $('position'),
   card: $('card-body'),
+  viewEmpty: $('view-empty'),
+  skeleton: $<HTMLCanvasElement>('skeleton'),
+  viewHint: $('view-hint'),
+  timelinePanel: $('timeline-panel'),
   label: $('current-label'),
   prob: $('current-prob'),
   topk: $<HTMLOListElement>('topk'),
@@ -51,9 +58,10 @@ const ui = {
   mode: $('mode'),
 };
 
-const view = new SkeletonView($<HTMLCanvasElement>('skeleton'), []);
+const view = new SkeletonView(ui.skeleton, []);
 const timeline = new Timeline($<HTMLCanvasElement>('timeline'), $<HTMLOListElement>('changes'), () => -1);
 const neurons = new NeuronsView($('neurons'));
+const plots = new PlotsView($('plots'));
 
 let models: ModelInfo[] = [];
 let model: ModelInfo | null = null;
@@ -66,7 +74,7 @@ let streamBase = 0;
 let stopLive: (() => void) | null = null;
 let liveFrames = 0;
 const frameBuffer = new FrameBuffer();
-const sentTimes: number[] = [];
+const sent = new RateMeter();
 const roundTrips: number[] = [];
 let lastSegmentPredict = -Infinity;
 let segmentBusy = false;
@@ -84,23 +92,8 @@ function showPrediction(p: ClassStep, frame: number): void {
   ui.label.textContent = p.label;
   ui.label.dataset.frame = String(frame);
   ui.label.dataset.index = String(p.index);
-  ui.prob.textContent = `${(100 * p.probability).toFixed(1)} %`;
-  ui.topk.replaceChildren(
-    ...p.topK.map((s) => {
-      const li = document.createElement('li');
-      const name = document.createElement('span');
-      name.textContent = s.label;
-      const bar = document.createElement('span');
-      bar.className = 'bar';
-      bar.style.setProperty('--p', String(s.probability));
-      bar.style.setProperty('--c', labelColour(s.index));
-      const val = document.createElement('span');
-      val.className = 'val';
-      val.textContent = `${(100 * s.probability).toFixed(1)} %`;
-      li.append(name, bar, val);
-      return li;
-    }),
-  );
+  ui.prob.textContent = percent(p.probability);
+  renderTopK(ui.topk, p.topK);
   timeline.predict(frame, p.label);
 }
 
@@ -111,12 +104,14 @@ function noteRoundTrip(ms: number): void {
   ui.latency.textContent = `${sorted[Math.floor(sorted.length / 2)].toFixed(1)} ms`;
 }
 
+/** Frames sent per second, as measured (a stalled tab or camera shows it), not the source's nominal rate. */
 function noteSent(count: number): void {
-  const now = performance.now();
-  for (let i = 0; i < count; i++) sentTimes.push(now);
-  while (sentTimes.length && now - sentTimes[0] > 1000) sentTimes.shift();
-  ui.fps.textContent = String(sentTimes.length);
+  sent.note(count);
+  ui.fps.textContent = sent.perSecond().toFixed(0);
 }
+
+/** "1 body", "2 bodies". */
+const count = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
 
 function onStreamMessage(msg: StreamMessage, rtt: number | null): void {
   if (msg.type === 'prediction') {
@@ -230,6 +225,8 @@ function resetPlayback(): void {
   if (player) player.speed = Number(ui.speed.value);
   lastSegmentPredict = -Infinity;
   roundTrips.length = 0;
+  sent.reset();
+  ui.fps.textContent = '–';
   ui.label.textContent = '–';
   delete ui.label.dataset.frame;
   ui.prob.textContent = '';
@@ -308,8 +305,9 @@ async function chooseModel(name: string): Promise<void> {
   renderCard(model, ui.card);
   ui.provider.textContent = model.provider.toUpperCase();
   ui.mode.textContent = streamable(model) ? 'WebSocket stream' : 'HTTP predict (segment model)';
-  if (source) view.fit(source.recording?.data ?? new Float32Array(0), parentsOf(model, source.layout));
+  if (source) view.fit(source.recording?.data ?? new Float32Array(0), parentsOf(model, source.layout), source.bodies);
   resetPlayback();
+  void plots.show(model);
   neurons.clear('Loading the neurons…');
   try {
     const n = await modelNeurons(model.name);
@@ -328,9 +326,14 @@ function useSource(s: Source): void {
   source = s;
   const r = s.recording;
   ui.sourceName.textContent = r
-    ? `${s.name}: ${r.T} frames at ${r.fps} frames/s (${(r.T / r.fps).toFixed(1)} s), ${s.layout}, ${s.bodies} bodies${r.truth ? ', labelled' : ''}`
+    ? `${s.name}: ${r.T} frames at ${r.fps} frames/s (${(r.T / r.fps).toFixed(1)} s), ${s.layout}, ${count(s.bodies, 'body', 'bodies')}${r.truth ? ', labelled' : ''}`
     : s.name;
-  view.fit(r?.data ?? new Float32Array(0), parentsOf(model, s.layout));
+  // The view: the skeleton canvas, in place of the "no source yet" box.
+  ui.viewEmpty.hidden = true;
+  ui.skeleton.hidden = false;
+  ui.viewHint.hidden = false;
+  ui.timelinePanel.hidden = false;
+  view.fit(r?.data ?? new Float32Array(0), parentsOf(model, s.layout), s.bodies);
   // A source the chosen model cannot take: switch to one that can, if any.
   const fitting = model && mismatch(model, s) ? defaultModel(s) : undefined;
   if (fitting && !mismatch(fitting, s)) {

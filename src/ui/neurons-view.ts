@@ -1,25 +1,86 @@
 // "Inside the network": per recurrent layer, the distribution of |u| and of the neurons' time constants
 // (GET /v1/models/{name}/neurons), and during playback a heat map of the layer's most active neurons over
 // the last steps (from the stream's per-layer states, config layerStates).
+import { niceTicks } from '../util/nice-ticks.js';
 import type { Neurons } from './api.js';
+import { type CanvasSize, trackCanvasSize } from './canvas-size.js';
 
 const BINS = 20;
 /** Heat map: the most active neurons of a layer (rows) over the last steps (columns). */
 const ROWS = 16;
 const COLUMNS = 120;
+/** Histogram margins, CSS pixels: the count axis at the left, the value axis below. */
+const [LEFT, BOTTOM, TOP, RIGHT] = [26, 15, 6, 8];
+const AXIS_FONT = '10px system-ui, sans-serif';
+const MUTED = '#4a5568';
 
-function histogram(canvas: HTMLCanvasElement, counts: number[], colour: string): void {
-  const ctx = canvas.getContext('2d')!;
-  const { width: W, height: H } = canvas;
-  ctx.clearRect(0, 0, W, H);
-  const max = Math.max(1, ...counts);
-  const w = W / counts.length;
-  ctx.fillStyle = colour;
-  counts.forEach((c, i) => {
-    const h = (c / max) * (H - 2);
-    ctx.fillRect(i * w + 1, H - h, w - 2, h);
-  });
+/** A histogram's bars and its value axis: tick texts at fractions (0..1) of the bars' width. */
+interface HistogramSpec {
+  counts: number[];
+  colour: string;
+  ticks: { at: number; text: string }[];
 }
+
+/** Bars over a value axis with ticks, and the count axis (0 and the largest count) at the left. */
+function drawHistogram(canvas: HTMLCanvasElement, h: HistogramSpec, size: CanvasSize): void {
+  const ctx = canvas.getContext('2d')!;
+  const { width: W, height: H } = size;
+  ctx.clearRect(0, 0, W, H);
+  const max = Math.max(1, ...h.counts);
+  const [x0, x1, y0, y1] = [LEFT, W - RIGHT, H - BOTTOM, TOP];
+  const w = (x1 - x0) / h.counts.length;
+  ctx.fillStyle = h.colour;
+  h.counts.forEach((c, i) => {
+    const bar = (c / max) * (y0 - y1);
+    ctx.fillRect(x0 + i * w + 0.5, y0 - bar, Math.max(1, w - 1), bar);
+  });
+  ctx.strokeStyle = '#a0aec0';
+  ctx.beginPath();
+  ctx.moveTo(x0 - 0.5, y1);
+  ctx.lineTo(x0 - 0.5, y0 + 0.5);
+  ctx.lineTo(x1, y0 + 0.5);
+  ctx.stroke();
+  ctx.font = AXIS_FONT;
+  ctx.fillStyle = MUTED;
+  ctx.textAlign = 'right';
+  ctx.fillText(String(max), x0 - 3, y1 + 8);
+  ctx.fillText('0', x0 - 3, y0);
+  ctx.textAlign = 'center';
+  // Ticks left to right; a text that would touch the one before it is left out (a narrow canvas).
+  let free = -Infinity;
+  for (const t of h.ticks) {
+    const x = x0 + t.at * (x1 - x0);
+    ctx.fillRect(Math.round(x), y0, 1, 3);
+    const half = ctx.measureText(t.text).width / 2;
+    const at = Math.min(Math.max(x, half), W - half);
+    if (at - half < free) continue;
+    ctx.fillText(t.text, at, H - 2);
+    free = at + half + 4;
+  }
+  ctx.textAlign = 'left';
+}
+
+/** A histogram canvas that redraws itself at its size on the screen. */
+function histogramCanvas(h: HistogramSpec, label: string): HTMLCanvasElement {
+  const canvas = el('canvas', undefined, 'histogram');
+  canvas.setAttribute('role', 'img');
+  canvas.setAttribute('aria-label', label);
+  trackCanvasSize(canvas, (size) => drawHistogram(canvas, h, size));
+  return canvas;
+}
+
+/** Ticks of |u| from 0 to maxU: 0, round values, maxU's bin edge. */
+function uTicks(maxU: number): HistogramSpec['ticks'] {
+  return niceTicks(maxU, 3)
+    .filter((t) => t <= maxU)
+    .map((t) => ({ at: t / maxU, text: String(Number(t.toPrecision(3))) }));
+}
+
+/** Time constants on a log scale, 0.1 to 1000 steps over the first BINS - 1 bins; never fading in the last. */
+const TAU_TICKS: HistogramSpec['ticks'] = [
+  ...[0.1, 1, 10, 100, 1000].map((v) => ({ at: (((Math.log10(v) + 1) / 4) * (BINS - 1)) / BINS, text: String(v) })),
+  { at: (BINS - 0.5) / BINS, text: '∞' },
+];
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, text?: string, cls?: string): HTMLElementTagNameMap[K] {
   const e = document.createElement(tag);
@@ -74,18 +135,14 @@ export class NeuronsView {
       const box = el('figure', undefined, 'layer');
       box.dataset.layer = String(layer.layer);
       box.append(el('figcaption', `Layer ${layer.layer + 1}: ${H} neurons`));
-      const uCanvas = el('canvas');
-      uCanvas.width = 200;
-      uCanvas.height = 60;
-      uCanvas.setAttribute('role', 'img');
-      uCanvas.setAttribute('aria-label', `histogram of |u| from 0 to ${maxU.toFixed(2)}`);
-      histogram(uCanvas, uCounts, '#3182ce');
-      const tauCanvas = el('canvas');
-      tauCanvas.width = 200;
-      tauCanvas.height = 60;
-      tauCanvas.setAttribute('role', 'img');
-      tauCanvas.setAttribute('aria-label', 'histogram of time constants, 0.1 to 1000 steps, log scale');
-      histogram(tauCanvas, tauCounts, '#805ad5');
+      const uCanvas = histogramCanvas(
+        { counts: uCounts, colour: '#3182ce', ticks: uTicks(maxU) },
+        `histogram of |u| from 0 to ${maxU.toFixed(2)}`,
+      );
+      const tauCanvas = histogramCanvas(
+        { counts: tauCounts, colour: '#805ad5', ticks: TAU_TICKS },
+        'histogram of time constants, 0.1 to 1000 steps, log scale; never fading at the right',
+      );
       const heat = el('canvas', undefined, 'heat');
       heat.width = COLUMNS * 2;
       heat.height = ROWS * 6;
@@ -95,15 +152,19 @@ export class NeuronsView {
         `the ${ROWS} most active neurons of layer ${layer.layer + 1} over the last ${COLUMNS} steps`,
       );
       box.append(
-        el('span', `|u|: 0 – ${maxU.toFixed(2)}`, 'small'),
+        el('span', 'recurrent weight |u|: neurons per bin', 'small'),
         uCanvas,
         el(
           'span',
-          `time constant: median ${median === null ? '–' : median.toFixed(1)} ${stepUnit}; ${lasting} never fade`,
+          `time constant, ${stepUnit}, log scale: median ${median === null ? '–' : median.toFixed(1)}; ${lasting} never fade (∞)`,
           'small',
         ),
         tauCanvas,
-        el('span', 'most active neurons (rows) over the last steps', 'small'),
+        el(
+          'span',
+          `the ${ROWS} most active neurons (rows) over the last ${COLUMNS} steps (newest at the right)`,
+          'small',
+        ),
         heat,
       );
       rows.push(box);

@@ -1,6 +1,13 @@
 // The skeleton in 3D on a 2D canvas: joints rotated by yaw and pitch about the recording's centre,
 // projected with a simple perspective, bones drawn from the layout's parent table, nearer bones drawn last.
+// The view is zoomed so that the recording's bodies fill the canvas (a live source: its first frame).
 // Drag or the arrow keys rotate. Bodies differ by line style as well as colour.
+import { type CanvasSize, trackCanvasSize } from './canvas-size.js';
+
+/** Share of the canvas the fitted bodies fill. */
+const FILL = 0.86;
+/** Frames sampled to find a recording's extent on the screen. */
+const FIT_FRAMES = 120;
 
 const BODY_COLOURS = ['#2b6cb0', '#c05621', '#2f855a', '#6b46c1'];
 
@@ -15,13 +22,25 @@ export class SkeletonView {
   private bones: [number, number][] = [];
   private pts = new Float32Array(0);
   private readonly floor = new Float32Array(3 * 4);
+  /** Screen zoom and shift (CSS pixels) that make the fitted frames fill the canvas. */
+  private zoom = 1;
+  private shift: [number, number] = [0, 0];
+  /** What the view was fitted to (refitted when the canvas changes size); null: fit the next frame drawn. */
+  private fitted: { data: Float32Array; bodies: number } | null = null;
+  private size: CanvasSize;
 
   constructor(
-    private readonly canvas: HTMLCanvasElement,
+    canvas: HTMLCanvasElement,
     private parents: readonly number[],
   ) {
     this.ctx = canvas.getContext('2d')!;
+    this.size = { width: canvas.width, height: canvas.height, ratio: 1 };
     this.setParents(parents);
+    trackCanvasSize(canvas, (size) => {
+      this.size = size;
+      if (this.fitted) this.fitScreen(this.fitted.data, this.fitted.bodies);
+      if (this.last) this.draw(this.last.data, this.last.at, this.last.bodies);
+    });
     let drag: { x: number; y: number } | null = null;
     canvas.addEventListener('pointerdown', (e) => {
       drag = { x: e.clientX, y: e.clientY };
@@ -56,9 +75,18 @@ export class SkeletonView {
     if (this.last) this.draw(this.last.data, this.last.at, this.last.bodies);
   }
 
-  /** A new recording: bones from `parents`; centre and scale from its joints [T, B, J, 3]. */
-  fit(data: Float32Array, parents: readonly number[]): void {
+  /** A new recording: bones from `parents`; centre, scale and zoom from its joints [T, B, J, 3] (none: from the first frame drawn). */
+  fit(data: Float32Array, parents: readonly number[], bodies = 1): void {
     this.setParents(parents);
+    this.last = null;
+    this.fitted = null;
+    this.zoom = 1;
+    this.shift = [0, 0];
+    if (this.fitCentre(data)) this.fitScreen(data, bodies);
+  }
+
+  /** Centre and scale of the joints present; false when there are none. */
+  private fitCentre(data: Float32Array): boolean {
     const min = [Infinity, Infinity, Infinity];
     const max = [-Infinity, -Infinity, -Infinity];
     for (let i = 0; i + 2 < data.length; i += 3) {
@@ -68,10 +96,41 @@ export class SkeletonView {
         max[c] = Math.max(max[c], data[i + c]);
       }
     }
-    if (!Number.isFinite(min[0])) return;
+    if (!Number.isFinite(min[0])) return false;
     this.centre = [0, 1, 2].map((c) => (min[c] + max[c]) / 2) as [number, number, number];
     this.scale = Math.max(max[0] - min[0], max[1] - min[1], max[2] - min[2], 1e-6);
-    this.last = null;
+    return true;
+  }
+
+  /** Zoom and shift so that the joints of up to FIT_FRAMES frames, as now seen, fill FILL of the canvas. */
+  private fitScreen(data: Float32Array, bodies: number): void {
+    this.fitted = { data, bodies };
+    const J = this.parents.length;
+    const frameValues = bodies * J * 3;
+    if (J === 0 || frameValues === 0) return;
+    const T = Math.floor(data.length / frameValues);
+    const step = Math.max(1, Math.floor(T / FIT_FRAMES));
+    const [zoom, shift] = [this.zoom, this.shift];
+    this.zoom = 1;
+    this.shift = [0, 0];
+    const p = this.floor;
+    let [x0, x1, y0, y1] = [Infinity, -Infinity, Infinity, -Infinity];
+    for (let t = 0; t < T; t += step) {
+      for (let j = 0; j < bodies * J; j++) {
+        const at = t * frameValues + j * 3;
+        if (data[at] === 0 && data[at + 1] === 0 && data[at + 2] === 0) continue;
+        this.project(data[at], data[at + 1], data[at + 2], p, 0);
+        [x0, x1, y0, y1] = [Math.min(x0, p[0]), Math.max(x1, p[0]), Math.min(y0, p[1]), Math.max(y1, p[1])];
+      }
+    }
+    const { width: W, height: H } = this.size;
+    if (!Number.isFinite(x0) || x1 - x0 < 1e-6 || y1 - y0 < 1e-6) {
+      [this.zoom, this.shift] = [zoom, shift];
+      return;
+    }
+    this.zoom = Math.min((FILL * W) / (x1 - x0), (FILL * H) / (y1 - y0));
+    // Screen points are centre + zoom * (point - centre) + shift: move the box's middle to the centre.
+    this.shift = [-this.zoom * ((x0 + x1) / 2 - W / 2), -this.zoom * ((y0 + y1) / 2 - H / 2)];
   }
 
   private setParents(parents: readonly number[]): void {
@@ -82,10 +141,14 @@ export class SkeletonView {
 
   /** Draws the frame at data[at ..] with `bodies` bodies of J = parents.length joints. */
   draw(data: Float32Array, at: number, bodies: number): void {
+    if (!this.fitted) {
+      // A live source: its first frame sets the view.
+      const frame = data.subarray(at, at + bodies * this.parents.length * 3);
+      if (this.fitCentre(frame)) this.fitScreen(frame.slice(), bodies);
+    }
     this.last = { data, at, bodies };
-    const { ctx, canvas } = this;
-    const W = canvas.width;
-    const H = canvas.height;
+    const { ctx } = this;
+    const { width: W, height: H } = this.size;
     ctx.clearRect(0, 0, W, H);
     this.drawFloor();
     const J = this.parents.length;
@@ -134,9 +197,10 @@ export class SkeletonView {
     const ry = cp * dy - sp * dz;
     const rz = sp * dy + cp * dz;
     const f = 2.5 / (2.5 + rz);
-    const size = Math.min(this.canvas.width, this.canvas.height) * 0.8;
-    out[j * 3] = this.canvas.width / 2 - dx * f * size;
-    out[j * 3 + 1] = this.canvas.height / 2 - ry * f * size;
+    const { width: W, height: H } = this.size;
+    const size = Math.min(W, H) * 0.8;
+    out[j * 3] = W / 2 + this.zoom * -dx * f * size + this.shift[0];
+    out[j * 3 + 1] = H / 2 + this.zoom * -ry * f * size + this.shift[1];
     out[j * 3 + 2] = rz;
   }
 

@@ -1,7 +1,9 @@
 // The timeline strip: one row of predicted labels over the recording's frames, a row of the truth when
-// the recording has labels, and a row of action events (start/end) when the model sends them. Each
-// stretch of one label is a coloured block with the label's initials when it is wide enough, and every
-// stretch is also listed as text (readable without colour, and by screen readers).
+// the recording has labels, and a row of action events (start/end) when the model sends them, over an axis
+// in seconds. Each stretch of one label is a coloured block with the label written in it as far as it fits,
+// and every stretch is also listed as text (readable without colour, and by screen readers).
+import { niceTicks } from '../util/nice-ticks.js';
+import { type CanvasSize, trackCanvasSize } from './canvas-size.js';
 
 /** Stretch [from, to) of frames with one label. */
 interface Stretch {
@@ -10,8 +12,13 @@ interface Stretch {
   label: string;
 }
 
-/** Pixels left of the strip for the row captions. */
-const CAPTION_WIDTH = 70;
+/** CSS pixels: the row captions' column, a row, the gap between rows, the axis below. */
+const CAPTION_WIDTH = 66;
+const ROW = 22;
+const GAP = 4;
+const AXIS = 18;
+const FONT = '12px system-ui, sans-serif';
+const MUTED = '#4a5568';
 
 const PALETTE = [
   '#3182ce',
@@ -20,7 +27,7 @@ const PALETTE = [
   '#805ad5',
   '#d53f8c',
   '#319795',
-  '#d69e2e',
+  '#b7791f',
   '#e53e3e',
   '#4a5568',
   '#2c5282',
@@ -30,13 +37,17 @@ export function labelColour(index: number): string {
   return PALETTE[((index % PALETTE.length) + PALETTE.length) % PALETTE.length];
 }
 
-function initials(label: string): string {
-  return label
-    .split(/[\s/()-]+/)
-    .filter((w) => w.length > 0)
-    .slice(0, 3)
-    .map((w) => w[0].toUpperCase())
-    .join('');
+/** `text` cut to fit `width` pixels with an ellipsis; '' when not even one letter and the ellipsis fit. */
+export function fitText(ctx: CanvasRenderingContext2D, text: string, width: number): string {
+  if (ctx.measureText(text).width <= width) return text;
+  let lo = 0;
+  let hi = text.length;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (ctx.measureText(`${text.slice(0, mid)}…`).width <= width) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo === 0 ? '' : `${text.slice(0, lo).trimEnd()}…`;
 }
 
 export class Timeline {
@@ -46,6 +57,8 @@ export class Timeline {
   private length = 1;
   private fps = 30;
   private readonly ctx: CanvasRenderingContext2D;
+  /** The canvas's size on the screen, CSS pixels. */
+  private size: CanvasSize;
 
   constructor(
     private readonly canvas: HTMLCanvasElement,
@@ -54,6 +67,11 @@ export class Timeline {
     private colourOf: (label: string) => number,
   ) {
     this.ctx = canvas.getContext('2d')!;
+    this.size = { width: canvas.width, height: canvas.height, ratio: 1 };
+    trackCanvasSize(canvas, (size) => {
+      this.size = size;
+      this.draw();
+    });
   }
 
   /** A new recording of `length` frames (null: live, grows) with its per-frame truth. */
@@ -92,51 +110,103 @@ export class Timeline {
     this.render();
   }
 
-  /** x of frame f: the strip starts after the row captions. */
-  private x(f: number): number {
-    return CAPTION_WIDTH + (f / this.length) * (this.canvas.width - CAPTION_WIDTH);
+  /** The rows shown: predicted always, truth and events when there are some. */
+  private rows(): number {
+    return 1 + (this.truth.length ? 1 : 0) + (this.events.length ? 1 : 0);
   }
 
-  private row(caption: string, stretches: Stretch[], y: number, h: number): void {
+  /** x of frame f: the strip starts after the row captions. */
+  private x(f: number): number {
+    return CAPTION_WIDTH + (f / this.length) * (this.size.width - CAPTION_WIDTH - 8);
+  }
+
+  private colour(label: string): string {
+    const c = this.colourOf(label);
+    return c < 0 ? '#a0aec0' : labelColour(c);
+  }
+
+  private row(caption: string, stretches: Stretch[], y: number): void {
     const { ctx } = this;
-    const x = (f: number) => this.x(f);
-    ctx.fillStyle = '#4a5568';
-    ctx.fillText(caption, 2, y + h / 2 + 4);
+    ctx.fillStyle = MUTED;
+    ctx.fillText(caption, 2, y + ROW / 2 + 4);
     for (const s of stretches) {
-      const x0 = x(s.from);
-      const w = Math.max(1, x(s.to) - x0);
-      const c = this.colourOf(s.label);
-      ctx.fillStyle = c < 0 ? '#a0aec0' : labelColour(c);
-      ctx.fillRect(x0, y, w, h);
-      const text = initials(s.label);
-      if (w > ctx.measureText(text).width + 6) {
+      const x0 = this.x(s.from);
+      const w = Math.max(1, this.x(s.to) - x0);
+      ctx.fillStyle = this.colour(s.label);
+      ctx.fillRect(x0, y, w, ROW);
+      const text = fitText(ctx, s.label, w - 6);
+      if (text) {
         ctx.fillStyle = '#fff';
-        ctx.fillText(text, x0 + 3, y + h / 2 + 4);
+        ctx.fillText(text, x0 + 3, y + ROW / 2 + 4);
       }
     }
   }
 
-  private render(): void {
-    const { ctx, canvas } = this;
-    ctx.clearRect(0, 0, canvas.width, canvas.height);
-    ctx.font = '12px system-ui, sans-serif';
-    this.row('predicted', this.predicted, 2, 24);
-    if (this.truth.length) this.row('truth', this.truth, 30, 24);
-    if (this.events.length) {
-      ctx.fillStyle = '#4a5568';
-      ctx.fillText('events', 2, 74);
-      ctx.fillStyle = '#1a202c';
-      for (const e of this.events) ctx.fillRect(this.x(e.frame), 58, 2, 24);
+  /** Seconds along the bottom. */
+  private axis(y: number): void {
+    const { ctx } = this;
+    const seconds = this.length / this.fps;
+    const width = this.size.width - CAPTION_WIDTH - 8;
+    const ticks = niceTicks(seconds, Math.max(2, Math.floor(width / 70)));
+    ctx.fillStyle = MUTED;
+    ctx.strokeStyle = '#a0aec0';
+    ctx.beginPath();
+    ctx.moveTo(CAPTION_WIDTH, y + 0.5);
+    ctx.lineTo(CAPTION_WIDTH + width, y + 0.5);
+    ctx.stroke();
+    ctx.fillText('seconds', 2, y + 13);
+    for (const t of ticks) {
+      if (t > seconds + 1e-9) break;
+      const x = Math.round(this.x(t * this.fps)) + 0.5;
+      ctx.beginPath();
+      ctx.moveTo(x, y);
+      ctx.lineTo(x, y + 4);
+      ctx.stroke();
+      const label = String(t);
+      const w = ctx.measureText(label).width;
+      ctx.fillText(label, Math.min(x - w / 2, CAPTION_WIDTH + width - w), y + 15);
     }
-    const items: string[] = [];
+  }
+
+  private draw(): void {
+    const { ctx } = this;
+    const { width, height } = this.size;
+    ctx.clearRect(0, 0, width, height);
+    ctx.font = FONT;
+    let y = 2;
+    this.row('predicted', this.predicted, y);
+    y += ROW + GAP;
+    if (this.truth.length) {
+      this.row('truth', this.truth, y);
+      y += ROW + GAP;
+    }
+    if (this.events.length) {
+      ctx.fillStyle = MUTED;
+      ctx.fillText('events', 2, y + ROW / 2 + 4);
+      ctx.fillStyle = '#1a202c';
+      for (const e of this.events) ctx.fillRect(this.x(e.frame), y, 2, ROW);
+      y += ROW + GAP;
+    }
+    this.axis(y);
+  }
+
+  private render(): void {
+    // The canvas is as tall as its rows: a changed height redraws through the size tracker.
+    const height = `${2 + this.rows() * (ROW + GAP) + AXIS}px`;
+    if (this.canvas.style.height !== height) this.canvas.style.height = height;
+    this.draw();
+    const items: [string, string][] = [];
     const secs = (f: number) => (f / this.fps).toFixed(1);
-    for (const s of this.predicted) items.push(`${secs(s.from)}–${secs(s.to)} s predicted: ${s.label}`);
-    for (const s of this.truth) items.push(`${secs(s.from)}–${secs(s.to)} s truth: ${s.label}`);
-    for (const e of this.events) items.push(`${secs(e.frame)} s event: ${e.text}`);
+    for (const s of this.predicted) items.push([s.label, `${secs(s.from)}–${secs(s.to)} s predicted: ${s.label}`]);
+    for (const s of this.truth) items.push([s.label, `${secs(s.from)}–${secs(s.to)} s truth: ${s.label}`]);
+    for (const e of this.events) items.push(['', `${secs(e.frame)} s event: ${e.text}`]);
     this.list.replaceChildren(
-      ...items.map((t) => {
+      ...items.map(([label, text]) => {
         const li = document.createElement('li');
-        li.textContent = t;
+        const swatch = document.createElement('span');
+        swatch.className = 'swatch';
+        swatch.style.setProperty('--c', label ? this.colour(label) : '#1a202c');
+        li.append(swatch, text);
         return li;
       }),
     );

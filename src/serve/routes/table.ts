@@ -5,6 +5,7 @@ import type { IRouter, NextFunction, Request, RequestHandler, Response } from 'e
 import type { z } from 'zod';
 import { ApiError, type ErrorCode } from '../../predict/errors.js';
 import { neuronsSchema } from '../neurons-schema.js';
+import { modelPlotsSchema } from '../plots-schema.js';
 import * as s from '../schemas.js';
 
 export interface RouteResponse {
@@ -173,6 +174,16 @@ export const ROUTES = {
       true,
     ),
     ok: json('per layer: u and time constants (steps)', neuronsSchema),
+    errors: ['model_not_found', 'not_ready'],
+  },
+  plots: {
+    ...get(
+      'getPlots',
+      '/v1/models/{name}/plots',
+      "the model's training curves and confusion matrix (SVG files beside its file)",
+      true,
+    ),
+    ok: json('the plots present beside the model file', modelPlotsSchema),
     errors: ['model_not_found', 'not_ready'],
   },
   page: {

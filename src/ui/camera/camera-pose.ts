@@ -3,6 +3,7 @@
 // is being computed), so that joints go out at the camera's frame rate whatever the pose model's speed.
 // Nothing of the video leaves the browser: only these numbers do.
 import { bodyPosition, MEDIAPIPE_JOINTS } from '../../data/mediapipe.js';
+import { RateMeter } from '../rate-meter.js';
 import { createPose, type Landmark, type PoseOptions, type PoseResults, type PoseSolution } from './pose-runtime.js';
 
 /** A landmark counts (for the body's position) from this visibility on. */
@@ -51,6 +52,9 @@ export class CameraPose {
   private nextPose = 0;
   /** Milliseconds MediaPipe took for its last frame (0 before the first). */
   poseMs = 0;
+  /** Answers MediaPipe gave (a pose or nobody), and how many a second lately (it may be far below the camera's rate). */
+  poses = 0;
+  readonly poseRate = new RateMeter(10_000);
   private running = false;
   private timer: number | null = null;
 
@@ -99,7 +103,14 @@ export class CameraPose {
     }
   }
 
+  /** Whether MediaPipe's last answer found somebody. */
+  get found(): boolean {
+    return this.frame.found;
+  }
+
   private take(r: PoseResults): void {
+    this.poses++;
+    this.poseRate.note(1);
     const f = this.frame;
     const world = r.poseWorldLandmarks;
     const image = r.poseLandmarks;
@@ -119,10 +130,13 @@ export class CameraPose {
    * model is slower than the camera (a computer without a GPU), the latest pose is repeated, so that the
    * frames keep the camera's rate and the model's sense of time stays right. While the tab is hidden, or
    * after a stall of more than MAX_CATCH_UP_S, missed frames are skipped, not sent in a burst. The frame object is reused:
-   * copy what you keep. Returns a function that stops the calls.
+   * copy what you keep. The first pose waits until the page has painted: it can take tens of seconds (software
+   * WebGL) during which the page cannot, so what it says meanwhile must be on the screen first. Returns a
+   * function that stops the calls.
    */
   start(onFrame: (f: CameraFrame) => void): () => void {
     this.running = true;
+    this.poseRate.reset(performance.now());
     const period = 1000 / this.fps;
     let t0 = -1;
     let emitted = 0;
@@ -154,7 +168,10 @@ export class CameraPose {
       }
       this.schedule(tick);
     };
-    this.schedule(tick);
+    // A timeout after an animation frame runs once that frame has been painted.
+    requestAnimationFrame(() => {
+      this.timer = window.setTimeout(() => this.schedule(tick), 0);
+    });
     return () => {
       this.running = false;
       if (this.timer !== null) clearTimeout(this.timer);
@@ -175,4 +192,12 @@ export class CameraPose {
     this.video.srcObject = null;
     await this.pose.close().catch(() => {});
   }
+}
+
+/** What the pose estimator is doing, in words: waiting for its first answer, or its answers and their rate. */
+export function poseStatus(camera: CameraPose): string {
+  if (camera.poses === 0)
+    return 'waiting for the pose estimator (its first answer can take a minute on a computer without a GPU)…';
+  const rate = camera.poseRate.perSecond();
+  return `${camera.found ? '33 landmarks' : 'nobody in view'} · MediaPipe ${rate.toFixed(rate < 10 ? 1 : 0)} poses/s, ${camera.poseMs.toFixed(0)} ms each`;
 }

@@ -6,7 +6,7 @@
 // the browser, never the video.
 import type { ModelInfo } from '../api.js';
 import type { Source } from '../sources.js';
-import { CameraPose } from './camera-pose.js';
+import { CameraPose, poseStatus } from './camera-pose.js';
 import { cameraUnsupported, ModelFrames } from './model-frames.js';
 import { drawPose } from './overlay.js';
 
@@ -20,7 +20,7 @@ export function cameraLayout(model: Pick<ModelInfo, 'layout' | 'bodies' | 'sampl
   return { layout: 'ntu25', bodies: 2 };
 }
 
-/** The panel beside the skeleton: picture, landmarks, privacy line, MediaPipe's time per frame. */
+/** The camera's part of the skeleton's panel: picture, landmarks, privacy line, the pose estimator's state and rate. */
 function panel(): { root: HTMLElement; video: HTMLVideoElement; overlay: HTMLCanvasElement; info: HTMLElement } {
   document.getElementById('camera-panel')?.remove();
   if (!document.querySelector('link[href="/ui/camera.css"]')) {
@@ -31,14 +31,15 @@ function panel(): { root: HTMLElement; video: HTMLVideoElement; overlay: HTMLCan
   }
   const root = document.createElement('section');
   root.id = 'camera-panel';
-  root.className = 'panel camera-panel';
+  root.className = 'camera-panel';
   root.setAttribute('aria-label', 'Camera');
   const view = document.createElement('div');
-  view.className = 'view';
+  view.className = 'camera-view';
   const video = document.createElement('video');
   video.muted = true;
   video.playsInline = true;
   const overlay = document.createElement('canvas');
+  overlay.dataset.layer = 'overlay'; // drawn over the picture, on purpose
   view.append(video, overlay);
   const privacy = document.createElement('p');
   privacy.className = 'privacy';
@@ -50,8 +51,9 @@ function panel(): { root: HTMLElement; video: HTMLVideoElement; overlay: HTMLCan
   info.dataset.testid = 'camera-info';
   info.textContent = 'Starting the camera and MediaPipe Pose…';
   root.append(view, privacy, info);
+  // Inside the skeleton's panel, above the skeleton: the picture and the joints sent side by side in time.
   const anchor = document.querySelector('section.view');
-  if (anchor) anchor.after(root);
+  if (anchor) anchor.prepend(root);
   else document.body.append(root);
   return { root, video, overlay, info };
 }
@@ -68,8 +70,12 @@ export async function openCamera(model: ModelInfo | null): Promise<Source> {
     p.root.remove();
     throw new Error(`camera: ${(e as Error).message}`);
   }
-  p.info.textContent = `${camera.fps} frames/s; looking for a person…`;
+  p.info.textContent = `Camera ${camera.fps} frames/s: press Play to find the joints and stream them.`;
   let stop: (() => void) | null = null;
+  let poll = 0;
+  const say = () => {
+    p.info.textContent = `${poseStatus(camera)} · camera ${camera.fps} frames/s`;
+  };
   return {
     name: `Camera (MediaPipe Pose in this browser, as ${layout})`,
     layout,
@@ -79,18 +85,22 @@ export async function openCamera(model: ModelInfo | null): Promise<Source> {
     recording: null,
     start(onFrame) {
       stop?.();
+      say();
+      // Twice a second, also before the first pose and while nobody is in view (no frames then).
+      poll = window.setInterval(say, 500);
       stop = camera.start((f) => {
         drawPose(p.overlay, p.video, f);
-        p.info.textContent = `${f.found ? '33 landmarks' : 'nobody in view'} · MediaPipe ${camera.poseMs.toFixed(0)} ms a frame · ${camera.fps} frames/s`;
         onFrame(frames.fill(f.found ? f.landmarks : null));
       });
       return () => {
         stop?.();
         stop = null;
+        clearInterval(poll);
       };
     },
     async close() {
       stop?.();
+      clearInterval(poll);
       await camera.close();
       p.root.remove();
     },

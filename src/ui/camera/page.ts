@@ -6,7 +6,9 @@
 // the camera at once.
 import { HttpError, listModels, type ModelInfo, predict, setToken, streamUrl, token } from '../api.js';
 import { nestedFrames } from '../model-frames.js';
+import { RateMeter } from '../rate-meter.js';
 import { StreamClient } from '../stream-client.js';
+import { percent, renderTopK, type Scored } from '../top-k.js';
 import { type CameraFrame, CameraPose } from './camera-pose.js';
 import { cameraUnsupported, ModelFrames } from './model-frames.js';
 import { drawPose } from './overlay.js';
@@ -25,6 +27,8 @@ const ui = {
   start: $<HTMLButtonElement>('start'),
   stop: $<HTMLButtonElement>('stop'),
   status: $('status'),
+  cameraOff: $('camera-off'),
+  cameraView: $('camera-view'),
   video: $<HTMLVideoElement>('video'),
   overlay: $<HTMLCanvasElement>('overlay'),
   label: $('label'),
@@ -33,7 +37,10 @@ const ui = {
   found: $('found'),
   sent: $('sent'),
   fps: $('fps'),
+  cameraFps: $('camera-fps'),
+  poseRate: $('pose-rate'),
   poseMs: $('pose-ms'),
+  mode: $('mode'),
   action: $<HTMLInputElement>('action'),
   labels: $<HTMLDataListElement>('labels'),
   record: $<HTMLButtonElement>('record'),
@@ -41,16 +48,20 @@ const ui = {
   takes: $('takes'),
 };
 
-interface Scored {
-  label: string;
-  probability: number;
-}
-
 let models: ModelInfo[] = [];
 let camera: CameraPose | null = null;
 let stopFrames: (() => void) | null = null;
 let link: ModelLink | null = null;
 const recorder = new Recorder();
+/** Frames sent a second, measured; the numbers' refresh while the camera runs. */
+const sentRate = new RateMeter();
+let poll = 0;
+
+/** Status texts the camera's progress replaces (a message of another kind stays). */
+const WAITING =
+  'waiting for the pose estimator: its first answer can take a minute on a computer without a GPU, and the page may not respond meanwhile…';
+const LOOKING = 'looking for a person…';
+const STREAMING = 'streaming joints (the video stays here)';
 
 function setStatus(text: string, error = false): void {
   ui.status.textContent = text;
@@ -59,14 +70,29 @@ function setStatus(text: string, error = false): void {
 
 function showPrediction(p: Scored & { topK: Scored[] }): void {
   ui.label.textContent = p.label;
-  ui.prob.textContent = `${(100 * p.probability).toFixed(1)} %`;
-  ui.topk.replaceChildren(
-    ...p.topK.map((s) => {
-      const li = document.createElement('li');
-      li.textContent = `${s.label} ${(100 * s.probability).toFixed(1)} %`;
-      return li;
-    }),
-  );
+  ui.prob.textContent = percent(p.probability);
+  renderTopK(ui.topk, p.topK);
+}
+
+/** One frame went to the server. */
+function noteSent(total: number): void {
+  sentRate.note(1);
+  ui.sent.textContent = String(total);
+}
+
+/** The measured numbers, twice a second while the camera runs (also while no frame goes out: nobody in view yet). */
+function showNumbers(): void {
+  if (!camera) return;
+  ui.fps.textContent = sentRate.perSecond().toFixed(0);
+  if (camera.poses === 0) {
+    ui.found.textContent = 'waiting for the pose estimator…';
+    return;
+  }
+  const rate = camera.poseRate.perSecond();
+  ui.poseRate.textContent = rate.toFixed(rate < 10 ? 1 : 0);
+  ui.poseMs.textContent = camera.poseMs.toFixed(0);
+  if (!camera.found) ui.found.textContent = 'nobody in view';
+  if (ui.status.textContent === WAITING) setStatus(camera.found ? STREAMING : LOOKING);
 }
 
 /** Where the frames of one model go: its stream, or HTTP predict over a sliding window. */
@@ -104,7 +130,7 @@ function streamLink(m: ModelInfo, fps: number): ModelLink {
     send(frame) {
       if (!ready || !client.open) return;
       client.send(frame, 1);
-      ui.sent.textContent = String(++sent);
+      noteSent(++sent);
     },
     close: () => client.close(),
   };
@@ -138,7 +164,7 @@ function windowLink(m: ModelInfo, fps: number): ModelLink {
     send(frame) {
       recent.push(nestedFrames(frame, frames.bodies, frames.joints, 0, 1, frames.bodies)[0]);
       if (recent.length > keep) recent.shift();
-      ui.sent.textContent = String(++sent);
+      noteSent(++sent);
       if (sent % every === 0 && !busy) void ask();
     },
     close() {
@@ -154,7 +180,7 @@ function currentModel(): ModelInfo | null {
 function connect(): void {
   link?.close();
   link = null;
-  ui.label.textContent = '';
+  ui.label.textContent = '–';
   ui.prob.textContent = '';
   ui.topk.replaceChildren();
   const m = currentModel();
@@ -164,7 +190,10 @@ function connect(): void {
     setStatus(`${m.name}: ${why}`, true);
     return;
   }
-  link = m.sampling?.kind === 'segments' ? windowLink(m, camera.fps) : streamLink(m, camera.fps);
+  const segments = m.sampling?.kind === 'segments';
+  link = segments ? windowLink(m, camera.fps) : streamLink(m, camera.fps);
+  ui.mode.textContent = segments ? 'HTTP predict (whole actions)' : 'WebSocket stream';
+  sentRate.reset();
   ui.labels.replaceChildren(
     ...m.labels.map((l) => {
       const o = document.createElement('option');
@@ -176,7 +205,6 @@ function connect(): void {
 
 function onFrame(f: CameraFrame): void {
   drawPose(ui.overlay, ui.video, f);
-  if (camera) ui.poseMs.textContent = camera.poseMs.toFixed(0);
   ui.found.textContent = f.found ? `33 landmarks${f.placed ? '' : ' (position unknown)'}` : 'nobody in view';
   if (link) link.send(link.frames.fill(f.found ? f.landmarks : null));
   if (recorder.recording) {
@@ -187,21 +215,28 @@ function onFrame(f: CameraFrame): void {
 
 async function startCamera(): Promise<void> {
   ui.start.disabled = true;
-  setStatus('asking for the camera and loading MediaPipe Pose (once: about 16 MB)...');
+  setStatus('asking for the camera and loading MediaPipe Pose (once: about 16 MB)…');
+  ui.cameraOff.hidden = true;
+  ui.cameraView.hidden = false;
   try {
     camera = await CameraPose.open(ui.video, { modelComplexity: Number(ui.complexity.value) as 0 | 1 | 2 });
   } catch (e) {
     ui.start.disabled = false;
+    ui.cameraOff.hidden = false;
+    ui.cameraView.hidden = true;
     setStatus(`no camera: ${(e as Error).message}`, true);
     return;
   }
-  ui.fps.textContent = String(camera.fps);
+  ui.cameraFps.textContent = String(camera.fps);
   ui.stop.disabled = false;
   ui.record.disabled = false;
-  setStatus('looking for a person...');
+  // Said before the first pose (CameraPose.start waits for this to be painted): it may hold the page for long.
+  setStatus(WAITING);
+  ui.found.textContent = 'waiting for the pose estimator…';
   connect();
+  poll = window.setInterval(showNumbers, 500);
   stopFrames = camera.start((f) => {
-    if (ui.status.textContent === 'looking for a person...') setStatus('streaming joints (the video stays here)');
+    if (ui.status.textContent === WAITING || ui.status.textContent === LOOKING) setStatus(STREAMING);
     onFrame(f);
   });
 }
@@ -209,12 +244,16 @@ async function startCamera(): Promise<void> {
 async function stopCamera(): Promise<void> {
   stopFrames?.();
   stopFrames = null;
+  clearInterval(poll);
   link?.close();
   link = null;
   if (recorder.recording) toggleRecording();
   await camera?.close();
   camera = null;
   drawPose(ui.overlay, ui.video, null);
+  ui.cameraOff.hidden = false;
+  ui.cameraView.hidden = true;
+  ui.fps.textContent = '–';
   ui.start.disabled = false;
   ui.stop.disabled = true;
   ui.record.disabled = true;
