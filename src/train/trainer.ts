@@ -96,6 +96,10 @@ function freshState(config: TrainConfig, task: Task): TrainState {
   };
 }
 
+/** A metric as the log shows it: accuracy in percent, an error (MSE) as a number. */
+const metricText = (task: Task, v: number) =>
+  task.kind === 'classification' ? `${(100 * v).toFixed(1)} %` : v.toPrecision(4);
+
 export class Trainer {
   readonly net: Network;
   readonly adam: Adam;
@@ -340,7 +344,7 @@ export class Trainer {
     const name = metricName(task);
     this.reporter.log(
       `step ${state.step}${record.epoch !== undefined ? ` (epoch ${record.epoch.toFixed(2)})` : ''}: train loss ${record.trainLoss.toPrecision(4)}, ` +
-        `${this.part} loss ${ev.loss.toPrecision(4)}, ${this.part} ${name} ${ev.metric.toPrecision(4)}`,
+        `${this.part} loss ${ev.loss.toPrecision(4)}, ${this.part} ${name} ${metricText(task, ev.metric)}`,
     );
     this.applySchedule(ev);
     if (config.target !== undefined && !isBetter(task, config.target, ev.metric))
@@ -400,9 +404,8 @@ export class Trainer {
     data.set(this.bestWeights);
     const ev = await evaluate(this.net, task, this.config.evalBatchSize, 'test');
     state.test = { loss: ev.loss, metric: ev.metric, step: best.step, sequences: ev.sequences };
-    const show = (v: number) => (task.kind === 'classification' ? `${(100 * v).toFixed(1)} %` : v.toPrecision(4));
     this.reporter.log(
-      `test ${metricName(task)} ${show(ev.metric)} (weights of step ${best.step}, validation ${show(best.metric)})`,
+      `test ${metricName(task)} ${metricText(task, ev.metric)} (weights of step ${best.step}, validation ${metricText(task, best.metric)})`,
     );
   }
 

@@ -73,7 +73,7 @@ const skeletonOptions = z.object({
   viewAlign: withFlag(
     choiceValue(['none', 'yaw', 'full']).optional(),
     '--view-align <how>',
-    "turn body 0 to face the camera as in its first frame: 'yaw' (about the vertical; default for 3D), 'full' (also torso upright), 'none' (default for 2D)",
+    "turn body 0 to face the camera as in its first frame: 'yaw' (about the vertical), 'full' (also torso upright; default for 3D), 'none' (default for 2D)",
   ),
   rotateDeg: withFlag(
     numberValue(0, 180).default(DEFAULT_ROTATE_DEG),
