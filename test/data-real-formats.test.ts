@@ -86,7 +86,8 @@ describe('N-UCLA clips (--format nucla)', () => {
   it('errors name the file and the field', () => {
     const bad = join(dir, 'nucla-bad');
     mkdirSync(bad);
-    const write = (name: string, json: unknown) => writeFileSync(join(bad, `${name}.json`), JSON.stringify(json));
+    const write = (name: string, json: unknown) =>
+      writeFileSync(join(bad, `${name}.json`), typeof json === 'string' ? json : JSON.stringify(json));
     const frame = Array.from({ length: 20 }, () => [0, 0, 1]);
     const cases: [unknown, RegExp][] = [
       [{ skeletons: [frame], label: 3 }, /a05_s01_e00_v01\.json: label: 3, but action a05 in the file name is label 5/],
@@ -96,7 +97,12 @@ describe('N-UCLA clips (--format nucla)', () => {
       ],
       [
         { skeletons: [[...frame.slice(1), [0, 'x', 1]]], label: 5 },
-        /a05_s01_e00_v01\.json: skeletons\[0\]\[19\]\[1\]: "x" is not a finite number/,
+        /a05_s01_e00_v01\.json: skeletons\[0\]\[19\]\[1\]: "x" is not a number/,
+      ],
+      [
+        // JSON text: JSON.parse reads 1e999 as Infinity (JSON.stringify would write it as null)
+        `{"skeletons": [${JSON.stringify([...frame.slice(1), [0, 1, 1]]).replace('[0,1,1]]', '[0,1e999,1]]')}], "label": 5}`,
+        /a05_s01_e00_v01\.json: skeletons\[0\]\[19\]\[1\]: Infinity \(a number beyond ±1\.8e308, such as 1e999\) is out of range for a 32-bit float/,
       ],
       [{ skeletons: [frame] }, /a05_s01_e00_v01\.json: label: /],
     ];

@@ -5,6 +5,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { FLOAT32_MAX, outOfRange } from '../util/json-fields.js';
 
 /** Label names of N-UCLA's labels 1..10: the actions a01-a12 without a07 and a10. */
 export const NUCLA_LABELS = [
@@ -110,8 +111,10 @@ export function readNuclaClip(f: NuclaFile): NuclaClip {
         throw new RangeError(`${f.path}: skeletons[${t}][${j}]: expected [x, y, z]`);
       for (let c = 0; c < 3; c++) {
         const v = p[c];
-        if (typeof v !== 'number' || !Number.isFinite(v))
-          throw new RangeError(`${f.path}: skeletons[${t}][${j}][${c}]: ${JSON.stringify(v)} is not a finite number`);
+        const at = `${f.path}: skeletons[${t}][${j}][${c}]`;
+        if (typeof v !== 'number') throw new RangeError(`${at}: ${JSON.stringify(v)} is not a number`);
+        if (!(Math.abs(v) <= FLOAT32_MAX))
+          throw new RangeError(`${at}: ${outOfRange(v, 'a 32-bit float (at most ±3.4e38)')}`);
         data[(t * JOINTS + j) * 3 + c] = v;
       }
     });
