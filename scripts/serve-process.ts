@@ -1,7 +1,11 @@
 // `indrnn serve` in a child process for the benchmarks: started with the allocator tunables, ready once
 // /readyz answers 200, stopped with SIGTERM (the server drains first).
 import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { ALLOCATOR_TUNABLES } from '../src/util/allocator.js';
+
+/** The CLI of this build (dist/, or dist-test/ when the tests run), not whatever dist/ the folder holds. */
+const OWN_CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
 
 /**
  * serveArgs: the flags after `indrnn serve`; port: the one they name, polled for readiness. `env` adds to
@@ -21,7 +25,7 @@ export async function startServeProcess(
     script,
   }: { env?: Record<string, string>; quiet?: boolean; nodeArgs?: string[]; cwd?: string; script?: string } = {},
 ): Promise<ChildProcess> {
-  const command = script ? [script] : ['dist/src/cli.js', 'serve'];
+  const command = script ? [script] : [cwd ? 'dist/src/cli.js' : OWN_CLI, 'serve'];
   const child = spawn(process.execPath, [...nodeArgs, ...command, ...serveArgs], {
     cwd,
     stdio: ['ignore', quiet ? 'pipe' : 'inherit', quiet ? 'pipe' : 'inherit'],
