@@ -6,6 +6,7 @@ import { type Command, Option } from 'commander';
 import { architectureNames } from '../nn/architectures.js';
 import { OrtBackend } from '../nn/backend.js';
 import type { TaskSpec } from '../train/config.js';
+import { metricText } from '../train/objective.js';
 import { CURVES_FILE, trainingCurvesSvg } from '../train/plots.js';
 import { createReporter } from '../train/progress.js';
 import { resolveTrainConfig, type TrainFlags } from '../train/resolve.js';
@@ -164,7 +165,7 @@ async function trainCommand(opts: TrainCliOptions, spec: TaskSpec): Promise<Trai
 /** A metric as the summary shows it: accuracy in percent, others as numbers. */
 function showMetric(metric: string, value: number | null): string {
   if (value === null) return '-';
-  return metric === 'accuracy' ? `${(value * 100).toFixed(2)} %` : value.toPrecision(4);
+  return metricText(metric, value);
 }
 
 /** The summary printed at the end of a run (without --json). */

@@ -61,6 +61,11 @@ export function metricName(task: Task): 'accuracy' | 'mse' {
   return task.kind === 'classification' ? 'accuracy' : 'mse';
 }
 
+/** A metric as logs and summaries show it: accuracy in percent, an error (MSE) as a number. */
+export function metricText(metric: string, value: number): string {
+  return metric === 'accuracy' ? `${(value * 100).toFixed(2)} %` : value.toPrecision(4);
+}
+
 export function isBetter(task: Task, a: number, b: number): boolean {
   return task.kind === 'classification' ? a > b : a < b;
 }

@@ -25,7 +25,7 @@ import type { TrainConfig } from './config.js';
 import { DataParallel } from './data-parallel.js';
 import { EtaEstimator } from './eta.js';
 import { type EvalResult, evaluate } from './evaluate.js';
-import { type BatchResult, evaluateBatch, isBetter, metricName } from './objective.js';
+import { type BatchResult, evaluateBatch, isBetter, metricName, metricText } from './objective.js';
 import { type ProgressReporter, silentReporter } from './progress.js';
 import { plateauAction, stepDecayLr } from './schedule.js';
 import { runFigures } from './selection.js';
@@ -95,10 +95,6 @@ function freshState(config: TrainConfig, task: Task): TrainState {
     taskInfo: info,
   };
 }
-
-/** A metric as the log shows it: accuracy in percent, an error (MSE) as a number. */
-const metricText = (task: Task, v: number) =>
-  task.kind === 'classification' ? `${(100 * v).toFixed(1)} %` : v.toPrecision(4);
 
 export class Trainer {
   readonly net: Network;
@@ -344,7 +340,7 @@ export class Trainer {
     const name = metricName(task);
     this.reporter.log(
       `step ${state.step}${record.epoch !== undefined ? ` (epoch ${record.epoch.toFixed(2)})` : ''}: train loss ${record.trainLoss.toPrecision(4)}, ` +
-        `${this.part} loss ${ev.loss.toPrecision(4)}, ${this.part} ${name} ${metricText(task, ev.metric)}`,
+        `${this.part} loss ${ev.loss.toPrecision(4)}, ${this.part} ${name} ${metricText(name, ev.metric)}`,
     );
     this.applySchedule(ev);
     if (config.target !== undefined && !isBetter(task, config.target, ev.metric))
@@ -404,8 +400,9 @@ export class Trainer {
     data.set(this.bestWeights);
     const ev = await evaluate(this.net, task, this.config.evalBatchSize, 'test');
     state.test = { loss: ev.loss, metric: ev.metric, step: best.step, sequences: ev.sequences };
+    const name = metricName(task);
     this.reporter.log(
-      `test ${metricName(task)} ${metricText(task, ev.metric)} (weights of step ${best.step}, validation ${metricText(task, best.metric)})`,
+      `test ${name} ${metricText(name, ev.metric)} (weights of step ${best.step}, validation ${metricText(name, best.metric)})`,
     );
   }
 
