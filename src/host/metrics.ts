@@ -30,229 +30,162 @@ const NON_COUNTER_TOTALS = [
   'nodejs_active_resources_total',
 ];
 
-export interface Metrics {
-  readonly registry: Registry;
-  readonly requests: Counter<'route' | 'method' | 'status'>;
-  readonly requestDuration: Histogram<'route' | 'method'>;
-  readonly inFlight: Gauge;
-  readonly inferenceDuration: Histogram<'model' | 'version' | 'provider'>;
-  readonly batchSize: Histogram<'model' | 'version'>;
-  readonly queueWait: Histogram<'model' | 'version'>;
-  readonly modelInfo: Gauge<'model' | 'version' | 'provider'>;
-  /** Inference requests (predict, infer) per model version and outcome. */
-  readonly modelRequests: Counter<'model' | 'version' | 'outcome'>;
-  /** Their end-to-end time, from arrival to the last byte of the answer. */
-  readonly modelRequestDuration: Histogram<'model' | 'version'>;
-  readonly modelLoadDuration: Histogram<'model'>;
-  readonly modelLoadFailures: Counter;
-  /** Records a finished inference request of `served`. */
-  modelRequest(served: ServedModel, status: number, seconds: number): void;
-  /** Reports the pending-requests and readiness gauges from this state at each scrape. */
-  track(state: ServerState): void;
-  /** The registry's events: load times, failures, models leaving (their series go). */
-  registryEvent(event: RegistryEvent): void;
-  /** WebSocket streams (src/stream). */
-  readonly stream: StreamMetrics;
-  /** The batcher's observer for one model. */
-  observer(model: IndrnnModel): BatchObserver;
-}
-
-export interface StreamMetrics {
-  readonly active: Gauge<'model'>;
-  readonly opened: Counter<'model'>;
-  readonly rejected: Counter<'reason'>;
-  readonly framesReceived: Counter<'model'>;
-  readonly steps: Counter<'model'>;
-  readonly predictions: Counter<'model'>;
-  readonly frameLatency: Histogram<'model'>;
-  readonly batchRows: Histogram<'model'>;
-  readonly droppedFrames: Counter<'model' | 'reason'>;
-  readonly droppedConnections: Counter<'model' | 'reason'>;
-  readonly errors: Counter<'model' | 'code'>;
-}
-
-function streamMetrics(registers: Registry[]): StreamMetrics {
+/** Declares metrics on one registry; a metric's labels are its type's (`Counter<'model'>`). */
+function declare(registry: Registry) {
+  const registers = [registry];
   return {
-    active: new Gauge({
-      name: 'indrnn_stream_active',
-      help: 'Open WebSocket streams',
-      labelNames: ['model'] as const,
-      registers,
-    }),
-    opened: new Counter({
-      name: 'indrnn_stream_opened_total',
-      help: 'WebSocket streams opened',
-      labelNames: ['model'] as const,
-      registers,
-    }),
-    rejected: new Counter({
-      name: 'indrnn_stream_rejected_total',
-      help: 'Stream upgrades refused, by reason (error code)',
-      labelNames: ['reason'] as const,
-      registers,
-    }),
-    framesReceived: new Counter({
-      name: 'indrnn_stream_frames_received_total',
-      help: 'Frames received on streams (accepted by the checks)',
-      labelNames: ['model'] as const,
-      registers,
-    }),
-    steps: new Counter({
-      name: 'indrnn_stream_steps_total',
-      help: 'Model steps run for streams (one per frame unless the model resamples)',
-      labelNames: ['model'] as const,
-      registers,
-    }),
-    predictions: new Counter({
-      name: 'indrnn_stream_predictions_total',
-      help: 'Prediction messages sent',
-      labelNames: ['model'] as const,
-      registers,
-    }),
-    frameLatency: new Histogram({
-      name: 'indrnn_stream_frame_latency_seconds',
-      help: 'From the arrival of a frame to its prediction being sent (per model step)',
-      labelNames: ['model'] as const,
-      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
-      registers,
-    }),
-    batchRows: new Histogram({
-      name: 'indrnn_stream_batch_rows',
-      help: 'Rows (streams x staggered states) per streaming model run',
-      labelNames: ['model'] as const,
-      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024],
-      registers,
-    }),
-    droppedFrames: new Counter({
-      name: 'indrnn_stream_dropped_frames_total',
-      help: 'Model steps discarded (reset, or queued on a connection that was closed)',
-      labelNames: ['model', 'reason'] as const,
-      registers,
-    }),
-    droppedConnections: new Counter({
-      name: 'indrnn_stream_dropped_connections_total',
-      help: 'Streams closed by the server, by reason',
-      labelNames: ['model', 'reason'] as const,
-      registers,
-    }),
-    errors: new Counter({
-      name: 'indrnn_stream_errors_total',
-      help: 'Error messages sent to stream clients, by code',
-      labelNames: ['model', 'code'] as const,
-      registers,
-    }),
+    counter: <L extends string = never>(name: string, help: string, labelNames: readonly L[] = []) =>
+      new Counter<L>({ name, help, labelNames, registers }),
+    histogram: <L extends string>(name: string, help: string, labelNames: readonly L[], buckets: number[]) =>
+      new Histogram<L>({ name, help, labelNames, buckets, registers }),
+    /** `collect` sets the gauge's value at each scrape. */
+    gauge: <L extends string = never>(
+      name: string,
+      help: string,
+      labelNames: readonly L[] = [],
+      collect?: (this: Gauge<L>) => void,
+    ) => new Gauge<L>({ name, help, labelNames, registers, collect }),
   };
 }
 
-export function createMetrics({ defaultMetrics = true }: { defaultMetrics?: boolean } = {}): Metrics {
+function streamMetrics({ counter, gauge, histogram }: ReturnType<typeof declare>) {
+  const model = ['model'] as const;
+  return {
+    active: gauge('indrnn_stream_active', 'Open WebSocket streams', model),
+    opened: counter('indrnn_stream_opened_total', 'WebSocket streams opened', model),
+    rejected: counter('indrnn_stream_rejected_total', 'Stream upgrades refused, by reason (error code)', ['reason']),
+    framesReceived: counter(
+      'indrnn_stream_frames_received_total',
+      'Frames received on streams (accepted by the checks)',
+      model,
+    ),
+    steps: counter(
+      'indrnn_stream_steps_total',
+      'Model steps run for streams (one per frame unless the model resamples)',
+      model,
+    ),
+    predictions: counter('indrnn_stream_predictions_total', 'Prediction messages sent', model),
+    frameLatency: histogram(
+      'indrnn_stream_frame_latency_seconds',
+      'From the arrival of a frame to its prediction being sent (per model step)',
+      model,
+      [0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    ),
+    batchRows: histogram(
+      'indrnn_stream_batch_rows',
+      'Rows (streams x staggered states) per streaming model run',
+      model,
+      [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024],
+    ),
+    droppedFrames: counter(
+      'indrnn_stream_dropped_frames_total',
+      'Model steps discarded (reset, or queued on a connection that was closed)',
+      ['model', 'reason'],
+    ),
+    droppedConnections: counter('indrnn_stream_dropped_connections_total', 'Streams closed by the server, by reason', [
+      'model',
+      'reason',
+    ]),
+    errors: counter('indrnn_stream_errors_total', 'Error messages sent to stream clients, by code', ['model', 'code']),
+  };
+}
+
+/** WebSocket streams' metrics (src/stream). */
+export type StreamMetrics = ReturnType<typeof streamMetrics>;
+export type Metrics = ReturnType<typeof createMetrics>;
+
+export function createMetrics({ defaultMetrics = true }: { defaultMetrics?: boolean } = {}) {
   const registry = new Registry();
   if (defaultMetrics) {
     collectDefaultMetrics({ register: registry });
     for (const name of NON_COUNTER_TOTALS) registry.removeSingleMetric(name);
   }
-  const registers = [registry];
-  const inferenceDuration = new Histogram({
-    name: 'indrnn_inference_duration_seconds',
-    help: 'Compute time of one model run (one batch), per model version',
-    labelNames: ['model', 'version', 'provider'] as const,
-    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-    registers,
-  });
-  const batchSize = new Histogram({
-    name: 'indrnn_batch_size',
-    help: 'Sequences per model run',
-    labelNames: ['model', 'version'] as const,
-    buckets: [1, 2, 4, 8, 16, 32, 64, 128],
-    registers,
-  });
-  const queueWait = new Histogram({
-    name: 'indrnn_queue_wait_seconds',
-    help: 'Time a sequence (or a KServe or stream run) waited in the queue before its run started',
-    labelNames: ['model', 'version'] as const,
-    buckets: [0.0001, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
-    registers,
-  });
-  const modelInfo = new Gauge({
-    name: 'indrnn_model_info',
-    help: 'Loaded models (value 1) with their version and execution provider',
-    labelNames: ['model', 'version', 'provider'] as const,
-    registers,
-  });
-  const modelRequests = new Counter({
-    name: 'indrnn_requests_total',
-    help: 'Inference requests (predict, KServe infer) by model, version and outcome (success, client_error, server_error, cancelled)',
-    labelNames: ['model', 'version', 'outcome'] as const,
-    registers,
-  });
-  const modelRequestDuration = new Histogram({
-    name: 'indrnn_request_duration_seconds',
-    help: 'Inference request time from arrival to the last byte sent (queue, compute and the rest), by model version',
-    labelNames: ['model', 'version'] as const,
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-    registers,
-  });
+  const metric = declare(registry);
+  const { counter, gauge, histogram } = metric;
+  const perVersion = ['model', 'version'] as const;
+  const inferenceDuration = histogram(
+    'indrnn_inference_duration_seconds',
+    'Compute time of one model run (one batch), per model version',
+    ['model', 'version', 'provider'],
+    [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+  );
+  const batchSize = histogram(
+    'indrnn_batch_size',
+    'Sequences per model run',
+    perVersion,
+    [1, 2, 4, 8, 16, 32, 64, 128],
+  );
+  const queueWait = histogram(
+    'indrnn_queue_wait_seconds',
+    'Time a sequence (or a KServe or stream run) waited in the queue before its run started',
+    perVersion,
+    [0.0001, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+  );
+  const modelInfo = gauge('indrnn_model_info', 'Loaded models (value 1) with their version and execution provider', [
+    'model',
+    'version',
+    'provider',
+  ]);
+  const modelRequests = counter(
+    'indrnn_requests_total',
+    'Inference requests (predict, KServe infer) by model, version and outcome (success, client_error, server_error, cancelled)',
+    ['model', 'version', 'outcome'],
+  );
+  const modelRequestDuration = histogram(
+    'indrnn_request_duration_seconds',
+    'Inference request time from arrival to the last byte sent (queue, compute and the rest), by model version',
+    perVersion,
+    [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+  );
   let tracked: ServerState | null = null;
-  new Gauge({
-    name: 'indrnn_pending_requests',
-    help: 'Sequences and runs queued for a model version, not yet running (503 overloaded at --max-queue)',
-    labelNames: ['model', 'version'] as const,
-    registers,
-    collect() {
+  gauge(
+    'indrnn_pending_requests',
+    'Sequences and runs queued for a model version, not yet running (503 overloaded at --max-queue)',
+    perVersion,
+    function () {
       this.reset();
       for (const s of tracked?.registry?.all() ?? []) this.set({ model: s.name, version: s.version }, s.batcher.queued);
     },
-  });
-  new Gauge({
-    name: 'indrnn_ready',
-    help: 'The readiness probe: 1 when models are loaded, none is stuck and the server is not draining',
-    registers,
-    collect() {
+  );
+  gauge(
+    'indrnn_ready',
+    'The readiness probe: 1 when models are loaded, none is stuck and the server is not draining',
+    [],
+    function () {
       this.set(tracked && readiness(tracked).status === 'ready' ? 1 : 0);
     },
-  });
-  const modelLoadDuration = new Histogram({
-    name: 'indrnn_model_load_duration_seconds',
-    help: 'Time to load a model version (read, check, create the session), at start and on reloads',
-    labelNames: ['model'] as const,
-    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-    registers,
-  });
-  const modelLoadFailures = new Counter({
-    name: 'indrnn_model_load_failures_total',
-    help: 'Model files that could not be served (corrupt, mismatching, duplicate); the log names each',
-    registers,
-  });
-  const workerLost = new Counter({
-    name: 'indrnn_model_worker_restarts_total',
-    help: "Times a model's worker thread (--model-runner worker) died and was started again; its run in flight failed",
-    labelNames: ['model', 'version'] as const,
-    registers,
-  });
+  );
+  const modelLoadDuration = histogram(
+    'indrnn_model_load_duration_seconds',
+    'Time to load a model version (read, check, create the session), at start and on reloads',
+    ['model'],
+    [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+  );
+  const modelLoadFailures = counter(
+    'indrnn_model_load_failures_total',
+    'Model files that could not be served (corrupt, mismatching, duplicate); the log names each',
+  );
+  const workerLost = counter(
+    'indrnn_model_worker_restarts_total',
+    "Times a model's worker thread (--model-runner worker) died and was started again; its run in flight failed",
+    perVersion,
+  );
   return {
     registry,
-    requests: new Counter({
-      name: 'indrnn_http_requests_total',
-      help: 'HTTP requests by route, method and status',
-      labelNames: ['route', 'method', 'status'] as const,
-      registers,
-    }),
-    requestDuration: new Histogram({
-      name: 'indrnn_http_request_duration_seconds',
-      help: 'HTTP request duration, from arrival to the last byte sent',
-      labelNames: ['route', 'method'] as const,
-      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-      registers,
-    }),
-    inFlight: new Gauge({ name: 'indrnn_http_requests_in_flight', help: 'HTTP requests being served', registers }),
-    inferenceDuration,
-    batchSize,
-    queueWait,
-    modelInfo,
-    modelRequests,
-    modelRequestDuration,
-    modelLoadDuration,
-    modelLoadFailures,
-    stream: streamMetrics(registers),
+    requests: counter('indrnn_http_requests_total', 'HTTP requests by route, method and status', [
+      'route',
+      'method',
+      'status',
+    ]),
+    requestDuration: histogram(
+      'indrnn_http_request_duration_seconds',
+      'HTTP request duration, from arrival to the last byte sent',
+      ['route', 'method'],
+      [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    ),
+    inFlight: gauge('indrnn_http_requests_in_flight', 'HTTP requests being served'),
+    stream: streamMetrics(metric),
+    /** The batcher's observer for one model. */
     observer(model: IndrnnModel): BatchObserver {
       // Read when called: the registry names a Triton-layout model after its directories once loaded.
       const labels = () => ({ model: model.metadata.name, version: model.metadata.version });
@@ -265,15 +198,18 @@ export function createMetrics({ defaultMetrics = true }: { defaultMetrics?: bool
         queueWait: (seconds) => queueWait.observe(labels(), seconds),
       };
     },
-    modelRequest(served, status, seconds) {
+    /** Records a finished inference request (predict, infer) of `served`: its outcome and end-to-end time. */
+    modelRequest(served: ServedModel, status: number, seconds: number): void {
       const labels = { model: served.name, version: served.version };
       modelRequests.inc({ model: served.name, version: served.version, outcome: outcomeOf(status) });
       modelRequestDuration.observe(labels, seconds);
     },
-    track(state) {
+    /** Reports the pending-requests and readiness gauges from this state at each scrape. */
+    track(state: ServerState): void {
       tracked = state;
     },
-    registryEvent(e) {
+    /** The registry's events: load times, failures, models leaving (their series go). */
+    registryEvent(e: RegistryEvent): void {
       if (e.kind === 'loaded') {
         modelInfo.set({ model: e.name, version: e.version, provider: e.provider }, 1);
         modelLoadDuration.observe({ model: e.name }, e.ms / 1000);
