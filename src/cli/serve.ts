@@ -1,53 +1,30 @@
 // indrnn serve: the HTTP inference server for the models in a directory. Every flag can also come from an
 // INDRNN_* environment variable (--max-batch: INDRNN_MAX_BATCH); a flag on the command line wins.
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import type { LevelWithSilent } from 'pino';
-import { DEFAULT_BATCH } from '../host/batcher.js';
+import { type BatchOptions, DEFAULT_BATCH } from '../host/batcher.js';
 import { DEFAULT_MAX_MODEL_BYTES } from '../onnx/model-file.js';
-import type { RunnerKind } from '../onnx/runner.js';
 import { DEFAULT_APP_OPTIONS } from '../serve/app.js';
-import { DEFAULT_CONNECTION_LIMITS, serveMain } from '../server.js';
+import { type ConnectionLimits, DEFAULT_CONNECTION_LIMITS, type ServeConfig, serveMain } from '../server.js';
 import { DEFAULT_STREAM_OPTIONS } from '../stream/limits.js';
-import type { LogFormat } from '../util/pretty-log.js';
 import { floatOption, intOption } from './options.js';
 
-interface ServeFlags {
-  models: string;
-  host: string;
-  port: number;
-  device: 'auto' | 'cuda' | 'cpu';
-  maxBatch: number;
-  maxDelayMs: number;
-  maxQueue: number;
-  maxConcurrent: number;
-  maxFrames: number;
-  maxSequences: number;
-  maxBodyBytes: number;
-  maxModelBytes: number;
-  token?: string;
-  threads: number;
-  modelRunner: RunnerKind;
-  modelWorkers: number;
-  logLevel: LevelWithSilent;
-  logFormat: LogFormat;
-  maxStreams: number;
-  streamMaxMessageBytes: number;
-  streamMaxQueue: number;
-  streamIdleMs: number;
-  streamPingMs: number;
-  queueTimeoutMs: number;
-  runTimeoutMs: number;
-  drainTimeoutMs: number;
-  maxConnections: number;
-  headersTimeoutMs: number;
-  requestTimeoutMs: number;
-  ui: boolean;
-  corsOrigin: string[];
-  compress: number | null;
-  reload: 'off' | 'watch' | 'poll';
-  pollMs: number;
-  modelControl: 'none' | 'explicit';
-}
+/**
+ * The flags: most are the config's own settings under their names; the stream limits carry a stream
+ * prefix, and --cors-origin, --compress are corsOrigins, compressMinBytes.
+ */
+type ServeFlags = Required<Omit<ServeConfig, 'token' | 'version' | 'uiDir' | 'unreadBody' | 'sources' | Grouped>> &
+  Required<BatchOptions> &
+  Omit<ConnectionLimits, 'drainIdleGraceMs'> & {
+    token?: string;
+    corsOrigin: string[];
+    compress: number | null;
+    maxStreams: number;
+    streamMaxMessageBytes: number;
+    streamMaxQueue: number;
+    streamIdleMs: number;
+    streamPingMs: number;
+  };
+type Grouped = 'batch' | 'connections' | 'stream' | 'corsOrigins' | 'compressMinBytes';
 
 /** --max-batch -> INDRNN_MAX_BATCH. */
 export function envName(long: string): string {
@@ -104,7 +81,8 @@ export function registerServe(program: Command): void {
     .option('--host <host>', 'address to listen on', '0.0.0.0')
     .option('--port <port>', 'port to listen on', intOption(0), 8080)
     .addOption(
-      withEnv(new Option('--device <device>', 'execution provider: auto tries CUDA then CPU; cuda fails without CUDA'))
+      serve
+        .createOption('--device <device>', 'execution provider: auto tries CUDA then CPU; cuda fails without CUDA')
         .choices(['auto', 'cuda', 'cpu'])
         .default('auto'),
     )
@@ -185,12 +163,11 @@ export function registerServe(program: Command): void {
     )
     .option('--threads <n>', 'onnxruntime intra-op threads per model (0: one per core)', intOption(0), 0)
     .addOption(
-      withEnv(
-        new Option(
+      serve
+        .createOption(
           '--model-runner <where>',
           "where model runs happen: 'inline' on the server's thread, 'worker' in a thread per model (docs/api.md)",
-        ),
-      )
+        )
         .choices(['inline', 'worker'])
         .default('inline'),
     )
@@ -227,17 +204,17 @@ export function registerServe(program: Command): void {
     )
     .option('--no-ui', 'do not serve the live web page at GET / (docs/ui.md)')
     .addOption(
-      withEnv(new Option('--log-level <level>', 'log level'))
+      serve
+        .createOption('--log-level <level>', 'log level')
         .choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'])
         .default('info'),
     )
     .addOption(
-      withEnv(
-        new Option(
+      serve
+        .createOption(
           '--log-format <format>',
           "log lines on stdout: 'json', 'pretty' (human-readable), 'auto': pretty on a terminal, else JSON",
-        ),
-      )
+        )
         .choices(['auto', 'pretty', 'json'])
         .default('auto'),
     )
@@ -254,23 +231,21 @@ export function registerServe(program: Command): void {
       DEFAULT_APP_OPTIONS.compressMinBytes,
     )
     .addOption(
-      withEnv(
-        new Option(
+      serve
+        .createOption(
           '--reload <mode>',
           "reload models when the directory changes: 'watch' (file events), 'poll' (every --poll-ms), 'off'",
-        ),
-      )
+        )
         .choices(['off', 'watch', 'poll'])
         .default('watch'),
     )
     .option('--poll-ms <ms>', 'rescan interval of --reload poll', intOption(100), 2000)
     .addOption(
-      withEnv(
-        new Option(
+      serve
+        .createOption(
           '--model-control <mode>',
           "'explicit': POST /v2/repository/models/NAME/load|unload may load and unload models; 'none': 403 forbidden",
-        ),
-      )
+        )
         .choices(['none', 'explicit'])
         .default('none'),
     )
@@ -288,50 +263,31 @@ export function registerServe(program: Command): void {
       );
       if (f.modelWorkers > 1 && f.modelRunner !== 'worker')
         cmd.error(`error: --model-workers ${f.modelWorkers} needs --model-runner worker (inline runs on one thread)`);
+      const { maxBatch, maxDelayMs, maxQueue, maxConcurrent, queueTimeoutMs, runTimeoutMs, ...rest } = f;
+      const { maxConnections, headersTimeoutMs, requestTimeoutMs, corsOrigin, compress, token, ...settings } = rest;
+      const { maxStreams, streamMaxMessageBytes, streamMaxQueue, streamIdleMs, streamPingMs, ...own } = settings;
       await serveMain({
-        models: f.models,
-        host: f.host,
-        port: f.port,
-        device: f.device,
-        threads: f.threads,
-        modelRunner: f.modelRunner,
-        modelWorkers: f.modelWorkers,
-        maxModelBytes: f.maxModelBytes,
+        ...own,
         batch: {
-          maxBatch: f.maxBatch,
-          maxDelayMs: f.maxDelayMs,
-          maxQueue: f.maxQueue,
+          maxBatch,
+          maxDelayMs,
+          maxQueue,
           // One run slot per worker unless --max-concurrent says otherwise.
-          maxConcurrent:
-            sources.maxConcurrent === 'default' ? Math.max(f.maxConcurrent, f.modelWorkers) : f.maxConcurrent,
-          queueTimeoutMs: f.queueTimeoutMs,
-          runTimeoutMs: f.runTimeoutMs,
+          maxConcurrent: sources.maxConcurrent === 'default' ? Math.max(maxConcurrent, f.modelWorkers) : maxConcurrent,
+          queueTimeoutMs,
+          runTimeoutMs,
         },
-        maxFrames: f.maxFrames,
-        maxSequences: f.maxSequences,
-        maxBodyBytes: f.maxBodyBytes,
-        corsOrigins: f.corsOrigin,
-        compressMinBytes: f.compress,
-        reload: f.reload,
-        pollMs: f.pollMs,
-        modelControl: f.modelControl,
-        token: f.token || undefined,
-        logLevel: f.logLevel,
-        logFormat: f.logFormat,
-        ui: f.ui,
+        corsOrigins: corsOrigin,
+        compressMinBytes: compress,
+        token: token || undefined,
         version: process.env.npm_package_version ?? DEFAULT_APP_OPTIONS.version,
-        drainTimeoutMs: f.drainTimeoutMs,
-        connections: {
-          maxConnections: f.maxConnections,
-          headersTimeoutMs: f.headersTimeoutMs,
-          requestTimeoutMs: f.requestTimeoutMs,
-        },
+        connections: { maxConnections, headersTimeoutMs, requestTimeoutMs },
         stream: {
-          maxConnections: f.maxStreams,
-          maxMessageBytes: f.streamMaxMessageBytes,
-          maxQueuedSteps: f.streamMaxQueue,
-          idleTimeoutMs: f.streamIdleMs,
-          pingIntervalMs: f.streamPingMs,
+          maxConnections: maxStreams,
+          maxMessageBytes: streamMaxMessageBytes,
+          maxQueuedSteps: streamMaxQueue,
+          idleTimeoutMs: streamIdleMs,
+          pingIntervalMs: streamPingMs,
         },
         sources,
       });
