@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { parseSkeleton, parseSkeletonLines, SkeletonFormatError, skeletonStats } from '../src/data/ntu-reader.js';
+import { parseSkeleton, SkeletonFormatError, skeletonStats } from '../src/data/ntu-reader.js';
 import { formatSkeleton, formatValue } from '../src/data/ntu-writer.js';
 
 const BODY = (id: string) => `${id} 0 1 1 1 1 0 -0.1159187 0.1413209 2`;
@@ -116,13 +116,6 @@ describe('ntu-reader', () => {
       () => parseSkeleton(file(...lines), 'ts.skeleton'),
       /line 6: joint trackingState must be 0, 1 or 2, got 7/,
     );
-  });
-
-  it('parses from a line stream the same as from a string', async () => {
-    const text = file('2', '1', ...body('5'), '0');
-    const a = parseSkeleton(text, 's');
-    const b = await parseSkeletonLines(text.split('\n'), 's');
-    assert.deepEqual(b, a);
   });
 
   it('writes what it reads (round trip through the writer)', () => {

@@ -8,7 +8,6 @@ import {
   KINECT_PROPORTIONS,
   MEDIAPIPE_RECIPES,
   mediapipeBodyTo,
-  mediapipeConfidence,
   mediapipeFramesTo,
 } from '../src/data/mediapipe.js';
 import { createPreprocessState, defaultPreprocessConfig, preprocessFrame } from '../src/data/preprocess.js';
@@ -193,18 +192,6 @@ describe('mediapipe33 mapping: properties', () => {
     const one = convert('ntu25', lm);
     for (const k of [0, 2, 3]) assert.deepEqual(Array.from(out.subarray(k * 75, k * 75 + 75)), Array.from(one));
     assert.throws(() => mediapipeFramesTo('ntu25', frames, 3, 2), /expected T\*B\*33\*3 = 594/);
-  });
-
-  it("a joint's confidence is the lowest visibility of the landmarks it is made from", () => {
-    const vis = new Float32Array(33).fill(0.9);
-    vis[MEDIAPIPE_NAMES.indexOf('left_pinky')] = 0.2;
-    vis[MEDIAPIPE_NAMES.indexOf('left_ear')] = 0.5;
-    const c = mediapipeConfidence('kinect20', vis, new Float32Array(20));
-    const at = (n: string) => c[getLayout('kinect20').joints.indexOf(n)];
-    assert.ok(Math.abs(at('HandLeft') - 0.2) < 1e-6, 'hand: its knuckles');
-    assert.ok(Math.abs(at('WristLeft') - 0.9) < 1e-6, 'wrist: itself');
-    assert.ok(Math.abs(at('Head') - 0.5) < 1e-6, 'head: its ears');
-    assert.ok(Math.abs(at('HandRight') - 0.9) < 1e-6);
   });
 
   it('the proportions are the measured ones the docs quote', () => {

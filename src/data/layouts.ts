@@ -319,29 +319,3 @@ export function getLayout(name: string): Layout {
   if (!layout) throw new RangeError(`unknown joint layout '${name}' (known: ${LAYOUT_NAMES.join(', ')})`);
   return layout;
 }
-
-/**
- * Rejects data of another layout than the model's, instead of silently misreading it.
- * `where` names the data ("request body", "train.cache").
- */
-export function assertSameLayout(expected: string, got: string, where: string): void {
-  if (got === expected) return;
-  const hint =
-    isBuiltinLayout(got) && isBuiltinLayout(expected)
-      ? `${got} has ${getLayout(got).joints.length} joints, ${expected} has ${getLayout(expected).joints.length}`
-      : `'${got}' is another layout`;
-  throw new RangeError(
-    `${where}: joint layout ${got} does not match the model's layout ${expected} (${hint}); ` +
-      `convert the data to ${expected} or use a model trained on ${got}`,
-  );
-}
-
-/** Checks a joint count against a layout: "17 joints per body, layout ntu25 has 25". */
-export function assertJointCount(layout: Layout, joints: number, where: string): void {
-  if (joints !== layout.joints.length) {
-    throw new RangeError(
-      `${where}: ${joints} joints per body, but layout ${layout.name} has ${layout.joints.length}` +
-        ` (is the data in another layout? known: ${LAYOUT_NAMES.join(', ')})`,
-    );
-  }
-}

@@ -280,24 +280,6 @@ export function mediapipeFramesTo(
 }
 
 /**
- * Confidence of each target joint from MediaPipe's per-landmark visibility [33]: the lowest visibility of
- * the landmarks it is made from (a hand is no surer than its wrist, elbow and knuckles), into out [J].
- */
-export function mediapipeConfidence(
-  target: MediapipeTarget,
-  visibility: ArrayLike<number>,
-  out: Float32Array,
-): Float32Array {
-  const recipes = MEDIAPIPE_RECIPES[target];
-  for (let j = 0; j < recipes.length; j++) {
-    let c = 1;
-    for (const l of recipes[j].sources) c = Math.min(c, visibility[l] ?? 0);
-    out[j] = c;
-  }
-  return out;
-}
-
-/**
  * The body's position in the camera from MediaPipe's two outputs: world landmarks (metres, origin at the
  * mid-hips) and image landmarks (x, y in [0, 1] of the image's width and height). Under a pinhole camera
  * with `hfovDeg` horizontal field of view, a point (X, Y, Z) shows at u = X/Z, v = Y/Z (normalised); with

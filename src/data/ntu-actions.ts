@@ -123,8 +123,6 @@ const NAMES = [
   'finger-guessing game (playing rock-paper-scissors)',
 ];
 
-export const NTU_ACTION_COUNT = NAMES.length; // 120
-
 /** Name of NTU action `id` (1-based). */
 export function ntuActionName(id: number): string {
   if (!Number.isInteger(id)) throw new TypeError(`NTU action id must be an integer, got ${id}`);

@@ -25,14 +25,6 @@ export function parseNtuName(path: string): NtuSampleName | null {
   return { setup, camera, performer, replication, action };
 }
 
-/** Like parseNtuName, but a name that does not parse is an error. */
-export function requireNtuName(path: string): NtuSampleName {
-  const n = parseNtuName(path);
-  if (!n)
-    throw new RangeError(`${path}: not an NTU sample name (expected SsssCcccPpppRrrrAaaa, e.g. S001C002P003R001A008)`);
-  return n;
-}
-
 /** Formats metadata as an NTU sample name (no extension). Each field must be an integer in 0..999. */
 export function formatNtuName(n: NtuSampleName): string {
   const f = (tag: string, v: number): string => {

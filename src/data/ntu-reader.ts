@@ -295,17 +295,6 @@ export function parseSkeleton(text: string, source: string, options?: ReaderOpti
   return parser.finish();
 }
 
-/** Parses lines from any (async) line source, e.g. `readline.createInterface({ input })`. */
-export async function parseSkeletonLines(
-  lines: AsyncIterable<string> | Iterable<string>,
-  source: string,
-  options?: ReaderOptions,
-): Promise<NtuSkeleton> {
-  const parser = new NtuSkeletonParser(source, options);
-  for await (const line of lines) parser.pushLine(line);
-  return parser.finish();
-}
-
 /** Reads and parses one `.skeleton` file. */
 export function readSkeletonFile(path: string, options?: ReaderOptions): NtuSkeleton {
   return parseSkeleton(readFileSync(path, 'latin1'), path, options);

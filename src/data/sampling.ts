@@ -1,9 +1,8 @@
 // Frame sampling. T_in = frames in the sequence, T_out = frames given to the model, D = values per frame.
 //  - Paper sampling (IndRNN, Li et al. 2018): split the sequence into T_out equal segments and take one
-//    random frame from each in training, the centre frame at test time; test-time averaging runs the
-//    model on several samplings and averages the scores.
-//  - Fixed-rate windows for streaming: resample to a fixed frame rate and cut windows of fixed length.
-import { Rng } from '../util/rng.js';
+//    random frame from each in training, the centre frame at test time.
+//  - Fixed rate for streaming: resample causally to a fixed frame rate.
+import type { Rng } from '../util/rng.js';
 
 function checkCount(name: string, v: number, min: number): void {
   if (!Number.isInteger(v)) throw new TypeError(`${name} must be an integer, got ${v}`);
@@ -24,15 +23,6 @@ export function sampleSegments(tIn: number, tOut: number, rng: Rng | null): Int3
     idx[i] = start + (rng ? rng.int(len) : Math.floor((len - 1) / 2));
   }
   return idx;
-}
-
-/**
- * `n` samplings for test-time averaging [n][T_out]: the first takes segment centres, the others random
- * frames drawn from Rng(seed, k), so the same evaluation reproduces.
- */
-export function testTimeSamplings(tIn: number, tOut: number, n: number, seed = 0): Int32Array[] {
-  checkCount('n', n, 1);
-  return Array.from({ length: n }, (_, k) => sampleSegments(tIn, tOut, k === 0 ? null : new Rng(seed, k)));
 }
 
 /** Gathers frames: src [T_in, D] -> [idx.length, D]. */
@@ -65,27 +55,4 @@ export function fixedRateIndices(tIn: number, srcFps: number, dstFps: number): I
   const idx = new Int32Array(n);
   for (let k = 0; k < n; k++) idx[k] = Math.min(tIn - 1, Math.floor((k * srcFps) / dstFps + 1e-9));
   return idx;
-}
-
-export interface Window {
-  /** First frame (inclusive). */
-  start: number;
-  /** Last frame + 1. */
-  end: number;
-}
-
-/**
- * Fixed-length windows over T_in frames, one ending every `stride` frames: [end-length, end) for
- * end = length, length+stride, ...; a sequence shorter than `length` gives one window [0, T_in).
- * The last window always ends at T_in.
- */
-export function slidingWindows(tIn: number, length: number, stride: number): Window[] {
-  checkCount('T_in', tIn, 1);
-  checkCount('window length', length, 1);
-  checkCount('stride', stride, 1);
-  if (tIn <= length) return [{ start: 0, end: tIn }];
-  const out: Window[] = [];
-  for (let end = length; end <= tIn; end += stride) out.push({ start: end - length, end });
-  if (out[out.length - 1].end !== tIn) out.push({ start: tIn - length, end: tIn });
-  return out;
 }
