@@ -248,37 +248,6 @@ export interface SampleMeta {
   split: SplitPart | null;
 }
 
-/** A dataset opened from a cache (or a subset of one). Sample indices run 0..count-1. */
-export interface SkeletonDataset {
-  readonly header: CacheHeader;
-  readonly count: number;
-  /** Layout name (built-in or the user's). */
-  readonly layout: string;
-  /** The whole layout: joint names, parents, anchors, dims. */
-  readonly jointLayout: Layout;
-  readonly bodies: number;
-  readonly joints: number;
-  /** Values per model input frame D = B*J*3 (150 for NTU). */
-  readonly frameSize: number;
-  readonly labels: readonly LabelInfo[];
-  /** The preprocessing frames() applies. */
-  readonly preprocess: PreprocessConfig;
-  id(i: number): string;
-  /** Frames T_i. */
-  length(i: number): number;
-  /** Label index into `labels`, -1 for unlabelled (stream) samples. */
-  label(i: number): number;
-  meta(i: number): SampleMeta;
-  /** Raw positions [T_i, B, J, 3] in metres (a fresh array). */
-  raw(i: number): Float32Array;
-  /** Model input [T_i, D], preprocessed with `preprocess` (a fresh array). */
-  frames(i: number): Float32Array;
-  /** Per-frame label indices [T_i] (-1 = none), or null when the cache has none. */
-  frameLabels(i: number): Int32Array | null;
-  /** A view on some of the samples (indices into this dataset). */
-  subset(indices: readonly number[]): SkeletonDataset;
-}
-
 export interface OpenOptions {
   /** Keep only one part of a split (split-spec.ts: 'ntu60-xsub', 'subjects:1,3', 'given', ...). */
   split?: Split | string;
@@ -287,22 +256,27 @@ export interface OpenOptions {
   preprocess?: PreprocessConfig;
 }
 
-class CacheDataset implements SkeletonDataset {
+/** A dataset opened from a cache (or a subset of one). Sample indices run 0..count-1. */
+export class SkeletonDataset {
   readonly count: number;
+  /** Layout name (built-in or the user's). */
   readonly layout: string;
   readonly bodies: number;
   readonly joints: number;
+  /** Values per model input frame D = B*J*3 (150 for NTU). */
   readonly frameSize: number;
   readonly labels: readonly LabelInfo[];
 
   constructor(
     readonly header: CacheHeader,
+    /** The whole layout: joint names, parents, anchors, dims. */
     readonly jointLayout: Layout,
     private readonly views: SectionViews,
     /** Frame offset of each sample in the whole cache. */
     private readonly starts: Float64Array,
     /** Cache sample index of each of our samples. */
     private readonly index: Int32Array,
+    /** The preprocessing frames() applies. */
     readonly preprocess: PreprocessConfig,
   ) {
     this.count = index.length;
@@ -322,9 +296,11 @@ class CacheDataset implements SkeletonDataset {
   id(i: number): string {
     return this.header.ids[this.at(i)];
   }
+  /** Frames T_i. */
   length(i: number): number {
     return this.views.lengths[this.at(i)];
   }
+  /** Label index into `labels`, -1 for unlabelled (stream) samples. */
   label(i: number): number {
     return this.views.labels[this.at(i)];
   }
@@ -346,6 +322,7 @@ class CacheDataset implements SkeletonDataset {
       split: split === SPLIT_CODES.train ? 'train' : split === SPLIT_CODES.test ? 'test' : null,
     };
   }
+  /** Raw positions [T_i, B, J, 3] in metres (a fresh array). */
   raw(i: number): Float32Array {
     const k = this.at(i);
     const D = this.frameSize;
@@ -356,18 +333,21 @@ class CacheDataset implements SkeletonDataset {
     else out.set(src);
     return out;
   }
+  /** Model input [T_i, D], preprocessed with `preprocess` (a fresh array). */
   frames(i: number): Float32Array {
     return preprocessSequence(this.preprocess, this.raw(i), this.length(i));
   }
+  /** Per-frame label indices [T_i] (-1 = none), or null when the cache has none. */
   frameLabels(i: number): Int32Array | null {
     const fl = this.views.frameLabels;
     if (!fl) return null;
     const k = this.at(i);
     return fl.slice(this.starts[k], this.starts[k] + this.views.lengths[k]);
   }
+  /** A view on some of the samples (indices into this dataset). */
   subset(indices: readonly number[]): SkeletonDataset {
     const idx = Int32Array.from(indices, (i) => this.at(i));
-    return new CacheDataset(this.header, this.jointLayout, this.views, this.starts, idx, this.preprocess);
+    return new SkeletonDataset(this.header, this.jointLayout, this.views, this.starts, idx, this.preprocess);
   }
 }
 
@@ -390,7 +370,7 @@ export function decodeCache(bytes: Uint8Array, source: string, options: OpenOpti
         `${preprocess.layout} x ${preprocess.bodies}`,
     );
   }
-  const all = new CacheDataset(
+  const all = new SkeletonDataset(
     header,
     layout,
     views,
