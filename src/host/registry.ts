@@ -23,23 +23,6 @@ import { MODEL_NAME, modelNameProblem } from './model-name.js';
 /** The file of one version in the Triton layout. */
 const LAYOUT_FILE = 'model.onnx';
 
-export interface ServedModel {
-  readonly name: string;
-  readonly version: string;
-  readonly file: string;
-  /** The file's size, modification time and inode when the model was loaded from it (`fingerprint(file)`). */
-  readonly fingerprint: string;
-  readonly model: IndrnnModel;
-  readonly input: InputSpec;
-  readonly info: ModelInfo;
-  readonly batcher: Batcher;
-  /**
-   * Held by a stream for its life (call the returned function when it ends): a model replaced by a reload
-   * is freed only once no lease is held, so a stream keeps the version it started with.
-   */
-  lease(): () => void;
-}
-
 export interface SkippedFile {
   file: string;
   reason: string;
@@ -161,7 +144,8 @@ function servable(metadata: IndrnnModel['metadata']): InputSpec | string {
   }
 }
 
-class Served implements ServedModel {
+/** A model served: its file, its input description and its batcher. */
+export class ServedModel {
   private leases = 0;
   private leaseWaiters: (() => void)[] = [];
 
@@ -169,6 +153,7 @@ class Served implements ServedModel {
     readonly name: string,
     readonly version: string,
     readonly file: string,
+    /** The file's size, modification time and inode when the model was loaded from it (`fingerprint(file)`). */
     readonly fingerprint: string,
     readonly model: IndrnnModel,
     readonly input: InputSpec,
@@ -176,6 +161,10 @@ class Served implements ServedModel {
     readonly batcher: Batcher,
   ) {}
 
+  /**
+   * Held by a stream for its life (call the returned function when it ends): a model replaced by a reload
+   * is freed only once no lease is held, so a stream keeps the version it started with.
+   */
   lease(): () => void {
     this.leases++;
     let held = true;
@@ -219,7 +208,7 @@ export interface WatchOptions {
 
 export class ModelRegistry {
   /** name -> version -> model. Replaced as a whole by a refresh, so a lookup never sees half of one. */
-  private table = new Map<string, Map<string, Served>>();
+  private table = new Map<string, Map<string, ServedModel>>();
   private failures = new Map<string, Failure>();
   /** Names unloaded through the repository API: rescans leave them out until they are loaded again. */
   private readonly unloaded = new Set<string>();
@@ -268,7 +257,7 @@ export class ModelRegistry {
     const versions = this.table.get(name);
     if (!versions) return undefined;
     if (version !== undefined) return versions.get(version);
-    let latest: Served | undefined;
+    let latest: ServedModel | undefined;
     for (const s of versions.values()) if (!latest || compareVersions(s.version, latest.version) > 0) latest = s;
     return latest;
   }
@@ -394,7 +383,7 @@ export class ModelRegistry {
     this.closed = true;
     this.stopWatching?.();
     await this.chain.catch(() => {});
-    const served = this.all() as Served[];
+    const served = this.all();
     let timer: NodeJS.Timeout | undefined;
     const drained = Promise.all([...served.map((s) => s.batcher.drain()), ...this.retiring]).then(() => true);
     const deadline = new Promise<boolean>((resolve) => {
@@ -417,9 +406,9 @@ export class ModelRegistry {
   private async rescan(force?: string): Promise<void> {
     if (this.closed) return;
     const { opts } = this;
-    const current = new Map<string, Served>();
-    for (const s of this.all() as Served[]) current.set(s.file, s);
-    const next = new Map<string, Map<string, Served>>();
+    const current = new Map<string, ServedModel>();
+    for (const s of this.all()) current.set(s.file, s);
+    const next = new Map<string, Map<string, ServedModel>>();
     const failures = new Map<string, Failure>();
     const skipped: SkippedFile[] = [];
     const skip = (file: string, reason: string, failure: Omit<Failure, 'reason'> | null, quiet = false) => {
@@ -427,9 +416,9 @@ export class ModelRegistry {
       if (failure) failures.set(file, { ...failure, reason });
       if (!quiet) opts.onEvent?.({ kind: 'skipped', file, reason });
     };
-    const slot = (s: Served): Served | undefined => next.get(s.name)?.get(s.version);
-    const place = (s: Served) => {
-      const versions = next.get(s.name) ?? new Map<string, Served>();
+    const slot = (s: ServedModel): ServedModel | undefined => next.get(s.name)?.get(s.version);
+    const place = (s: ServedModel) => {
+      const versions = next.get(s.name) ?? new Map<string, ServedModel>();
       next.set(s.name, versions);
       versions.set(s.version, s);
     };
@@ -489,7 +478,7 @@ export class ModelRegistry {
         ms: loaded.ms,
       });
     }
-    const kept = new Set<Served>();
+    const kept = new Set<ServedModel>();
     for (const versions of next.values()) for (const s of versions.values()) kept.add(s);
     this.table = next;
     this.failures = failures;
@@ -503,7 +492,7 @@ export class ModelRegistry {
   }
 
   /** Out of the table already: freed once its queued work and its streams are done. */
-  private retire(s: Served, why: 'removed' | 'changed' | 'unloaded', replaced: boolean): void {
+  private retire(s: ServedModel, why: 'removed' | 'changed' | 'unloaded', replaced: boolean): void {
     this.opts.onEvent?.({ kind: 'retired', name: s.name, version: s.version, file: s.file, why, replaced });
     const freed: Promise<void> = s
       .idle()
@@ -519,7 +508,7 @@ export class ModelRegistry {
   }
 
   /** The model in one file, or why it cannot be served. */
-  private async loadFile(c: Candidate): Promise<{ served: Served; ms: number } | string> {
+  private async loadFile(c: Candidate): Promise<{ served: ServedModel; ms: number } | string> {
     const { opts } = this;
     const { file } = c;
     const t0 = performance.now();
@@ -555,7 +544,7 @@ export class ModelRegistry {
     }
     const batcher = new Batcher(model, opts.batch ?? DEFAULT_BATCH, opts.observe?.(model));
     const info = describeModel(this.shown(file), model, input);
-    const served = new Served(name, version, file, c.fingerprint, model, input, info, batcher);
+    const served = new ServedModel(name, version, file, c.fingerprint, model, input, info, batcher);
     return { served, ms: performance.now() - t0 };
   }
 }
