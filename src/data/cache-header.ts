@@ -12,37 +12,6 @@ export interface LabelInfo {
   ntuAction: number | null;
 }
 
-export interface Section {
-  offset: number;
-  length: number; // elements
-}
-
-export interface CacheHeader {
-  format: 'indrnn-skeleton-cache';
-  version: number;
-  /** Layout name; layoutSpec is the whole layout (absent in caches from before user layouts). */
-  layout: string;
-  layoutSpec?: LayoutJson;
-  bodies: number;
-  joints: number;
-  count: number;
-  totalFrames: number;
-  dtype: 'int16' | 'float32';
-  /** Metres per int16 step (1 for float32). */
-  quantum: number;
-  labels: LabelInfo[];
-  /** Sample ids (NTU names without extension, or users' ids), [N]. */
-  ids: string[];
-  hasFrameLabels: boolean;
-  /** Names of the meta section's columns (absent: the first four of META_FIELDS). */
-  metaFields?: string[];
-  /** Frame rate of the recordings. */
-  fps: number;
-  /** Free-form provenance: source folder, split used when building, generator seed... */
-  source: Record<string, unknown>;
-  sections: Record<'lengths' | 'labels' | 'meta' | 'frames' | 'frameLabels', Section>;
-}
-
 export const MAGIC = 'IRSKEL01';
 export const CACHE_VERSION = 1;
 /** Bytes before the header JSON: the magic and its u32 length. */
@@ -56,11 +25,13 @@ export const META_FIELDS = ['setup', 'camera', 'subject', 'replication', 'record
 export const META_FIELDS_V1 = ['setup', 'camera', 'subject', 'replication'] as const;
 
 const count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
-const SectionSchema = z.object({ offset: count, length: count });
+const section = z.object({ offset: count, /** elements */ length: count });
+export type Section = z.infer<typeof section>;
 
-const CacheHeaderSchema = z.object({
+const cacheHeaderSchema = z.object({
   format: z.literal('indrnn-skeleton-cache'),
   version: z.literal(CACHE_VERSION),
+  /** Layout name; layoutSpec is the whole layout (absent in caches from before user layouts). */
   layout: z.string().min(1),
   layoutSpec: z.unknown().optional(),
   bodies: z.number().int().min(1).max(MAX_CACHE_BODIES),
@@ -68,21 +39,25 @@ const CacheHeaderSchema = z.object({
   count,
   totalFrames: count,
   dtype: z.enum(['int16', 'float32']),
+  /** Metres per int16 step (1 for float32). */
   quantum: z.number().positive(),
   labels: z.array(z.looseObject({ name: z.string(), ntuAction: z.number().int().nullable().optional() })),
+  /** Sample ids (NTU names without extension, or users' ids), [N]. */
   ids: z.array(z.string()),
   hasFrameLabels: z.boolean(),
+  /** Names of the meta section's columns (absent: the first four of META_FIELDS). */
   metaFields: z.array(z.string()).optional(),
+  /** Frame rate of the recordings. */
   fps: z.number().positive(),
+  /** Free-form provenance: source folder, split used when building, generator seed... */
   source: z.record(z.string(), z.unknown()),
-  sections: z.object({
-    lengths: SectionSchema,
-    labels: SectionSchema,
-    meta: SectionSchema,
-    frames: SectionSchema,
-    frameLabels: SectionSchema,
-  }),
+  sections: z.object({ lengths: section, labels: section, meta: section, frames: section, frameLabels: section }),
 });
+
+export type CacheHeader = Omit<z.infer<typeof cacheHeaderSchema>, 'layoutSpec' | 'labels'> & {
+  layoutSpec?: LayoutJson;
+  labels: LabelInfo[];
+};
 
 type SectionName = keyof CacheHeader['sections'];
 
@@ -128,7 +103,7 @@ export function readCacheHeader(bytes: Uint8Array, source: string): CacheHeader 
       `${source}: cache version ${raw.version} is not supported (expected ${CACHE_VERSION}); rebuild it with \`indrnn data build\``,
     );
   }
-  const h = parseWith(CacheHeaderSchema, json, source, '(header)') as CacheHeader;
+  const h = parseWith(cacheHeaderSchema, json, source, '(header)') as CacheHeader;
   const mismatch = (field: string, message: string): never => {
     throw new RangeError(`${source}: ${field}: ${message}`);
   };
