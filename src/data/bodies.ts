@@ -133,3 +133,13 @@ export function selectBodies(sk: NtuSkeleton, options: BodySelectOptions = {}): 
   const slots: (string | null)[] = Array.from({ length: bodies }, (_, k) => ids[k] ?? null);
   return { T: keep.length, bodies, joints, data, frameIndex: Int32Array.from(keep), ids: slots };
 }
+
+/** Keeps the first `bodies` of B bodies (or zero-pads): [T, B, J, 3] -> [T, bodies, J, 3]. */
+export function keepBodies(data: Float32Array, T: number, B: number, J: number, bodies: number): Float32Array {
+  if (B === bodies) return data;
+  const n = J * 3;
+  const out = new Float32Array(T * bodies * n);
+  const keep = Math.min(B, bodies);
+  for (let t = 0; t < T; t++) out.set(data.subarray(t * B * n, (t * B + keep) * n), t * bodies * n);
+  return out;
+}

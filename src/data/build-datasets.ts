@@ -4,6 +4,7 @@
 // (penn13, 2D image keypoints, one body).
 
 import { join } from 'node:path';
+import { keepBodies } from './bodies.js';
 import { type BuildReport, type CommonBuildOptions, finishBuild } from './build.js';
 import { type CacheSample, CacheWriter, type CacheWriterOptions } from './cache.js';
 import type { LabelInfo } from './cache-header.js';
@@ -12,16 +13,6 @@ import { ntuActionId } from './ntu-actions.js';
 import { listNuclaFiles, NUCLA_LABELS, readNuclaClip } from './nucla-reader.js';
 import { listPennFiles, PENN_ACTIONS, PENN_VIEWS, readPennClip } from './penn-action-reader.js';
 import { listPkuRecordings, PKU_FPS, readPkuActions, readPkuLabels, readPkuSkeleton } from './pku-mmd-reader.js';
-
-/** Keeps the first `bodies` of B bodies (or zero-pads): [T, B, J, 3] -> [T, bodies, J, 3]. */
-function keepBodies(data: Float32Array, T: number, B: number, J: number, bodies: number): Float32Array {
-  if (B === bodies) return data;
-  const n = J * 3;
-  const out = new Float32Array(T * bodies * n);
-  const keep = Math.min(B, bodies);
-  for (let t = 0; t < T; t++) out.set(data.subarray(t * B * n, (t * B + keep) * n), t * bodies * n);
-  return out;
-}
 
 const namedLabel = (name: string): LabelInfo => ({ name, ntuAction: ntuActionId(name) });
 

@@ -3,8 +3,8 @@
 // cache (cache.ts), optionally restricted to one part of a split (split-spec.ts).
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { selectBodies } from './bodies.js';
-import { type CacheSample, CacheWriter } from './cache.js';
+import { keepBodies, selectBodies } from './bodies.js';
+import { CacheWriter, splitSample } from './cache.js';
 import type { CacheHeader, LabelInfo } from './cache-header.js';
 import { getLayout } from './layouts.js';
 import { isMediapipeTarget, MEDIAPIPE_TARGETS, mediapipeFramesTo } from './mediapipe.js';
@@ -13,7 +13,7 @@ import { type NtuSampleName, parseNtuName, sampleId } from './ntu-name.js';
 import { readSkeletonFile } from './ntu-reader.js';
 import { assignSplit, classesMissingFromTraining, parseSplit, type Split } from './split-spec.js';
 import { hasMissingSkeleton, type SplitPart, splitPart } from './splits.js';
-import { fitBodies, readUserJsonl, type UserLayouts, type UserSample } from './user-format.js';
+import { readUserJsonl, type UserLayouts, type UserSample } from './user-format.js';
 
 /** What every builder takes besides its input. */
 export interface CommonBuildOptions {
@@ -71,14 +71,7 @@ export function finishBuild(
   const split = asSplit(o.split);
   const warnings: string[] = [];
   if (split && !splitDone) {
-    const samples = writer.added.map((s: CacheSample) => ({
-      id: s.id,
-      label: s.label,
-      subject: s.subject ?? 0,
-      camera: s.camera ?? 0,
-      recording: s.recording ?? 0,
-      split: s.split === 'train' ? 1 : s.split === 'test' ? 2 : 0,
-    }));
+    const samples = writer.added.map((s) => splitSample(s.id, s.label, s));
     const parts = assignSplit(samples, split, source);
     const missing = classesMissingFromTraining(
       samples.map((s) => s.label),
@@ -278,7 +271,7 @@ export function buildJsonlCache(o: JsonlBuildOptions): BuildReport {
       throw new RangeError(`${o.jsonl}: sample '${s.id}' has label '${s.label}', not in the label list`);
     writer.add({
       id: s.id,
-      raw: fitBodies(s, bodies),
+      raw: keepBodies(s.data, s.T, s.bodies, s.joints, bodies),
       T: s.T,
       label,
       setup: s.setup,

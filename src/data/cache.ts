@@ -389,19 +389,14 @@ export function openDataset(path: string, options: OpenOptions = {}): SkeletonDa
 /** The part of every sample of `ds` in a split (null: the split does not cover it). */
 export function splitParts(ds: SkeletonDataset, split: Split | string, source = 'dataset'): (SplitPart | null)[] {
   const spec = typeof split === 'string' ? parseSplit(split) : split;
-  const samples = Array.from({ length: ds.count }, (_, i) => {
-    const m = ds.meta(i);
-    const code = m.split === null ? 0 : SPLIT_CODES[m.split];
-    return {
-      id: ds.id(i),
-      label: ds.label(i),
-      subject: m.subject,
-      camera: m.camera,
-      recording: m.recording,
-      split: code,
-    };
-  });
+  const samples = Array.from({ length: ds.count }, (_, i) => splitSample(ds.id(i), ds.label(i), ds.meta(i)));
   return assignSplit(samples, spec, source);
+}
+
+/** A sample as a split places it (split-spec.ts): its ids, and its own part as a code (0: none). */
+export function splitSample(id: string, label: number, m: Partial<Omit<SampleMeta, 'setup' | 'replication'>>) {
+  const split = m.split ? SPLIT_CODES[m.split] : 0;
+  return { id, label, subject: m.subject ?? 0, camera: m.camera ?? 0, recording: m.recording ?? 0, split };
 }
 
 /** Indices of the samples in one part of a split; samples outside the split (e.g. NTU-120 classes in an NTU-60 split) are left out. */

@@ -152,15 +152,3 @@ export function readUserJsonl(path: string, layouts: UserLayouts = new Map()): U
   }
   return out;
 }
-
-/** Keeps or zero-pads bodies so that a sample has exactly `bodies`: [T, B, J, 3] -> [T, bodies, J, 3]. */
-export function fitBodies(s: UserSample, bodies: number): Float32Array {
-  if (s.bodies === bodies) return s.data;
-  const n = s.joints * 3;
-  const out = new Float32Array(s.T * bodies * n);
-  const keep = Math.min(bodies, s.bodies);
-  for (let t = 0; t < s.T; t++) {
-    out.set(s.data.subarray(t * s.bodies * n, (t * s.bodies + keep) * n), t * bodies * n);
-  }
-  return out;
-}
