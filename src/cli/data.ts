@@ -15,7 +15,7 @@ import { readSkeletonFile, skeletonStats } from '../data/ntu-reader.js';
 import { defaultPreprocessConfig } from '../data/preprocess.js';
 import { parseSplit, SPLIT_FORMS } from '../data/split-spec.js';
 import { SPLIT_NAMES } from '../data/splits.js';
-import { writeSynthDataset } from '../data/synth/dataset.js';
+import { type SynthOptions, writeSynthDataset } from '../data/synth/dataset.js';
 import { DEFAULT_ACTIONS } from '../data/synth/generate.js';
 import { formatDuration } from '../util/duration.js';
 import { checkedString, flagName, intListValue } from '../util/option-schema.js';
@@ -297,30 +297,17 @@ export function registerData(program: Command): void {
     .option('--stream-seconds <s>', 'length of each stream', intOption(1), 60)
     .option('--jobs <n>', 'worker threads (default: up to 4, one per CPU)', intOption(1))
     .option('--json', 'print the summary as JSON')
-    .action(
-      async (o: {
-        out: string;
-        seed: number;
-        subjects: number;
-        cameras: number[];
-        replications: number;
-        actions?: number[];
-        streams: number;
-        streamSeconds: number;
-        jobs?: number;
-        json?: boolean;
-      }) => {
-        const bar = progress('synth', 'files', !!o.json);
-        const r = await writeSynthDataset({ ...o, onProgress: bar.update });
-        bar.stop();
-        print(
-          !!o.json,
-          r,
-          () =>
-            `${r.dir}: ${r.files} files${r.streams ? ` + ${r.streams} streams` : ''}, ${r.frames} frames, ${(r.bytes / 1e6).toFixed(0)} MB in ${formatDuration(r.seconds)}`,
-        );
-      },
-    );
+    .action(async (o: SynthOptions & { json?: boolean }) => {
+      const bar = progress('synth', 'files', !!o.json);
+      const r = await writeSynthDataset({ ...o, onProgress: bar.update });
+      bar.stop();
+      print(
+        !!o.json,
+        r,
+        () =>
+          `${r.dir}: ${r.files} files${r.streams ? ` + ${r.streams} streams` : ''}, ${r.frames} frames, ${(r.bytes / 1e6).toFixed(0)} MB in ${formatDuration(r.seconds)}`,
+      );
+    });
 
   data
     .command('baseline')
