@@ -58,22 +58,18 @@ function wristAt(s: Subject, xm: number, ym: number, zm: number): [number, numbe
   return [xm / L, ym / L, zm / L];
 }
 
+/** Both wrists at mirror-image targets: the left at (x, y, z), the right at (-x, y, z). */
+function bothWrists([x, y, z]: [number, number, number]): PoseChange {
+  return { WLX: x, WLY: y, WLZ: z, WRX: -x, WRY: y, WRZ: z };
+}
+
+/** A sine of amplitude `A` and frequency `f` (Hz), for a layer added to a track. */
+const wave = (A: number, f: number) => (t: number) => A * Math.sin(2 * Math.PI * f * t);
+
 /** The seated pose: pelvis low and back, hands on the thighs, feet forward. */
 export function sitPose(s: Subject, rest: Float64Array): Float64Array {
-  const [lx, ly, lz] = wristAt(s, 0.12, -0.42, 0.14);
-  return withPose(rest, {
-    PY: 0.6,
-    PZ: -0.17,
-    FLEX: rest[C.FLEX] + 0.12,
-    WLX: lx,
-    WLY: ly,
-    WLZ: lz,
-    WRX: -lx,
-    WRY: ly,
-    WRZ: lz,
-    ALZ: 0.05,
-    ARZ: 0.05,
-  });
+  const hands = bothWrists(wristAt(s, 0.12, -0.42, 0.14));
+  return withPose(rest, { PY: 0.6, PZ: -0.17, FLEX: rest[C.FLEX] + 0.12, ...hands, ALZ: 0.05, ARZ: 0.05 });
 }
 
 function sittingDown(ctx: ActionContext): Actor[] {
@@ -114,7 +110,7 @@ function handWaving(ctx: ActionContext): Actor[] {
     .to(sec(rng.uniform(0.35, 0.6)), ctx.start)
     .hold(rng.uniform(0.2, 0.9));
   const A = (a * rng.uniform(0.1, 0.18)) / armLength(s); // 10-18 cm each side
-  tr.add('WRX', tw - 0.1, tw + cycles / f + 0.1, (t) => A * Math.sin(2 * Math.PI * f * t));
+  tr.add('WRX', tw - 0.1, tw + cycles / f + 0.1, wave(A, f));
   return solo(ctx, tr);
 }
 
@@ -135,8 +131,7 @@ function salute(ctx: ActionContext): Actor[] {
 
 /** Both wrists in front of the chest, `gap` metres apart (0 = touching). */
 function handsFront(s: Subject, gap: number, ym: number, zm: number): PoseChange {
-  const [x, y, z] = wristAt(s, gap / 2 + 0.03, ym, zm);
-  return { WLX: x, WLY: y, WLZ: z, WRX: -x, WRY: y, WRZ: z, ELBOW_OUT_L: 0.4, ELBOW_OUT_R: 0.4 };
+  return { ...bothWrists(wristAt(s, gap / 2 + 0.03, ym, zm)), ELBOW_OUT_L: 0.4, ELBOW_OUT_R: 0.4 };
 }
 
 /** Where the hands meet in front of the chest (metres from SpineShoulder): shared by the hand-together actions. */
@@ -196,12 +191,7 @@ function rubHands(ctx: ActionContext): Actor[] {
   const L = armLength(ctx.subjects[0]);
   const A = rng.uniform(0.05, 0.09) / L; // vigorous strokes, 10-18 cm peak to peak
   const f = rng.uniform(1.2, 2.2);
-  tr.add('WLY', t0, t0 + hold, (t) => A * Math.sin(2 * Math.PI * f * t)).add(
-    'WRY',
-    t0,
-    t0 + hold,
-    (t) => -A * Math.sin(2 * Math.PI * f * t),
-  );
+  tr.add('WLY', t0, t0 + hold, wave(A, f)).add('WRY', t0, t0 + hold, wave(-A, f));
   return solo(ctx, tr);
 }
 
@@ -227,15 +217,8 @@ function jumpUp(ctx: ActionContext): Actor[] {
   return solo(ctx, tr);
 }
 
-function armsBack(s: Subject): PoseChange {
-  const [x, y, z] = wristAt(s, 0.22, -0.45, -0.2);
-  return { WLX: x, WLY: y, WLZ: z, WRX: -x, WRY: y, WRZ: z };
-}
-
-function armsUp(s: Subject): PoseChange {
-  const [x, y, z] = wristAt(s, 0.25, 0.35, 0.25);
-  return { WLX: x, WLY: y, WLZ: z, WRX: -x, WRY: y, WRZ: z };
-}
+const armsBack = (s: Subject): PoseChange => bothWrists(wristAt(s, 0.22, -0.45, -0.2));
+const armsUp = (s: Subject): PoseChange => bothWrists(wristAt(s, 0.25, 0.35, 0.25));
 
 function kicking(ctx: ActionContext): Actor[] {
   const { rng } = ctx;
@@ -272,30 +255,18 @@ function cheerUp(ctx: ActionContext): Actor[] {
   const s = ctx.subjects[0];
   const sec = timer(ctx);
   const a = amp(ctx);
-  const [x, y, z] = wristAt(s, rng.uniform(0.2, 0.35), rng.uniform(0.38, 0.48), rng.uniform(0.0, 0.15));
+  const hands = bothWrists(wristAt(s, rng.uniform(0.2, 0.35), rng.uniform(0.38, 0.48), rng.uniform(0.0, 0.15)));
   const pumps = 2 + rng.int(3);
   const f = rng.uniform(1.5, 2.5);
-  const tr = new Track(ctx.start).hold(rng.uniform(0.2, 0.9)).to(sec(rng.uniform(0.35, 0.6)), {
-    WLX: x,
-    WLY: y,
-    WLZ: z,
-    WRX: -x,
-    WRY: y,
-    WRZ: z,
-    ELBOW_OUT_L: 1,
-    ELBOW_OUT_R: 1,
-  });
+  const tr = new Track(ctx.start)
+    .hold(rng.uniform(0.2, 0.9))
+    .to(sec(rng.uniform(0.35, 0.6)), { ...hands, ELBOW_OUT_L: 1, ELBOW_OUT_R: 1 });
   const tp = tr.end;
   tr.hold(pumps / f)
     .to(sec(rng.uniform(0.4, 0.7)), ctx.start)
     .hold(rng.uniform(0.2, 0.9));
   const A = (a * rng.uniform(0.06, 0.12)) / armLength(s);
-  tr.add('WLY', tp, tp + pumps / f, (t) => A * Math.sin(2 * Math.PI * f * t)).add(
-    'WRY',
-    tp,
-    tp + pumps / f,
-    (t) => A * Math.sin(2 * Math.PI * f * t),
-  );
+  tr.add('WLY', tp, tp + pumps / f, wave(A, f)).add('WRY', tp, tp + pumps / f, wave(A, f));
   return solo(ctx, tr);
 }
 
@@ -471,7 +442,7 @@ function handshaking(ctx: ActionContext): Actor[] {
     const ts = tr.end;
     tr.hold(shakeT).to(reach, restPose(s)).hold(rng.uniform(0.3, 0.8));
     const A = 0.05 / armLength(s);
-    tr.add('WRY', ts, ts + shakeT, (t) => A * Math.sin(2 * Math.PI * f * t));
+    tr.add('WRY', ts, ts + shakeT, wave(A, f));
     return { subject: s, track: tr, ...place[i] };
   });
 }
