@@ -36,22 +36,6 @@ function print(json: boolean, data: unknown, text: () => string): void {
   process.stdout.write(json ? `${JSON.stringify(data, null, 2)}\n` : `${text()}\n`);
 }
 
-/** Progress on stderr (src/util/progress.ts), none with --json: `update` is the builders' onProgress. */
-function progress(label: string, unit: string, quiet: boolean) {
-  const bar = new Progress({ label, unit, quiet });
-  let total = -1;
-  return {
-    update: (done: number, of: number) => {
-      if (of !== total) {
-        total = of;
-        bar.start(total);
-      }
-      bar.update(done);
-    },
-    stop: () => bar.stop(),
-  };
-}
-
 function isCache(path: string): boolean {
   const fd = openSync(path, 'r');
   const buf = Buffer.alloc(8);
@@ -247,7 +231,7 @@ export function registerData(program: Command): void {
           for (const key of Object.keys(schemaFlagValues(command, f.options)))
             if (f !== format)
               throw new InvalidArgumentError(`${flagName(f.options, key)} goes with --format ${f.name}`);
-        const bar = progress('build', o.jsonl ? 'samples' : format.unit, !!o.json);
+        const bar = new Progress({ label: 'build', unit: o.jsonl ? 'samples' : format.unit, quiet: !!o.json });
         const common = {
           out: o.out,
           split: o.split,
@@ -255,7 +239,7 @@ export function registerData(program: Command): void {
           bodies: o.bodies,
           dtype: o.float32 ? ('float32' as const) : ('int16' as const),
           limit: o.limit,
-          onProgress: bar.update,
+          onProgress: bar.onProgress,
         };
         const layouts = new Map<string, Layout>();
         for (const f of o.layoutFile ?? []) {
@@ -298,8 +282,8 @@ export function registerData(program: Command): void {
     .option('--jobs <n>', 'worker threads (default: up to 4, one per CPU)', intOption(1))
     .option('--json', 'print the summary as JSON')
     .action(async (o: SynthOptions & { json?: boolean }) => {
-      const bar = progress('synth', 'files', !!o.json);
-      const r = await writeSynthDataset({ ...o, onProgress: bar.update });
+      const bar = new Progress({ label: 'synth', unit: 'files', quiet: !!o.json });
+      const r = await writeSynthDataset({ ...o, onProgress: bar.onProgress });
       bar.stop();
       print(
         !!o.json,

@@ -55,6 +55,12 @@ export class Progress {
     this.lastWrite = this.tty ? Number.NEGATIVE_INFINITY : this.started;
   }
 
+  /** A builder's onProgress(done, of): starts again when `of` changes (a builder that counts in stages). */
+  readonly onProgress = (done: number, of: number): void => {
+    if (this.started === 0 || of !== this.total) this.start(of);
+    this.update(done);
+  };
+
   update(done: number, more: ProgressFields = {}): void {
     if (this.opts.quiet || this.started === 0) return;
     const now = performance.now();
