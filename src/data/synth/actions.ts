@@ -43,6 +43,11 @@ function timer(ctx: ActionContext): (sec: number) => number {
   return (sec) => sec / v;
 }
 
+/** What an action of one performer starts with: the random stream, the performer and its timer. */
+function begin(ctx: ActionContext): { rng: Rng; s: Subject; sec: (sec: number) => number } {
+  return { rng: ctx.rng, s: ctx.subjects[0], sec: timer(ctx) };
+}
+
 /** Gesture amplitude: the subject's habit times a per-sample factor. */
 function amp(ctx: ActionContext): number {
   return ctx.subjects[0].amplitude * ctx.rng.uniform(0.85, 1.15);
@@ -73,9 +78,7 @@ export function sitPose(s: Subject, rest: Float64Array): Float64Array {
 }
 
 function sittingDown(ctx: ActionContext): Actor[] {
-  const { rng } = ctx;
-  const s = ctx.subjects[0];
-  const sec = timer(ctx);
+  const { rng, s, sec } = begin(ctx);
   const seated = sitPose(s, ctx.start);
   const lean = rng.uniform(0.4, 0.7);
   const tr = new Track(ctx.start)
@@ -95,9 +98,7 @@ function sittingDown(ctx: ActionContext): Actor[] {
 }
 
 function handWaving(ctx: ActionContext): Actor[] {
-  const { rng } = ctx;
-  const s = ctx.subjects[0];
-  const sec = timer(ctx);
+  const { rng, s, sec } = begin(ctx);
   const a = amp(ctx);
   const [x, y, z] = wristAt(s, -rng.uniform(0.15, 0.3), rng.uniform(0.12, 0.26), rng.uniform(0.1, 0.22));
   const raise = sec(rng.uniform(0.35, 0.6));
@@ -115,9 +116,7 @@ function handWaving(ctx: ActionContext): Actor[] {
 }
 
 function salute(ctx: ActionContext): Actor[] {
-  const { rng } = ctx;
-  const s = ctx.subjects[0];
-  const sec = timer(ctx);
+  const { rng, s, sec } = begin(ctx);
   // the fingertips at the right brow: the wrist a little in front of and beside the head
   const [x, y, z] = wristAt(s, -rng.uniform(0.12, 0.25), rng.uniform(0.12, 0.24), rng.uniform(0.1, 0.2));
   const tr = new Track(ctx.start)
@@ -140,9 +139,7 @@ function meetingPoint(rng: Rng): { ym: number; zm: number } {
 }
 
 function clapping(ctx: ActionContext): Actor[] {
-  const { rng } = ctx;
-  const s = ctx.subjects[0];
-  const sec = timer(ctx);
+  const { rng, s, sec } = begin(ctx);
   const a = amp(ctx);
   const { ym, zm } = meetingPoint(rng);
   const open = a * rng.uniform(0.08, 0.18);
@@ -164,9 +161,7 @@ function clapping(ctx: ActionContext): Actor[] {
 
 /** Hands brought together in front of the chest and held for `hold` seconds; returns the track and when the hold starts. */
 function handsTogether(ctx: ActionContext, hold: number): { tr: Track; t0: number } {
-  const { rng } = ctx;
-  const s = ctx.subjects[0];
-  const sec = timer(ctx);
+  const { rng, s, sec } = begin(ctx);
   const { ym, zm } = meetingPoint(rng);
   const bow = rng.next() < 0.4 ? rng.uniform(0.05, 0.3) : 0;
   const tr = new Track(ctx.start)
@@ -196,9 +191,7 @@ function rubHands(ctx: ActionContext): Actor[] {
 }
 
 function jumpUp(ctx: ActionContext): Actor[] {
-  const { rng } = ctx;
-  const s = ctx.subjects[0];
-  const sec = timer(ctx);
+  const { rng, s, sec } = begin(ctx);
   const a = amp(ctx);
   const crouch: PoseChange = { PY: rng.uniform(0.8, 0.88), FLEX: ctx.start[C.FLEX] + 0.3, ...armsBack(s) };
   const tr = new Track(ctx.start).hold(rng.uniform(0.2, 0.8));
@@ -221,9 +214,7 @@ const armsBack = (s: Subject): PoseChange => bothWrists(wristAt(s, 0.22, -0.45, 
 const armsUp = (s: Subject): PoseChange => bothWrists(wristAt(s, 0.25, 0.35, 0.25));
 
 function kicking(ctx: ActionContext): Actor[] {
-  const { rng } = ctx;
-  const s = ctx.subjects[0];
-  const sec = timer(ctx);
+  const { rng, s, sec } = begin(ctx);
   const a = amp(ctx);
   const H = s.height;
   const ax = ctx.start[C.ARX];
@@ -251,9 +242,7 @@ function armsSwing(s: Subject, m: number): PoseChange {
 }
 
 function cheerUp(ctx: ActionContext): Actor[] {
-  const { rng } = ctx;
-  const s = ctx.subjects[0];
-  const sec = timer(ctx);
+  const { rng, s, sec } = begin(ctx);
   const a = amp(ctx);
   const hands = bothWrists(wristAt(s, rng.uniform(0.2, 0.35), rng.uniform(0.38, 0.48), rng.uniform(0.0, 0.15)));
   const pumps = 2 + rng.int(3);
@@ -271,9 +260,7 @@ function cheerUp(ctx: ActionContext): Actor[] {
 }
 
 function pointing(ctx: ActionContext): Actor[] {
-  const { rng } = ctx;
-  const s = ctx.subjects[0];
-  const sec = timer(ctx);
+  const { rng, s, sec } = begin(ctx);
   const az = rng.uniform(-0.5, 0.2); // towards the right-front
   const el = rng.uniform(-0.15, 0.3);
   const r = 0.97;
@@ -312,9 +299,7 @@ function nodBow(ctx: ActionContext): Actor[] {
 }
 
 function pickUp(ctx: ActionContext): Actor[] {
-  const { rng } = ctx;
-  const s = ctx.subjects[0];
-  const sec = timer(ctx);
+  const { rng, s, sec } = begin(ctx);
   const reach = wristAt(s, -0.12, -0.75, 0.25);
   const carry = wristAt(s, -0.16, -0.35, 0.2);
   const tr = new Track(ctx.start)
