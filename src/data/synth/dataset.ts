@@ -60,16 +60,8 @@ export function setupOfPerformer(p: number): number {
   return 1 + ((p - 1) % 17);
 }
 
-interface Resolved {
-  out: string;
-  seed: number;
-  subjects: number;
-  cameras: number[];
-  replications: number;
-  actions: number[];
-  streams: number;
-  streamSeconds: number;
-}
+/** The options with their defaults. */
+type Resolved = Required<Omit<SynthOptions, 'jobs' | 'onProgress'>>;
 
 function resolve(o: SynthOptions): Resolved {
   const r: Resolved = {
