@@ -21,12 +21,8 @@ export interface DetectionEvalOptions {
   rule: DecisionRule;
 }
 
-export interface DetectionReport extends DetectionFigures {
+export interface DetectionReport extends DetectionFigures, DetectionEvalOptions {
   model: string;
-  cache: string;
-  split: string;
-  part: 'train' | 'test';
-  rule: DecisionRule;
   labels: string[];
   background: string;
   perRecording: { id: string; frames: number; trueInstances: number; segments: ActionSegment[] }[];
