@@ -28,8 +28,16 @@ async function serving(command: string, args: (port: number) => string[]) {
   child.stderr!.on('data', (d) => {
     output += d;
   });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  await untilReady(`http://127.0.0.1:${port}`);
+  const gone = new AbortController();
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      gone.abort(new Error(`exited with ${code} before it served:\n${output}`));
+      resolve(code);
+    }),
+  );
+  // Waits for the server or the child's exit, not for a clock: `npm start` builds first, which takes half a
+  // minute on a loaded machine.
+  await untilReady(`http://127.0.0.1:${port}`, Number.POSITIVE_INFINITY, gone.signal);
   return { child, exited, output: () => output, tree: [child.pid!, ...descendants(child.pid!)] };
 }
 

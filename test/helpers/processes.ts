@@ -63,10 +63,11 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Polls /readyz until 200; rejects after `timeoutMs`. */
-export async function untilReady(url: string, timeoutMs = 30_000): Promise<void> {
+/** Polls /readyz until 200; rejects after `timeoutMs`, or with its reason once `stop` aborts (a child that exited). */
+export async function untilReady(url: string, timeoutMs = 30_000, stop?: AbortSignal): Promise<void> {
   const t0 = Date.now();
   for (;;) {
+    stop?.throwIfAborted();
     try {
       if ((await fetch(`${url}/readyz`)).ok) return;
     } catch {}
