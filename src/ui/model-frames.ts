@@ -31,7 +31,7 @@ export class FrameBuffer {
   }
 }
 
-/** Frames [from, to) as nested arrays [T][B][J][3] for HTTP predict. */
+/** Frames [from, to) as nested arrays [T][B][J][C] for HTTP predict (C = `channels` values per joint). */
 export function nestedFrames(
   data: Float32Array,
   srcBodies: number,
@@ -39,6 +39,7 @@ export function nestedFrames(
   from: number,
   to: number,
   bodies: number,
+  channels: 2 | 3 = 3,
 ): number[][][][] {
   const out: number[][][][] = [];
   const keep = Math.min(bodies, srcBodies);
@@ -47,8 +48,8 @@ export function nestedFrames(
     for (let b = 0; b < keep; b++) {
       const body: number[][] = [];
       for (let j = 0; j < joints; j++) {
-        const at = ((t * srcBodies + b) * joints + j) * 3;
-        body.push([data[at], data[at + 1], data[at + 2]]);
+        const at = ((t * srcBodies + b) * joints + j) * channels;
+        body.push(Array.from(data.subarray(at, at + channels)));
       }
       frame.push(body);
     }
