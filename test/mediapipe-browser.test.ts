@@ -98,7 +98,8 @@ describe('the camera page in Chromium with a fake webcam', { skip: SKIP }, () =>
       ws.on('framesent', (f) => {
         if (typeof f.payload === 'string') return;
         framesSent.push(f.payload.length);
-        (sentTo[model] ??= []).push(f.payload.length);
+        sentTo[model] ??= [];
+        sentTo[model].push(f.payload.length);
       });
     });
     page.on('console', (m) => {

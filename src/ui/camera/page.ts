@@ -175,7 +175,9 @@ function windowLink(m: ModelInfo, fps: number): ModelLink {
   return {
     frames,
     send(frame) {
-      recent.push(nestedFrames(frame, frames.bodies, frames.joints, 0, 1, frames.bodies, frames.channels)[0]);
+      recent.push(
+        nestedFrames(frame, frames.bodies, frames.joints, 0, 1, frames.bodies, frames.channels, frames.channels)[0],
+      );
       if (recent.length > keep) recent.shift();
       noteSent(++sent);
       if (sent % every === 0 && !busy) void ask();
