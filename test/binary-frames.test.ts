@@ -86,4 +86,35 @@ describe('binary frames', () => {
     refused(0, [0, 3], 'empty_sequence', 'shape', 'the binary payload holds no frame; a sequence needs at least 1');
     refused(60, [5, 3], 'too_many_frames', 'shape', 'the binary payload has 5 frames, the limit is 4');
   });
+
+  it('2D full frames: 2 floats per joint (x, y) or 3 (x, y, score), aligned or not, into the reused buffer', () => {
+    // 1 body x 2 joints, 2D: read as raw joints [T, 1, 2, 3] with z 0.
+    const spec = { kind: 'skeleton', layout: 'two', bodies: 1, joints: 2, dims: 2, inputSize: 6 } as InputSpec;
+    const scratch = new FramesScratch();
+    for (const offset of [0, 1]) {
+      const pairs = readBinaryFrames(payloadAt([1, 2, 3, 4, 5, 6, 7, 8], offset), undefined, spec, 10, scratch);
+      assert.equal(pairs.T, 2, `offset ${offset}`);
+      assert.deepEqual([...pairs.frames], [1, 2, 0, 3, 4, 0, 5, 6, 0, 7, 8, 0]);
+      const scored = readBinaryFrames(payloadAt([1, 2, 0.9, 3, 4, 0.1], offset), undefined, spec, 10, scratch, {
+        channels: 3,
+        minScore: 0.3,
+      });
+      assert.equal(scored.T, 1);
+      assert.deepEqual([...scored.frames], [1, 2, 0, 0, 0, 0], 'the point scored 0.1 is missing');
+      assert.equal(scored.frames.buffer, pairs.frames.buffer, 'one reused buffer');
+    }
+    assert.throws(
+      () => readBinaryFrames(payloadAt([1, 2, 3, 4], 0), undefined, spec, 10, scratch, { channels: 3 }),
+      (e: any) =>
+        e.code === 'invalid_shape' &&
+        e.details.channels === 3 &&
+        e.message ===
+          'the binary payload has 4 floats, expected whole frames of 6 floats (1 body x 2 joints x 3 floats per joint); ' +
+            '2D frames carry 2 (x, y) or 3 (x, y, score) floats per joint',
+    );
+    assert.throws(
+      () => readBinaryFrames(payloadAt([1, Number.NaN, 3, 4], 1), undefined, spec, 10, scratch),
+      (e: any) => e.code === 'non_finite_value' && e.details.field === 'frames[0][0][0][1]',
+    );
+  });
 });

@@ -1,7 +1,8 @@
 // The camera page in headless Chromium with a fake webcam (a still photo of a person, as a Y4M video):
 // MediaPipe Pose loads from this server only once the camera starts, finds the person's landmarks, the
-// page streams joints in the model's layout over the WebSocket API at the camera's rate and shows a
-// label; a segment model gets HTTP predict over the last seconds; a recording saves as JSON Lines that
+// page picks the served 2D model by default and streams it MediaPipe's picture landmarks (2 floats per
+// joint, pixels) over the WebSocket API at the camera's rate and shows a label; a 3D model gets joints in
+// its layout; a segment model gets HTTP predict over the last seconds; a recording saves as JSON Lines that
 // the trainer's reader takes. The page says it waits for the pose estimator before its first (slow) answer,
 // and shows the rates it measures. No request leaves the local server; the pages' layout holds with the
 // camera's picture in them. Skips, saying why, without Chromium or a photo of a person (apt-get install
@@ -44,6 +45,8 @@ describe('the camera page in Chromium with a fake webcam', { skip: SKIP }, () =>
   const blocked: string[] = [];
   const problems: string[] = [];
   const framesSent: number[] = [];
+  /** Binary frame sizes sent, by the model of the stream. */
+  const sentTo: Record<string, number[]> = {};
 
   before(async () => {
     tmp = mkdtempSync(join(tmpdir(), 'indrnn-camera-'));
@@ -55,6 +58,7 @@ describe('the camera page in Chromium with a fake webcam', { skip: SKIP }, () =>
         metadata: { sampling: JSON.stringify({ kind: 'rate', fps: 10, window: 8 }) },
       },
       'nucla.onnx': readFileSync(NUCLA),
+      'penn.onnx': { kind: 'skeleton', name: 'penn', layout: 'penn13', seed: 3, classes: 15 },
     });
     srv = await startLoopbackServer(dir);
     const video = join(tmp, 'person.y4m');
@@ -90,8 +94,12 @@ describe('the camera page in Chromium with a fake webcam', { skip: SKIP }, () =>
     page.on('request', (r) => requests.push(r.url()));
     page.on('websocket', (ws) => {
       requests.push(ws.url());
+      const model = decodeURIComponent(new URL(ws.url()).pathname.split('/')[3]);
       ws.on('framesent', (f) => {
-        if (typeof f.payload !== 'string') framesSent.push(f.payload.length);
+        if (typeof f.payload === 'string') return;
+        framesSent.push(f.payload.length);
+        sentTo[model] ??= [];
+        sentTo[model].push(f.payload.length);
       });
     });
     page.on('console', (m) => {
@@ -107,11 +115,21 @@ describe('the camera page in Chromium with a fake webcam', { skip: SKIP }, () =>
     rmSync(tmp, { recursive: true, force: true });
   });
 
-  it('loads MediaPipe only once the camera starts, finds the person, streams joints and shows a label', {
+  it('picks the 2D model, loads MediaPipe only once the camera starts, finds the person, streams picture landmarks and shows a label', {
     timeout: 300_000,
   }, async () => {
-    await page.goto(`${srv.url}/camera?model=ratey&pose=0`);
-    await page.waitForFunction(() => (document.getElementById('model') as HTMLSelectElement).value === 'ratey');
+    await page.goto(`${srv.url}/camera?pose=0`);
+    // The 2D model is the default, and the list says which models suit a webcam.
+    await page.waitForFunction(() => (document.getElementById('model') as HTMLSelectElement).value === 'penn');
+    const options = await page.$$eval('#model option', (os) => os.map((o) => o.textContent ?? ''));
+    assert.deepEqual(
+      options.filter((o) => /suits a webcam/.test(o)),
+      ['penn (penn13, 2D keypoints: suits a webcam)'],
+    );
+    assert.ok(
+      options.some((o) => /^ratey \(ntu25, 3D/.test(o)),
+      JSON.stringify(options),
+    );
     assert.match((await page.textContent('#privacy')) ?? '', /video never leaves this browser/);
     assert.equal(requests.filter((u) => u.includes('/mediapipe/')).length, 0, 'MediaPipe not loaded before the camera');
 
@@ -146,7 +164,8 @@ describe('the camera page in Chromium with a fake webcam', { skip: SKIP }, () =>
       timeout: 60_000,
     });
     const label = await page.textContent('#label');
-    assert.match(label!, /^action \d$/, 'a label of the model');
+    assert.match(label!, /^action \d+$/, 'a label of the model');
+    assert.match((await page.textContent('#mode')) ?? '', /WebSocket stream, 2D picture landmarks/);
     assert.ok(
       requests.some((u) => u.includes('/mediapipe/pose/') && u.endsWith('.wasm')),
       'the runtime came from here',
@@ -155,11 +174,12 @@ describe('the camera page in Chromium with a fake webcam', { skip: SKIP }, () =>
       requests.some((u) => u.endsWith('pose_landmark_lite.tflite')),
       `the model came from here: ${requests.filter((u) => u.includes('/mediapipe/'))}`,
     );
-    // Binary frames of the model's layout: 2 bodies x 25 joints (ntu25) x 3 float32.
-    assert.ok(framesSent.length >= 30, `${framesSent.length} frames sent`);
+    // Binary frames of MediaPipe's picture landmarks: 1 body x 33 landmarks x 2 float32 (x, y).
+    const toPenn = sentTo.penn ?? [];
+    assert.ok(toPenn.length >= 30, `${toPenn.length} frames sent`);
     assert.ok(
-      framesSent.every((n) => n === 2 * 25 * 3 * 4),
-      `frame sizes ${[...new Set(framesSent)]}`,
+      toPenn.every((n) => n === 33 * 2 * 4),
+      `frame sizes ${[...new Set(toPenn)]}`,
     );
     assert.equal(Number(await page.textContent('#camera-fps')), 30, "the fake camera's rate");
     // Measured rates, not the camera's: frames sent a second, and MediaPipe's answers a second.
@@ -173,6 +193,24 @@ describe('the camera page in Chromium with a fake webcam', { skip: SKIP }, () =>
     const rate = await page.textContent('#pose-rate');
     console.log(`# MediaPipe Pose (lite) in headless Chromium, software WebGL: ${ms} ms a frame, ${rate} poses/s`);
     assert.deepEqual(await layoutProblems(page), [], 'the camera page with its picture');
+  });
+
+  it('a 3D model (ratey, ntu25) gets joints of its layout from the 3D estimate', { timeout: 120_000 }, async () => {
+    await page.$eval('#model', (e) => {
+      (e as HTMLSelectElement).value = 'ratey';
+      e.dispatchEvent(new Event('change'));
+    });
+    await page.waitForFunction(() => /^action \d$/.test(document.getElementById('label')?.textContent ?? ''), null, {
+      timeout: 60_000,
+    });
+    assert.match((await page.textContent('#mode')) ?? '', /WebSocket stream, MediaPipe's 3D estimate/);
+    // Binary frames of the model's layout: 2 bodies x 25 joints (ntu25) x 3 float32.
+    const toRatey = sentTo.ratey ?? [];
+    assert.ok(toRatey.length > 0, 'frames went to ratey');
+    assert.ok(
+      toRatey.every((n) => n === 2 * 25 * 3 * 4),
+      `frame sizes ${[...new Set(toRatey)]}`,
+    );
   });
 
   it('a segment model (nucla, kinect20) answers over HTTP predict about the last seconds', {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { mediapipeBodyTo } from '../src/data/mediapipe.js';
 import { parseUserSample } from '../src/data/user-format.js';
-import { cameraUnsupported, ModelFrames } from '../src/ui/camera/model-frames.js';
+import { cameraFeed, cameraUnsupported, ImageFrames, ModelFrames } from '../src/ui/camera/model-frames.js';
 import { MAX_TAKE_FRAMES, Recorder } from '../src/ui/camera/recorder.js';
 import { landmarks, tPose } from './helpers/mediapipe-pose.js';
 
@@ -78,5 +78,32 @@ describe('camera frames in the model layout', () => {
     assert.match(cameraUnsupported({ layout: 'coco17', bodies: 1 })!, /no conversion from MediaPipe/);
     assert.match(cameraUnsupported({ layout: null, bodies: null })!, /takes no joints/);
     assert.throws(() => new ModelFrames('openpose25', 1), /no conversion/);
+  });
+
+  it("2D models take the picture's landmarks (the server maps them); 3D ones the 3D estimate", () => {
+    for (const layout of ['penn13', 'coco17', 'openpose18', 'mediapipe33'])
+      assert.equal(cameraFeed({ layout, bodies: 1, dims: 2 }), '2d', layout);
+    for (const layout of ['kinect20', 'ntu25', 'mediapipe33'])
+      assert.equal(cameraFeed({ layout, bodies: 1, dims: 3 }), '3d', layout);
+    assert.equal(cameraFeed({ layout: 'penn13', bodies: 1, dims: 3 }), null);
+    assert.match(
+      cameraUnsupported({ layout: 'openpose25', bodies: 1, dims: 2 })!,
+      /^layout openpose25: MediaPipe's landmarks have no .*SmallToe/,
+    );
+  });
+
+  it('a 2D frame is the 33 picture landmarks in pixels, x and y only (non-square pictures keep proportions)', () => {
+    const f = new ImageFrames(1);
+    assert.equal(f.frameSize, 66);
+    const image = new Float32Array(33 * 3).map((_, i) => (i % 3 === 2 ? -0.3 : 0.25 + (i % 7) / 10));
+    const got = f.fill(image, 640, 360);
+    for (let j = 0; j < 33; j++) {
+      assert.equal(got[j * 2], Math.fround(image[j * 3] * 640));
+      assert.equal(got[j * 2 + 1], Math.fround(image[j * 3 + 1] * 360));
+    }
+    assert.ok(
+      f.fill(null, 640, 360).every((v) => v === 0),
+      'nobody in view',
+    );
   });
 });

@@ -198,7 +198,7 @@ describe('streams with {"type": "config", "layout": "mediapipe33"}', () => {
     assert.match(shape.message, /25 joints.*33 \(layout mediapipe33\)/);
     c.send(f32(new Float32Array(150)));
     const size = await c.until((m) => m.type === 'error' && /binary payload/.test(m.message));
-    assert.match(size.message, /whole frames of 198 floats \(2 bodies x 33 joints x 3\)/);
+    assert.match(size.message, /whole frames of 198 floats \(2 bodies x 33 joints x 3 floats per joint\)/);
     c.close();
   });
 });

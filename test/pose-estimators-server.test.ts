@@ -1,7 +1,7 @@
 // A 2D model of Penn Action's joints (penn13) takes pose estimators' keypoints as they come: HTTP predict,
 // a stream and `indrnn predict` with `"layout": "coco17"` (YOLO-pose, RTMPose, MoveNet: pixels, y down,
 // with or without a score per point), `openpose18`, `openpose25` and `mediapipe33` (image landmarks,
-// normalised to the image) answer as the same clip sent in penn13; a layout it cannot map is refused.
+// normalised to the image, with their visibility as the score) answer as the same clip sent in penn13; a layout it cannot map is refused.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -43,7 +43,7 @@ function sameAnswer(got: { label: string; probability: number }, want: { label: 
 }
 
 describe('a penn13 model takes estimators keypoints', () => {
-  it('coco17, openpose18, openpose25 pixels give the answer of the penn13 clip; a score per point is ignored', async () => {
+  it('coco17, openpose18, openpose25 pixels give the answer of the penn13 clip; a score above minScore changes nothing', async () => {
     const want = await predict({ frames: clip('penn13'), topK: 15 });
     for (const layout of ['coco17', 'openpose18', 'openpose25'] as const) {
       assert.deepEqual(await predict({ frames: clip(layout), layout, topK: 15 }), want, layout);
@@ -52,9 +52,9 @@ describe('a penn13 model takes estimators keypoints', () => {
     assert.deepEqual(await predict({ frames: scored, layout: 'coco17', topK: 15 }), want, '(x, y, score)');
   });
 
-  it('mediapipe33 image landmarks (x, y in [0, 1] of a square image) give the same answer', async () => {
+  it('mediapipe33 image landmarks (x, y in [0, 1] of a square image, then visibility) give the same answer', async () => {
     const want = await predict({ frames: clip('penn13') });
-    const normalised = clip('mediapipe33').map((f) => f.map(([x, y]) => [x / 640, y / 640, -0.1]));
+    const normalised = clip('mediapipe33').map((f) => f.map(([x, y]) => [x / 640, y / 640, 0.98]));
     sameAnswer(await predict({ frames: normalised, layout: 'mediapipe33' }), want);
   });
 

@@ -141,7 +141,15 @@ describe('health, readiness, metadata', () => {
     assert.deepEqual(Object.keys(predict.requestBody.content), ['application/json', 'application/octet-stream']);
     assert.deepEqual(
       predict.parameters.filter((p: any) => p.in !== 'path').map((p: any) => `${p.in} ${p.name}`),
-      ['header X-Frames-Shape', 'query topK', 'query timeline', 'query frameRate', 'query layout', 'query segments'],
+      [
+        'header X-Frames-Shape',
+        'query topK',
+        'query timeline',
+        'query frameRate',
+        'query layout',
+        'query minScore',
+        'query segments',
+      ],
     );
     const req = doc.components.schemas.PredictRequest;
     assert.deepEqual(Object.keys(req.properties).sort(), [
@@ -149,6 +157,7 @@ describe('health, readiness, metadata', () => {
       'frameRate',
       'frames',
       'layout',
+      'minScore',
       'segments',
       'sequences',
       'timeline',

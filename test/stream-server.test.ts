@@ -230,7 +230,12 @@ describe('malformed messages: an error naming the field, the connection stays', 
         'frames',
         /301 frames, the limit is 300/,
       ],
-      [f32([1, 2, 3]), 'invalid_shape', '(body)', /3 floats, expected whole frames of 150 floats \(2 bodies x 25/],
+      [
+        f32([1, 2, 3]),
+        'invalid_shape',
+        '(body)',
+        /3 floats, expected whole frames of 150 floats \(2 bodies x 25 joints x 3 floats per joint\)/,
+      ],
       [Buffer.alloc(599), 'invalid_shape', '(body)', /599 bytes, not a multiple of 4 bytes per float32/],
       [
         f32(Array.from({ length: 150 }, (_, i) => (i === 7 ? Number.NaN : 0))),

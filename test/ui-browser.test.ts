@@ -1,11 +1,12 @@
 // The live page in a real browser (playwright-core driving Debian's chromium) against a real server with
 // the shipped models: it loads without console errors, with a short note rather than an empty view before a
 // source; /?demo=1 shows the label the stream API answers for the same frames; a dropped recording plays
-// (NTU .skeleton to a stream model and to a segment model over HTTP, PKU-MMD text); the model card shows
+// (NTU .skeleton to a stream model and to a segment model over HTTP, PKU-MMD text; a penn13 clip to a 2D
+// model, sent as 2 floats per joint); the model card shows
 // the model's curves and confusion matrix; the neurons view draws; keyboard and narrow screens work.
 // Skips, saying why, where no Chromium is installed. UI_SCREENSHOTS=DIR also saves the README's screenshots.
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type Browser, chromium, type Page } from 'playwright-core';
@@ -15,6 +16,8 @@ import { parseUserSample } from '../src/data/user-format.js';
 import { DEFAULT_UI_DIR } from '../src/serve/routes/ui.js';
 import type { RunningServer } from '../src/server.js';
 import { CHROMIUM, NO_CHROMIUM } from './helpers/browser.js';
+import { bodyAt, frameIn } from './helpers/keypoint-body.js';
+import { modelDir } from './helpers/models.js';
 import { startLoopbackServer } from './helpers/server.js';
 import { f32, StreamClient } from './helpers/stream.js';
 
@@ -230,6 +233,59 @@ describe('the live page in Chromium', { skip: NO_CHROMIUM }, () => {
     assert.match((await page.textContent('#status')) ?? '', /notes\.skeleton line 1/);
     assert.deepEqual(problems, []);
     await page.close();
+  });
+
+  it('a 2D model gets 2 floats per joint from a dropped penn13 recording, and answers as its API does', async () => {
+    const dir = modelDir({ 'penn.onnx': { kind: 'skeleton', name: 'penn', layout: 'penn13', seed: 3, classes: 15 } });
+    const srv2d = await startLoopbackServer(dir);
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.setDefaultTimeout(60_000);
+    const problems: string[] = [];
+    page.on('pageerror', (e) => problems.push(`exception: ${e.message}`));
+    const sizes: number[] = [];
+    page.on('websocket', (ws) =>
+      ws.on('framesent', (f) => {
+        if (typeof f.payload !== 'string') sizes.push(f.payload.length);
+      }),
+    );
+    try {
+      await page.goto(`${srv2d.url}/`);
+      await page.waitForFunction(() => /models loaded/.test(document.getElementById('status')?.textContent ?? ''));
+      const frames = Array.from({ length: 90 }, (_, t) => frameIn('penn13', bodyAt(t)));
+      const clip = { id: 'walk', layout: 'penn13', fps: 30, frames };
+      await page.evaluate(
+        (text) => {
+          const dt = new DataTransfer();
+          dt.items.add(new File([text], 'walk.jsonl'));
+          const zone = document.querySelector('[data-testid=drop-zone]')!;
+          zone.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+        },
+        `${JSON.stringify(clip)}\n`,
+      );
+      await page.waitForFunction(() =>
+        /walk/.test(document.querySelector('[data-testid=source-name]')?.textContent ?? ''),
+      );
+      assert.equal(await page.inputValue('[data-testid=model-picker]'), 'penn');
+      await page.click('[data-testid=play-button]');
+      const seen = await labelAt(page, 20);
+      assert.ok(
+        sizes.length > 0 && sizes.every((n) => n > 0 && n % (13 * 2 * 4) === 0),
+        `sizes ${[...new Set(sizes)]}`,
+      );
+      const r = await fetch(`${srv2d.url}/v1/models/penn/predict`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ frames: frames.slice(0, seen.frame + 1) }),
+      });
+      const api = ((await r.json()) as any).predictions[0];
+      assert.equal(seen.label, api.label, `frame ${seen.frame}`);
+      assert.ok(Math.abs(Number.parseFloat(seen.probability) - 100 * api.probability) <= 0.051);
+      assert.deepEqual(problems, []);
+    } finally {
+      await page.close();
+      await srv2d.shutdown('test end');
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("the neurons view draws each layer's |u| and time constants", async () => {

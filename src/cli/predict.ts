@@ -9,6 +9,7 @@ import type { ProviderChoice } from '../onnx/session.js';
 import { readPredictFile } from '../predict/frames-file.js';
 import { inputSpecOf } from '../predict/input.js';
 import { layoutConversion } from '../predict/layout-conversion.js';
+import { DEFAULT_MIN_SCORE, minScoreFor } from '../predict/point-options.js';
 import type { SegmentSlot } from '../predict/rate.js';
 import { type DecisionRule, decisionRule } from '../predict/segments.js';
 import { type ModelSteps, predictSteps, prepareSteps, requireDetectionModel } from '../predict/sequence-prediction.js';
@@ -27,11 +28,12 @@ interface PredictOptions {
   segments?: boolean;
   frameRate?: number;
   layout?: string;
+  minScore?: number;
   device: ProviderChoice;
 }
 
 /** The request options an input file may carry, as in an HTTP predict body: a flag given wins over them. */
-const FILE_OPTIONS = ['topK', 'timeline', 'segments', 'frameRate', 'layout', 'decision'] as const;
+const FILE_OPTIONS = ['topK', 'timeline', 'segments', 'frameRate', 'layout', 'minScore', 'decision'] as const;
 
 /**
  * The options of one prediction: the input file's (checked as HTTP predict checks them), then the flags
@@ -42,7 +44,14 @@ function requestOptions(
   body: Record<string, unknown>,
   opts: PredictOptions,
   explicit: ReadonlySet<string>,
-): { topK: number; timeline: boolean; segments: DecisionRule | undefined; frameRate?: number; layout?: string } {
+): {
+  topK: number;
+  timeline: boolean;
+  segments: DecisionRule | undefined;
+  frameRate?: number;
+  layout?: string;
+  minScore?: number;
+} {
   const picked: Record<string, unknown> = { frames: [] };
   for (const k of FILE_OPTIONS) if (Object.hasOwn(body, k)) picked[k] = body[k];
   let file: ReturnType<typeof parsePredictRequest>;
@@ -61,6 +70,7 @@ function requestOptions(
     segments: pick('segments') ? rule : undefined,
     frameRate: opts.frameRate ?? file.frameRate,
     layout: opts.layout ?? file.layout,
+    minScore: opts.minScore ?? file.minScore,
   };
 }
 
@@ -126,6 +136,7 @@ async function predict(opts: PredictOptions, explicit: ReadonlySet<string>): Pro
         field: 'frames',
         frameRate: o.frameRate,
         conversion: layoutConversion(input, o.layout, '--layout'),
+        minScore: minScoreFor(input, o.minScore, explicit.has('minScore') ? '--min-score' : 'minScore'),
       });
     } catch (e) {
       throw new Error(`${opts.input}: ${(e as Error).message}`);
@@ -159,6 +170,11 @@ export function registerPredict(program: Command): void {
     .option(
       '--layout <layout>',
       "the frames' joint layout when it is not the model's: mediapipe33 for a kinect20 or ntu25 model (converted)",
+    )
+    .option(
+      '--min-score <s>',
+      `2D models: a point [x, y, score] scored below this counts as missing (0 to 1, default ${DEFAULT_MIN_SCORE})`,
+      floatOption(0, 1),
     )
     .option('--top-k <k>', 'how many ranked labels to list', intOption(1), 5)
     .option('--timeline', 'also list the prediction after every frame')

@@ -22,6 +22,13 @@ export const modelInfoSchema = z.object({
   layout: z.string().nullable().meta({ description: 'joint layout; null: frames are raw input rows' }),
   bodies: z.number().int().nullable(),
   joints: z.number().int().nullable(),
+  dims: z
+    .union([z.literal(2), z.literal(3)])
+    .nullable()
+    .meta({
+      description:
+        "2: a model of 2D keypoints (image x, y, as a webcam's pose estimator gives them; joints [x, y] or [x, y, score]); 3: 3D joints [x, y, z]; null: raw rows",
+    }),
   parents: z.array(z.number().int()).nullable().meta({
     description:
       "the parent of each joint (-1: a root) in the model's own joint layout; null: raw rows, or a model exported before layouts travelled with models",
@@ -64,6 +71,7 @@ export function describeModel(file: string, model: IndrnnModel, input: InputSpec
     layout: skeleton?.layout ?? null,
     bodies: skeleton?.bodies ?? null,
     joints: skeleton?.joints ?? null,
+    dims: skeleton?.dims ?? null,
     parents: skeleton ? (m.layout_spec?.parents ?? null) : null,
     frameRate: m.frame_rate ?? null,
     window: m.window ?? null,

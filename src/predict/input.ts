@@ -4,7 +4,8 @@
 // the element: "frames[3] has 17 joints, the model expects 25 (layout ntu25)".
 //
 // Shapes: T = frames, B = the model's bodies, J = joints per body, D = input_size.
-//   skeleton request  T x J x 3 (one body) or T x B' x J x 3 (B' <= B; missing bodies are absent)
+//   skeleton request  T x J x 3 (one body) or T x B' x J x 3 (B' <= B; missing bodies are absent); 2D
+//                     models: points [x, y] or [x, y, score] (a low score makes the point missing)
 //   raw request       T x D
 //   output x          Float32Array [T, D]
 import { inputDims, parsePreprocessConfig, preprocessSequence } from '../data/preprocess.js';
@@ -13,6 +14,7 @@ import type { ModelContract } from '../onnx/metadata.js';
 import { ApiError, errors } from './errors.js';
 import type { InputSpec } from './input-spec.js';
 import type { LayoutConversion } from './layout-conversion.js';
+import { DEFAULT_MIN_SCORE } from './point-options.js';
 
 export interface SequenceInput {
   x: Float32Array; // [T, D]
@@ -66,6 +68,7 @@ function readBody(
   body: unknown,
   J: number,
   dims: 2 | 3,
+  minScore: number,
   layout: string,
   out: Float32Array,
   offset: number,
@@ -80,22 +83,31 @@ function readBody(
   }
   for (let j = 0; j < J; j++) {
     const joint = body[j];
+    const at = offset + j * 3;
     if (Array.isArray(joint) && joint.length === 3) {
-      const bad = writeNumbers(joint, 3, out, offset + j * 3);
+      const bad = writeNumbers(joint, 3, out, at);
       if (bad >= 0) throw numberError(joint[bad], `${field()}[${j}][${bad}]`);
-      if (dims === 2) out[offset + j * 3 + 2] = 0;
+      if (dims === 2) {
+        // [x, y, score]: a point scored below minScore is missing, as (0, 0) is (point-options.ts).
+        if (out[at + 2] < minScore) {
+          out[at] = 0;
+          out[at + 1] = 0;
+        }
+        out[at + 2] = 0;
+      }
       continue;
     }
     if (dims === 2 && Array.isArray(joint) && joint.length === 2) {
-      const bad = writeNumbers(joint, 2, out, offset + j * 3);
+      const bad = writeNumbers(joint, 2, out, at);
       if (bad >= 0) throw numberError(joint[bad], `${field()}[${j}][${bad}]`);
-      out[offset + j * 3 + 2] = 0;
+      out[at + 2] = 0;
       continue;
     }
     const f = `${field()}[${j}]`;
-    const want = dims === 2 ? '[x, y]' : '[x, y, z]';
+    const want = dims === 2 ? '[x, y] or [x, y, score]' : '[x, y, z]';
     if (!Array.isArray(joint)) throw shapeError(f, `is ${describe(joint)}, expected a joint ${want}`);
-    throw shapeError(f, `has ${joint.length} values, expected ${dims === 2 ? '2 (x, y)' : '3 (x, y, z)'}`, {
+    const values = dims === 2 ? '2 (x, y) or 3 (x, y, score)' : '3 (x, y, z)';
+    throw shapeError(f, `has ${joint.length} values, expected ${values}`, {
       expected: dims,
       got: joint.length,
     });
@@ -121,7 +133,8 @@ function readSkeleton(
   frames: unknown[],
   spec: Extract<InputSpec, { kind: 'skeleton' }>,
   field: string,
-  into?: Float32Array,
+  into: Float32Array | undefined,
+  minScore: number,
 ): Float32Array {
   const { bodies: B, joints: J, dims, layout } = spec;
   const T = frames.length;
@@ -140,7 +153,7 @@ function readSkeleton(
     const f = () => `${field}[${t}]`;
     const base = t * B * J * 3;
     if (!multi) {
-      readBody(frame, J, dims, layout, raw, base, f);
+      readBody(frame, J, dims, minScore, layout, raw, base, f);
       continue;
     }
     if (!Array.isArray(frame)) throw shapeError(f(), `is ${describe(frame)}, expected a list of bodies (${expected})`);
@@ -150,7 +163,7 @@ function readSkeleton(
         got: frame.length,
       });
     for (let b = 0; b < frame.length; b++)
-      readBody(frame[b], J, dims, layout, raw, base + b * J * 3, () => `${f()}[${b}]`);
+      readBody(frame[b], J, dims, minScore, layout, raw, base + b * J * 3, () => `${f()}[${b}]`);
   }
   return raw;
 }
@@ -178,10 +191,19 @@ function readRaw(frames: unknown[], D: number, field: string, into?: Float32Arra
 /**
  * Checks frames (at least one) against the model: raw joints [T, B, J, 3] for skeleton models (not yet
  * preprocessed: a stream preprocesses frame by frame), rows [T, D] for the others. With `into` (at least
- * T * input_size values, reused by the caller) the result is a view on it.
+ * T * input_size values, reused by the caller) the result is a view on it. A 2D model's [x, y, score]
+ * point scored below `minScore` is missing: (0, 0).
  */
-export function readFrames(frames: unknown[], spec: InputSpec, field = 'frames', into?: Float32Array): Float32Array {
-  return spec.kind === 'raw' ? readRaw(frames, spec.inputSize, field, into) : readSkeleton(frames, spec, field, into);
+export function readFrames(
+  frames: unknown[],
+  spec: InputSpec,
+  field = 'frames',
+  into?: Float32Array,
+  minScore = DEFAULT_MIN_SCORE,
+): Float32Array {
+  return spec.kind === 'raw'
+    ? readRaw(frames, spec.inputSize, field, into)
+    : readSkeleton(frames, spec, field, into, minScore);
 }
 
 /**
@@ -194,11 +216,12 @@ export function readSequence(
   maxFrames: number,
   field = 'frames',
   conversion: LayoutConversion | null = null,
+  minScore = DEFAULT_MIN_SCORE,
 ): SequenceInput {
   checkLength(frames, field, maxFrames);
   const raw = conversion
-    ? conversion.convert(readFrames(frames, conversion.spec, field), frames.length)
-    : readFrames(frames, spec, field);
+    ? conversion.convert(readFrames(frames, conversion.spec, field, undefined, minScore), frames.length)
+    : readFrames(frames, spec, field, undefined, minScore);
   return modelInput(spec, raw, frames.length);
 }
 

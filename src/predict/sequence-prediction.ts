@@ -46,7 +46,7 @@ export function modelSteps(m: ModelMetadata, x: Float32Array, T: number, srcFps:
 
 /** Checks and converts one sequence's frames (throws ApiError naming `field`); nothing runs yet. */
 export function prepareSteps(m: ModelMetadata, input: InputSpec, frames: unknown[], opts: StepOptions): ModelSteps {
-  return stepsOf(m, readSequence(frames, input, opts.maxFrames, opts.field, opts.conversion), opts);
+  return stepsOf(m, readSequence(frames, input, opts.maxFrames, opts.field, opts.conversion, opts.minScore), opts);
 }
 
 export interface StepOptions {
@@ -55,6 +55,8 @@ export interface StepOptions {
   frameRate?: number;
   /** The frames are in another layout than the model's (a request's `layout`): read and convert them. */
   conversion?: LayoutConversion | null;
+  /** 2D models: a point [x, y, score] scored below this is missing (checked: point-options.ts' minScoreFor). */
+  minScore?: number;
 }
 
 /** Checked model input (readSequence, or a binary body) -> the model steps: rate models resample it. */

@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { type ModelInfo, modelInfoSchema } from '../host/model-info.js';
 import { ApiError, fieldPath } from '../predict/errors.js';
 import { layoutFieldSchema } from '../predict/layout-conversion.js';
+import { MIN_SCORE_TEXT, minScoreFieldSchema } from '../predict/point-options.js';
 import { FRAME_RATE } from '../predict/rate.js';
 import { decisionRuleSchema } from '../predict/segments.js';
 import { HTTP_ERROR_CODES } from './http-errors.js';
@@ -56,6 +57,7 @@ export const predictRequestSchema = z
         "frames per second of the request's frames (default: the model's frameRate); rate-sampled models resample them to their own fps",
     }),
     layout: layoutFieldSchema,
+    minScore: minScoreFieldSchema,
   })
   .refine((r) => (r.frames === undefined) !== (r.sequences === undefined), {
     message: 'give exactly one of `frames` (one sequence) or `sequences` (a batch)',
@@ -127,6 +129,7 @@ export const predictQuerySchema = z.strictObject({
     description: "frames per second of the body's frames (default: the model's frameRate)",
   }),
   layout: layoutFieldSchema,
+  minScore: z.coerce.number().min(0).max(1).optional().meta({ description: MIN_SCORE_TEXT }),
   segments: z
     .enum(['true', 'false'])
     .default('false')

@@ -146,20 +146,22 @@ export class Connection {
       // Frames in the configured layout (converted below), from a binary message or a JSON one.
       const spec = session.conversion?.spec ?? served.input;
       let frames: { frames: Float32Array; T: number } | null = null;
-      if (isBinary) frames = readBinaryFrames(buf, undefined, spec, opts.maxFramesPerMessage, ctx.scratch);
+      if (isBinary)
+        frames = readBinaryFrames(buf, undefined, spec, opts.maxFramesPerMessage, ctx.scratch, session.points);
       else {
         const msg = parseClientMessage(buf.toString('utf8'));
         if (msg.type === 'frames') {
           checkLength(msg.frames, 'frames', opts.maxFramesPerMessage);
           const T = msg.frames.length;
-          frames = { frames: readFrames(msg.frames, spec, 'frames', ctx.scratch.take(T * session.frameSize)), T };
+          const into = ctx.scratch.take(T * session.frameSize);
+          frames = { frames: readFrames(msg.frames, spec, 'frames', into, session.points.minScore), T };
         } else if (msg.type === 'reset') {
           const discarded = session.reset();
           if (discarded) m.droppedFrames.inc({ model: this.name, reason: 'reset' }, discarded);
           this.send({ type: 'reset', discarded });
         } else {
           session.configure(msg);
-          this.send({ type: 'config', config: { ...session.config } });
+          this.send({ type: 'config', config: { ...session.config }, frameSize: session.binaryFrameSize });
         }
       }
       this.malformed = 0;
@@ -192,7 +194,7 @@ export class Connection {
       model: this.name,
       version: meta.version,
       taskKind: meta.task_kind,
-      frameSize: meta.input_size,
+      frameSize: session.binaryFrameSize,
       stepRate: session.rate?.fps ?? null,
       window: session.rate?.window ?? null,
       states: session.rows,

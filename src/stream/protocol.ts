@@ -6,16 +6,18 @@
 // Client -> server, text (JSON):
 //   {"type": "frames", "frames": [frame, ...]}     frames as in HTTP predict (T x J x 3, T x B x J x 3, T x D)
 //   {"type": "reset"}                              a new sequence: zero the state, restart frame numbers
-//   {"type": "config", "every"?, "topK"?, "frameRate"?, "layerStates"?, "layout"?}
-// Client -> server, binary: float32 little-endian frames, each of the model's full frame size (B*J*3 joints
-// with absent bodies as zeros, or input_size raw values; B*33*3 after a config with "layout": "mediapipe33"),
-// any number of frames per message; read and checked as an HTTP binary body (src/predict/binary-frames.ts).
+//   {"type": "config", "every"?, "topK"?, "frameRate"?, "layerStates"?, "layout"?, "channels"?, "minScore"?}
+// Client -> server, binary: float32 little-endian frames, each of the full frame size (B*J*C joints with
+// absent bodies as zeros, C = "channels": 3, or 2 by default for 2D models; or input_size raw values;
+// B*33*C after a config with "layout": "mediapipe33"), any number of frames per message; read and checked
+// as an HTTP binary body (src/predict/binary-frames.ts). The ready message and each config ack give the size.
 // Server -> client: ready (once), prediction (per model step, or every N), config / reset (acks), error;
 // for detection models also action start/end events.
 //   {"type": "config", ..., "smoothing"?, "startThreshold"?, "endThreshold"?, "minSteps"?}  (detection models)
 import { z } from 'zod';
 import { ApiError, type ErrorCode, fieldPath } from '../predict/errors.js';
 import { layoutFieldSchema } from '../predict/layout-conversion.js';
+import { channelsFieldSchema, minScoreFieldSchema } from '../predict/point-options.js';
 import { FRAME_RATE } from '../predict/rate.js';
 import { decisionRuleSchema } from '../predict/segments.js';
 
@@ -34,6 +36,8 @@ export const configMessageSchema = z.strictObject({
     .optional()
     .meta({ description: "add each recurrent layer's state (the chosen state's h, [L][H]) to every prediction" }),
   layout: layoutFieldSchema,
+  channels: channelsFieldSchema,
+  minScore: minScoreFieldSchema,
   // Detection models (with a background label): the decision rule of the action events (src/predict/segments.ts).
   ...decisionRuleSchema.partial().shape,
 });
@@ -60,6 +64,10 @@ export const streamConfigSchema = z.object({
   layerStates: z.boolean(),
   /** The joint layout frames are read in (the model's unless configured); null for models without one. */
   layout: z.string().nullable(),
+  /** Floats per joint of a binary frame (2 or 3); null for models without a layout. */
+  channels: z.number().int().nullable(),
+  /** 2D models: a point [x, y, score] scored below this is missing; null for other models. */
+  minScore: z.number().nullable(),
   ...decisionRuleSchema.partial().shape,
 });
 export type StreamConfig = z.infer<typeof streamConfigSchema>;
@@ -97,7 +105,12 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
   }),
   scored.extend({ ...predictionStep, topK: z.array(scored) }),
   z.object({ ...predictionStep, value: z.number() }),
-  z.object({ type: z.literal('config'), config: streamConfigSchema }),
+  z.object({
+    type: z.literal('config'),
+    config: streamConfigSchema,
+    /** Floats per frame of a binary message under this config (its layout and channels). */
+    frameSize: z.number().int(),
+  }),
   // Detection models: an action began (frame: its first frame, announced minSteps - 1 steps later) or ended.
   z.object({
     type: z.literal('action'),

@@ -10,6 +10,7 @@ import { createPreprocessState, type PreprocessState, preprocessFrameAt } from '
 import type { ServedModel } from '../host/registry.js';
 import { ApiError } from '../predict/errors.js';
 import { type LayoutConversion, layoutConversion } from '../predict/layout-conversion.js';
+import { channelsFor, DEFAULT_MIN_SCORE, defaultChannels, minScoreFor } from '../predict/point-options.js';
 import {
   chosenState,
   type RateSampling,
@@ -45,6 +46,8 @@ export class StreamSession {
   config: StreamConfig;
   /** Frames come in another layout than the model's (config "layout"): how to read and convert them. */
   conversion: LayoutConversion | null = null;
+  /** How binary frames and scored points are read (config "channels", "minScore"): kept in step with config. */
+  readonly points: { channels: 2 | 3 | null; minScore: number };
   private pre: PreprocessState | null;
   private clock: StepClock | null;
   /** The source frame of the one step a frame makes without resampling (reused: no array per frame). */
@@ -73,12 +76,15 @@ export class StreamSession {
     this.current = new Float32Array(m.input_size);
     this.previous = new Float32Array(m.input_size);
     const spec = served.input;
+    this.points = { channels: defaultChannels(spec), minScore: DEFAULT_MIN_SCORE };
     this.config = {
       every: 1,
       topK: 5,
       frameRate: m.frame_rate ?? 30,
       layerStates: false,
       layout: spec.kind === 'skeleton' ? spec.layout : null,
+      channels: this.points.channels,
+      minScore: spec.kind === 'skeleton' && spec.dims === 2 ? DEFAULT_MIN_SCORE : null,
     };
     const background = backgroundIndex(m);
     this.segmenter =
@@ -115,12 +121,21 @@ export class StreamSession {
     return discarded;
   }
 
-  /** Values per frame of a binary message: the model's, or the configured layout's. */
+  /** Values per raw frame (joints [B, J, 3] of the model's or the configured layout, or a row [D]). */
   get frameSize(): number {
     return this.conversion?.frameSize ?? this.served.model.inputSize;
   }
 
-  /** Applies a config message; a refused field (a layout without conversion, a late frameRate, a bad rule) changes nothing. */
+  /** Floats per frame of a binary message: the raw frame with `channels` floats per joint. */
+  get binaryFrameSize(): number {
+    const c = this.points.channels;
+    return c === null ? this.frameSize : (this.frameSize / 3) * c;
+  }
+
+  /**
+   * Applies a config message; a refused field (a layout without conversion, a late frameRate, a bad rule,
+   * 2-float frames or a score threshold for a 3D model) changes nothing.
+   */
   configure(
     c: {
       every?: number;
@@ -128,9 +143,13 @@ export class StreamSession {
       frameRate?: number;
       layerStates?: boolean;
       layout?: string;
+      channels?: 2 | 3;
+      minScore?: number;
     } & Partial<DecisionRule>,
   ): void {
     const conversion = c.layout === undefined ? this.conversion : layoutConversion(this.served.input, c.layout);
+    const channels = c.channels === undefined ? this.points.channels : channelsFor(this.served.input, c.channels);
+    const minScore = c.minScore === undefined ? this.points.minScore : minScoreFor(this.served.input, c.minScore);
     const newRate = c.frameRate !== undefined && c.frameRate !== this.config.frameRate;
     if (newRate && !this.fresh) {
       throw new ApiError(
@@ -165,6 +184,9 @@ export class StreamSession {
       this.conversion = conversion;
       this.config.layout = c.layout;
     }
+    this.points.channels = this.config.channels = channels;
+    this.points.minScore = minScore;
+    if (c.minScore !== undefined) this.config.minScore = minScore;
     if (newRate) {
       this.config.frameRate = c.frameRate!;
       this.restart();

@@ -50,12 +50,12 @@ export const modelNeurons = (name: string) => call<Neurons>(`/v1/models/${encode
 
 export const modelPlots = (name: string) => call<ModelPlots>(`/v1/models/${encodeURIComponent(name)}/plots`);
 
-/** POST predict for one sequence of frames [T][B][J][3]. */
-export function predict(name: string, frames: number[][][][], frameRate: number) {
+/** POST predict for one sequence of frames [T][B][J][C], in `layout` when it is not the model's. */
+export function predict(name: string, frames: number[][][][], frameRate: number, layout?: string) {
   return call<{ provider: string; predictions: ClassStep[] }>(`/v1/models/${encodeURIComponent(name)}/predict`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ frames, topK: 5, frameRate }),
+    body: JSON.stringify({ frames, topK: 5, frameRate, layout }),
   });
 }
 

@@ -132,6 +132,9 @@ function onStreamMessage(msg: StreamMessage, rtt: number | null): void {
 
 // ---- segment models (HTTP) and the player's frames ----
 
+/** Floats per joint the model is sent: x, y for a 2D model (a third value would be read as a score), else 3. */
+const channelsOf = (m: ModelInfo): 2 | 3 => (m.dims === 2 ? 2 : 3);
+
 async function segmentPredict(m: ModelInfo, r: Recording, upTo: number): Promise<void> {
   if (segmentBusy) return;
   segmentBusy = true;
@@ -139,7 +142,8 @@ async function segmentPredict(m: ModelInfo, r: Recording, upTo: number): Promise
   const t0 = performance.now();
   const mine = playback;
   try {
-    const res = await predict(m.name, nestedFrames(r.data, r.bodies, r.joints, from, upTo, m.bodies ?? 1), r.fps);
+    const frames = nestedFrames(r.data, r.bodies, r.joints, from, upTo, m.bodies ?? 1, channelsOf(m));
+    const res = await predict(m.name, frames, r.fps);
     if (mine !== playback) return;
     noteRoundTrip(performance.now() - t0);
     showPrediction(res.predictions[0], upTo - 1);
@@ -157,7 +161,11 @@ function onFrames(first: number, count: number): void {
   view.draw(r.data, last * r.bodies * r.joints * 3, r.bodies);
   ui.position.textContent = `${(last / r.fps).toFixed(1)} s / ${(r.T / r.fps).toFixed(1)} s`;
   noteSent(count);
-  if (stream) stream.send(frameBuffer.frames(r.data, r.bodies, r.joints, first, count, model.bodies ?? 1), count);
+  if (stream)
+    stream.send(
+      frameBuffer.frames(r.data, r.bodies, r.joints, first, count, model.bodies ?? 1, channelsOf(model)),
+      count,
+    );
   else if (last - lastSegmentPredict >= SEGMENT_EVERY_S * r.fps) {
     lastSegmentPredict = last;
     void segmentPredict(model, r, last + 1);
@@ -175,7 +183,7 @@ function stopStream(): void {
 async function openStream(m: ModelInfo, fps: number, base: number): Promise<boolean> {
   const client = new StreamClient(
     streamUrl(m.name),
-    { frameRate: fps, topK: 5, layerStates: true },
+    { frameRate: fps, topK: 5, layerStates: true, channels: m.dims ?? undefined },
     {
       // Messages of a stream closed on purpose (another model, a restart) may still arrive: not ours.
       onMessage: (msg, rtt) => {
@@ -209,7 +217,7 @@ function onLiveFrame(joints: Float32Array): void {
   view.draw(joints, 0, s.bodies);
   noteSent(1);
   ui.position.textContent = `${(liveFrames / s.fps).toFixed(1)} s`;
-  stream?.send(frameBuffer.frames(joints, s.bodies, s.joints, 0, 1, model.bodies ?? 1), 1);
+  stream?.send(frameBuffer.frames(joints, s.bodies, s.joints, 0, 1, model.bodies ?? 1, channelsOf(model)), 1);
   liveFrames++;
 }
 

@@ -21,7 +21,8 @@ export class StreamClient {
 
   constructor(
     url: string,
-    config: { frameRate: number; topK: number; layerStates: boolean },
+    /** The stream's config, sent once it is ready (`layout`, `channels`: how the binary frames come). */
+    config: { frameRate: number; topK: number; layerStates: boolean; layout?: string; channels?: 2 | 3 },
     handlers: StreamHandlers,
   ) {
     this.ws = new WebSocket(url);

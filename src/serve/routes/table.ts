@@ -158,7 +158,7 @@ export const ROUTES = {
         "one sequence's frames as float32 little-endian, row-major, shaped by X-Frames-Shape (docs/api.md); options in the query",
       headers: {
         'X-Frames-Shape':
-          'T,joints,3 (one body) or T,bodies,joints,3 for skeleton models, T,inputSize for others; without it, T full frames',
+          "T,joints,C (one body) or T,bodies,joints,C for skeleton models (C = 3: x, y, z; 2D models: 2 for x, y or 3 for x, y, score), T,inputSize for others; without it, T full frames of bodies x joints x C floats, C the model's dims (2 for 2D models, 3 otherwise)",
       },
       query: s.predictQuerySchema,
     },

@@ -10,6 +10,7 @@ import { type GivenShape, readBinaryFrames } from '../../predict/binary-frames.j
 import { ApiError } from '../../predict/errors.js';
 import { modelInput } from '../../predict/input.js';
 import { layoutConversion } from '../../predict/layout-conversion.js';
+import { minScoreFor } from '../../predict/point-options.js';
 import { type DecisionRule, decisionRule } from '../../predict/segments.js';
 import {
   type ModelSteps,
@@ -69,12 +70,14 @@ function jsonPredict(body: unknown, served: ServedModel, options: V1Options): Pr
   const m = served.model.metadata;
   const fields = sequences.map((_, i) => (r.sequences ? `sequences[${i}].frames` : 'frames'));
   const conversion = layoutConversion(served.input, r.layout);
+  const minScore = minScoreFor(served.input, r.minScore);
   const steps = sequences.map((s, i) =>
     prepareSteps(m, served.input, s.frames, {
       maxFrames: options.maxFrames,
       field: fields[i],
       frameRate: r.frameRate,
       conversion,
+      minScore,
     }),
   );
   const ids = sequences.map((s) => ('id' in s ? (s as { id?: string }).id : undefined));
@@ -100,7 +103,8 @@ function binaryPredict(req: Request, served: ServedModel, options: V1Options): P
   const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
   const conversion = layoutConversion(served.input, q.layout);
   const spec = conversion?.spec ?? served.input;
-  const { frames, T } = readBinaryFrames(body, framesShape(req), spec, options.maxFrames);
+  const minScore = minScoreFor(served.input, q.minScore);
+  const { frames, T } = readBinaryFrames(body, framesShape(req), spec, options.maxFrames, undefined, { minScore });
   const opts = { maxFrames: options.maxFrames, field: 'frames', frameRate: q.frameRate };
   const raw = conversion ? conversion.convert(frames, T) : frames;
   const steps = [stepsOf(served.model.metadata, modelInput(served.input, raw, T), opts)];

@@ -7,16 +7,19 @@
 import type { ModelInfo } from '../api.js';
 import type { Source } from '../sources.js';
 import { CameraPose, poseStatus } from './camera-pose.js';
-import { cameraUnsupported, ModelFrames } from './model-frames.js';
+import { cameraFeed, ModelFrames } from './model-frames.js';
 import { drawPose } from './overlay.js';
 
-/** The layout the camera gives a model: its own when the camera can, and streams it; else ntu25. */
-export function cameraLayout(model: Pick<ModelInfo, 'layout' | 'bodies' | 'sampling'> | null): {
+/**
+ * The layout the camera gives a model: its own when the camera's 3D estimate maps onto it and it streams;
+ * else ntu25 (this source plays the page's 3D joints; the camera page feeds 2D models).
+ */
+export function cameraLayout(model: Pick<ModelInfo, 'layout' | 'bodies' | 'sampling' | 'dims'> | null): {
   layout: string;
   bodies: number;
 } {
   const streams = model?.sampling?.kind !== 'segments';
-  if (model && streams && cameraUnsupported(model) === null) return { layout: model.layout!, bodies: model.bodies! };
+  if (model && streams && cameraFeed(model) === '3d') return { layout: model.layout!, bodies: model.bodies! };
   return { layout: 'ntu25', bodies: 2 };
 }
 

@@ -1,16 +1,18 @@
-// The camera page (GET /camera): webcam -> MediaPipe Pose in this browser -> joints in the chosen model's
-// layout -> the server -> action labels. Streaming models get every camera frame over the WebSocket API
-// (binary float32 frames, docs/streaming.md); segment-sampled models (whole actions) are asked over HTTP
-// predict about the last few seconds, twice a second. Takes can be recorded with labels and saved as JSON
-// Lines. `?model=NAME` picks the model, `&pose=0|1|2` the pose model (lite, full, heavy), `&start=1` starts
-// the camera at once.
+// The camera page (GET /camera): webcam -> MediaPipe Pose in this browser -> joints for the chosen model
+// -> the server -> action labels. A 2D model (ModelInfo `dims`: 2, the page's default when one is served)
+// gets MediaPipe's image landmarks as they are (mediapipe33 pixels, 2 floats per joint; the server maps
+// them onto its joints); a 3D model gets MediaPipe's 3D estimate on its joints (model-frames.ts).
+// Streaming models get every camera frame over the WebSocket API (binary float32 frames,
+// docs/streaming.md); segment-sampled models (whole actions) are asked over HTTP predict about the last few
+// seconds, twice a second. Takes can be recorded with labels and saved as JSON Lines. `?model=NAME` picks
+// the model, `&pose=0|1|2` the pose model (lite, full, heavy), `&start=1` starts the camera at once.
 import { HttpError, listModels, type ModelInfo, predict, setToken, streamUrl, token } from '../api.js';
 import { nestedFrames } from '../model-frames.js';
 import { RateMeter } from '../rate-meter.js';
 import { StreamClient } from '../stream-client.js';
 import { percent, renderTopK, type Scored } from '../top-k.js';
 import { type CameraFrame, CameraPose } from './camera-pose.js';
-import { cameraUnsupported, ModelFrames } from './model-frames.js';
+import { cameraFeed, cameraUnsupported, ImageFrames, ModelFrames } from './model-frames.js';
 import { drawPose } from './overlay.js';
 import { Recorder } from './recorder.js';
 
@@ -97,18 +99,28 @@ function showNumbers(): void {
 
 /** Where the frames of one model go: its stream, or HTTP predict over a sliding window. */
 interface ModelLink {
-  readonly frames: ModelFrames;
+  readonly frames: ModelFrames | ImageFrames;
   send(frame: Float32Array<ArrayBuffer>): void;
   close(): void;
 }
 
+/** The frames the camera gives a model: image landmarks for a 2D model, its joints from the 3D estimate otherwise. */
+function framesFor(m: ModelInfo): ModelFrames | ImageFrames {
+  return cameraFeed(m) === '2d' ? new ImageFrames(m.bodies!) : new ModelFrames(m.layout!, m.bodies!);
+}
+
+/** The layout the frames are in when it is not the model's (the server converts them), else undefined. */
+function framesLayout(m: ModelInfo, frames: ModelFrames | ImageFrames): string | undefined {
+  return frames.layout === m.layout ? undefined : frames.layout;
+}
+
 function streamLink(m: ModelInfo, fps: number): ModelLink {
-  const frames = new ModelFrames(m.layout!, m.bodies!);
+  const frames = framesFor(m);
   let ready = false;
   let sent = 0;
   const client = new StreamClient(
     streamUrl(m.name),
-    { frameRate: fps, topK: 5, layerStates: false },
+    { frameRate: fps, topK: 5, layerStates: false, layout: framesLayout(m, frames), channels: frames.channels },
     {
       onMessage(msg) {
         if (msg.type === 'prediction' && 'label' in msg) showPrediction(msg);
@@ -137,7 +149,8 @@ function streamLink(m: ModelInfo, fps: number): ModelLink {
 }
 
 function windowLink(m: ModelInfo, fps: number): ModelLink {
-  const frames = new ModelFrames(m.layout!, m.bodies!);
+  const frames = framesFor(m);
+  const layout = framesLayout(m, frames);
   const keep = Math.max(1, Math.round(WINDOW_S * fps));
   const every = Math.max(1, Math.round(EVERY_S * fps));
   const recent: number[][][][] = [];
@@ -147,7 +160,7 @@ function windowLink(m: ModelInfo, fps: number): ModelLink {
   const ask = async () => {
     busy = true;
     try {
-      const answer = await predict(m.name, recent, fps);
+      const answer = await predict(m.name, recent, fps, layout);
       if (!closed) showPrediction(answer.predictions[0]);
     } catch (e) {
       if (!closed)
@@ -162,7 +175,9 @@ function windowLink(m: ModelInfo, fps: number): ModelLink {
   return {
     frames,
     send(frame) {
-      recent.push(nestedFrames(frame, frames.bodies, frames.joints, 0, 1, frames.bodies)[0]);
+      recent.push(
+        nestedFrames(frame, frames.bodies, frames.joints, 0, 1, frames.bodies, frames.channels, frames.channels)[0],
+      );
       if (recent.length > keep) recent.shift();
       noteSent(++sent);
       if (sent % every === 0 && !busy) void ask();
@@ -192,7 +207,8 @@ function connect(): void {
   }
   const segments = m.sampling?.kind === 'segments';
   link = segments ? windowLink(m, camera.fps) : streamLink(m, camera.fps);
-  ui.mode.textContent = segments ? 'HTTP predict (whole actions)' : 'WebSocket stream';
+  const kind = link.frames instanceof ImageFrames ? '2D picture landmarks' : "MediaPipe's 3D estimate";
+  ui.mode.textContent = `${segments ? 'HTTP predict (whole actions)' : 'WebSocket stream'}, ${kind}`;
   sentRate.reset();
   ui.labels.replaceChildren(
     ...m.labels.map((l) => {
@@ -206,7 +222,12 @@ function connect(): void {
 function onFrame(f: CameraFrame): void {
   drawPose(ui.overlay, ui.video, f);
   ui.found.textContent = f.found ? `33 landmarks${f.placed ? '' : ' (position unknown)'}` : 'nobody in view';
-  if (link) link.send(link.frames.fill(f.found ? f.landmarks : null));
+  if (link) {
+    const frames = link.frames;
+    if (frames instanceof ImageFrames)
+      link.send(frames.fill(f.found ? f.image : null, ui.video.videoWidth, ui.video.videoHeight));
+    else link.send(frames.fill(f.found ? f.landmarks : null));
+  }
   if (recorder.recording) {
     if (!recorder.add(f.found ? f.landmarks : null, f.visibility, ui.action.value)) toggleRecording();
     ui.record.textContent = `Stop recording (${recorder.length} frames)`;
@@ -300,15 +321,21 @@ async function loadModels(): Promise<void> {
       const o = document.createElement('option');
       const why = cameraUnsupported(m);
       o.value = m.name;
-      o.textContent = why ? `${m.name} (${why})` : `${m.name} (${m.layout})`;
+      const fit = cameraFeed(m) === '2d' ? '2D keypoints: suits a webcam' : "3D: from MediaPipe's 3D estimate";
+      o.textContent = why ? `${m.name} (${why})` : `${m.name} (${m.layout}, ${fit})`;
       o.disabled = why !== null;
       return o;
     }),
   );
   const usable = models.filter((m) => cameraUnsupported(m) === null);
-  const pick = usable.find((m) => m.name === wanted) ?? usable[0];
+  // A 2D model unless the address names one: it takes what the camera sees, no 3D estimate needed.
+  const pick = usable.find((m) => m.name === wanted) ?? usable.find((m) => cameraFeed(m) === '2d') ?? usable[0];
   if (pick) ui.model.value = pick.name;
-  else setStatus('no loaded model takes joints from a camera (kinect20, ntu25 or mediapipe33)', true);
+  else
+    setStatus(
+      'no loaded model takes joints from a camera (2D penn13, coco17, openpose18 or mediapipe33 models; 3D kinect20, ntu25 or mediapipe33 models)',
+      true,
+    );
 }
 
 ui.tokenRow.addEventListener('submit', (e) => e.preventDefault());
