@@ -26,7 +26,7 @@ const OLD_NTU = {
 describe('layouts: compatibility and stored form', () => {
   it('an old ntu25 preprocessing config (layout name only) parses and gives 150 values per frame', () => {
     const cfg = parsePreprocessConfig(OLD_NTU);
-    assert.deepEqual(inputDims(cfg), { bodies: 2, joints: 25, frameSize: 150 });
+    assert.deepEqual(inputDims(cfg), { bodies: 2, joints: 25, frameSize: 150, inputSize: 150, features: null });
   });
 
   it("a user layout's config must carry its joint count; a wrong count for a built-in layout is refused", () => {
@@ -44,7 +44,7 @@ describe('layouts: compatibility and stored form', () => {
       torsoTop: [1],
       leftRight: [[3, 4]],
     });
-    assert.deepEqual(inputDims(cfg), { bodies: 1, joints: 7, frameSize: 21 });
+    assert.deepEqual(inputDims(cfg), { bodies: 1, joints: 7, frameSize: 21, inputSize: 21, features: null });
     assert.throws(
       () =>
         parsePreprocessConfig({

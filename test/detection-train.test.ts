@@ -102,6 +102,28 @@ describe('detection training on untrimmed recordings', () => {
     assert.ok([...a.frameLabels!].includes(2) && [...a.frameLabels!].some((l) => l === 0 || l === 1));
   });
 
+  it('with input streams: the windows hold the joints and their motion, 0 at the first step of a window', () => {
+    const plain = new SkeletonTask(options);
+    const task = new SkeletonTask({ ...options, features: ['joints', 'motion'] });
+    assert.equal(task.inputSize, 2 * plain.inputSize);
+    const D = plain.inputSize;
+    const [a] = [...plain.evalBatches(64)];
+    const [b] = [...task.evalBatches(64)];
+    assert.deepEqual([b.x.T, b.x.B, b.x.C], [a.x.T, a.x.B, 2 * D]);
+    for (let k = 0; k < a.x.T; k++)
+      for (let w = 0; w < a.x.B; w++) {
+        const row = (k * a.x.B + w) * D;
+        const joints = b.x.data.subarray(2 * row, 2 * row + D);
+        assert.deepEqual(joints, a.x.data.subarray(row, row + D), `window ${w} step ${k}: joints`);
+        const motion = b.x.data.subarray(2 * row + D, 2 * row + 2 * D);
+        if (k === 0)
+          assert.ok(
+            motion.every((v) => v === 0),
+            `window ${w}: no motion at its first step`,
+          );
+      }
+  });
+
   it('holds whole recordings out for validation (a recording without an id counts as one of its own)', () => {
     // 7 videos, each filmed by 2 cameras (one recording id), then 6 recordings without an id.
     const w = new CacheWriter({ layout: 'kinect20', bodies: 1, labels: [{ name: 'a', ntuAction: null }], fps: 30 });

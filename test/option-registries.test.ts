@@ -83,6 +83,7 @@ describe('task options schemas', () => {
       warmup: 3,
       rotateDeg: 45,
       augment: false,
+      features: 'joints', // checkpoints from before input streams took joints only
       validation: 0.1, // runs from before validation parts resume with one (the trainer warns)
     });
     assert.deepEqual(parsed.map(parseTaskSpec), parsed, 'a stored spec reads back as itself');

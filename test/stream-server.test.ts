@@ -25,6 +25,13 @@ before(async () => {
     'rows.onnx': { kind: 'raw', name: 'rows', seed: 2, inputSize: 6 },
     'skel.onnx': { kind: 'skeleton', name: 'skel', seed: 1, arch: 'residual', depth: 1 },
     'rate.onnx': { kind: 'skeleton', name: 'ratey', seed: 5, metadata: { sampling: JSON.stringify(RATE) } },
+    'rate-streams.onnx': {
+      kind: 'skeleton',
+      name: 'streams',
+      seed: 6,
+      features: ['joints', 'bones', 'motion', 'bone-motion'],
+      metadata: { sampling: JSON.stringify(RATE) },
+    },
     'seg.onnx': {
       kind: 'skeleton',
       name: 'seg',
@@ -113,6 +120,19 @@ describe('parity with HTTP predict', () => {
     const last = preds[49];
     assertClose(probs(last), probs(http), 1e-4, 'final');
     for (const p of preds.slice(8)) assert.ok(p.history >= 6 && p.history <= 8, `history ${p.history}`);
+    preds.forEach((p, i) => {
+      assert.equal(p.index, http.timeline[i].index, `step ${i}`);
+      assert.ok(Math.abs(p.probability - http.timeline[i].probability) < 1e-4, `step ${i}`);
+    });
+  });
+
+  it('a rate model with input streams (bones, motions) takes joints: frame by frame, the same as HTTP at every step', async () => {
+    const frames = skeletonFrames(150, 11, 2);
+    const http = await httpPredict('streams', { frames, topK: 5, timeline: true });
+    assert.equal(http.frames, 50);
+    const preds = await streamOneByOne('streams', frames);
+    assert.equal(preds.length, 50);
+    assertClose(probs(preds[49]), probs(http), 1e-4, 'final');
     preds.forEach((p, i) => {
       assert.equal(p.index, http.timeline[i].index, `step ${i}`);
       assert.ok(Math.abs(p.probability - http.timeline[i].probability) < 1e-4, `step ${i}`);

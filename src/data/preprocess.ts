@@ -9,6 +9,8 @@
 // which body 0 is present, so frame t depends on frames <= t only, and a live stream fed frame by frame
 // through PreprocessState gives the same numbers as the whole sequence (preprocessSequence is that loop).
 import { z } from 'zod';
+import { bodyAbsent } from './body-presence.js';
+import { type FeatureConfig, FeatureConfigSchema, featureConfigProblem, featureSize } from './features.js';
 import { getLayout, isBuiltinLayout, type Layout, type LayoutName } from './layouts.js';
 
 export const PreprocessConfigSchema = z.object({
@@ -39,6 +41,11 @@ export const PreprocessConfigSchema = z.object({
   viewAlign: z.enum(['none', 'yaw', 'full']),
   /** Divide by body 0's torso length (root to torsoTop) at the first frame. */
   scaleNorm: z.boolean(),
+  /**
+   * Input streams computed from the preprocessed joints after sampling (features.ts): absent, joints only.
+   * The model then takes F streams of B*J*3 values per step; requests still send joints.
+   */
+  features: FeatureConfigSchema.optional(),
 });
 
 /** Plain JSON; stored in the model's metadata. */
@@ -90,6 +97,8 @@ export function parsePreprocessConfig(json: unknown): PreprocessConfig {
   const bad = used.find((j) => j >= J);
   if (bad !== undefined)
     throw new RangeError(`preprocess config: joint ${bad} is outside layout ${cfg.layout} (0..${J - 1})`);
+  const streams = cfg.features ? featureConfigProblem(cfg.features, J) : null;
+  if (streams) throw new RangeError(`preprocess config: ${streams}`);
   return cfg;
 }
 
@@ -98,10 +107,21 @@ function jointsOf(cfg: PreprocessConfig): number {
   return cfg.joints ?? getLayout(cfg.layout).joints.length;
 }
 
-/** Joints per body J and values per model input frame D = B*J*3. */
-export function inputDims(cfg: PreprocessConfig): { bodies: number; joints: number; frameSize: number } {
+/**
+ * Joints per body J, values of one frame's joints frameSize = B*J*3, and values per model step inputSize
+ * (frameSize times the input streams, features.ts).
+ */
+export function inputDims(cfg: PreprocessConfig): {
+  bodies: number;
+  joints: number;
+  frameSize: number;
+  inputSize: number;
+  features: FeatureConfig | null;
+} {
   const joints = jointsOf(cfg);
-  return { bodies: cfg.bodies, joints, frameSize: cfg.bodies * joints * 3 };
+  const frameSize = cfg.bodies * joints * 3;
+  const features = cfg.features ?? null;
+  return { bodies: cfg.bodies, joints, frameSize, inputSize: featureSize(features, frameSize), features };
 }
 
 /** What the first frame fixes: origin, rotation (row-major 3x3) and 1/scale. */
@@ -122,13 +142,6 @@ export interface PreprocessState {
 
 export function createPreprocessState(cfg: PreprocessConfig): PreprocessState {
   return { cfg, joints: jointsOf(cfg), ref: null, lastRoot: new Float64Array(3) };
-}
-
-/** True when body b of a raw frame [B, J, 3] (at `at` in `frame`) is all zeros (not present). */
-export function bodyAbsent(frame: Float32Array, b: number, J: number, at = 0): boolean {
-  const base = at + b * J * 3;
-  for (let i = 0; i < J * 3; i++) if (frame[base + i] !== 0) return false;
-  return true;
 }
 
 /** Mean position of joints `js` of body 0 in a raw frame (at `at` in `frame`), into out[3]. */

@@ -250,7 +250,7 @@ export function inputSpecOf(m: ModelContract & { input_size: number }): InputSpe
     mismatch('layout', m.layout, preprocess.layout) ??
     mismatch('bodies', m.bodies, dims.bodies) ??
     mismatch('joints', m.joints, dims.joints) ??
-    mismatch('input_size', m.input_size, dims.frameSize);
+    mismatch('input_size', m.input_size, dims.inputSize);
   if (problem) throw new Error(problem);
   return {
     kind: 'skeleton',

@@ -13,6 +13,7 @@ import type { LayoutConversion } from './layout-conversion.js';
 import { resampleSequence, type SegmentSlot, staggeredLogits } from './rate.js';
 import { type ClassPrediction, classPrediction, type RegressionPrediction, regressionPrediction } from './result.js';
 import { type ActionSegment, type DecisionRule, segmentSteps } from './segments.js';
+import { stepFeatures, stepFeaturesOf } from './step-features.js';
 
 export interface ModelSteps {
   x: Float32Array; // [n, D]
@@ -37,11 +38,15 @@ export function requireDetectionModel(m: ModelMetadata, field: string): void {
   }
 }
 
-/** Preprocessed frames x [T, D] recorded at `srcFps` -> the model's steps (resampled for rate models). */
+/**
+ * Preprocessed frames x [T, D0] recorded at `srcFps` -> the model's steps [n, D] (resampled for rate
+ * models), with the model's input streams computed from each step's joints (step-features.ts).
+ */
 export function modelSteps(m: ModelMetadata, x: Float32Array, T: number, srcFps: number): ModelSteps {
-  if (m.sampling?.kind !== 'rate') return { x, n: T, frameOf: null };
-  const r = resampleSequence(x, T, m.input_size, srcFps, m.sampling);
-  return { x: r.x, n: r.n, frameOf: r.idx };
+  const f = stepFeaturesOf(m);
+  if (m.sampling?.kind !== 'rate') return { x: stepFeatures(f, x, T), n: T, frameOf: null };
+  const r = resampleSequence(x, T, f ? f.frameSize : m.input_size, srcFps, m.sampling);
+  return { x: stepFeatures(f, r.x, r.n), n: r.n, frameOf: r.idx };
 }
 
 /** Checks and converts one sequence's frames (throws ApiError naming `field`); nothing runs yet. */
@@ -61,7 +66,7 @@ export interface StepOptions {
 
 /** Checked model input (readSequence, or a binary body) -> the model steps: rate models resample it. */
 export function stepsOf(m: ModelMetadata, s: SequenceInput, opts: StepOptions): ModelSteps {
-  if (m.sampling?.kind !== 'rate') return { x: s.x, n: s.T, frameOf: null };
+  if (m.sampling?.kind !== 'rate') return modelSteps(m, s.x, s.T, 0);
   const srcFps = opts.frameRate ?? m.frame_rate ?? 30;
   // A low frame rate multiplies the steps: bound them by the same limit as frames, before they exist.
   const n = resampledLength(s.T, srcFps, m.sampling.fps);

@@ -30,6 +30,7 @@ import {
   STARTED,
 } from '../predict/segments.js';
 import { backgroundIndex } from '../predict/sequence-prediction.js';
+import { StreamFeatures } from '../predict/step-features.js';
 import { copyValues } from '../util/copy-values.js';
 import { allFinite } from '../util/finite.js';
 import { errorMessage, type ServerMessage, type StreamConfig } from './protocol.js';
@@ -50,6 +51,8 @@ export class StreamSession {
   readonly points: { channels: 2 | 3 | null; minScore: number };
   private pre: PreprocessState | null;
   private clock: StepClock | null;
+  /** Each step's joints -> the model's input streams. */
+  private readonly features: StreamFeatures;
   /** The source frame of the one step a frame makes without resampling (reused: no array per frame). */
   private readonly thisFrame: number[] = [0];
   private frames = 0;
@@ -73,10 +76,11 @@ export class StreamSession {
     this.rows = this.offsets.length;
     this.h = new Float32Array(m.num_layers * this.rows * m.hidden_size);
     this.queue = new StepQueue(m.input_size);
-    this.current = new Float32Array(m.input_size);
-    this.previous = new Float32Array(m.input_size);
     const spec = served.input;
     this.points = { channels: defaultChannels(spec), minScore: DEFAULT_MIN_SCORE };
+    this.current = new Float32Array(spec.inputSize);
+    this.previous = new Float32Array(spec.inputSize);
+    this.features = new StreamFeatures(spec);
     this.config = {
       every: 1,
       topK: 5,
@@ -107,6 +111,7 @@ export class StreamSession {
     const spec = this.served.input;
     this.pre = spec.kind === 'skeleton' ? createPreprocessState(spec.preprocess) : null;
     this.clock = this.rate ? new StepClock(this.config.frameRate, this.rate.fps) : null;
+    this.features.reset();
     this.segmenter?.reset();
   }
 
@@ -123,7 +128,7 @@ export class StreamSession {
 
   /** Values per raw frame (joints [B, J, 3] of the model's or the configured layout, or a row [D]). */
   get frameSize(): number {
-    return this.conversion?.frameSize ?? this.served.model.inputSize;
+    return this.conversion?.frameSize ?? this.served.input.inputSize;
   }
 
   /** Floats per frame of a binary message: the raw frame with `channels` floats per joint. */
@@ -214,7 +219,7 @@ export class StreamSession {
    * would pass its limit (the caller closes the connection). Returns the steps queued.
    */
   accept(raw: Float32Array, T: number, arrivedAt: number): number {
-    const D = this.served.model.inputSize;
+    const D = this.served.input.inputSize;
     let added = 0;
     for (let t = 0; t < T; t++) {
       // Every frame is preprocessed (its reference may come from a frame the resampling skips).
@@ -236,7 +241,7 @@ export class StreamSession {
           );
         }
         const shown = src === this.frames || this.frames === 0 ? x : this.previous;
-        this.queue.push({ frame: src, step: this.steps++, arrivedAt }, shown);
+        this.queue.push({ frame: src, step: this.steps++, arrivedAt }, this.features.next(shown));
         added++;
       }
       this.previous.set(x);

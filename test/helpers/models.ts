@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
+import { type FeatureStream, featureConfig, featureSize } from '../../src/data/features.js';
 import { getLayout, type LayoutName } from '../../src/data/layouts.js';
 import { defaultPreprocessConfig } from '../../src/data/preprocess.js';
 import { type FoldedNetwork, foldNetwork } from '../../src/export/fold.js';
@@ -38,6 +39,8 @@ export interface TestModelOptions {
   /** skeleton models: a built-in layout other than ntu25 (then one body unless `bodies` says). */
   layout?: LayoutName;
   bodies?: number;
+  /** skeleton models: input streams beside the joints (src/data/features.ts). */
+  features?: readonly FeatureStream[];
 }
 
 /** CUDA is usable on this machine: onnxruntime's CUDA provider is installed and an NVIDIA GPU is present. */
@@ -57,9 +60,11 @@ export function testModel(o: TestModelOptions): { bytes: Uint8Array; folded: Fol
   const layout = getLayout(o.layout ?? 'ntu25');
   const bodies = o.bodies ?? (o.layout ? 1 : SKELETON_BODIES);
   const K = o.kind === 'regression' ? 1 : (o.classes ?? 5);
+  const features = featureConfig(o.features ?? ['joints'], layout.parents, layout.name);
+  const preprocessing = { ...defaultPreprocessConfig(layout, bodies), ...(features ? { features } : {}) };
   const config: NetworkConfig = {
     arch: o.arch ?? 'plain',
-    inputSize: skeleton ? bodies * layout.joints.length * 3 : (o.inputSize ?? 6),
+    inputSize: skeleton ? featureSize(features, bodies * layout.joints.length * 3) : (o.inputSize ?? 6),
     hiddenSize: o.hiddenSize ?? 16,
     depth: o.depth ?? 2,
     numOutputs: K,
@@ -89,7 +94,7 @@ export function testModel(o: TestModelOptions): { bytes: Uint8Array; folded: Fol
         bodies,
         joints: layout.joints.length,
         ...(layout.dims === 2 ? { dims: 2 as const } : {}),
-        preprocessing: defaultPreprocessConfig(layout, bodies),
+        preprocessing,
         frame_rate: 30,
         window: 20,
       }),

@@ -3,6 +3,7 @@
 // them), and is what a checkpoint's options are read through.
 
 import { z } from 'zod';
+import { FEATURE_STREAMS, parseFeatureList } from '../../data/features.js';
 import { parseSplit, SPLIT_FORMS } from '../../data/split-spec.js';
 import { checkedString, choiceValue, intValue, numberValue, parseOptions, withFlag } from '../../util/option-schema.js';
 import type { TaskSpec } from '../config.js';
@@ -81,6 +82,11 @@ const skeletonOptions = z.object({
     'augmentation, largest rotation about the vertical',
   ),
   augment: withFlag(z.boolean().default(true), '--no-augment', 'no training augmentation'),
+  features: withFlag(
+    checkedString(parseFeatureList).default('joints'),
+    '--features <list>',
+    `input streams, concatenated per step: ${FEATURE_STREAMS.join(', ')} (bones: joint minus its parent in the layout's tree; motion: the change since the previous model step); the server computes them from the joints a request sends`,
+  ),
   validation: withFlag(
     numberValue(0, 0.9).default(DEFAULT_VALIDATION_FRACTION),
     '--validation <fraction>',
@@ -105,9 +111,10 @@ export const tasks: Record<string, TaskEntry> = {
     description: 'skeleton action recognition from a dataset cache (indrnn data build / indrnn data synth)',
     defaults: skeletonDefaults,
     options: skeletonOptions,
-    build: ({ sampling, segments, fps, window, warmup, center, ...o }, seed) =>
+    build: ({ sampling, segments, fps, window, warmup, center, features, ...o }, seed) =>
       new SkeletonTask({
         ...o,
+        features: parseFeatureList(features),
         sampling: sampling === 'rate' ? { kind: 'rate', fps, window, warmup } : { kind: 'segments', segments },
         center: center ?? (sampling === 'rate' ? 'per-frame' : 'first-frame'),
         seed,

@@ -14,8 +14,9 @@
 // test part once, at the end.
 import { type AugmentConfig, augment, DEFAULT_AUGMENT } from '../../data/augment.js';
 import { openDataset, type SkeletonDataset, splitParts } from '../../data/cache.js';
+import { type FeatureStream, featureConfig, featureSequence } from '../../data/features.js';
 import { layoutJson } from '../../data/layout-file.js';
-import { defaultPreprocessConfig } from '../../data/preprocess.js';
+import { defaultPreprocessConfig, inputDims } from '../../data/preprocess.js';
 import { fixedRateIndices, gatherFrames, sampleSegments } from '../../data/sampling.js';
 import { carveValidation, classesMissingFromTraining, type ValidationSample } from '../../data/split-spec.js';
 import { seq } from '../../nn/seq.js';
@@ -42,6 +43,11 @@ export interface SkeletonOptions {
   /** Training augmentation: largest rotation about the vertical, degrees (default DEFAULT_ROTATE_DEG). */
   rotateDeg?: number;
   augment: boolean;
+  /**
+   * Input streams (features.ts): joints, bones, their motions; concatenated per step (early fusion).
+   * Default joints only.
+   */
+  features?: readonly FeatureStream[];
   /**
    * Fraction of the training part held out as the validation part (default DEFAULT_VALIDATION_FRACTION;
    * 0: none, and the trainer selects on the test part).
@@ -93,10 +99,15 @@ export class SkeletonTask implements Task {
     const probe = openDataset(options.cache);
     // 'full' alignment (torso upright as well as facing the camera) by default for 3D data: Kinects look
     // down at people, and yaw alone leaves a tilt that differs per camera (docs/data.md, the default recipe).
-    const preprocess = defaultPreprocessConfig(probe.jointLayout, probe.bodies, {
-      center: options.center,
-      viewAlign: options.viewAlign ?? (probe.jointLayout.dims === 2 ? 'none' : 'full'),
-    });
+    const layout = probe.jointLayout;
+    const features = featureConfig(options.features ?? ['joints'], layout.parents, layout.name);
+    const preprocess = {
+      ...defaultPreprocessConfig(layout, probe.bodies, {
+        center: options.center,
+        viewAlign: options.viewAlign ?? (layout.dims === 2 ? 'none' : 'full'),
+      }),
+      ...(features ? { features } : {}),
+    };
     this.augmentConfig = { ...DEFAULT_AUGMENT, rotateDeg: options.rotateDeg ?? DEFAULT_ROTATE_DEG };
     const all = openDataset(options.cache, { preprocess });
     const parts = splitParts(all, options.split, options.cache);
@@ -163,7 +174,7 @@ export class SkeletonTask implements Task {
     this.validation = validation ? heldOut(validation) : null;
     this.hasValidation = validation !== null;
     this.order = new EpochOrder(this.detection ? this.detection.train.windows.length : this.train.count, options.seed);
-    this.inputSize = this.train.frameSize;
+    this.inputSize = inputDims(preprocess).inputSize;
     this.labels = [...this.train.labels.map((l) => l.name), ...(this.detection ? [BACKGROUND_LABEL] : [])];
     this.numOutputs = this.labels.length;
     this.seqLen = options.sampling.kind === 'segments' ? options.sampling.segments : options.sampling.window;
@@ -175,7 +186,9 @@ export class SkeletonTask implements Task {
     const T = this.seqLen;
     const B = indices.length;
     const D = this.inputSize;
+    const D0 = ds.frameSize;
     const dims = { bodies: ds.bodies, joints: ds.joints, layout: ds.jointLayout };
+    const features = ds.preprocess.features;
     const x = new Float32Array(T * B * D);
     const labels = new Int32Array(B);
     const frameLabels = this.options.sampling.kind === 'rate' ? new Int32Array(T * B) : undefined;
@@ -185,9 +198,9 @@ export class SkeletonTask implements Task {
       let Ti = ds.length(i);
       if (rng && this.options.augment) ({ frames, T: Ti } = augment(frames, Ti, dims, this.augmentConfig, rng));
       labels[b] = ds.label(i);
-      const { steps, firstReal } = this.stepIndices(Ti, ds.header.fps, rng);
-      const sampled = gatherFrames(frames, D, steps);
-      for (let t = 0; t < T; t++) x.set(sampled.subarray(t * D, (t + 1) * D), (t * B + b) * D);
+      const { steps, firstReal, lead } = this.stepIndices(Ti, ds.header.fps, rng);
+      const sampled = featureSequence(features, ds.bodies, ds.joints, gatherFrames(frames, D0, steps), steps.length);
+      for (let t = 0; t < T; t++) x.set(sampled.subarray((t + lead) * D, (t + lead + 1) * D), (t * B + b) * D);
       if (frameLabels && this.options.sampling.kind === 'rate') {
         const labelled = firstReal + this.options.sampling.warmup;
         for (let t = 0; t < T; t++) frameLabels[t * B + b] = t >= labelled || t === T - 1 ? labels[b] : -1;
@@ -197,22 +210,29 @@ export class SkeletonTask implements Task {
   }
 
   /**
-   * Source-frame indices of the T model steps for a sequence of Ti frames recorded at `fps`, and the first
-   * step that is not padding (rate sampling holds the first frame still before a short action).
+   * Source-frame indices of the T model steps for a sequence of Ti frames recorded at `fps`, preceded by
+   * `lead` steps (0 or 1) that only give the first step its motion, as a stream sees it (rate sampling,
+   * a window that does not start the sequence), and the first step that is not padding (rate sampling holds
+   * the first frame still before a short action).
    */
-  private stepIndices(Ti: number, fps: number, rng: Rng | null): { steps: Int32Array; firstReal: number } {
+  private stepIndices(
+    Ti: number,
+    fps: number,
+    rng: Rng | null,
+  ): { steps: Int32Array; firstReal: number; lead: number } {
     const s = this.options.sampling;
-    if (s.kind === 'segments') return { steps: sampleSegments(Ti, s.segments, rng), firstReal: 0 };
+    if (s.kind === 'segments') return { steps: sampleSegments(Ti, s.segments, rng), firstReal: 0, lead: 0 };
     const all = fixedRateIndices(Ti, fps, s.fps);
     const W = s.window;
     if (all.length >= W) {
       const start = rng ? rng.int(all.length - W + 1) : Math.floor((all.length - W) / 2);
-      return { steps: all.subarray(start, start + W), firstReal: 0 };
+      const lead = start > 0 && this.inputSize !== this.train.frameSize ? 1 : 0;
+      return { steps: all.subarray(start - lead, start + W), firstReal: 0, lead };
     }
     const pad = W - all.length;
     const steps = new Int32Array(W);
     steps.set(all, pad); // steps[0..pad) = 0: the first frame held still
-    return { steps, firstReal: pad };
+    return { steps, firstReal: pad, lead: 0 };
   }
 
   /**

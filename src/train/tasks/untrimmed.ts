@@ -10,6 +10,7 @@
 // history (docs/streaming.md, staggered states).
 import { type AugmentConfig, augment, type SeqDims } from '../../data/augment.js';
 import type { SkeletonDataset } from '../../data/cache.js';
+import { type FeatureConfig, featureSequence, featureSize } from '../../data/features.js';
 import { resampledLength } from '../../data/sampling.js';
 import { seq } from '../../nn/seq.js';
 import type { Rng } from '../../util/rng.js';
@@ -50,7 +51,10 @@ export function isUntrimmed(ds: SkeletonDataset): boolean {
 export class UntrimmedWindows {
   private readonly recordings: Recording[];
   readonly windows: WindowRef[];
+  /** Joints per step B*J*3 (the model takes featureSize(features, D) per step). */
   private readonly D: number;
+  /** The input streams (features.ts), null: joints only. */
+  private readonly features: FeatureConfig | null;
   private readonly dims: SeqDims;
   private readonly srcFps: number;
 
@@ -65,6 +69,7 @@ export class UntrimmedWindows {
     stride: number,
   ) {
     this.D = ds.frameSize;
+    this.features = ds.preprocess.features ?? null;
     this.dims = { bodies: ds.bodies, joints: ds.joints, layout: ds.jointLayout };
     this.srcFps = ds.header.fps;
     this.recordings = Array.from({ length: ds.count }, (_, i) => {
@@ -93,7 +98,8 @@ export class UntrimmedWindows {
     const W = this.o.window;
     const B = indices.length;
     const D = this.D;
-    const x = new Float32Array(W * B * D);
+    const Din = featureSize(this.features, D);
+    const x = new Float32Array(W * B * Din);
     const frameLabels = new Int32Array(W * B);
     const frameIdx = new Int32Array(W);
     const window = new Float32Array(W * D);
@@ -113,13 +119,14 @@ export class UntrimmedWindows {
       }
       for (let k = 0; k < W; k++) window.set(r.frames.subarray(frameIdx[k] * D, (frameIdx[k] + 1) * D), k * D);
       const frames = aug ? augment(window, W, this.dims, { ...aug, speed: [1, 1], cropMin: 1 }, rng!).frames : window;
+      const input = featureSequence(this.features, this.dims.bodies, this.dims.joints, frames, W);
       for (let k = 0; k < W; k++) {
-        x.set(frames.subarray(k * D, (k + 1) * D), (k * B + b) * D);
+        x.set(input.subarray(k * Din, (k + 1) * Din), (k * B + b) * Din);
         // A window shorter than W (a very short recording) repeats its last frame; those steps are labelled too.
         frameLabels[k * B + b] = k >= this.o.warmup || k === W - 1 ? r.targets[frameIdx[k]] : -1;
       }
     }
-    return { x: seq(x, W, B, D), frameLabels };
+    return { x: seq(x, W, B, Din), frameLabels };
   }
 
   /** Fraction of labelled training frames per class [K+1], background last (for reports). */
