@@ -81,6 +81,16 @@ const skeletonOptions = z.object({
     'augmentation, largest rotation about the vertical',
   ),
   augment: withFlag(z.boolean().default(true), '--no-augment', 'no training augmentation'),
+  classes: withFlag(
+    z.string().optional(),
+    '--classes <names>',
+    "train and test on these classes of the cache only, comma-separated names ('sit down,stand up'), in this order",
+  ),
+  perClass: withFlag(
+    intValue(1).optional(),
+    '--per-class <k>',
+    'few-shot: train on k clips per class (a draw seeded by --seed, made after the validation part is carved; the validation and test parts stay whole)',
+  ),
   validation: withFlag(
     numberValue(0, 0.9).default(DEFAULT_VALIDATION_FRACTION),
     '--validation <fraction>',
