@@ -149,6 +149,20 @@ describe('train --init: transfer learning', () => {
     await model.release();
   });
 
+  it('--freeze with data-parallel shards: 1 and 2 threads give the same weights', async () => {
+    const weights: Float32Array[] = [];
+    for (const threads of [1, 2]) {
+      const task = taskOf({ classes: newClasses });
+      const init = readInitSource(baseCkpt);
+      const flags = { epochs: 2, freeze: 2, shards: 2, threads };
+      const config = resolveTrainConfig(task, stored({ classes: newClasses }), skeletonDefaults, flags, init);
+      const out = join(dir, `threads${threads}`);
+      await runTraining(config, task, { outDir: out, resume: false, mm: backend, threads, init });
+      weights.push(loadCheckpoint(join(out, 'checkpoint.safetensors')).tensors.get('model.final.rec.u')!.data);
+    }
+    assert.deepEqual(weights[1], weights[0]);
+  });
+
   it('keeps the classifier column of a class the base knows by name, and makes a new one for the others', async () => {
     const trainer = fineTuner(baseOnnx, 'columns', { freeze: 2 });
     // From the exported model: its classifier is folded with the last batch norm, and kept as it is.
