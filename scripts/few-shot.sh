@@ -7,7 +7,8 @@
 #
 # Usage: scripts/few-shot.sh CACHE OUT     (CACHE from `indrnn data build --format nucla`)
 # Environment: SEEDS (default "1 2 3"), KS (default "1 3 5"), JOBS (runs at once, default 2),
-#              FREEZES (default "0 1 3 5"), EVAL_EVERY (default 5; 50 for the ten-times runs).
+#              FREEZES (default "0 1 3 5"), INIT_EPOCHS (epochs of the --init runs, default "default": the
+#              trainer's), SCRATCH (0: no runs from scratch), EVAL_EVERY (default 5; 50 for the ten-times runs).
 set -euo pipefail
 CACHE=$(realpath "${1:?usage: scripts/few-shot.sh CACHE OUT}")
 OUT=${2:?usage: scripts/few-shot.sh CACHE OUT}
@@ -15,6 +16,8 @@ SEEDS=${SEEDS:-1 2 3}
 KS=${KS:-1 3 5}
 JOBS=${JOBS:-2}
 FREEZES=${FREEZES:-0 1 3 5}
+INIT_EPOCHS=${INIT_EPOCHS:-default}
+SCRATCH=${SCRATCH:-1}
 EVAL_EVERY=${EVAL_EVERY:-5}
 BASE_CLASSES='pick up with one hand,drop trash,sit down,donning,throw'
 NEW_CLASSES='pick up with two hands,walk around,stand up,doffing,carry'
@@ -50,9 +53,19 @@ export CACHE OUT NEW_CLASSES
 {
   for seed in $SEEDS; do
     for k in $KS; do
-      echo "$k $seed scratch --eval-every $EVAL_EVERY"
-      echo "$k $seed scratch-x10 --epochs 2000 --eval-every 50"
-      for f in $FREEZES; do echo "$k $seed init-onnx-f$f --init $OUT/base.onnx --freeze $f --eval-every $EVAL_EVERY"; done
+      if [ "$SCRATCH" != 0 ]; then
+        echo "$k $seed scratch --eval-every $EVAL_EVERY"
+        echo "$k $seed scratch-x10 --epochs 2000 --eval-every 50"
+      fi
+      for f in $FREEZES; do
+        for e in $INIT_EPOCHS; do
+          if [ "$e" = default ]; then
+            echo "$k $seed init-onnx-f$f --init $OUT/base.onnx --freeze $f --eval-every $EVAL_EVERY"
+          else
+            echo "$k $seed init-onnx-f$f-e$e --init $OUT/base.onnx --freeze $f --epochs $e --eval-every $EVAL_EVERY"
+          fi
+        done
+      done
     done
   done
 } | xargs -P "$JOBS" -L 1 bash -c 'run "$@"' _
