@@ -6,6 +6,7 @@ import { type Command, Option } from 'commander';
 import { architectureNames } from '../nn/architectures.js';
 import { OrtBackend } from '../nn/backend.js';
 import type { TaskSpec } from '../train/config.js';
+import { readInitSource } from '../train/init.js';
 import { metricText } from '../train/objective.js';
 import { CURVES_FILE, trainingCurvesSvg } from '../train/plots.js';
 import { createReporter } from '../train/progress.js';
@@ -82,6 +83,15 @@ export function registerTrain(program: Command): void {
       'before each evaluation, set the batch-norm statistics from this many recent training batches (0: running averages; adding default 10)',
       intOption(0),
     )
+    .option(
+      '--init <file>',
+      "transfer learning: start from a trained network (a run's checkpoint.safetensors or an exported .onnx) of the same input and shape; its IndRNN layers are loaded, the classifier is new (a class of the same name keeps its weights); default run length: half the task's epochs",
+    )
+    .option(
+      '--freeze <n>',
+      'with --init: keep the lowest n IndRNN layers (and all before them) fixed; 0: train everything (default 1)',
+      intOption(0),
+    )
     .option('--seed <n>', 'seed for data, initialisation and dropout', intOption(0))
     .option(
       '--out <dir>',
@@ -109,6 +119,7 @@ Examples:
   indrnn train --task seq-image --data /usr/share/datasets/fashion-mnist --epochs 5
   indrnn train --task skeleton --cache data/synth.cache --split ntu60-xsub --epochs 30
   indrnn train --task adding --seq-len 1000 --target 0.01 --out runs/add1000 --resume
+  indrnn train --task skeleton --cache mine.cache --split random:0.2 --init models/nucla.onnx --freeze 1
 
 Ctrl-C saves a checkpoint; run the same command with --resume to continue.`,
     )
@@ -127,7 +138,8 @@ Ctrl-C saves a checkpoint; run the same command with --resume to continue.`,
 async function trainCommand(opts: TrainCliOptions, spec: TaskSpec): Promise<TrainSummary> {
   const seed = opts.seed ?? 1;
   const task = createTask(spec, seed);
-  const config = resolveTrainConfig(task, spec.options, tasks[spec.name].defaults, opts);
+  const init = opts.init === undefined ? undefined : readInitSource(opts.init);
+  const config = resolveTrainConfig(task, spec.options, tasks[spec.name].defaults, opts, init);
   const outDir = opts.out ?? join('runs', `${opts.task}-seed${seed}`);
   if (existsSync(join(outDir, CHECKPOINT_FILE)) && !opts.resume && !opts.force) {
     throw new Error(
@@ -148,6 +160,7 @@ async function trainCommand(opts: TrainCliOptions, spec: TaskSpec): Promise<Trai
     const summary = await runTraining(config, task, {
       outDir,
       resume: !!opts.resume,
+      init,
       mm,
       threads,
       reporter,

@@ -278,13 +278,20 @@ export class SkeletonDataset {
     private readonly index: Int32Array,
     /** The preprocessing frames() applies. */
     readonly preprocess: PreprocessConfig,
+    /** withClasses: the cache's label index -> ours (-1: not one of ours); null: the cache's labels. */
+    private readonly classMap: Int32Array | null = null,
   ) {
     this.count = index.length;
     this.layout = header.layout;
     this.bodies = header.bodies;
     this.joints = header.joints;
     this.frameSize = header.bodies * header.joints * 3;
-    this.labels = header.labels;
+    this.labels = classMap ? header.labels.filter((_, i) => classMap[i] >= 0) : header.labels;
+    if (classMap) this.labels = [...this.labels].sort((a, b) => this.ours(a) - this.ours(b));
+  }
+
+  private ours(l: LabelInfo): number {
+    return this.classMap![this.header.labels.indexOf(l)];
   }
 
   private at(i: number): number {
@@ -302,7 +309,8 @@ export class SkeletonDataset {
   }
   /** Label index into `labels`, -1 for unlabelled (stream) samples. */
   label(i: number): number {
-    return this.views.labels[this.at(i)];
+    const l = this.views.labels[this.at(i)];
+    return this.classMap && l >= 0 ? this.classMap[l] : l;
   }
   meta(i: number): SampleMeta {
     const fields = metaFieldsOf(this.header);
@@ -347,7 +355,30 @@ export class SkeletonDataset {
   /** A view on some of the samples (indices into this dataset). */
   subset(indices: readonly number[]): SkeletonDataset {
     const idx = Int32Array.from(indices, (i) => this.at(i));
-    return new SkeletonDataset(this.header, this.jointLayout, this.views, this.starts, idx, this.preprocess);
+    return new SkeletonDataset(
+      this.header,
+      this.jointLayout,
+      this.views,
+      this.starts,
+      idx,
+      this.preprocess,
+      this.classMap,
+    );
+  }
+  /**
+   * A view whose classes are `keep` (indices into `labels`), in that order: a sample of class keep[j] has
+   * label j, a sample of any other class -1 (unlabelled). Clips only: per-frame labels are not renumbered.
+   */
+  withClasses(keep: readonly number[]): SkeletonDataset {
+    const map = new Int32Array(this.header.labels.length).fill(-1);
+    keep.forEach((cur, j) => {
+      // Our label `cur` is the cache's label whose index maps to it (or itself without a map).
+      const k = this.classMap ? this.classMap.indexOf(cur) : cur;
+      if (k < 0 || k >= map.length) throw new RangeError(`class index ${cur} is outside 0..${this.labels.length - 1}`);
+      if (map[k] >= 0) throw new RangeError(`class ${this.header.labels[k].name} is given twice`);
+      map[k] = j;
+    });
+    return new SkeletonDataset(this.header, this.jointLayout, this.views, this.starts, this.index, this.preprocess, map);
   }
 }
 

@@ -119,6 +119,7 @@ export function assignSplit(samples: readonly SplitSample[], split: Split, where
 
 const RANDOM_SPLIT_STREAM = 0x5_1_17;
 const VALIDATION_STREAM = 0x7a_11d;
+const PER_CLASS_STREAM = 0x9e_c1a55;
 
 /** Indices of the samples per class (label), each list in a seeded shuffle of its own; classes in label order. */
 function shuffledByClass(samples: readonly { label: number }[], seed: number, stream: number): number[][] {
@@ -148,6 +149,18 @@ function randomSplit(samples: readonly SplitSample[], testFraction: number, seed
     for (let k = 0; k < nTest; k++) out[list[k]] = 'test';
   }
   return out;
+}
+
+/**
+ * Positions (ascending) of at most k samples of each class, a seeded draw per class (few-shot training
+ * sets: `indrnn train --per-class K`). Samples without a class (label < 0) are left out.
+ */
+export function keepPerClass(samples: readonly { label: number }[], k: number, seed: number): number[] {
+  if (!(Number.isInteger(k) && k >= 1)) throw new RangeError(`per-class count must be a whole number >= 1, got ${k}`);
+  return shuffledByClass(samples, seed, PER_CLASS_STREAM)
+    .filter((list) => samples[list[0]].label >= 0)
+    .flatMap((list) => list.slice(0, k))
+    .sort((a, b) => a - b);
 }
 
 /** What carving a validation part needs to know of one training sample (0 = unknown subject / recording). */

@@ -36,10 +36,10 @@ export interface AdamSegment {
   decay: boolean;
 }
 
-/** The trainable tensors of a store (buffers such as BN running statistics are not optimised). */
+/** The trainable tensors of a store (buffers such as BN running statistics and frozen tensors are not optimised). */
 export function adamSegments(store: ParamStore): AdamSegment[] {
   return store.params
-    .filter((p) => p.role !== 'buffer')
+    .filter((p) => p.role !== 'buffer' && !p.frozen)
     .map((p) => ({ from: p.offset, to: p.offset + p.size, decay: p.role === 'weight' }));
 }
 

@@ -30,6 +30,12 @@ export interface NetworkConfig {
    * code starts them tiny (0.001) so that the sum starts near 0. Absent or 0: the default.
    */
   inputInitStd?: number;
+  /**
+   * Training only: the lowest N IndRNN layers, with every op before them in the program (their input
+   * Linears, their batch norms), stay fixed: no gradient, no optimiser update, batch norm on its running
+   * statistics, no dropout (transfer learning, `indrnn train --init FILE --freeze N`). Absent or 0: none.
+   */
+  frozenLayers?: number;
 }
 
 /** An architecture: its trunk, input [T, B, I] -> features, as ops in the order of their parameters. */
@@ -113,7 +119,16 @@ export function describeNetwork(c: NetworkConfig): Program {
     if (op.kind === 'recurrent' && p.sizes[op.output] !== c.hiddenSize)
       throw new RangeError(`${op.rec} is not ${c.hiddenSize} wide: h0/hT [L, B, H] needs every IndRNN layer H wide`);
   }
+  if ((c.frozenLayers ?? 0) > p.states)
+    throw new RangeError(`cannot freeze ${c.frozenLayers} IndRNN layers: the network has ${p.states}`);
   return p;
+}
+
+/** Ops of the program that `frozenLayers` keeps fixed: every op up to and including the N-th recurrent one. */
+export function frozenOpCount(p: Program, frozenLayers: number): number {
+  if (frozenLayers <= 0) return 0;
+  const i = p.ops.findIndex((op) => op.kind === 'recurrent' && op.state === frozenLayers - 1);
+  return i + 1;
 }
 
 /** Number of IndRNN layers, i.e. of recurrent states L in h0/hT [L, B, H]. */
@@ -139,6 +154,8 @@ export function validateNetworkConfig(c: NetworkConfig): void {
     throw new RangeError(`network readout must be last or all, got ${c.readout}`);
   if (!(c.mag > 1)) throw new RangeError(`network mag must be > 1, got ${c.mag}`);
   if (!(c.dropout >= 0 && c.dropout < 1)) throw new RangeError(`network dropout must be in [0, 1), got ${c.dropout}`);
+  if (c.frozenLayers !== undefined && !(Number.isInteger(c.frozenLayers) && c.frozenLayers >= 0))
+    throw new RangeError(`network frozenLayers must be a whole number, got ${c.frozenLayers}`);
   if (c.inputInitStd !== undefined && !(c.inputInitStd >= 0 && c.inputInitStd < 10))
     throw new RangeError(`network inputInitStd must be in [0, 10), got ${c.inputInitStd}`);
 }

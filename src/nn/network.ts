@@ -1,7 +1,7 @@
 // The trainable network: one layer per op of its architecture's program (architectures.ts, program.ts),
 // parameters in one store. Forward runs the ops in order, backward in reverse; a value that several ops
 // read gets the sum of their gradients.
-import { describeNetwork, type NetworkConfig, validateNetworkConfig } from './architectures.js';
+import { describeNetwork, frozenOpCount, type NetworkConfig, validateNetworkConfig } from './architectures.js';
 import type { Backend } from './backend.js';
 import { LastStep } from './layers/last-step.js';
 import { Linear } from './layers/linear.js';
@@ -17,6 +17,11 @@ export class Network implements Layer {
   readonly program: Program;
   /** The IndRNN layers in order; unit i owns state i of h0/hT. */
   readonly recurrent: RecUnit[] = [];
+  /**
+   * Ops 0 .. frozenOps-1 are frozen (config.frozenLayers): they run as at inference even in training, get
+   * no gradient (backward stops above them) and their parameters are marked frozen for the optimiser.
+   */
+  readonly frozenOps: number;
   /** Per op: its layer, or null for add and concat (done here). */
   private readonly layers: (Layer | null)[];
   // By value id: the last forward's values and their gradients; reused buffers (see reuse()) for the
@@ -38,11 +43,16 @@ export class Network implements Layer {
     const c = config;
     const p = describeNetwork(c);
     this.program = p;
+    const frozenOps = frozenOpCount(p, c.frozenLayers ?? 0);
+    this.frozenOps = frozenOps;
+    let frozenParams = 0;
     // Made in the program's order, which is the order of the parameters in the store (and checkpoints).
-    this.layers = p.ops.map((op): Layer | null => {
+    this.layers = p.ops.map((op, i): Layer | null => {
+      if (i === frozenOps) frozenParams = this.store.params.length;
       const [inSize, size] = [p.sizes[op.inputs[0]], p.sizes[op.output]];
-      // A Linear that reads the data skips dx.
-      if (op.kind === 'linear') return new Linear(this.store, op.name, inSize, size, mm, op.init, op.inputs[0] !== 0);
+      // A Linear that reads the data (or a frozen op's value: op i makes value i + 1) skips dx.
+      if (op.kind === 'linear')
+        return new Linear(this.store, op.name, inSize, size, mm, op.init, op.inputs[0] > frozenOps);
       if (op.kind === 'lastStep') return new LastStep();
       if (op.kind !== 'recurrent') return null;
       const last = op.state === p.states - 1;
@@ -51,6 +61,7 @@ export class Network implements Layer {
       this.recurrent.push(unit);
       return unit;
     });
+    for (let k = 0; k < frozenParams; k++) this.store.params[k].frozen = true;
     this.store.allocate();
   }
 
@@ -62,10 +73,12 @@ export class Network implements Layer {
     const { ops, sizes, output } = this.program;
     const v = this.values;
     v[0] = x;
+    // Frozen ops run as at inference: no dropout, batch norm on its running statistics, left alone by calibration.
+    const frozenCtx: ForwardContext = this.frozenOps > 0 ? { training: false, h0: ctx.h0, hT: ctx.hT } : ctx;
     for (let i = 0; i < ops.length; i++) {
       const [op, layer, a] = [ops[i], this.layers[i], v[ops[i].inputs[0]]];
       if (layer) {
-        v[op.output] = await layer.forward(a, ctx);
+        v[op.output] = await layer.forward(a, i < this.frozenOps ? frozenCtx : ctx);
         continue;
       }
       const [N, C] = [a.T * a.B, sizes[op.output]];
@@ -90,7 +103,7 @@ export class Network implements Layer {
     const { ops, sizes, output } = this.program;
     this.grads.fill(undefined);
     this.grads[output] = dLogits;
-    for (let i = ops.length - 1; i >= 0; i--) {
+    for (let i = ops.length - 1; i >= this.frozenOps; i--) {
       const [op, layer, d] = [ops[i], this.layers[i], this.grads[ops[i].output]];
       if (!d) throw new Error(`internal: value ${op.output} has no gradient`);
       if (layer) await this.accumulate(op.inputs[0], await layer.backward(d));
@@ -130,6 +143,7 @@ export class Network implements Layer {
   clipRecurrentWeights(): void {
     if (!this.config.clipRecurrent) return;
     for (const layer of this.recurrent) {
+      if (layer.u.frozen) continue;
       const u = layer.u.value;
       const b = layer.bound;
       for (let i = 0; i < u.length; i++) u[i] = u[i] > b ? b : Math.max(u[i], -b);

@@ -30,6 +30,8 @@ export interface Param {
    * may then write its gradient instead of adding it to zeros (a copy instead of an add pass).
    */
   gradZeroed: boolean;
+  /** Kept fixed in training (a frozen layer's: Network, NetworkConfig.frozenLayers): the optimiser skips it. */
+  frozen: boolean;
 }
 
 export class ParamStore {
@@ -65,6 +67,7 @@ export class ParamStore {
       value: new Float32Array(0),
       grad: new Float32Array(0),
       gradZeroed: false,
+      frozen: false,
     };
     this.total += size;
     this.params.push(param);

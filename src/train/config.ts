@@ -22,7 +22,15 @@ export type TaskSpec = z.infer<typeof taskSpecSchema>;
 const [n, flag] = [z.number(), z.boolean()];
 const networkConfigSchema = z
   .object({ arch: z.string(), inputSize: n, hiddenSize: n, depth: n, numOutputs: n, readout: z.enum(['last', 'all']) })
-  .extend({ dropout: n, batchNorm: flag, mag: n, seqLen: n, clipRecurrent: flag, inputInitStd: n.optional() })
+  .extend({
+    dropout: n,
+    batchNorm: flag,
+    mag: n,
+    seqLen: n,
+    clipRecurrent: flag,
+    inputInitStd: n.optional(),
+    frozenLayers: n.optional(),
+  })
   .check((ctx) => {
     try {
       validateNetworkConfig(ctx.value);
@@ -54,6 +62,11 @@ export const trainConfigSchema = z.object({
   shards: count.optional(),
   /** Stop early once the held-out metric reaches this (accuracy >= target, or MSE <= target). */
   target: z.number().optional(),
+  /**
+   * Transfer learning (`--init`): the checkpoint or exported model the run started from (its trunk's weights;
+   * train/init.ts). Only read when a run starts, not on resume (the checkpoint holds the weights then).
+   */
+  init: z.string().optional(),
   seed: z.number().int(),
 });
 export type TrainConfig = z.infer<typeof trainConfigSchema>;

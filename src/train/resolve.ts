@@ -2,6 +2,7 @@
 import { availableParallelism } from 'node:os';
 import type { NetworkConfig } from '../nn/network.js';
 import type { ScheduleConfig, TrainConfig } from './config.js';
+import { checkInitInput, type InitSource, inheritedNetwork } from './init.js';
 import type { Task, TaskDefaults } from './task.js';
 
 export interface TrainFlags {
@@ -34,6 +35,10 @@ export interface TrainFlags {
   /** Threads for training (0 or absent: one per core); sets the default shards. */
   threads?: number;
   seed?: number;
+  /** Transfer learning: the checkpoint or .onnx model to start from (read by the caller: resolveTrainConfig's init). */
+  init?: string;
+  /** With init: the lowest N IndRNN layers stay fixed (default DEFAULT_INIT_FREEZE). */
+  freeze?: number;
 }
 
 const base = {
@@ -78,13 +83,27 @@ function calibration(batches: number | undefined): { bnCalibrationBatches?: numb
   return batches ? { bnCalibrationBatches: batches } : {};
 }
 
+/**
+ * The defaults of a run started from a trained network (--init), chosen on N-UCLA few-shot runs
+ * (BENCHMARKS.md, "Transfer learning"): the lowest IndRNN layer fixed, and a shorter run.
+ */
+export const DEFAULT_INIT_FREEZE = 1;
+export const INIT_EPOCH_SHARE = 0.5;
+
 export function resolveTrainConfig(
   task: Task,
   taskOptions: Record<string, unknown>,
   defaults: TaskDefaults,
   flags: TrainFlags,
+  /** The trained network to start from (flags.init, read): its input must match the task's, its shape is kept. */
+  init?: InitSource,
 ): TrainConfig {
   const d = defaults.network;
+  if (flags.freeze !== undefined && !init) throw new Error('--freeze needs --init (the trained network to start from)');
+  if (init) checkInitInput(init, task.describe().contract, task.inputSize);
+  const inherited = init
+    ? inheritedNetwork(init, { arch: flags.arch, hidden: flags.hidden, depth: flags.depth, batchNorm: flags.batchNorm })
+    : null;
   const network: NetworkConfig = {
     arch: flags.arch ?? d.arch ?? base.network.arch,
     inputSize: task.inputSize,
@@ -97,18 +116,23 @@ export function resolveTrainConfig(
     mag: flags.mag ?? d.mag ?? base.network.mag,
     seqLen: task.seqLen,
     clipRecurrent: flags.clipU ?? d.clipRecurrent ?? base.network.clipRecurrent,
+    ...inherited,
   };
   const inputInitStd = flags.inputInitStd ?? d.inputInitStd;
   if (inputInitStd) network.inputInitStd = inputInitStd;
+  if (init) network.frozenLayers = flags.freeze ?? DEFAULT_INIT_FREEZE;
   const t = defaults.train;
   const batchSize = flags.batchSize ?? t.batchSize ?? base.train.batchSize;
   const perEpoch = task.stepsPerEpoch?.(batchSize);
   if (flags.epochs !== undefined && !perEpoch)
     throw new Error(`--epochs needs a task with a finite training set; task ${task.name} has none: use --steps`);
+  const epochShare = init ? INIT_EPOCH_SHARE : 1;
   const steps =
     flags.epochs !== undefined
       ? flags.epochs * perEpoch!
-      : (flags.steps ?? t.steps ?? (perEpoch ? defaultEpochs(task, defaults) * perEpoch : base.train.steps));
+      : (flags.steps ??
+        t.steps ??
+        (perEpoch ? Math.max(1, Math.round(epochShare * defaultEpochs(task, defaults))) * perEpoch : base.train.steps));
   const evalEvery = flags.evalEvery ?? t.evalEvery ?? perEpoch ?? base.train.evalEvery;
   const optimizer = { ...base.train.optimizer, ...t.optimizer };
   return {
@@ -127,6 +151,7 @@ export function resolveTrainConfig(
     target: flags.target,
     shards: Math.min(batchSize, flags.shards ?? Math.max(2, flags.threads || availableParallelism())),
     ...calibration(flags.bnCalibrate ?? t.bnCalibrationBatches),
+    ...(init ? { init: init.path } : {}),
     seed: flags.seed ?? 1,
   };
 }

@@ -8,6 +8,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Adam, defaultAdamOptions } from '../nn/adam.js';
 import { type Backend, OrtBackend } from '../nn/backend.js';
+import { BN_EPS } from '../nn/layers/batchnorm.js';
 import { Network } from '../nn/network.js';
 import { type Seq, seq } from '../nn/seq.js';
 import { ShardBackend } from '../nn/shard.js';
@@ -25,6 +26,7 @@ import type { TrainConfig } from './config.js';
 import { DataParallel } from './data-parallel.js';
 import { EtaEstimator } from './eta.js';
 import { type EvalResult, evaluate } from './evaluate.js';
+import { applyInit, type InitSource } from './init.js';
 import { type BatchResult, evaluateBatch, isBetter, metricName, metricText } from './objective.js';
 import { type ProgressReporter, silentReporter } from './progress.js';
 import { plateauAction, stepDecayLr } from './schedule.js';
@@ -32,6 +34,8 @@ import { runFigures } from './selection.js';
 import type { Batch, EvalPart, Task } from './task.js';
 
 const INIT_STREAM = 101;
+/** Training batches whose statistics set the batch norms of a run started from an exported model. */
+const INIT_BN_BATCHES = 4;
 const DROPOUT_STREAM = 102;
 export const CHECKPOINT_FILE = 'checkpoint.safetensors';
 
@@ -48,6 +52,8 @@ export interface TrainRunOptions {
   signal?: AbortSignal;
   /** Tests: stop abruptly after this many steps of this run, saving nothing (a simulated crash). */
   crashAfterSteps?: number;
+  /** Transfer learning: the trained network a fresh run starts from (config.init names it; not read on resume). */
+  init?: InitSource;
 }
 
 export interface TrainSummary {
@@ -113,6 +119,8 @@ export class Trainer {
   private lastWeights: Float32Array | null = null;
   /** The part evaluations during training read. */
   private readonly part: EvalPart;
+  /** Started from an exported model: its batch norms are set from the data before the first step. */
+  private batchNormFromData = false;
   private runStarted = 0;
   private elapsedBefore = 0;
   private readonly reporter: ProgressReporter;
@@ -156,7 +164,45 @@ export class Trainer {
         );
       }
       this.restore(ckpt);
-    } else this.net.store.initialize(new Rng(config.seed, INIT_STREAM));
+    } else {
+      this.net.store.initialize(new Rng(config.seed, INIT_STREAM));
+      if (opts.init) this.startFrom(opts.init);
+    }
+  }
+
+  private startFrom(source: InitSource): void {
+    const labels = this.state.contract.labels.map((l) => l.name);
+    const r = applyInit(source, this.net.store, labels);
+    this.batchNormFromData = r.batchNormFromData;
+    const frozen = this.config.network.frozenLayers ?? 0;
+    this.reporter.log(
+      `initialised from ${source.path} (${source.kind}): ${r.loaded} tensors; classifier: ${r.keptClasses.length} of ${labels.length} classes kept by name` +
+        `${r.keptClasses.length > 0 ? ` (${r.keptClasses.join(', ')})` : ''}; ${frozen} of ${this.net.recurrent.length} IndRNN layers frozen`,
+    );
+  }
+
+  /**
+   * An exported model's batch norms are folded into the Linears after them, so they start as the identity
+   * in eval mode. Training normalises with each batch's statistics, so each trainable one is set to the
+   * identity at the data's statistics (gamma = sqrt(var + eps), beta = mean): one calibration pass per layer,
+   * since a layer's statistics are right once the layers below it are. A pure function of the weights and
+   * the first training batches.
+   */
+  async calibrateInitBatchNorm(): Promise<void> {
+    const units = this.net.recurrent.filter((r) => r.bn && !r.u.frozen);
+    const K = INIT_BN_BATCHES;
+    for (let pass = 0; pass < units.length; pass++) {
+      for (let k = 0; k < K; k++) {
+        const batch = this.task.trainBatch(k, this.config.batchSize);
+        await this.net.forward(batch.x, { training: false, bnCalibration: { momentum: 1 / (k + 1) } });
+      }
+      for (const { bn } of units) {
+        for (let c = 0; c < bn!.gamma.size; c++) {
+          bn!.gamma.value[c] = Math.sqrt(bn!.runningVar.value[c] + BN_EPS);
+          bn!.beta.value[c] = bn!.runningMean.value[c];
+        }
+      }
+    }
   }
 
   /** Stops the shards' worker threads and releases their onnxruntime sessions (not opts.mm). */
@@ -241,6 +287,8 @@ export class Trainer {
       this.lastWeights = null;
       delete state.test;
     }
+    if (this.batchNormFromData && state.step === 0) await this.calibrateInitBatchNorm();
+    this.batchNormFromData = false;
     this.reporter.start(total, startStep);
     while (state.step < total && !state.stopReason) {
       if (this.opts.crashAfterSteps !== undefined && state.step - startStep >= this.opts.crashAfterSteps) {

@@ -87,6 +87,16 @@ const skeletonOptions = z.object({
     '--features <list>',
     `input streams, concatenated per step: ${FEATURE_STREAMS.join(', ')} (bones: joint minus its parent in the layout's tree; motion: the change since the previous model step); the server computes them from the joints a request sends`,
   ),
+  classes: withFlag(
+    z.string().optional(),
+    '--classes <names>',
+    "train and test on these classes of the cache only, comma-separated names ('sit down,stand up'), in this order",
+  ),
+  perClass: withFlag(
+    intValue(1).optional(),
+    '--per-class <k>',
+    'few-shot: train on k clips per class (a draw seeded by --seed, made after the validation part is carved; the validation and test parts stay whole)',
+  ),
   validation: withFlag(
     numberValue(0, 0.9).default(DEFAULT_VALIDATION_FRACTION),
     '--validation <fraction>',

@@ -18,7 +18,12 @@ import { type FeatureStream, featureConfig, featureSequence } from '../../data/f
 import { layoutJson } from '../../data/layout-file.js';
 import { defaultPreprocessConfig, inputDims } from '../../data/preprocess.js';
 import { fixedRateIndices, gatherFrames, sampleSegments } from '../../data/sampling.js';
-import { carveValidation, classesMissingFromTraining, type ValidationSample } from '../../data/split-spec.js';
+import {
+  carveValidation,
+  classesMissingFromTraining,
+  keepPerClass,
+  type ValidationSample,
+} from '../../data/split-spec.js';
 import { seq } from '../../nn/seq.js';
 import type { ModelContract } from '../../onnx/metadata.js';
 import { Rng } from '../../util/rng.js';
@@ -53,6 +58,10 @@ export interface SkeletonOptions {
    * 0: none, and the trainer selects on the test part).
    */
   validation?: number;
+  /** Only these classes (comma-separated names), renumbered in this order; absent: all of the cache's. */
+  classes?: string;
+  /** Few-shot: at most this many training clips per class (seeded by `seed`), drawn after the validation carve. */
+  perClass?: number;
   seed: number;
 }
 
@@ -109,7 +118,7 @@ export class SkeletonTask implements Task {
       ...(features ? { features } : {}),
     };
     this.augmentConfig = { ...DEFAULT_AUGMENT, rotateDeg: options.rotateDeg ?? DEFAULT_ROTATE_DEG };
-    const all = openDataset(options.cache, { preprocess });
+    const all = withClasses(openDataset(options.cache, { preprocess }), options.classes, options.cache);
     const parts = splitParts(all, options.split, options.cache);
     // Whole recordings with only per-frame labels (label -1, e.g. PKU-MMD --untrimmed) train a detection
     // model (rate sampling only); otherwise only labelled clips are samples.
@@ -131,7 +140,18 @@ export class SkeletonTask implements Task {
     const fraction = options.validation ?? DEFAULT_VALIDATION_FRACTION;
     const carve = carveValidation(validationSamples(all, trainPart, untrimmed), fraction, VALIDATION_SEED);
     this.carve = { fraction, grouping: carve.grouping, groups: carve.groups };
-    this.train = all.subset(carve.train.map((k) => trainPart[k]));
+    const trainIndices = carve.train.map((k) => trainPart[k]);
+    if (options.perClass !== undefined && untrimmed)
+      throw new Error(`${options.cache}: --per-class takes clips; these are untrimmed recordings`);
+    this.train = all.subset(
+      options.perClass === undefined
+        ? trainIndices
+        : keepPerClass(
+            trainIndices.map((i) => ({ label: all.label(i) })),
+            options.perClass,
+            options.seed,
+          ).map((k) => trainIndices[k]),
+    );
     const validation = carve.validation.length > 0 ? all.subset(carve.validation.map((k) => trainPart[k])) : null;
     const what = untrimmed ? 'recordings' : 'clips';
     this.validationNote = validation
@@ -308,6 +328,23 @@ export class SkeletonTask implements Task {
       source: h.source,
     };
     return { contract, info };
+  }
+}
+
+/** The data restricted to the classes named in `classes` (comma-separated), in that order; all without it. */
+function withClasses(ds: SkeletonDataset, classes: string | undefined, where: string): SkeletonDataset {
+  if (classes === undefined) return ds;
+  const names = ds.labels.map((l) => l.name);
+  const keep = classes.split(',').map((name) => {
+    const k = names.indexOf(name.trim());
+    if (k < 0) throw new Error(`${where}: --classes: no class '${name.trim()}' (the cache has: ${names.join(', ')})`);
+    return k;
+  });
+  if (isUntrimmed(ds)) throw new Error(`${where}: --classes takes clips; these are untrimmed recordings`);
+  try {
+    return ds.withClasses(keep);
+  } catch (e) {
+    throw new Error(`${where}: --classes: ${(e as Error).message}`);
   }
 }
 
