@@ -378,7 +378,15 @@ export class SkeletonDataset {
       if (map[k] >= 0) throw new RangeError(`class ${this.header.labels[k].name} is given twice`);
       map[k] = j;
     });
-    return new SkeletonDataset(this.header, this.jointLayout, this.views, this.starts, this.index, this.preprocess, map);
+    return new SkeletonDataset(
+      this.header,
+      this.jointLayout,
+      this.views,
+      this.starts,
+      this.index,
+      this.preprocess,
+      map,
+    );
   }
 }
 
