@@ -11,6 +11,7 @@ import { validateModelBytes } from '../src/onnx/validate.js';
 import { exportCheckpoint } from '../src/train/checkpoint-to-onnx.js';
 import { classReport } from '../src/train/confusion.js';
 import { resolveTrainConfig } from '../src/train/resolve.js';
+import { lastDecayStep } from '../src/train/schedule.js';
 import { SkeletonTask, skeletonDefaults } from '../src/train/tasks/skeleton.js';
 import { runTraining, Trainer } from '../src/train/trainer.js';
 
@@ -119,11 +120,16 @@ describe('skeleton task', () => {
       Math.abs(report.accuracy - summary.finalTestMetric) < 1e-9,
       'the report agrees with the training evaluation',
     );
-    // The evaluations during training read the validation part; the model is the weights of the best one.
+    // The evaluations during training read the validation part; the model is the weights of the best one
+    // among the evaluations after the learning-rate decay (the decay at 80 % leaves only the last one here).
     assert.equal(summary.selection, 'validation');
     assert.ok(summary.history.every((h) => h.evalPart === 'validation'));
-    const best = Math.max(...summary.history.map((h) => h.evalMetric));
+    const from = lastDecayStep(config.schedule, config.steps);
+    const after = summary.history.filter((h) => h.step >= from);
+    assert.ok(from > summary.history[1].step && after.length === 1, `decay at ${from}`);
+    const best = after[0].evalMetric;
     assert.equal(summary.validation?.bestMetric, best);
+    assert.equal(summary.bestStep, after[0].step);
     assert.equal((await classReport(trainer.net, task, 64, 'validation')).accuracy, best, 'the chosen weights');
     const meta = validateModelBytes(exportCheckpoint(summary.checkpoint, { name: 'tiny' }), 'tiny.onnx');
     assert.equal(meta.layout, 'ntu25');

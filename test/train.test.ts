@@ -10,7 +10,7 @@ import { modelMetadata } from '../src/train/checkpoint-to-onnx.js';
 import type { TrainConfig } from '../src/train/config.js';
 import { evaluate } from '../src/train/evaluate.js';
 import { resolveTrainConfig } from '../src/train/resolve.js';
-import { plateauAction, stepDecayLr } from '../src/train/schedule.js';
+import { lastDecayStep, plateauAction, stepDecayLr } from '../src/train/schedule.js';
 import type { EvalPart } from '../src/train/task.js';
 import { AddingTask, addingBatch, addingDefaults } from '../src/train/tasks/adding.js';
 import { runTraining, SimulatedCrash, Trainer } from '../src/train/trainer.js';
@@ -127,6 +127,15 @@ describe('learning-rate schedules', () => {
     assert.equal(stepDecayLr(1, s, 9), 1);
     assert.equal(stepDecayLr(1, s, 10), 0.5);
     assert.equal(stepDecayLr(1, s, 25), 0.25);
+  });
+
+  it('the last decay within a run: where the chosen weights may come from', () => {
+    const s = { kind: 'step', every: 10, gamma: 0.5 } as const;
+    assert.equal(lastDecayStep(s, 25), 20);
+    assert.equal(lastDecayStep(s, 20), 10, 'a decay at the last step itself changes nothing that is evaluated');
+    assert.equal(lastDecayStep(s, 10), 0, 'no decay within the run');
+    assert.equal(lastDecayStep({ kind: 'step', every: 10, gamma: 1 }, 25), 0, 'gamma 1 never decays');
+    assert.equal(lastDecayStep({ kind: 'plateau', patience: 2, factor: 10, minLr: 1e-4 }, 25), 0);
   });
 
   it('plateau waits `patience` evaluations, then decays, then stops below the floor', () => {

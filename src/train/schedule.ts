@@ -6,6 +6,15 @@ export function stepDecayLr(base: number, schedule: ScheduleConfig, step: number
   return base * schedule.gamma ** Math.floor(step / schedule.every);
 }
 
+/**
+ * The step of the last learning-rate decay a step schedule makes within `steps` (0: none, or another
+ * schedule). Weights are chosen among the evaluations from there on (see Trainer.improves).
+ */
+export function lastDecayStep(schedule: ScheduleConfig, steps: number): number {
+  if (schedule.kind !== 'step' || schedule.gamma === 1) return 0;
+  return Math.floor((steps - 1) / schedule.every) * schedule.every;
+}
+
 export type PlateauAction = 'improved' | 'wait' | 'decay' | 'stop';
 
 /**

@@ -29,7 +29,7 @@ import { type EvalResult, evaluate } from './evaluate.js';
 import { applyInit, type InitSource } from './init.js';
 import { type BatchResult, evaluateBatch, isBetter, metricName, metricText } from './objective.js';
 import { type ProgressReporter, silentReporter } from './progress.js';
-import { plateauAction, stepDecayLr } from './schedule.js';
+import { lastDecayStep, plateauAction, stepDecayLr } from './schedule.js';
 import { runFigures } from './selection.js';
 import type { Batch, EvalPart, Task } from './task.js';
 
@@ -401,11 +401,19 @@ export class Trainer {
 
   /**
    * Better than the best so far. On a validation part, an equal metric with a lower loss is better too (small
-   * parts tie often; the loss says which is surer).
+   * parts tie often; the loss says which is surer). With a validation part and a step schedule the weights are
+   * chosen among the evaluations after the last decay: the first of them replaces any best from before it
+   * (on a cross-view check inside the training views, and on Penn Action, that choice did better than the
+   * best over the whole run: BENCHMARKS.md, "Which evaluation's weights").
    */
+  private get chooseFrom(): number {
+    return lastDecayStep(this.config.schedule, this.config.steps);
+  }
+
   private improves(ev: EvalResult): boolean {
     const best = this.state.best;
     if (best === null || isBetter(this.task, ev.metric, best.metric)) return true;
+    if (this.part === 'validation' && best.step < this.chooseFrom && this.state.step >= this.chooseFrom) return true;
     return this.part === 'validation' && ev.metric === best.metric && best.loss !== undefined && ev.loss < best.loss;
   }
 
