@@ -21,6 +21,7 @@ import { WebSocket } from 'ws';
 import { onnx, parseModel } from '../src/util/onnx-graph.js';
 import { Rng } from '../src/util/rng.js';
 import { percentile } from './percentile.js';
+import { connectionErrorReason, describeRefusals, Refusals, upgradeRefusalReason } from './refusals.js';
 import { scriptArgs } from './script-args.js';
 import { startServeProcess, stopServeProcess } from './serve-process.js';
 
@@ -149,6 +150,9 @@ interface Row {
   rowsPerRun: number;
   dropped: number;
   closed: number;
+  /** Streams the server refused to open, and what it closed or refused later, by the limit it named. */
+  refused: number;
+  refusals: Record<string, number>;
   sustained: boolean;
   load: string;
 }
@@ -161,16 +165,29 @@ async function run(model: string, n: number): Promise<Row> {
   let closed = 0;
   let measuring = false;
   let measureFrom = Number.POSITIVE_INFINITY; // frames sent from then on are measured (after the warm-up)
-  const sockets = await Promise.all(
+  const refusals = new Refusals();
+  // A stream the server refuses (an upgrade answered 503 too_many_streams, a connection closed unanswered)
+  // is counted with its reason and left out; the others stream.
+  const opened = await Promise.all(
     Array.from(
       { length: n },
       () =>
-        new Promise<{ ws: WebSocket; sent: number[]; stepRate: number | null }>((resolve, reject) => {
+        new Promise<{ ws: WebSocket; sent: number[]; stepRate: number | null } | null>((resolve) => {
           const ws = new WebSocket(url, { perMessageDeflate: false });
           const c = { ws, sent: [] as number[], stepRate: null as number | null };
+          let ready = false;
+          let refused = false;
+          ws.on('unexpected-response', (_req, res) => {
+            refused = true;
+            void upgradeRefusalReason(res).then((reason) => {
+              refusals.add(`refused: ${reason}`);
+              resolve(null);
+            });
+          });
           ws.on('message', (data) => {
             const m = JSON.parse(String(data));
             if (m.type === 'ready') {
+              ready = true;
               c.stepRate = m.stepRate;
               resolve(c);
             } else if (m.type === 'prediction') {
@@ -178,15 +195,24 @@ async function run(model: string, n: number): Promise<Row> {
                 lat.push(performance.now() - c.sent[m.frame]);
                 received++;
               }
-            }
+            } else if (m.type === 'error') refusals.add(`error message: ${m.code}: ${m.message}`);
           });
-          ws.on('close', () => {
+          ws.on('close', (code, reason) => {
             if (measuring) closed++;
+            if (ready && code !== 1000 && code !== 1005)
+              refusals.add(`closed ${code} ${reason.toString() || '(no reason)'}`);
           });
-          ws.on('error', reject);
+          ws.on('error', (err) => {
+            if (ready || refused) return; // its close follows, or its answer was counted
+            refused = true;
+            refusals.add(connectionErrorReason(err));
+            resolve(null);
+          });
         }),
     ),
   );
+  const sockets = opened.filter((c) => c !== null);
+  const refused = n - sockets.length;
   // The server's histogram counts the warm-up too (a /metrics scrape inside the measured time would be a stall).
   const before = await serverHistogram(model);
   const period = 1000 / fps;
@@ -224,6 +250,7 @@ async function run(model: string, n: number): Promise<Row> {
     sockets.map(
       (c) =>
         new Promise<void>((resolve) => {
+          if (c.ws.readyState === WebSocket.CLOSED) return resolve(); // the server closed it during the run
           c.ws.once('close', () => resolve());
           c.ws.close();
         }),
@@ -246,7 +273,9 @@ async function run(model: string, n: number): Promise<Row> {
     rowsPerRun: runs ? rows / runs : 0,
     dropped,
     closed,
-    sustained: dropped === 0 && closed === 0 && percentile(lat, 50) < 1000 / fps,
+    refused,
+    refusals: refusals.toJSON(),
+    sustained: refused === 0 && dropped === 0 && closed === 0 && percentile(lat, 50) < 1000 / fps,
     load,
   };
 }
@@ -264,8 +293,9 @@ try {
           `${v.name.padEnd(13)} N=${String(n).padStart(4)}  ${String(r.offered).padStart(5)} frames/s offered, ${String(r.predicted).padStart(5)} predictions/s  ` +
             `client p50 ${r.clientP50.toFixed(2)} ms p99 ${r.clientP99.toFixed(2)} ms max ${r.clientMax.toFixed(1)} ms  ` +
             `server p50 ${r.serverP50} ms p99 ${r.serverP99} ms  rows/run ${r.rowsPerRun.toFixed(1)}  ` +
-            `dropped ${r.dropped} closed ${r.closed} ${r.sustained ? 'OK' : 'NOT SUSTAINED'}  load ${r.load}`,
+            `dropped ${r.dropped} closed ${r.closed} refused ${r.refused} ${r.sustained ? 'OK' : 'NOT SUSTAINED'}  load ${r.load}`,
         );
+        if (Object.keys(r.refusals).length) console.log(`  refusals: ${describeRefusals(r.refusals)}`);
       }
     }
     const ok = rows.filter((r) => r.model === v.name && r.sustained).map((r) => r.streams);
