@@ -46,6 +46,7 @@ const { values } = scriptArgs({
     port: { type: 'string', default: '18090', arg: 'P', help: "the server's port" },
     threads: { type: 'string', default: '0', arg: 'N', help: "the server's --threads (0: one per core)" },
     json: { type: 'boolean', default: false, help: 'print the results as JSON' },
+    'cpu-prof': { type: 'string', arg: 'DIR', help: "write the server's CPU profile (node --cpu-prof) into DIR" },
   },
   examples: ['npm run bench:stream -- --streams 50,100 --duration 5 --only ntu-synth-stream'],
 });
@@ -112,7 +113,8 @@ const binMsgs = frames.map((f) => {
 function startServer(): Promise<ChildProcess> {
   const args = ['--models', dir, '--host', '127.0.0.1', '--port', String(port)];
   args.push('--device', 'cpu', '--threads', values.threads, '--log-level', 'warn');
-  return startServeProcess(args, port);
+  const nodeArgs = values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`] : [];
+  return startServeProcess(args, port, { nodeArgs });
 }
 
 /** Cumulative histogram buckets of the server's stream latency for a model. */

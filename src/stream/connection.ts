@@ -11,6 +11,7 @@ import { readBinaryFrames } from '../predict/binary-frames.js';
 import { ApiError } from '../predict/errors.js';
 import { checkLength, readFrames } from '../predict/input.js';
 import type { FramesScratch } from '../util/scratch.js';
+import { readFramesMessage } from './frames-text.js';
 import type { StreamOptions } from './limits.js';
 import { closeCode, errorMessage, parseClientMessage, type ServerMessage } from './protocol.js';
 import { StreamSession } from './session.js';
@@ -147,7 +148,9 @@ export class Connection {
       const spec = session.conversion?.spec ?? served.input;
       let frames: { frames: Float32Array; T: number } | null = null;
       if (isBinary) frames = readBinaryFrames(buf, undefined, spec, opts.maxFramesPerMessage, ctx.scratch);
-      else {
+      // A well-formed frames message is read from its bytes; anything else takes the general path below.
+      else frames = readFramesMessage(buf, spec, opts.maxFramesPerMessage, ctx.scratch);
+      if (!isBinary && !frames) {
         const msg = parseClientMessage(buf.toString('utf8'));
         if (msg.type === 'frames') {
           checkLength(msg.frames, 'frames', opts.maxFramesPerMessage);
