@@ -46,6 +46,11 @@ const { values } = scriptArgs({
     port: { type: 'string', default: '18090', arg: 'P', help: "the server's port" },
     threads: { type: 'string', default: '0', arg: 'N', help: "the server's --threads (0: one per core)" },
     json: { type: 'boolean', default: false, help: 'print the results as JSON' },
+    baseline: {
+      type: 'string',
+      arg: 'DIR',
+      help: 'serve the build in DIR/dist (an earlier commit) instead of this one, for before/after runs',
+    },
     'cpu-prof': { type: 'string', arg: 'DIR', help: "write the server's CPU profile (node --cpu-prof) into DIR" },
   },
   examples: ['npm run bench:stream -- --streams 50,100 --duration 5 --only ntu-synth-stream'],
@@ -114,7 +119,7 @@ function startServer(): Promise<ChildProcess> {
   const args = ['--models', dir, '--host', '127.0.0.1', '--port', String(port)];
   args.push('--device', 'cpu', '--threads', values.threads, '--log-level', 'warn');
   const nodeArgs = values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`] : [];
-  return startServeProcess(args, port, { nodeArgs });
+  return startServeProcess(args, port, { nodeArgs, cwd: values.baseline });
 }
 
 /** Cumulative histogram buckets of the server's stream latency for a model. */
@@ -125,6 +130,10 @@ async function serverHistogram(model: string): Promise<Map<string, number>> {
   for (const m of text.matchAll(re)) out.set(m[1], Number(m[2]));
   const rows = new RegExp(`indrnn_stream_batch_rows_(sum|count)\\{model="${model}"\\} ([\\d.e+]+)`, 'g');
   for (const m of text.matchAll(rows)) out.set(`rows_${m[1]}`, Number(m[2]));
+  const processMetric = (name: string) =>
+    Number(new RegExp(`^process_${name} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
+  out.set('rows_cpu', processMetric('cpu_seconds_total'));
+  out.set('rows_rss', processMetric('resident_memory_bytes'));
   return out;
 }
 
@@ -150,6 +159,12 @@ interface Row {
   serverP50: string;
   serverP99: string;
   rowsPerRun: number;
+  /** CPU time per frame sent, over the warm-up and the measured seconds: the server's and this process's (the clients). */
+  serverCpuUs: number;
+  clientCpuUs: number;
+  /** The server's resident memory while the N streams are open, and its growth over the server before they opened, per stream. */
+  rssMb: number;
+  rssPerStreamKb: number;
   dropped: number;
   closed: number;
   /** Streams the server refused to open, and what it closed or refused later, by the limit it named. */
@@ -168,6 +183,8 @@ async function run(model: string, n: number): Promise<Row> {
   let measuring = false;
   let measureFrom = Number.POSITIVE_INFINITY; // frames sent from then on are measured (after the warm-up)
   const refusals = new Refusals();
+  const idle = await serverHistogram(model);
+  let sentTotal = 0; // frames sent, warm-up included
   // A stream the server refuses (an upgrade answered 503 too_many_streams, a connection closed unanswered)
   // is counted with its reason and left out; the others stream.
   const opened = await Promise.all(
@@ -217,6 +234,7 @@ async function run(model: string, n: number): Promise<Row> {
   const refused = n - sockets.length;
   // The server's histogram counts the warm-up too (a /metrics scrape inside the measured time would be a stall).
   const before = await serverHistogram(model);
+  const clientCpu = process.cpuUsage();
   const period = 1000 / fps;
   const t0 = performance.now() + 50;
   measureFrom = t0 + warmup * 1000;
@@ -232,6 +250,7 @@ async function run(model: string, n: number): Promise<Row> {
         if (wait > 0) await new Promise((r) => setTimeout(r, wait));
         if (c.ws.readyState !== WebSocket.OPEN) break;
         c.sent[f] = performance.now();
+        sentTotal++;
         c.ws.send(values.binary ? binMsgs[f % 90] : jsonMsgs[f % 90]);
         if (c.sent[f] < measureFrom) continue; // warm-up: not counted
         const steps = c.stepRate ? Math.floor((f * c.stepRate) / fps + 1e-9) + 1 : f + 1;
@@ -243,6 +262,7 @@ async function run(model: string, n: number): Promise<Row> {
   const deadline = performance.now() + 1000;
   while (received < expected && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   measuring = false;
+  const clientUsage = process.cpuUsage(clientCpu);
   const after = await serverHistogram(model);
   const load = execSync('uptime')
     .toString()
@@ -273,6 +293,10 @@ async function run(model: string, n: number): Promise<Row> {
     serverP50: bucketQuantile(before, after, 50),
     serverP99: bucketQuantile(before, after, 99),
     rowsPerRun: runs ? rows / runs : 0,
+    serverCpuUs: (1e6 * (after.get('rows_cpu')! - before.get('rows_cpu')!)) / Math.max(1, sentTotal),
+    clientCpuUs: (clientUsage.user + clientUsage.system) / Math.max(1, sentTotal),
+    rssMb: before.get('rows_rss')! / 2 ** 20,
+    rssPerStreamKb: (before.get('rows_rss')! - idle.get('rows_rss')!) / 1024 / Math.max(1, sockets.length),
     dropped,
     closed,
     refused,
@@ -281,6 +305,9 @@ async function run(model: string, n: number): Promise<Row> {
     load,
   };
 }
+
+/** A latency for the table: '-' when no prediction came back to time. */
+const ms = (x: number | undefined, digits: number) => (x === undefined ? '-' : x.toFixed(digits));
 
 const child = await startServer();
 const rows: Row[] = [];
@@ -293,8 +320,10 @@ try {
       if (!values.json) {
         console.log(
           `${v.name.padEnd(13)} N=${String(n).padStart(4)}  ${String(r.offered).padStart(5)} frames/s offered, ${String(r.predicted).padStart(5)} predictions/s  ` +
-            `client p50 ${r.clientP50.toFixed(2)} ms p99 ${r.clientP99.toFixed(2)} ms max ${r.clientMax.toFixed(1)} ms  ` +
+            `client p50 ${ms(r.clientP50, 2)} ms p99 ${ms(r.clientP99, 2)} ms max ${ms(r.clientMax, 1)} ms  ` +
             `server p50 ${r.serverP50} ms p99 ${r.serverP99} ms  rows/run ${r.rowsPerRun.toFixed(1)}  ` +
+            `CPU/frame server ${r.serverCpuUs.toFixed(0)} us client ${r.clientCpuUs.toFixed(0)} us  ` +
+            `RSS ${r.rssMb.toFixed(0)} MB (${r.rssPerStreamKb.toFixed(0)} kB/stream)  ` +
             `dropped ${r.dropped} closed ${r.closed} refused ${r.refused} ${r.sustained ? 'OK' : 'NOT SUSTAINED'}  load ${r.load}`,
         );
         if (Object.keys(r.refusals).length) console.log(`  refusals: ${describeRefusals(r.refusals)}`);
