@@ -38,6 +38,8 @@ export class Connection {
   private alive = true;
   private readonly idle: NodeJS.Timeout;
   private readonly name: string;
+  /** This model's frames counter, labelled once (not per message). */
+  private readonly framesReceived: { inc(n: number): void };
 
   constructor(
     private readonly ws: WebSocket,
@@ -46,6 +48,7 @@ export class Connection {
     private readonly ctx: ConnectionContext,
   ) {
     this.name = served.name;
+    this.framesReceived = ctx.metrics.framesReceived.labels({ model: this.name });
     this.session = new StreamSession(served, ctx.opts.maxQueuedSteps, this);
     ctx.metrics.active.inc({ model: this.name });
     ctx.metrics.opened.inc({ model: this.name });
@@ -169,7 +172,7 @@ export class Connection {
       if (frames) {
         const { T } = frames;
         const raw = session.conversion ? session.conversion.convert(frames.frames, T) : frames.frames;
-        m.framesReceived.inc({ model: this.name }, T);
+        this.framesReceived.inc(T);
         if (session.accept(raw, T, arrivedAt) > 0) this.batcher.wake(session);
       }
     } catch (e) {
