@@ -162,9 +162,8 @@ interface Row {
   /** CPU time per frame sent, over the warm-up and the measured seconds: the server's and this process's (the clients). */
   serverCpuUs: number;
   clientCpuUs: number;
-  /** The server's resident memory while the N streams are open, and its growth over the server before they opened, per stream. */
+  /** The server's resident memory while the N streams are open (compare rows for the cost per stream). */
   rssMb: number;
-  rssPerStreamKb: number;
   dropped: number;
   closed: number;
   /** Streams the server refused to open, and what it closed or refused later, by the limit it named. */
@@ -183,7 +182,6 @@ async function run(model: string, n: number): Promise<Row> {
   let measuring = false;
   let measureFrom = Number.POSITIVE_INFINITY; // frames sent from then on are measured (after the warm-up)
   const refusals = new Refusals();
-  const idle = await serverHistogram(model);
   let sentTotal = 0; // frames sent, warm-up included
   // A stream the server refuses (an upgrade answered 503 too_many_streams, a connection closed unanswered)
   // is counted with its reason and left out; the others stream.
@@ -296,7 +294,6 @@ async function run(model: string, n: number): Promise<Row> {
     serverCpuUs: (1e6 * (after.get('rows_cpu')! - before.get('rows_cpu')!)) / Math.max(1, sentTotal),
     clientCpuUs: (clientUsage.user + clientUsage.system) / Math.max(1, sentTotal),
     rssMb: before.get('rows_rss')! / 2 ** 20,
-    rssPerStreamKb: (before.get('rows_rss')! - idle.get('rows_rss')!) / 1024 / Math.max(1, sockets.length),
     dropped,
     closed,
     refused,
@@ -323,7 +320,7 @@ try {
             `client p50 ${ms(r.clientP50, 2)} ms p99 ${ms(r.clientP99, 2)} ms max ${ms(r.clientMax, 1)} ms  ` +
             `server p50 ${r.serverP50} ms p99 ${r.serverP99} ms  rows/run ${r.rowsPerRun.toFixed(1)}  ` +
             `CPU/frame server ${r.serverCpuUs.toFixed(0)} us client ${r.clientCpuUs.toFixed(0)} us  ` +
-            `RSS ${r.rssMb.toFixed(0)} MB (${r.rssPerStreamKb.toFixed(0)} kB/stream)  ` +
+            `RSS ${r.rssMb.toFixed(0)} MB  ` +
             `dropped ${r.dropped} closed ${r.closed} refused ${r.refused} ${r.sustained ? 'OK' : 'NOT SUSTAINED'}  load ${r.load}`,
         );
         if (Object.keys(r.refusals).length) console.log(`  refusals: ${describeRefusals(r.refusals)}`);
