@@ -1,11 +1,11 @@
-// The stream's fast reader of JSON frames messages (src/stream/frames-text.ts) gives the general path's
+// The stream's fast reader of JSON frames messages (src/predict/frames-text.ts) gives the general path's
 // values bit for bit (JSON.parse, the message schema, predict/input.ts), and leaves every message it does not
 // take whole (errors included) to the general path.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { readFramesMessage } from '../src/predict/frames-text.js';
 import { readFrames } from '../src/predict/input.js';
 import type { InputSpec } from '../src/predict/input-spec.js';
-import { readFramesMessage } from '../src/stream/frames-text.js';
 import { parseClientMessage } from '../src/stream/protocol.js';
 import { Rng } from '../src/util/rng.js';
 import { FramesScratch } from '../src/util/scratch.js';

@@ -8,8 +8,9 @@
 //
 // Shapes as predict/input.ts: skeleton frames T x J x dims (one body) or T x B' x J x dims (B' <= B bodies,
 // the absent ones zero), out [T, B, J, 3]; raw frames T x D, out [T, D].
-import type { InputSpec } from '../predict/input-spec.js';
+
 import type { FramesScratch } from '../util/scratch.js';
+import type { InputSpec } from './input-spec.js';
 
 /** Exact powers of ten (10^0 .. 10^22 are exact doubles). */
 const POW10 = [1];
@@ -87,8 +88,18 @@ class Reader {
     return words.findIndex((w) => w.length === i - start && matches(b, start, w));
   }
 
-  /** A JSON number, as float32 (the value JSON.parse gives, rounded to float32); NOT_FAST unless finite in float32. */
+  /** A JSON number as float32 (the value JSON.parse gives, rounded to float32); NOT_FAST unless finite in float32. */
   number(): number {
+    const f = Math.fround(this.double(true));
+    if (!Number.isFinite(f)) throw NOT_FAST; // the general path names the value
+    return f;
+  }
+
+  /**
+   * A JSON number as JSON.parse reads it (with `forFloat32`, only as close as its float32 rounding needs: a
+   * double that rounds to the same float32).
+   */
+  double(forFloat32 = false): number {
     // Byte values as literals in this loop (it reads every digit of every message): '0' 48, '9' 57, '-' 45,
     // '+' 43, '.' 46, 'e' 101, 'E' 69.
     const b = this.bytes;
@@ -142,12 +153,26 @@ class Reader {
     else {
       v = exp10 >= 0 ? m * POW10[exp10] : m / POW10[-exp10];
       // Up to 2^53 both operands are exact and the one rounding is IEEE's: the double JSON.parse gives.
-      // Beyond, v is within APPROX of it: good when every double that close rounds to the same float32.
-      if (m > 2 ** 53 && Math.fround(v * (1 - APPROX)) !== Math.fround(v * (1 + APPROX))) v = this.exact(intStart, i);
+      // Beyond, v is within APPROX of it: good for float32 when every double that close rounds to the same one.
+      if (m > 2 ** 53 && (!forFloat32 || Math.fround(v * (1 - APPROX)) !== Math.fround(v * (1 + APPROX))))
+        v = this.exact(intStart, i);
     }
-    const f = Math.fround(negative ? -v : v);
-    if (!Number.isFinite(f)) throw NOT_FAST; // the general path names the value
-    return f;
+    return negative ? -v : v;
+  }
+
+  /** true, false or a number (as JSON.parse reads it); NOT_FAST for anything else. */
+  scalar(): number | boolean {
+    const c = this.skip();
+    if (c === 116 && matches(this.bytes, this.at, 'true')) {
+      this.at += 4;
+      return true;
+    }
+    if (c === 102 && matches(this.bytes, this.at, 'false')) {
+      this.at += 5;
+      return false;
+    }
+    if (c !== 45 && !(c >= 48 && c <= 57)) throw NOT_FAST; // '-', '0'-'9'
+    return this.double();
   }
 
   /** The number's text (without its sign) parsed as JSON.parse would (rare: long or far-out numbers). */
@@ -158,8 +183,20 @@ class Reader {
   }
 }
 
-const KEYS = ['type', 'frames'];
-const FRAMES = ['frames'];
+/** What an object read by readFramesObject holds besides "frames" (each key at most once, in any order). */
+export interface FramesObjectShape {
+  /** 'frames', 'type', then the scalar fields. */
+  readonly keys: readonly string[];
+  /** The one word "type" must be (and is required), or null for no "type". */
+  readonly type: readonly string[] | null;
+}
+
+/** type: a required "type" field's one value, or null; scalars: optional fields holding true, false or a number. */
+export function framesObjectShape(type: string | null, scalars: readonly string[] = []): FramesObjectShape {
+  return { keys: ['frames', 'type', ...scalars], type: type === null ? null : [type] };
+}
+
+const STREAM_MESSAGE = framesObjectShape('frames');
 
 /**
  * A frames message read from its bytes into `scratch` ([T, B, J, 3] or [T, D] as predict/input.ts reads
@@ -171,6 +208,21 @@ export function readFramesMessage(
   maxFrames: number,
   scratch: FramesScratch,
 ): { frames: Float32Array; T: number } | null {
+  return readFramesObject(bytes, spec, maxFrames, scratch, STREAM_MESSAGE);
+}
+
+/**
+ * A JSON object {"frames": [...], ...} of `shape` read from its bytes: the frames into `scratch` (valid until
+ * its next use), the scalar fields given (null when none was), or null when the object is not of this form
+ * or its frames are not ones the model takes as they are (see the top).
+ */
+export function readFramesObject(
+  bytes: Uint8Array,
+  spec: InputSpec,
+  maxFrames: number,
+  scratch: FramesScratch,
+  shape: FramesObjectShape,
+): { frames: Float32Array; T: number; scalars: Record<string, number | boolean> | null } | null {
   const frameSize = spec.kind === 'skeleton' ? spec.bodies * spec.joints * 3 : spec.inputSize;
   const out = scratch.atLeast(maxFrames * frameSize);
   const r = new Reader(bytes);
@@ -178,16 +230,20 @@ export function readFramesMessage(
     r.expect(C.Brace);
     let type = false;
     let T = -1;
+    let scalars: Record<string, number | boolean> | null = null;
     do {
-      const key = r.word(KEYS);
+      const key = r.word(shape.keys);
       r.expect(C.Colon);
-      if (key === 0 && !type && r.word(FRAMES) === 0) type = true;
-      else if (key === 1 && T < 0) T = readFrames(r, spec, maxFrames, out, frameSize);
-      else return null; // another key or type, or a key twice
+      if (key === 0 && T < 0) T = readFrames(r, spec, maxFrames, out, frameSize);
+      else if (key === 1 && shape.type !== null && !type && r.word(shape.type) === 0) type = true;
+      else if (key >= 2 && !(scalars && shape.keys[key] in scalars)) {
+        scalars ??= {};
+        scalars[shape.keys[key]] = r.scalar();
+      } else return null; // another key or type, or a key twice
     } while (r.take(C.Comma));
     r.expect(C.BraceClose);
-    if (r.skip() !== -1 || !type || T < 0) return null;
-    return { frames: out.subarray(0, T * frameSize), T };
+    if (r.skip() !== -1 || T < 0 || type !== (shape.type !== null)) return null;
+    return { frames: out.subarray(0, T * frameSize), T, scalars };
   } catch (e) {
     if (e === NOT_FAST) return null;
     throw e;
