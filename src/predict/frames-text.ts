@@ -224,7 +224,9 @@ export function readFramesObject(
   shape: FramesObjectShape,
 ): { frames: Float32Array; T: number; scalars: Record<string, number | boolean> | null } | null {
   const frameSize = spec.kind === 'skeleton' ? spec.bodies * spec.joints * 3 : spec.inputSize;
-  const out = scratch.atLeast(maxFrames * frameSize);
+  // Room for the frames the bytes can hold (a joint is at least "[0,0],", a raw value "0,"), not maxFrames'.
+  const leastBytes = spec.kind === 'skeleton' ? 6 * spec.joints : 2 * spec.inputSize;
+  const out = scratch.atLeast(Math.min(maxFrames, Math.floor(bytes.length / Math.max(1, leastBytes)) + 1) * frameSize);
   const r = new Reader(bytes);
   try {
     r.expect(C.Brace);
@@ -262,7 +264,7 @@ function readFrames(r: Reader, spec: InputSpec, maxFrames: number, out: Float32A
   if (r.take(C.Close)) throw NOT_FAST; // empty_sequence
   let multi: boolean | null = null;
   do {
-    if (T >= maxFrames) throw NOT_FAST; // too_many_frames
+    if (T >= maxFrames || (T + 1) * frameSize > out.length) throw NOT_FAST; // too_many_frames (or no room)
     const base = T * frameSize;
     if (spec.kind === 'raw') readRow(r, spec.inputSize, out, base);
     else {
