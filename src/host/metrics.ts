@@ -35,6 +35,8 @@ export interface Metrics {
   readonly requests: Counter<'route' | 'method' | 'status'>;
   readonly requestDuration: Histogram<'route' | 'method'>;
   readonly inFlight: Gauge;
+  /** TCP connections closed unanswered because --max-connections were open. */
+  readonly connectionsRefused: Counter;
   readonly inferenceDuration: Histogram<'model' | 'version' | 'provider'>;
   readonly batchSize: Histogram<'model' | 'version'>;
   readonly queueWait: Histogram<'model' | 'version'>;
@@ -244,6 +246,11 @@ export function createMetrics({ defaultMetrics = true }: { defaultMetrics?: bool
       registers,
     }),
     inFlight: new Gauge({ name: 'indrnn_http_requests_in_flight', help: 'HTTP requests being served', registers }),
+    connectionsRefused: new Counter({
+      name: 'indrnn_connections_refused_total',
+      help: 'TCP connections (HTTP and streams) closed unanswered because --max-connections connections were open',
+      registers,
+    }),
     inferenceDuration,
     batchSize,
     queueWait,
