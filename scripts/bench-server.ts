@@ -19,6 +19,7 @@ import autocannon from 'autocannon';
 import { DEFAULT_BATCH } from '../src/host/batcher.js';
 import { IndrnnModel } from '../src/onnx/model.js';
 import { percentile } from './percentile.js';
+import { answerReason, describeRefusals, Refusals } from './refusals.js';
 import { scriptArgs } from './script-args.js';
 import { startServeProcess, stopServeProcess } from './serve-process.js';
 import { BENCH_J, benchSetup } from './server-bench-model.js';
@@ -95,6 +96,8 @@ interface Row {
   p90: number;
   p99: number;
   errors: number;
+  /** Server rows: the answers that were not 2xx and the failed connections, by the reason given. */
+  refusals?: Record<string, number>;
   /** Server rows: sequences per model run. */
   meanBatch?: number;
   /** CPU time per sequence: the server process's (server rows) or this process's (the direct runs). */
@@ -192,9 +195,16 @@ const cpuMs = () => {
 /** What a row sends: predict with JSON or binary bodies, or GET /healthz (the HTTP floor: no body, no model). */
 type Body = 'json' | 'binary' | 'healthz';
 
-function requestsOf(body: Body) {
-  if (body === 'healthz') return [{ method: 'GET' as const, path: '/healthz' }];
+/** Counts every answer that is not 2xx into `refusals`, by its status and the error body's code and message. */
+const countRefusals = (refusals: Refusals) => (status: number, body: string) => {
+  if (status >= 300) refusals.add(answerReason(status, body));
+};
+
+function requestsOf(body: Body, refusals: Refusals) {
+  const onResponse = countRefusals(refusals);
+  if (body === 'healthz') return [{ method: 'GET' as const, path: '/healthz', onResponse }];
   return (body === 'binary' ? binaryBodies : jsonBodies).map((b) => ({
+    onResponse,
     method: 'POST' as const,
     path: '/v1/models/action/predict',
     headers:
@@ -206,12 +216,26 @@ function requestsOf(body: Body) {
 }
 
 async function load(mode: string, port: number, c: number, body: Body): Promise<Row> {
-  const opts = { url: `http://127.0.0.1:${port}`, connections: c, duration, requests: requestsOf(body) };
-  await autocannon({ ...opts, duration: 1 }); // warm-up
+  const refusals = new Refusals();
+  const warmup = {
+    url: `http://127.0.0.1:${port}`,
+    connections: c,
+    duration: 1,
+    requests: requestsOf(body, new Refusals()),
+  };
+  await autocannon(warmup);
+  const opts = { ...warmup, duration, requests: requestsOf(body, refusals) };
   const before = await serverCounters(port);
   const client = cpuMs();
   const probe = values.probe ? probeHealth(port) : null;
   const r = await autocannon(opts);
+  // Connections that failed or timed out got no answer to name a limit: counted as such.
+  if (r.timeouts) refusals.add('timeout: no answer within 10 s', r.timeouts);
+  if (r.errors > r.timeouts)
+    refusals.add(
+      'connection error, no answer (the server closes connections beyond --max-connections)',
+      r.errors - r.timeouts,
+    );
   const probeTimes = await probe?.stop();
   const n = Math.max(1, r.requests.total);
   const clientCpuMs = (cpuMs() - client) / n;
@@ -225,6 +249,7 @@ async function load(mode: string, port: number, c: number, body: Body): Promise<
     p90: r.latency.p90,
     p99: r.latency.p99,
     errors: r.errors + r.non2xx,
+    refusals: refusals.toJSON(),
     meanBatch: runs > 0 ? (after.sum - before.sum) / runs : undefined,
     cpuMs: (1000 * (after.cpu - before.cpu)) / n,
     clientCpuMs,
@@ -380,5 +405,12 @@ const summary = rounds[0].map((first, i) => {
     `| ${row.mode} | ${row.connections} | ${fixed(row.rps, 0)} | ${fixed(row.p50, 2)} | ${fixed(row.p90, 2)} | ${fixed(row.p99, 2)} | ${row.errors} | ${fixed(row.meanBatch, 1)} | ${fixed(row.cpuMs, 2)} | ${fixed(row.clientCpuMs, 2)} | ${pct(row.vsDirect)} | ${pct(row.vsIdeal)} |${values.probe ? ` ${fixed(row.probeP99, 1)} |` : ''}`,
   );
   return row;
+});
+// Which limit refused what, per row and round (the errors column counts them).
+rounds.forEach((rows, k) => {
+  for (const r of rows) {
+    const text = describeRefusals(r.refusals ?? {});
+    if (text) console.log(`refused or failed (round ${k + 1}, ${r.mode}, concurrency ${r.connections}): ${text}`);
+  }
 });
 if (values.json) console.log(JSON.stringify({ summary, rounds }));

@@ -10,6 +10,7 @@ import autocannon from 'autocannon';
 import { WebSocket } from 'ws';
 import { normalFrames, rssMb } from './fuzz-harness.js';
 import { percentile } from './percentile.js';
+import { answerReason, connectionErrorReason, Refusals, upgradeRefusalReason } from './refusals.js';
 import { scriptArgs } from './script-args.js';
 import { startServeProcess, stopServeProcess } from './serve-process.js';
 
@@ -65,24 +66,44 @@ let predictions = 0;
 let unexpectedCloses = 0;
 let streamErrors = 0;
 let stopping = false;
+/** Streams refused, errors and closes, and HTTP answers that were not 2xx, by the reason the server gave. */
+const refusals = new Refusals();
 async function stream(i: number): Promise<void> {
   const ws = new WebSocket(`${url.replace('http', 'ws')}/v1/models/ntu-synth-stream/stream`, {
     perMessageDeflate: false,
   });
   const sent: number[] = [];
-  await new Promise<void>((resolve, reject) => {
-    ws.once('open', () => resolve());
-    ws.once('error', reject);
+  const opened = await new Promise<boolean>((resolve) => {
+    ws.once('open', () => resolve(true));
+    ws.once('unexpected-response', (_req, res) => {
+      void upgradeRefusalReason(res).then((reason) => {
+        refusals.add(`stream refused: ${reason}`);
+        resolve(false);
+      });
+    });
+    ws.once('error', (err) => {
+      refusals.add(`stream: ${connectionErrorReason(err)}`);
+      resolve(false);
+    });
   });
+  if (!opened) {
+    unexpectedCloses++;
+    return;
+  }
   ws.on('message', (data) => {
     const m = JSON.parse(String(data));
     if (m.type === 'prediction') {
       predictions++;
       if (sent[m.frame] !== undefined) streamLatency.push(performance.now() - sent[m.frame]);
-    } else if (m.type === 'error') streamErrors++;
+    } else if (m.type === 'error') {
+      streamErrors++;
+      refusals.add(`stream error message: ${m.code}: ${m.message}`);
+    }
   });
-  ws.on('close', () => {
-    if (!stopping) unexpectedCloses++;
+  ws.on('close', (code, reason) => {
+    if (stopping) return;
+    unexpectedCloses++;
+    refusals.add(`stream closed ${code} ${reason.toString() || '(no reason)'}`);
   });
   const period = 1000 / fps;
   const start = performance.now() + (i / nStreams) * period;
@@ -108,7 +129,15 @@ const [http] = await Promise.all([
     connections,
     duration: durationS,
     requests: [
-      { method: 'POST', path: '/v1/models/ntu-synth/predict', headers: { 'content-type': 'application/json' }, body },
+      {
+        method: 'POST',
+        path: '/v1/models/ntu-synth/predict',
+        headers: { 'content-type': 'application/json' },
+        body,
+        onResponse: (status: number, answer: string) => {
+          if (status >= 300) refusals.add(`HTTP ${answerReason(status, answer)}`);
+        },
+      },
     ],
   }),
   Promise.all(Array.from({ length: nStreams }, (_, i) => stream(i))),
@@ -143,6 +172,7 @@ const result = {
     errors: streamErrors,
     unexpectedCloses,
   },
+  refusals: refusals.toJSON(),
   rssMb: rss.map((r) => Math.round(r.mb)),
   rssGrowthAfterMinute1: `${(((last.mb - afterWarmup.mb) / afterWarmup.mb) * 100).toFixed(1)} %`,
 };
@@ -157,6 +187,7 @@ else {
   console.log(
     `streams ${s.streams} x ${s.fps} frames/s: ${s.framesSent} frames, ${s.predictions} predictions, p50 ${s.p50Ms} ms, p99 ${s.p99Ms} ms, errors ${s.errors}, unexpected closes ${s.unexpectedCloses}`,
   );
+  if (refusals.total) console.log(`refused, failed or closed, by the reason given: ${refusals}`);
   console.log(
     `server RSS by minute (MB): ${result.rssMb.join(' ')}; growth from minute 1 to the end ${result.rssGrowthAfterMinute1}`,
   );

@@ -21,6 +21,7 @@ import { WebSocket } from 'ws';
 import { onnx, parseModel } from '../src/util/onnx-graph.js';
 import { Rng } from '../src/util/rng.js';
 import { percentile } from './percentile.js';
+import { connectionErrorReason, describeRefusals, Refusals, upgradeRefusalReason } from './refusals.js';
 import { scriptArgs } from './script-args.js';
 import { startServeProcess, stopServeProcess } from './serve-process.js';
 
@@ -45,6 +46,12 @@ const { values } = scriptArgs({
     port: { type: 'string', default: '18090', arg: 'P', help: "the server's port" },
     threads: { type: 'string', default: '0', arg: 'N', help: "the server's --threads (0: one per core)" },
     json: { type: 'boolean', default: false, help: 'print the results as JSON' },
+    baseline: {
+      type: 'string',
+      arg: 'DIR',
+      help: 'serve the build in DIR/dist (an earlier commit) instead of this one, for before/after runs',
+    },
+    'cpu-prof': { type: 'string', arg: 'DIR', help: "write the server's CPU profile (node --cpu-prof) into DIR" },
   },
   examples: ['npm run bench:stream -- --streams 50,100 --duration 5 --only ntu-synth-stream'],
 });
@@ -111,7 +118,8 @@ const binMsgs = frames.map((f) => {
 function startServer(): Promise<ChildProcess> {
   const args = ['--models', dir, '--host', '127.0.0.1', '--port', String(port)];
   args.push('--device', 'cpu', '--threads', values.threads, '--log-level', 'warn');
-  return startServeProcess(args, port);
+  const nodeArgs = values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`] : [];
+  return startServeProcess(args, port, { nodeArgs, cwd: values.baseline });
 }
 
 /** Cumulative histogram buckets of the server's stream latency for a model. */
@@ -122,6 +130,10 @@ async function serverHistogram(model: string): Promise<Map<string, number>> {
   for (const m of text.matchAll(re)) out.set(m[1], Number(m[2]));
   const rows = new RegExp(`indrnn_stream_batch_rows_(sum|count)\\{model="${model}"\\} ([\\d.e+]+)`, 'g');
   for (const m of text.matchAll(rows)) out.set(`rows_${m[1]}`, Number(m[2]));
+  const processMetric = (name: string) =>
+    Number(new RegExp(`^process_${name} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
+  out.set('rows_cpu', processMetric('cpu_seconds_total'));
+  out.set('rows_rss', processMetric('resident_memory_bytes'));
   return out;
 }
 
@@ -147,8 +159,16 @@ interface Row {
   serverP50: string;
   serverP99: string;
   rowsPerRun: number;
+  /** CPU time per frame sent, over the warm-up and the measured seconds: the server's and this process's (the clients). */
+  serverCpuUs: number;
+  clientCpuUs: number;
+  /** The server's resident memory while the N streams are open (compare rows for the cost per stream). */
+  rssMb: number;
   dropped: number;
   closed: number;
+  /** Streams the server refused to open, and what it closed or refused later, by the limit it named. */
+  refused: number;
+  refusals: Record<string, number>;
   sustained: boolean;
   load: string;
 }
@@ -161,16 +181,30 @@ async function run(model: string, n: number): Promise<Row> {
   let closed = 0;
   let measuring = false;
   let measureFrom = Number.POSITIVE_INFINITY; // frames sent from then on are measured (after the warm-up)
-  const sockets = await Promise.all(
+  const refusals = new Refusals();
+  let sentTotal = 0; // frames sent, warm-up included
+  // A stream the server refuses (an upgrade answered 503 too_many_streams, a connection closed unanswered)
+  // is counted with its reason and left out; the others stream.
+  const opened = await Promise.all(
     Array.from(
       { length: n },
       () =>
-        new Promise<{ ws: WebSocket; sent: number[]; stepRate: number | null }>((resolve, reject) => {
+        new Promise<{ ws: WebSocket; sent: number[]; stepRate: number | null } | null>((resolve) => {
           const ws = new WebSocket(url, { perMessageDeflate: false });
           const c = { ws, sent: [] as number[], stepRate: null as number | null };
+          let ready = false;
+          let refused = false;
+          ws.on('unexpected-response', (_req, res) => {
+            refused = true;
+            void upgradeRefusalReason(res).then((reason) => {
+              refusals.add(`refused: ${reason}`);
+              resolve(null);
+            });
+          });
           ws.on('message', (data) => {
             const m = JSON.parse(String(data));
             if (m.type === 'ready') {
+              ready = true;
               c.stepRate = m.stepRate;
               resolve(c);
             } else if (m.type === 'prediction') {
@@ -178,17 +212,27 @@ async function run(model: string, n: number): Promise<Row> {
                 lat.push(performance.now() - c.sent[m.frame]);
                 received++;
               }
-            }
+            } else if (m.type === 'error') refusals.add(`error message: ${m.code}: ${m.message}`);
           });
-          ws.on('close', () => {
+          ws.on('close', (code, reason) => {
             if (measuring) closed++;
+            if (ready && code !== 1000 && code !== 1005)
+              refusals.add(`closed ${code} ${reason.toString() || '(no reason)'}`);
           });
-          ws.on('error', reject);
+          ws.on('error', (err) => {
+            if (ready || refused) return; // its close follows, or its answer was counted
+            refused = true;
+            refusals.add(connectionErrorReason(err));
+            resolve(null);
+          });
         }),
     ),
   );
+  const sockets = opened.filter((c) => c !== null);
+  const refused = n - sockets.length;
   // The server's histogram counts the warm-up too (a /metrics scrape inside the measured time would be a stall).
   const before = await serverHistogram(model);
+  const clientCpu = process.cpuUsage();
   const period = 1000 / fps;
   const t0 = performance.now() + 50;
   measureFrom = t0 + warmup * 1000;
@@ -204,6 +248,7 @@ async function run(model: string, n: number): Promise<Row> {
         if (wait > 0) await new Promise((r) => setTimeout(r, wait));
         if (c.ws.readyState !== WebSocket.OPEN) break;
         c.sent[f] = performance.now();
+        sentTotal++;
         c.ws.send(values.binary ? binMsgs[f % 90] : jsonMsgs[f % 90]);
         if (c.sent[f] < measureFrom) continue; // warm-up: not counted
         const steps = c.stepRate ? Math.floor((f * c.stepRate) / fps + 1e-9) + 1 : f + 1;
@@ -215,6 +260,7 @@ async function run(model: string, n: number): Promise<Row> {
   const deadline = performance.now() + 1000;
   while (received < expected && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   measuring = false;
+  const clientUsage = process.cpuUsage(clientCpu);
   const after = await serverHistogram(model);
   const load = execSync('uptime')
     .toString()
@@ -224,6 +270,7 @@ async function run(model: string, n: number): Promise<Row> {
     sockets.map(
       (c) =>
         new Promise<void>((resolve) => {
+          if (c.ws.readyState === WebSocket.CLOSED) return resolve(); // the server closed it during the run
           c.ws.once('close', () => resolve());
           c.ws.close();
         }),
@@ -244,12 +291,20 @@ async function run(model: string, n: number): Promise<Row> {
     serverP50: bucketQuantile(before, after, 50),
     serverP99: bucketQuantile(before, after, 99),
     rowsPerRun: runs ? rows / runs : 0,
+    serverCpuUs: (1e6 * (after.get('rows_cpu')! - before.get('rows_cpu')!)) / Math.max(1, sentTotal),
+    clientCpuUs: (clientUsage.user + clientUsage.system) / Math.max(1, sentTotal),
+    rssMb: before.get('rows_rss')! / 2 ** 20,
     dropped,
     closed,
-    sustained: dropped === 0 && closed === 0 && percentile(lat, 50) < 1000 / fps,
+    refused,
+    refusals: refusals.toJSON(),
+    sustained: refused === 0 && dropped === 0 && closed === 0 && percentile(lat, 50) < 1000 / fps,
     load,
   };
 }
+
+/** A latency for the table: '-' when no prediction came back to time. */
+const ms = (x: number | undefined, digits: number) => (x === undefined ? '-' : x.toFixed(digits));
 
 const child = await startServer();
 const rows: Row[] = [];
@@ -262,10 +317,13 @@ try {
       if (!values.json) {
         console.log(
           `${v.name.padEnd(13)} N=${String(n).padStart(4)}  ${String(r.offered).padStart(5)} frames/s offered, ${String(r.predicted).padStart(5)} predictions/s  ` +
-            `client p50 ${r.clientP50.toFixed(2)} ms p99 ${r.clientP99.toFixed(2)} ms max ${r.clientMax.toFixed(1)} ms  ` +
+            `client p50 ${ms(r.clientP50, 2)} ms p99 ${ms(r.clientP99, 2)} ms max ${ms(r.clientMax, 1)} ms  ` +
             `server p50 ${r.serverP50} ms p99 ${r.serverP99} ms  rows/run ${r.rowsPerRun.toFixed(1)}  ` +
-            `dropped ${r.dropped} closed ${r.closed} ${r.sustained ? 'OK' : 'NOT SUSTAINED'}  load ${r.load}`,
+            `CPU/frame server ${r.serverCpuUs.toFixed(0)} us client ${r.clientCpuUs.toFixed(0)} us  ` +
+            `RSS ${r.rssMb.toFixed(0)} MB  ` +
+            `dropped ${r.dropped} closed ${r.closed} refused ${r.refused} ${r.sustained ? 'OK' : 'NOT SUSTAINED'}  load ${r.load}`,
         );
+        if (Object.keys(r.refusals).length) console.log(`  refusals: ${describeRefusals(r.refusals)}`);
       }
     }
     const ok = rows.filter((r) => r.model === v.name && r.sustained).map((r) => r.streams);

@@ -171,6 +171,15 @@ export async function startServer(
     app,
   );
   server.maxConnections = limits.maxConnections;
+  // Node closes a connection past the limit before any byte is read, so no answer can name the limit: the
+  // count and a log line (at most one a second) do.
+  let refusedLoggedAt = Number.NEGATIVE_INFINITY;
+  server.on('drop', () => {
+    metrics.connectionsRefused.inc();
+    if (performance.now() - refusedLoggedAt < 1000) return;
+    refusedLoggedAt = performance.now();
+    logger.warn({ limit: limits.maxConnections }, 'connection refused: --max-connections connections are open');
+  });
   server.keepAliveTimeout = 65_000; // longer than common load balancers' idle timeout
   const answering = answersInFlight(server, state);
   const deps = { server, state, metrics, logger, authorized: bearerChecker(config.token) };

@@ -23,6 +23,7 @@ const LIBRARIES = new Set([
   'fuzz-harness',
   'percentile',
   'raw-http',
+  'refusals',
   'run-report',
   'script-args',
   'serve-process',

@@ -184,6 +184,11 @@ export function createMetrics({ defaultMetrics = true }: { defaultMetrics?: bool
       [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     ),
     inFlight: gauge('indrnn_http_requests_in_flight', 'HTTP requests being served'),
+    /** TCP connections closed unanswered because --max-connections were open. */
+    connectionsRefused: counter(
+      'indrnn_connections_refused_total',
+      'TCP connections (HTTP and streams) closed unanswered because --max-connections connections were open',
+    ),
     stream: streamMetrics(metric),
     /** The batcher's observer for one model. */
     observer(model: IndrnnModel): BatchObserver {

@@ -9,6 +9,7 @@ import type { StreamMetrics } from '../host/metrics.js';
 import type { ServedModel } from '../host/registry.js';
 import { readBinaryFrames } from '../predict/binary-frames.js';
 import { ApiError } from '../predict/errors.js';
+import { readFramesMessage } from '../predict/frames-text.js';
 import { checkLength, readFrames } from '../predict/input.js';
 import type { FramesScratch } from '../util/scratch.js';
 import type { StreamOptions } from './limits.js';
@@ -37,6 +38,8 @@ export class Connection {
   private alive = true;
   private readonly idle: NodeJS.Timeout;
   private readonly name: string;
+  /** This model's frames counter, labelled once (not per message). */
+  private readonly framesReceived: { inc(n: number): void };
 
   constructor(
     private readonly ws: WebSocket,
@@ -45,6 +48,7 @@ export class Connection {
     private readonly ctx: ConnectionContext,
   ) {
     this.name = served.name;
+    this.framesReceived = ctx.metrics.framesReceived.labels({ model: this.name });
     this.session = new StreamSession(served, ctx.opts.maxQueuedSteps, this);
     ctx.metrics.active.inc({ model: this.name });
     ctx.metrics.opened.inc({ model: this.name });
@@ -148,7 +152,9 @@ export class Connection {
       let frames: { frames: Float32Array; T: number } | null = null;
       if (isBinary)
         frames = readBinaryFrames(buf, undefined, spec, opts.maxFramesPerMessage, ctx.scratch, session.points);
-      else {
+      // A well-formed frames message is read from its bytes; anything else takes the general path below.
+      else frames = readFramesMessage(buf, spec, opts.maxFramesPerMessage, ctx.scratch, session.points.minScore);
+      if (!isBinary && !frames) {
         const msg = parseClientMessage(buf.toString('utf8'));
         if (msg.type === 'frames') {
           checkLength(msg.frames, 'frames', opts.maxFramesPerMessage);
@@ -168,7 +174,7 @@ export class Connection {
       if (frames) {
         const { T } = frames;
         const raw = session.conversion ? session.conversion.convert(frames.frames, T) : frames.frames;
-        m.framesReceived.inc({ model: this.name }, T);
+        this.framesReceived.inc(T);
         if (session.accept(raw, T, arrivedAt) > 0) this.batcher.wake(session);
       }
     } catch (e) {

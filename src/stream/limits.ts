@@ -24,7 +24,7 @@ export interface StreamOptions {
 }
 
 export const DEFAULT_STREAM_OPTIONS: StreamOptions = {
-  maxConnections: 512,
+  maxConnections: 1024,
   maxMessageBytes: 1024 * 1024,
   maxFramesPerMessage: 300,
   maxQueuedSteps: 600,

@@ -1,6 +1,9 @@
 // JSON bodies for POST routes: 415 unless Content-Type is application/json, a size limit (413), and
 // parse errors as the catalogue's error shape. Express's own parser does the parsing. With `binary`, an
 // application/octet-stream body is read as it is (a Buffer in req.body, same limit): predict's binary frames.
+// With `jsonBytes`, a UTF-8 JSON body is read as bytes too (jsonBytesOf) and the route parses it: predict
+// reads its frames straight from the bytes (src/predict/frames-text.ts) and gives anything else to
+// parseJsonBytes, which parses as Express's parser does.
 import express, { type ErrorRequestHandler, type Request, type RequestHandler } from 'express';
 import { ApiError, errors } from '../../predict/errors.js';
 
@@ -14,16 +17,54 @@ export function isBinaryBody(req: Request): boolean {
   return type !== undefined && BINARY_TYPE.test(type.split(';')[0].trim());
 }
 
+/** Set on a request whose JSON body jsonBody read as bytes. */
+const JSON_BYTES = Symbol('json body as bytes');
+
+/** The JSON body as bytes when jsonBody({jsonBytes: true}) read it so (parse it with parseJsonBytes), else null. */
+export function jsonBytesOf(req: Request): Buffer | null {
+  return (req as unknown as Record<symbol, boolean>)[JSON_BYTES] && Buffer.isBuffer(req.body) ? req.body : null;
+}
+
+/** A JSON body's bytes parsed as Express's parser (strict off) parses them, with its errors as ApiErrors. */
+export function parseJsonBytes(bytes: Buffer): unknown {
+  if (bytes.length === 0) return {}; // body-parser's special case
+  const text = bytes.toString('utf8');
+  try {
+    return JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text); // its decoder drops a BOM
+  } catch (e) {
+    throw new ApiError('invalid_json', `the request body is not valid JSON: ${(e as Error).message}`, '(body)');
+  }
+}
+
+const CHARSET = /;\s*charset\s*=\s*"?([^";\s]*)/i;
+
+/** No charset, or UTF-8 (what body-parser decodes by default); other charsets stay with its decoder. */
+function isUtf8Body(req: Request): boolean {
+  const charset = CHARSET.exec(req.get('content-type') ?? '')?.[1].toLowerCase();
+  return charset === undefined || charset === 'utf-8' || charset === 'utf8';
+}
+
 export function jsonBody({
   limitBytes = 8 * 1024 * 1024,
   binary = false,
+  jsonBytes = false,
 }: {
   limitBytes?: number;
   binary?: boolean;
+  jsonBytes?: boolean;
 } = {}): RequestHandler[] {
   const json = express.json({ limit: limitBytes, strict: false, type: () => true });
   const raw = express.raw({ limit: limitBytes, type: () => true });
-  const parse: RequestHandler = binary ? (req, res, next) => (isBinaryBody(req) ? raw : json)(req, res, next) : json;
+  const rawJson: RequestHandler = (req, res, next) =>
+    raw(req, res, (err?: unknown) => {
+      if (!err) (req as unknown as Record<symbol, boolean>)[JSON_BYTES] = true;
+      next(err);
+    });
+  const parse: RequestHandler = (req, res, next) => {
+    if (binary && isBinaryBody(req)) return raw(req, res, next);
+    if (jsonBytes && isUtf8Body(req)) return rawJson(req, res, next);
+    json(req, res, next);
+  };
   const requireJson: RequestHandler = function requireJson(req, _res, next) {
     // From the header alone: req.is() answers null for a request without a body.
     const type = req.get('content-type');
