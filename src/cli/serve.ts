@@ -47,6 +47,7 @@ interface ServeFlags {
   reload: 'off' | 'watch' | 'poll';
   pollMs: number;
   modelControl: 'none' | 'explicit';
+  training?: boolean;
 }
 
 /** --max-batch -> INDRNN_MAX_BATCH. */
@@ -274,6 +275,10 @@ export function registerServe(program: Command): void {
         .choices(['none', 'explicit'])
         .default('none'),
     )
+    .option(
+      '--training',
+      'take training jobs: POST /v1/jobs trains a model on recorded takes and serves it (docs/api.md); off by default',
+    )
     .addHelpText(
       'after',
       '\nThe live web page: GET / (docs/ui.md).\nWebSocket streams: /v1/models/NAME/stream (docs/streaming.md).\nRoutes: GET /healthz /readyz /metrics /openapi.json /v1/models /v1/models/NAME, POST /v1/models/NAME/predict,\n' +
@@ -315,6 +320,7 @@ export function registerServe(program: Command): void {
         reload: f.reload,
         pollMs: f.pollMs,
         modelControl: f.modelControl,
+        training: !!f.training,
         token: f.token || undefined,
         logLevel: f.logLevel,
         logFormat: f.logFormat,
