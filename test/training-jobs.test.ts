@@ -158,6 +158,12 @@ describe('training jobs', () => {
     const good = takes(1, 0.5);
     const bad = structuredClone(good);
     (bad[1].frames as unknown[][])[10][2] = 'x';
+    // kinect20 takes cannot become the base model's ntu25 joints (only MediaPipe's convert).
+    const kinect = good.map((t) => ({
+      ...t,
+      layout: 'kinect20',
+      frames: (t.frames as unknown[][]).map((f) => f.slice(0, 20)),
+    }));
     const cases: [unknown, number, string, string][] = [
       [{ name: '../escape', samples: good }, 400, 'invalid_field', 'name'],
       [{ name: 'a/b', samples: good }, 400, 'invalid_field', 'name'],
@@ -179,6 +185,7 @@ describe('training jobs', () => {
       [{ name: 'ok', samples: [good[0], { ...good[1], frames: [] }] }, 400, 'invalid_field', 'samples[1]'],
       [{ name: 'ok', samples: [good[0], { ...good[0], id: 'again' }] }, 400, 'invalid_field', 'samples'],
       [{ name: 'ok', samples: good, base: 'nope' }, 404, 'model_not_found', 'base'],
+      [{ name: 'ok', samples: kinect, base: 'base' }, 400, 'invalid_field', 'base'],
       [{ name: 'ok', samples: good, extra: 1 }, 400, 'invalid_field', '(body)'],
     ];
     for (const [body, status, code, field] of cases) {

@@ -11,6 +11,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isMediapipeTarget, MEDIAPIPE_TARGETS } from '../data/mediapipe.js';
 import { ApiError } from '../predict/errors.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { jobCard } from './job-card.js';
@@ -79,6 +80,17 @@ export class TrainingJobs {
           model: checked.base,
           available: this.registry.names,
         },
+      );
+    const baseLayout = checked.base !== undefined ? this.registry.get(checked.base)?.model.metadata.layout : undefined;
+    if (
+      baseLayout !== undefined &&
+      baseLayout !== checked.layout &&
+      !(checked.layout === 'mediapipe33' && isMediapipeTarget(baseLayout))
+    )
+      throw new ApiError(
+        'invalid_field',
+        `base: the model '${checked.base}' takes ${baseLayout} joints and the samples are ${checked.layout}: only mediapipe33 takes convert (to ${MEDIAPIPE_TARGETS.join(', ')}); start from a model of the takes' layout, or from none`,
+        { field: 'base' },
       );
     if (this.queue.length >= this.limits.maxQueued)
       throw new ApiError(
