@@ -333,6 +333,11 @@ export class TrainingJobs {
       if (sampling?.kind === 'rate') args.push('--fps', String(sampling.fps), '--window', String(sampling.window));
     } else if (sampling?.kind === 'segments')
       args.push('--sampling', 'segments', '--segments', String(sampling.segments));
+    // The base's preprocessing, which --init requires and which the defaults differ from with another sampling.
+    const pre = (base?.model.metadata.preprocessing ?? {}) as { center?: unknown; viewAlign?: unknown };
+    if (pre.center === 'first-frame' || pre.center === 'per-frame') args.push('--center', pre.center);
+    if (pre.viewAlign === 'none' || pre.viewAlign === 'yaw' || pre.viewAlign === 'full')
+      args.push('--view-align', pre.viewAlign);
     const init = base !== undefined && (await trainerHasInit(this.cli));
     if (init) args.push('--init', base.file);
     else args.push('--hidden', String(this.opts.hidden ?? 64), '--depth', String(this.opts.depth ?? 2));
