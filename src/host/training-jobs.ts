@@ -15,7 +15,7 @@ import { isMediapipeTarget, MEDIAPIPE_TARGETS } from '../data/mediapipe.js';
 import { ApiError } from '../predict/errors.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { jobCard } from './job-card.js';
-import { runCliStep, StepError } from './job-process.js';
+import { runCliStep } from './job-process.js';
 import { type CheckedJob, DEFAULT_JOB_LIMITS, type JobLimits } from './job-request.js';
 import { type JobState, type JobView, STAGES, type Stage } from './job-view.js';
 import type { ModelRegistry, ServedModel } from './registry.js';
@@ -224,7 +224,9 @@ export class TrainingJobs {
             this.finish(
               job,
               'failed',
-              e instanceof StepError || e instanceof Error ? e.message.replaceAll(job.dir, '<job>') : String(e),
+              e instanceof Error
+                ? e.message.replaceAll(job.dir, '<job>').replaceAll(this.registry.dir, '<models>')
+                : String(e),
             );
         },
       )
@@ -308,7 +310,11 @@ export class TrainingJobs {
       rmSync(staging, { recursive: true, force: true });
     }
     const t0 = performance.now();
-    const loaded = await this.registry.loadModel(checked.name);
+    // A rescan loads the new file (and only what changed); a name unloaded through the repository API needs loadModel.
+    await this.registry.refresh();
+    const loaded = this.registry.versions(checked.name).includes(version)
+      ? { versions: [version], reason: undefined }
+      : await this.registry.loadModel(checked.name);
     seconds.load = Math.round(performance.now() - t0) / 1000;
     seconds.total = Math.round(performance.now() - (job.startedAt ?? 0)) / 1000;
     if (!loaded.versions.includes(version))
