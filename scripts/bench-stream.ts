@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { onnx, parseModel } from '../src/util/onnx-graph.js';
 import { Rng } from '../src/util/rng.js';
+import { postJob, synthTakes, waitForJob } from './job-takes.js';
 import { percentile } from './percentile.js';
 import { connectionErrorReason, describeRefusals, Refusals, upgradeRefusalReason } from './refusals.js';
 import { scriptArgs } from './script-args.js';
@@ -52,8 +53,16 @@ const { values } = scriptArgs({
       help: 'serve the build in DIR/dist (an earlier commit) instead of this one, for before/after runs',
     },
     'cpu-prof': { type: 'string', arg: 'DIR', help: "write the server's CPU profile (node --cpu-prof) into DIR" },
+    job: {
+      type: 'boolean',
+      default: false,
+      help: 'serve with --training and measure each N again while a training job runs (its ratio to the row without)',
+    },
   },
-  examples: ['npm run bench:stream -- --streams 50,100 --duration 5 --only ntu-synth-stream'],
+  examples: [
+    'npm run bench:stream -- --streams 50,100 --duration 5 --only ntu-synth-stream',
+    'npm run bench:stream -- --streams 100 --only ntu-synth-stream --job',
+  ],
 });
 const duration = Number(values.duration);
 const warmup = Number(values.warmup);
@@ -118,6 +127,7 @@ const binMsgs = frames.map((f) => {
 function startServer(): Promise<ChildProcess> {
   const args = ['--models', dir, '--host', '127.0.0.1', '--port', String(port)];
   args.push('--device', 'cpu', '--threads', values.threads, '--log-level', 'warn');
+  if (values.job) args.push('--training');
   const nodeArgs = values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`] : [];
   return startServeProcess(args, port, { nodeArgs, cwd: values.baseline });
 }
@@ -171,6 +181,8 @@ interface Row {
   refusals: Record<string, number>;
   sustained: boolean;
   load: string;
+  /** --job: the training job's state at the row's end (running: it ran throughout); absent: no job. */
+  job?: string;
 }
 
 async function run(model: string, n: number): Promise<Row> {
@@ -306,6 +318,35 @@ async function run(model: string, n: number): Promise<Row> {
 /** A latency for the table: '-' when no prediction came back to time. */
 const ms = (x: number | undefined, digits: number) => (x === undefined ? '-' : x.toFixed(digits));
 
+function print(r: Row, without?: Row): void {
+  if (values.json) return;
+  const ratio =
+    without && r.clientP99 !== undefined && without.clientP99 !== undefined
+      ? `  p99 ${(r.clientP99 / without.clientP99).toFixed(2)}x without the job (job ${r.job})`
+      : '';
+  console.log(
+    `${(r.job ? `${r.model}+job` : r.model).padEnd(17)} N=${String(r.streams).padStart(4)}  ${String(r.offered).padStart(5)} frames/s offered, ${String(r.predicted).padStart(5)} predictions/s  ` +
+      `client p50 ${ms(r.clientP50, 2)} ms p99 ${ms(r.clientP99, 2)} ms max ${ms(r.clientMax, 1)} ms  ` +
+      `server p50 ${r.serverP50} ms p99 ${r.serverP99} ms  rows/run ${r.rowsPerRun.toFixed(1)}  ` +
+      `CPU/frame server ${r.serverCpuUs.toFixed(0)} us client ${r.clientCpuUs.toFixed(0)} us  ` +
+      `RSS ${r.rssMb.toFixed(0)} MB  ` +
+      `dropped ${r.dropped} closed ${r.closed} refused ${r.refused} ${r.sustained ? 'OK' : 'NOT SUSTAINED'}  load ${r.load}${ratio}`,
+  );
+  if (Object.keys(r.refusals).length) console.log(`  refusals: ${describeRefusals(r.refusals)}`);
+}
+/** The same row while a training job (15 synthetic takes, many epochs) trains; the job is cancelled after. */
+async function runWithJob(model: string, n: number): Promise<Row> {
+  const base = `http://127.0.0.1:${port}`;
+  const id = await postJob(base, { name: 'bench-job', samples: synthTakes(5), epochs: 500 });
+  const started = await waitForJob(base, id, (j) => j.stage === 'train');
+  if (started.state !== 'running') throw new Error(`the training job ended before the row: ${JSON.stringify(started)}`);
+  const r = await run(model, n);
+  const { state } = await waitForJob(base, id, () => true);
+  await fetch(`${base}/v1/jobs/${id}`, { method: 'DELETE' });
+  await waitForJob(base, id);
+  return { ...r, job: state };
+}
+
 const child = await startServer();
 const rows: Row[] = [];
 try {
@@ -314,16 +355,11 @@ try {
     for (const n of counts) {
       const r = await run(v.name, n);
       rows.push(r);
-      if (!values.json) {
-        console.log(
-          `${v.name.padEnd(13)} N=${String(n).padStart(4)}  ${String(r.offered).padStart(5)} frames/s offered, ${String(r.predicted).padStart(5)} predictions/s  ` +
-            `client p50 ${ms(r.clientP50, 2)} ms p99 ${ms(r.clientP99, 2)} ms max ${ms(r.clientMax, 1)} ms  ` +
-            `server p50 ${r.serverP50} ms p99 ${r.serverP99} ms  rows/run ${r.rowsPerRun.toFixed(1)}  ` +
-            `CPU/frame server ${r.serverCpuUs.toFixed(0)} us client ${r.clientCpuUs.toFixed(0)} us  ` +
-            `RSS ${r.rssMb.toFixed(0)} MB  ` +
-            `dropped ${r.dropped} closed ${r.closed} refused ${r.refused} ${r.sustained ? 'OK' : 'NOT SUSTAINED'}  load ${r.load}`,
-        );
-        if (Object.keys(r.refusals).length) console.log(`  refusals: ${describeRefusals(r.refusals)}`);
+      print(r);
+      if (values.job) {
+        const withJob = await runWithJob(v.name, n);
+        rows.push(withJob);
+        print(withJob, r);
       }
     }
     const ok = rows.filter((r) => r.model === v.name && r.sustained).map((r) => r.streams);

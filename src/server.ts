@@ -2,13 +2,15 @@
 // stream endpoint (src/stream) on one http.Server -> listen, and graceful shutdown on SIGTERM/SIGINT (stop
 // accepting, close the streams, finish in-flight requests, free the models, exit). serve and stream never
 // import each other: this is the one place that knows both.
+import { statSync } from 'node:fs';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import { type AddressInfo, Server as NetServer } from 'node:net';
 import { type LevelWithSilent, type Logger, pino } from 'pino';
 import type { BatchOptions } from './host/batcher.js';
 import { createMetrics } from './host/metrics.js';
-import { ModelRegistry, type RegistryEvent } from './host/registry.js';
+import { ModelRegistry, type RegistryEvent, StartupError } from './host/registry.js';
 import type { ServerState } from './host/state.js';
+import { TrainingJobs, type TrainingOptions } from './host/training-jobs.js';
 import type { RunnerKind } from './onnx/runner.js';
 import type { ProviderChoice } from './onnx/session.js';
 import { type AppOptions, createApp } from './serve/app.js';
@@ -43,6 +45,8 @@ export interface ServeConfig extends AppOptions {
   /** Rescan the model directory on file system events ('watch') or every pollMs ('poll'); default off. */
   reload?: 'off' | 'watch' | 'poll';
   pollMs?: number;
+  /** Training jobs on POST /v1/jobs (--training; off by default); needs --models to be a directory. */
+  training?: boolean | TrainingOptions;
   /** Where each setting came from ('cli', 'env', 'default'), for the configuration log line. */
   sources?: Record<string, string>;
 }
@@ -157,7 +161,20 @@ export async function startServer(
       metrics.registryEvent(e);
     },
   });
-  const state: ServerState = { registry, draining: false };
+  const state: ServerState = { registry, draining: false, jobs: null };
+  if (config.training) {
+    if (!statSync(config.models).isDirectory()) {
+      await registry.close();
+      throw new StartupError(
+        `--training writes the models it trains into the model directory: --models must be a directory, not the file '${config.models}'`,
+      );
+    }
+    state.jobs = new TrainingJobs(registry, {
+      ...(typeof config.training === 'object' ? config.training : {}),
+      onEvent: (e) =>
+        e.state === 'failed' ? logger.warn(e, 'training job failed') : logger.info(e, `training job ${e.state}`),
+    });
+  }
   metrics.track(state);
   const app = createApp({ state, metrics, logger, options: config });
   const limits = { ...DEFAULT_CONNECTION_LIMITS, ...config.connections };
@@ -212,6 +229,8 @@ export async function startServer(
       state.draining = true;
       // Every answer from now on says Connection: close (those begun already cannot).
       for (const res of answering) if (!res.headersSent) res.setHeader('Connection', 'close');
+      // Training jobs are cancelled (their processes killed, their files removed); their event streams end.
+      const jobsClosed = state.jobs?.close();
       // Streams end at once with 1001 (going away): their clients reconnect to another instance.
       const streamsClosed = streams.close();
       // No new connections (net.Server's close: http.Server's would also close the idle ones at once).
@@ -230,7 +249,7 @@ export async function startServer(
         server.closeAllConnections();
       }, config.drainTimeoutMs);
       const deadline = performance.now() + config.drainTimeoutMs;
-      await Promise.all([closed, streamsClosed]);
+      await Promise.all([closed, streamsClosed, jobsClosed]);
       clearTimeout(grace);
       clearInterval(sweep);
       clearTimeout(timer);

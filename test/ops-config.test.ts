@@ -6,7 +6,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import request from 'supertest';
-import { envName } from '../src/cli/serve.js';
+import { envName, envSwitch } from '../src/cli/serve.js';
 import { CLI } from './helpers/cli.js';
 import { modelDir, rawFrames, serveApp } from './helpers/models.js';
 import { servedUrl } from './helpers/processes.js';
@@ -144,6 +144,12 @@ describe('environment variables', () => {
     const bad = serveRefused({ INDRNN_MODEL_CONTROL: 'sometimes' });
     assert.notEqual(bad.status, 0);
     assert.match(bad.stderr, /INDRNN_MODEL_CONTROL/);
+  });
+
+  it('a switch from its variable: INDRNN_TRAINING=0 (or false, no, off, empty) leaves training jobs off', () => {
+    for (const off of [undefined, '', '0', 'false', 'No', 'OFF', ' 0 '])
+      assert.equal(envSwitch(off), false, String(off));
+    for (const on of ['1', 'true', 'yes', 'on']) assert.equal(envSwitch(on), true, on);
   });
 
   it('a bad value in a variable stops the server, naming the variable', () => {

@@ -21,6 +21,7 @@ const LIBRARIES = new Set([
   'action-model',
   'fuzz-cases',
   'fuzz-harness',
+  'job-takes',
   'percentile',
   'raw-http',
   'refusals',

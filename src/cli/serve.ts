@@ -12,10 +12,13 @@ import { floatOption, intOption } from './options.js';
  * The flags: most are the config's own settings under their names; the stream limits carry a stream
  * prefix, and --cors-origin, --compress are corsOrigins, compressMinBytes.
  */
-type ServeFlags = Required<Omit<ServeConfig, 'token' | 'version' | 'uiDir' | 'unreadBody' | 'sources' | Grouped>> &
+type ServeFlags = Required<
+  Omit<ServeConfig, 'token' | 'version' | 'uiDir' | 'unreadBody' | 'sources' | 'training' | Grouped>
+> &
   Required<BatchOptions> &
   Omit<ConnectionLimits, 'drainIdleGraceMs'> & {
     token?: string;
+    training?: boolean;
     corsOrigin: string[];
     compress: number | null;
     maxStreams: number;
@@ -29,6 +32,14 @@ type Grouped = 'batch' | 'connections' | 'stream' | 'corsOrigins' | 'compressMin
 /** --max-batch -> INDRNN_MAX_BATCH. */
 export function envName(long: string): string {
   return `INDRNN_${long.replace(/^--/, '').replace(/-/g, '_').toUpperCase()}`;
+}
+
+/**
+ * A switch from its variable: commander turns a switch on for any value, so INDRNN_TRAINING=0 would take
+ * training jobs; 0, false, no, off and the empty string mean off.
+ */
+export function envSwitch(value: string | undefined): boolean {
+  return value !== undefined && !/^(0|false|no|off)?$/i.test(value.trim());
 }
 
 /** The option, read from its INDRNN_* variable too (unless it names its own; --help has none). */
@@ -249,6 +260,10 @@ export function registerServe(program: Command): void {
         .choices(['none', 'explicit'])
         .default('none'),
     )
+    .option(
+      '--training',
+      'take training jobs: POST /v1/jobs trains a model on recorded takes and serves it (docs/api.md); off by default',
+    )
     .addHelpText(
       'after',
       '\nThe live web page: GET / (docs/ui.md).\nWebSocket streams: /v1/models/NAME/stream (docs/streaming.md).\nRoutes: GET /healthz /readyz /metrics /openapi.json /v1/models /v1/models/NAME, POST /v1/models/NAME/predict,\n' +
@@ -261,6 +276,8 @@ export function registerServe(program: Command): void {
       const sources = Object.fromEntries(
         cmd.options.map((o) => [o.attributeName(), cmd.getOptionValueSource(o.attributeName()) ?? 'default']),
       );
+      if (sources.training === 'env') f.training = envSwitch(process.env[envName('--training')]);
+      if (sources.ui === 'env') f.ui = !envSwitch(process.env[envName('--no-ui')]);
       if (f.modelWorkers > 1 && f.modelRunner !== 'worker')
         cmd.error(`error: --model-workers ${f.modelWorkers} needs --model-runner worker (inline runs on one thread)`);
       const { maxBatch, maxDelayMs, maxQueue, maxConcurrent, queueTimeoutMs, runTimeoutMs, ...rest } = f;

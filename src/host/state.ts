@@ -1,11 +1,14 @@
 // What the routes share and main changes over the server's life: the registry once models are loaded,
-// and the draining flag once SIGTERM has come.
+// the draining flag once SIGTERM has come, and the training jobs when they are on.
 import { errors } from '../predict/errors.js';
 import type { ModelRegistry, ServedModel } from './registry.js';
+import type { TrainingJobs } from './training-jobs.js';
 
 export interface ServerState {
   registry: ModelRegistry | null;
   draining: boolean;
+  /** Training jobs, with `indrnn serve --training` (null: off). */
+  jobs?: TrainingJobs | null;
 }
 
 export interface Readiness {

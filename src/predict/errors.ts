@@ -25,6 +25,8 @@ export type ErrorCode =
   | 'unauthorized' // the token is missing or wrong
   | 'forbidden' // an operation the server's settings do not allow (model load/unload without --model-control explicit)
   | 'model_not_found'
+  | 'job_not_found' // no training job with that id (or it was forgotten: only the latest finished ones are kept)
+  | 'too_many_jobs' // the training queue is full (--training: one job runs, a few wait)
   | 'not_found' // no such route
   | 'method_not_allowed' // a route that exists, with another method
   | 'not_streamable' // stream upgrade: the model samples whole actions (segments)

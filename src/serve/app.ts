@@ -18,6 +18,7 @@ import { UNREAD_BODY_LIMITS, type UnreadBodyLimits } from './middleware/unread-b
 import { openApiDocument } from './openapi.js';
 import { cameraRoutes } from './routes/camera.js';
 import { healthRoutes } from './routes/health.js';
+import { jobRoutes } from './routes/jobs.js';
 import { kserveRoutes } from './routes/kserve.js';
 import { neuronRoutes } from './routes/neurons.js';
 import { plotRoutes } from './routes/plots.js';
@@ -61,7 +62,7 @@ export const DEFAULT_APP_OPTIONS: AppOptions = {
 function corsFor(origins: readonly string[]): RequestHandler {
   return cors({
     origin: origins.includes('*') ? '*' : [...origins],
-    methods: ['GET', 'HEAD', 'POST'],
+    methods: ['GET', 'HEAD', 'POST', 'DELETE'],
     allowedHeaders: ['Authorization', 'Content-Type', 'Content-Encoding', 'X-Request-Id'],
     exposedHeaders: ['X-Request-Id', 'X-Error-Code', 'Retry-After'],
     maxAge: 600,
@@ -100,7 +101,7 @@ export function createApp({ state, metrics, logger, options: given = {} }: AppDe
   // Express passes costs its router a few closures (docs/design.md, "The request path").
   app.use(['/v1', '/v2'], drainGate(state), bearerAuth({ token: options.token }));
   app.use(v1Routes({ state, options }));
-  app.use(neuronRoutes({ state }), plotRoutes({ state }));
+  app.use(neuronRoutes({ state }), plotRoutes({ state }), jobRoutes({ state }));
   app.use(kserveRoutes({ state, options: { ...options, serverVersion: options.version } }));
 
   // Open: metrics, the API description, the live page, the camera page and MediaPipe's files (the pages ask

@@ -23,6 +23,8 @@ const HTTP_ERRORS: Record<ErrorCode, HttpErrorSpec> = {
   unauthorized: { status: 401, headers: { 'WWW-Authenticate': 'Bearer realm="indrnn"' } },
   forbidden: { status: 403 },
   model_not_found: { status: 404 },
+  job_not_found: { status: 404 },
+  too_many_jobs: { status: 429, headers: { 'Retry-After': '10' } },
   not_found: { status: 404 },
   method_not_allowed: { status: 405 }, // the Allow header (set by the route table) lists the methods
   not_streamable: { status: 409, upgradeOnly: true },

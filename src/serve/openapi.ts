@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import type { ErrorCode } from '../predict/errors.js';
 import { httpStatus } from './http-errors.js';
+import { jobAcceptedSchema, jobListSchema, jobRequestSchema, jobSchema } from './jobs-schema.js';
 import { neuronsSchema } from './neurons-schema.js';
 import { modelPlotsSchema } from './plots-schema.js';
 import { ROUTES, type RouteResponse, type RouteSpec } from './routes/table.js';
@@ -34,6 +35,10 @@ const COMPONENTS: [string, z.ZodType][] = [
   ['V2RepositoryIndex', s.v2RepositoryIndexSchema],
   ['V2RepositoryModelRequest', s.v2RepositoryModelRequestSchema],
   ['V2RepositoryModel', s.v2RepositoryModelSchema],
+  ['JobRequest', jobRequestSchema],
+  ['Job', jobSchema],
+  ['JobAccepted', jobAcceptedSchema],
+  ['JobList', jobListSchema],
 ];
 
 /** Schemas whose elements predict/input.ts / the KServe route check by hand: published with their precise shape. */
@@ -96,6 +101,7 @@ function errorResponses(codes: readonly ErrorCode[], kserve: boolean): Record<st
 const PARAMETER_DESCRIPTIONS: Record<string, string> = {
   name: 'model name (metadata `name`)',
   version: 'model version (metadata `version`)',
+  id: 'training job id (from POST /v1/jobs)',
 };
 
 /** The JSON body, and the binary one where the route takes it. */
@@ -153,7 +159,7 @@ function operation(spec: RouteSpec): Record<string, unknown> {
     security: spec.auth ? [{ bearer: [] }] : [],
     ...(spec.request ? { requestBody: { required: true, content: requestContent(spec) } } : {}),
     responses: {
-      200: response(spec.ok),
+      [spec.okStatus ?? 200]: response(spec.ok),
       ...errorResponses(errors, kserve),
       ...Object.fromEntries(other),
       408: SLOW_REQUEST,

@@ -78,7 +78,24 @@ function readOnnxSource(path: string): InitSource {
   return { path, kind: 'onnx', network, contract, tensors };
 }
 
-const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+/** Equal as JSON, whatever the order of object keys. */
+const same = (a: unknown, b: unknown) => canonical(a) === canonical(b);
+const canonical = (v: unknown): string =>
+  JSON.stringify(v ?? null, (_, x) =>
+    x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort()) : x,
+  );
+
+/** What a contract says of its input, with absent defaults written out (no dims: 3D, as in models before 2D). */
+function inputPromise(c: ModelContract) {
+  const p = c.preprocessing;
+  return {
+    layout: c.layout,
+    joints: c.joints,
+    bodies: c.bodies,
+    dims: c.dims ?? 3,
+    preprocessing: p && Object.assign({}, p, { dims: (p as { dims?: number }).dims ?? 3 }),
+  };
+}
 
 /**
  * Refuses a source whose input differs from the task's: the first of layout, joints, bodies, dims and
@@ -86,8 +103,9 @@ const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stri
  */
 export function checkInitInput(source: InitSource, contract: ModelContract, inputSize: number): void {
   const fields = ['layout', 'joints', 'bodies', 'dims', 'preprocessing'] as const;
+  const [a, b] = [inputPromise(source.contract), inputPromise(contract)];
   for (const f of fields) {
-    const [theirs, ours] = [source.contract[f], contract[f]];
+    const [theirs, ours] = [a[f], b[f]];
     if (!same(theirs, ours))
       throw new Error(
         `--init ${source.path}: ${f} differs: the model's is ${JSON.stringify(theirs ?? null)}, the data's ${JSON.stringify(ours ?? null)}`,

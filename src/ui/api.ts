@@ -1,12 +1,14 @@
 // The server's HTTP API as the page uses it: the model list, a model's neurons and plots, HTTP predict (for
-// segment-sampled models, which streams refuse). Types come from the server's own schemas (type imports
+// segment-sampled models, which streams refuse), training jobs (the camera page's Train). Types come from the server's own schemas (type imports
 // only: nothing of the server is bundled). A bearer token, when the server wants one, is kept for the tab.
+
+import type { JobView } from '../host/job-view.js';
 import type { ModelInfo } from '../host/model-info.js';
 import type { Neurons } from '../serve/neurons-schema.js';
 import type { ModelPlots } from '../serve/plots-schema.js';
 import type { ServerMessage } from '../stream/protocol.js';
 
-export type { ModelInfo, ModelPlots, Neurons };
+export type { JobView, ModelInfo, ModelPlots, Neurons };
 export type StreamMessage = ServerMessage;
 export type Prediction = Extract<ServerMessage, { type: 'prediction' }>;
 export type ClassStep = Extract<Prediction, { label: string }>;
@@ -58,6 +60,17 @@ export function predict(name: string, frames: number[][][][], frameRate: number,
     body: JSON.stringify({ frames, topK: 5, frameRate, layout }),
   });
 }
+
+/** A training job (POST /v1/jobs, `indrnn serve --training`): takes in the JSON Lines user format. */
+export function postJob(body: { name: string; base?: string; samples: unknown[]; epochs?: number }) {
+  return call<{ id: string; job: JobView }>('/v1/jobs', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+}
+
+export const getJob = (id: string) => call<JobView>(`/v1/jobs/${encodeURIComponent(id)}`);
 
 /** ws(s)://host/v1/models/NAME/stream, with ?token= when one is set (browsers cannot set headers on a WebSocket). */
 export function streamUrl(name: string): string {

@@ -4,6 +4,7 @@
 import type { IRouter, NextFunction, Request, RequestHandler, Response } from 'express';
 import type { z } from 'zod';
 import { ApiError, type ErrorCode } from '../../predict/errors.js';
+import { jobAcceptedSchema, jobListSchema, jobRequestSchema, jobSchema } from '../jobs-schema.js';
 import { neuronsSchema } from '../neurons-schema.js';
 import { modelPlotsSchema } from '../plots-schema.js';
 import * as s from '../schemas.js';
@@ -17,7 +18,7 @@ export interface RouteResponse {
 }
 
 export interface RouteSpec {
-  readonly method: 'get' | 'post';
+  readonly method: 'get' | 'post' | 'delete';
   /** The OpenAPI operationId: the method name a generated client gives the route (unique). */
   readonly operationId: string;
   /** OpenAPI path template, e.g. '/v1/models/{name}/predict' (Express gets '/v1/models/:name/predict'). */
@@ -34,8 +35,10 @@ export interface RouteSpec {
     /** Query parameters (with a binary body only). */
     readonly query: z.ZodObject;
   };
-  /** The 200 answer. */
+  /** The success answer (200 unless okStatus says otherwise). */
   readonly ok: RouteResponse;
+  /** The success status when it is not 200 (202 Accepted). */
+  readonly okStatus?: 202;
   /** Non-200 answers that are not errors (a readiness probe's 503). */
   readonly other?: { readonly [status: number]: RouteResponse };
   /** Error codes the route itself raises; auth routes also answer unauthorized and shutting_down. */
@@ -247,6 +250,56 @@ export const ROUTES = {
     '/v2/repository/models/{name}/unload',
     'KServe v2 model repository: stop serving a model (every version) until it is loaded again',
   ),
+  createJob: {
+    method: 'post',
+    operationId: 'createTrainingJob',
+    path: '/v1/jobs',
+    summary:
+      'train a model on recorded takes (JSON Lines user format) in the background; with `indrnn serve --training` only (docs/api.md)',
+    auth: true,
+    request: jobRequestSchema,
+    ok: json('queued: the job id (poll GET /v1/jobs/{id} or follow its events)', jobAcceptedSchema),
+    okStatus: 202,
+    errors: [
+      ...['invalid_json', 'invalid_field', 'too_many_frames', 'payload_too_large', 'unsupported_media_type'],
+      ...['model_not_found', 'forbidden', 'too_many_jobs'],
+    ],
+  },
+  listJobs: {
+    ...get(
+      'listTrainingJobs',
+      '/v1/jobs',
+      'the training jobs: queued, running and the latest finished, newest first',
+      true,
+    ),
+    ok: json('jobs', jobListSchema),
+    errors: ['forbidden'],
+  },
+  job: {
+    ...get('getTrainingJob', '/v1/jobs/{id}', "a training job's state, progress, time left, metrics and model", true),
+    ok: json('the job', jobSchema),
+    errors: ['forbidden', 'job_not_found'],
+  },
+  cancelJob: {
+    method: 'delete',
+    operationId: 'cancelTrainingJob',
+    path: '/v1/jobs/{id}',
+    summary:
+      'cancel a queued or running training job (its process is killed, its files removed); a finished one is left as it is',
+    auth: true,
+    ok: json('the job as it is now', jobSchema),
+    errors: ['forbidden', 'job_not_found'],
+  },
+  jobEvents: {
+    ...get(
+      'followTrainingJob',
+      '/v1/jobs/{id}/events',
+      "a training job's progress as server-sent events (text/event-stream): one `job` event per change, the last when it ends",
+      true,
+    ),
+    ok: { description: "text/event-stream; each event's data is a Job" },
+    errors: ['forbidden', 'job_not_found'],
+  },
 } as const satisfies Record<string, RouteSpec>;
 
 /** Longest model name and version a URL may carry (longer: 400 before any lookup). */

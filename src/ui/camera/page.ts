@@ -4,9 +4,21 @@
 // them onto its joints); a 3D model gets MediaPipe's 3D estimate on its joints (model-frames.ts).
 // Streaming models get every camera frame over the WebSocket API (binary float32 frames,
 // docs/streaming.md); segment-sampled models (whole actions) are asked over HTTP predict about the last few
-// seconds, twice a second. Takes can be recorded with labels and saved as JSON Lines. `?model=NAME` picks
-// the model, `&pose=0|1|2` the pose model (lite, full, heavy), `&start=1` starts the camera at once.
-import { HttpError, listModels, type ModelInfo, predict, setToken, streamUrl, token } from '../api.js';
+// seconds, twice a second. Takes can be recorded with labels and saved as JSON Lines, loaded again, and
+// sent to the server as a training job (Train): the model it makes becomes the page's model. `?model=NAME`
+// picks the model, `&pose=0|1|2` the pose model (lite, full, heavy), `&start=1` starts the camera at once.
+import {
+  getJob,
+  HttpError,
+  type JobView,
+  listModels,
+  type ModelInfo,
+  postJob,
+  predict,
+  setToken,
+  streamUrl,
+  token,
+} from '../api.js';
 import { nestedFrames } from '../model-frames.js';
 import { RateMeter } from '../rate-meter.js';
 import { StreamClient } from '../stream-client.js';
@@ -48,7 +60,16 @@ const ui = {
   record: $<HTMLButtonElement>('record'),
   save: $<HTMLButtonElement>('save'),
   takes: $('takes'),
+  loadTakes: $<HTMLInputElement>('load-takes'),
+  jobName: $<HTMLInputElement>('job-name'),
+  jobBase: $<HTMLSelectElement>('job-base'),
+  train: $<HTMLButtonElement>('train'),
+  jobProgress: $<HTMLProgressElement>('job-progress'),
+  jobStatus: $('job-status'),
 };
+
+/** How often a running training job is asked about. */
+const JOB_POLL_MS = 500;
 
 let models: ModelInfo[] = [];
 let camera: CameraPose | null = null;
@@ -281,12 +302,19 @@ async function stopCamera(): Promise<void> {
   setStatus('camera off');
 }
 
+/** The takes' count and the buttons that need takes. */
+function showTakes(): void {
+  const n = recorder.takes.length;
+  ui.takes.textContent = String(n);
+  ui.save.disabled = n === 0;
+  ui.train.disabled = n < 2 || training;
+}
+
 function toggleRecording(): void {
   if (recorder.recording) {
     recorder.stop();
     ui.record.textContent = 'Record';
-    ui.takes.textContent = String(recorder.takes.length);
-    ui.save.disabled = recorder.takes.length === 0;
+    showTakes();
     return;
   }
   recorder.start(`camera-${new Date().toISOString()}`, camera?.fps ?? 30);
@@ -300,6 +328,83 @@ function save(): void {
   a.download = `camera-${new Date().toISOString().replace(/[:.]/g, '-')}.jsonl`;
   a.click();
   setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+}
+
+async function loadTakes(): Promise<void> {
+  const file = ui.loadTakes.files?.[0];
+  if (!file) return;
+  try {
+    const n = recorder.load(await file.text(), file.name);
+    setStatus(`${n} takes loaded from ${file.name}`);
+  } catch (e) {
+    setStatus((e as Error).message, true);
+  }
+  ui.loadTakes.value = '';
+  showTakes();
+}
+
+let training = false;
+
+function setJobStatus(text: string, error = false): void {
+  ui.jobStatus.textContent = text;
+  ui.jobStatus.classList.toggle('error', error);
+}
+
+function showJob(job: JobView): void {
+  ui.jobProgress.value = job.progress;
+  if (job.state === 'queued') setJobStatus('waiting: the server is training another model first');
+  else if (job.state === 'running') {
+    const left = job.eta !== null ? `, about ${job.eta} s left` : '';
+    setJobStatus(`training (${job.stage ?? 'starting'}): ${Math.round(100 * job.progress)} %${left}`);
+  }
+}
+
+/** The held-out takes' accuracy, when some were held out. */
+function heldOutText(job: JobView): string {
+  const { test, heldOutTakes } = job.metrics as { test?: number; heldOutTakes?: number };
+  return heldOutTakes && typeof test === 'number'
+    ? `; ${Math.round(100 * test)} % of ${heldOutTakes} held-out takes right`
+    : '';
+}
+
+/** Train: the takes go to the server as a job; its model becomes the page's model. */
+async function train(): Promise<void> {
+  const name = ui.jobName.value.trim();
+  const base = ui.jobBase.value;
+  training = true;
+  showTakes();
+  ui.jobProgress.hidden = false;
+  ui.jobProgress.value = 0;
+  setJobStatus('sending the takes…');
+  try {
+    const { id } = await postJob({ name, ...(base ? { base } : {}), samples: recorder.samples() });
+    let job = await getJob(id);
+    while (job.state === 'queued' || job.state === 'running') {
+      showJob(job);
+      await new Promise((resolve) => setTimeout(resolve, JOB_POLL_MS));
+      job = await getJob(id);
+    }
+    if (job.state !== 'done') {
+      setJobStatus(`training ${job.state}: ${job.error ?? 'no reason given'}`, true);
+      return;
+    }
+    ui.jobProgress.value = 1;
+    await loadModels();
+    ui.model.value = job.model ?? name;
+    connect();
+    const seconds = (job.metrics.seconds as { total?: number } | undefined)?.total;
+    setJobStatus(
+      `${job.model} version ${job.version} is trained${seconds ? ` in ${Math.round(seconds)} s` : ''} and served: it is this page's model now${heldOutText(job)}.`,
+    );
+  } catch (e) {
+    setJobStatus(
+      e instanceof HttpError ? `the server says: ${e.message}` : `training failed: ${(e as Error).message}`,
+      true,
+    );
+  } finally {
+    training = false;
+    showTakes();
+  }
 }
 
 async function loadModels(): Promise<void> {
@@ -328,6 +433,15 @@ async function loadModels(): Promise<void> {
     }),
   );
   const usable = models.filter((m) => cameraUnsupported(m) === null);
+  const chosenBase = ui.jobBase.value;
+  const bases = usable.map((m) => {
+    const o = document.createElement('option');
+    o.value = m.name;
+    o.textContent = `${m.name} (${m.layout})`;
+    return o;
+  });
+  ui.jobBase.replaceChildren(ui.jobBase.options[0], ...bases);
+  ui.jobBase.value = usable.some((m) => m.name === chosenBase) ? chosenBase : '';
   // A 2D model unless the address names one: it takes what the camera sees, no 3D estimate needed.
   const pick = usable.find((m) => m.name === wanted) ?? usable.find((m) => cameraFeed(m) === '2d') ?? usable[0];
   if (pick) ui.model.value = pick.name;
@@ -350,6 +464,8 @@ ui.start.addEventListener('click', () => void startCamera());
 ui.stop.addEventListener('click', () => void stopCamera());
 ui.record.addEventListener('click', toggleRecording);
 ui.save.addEventListener('click', save);
+ui.loadTakes.addEventListener('change', () => void loadTakes());
+ui.train.addEventListener('click', () => void train());
 void loadModels().then(() => {
   if (new URLSearchParams(location.search).get('start') === '1') void startCamera();
 });

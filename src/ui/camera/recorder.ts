@@ -84,6 +84,34 @@ export class Recorder {
     return take;
   }
 
+  /**
+   * Adds the takes of a JSON Lines file saved earlier (one take per line; blank lines and # comments
+   * skipped); the trainer checks them point by point. Returns how many were added; throws naming the line.
+   */
+  load(text: string, file: string): number {
+    const found: Take[] = [];
+    text.split('\n').forEach((raw, n) => {
+      const line = raw.trim();
+      if (line === '' || line.startsWith('#')) return;
+      let take: Take;
+      try {
+        take = JSON.parse(line) as Take;
+      } catch {
+        throw new Error(`${file} line ${n + 1}: not JSON`);
+      }
+      if (typeof take !== 'object' || take === null || !Array.isArray(take.frames))
+        throw new Error(`${file} line ${n + 1}: not a take (no frames)`);
+      found.push(take);
+    });
+    this.takes.push(...found);
+    return found.length;
+  }
+
+  /** The takes as the trainer takes them (POST /v1/jobs samples): without MediaPipe's visibility. */
+  samples(): Omit<Take, 'visibility'>[] {
+    return this.takes.map(({ visibility: _, ...sample }) => sample);
+  }
+
   /** Every take, one JSON object per line. */
   toJsonLines(): string {
     return this.takes.map((t) => `${JSON.stringify(t)}\n`).join('');
