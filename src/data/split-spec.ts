@@ -71,8 +71,13 @@ function parsePartFilter(text: string): PartFilter {
       `split filter '${text}' is not train-FIELD:ids or test-FIELD:ids (FIELD: cameras, subjects, recordings; e.g. train-cameras:2)`,
     );
   const [, part, field, ids] = m;
-  if (ids.trim() === '') throw new RangeError(`split filter ${part}-${field}: give the ${field} to keep, e.g. ${part}-${field}:1,2`);
-  return { part: part as SplitPart, field: ID_FIELDS[field as keyof typeof ID_FIELDS], keep: idList(ids, `${part}-${field}`) };
+  if (ids.trim() === '')
+    throw new RangeError(`split filter ${part}-${field}: give the ${field} to keep, e.g. ${part}-${field}:1,2`);
+  return {
+    part: part as SplitPart,
+    field: ID_FIELDS[field as keyof typeof ID_FIELDS],
+    keep: idList(ids, `${part}-${field}`),
+  };
 }
 
 function parseSingleSplit(text: string): SingleSplit {
@@ -128,7 +133,9 @@ export function assignSplit(samples: readonly SplitSample[], split: Split, where
     samples.forEach((s, i) => {
       if (parts[i] !== f.part) return;
       if (s[f.field] === 0)
-        throw new RangeError(`${where}: sample '${s.id}' has no ${f.field}, so split filter ${name}:... cannot place it`);
+        throw new RangeError(
+          `${where}: sample '${s.id}' has no ${f.field}, so split filter ${name}:... cannot place it`,
+        );
       if (!f.keep.has(s[f.field])) parts[i] = null;
     });
   }
