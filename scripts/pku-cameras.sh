@@ -26,8 +26,8 @@ case "${1:-}" in
     printf '%-8s %6s %9s\n' camera clips accuracy
     for c in 1 2 3; do
       r=$(indrnn eval --checkpoint "$2" --split "$HELD+test-cameras:$c" --json)
-      jq -r --arg cam "${NAMES[$c]}" '"\($cam)\t\(.count)\t\(.accuracy * 1000 | round / 10) %"' <<<"$r" |
-        awk -F'\t' '{ printf "%-8s %6s %9s\n", $1, $2, $3 }'
+      jq -r --arg cam "${NAMES[$c]}" '"\($cam)\t\(.count)\t\(.accuracy * 100)"' <<<"$r" |
+        awk -F'\t' '{ printf "%-8s %6s %7.1f %%\n", $1, $2, $3 }'
     done
     ;;
   detect)
@@ -35,8 +35,8 @@ case "${1:-}" in
     printf '%-8s %10s %8s %14s\n' camera recordings mAP@0.5 frame-accuracy
     for c in 1 2 3; do
       r=$(indrnn eval --detection --model "$2" --cache "$3" --split "$HELD+test-cameras:$c" --json)
-      jq -r --arg cam "${NAMES[$c]}" '"\($cam)\t\(.recordings)\t\(.mAP["0.5"] * 1000 | round / 1000)\t\(.frameAccuracy * 1000 | round / 10) %"' <<<"$r" |
-        awk -F'\t' '{ printf "%-8s %10s %8s %14s\n", $1, $2, $3, $4 }'
+      jq -r --arg cam "${NAMES[$c]}" '"\($cam)\t\(.recordings)\t\(.mAP["0.5"])\t\(.frameAccuracy * 100)"' <<<"$r" |
+        awk -F'\t' '{ printf "%-8s %10s %8.3f %12.1f %%\n", $1, $2, $3, $4 }'
     done
     ;;
   *) usage ;;
