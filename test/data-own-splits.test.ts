@@ -103,6 +103,43 @@ describe('split forms', () => {
     assert.deepEqual(s.kind === 'subjects' ? [...s.train] : null, [1, 2, 3, 7]);
   });
 
+  it('part filters narrow one part by another field: train on one camera of some recordings, test per camera', () => {
+    const list = samples(40); // camera = i % 3 + 1, recording = i + 1
+    const held = (s: SplitSample) => s.recording > 20;
+    assert.deepEqual(
+      place('recordings:1-20+train-cameras:2', list),
+      list.map((s) => (held(s) ? 'test' : s.camera === 2 ? 'train' : null)),
+    );
+    assert.deepEqual(
+      place('recordings:1-20+train-cameras:2+test-cameras:1,3', list),
+      list.map((s) => (held(s) ? (s.camera === 2 ? null : 'test') : s.camera === 2 ? 'train' : null)),
+    );
+    assert.deepEqual(
+      place('recordings:1-20 + test-cameras:3', list),
+      list.map((s) => (held(s) ? (s.camera === 3 ? 'test' : null) : 'train')),
+      'spaces around + are allowed; the training part is left whole',
+    );
+    assert.deepEqual(
+      place('cameras:1,2+test-subjects:1+test-recordings:1-30', list),
+      list.map((s) => (s.camera !== 3 ? 'train' : s.subject === 1 && s.recording <= 30 ? 'test' : null)),
+      'filters on one part all apply',
+    );
+    const noCamera = samples(3);
+    noCamera[2].camera = 0;
+    assert.throws(
+      () => place('recordings:1-2+test-cameras:1', noCamera),
+      /sample 'x2' has no camera, so split filter test-cameras:\.\.\. cannot place it/,
+    );
+    for (const [text, why] of [
+      ['recordings:1-20+cameras:2', /split filter 'cameras:2' is not train-FIELD:ids or test-FIELD:ids/],
+      ['recordings:1-20+train-cameras:', /give the cameras to keep/],
+      ['recordings:1-20+test-views:1', /is not train-FIELD:ids/],
+      ['recordings:1-20+train-cameras:x', /split train-cameras: 'x' is not an id/],
+      ['xsub+train-cameras:1', /unknown split 'xsub'/],
+    ] as const)
+      assert.throws(() => parseSplit(text), why, text);
+  });
+
   it('names the classes a split leaves out of training', () => {
     const list = samples(8); // labels 0..3, subjects 1..5
     const parts = place('subjects:1,2', list); // subjects 1 and 2: i = 0, 1, 5, 6, labels 0, 1, 1, 2
@@ -135,6 +172,9 @@ describe('splits on caches and in data build', () => {
     assert.deepEqual(ds.meta(0), { setup: 0, camera: 2, subject: 4, replication: 3, recording: 250, split: 'test' });
     assert.deepEqual(splitIndices(ds, 'given', 'train'), [1]);
     assert.deepEqual(splitIndices(ds, 'recordings:1-249', 'test'), [0]);
+    assert.deepEqual(splitIndices(ds, 'recordings:1-249+test-cameras:2', 'test'), [0]);
+    assert.deepEqual(splitIndices(ds, 'recordings:1-249+test-cameras:1,3', 'test'), []);
+    assert.deepEqual(splitIndices(ds, 'recordings:1-249+train-cameras:2', 'train'), []);
     assert.equal(openDataset(path, { split: 'cameras:2', part: 'train' }).id(0), 'p');
   });
 

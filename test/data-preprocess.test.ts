@@ -31,6 +31,16 @@ function transform(raw: Float32Array, R: number[], s: number, t: number[]): Floa
   return out;
 }
 
+/** The two bodies' slots swapped in frames [from, to) of [T, 2, 25, 3]. */
+function swapBodies(raw: Float32Array, from: number, to: number): Float32Array {
+  const out = raw.slice();
+  for (let t = from; t < to; t++) {
+    out.set(raw.subarray(t * D, t * D + D / 2), t * D + D / 2);
+    out.set(raw.subarray(t * D + D / 2, (t + 1) * D), t * D);
+  }
+  return out;
+}
+
 const yaw = (a: number) => [Math.cos(a), 0, Math.sin(a), 0, 1, 0, -Math.sin(a), 0, Math.cos(a)];
 function rotation(ax: number, ay: number, az: number): number[] {
   const mul = (A: number[], B: number[]) =>
@@ -71,17 +81,62 @@ describe('preprocess', () => {
   });
 
   it('feeding frames one by one equals the whole sequence, for every option', () => {
+    const lateSecond = swapBodies(sel.data, 0, T);
+    lateSecond.fill(0, D / 2, 5 * D); // the sensor's first body absent for 5 frames
     for (const center of ['first-frame', 'per-frame', 'none'] as const) {
       for (const viewAlign of ['none', 'yaw', 'full'] as const) {
-        const c = defaultPreprocessConfig('ntu25', 2, { center, viewAlign, scaleNorm: center !== 'none' });
-        const whole = preprocessSequence(c, sel.data, T);
-        const state = createPreprocessState(c);
-        for (let t = 0; t < T; t++) {
-          const f = preprocessFrame(state, sel.data.subarray(t * D, (t + 1) * D));
-          assert.deepEqual(f, whole.subarray(t * D, (t + 1) * D), `${center}/${viewAlign} frame ${t}`);
+        for (const bodyOrder of ['sensor', 'camera-x'] as const) {
+          const c = defaultPreprocessConfig('ntu25', 2, { center, viewAlign, scaleNorm: center !== 'none', bodyOrder });
+          for (const raw of [sel.data, lateSecond]) {
+            const whole = preprocessSequence(c, raw, T);
+            const state = createPreprocessState(c);
+            for (let t = 0; t < T; t++) {
+              const f = preprocessFrame(state, raw.subarray(t * D, (t + 1) * D));
+              assert.deepEqual(f, whole.subarray(t * D, (t + 1) * D), `${center}/${viewAlign}/${bodyOrder} frame ${t}`);
+            }
+          }
         }
       }
     }
+  });
+
+  it("bodyOrder 'camera-x': the sensor's order of the two people changes nothing; 'sensor' keeps it", () => {
+    const camX = defaultPreprocessConfig('ntu25', 2, { bodyOrder: 'camera-x' });
+    const swapped = swapBodies(sel.data, 0, T);
+    assert.deepEqual(preprocessSequence(camX, swapped, T), preprocessSequence(camX, sel.data, T));
+    assert.ok(maxDiff(preprocessSequence(cfg, swapped, T), preprocessSequence(cfg, sel.data, T)) > 0.1);
+    // Body 0 is the one with the smaller root x at the first frame.
+    const x = preprocessSequence({ ...camX, viewAlign: 'none', scaleNorm: false }, sel.data, T);
+    const first = sel.data[0] < sel.data[75] ? sel.data : swapped;
+    assert.ok(Math.abs(x[75] - (first[75] - first[0])) < 1e-5, 'body 1 sits at its x offset from body 0');
+  });
+
+  it("bodyOrder 'camera-x' is decided once: a later swap of the sensor's slots swaps the bodies; one alone first is body 0", () => {
+    const camX = defaultPreprocessConfig('ntu25', 2, { bodyOrder: 'camera-x' });
+    const base = preprocessSequence(camX, sel.data, T);
+    const late = swapBodies(sel.data, 20, T); // the sensor swaps its slots from frame 20 on
+    const x = preprocessSequence(camX, late, T);
+    assert.deepEqual(x.subarray(0, 20 * D), base.subarray(0, 20 * D));
+    assert.deepEqual(
+      x.subarray(20 * D, 21 * D),
+      swapBodies(base, 20, 21).subarray(20 * D, 21 * D),
+      'the held order follows the slots',
+    );
+    const alone = sel.data.slice();
+    alone.fill(0, 0, 3 * D); // frames 0-2: nobody; 3-9: only the sensor's second body
+    for (let t = 3; t < 10; t++) alone.fill(0, t * D, t * D + D / 2);
+    const y = preprocessSequence(camX, alone, T);
+    assert.ok(y.subarray(0, 3 * D).every((v) => v === 0));
+    assert.ok(
+      y.subarray(3 * D, 3 * D + D / 2).some((v) => v !== 0),
+      'the one present is body 0',
+    );
+    assert.ok(
+      preprocessSequence(cfg, alone, T)
+        .subarray(3 * D, 10 * D)
+        .every((v) => v === 0),
+      "'sensor' waits for body 0",
+    );
   });
 
   it('is causal: changing later frames leaves earlier outputs unchanged', () => {
@@ -123,10 +178,13 @@ describe('preprocess', () => {
     assert.throws(() => parsePreprocessConfig({ ...cfg, center: 'middle' }), /preprocess config: center/);
     assert.throws(() => parsePreprocessConfig({ ...cfg, bodies: '2' }), TypeError);
     assert.throws(() => parsePreprocessConfig({ ...cfg, root: [40] }), /joint 40 is outside layout ntu25/);
+    assert.throws(() => parsePreprocessConfig({ ...cfg, bodyOrder: 'tallest' }), /preprocess config: bodyOrder/);
   });
 
   it('round-trips through JSON (it goes into the model metadata)', () => {
     assert.deepEqual(parsePreprocessConfig(JSON.parse(JSON.stringify(cfg))), cfg);
+    const camX = defaultPreprocessConfig('ntu25', 2, { bodyOrder: 'camera-x' });
+    assert.deepEqual(parsePreprocessConfig(JSON.parse(JSON.stringify(camX))), camX);
     const coco = defaultPreprocessConfig('coco17', 1);
     assert.deepEqual(coco.root, [11, 12]);
   });

@@ -66,6 +66,13 @@ describe('skeleton task', () => {
     );
   });
 
+  it("--body-order camera-x goes into the model's preprocessing; the default keeps the sensor's order", () => {
+    const camX = new SkeletonTask({ ...options, bodyOrder: 'camera-x' }).describe().contract.preprocessing;
+    assert.equal(camX?.bodyOrder, 'camera-x');
+    const plain = new SkeletonTask(options).describe().contract.preprocessing;
+    assert.equal(plain?.bodyOrder, undefined, 'configs stay as before the option (sensor order)');
+  });
+
   it('rate sampling: fixed-rate windows, a label per step after the warm-up, per-step readout', async () => {
     const rate = {
       ...options,

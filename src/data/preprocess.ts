@@ -8,7 +8,16 @@
 // Causal by construction: every reference (origin, rotation, scale) is taken from the first frame in
 // which body 0 is present, so frame t depends on frames <= t only, and a live stream fed frame by frame
 // through PreprocessState gives the same numbers as the whole sequence (preprocessSequence is that loop).
+// Body 0 is the sensor's first body, or the first in the canonical order of cfg.bodyOrder (body-order.ts,
+// decided from one frame too).
 import { z } from 'zod';
+import {
+  BODY_ORDER_RULES,
+  type BodyOrderRule,
+  type BodyOrderState,
+  createBodyOrder,
+  decideBodyOrder,
+} from './body-order.js';
 import { bodyAbsent } from './body-presence.js';
 import { type FeatureConfig, FeatureConfigSchema, featureConfigProblem, featureSize } from './features.js';
 import { getLayout, isBuiltinLayout, type Layout, type LayoutName } from './layouts.js';
@@ -46,6 +55,11 @@ export const PreprocessConfigSchema = z.object({
    * The model then takes F streams of B*J*3 values per step; requests still send joints.
    */
   features: FeatureConfigSchema.optional(),
+  /**
+   * Which body is body 0 (body-order.ts): 'sensor' (absent: the sensor's slots) or 'camera-x' (ordered by
+   * root x at the first frame with a body, then held).
+   */
+  bodyOrder: z.enum(BODY_ORDER_RULES as [BodyOrderRule, ...BodyOrderRule[]]).optional(),
 });
 
 /** Plain JSON; stored in the model's metadata. */
@@ -58,7 +72,7 @@ export type PreprocessConfig = z.infer<typeof PreprocessConfigSchema>;
 export function defaultPreprocessConfig(
   layout: Layout | LayoutName = 'ntu25',
   bodies = 2,
-  overrides: Partial<Pick<PreprocessConfig, 'center' | 'viewAlign' | 'scaleNorm'>> = {},
+  overrides: Partial<Pick<PreprocessConfig, 'center' | 'viewAlign' | 'scaleNorm' | 'bodyOrder'>> = {},
 ): PreprocessConfig {
   const l = typeof layout === 'string' ? getLayout(layout) : layout;
   return parsePreprocessConfig({
@@ -138,10 +152,13 @@ export interface PreprocessState {
   ref: Reference | null;
   /** Last seen root of body 0 (per-frame centring holds it while body 0 is missing). */
   lastRoot: Float64Array;
+  /** Which raw body fills each slot (cfg.bodyOrder), decided at the first frame with a body. */
+  readonly order: BodyOrderState;
 }
 
 export function createPreprocessState(cfg: PreprocessConfig): PreprocessState {
-  return { cfg, joints: jointsOf(cfg), ref: null, lastRoot: new Float64Array(3) };
+  const order = createBodyOrder(cfg.bodies, cfg.bodyOrder);
+  return { cfg, joints: jointsOf(cfg), ref: null, lastRoot: new Float64Array(3), order };
 }
 
 /** Mean position of joints `js` of body 0 in a raw frame (at `at` in `frame`), into out[3]. */
@@ -227,20 +244,24 @@ export function preprocessFrameAt(
   const { cfg, joints: J } = state;
   const D = cfg.bodies * J * 3;
   dst.fill(0, dstAt, dstAt + D);
-  const body0 = !bodyAbsent(frame, 0, J, at);
-  if (body0 && state.ref === null) state.ref = makeReference(cfg, frame, at);
-  if (body0) meanJoint(frame, cfg.root, state.lastRoot, at);
+  const source = state.order.source;
+  if (!state.order.decided) decideBodyOrder(state.order, frame, at, J, cfg.root);
+  const at0 = at + source[0] * J * 3; // the raw body in slot 0
+  const body0 = !bodyAbsent(frame, 0, J, at0);
+  if (body0 && state.ref === null) state.ref = makeReference(cfg, frame, at0);
+  if (body0) meanJoint(frame, cfg.root, state.lastRoot, at0);
   const ref = state.ref;
   if (ref === null) return;
   const o = cfg.center === 'first-frame' ? ref.origin : cfg.center === 'per-frame' ? state.lastRoot : ZERO3;
   const R = ref.rot;
   const s = ref.invScale;
   for (let b = 0; b < cfg.bodies; b++) {
-    if (bodyAbsent(frame, b, J, at)) continue;
+    if (bodyAbsent(frame, source[b], J, at)) continue;
+    const from = at + (source[b] - b) * J * 3; // slot b's values are read from its raw body
     for (let i = b * J * 3; i < (b + 1) * J * 3; i += 3) {
-      const x = frame[at + i] - o[0];
-      const y = frame[at + i + 1] - o[1];
-      const z = frame[at + i + 2] - o[2];
+      const x = frame[from + i] - o[0];
+      const y = frame[from + i + 1] - o[1];
+      const z = frame[from + i + 2] - o[2];
       dst[dstAt + i] = (R[0] * x + R[1] * y + R[2] * z) * s;
       dst[dstAt + i + 1] = (R[3] * x + R[4] * y + R[5] * z) * s;
       dst[dstAt + i + 2] = (R[6] * x + R[7] * y + R[8] * z) * s;

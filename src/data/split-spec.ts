@@ -5,20 +5,41 @@
 //   recordings:1-249      those recordings train (PKU-MMD: a recording is one video)
 //   given                 each sample's own "split" ("train" | "test"), stored in the cache
 //   random:0.2[:SEED]     a seeded random 20 % of each class tests (stratified; seed 1 unless given)
+// Any of them may be narrowed by part filters, joined with '+': `train-FIELD:ids` keeps in the training part
+// only the samples whose FIELD (cameras, subjects or recordings) is listed, `test-FIELD:ids` the same for
+// the test part; the samples a filter drops are in neither part. So one attribute splits and another one
+// narrows, e.g. PKU-MMD's off-camera benchmark:
+//   recordings:1-249+train-cameras:2      train on the middle camera of videos 1-249, test every camera of 250+
+//   recordings:1-249+test-cameras:1       the test part is the left camera of videos 250 and above
 // Lists take single ids and inclusive ranges. Every sample is placed from what the cache stores per
 // sample (id, label, meta), so `data build --split`, `train --split` and `eval --split` agree.
 import { Rng } from '../util/rng.js';
 import { parseNtuName } from './ntu-name.js';
 import { parseSplitName, SPLIT_NAMES, type SplitName, type SplitPart, splitPart } from './splits.js';
 
-export type Split =
+/** A split by one rule: every sample it covers is in the training or the test part. */
+export type SingleSplit =
   | { kind: 'ntu'; name: SplitName }
   | { kind: 'subjects' | 'cameras' | 'recordings'; train: ReadonlySet<number> }
   | { kind: 'given' }
   | { kind: 'random'; testFraction: number; seed: number };
 
+/** The per-sample fields a split or a part filter reads. */
+type IdField = 'subject' | 'camera' | 'recording';
+const ID_FIELDS = { subjects: 'subject', cameras: 'camera', recordings: 'recording' } as const;
+
+/** Keeps in `part` only the samples whose `field` is in `keep` (`train-cameras:2`). */
+export interface PartFilter {
+  part: SplitPart;
+  field: IdField;
+  keep: ReadonlySet<number>;
+}
+
+/** A single split, or one narrowed by part filters (`recordings:1-249+train-cameras:2`). */
+export type Split = SingleSplit | { kind: 'filtered'; base: SingleSplit; filters: readonly PartFilter[] };
+
 /** Split forms for help texts. */
-export const SPLIT_FORMS = `${SPLIT_NAMES.join(', ')}, subjects:1,3,5-9, cameras:1,2, recordings:1-249, given, random:0.2[:SEED]`;
+export const SPLIT_FORMS = `${SPLIT_NAMES.join(', ')}, subjects:1,3,5-9, cameras:1,2, recordings:1-249, given, random:0.2[:SEED]; narrowed by +train-cameras:2, +test-cameras:1,3 (also -subjects:, -recordings:)`;
 
 /** "1,3,5-9" -> {1, 3, 5, 6, 7, 8, 9}. */
 function idList(text: string, what: string): Set<number> {
@@ -36,6 +57,30 @@ function idList(text: string, what: string): Set<number> {
 
 /** Parses a split as written on the command line; unknown forms list the known ones. */
 export function parseSplit(text: string): Split {
+  const [head, ...rest] = text.split('+');
+  const base = parseSingleSplit(head);
+  if (rest.length === 0) return base;
+  return { kind: 'filtered', base, filters: rest.map(parsePartFilter) };
+}
+
+/** `train-cameras:2` -> keep cameras {2} in the training part. */
+function parsePartFilter(text: string): PartFilter {
+  const m = /^\s*(train|test)-(cameras|subjects|recordings):(.*)$/.exec(text);
+  if (!m)
+    throw new RangeError(
+      `split filter '${text}' is not train-FIELD:ids or test-FIELD:ids (FIELD: cameras, subjects, recordings; e.g. train-cameras:2)`,
+    );
+  const [, part, field, ids] = m;
+  if (ids.trim() === '')
+    throw new RangeError(`split filter ${part}-${field}: give the ${field} to keep, e.g. ${part}-${field}:1,2`);
+  return {
+    part: part as SplitPart,
+    field: ID_FIELDS[field as keyof typeof ID_FIELDS],
+    keep: idList(ids, `${part}-${field}`),
+  };
+}
+
+function parseSingleSplit(text: string): SingleSplit {
   const s = text.trim();
   const colon = s.indexOf(':');
   const head = colon < 0 ? s : s.slice(0, colon);
@@ -81,6 +126,23 @@ export interface SplitSample {
  * NTU-120 samples). `where` names the data in errors.
  */
 export function assignSplit(samples: readonly SplitSample[], split: Split, where: string): (SplitPart | null)[] {
+  if (split.kind !== 'filtered') return assignSingleSplit(samples, split, where);
+  const parts = assignSingleSplit(samples, split.base, where);
+  for (const f of split.filters) {
+    const name = `${f.part}-${f.field}s`;
+    samples.forEach((s, i) => {
+      if (parts[i] !== f.part) return;
+      if (s[f.field] === 0)
+        throw new RangeError(
+          `${where}: sample '${s.id}' has no ${f.field}, so split filter ${name}:... cannot place it`,
+        );
+      if (!f.keep.has(s[f.field])) parts[i] = null;
+    });
+  }
+  return parts;
+}
+
+function assignSingleSplit(samples: readonly SplitSample[], split: SingleSplit, where: string): (SplitPart | null)[] {
   switch (split.kind) {
     case 'ntu':
       return samples.map((s) => {
@@ -95,7 +157,7 @@ export function assignSplit(samples: readonly SplitSample[], split: Split, where
     case 'subjects':
     case 'cameras':
     case 'recordings': {
-      const field = split.kind === 'subjects' ? 'subject' : split.kind === 'cameras' ? 'camera' : 'recording';
+      const field = ID_FIELDS[split.kind];
       return samples.map((s) => {
         if (s[field] === 0)
           throw new RangeError(

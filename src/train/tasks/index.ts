@@ -76,6 +76,11 @@ const skeletonOptions = z.object({
     '--view-align <how>',
     "turn body 0 to face the camera as in its first frame: 'yaw' (about the vertical), 'full' (also torso upright; default for 3D), 'none' (default for 2D)",
   ),
+  bodyOrder: withFlag(
+    choiceValue(['sensor', 'camera-x']).optional(),
+    '--body-order <rule>',
+    "which body comes first (two-person data): 'sensor' (the sensor's order, default) or 'camera-x' (by root x at the first frame with a body, then held)",
+  ),
   rotateDeg: withFlag(
     numberValue(0, 180).default(DEFAULT_ROTATE_DEG),
     '--rotate-deg <deg>',

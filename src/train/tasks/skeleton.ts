@@ -13,6 +13,7 @@
 // whole recordings, else whole subjects, else per class): the trainer chooses weights on it and reads the
 // test part once, at the end.
 import { type AugmentConfig, augment, DEFAULT_AUGMENT } from '../../data/augment.js';
+import type { BodyOrderRule } from '../../data/body-order.js';
 import { openDataset, type SkeletonDataset, splitParts } from '../../data/cache.js';
 import { type FeatureStream, featureConfig, featureSequence } from '../../data/features.js';
 import { layoutJson } from '../../data/layout-file.js';
@@ -45,6 +46,8 @@ export interface SkeletonOptions {
   center: 'first-frame' | 'per-frame';
   /** View alignment of the preprocessing; default 'full' for 3D layouts, 'none' for 2D. */
   viewAlign?: 'none' | 'yaw' | 'full';
+  /** Which body comes first in preprocessing (body-order.ts); default 'sensor'. */
+  bodyOrder?: BodyOrderRule;
   /** Training augmentation: largest rotation about the vertical, degrees (default DEFAULT_ROTATE_DEG). */
   rotateDeg?: number;
   augment: boolean;
@@ -114,6 +117,7 @@ export class SkeletonTask implements Task {
       ...defaultPreprocessConfig(layout, probe.bodies, {
         center: options.center,
         viewAlign: options.viewAlign ?? (layout.dims === 2 ? 'none' : 'full'),
+        ...(options.bodyOrder && options.bodyOrder !== 'sensor' ? { bodyOrder: options.bodyOrder } : {}),
       }),
       ...(features ? { features } : {}),
     };
