@@ -26,7 +26,7 @@ describe('the models trained on real people', () => {
   it('are served from models/ beside the synthetic examples', async () => {
     const r = await request(served.app).get('/v1/models').expect(200);
     const names = r.body.models.map((m: { name: string }) => m.name);
-    for (const name of ['nucla', 'pku-mmd', 'pku-mmd-detect', 'ntu-synth', 'ntu-synth-stream'])
+    for (const name of ['nucla', 'pku-mmd', 'pku-mmd-detect', 'penn-action', 'ntu-synth', 'ntu-synth-stream'])
       assert.ok(names.includes(name), name);
   });
 
