@@ -193,6 +193,11 @@ describe('train --init: transfer learning', () => {
       assert.throws(() => checkInitInput(other, contract, 150), new RegExp(`${field} differs`));
     }
     assert.throws(() => checkInitInput(source, contract, 75), /input size differs/);
+    // A model from before 2D and user layouts says neither dims nor the preprocessing's joints: 3D, the layout's.
+    const { dims: _d, ...oldContract } = source.contract;
+    const { dims: _pd, joints: _pj, ...oldPreprocessing } = source.contract.preprocessing!;
+    const old = { ...source, contract: { ...oldContract, preprocessing: oldPreprocessing } };
+    assert.doesNotThrow(() => checkInitInput(old, contract, 150));
     const task = taskOf({ classes: newClasses });
     const resolve = (flags: TrainFlags) => resolveTrainConfig(task, stored(), skeletonDefaults, flags, source);
     assert.throws(() => resolve({ hidden: 16 }), /hidden size differs: the model's is 8, --hidden asks for 16/);

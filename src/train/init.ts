@@ -85,7 +85,7 @@ const canonical = (v: unknown): string =>
     x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort()) : x,
   );
 
-/** What a contract says of its input, with absent defaults written out (no dims: 3D, as in models before 2D). */
+/** What a contract says of its input, with absent defaults written out (no dims: 3D, as in models before 2D; no joints: the layout's). */
 function inputPromise(c: ModelContract) {
   const p = c.preprocessing;
   return {
@@ -93,7 +93,8 @@ function inputPromise(c: ModelContract) {
     joints: c.joints,
     bodies: c.bodies,
     dims: c.dims ?? 3,
-    preprocessing: p && Object.assign({}, p, { dims: (p as { dims?: number }).dims ?? 3 }),
+    // Fields older models leave out: dims (3D) and joints (the layout's, as the contract says).
+    preprocessing: p && Object.assign({ dims: 3, joints: c.joints }, p),
   };
 }
 
