@@ -8,6 +8,7 @@ import { buildNtuCache } from '../src/data/build.js';
 import { writeSynthDataset } from '../src/data/synth/dataset.js';
 import { OrtBackend } from '../src/nn/backend.js';
 import { validateModelBytes } from '../src/onnx/validate.js';
+import { loadCheckpoint } from '../src/train/checkpoint.js';
 import { exportCheckpoint } from '../src/train/checkpoint-to-onnx.js';
 import { classReport } from '../src/train/confusion.js';
 import { resolveTrainConfig } from '../src/train/resolve.js';
@@ -66,11 +67,12 @@ describe('skeleton task', () => {
     );
   });
 
-  it("--body-order camera-x goes into the model's preprocessing; the default keeps the sensor's order", () => {
-    const camX = new SkeletonTask({ ...options, bodyOrder: 'camera-x' }).describe().contract.preprocessing;
-    assert.equal(camX?.bodyOrder, 'camera-x');
-    const plain = new SkeletonTask(options).describe().contract.preprocessing;
-    assert.equal(plain?.bodyOrder, undefined, 'configs stay as before the option (sensor order)');
+  it("two bodies: the camera-x order by default, in the model's preprocessing and the run's options; sensor on request", () => {
+    const task = new SkeletonTask(options);
+    assert.equal(task.describe().contract.preprocessing?.bodyOrder, 'camera-x');
+    assert.deepEqual(task.resolvedOptions, { bodyOrder: 'camera-x' });
+    const sensor = new SkeletonTask({ ...options, bodyOrder: 'sensor' });
+    assert.equal(sensor.describe().contract.preprocessing?.bodyOrder, undefined, 'as configs before the option');
   });
 
   it('rate sampling: fixed-rate windows, a label per step after the warm-up, per-step readout', async () => {
@@ -116,6 +118,9 @@ describe('skeleton task', () => {
     const out = join(dir, 'run');
     const summary = await runTraining(config, task, { outDir: out, resume: false, mm: backend });
     assert.equal(summary.history.length, 3);
+    // Its stored options leave bodyOrder out, as every run before the option did: read back, the run keeps
+    // the sensor's order it was trained with (the default for new runs is camera-x).
+    assert.equal(loadCheckpoint(summary.checkpoint).config.task.options.bodyOrder, 'sensor');
     const trainer = new Trainer(config, task, { outDir: out, resume: true, mm: backend });
     const report = await classReport(trainer.net, task, 64);
     assert.equal(report.count, 9);

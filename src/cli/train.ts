@@ -139,7 +139,8 @@ async function trainCommand(opts: TrainCliOptions, spec: TaskSpec): Promise<Trai
   const seed = opts.seed ?? 1;
   const task = createTask(spec, seed);
   const init = opts.init === undefined ? undefined : readInitSource(opts.init);
-  const config = resolveTrainConfig(task, spec.options, tasks[spec.name].defaults, opts, init);
+  const options = Object.assign({}, spec.options, task.resolvedOptions);
+  const config = resolveTrainConfig(task, options, tasks[spec.name].defaults, opts, init);
   const outDir = opts.out ?? join('runs', `${opts.task}-seed${seed}`);
   if (existsSync(join(outDir, CHECKPOINT_FILE)) && !opts.resume && !opts.force) {
     throw new Error(

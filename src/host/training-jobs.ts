@@ -340,10 +340,20 @@ export class TrainingJobs {
     } else if (sampling?.kind === 'segments')
       args.push('--sampling', 'segments', '--segments', String(sampling.segments));
     // The base's preprocessing, which --init requires and which the defaults differ from with another sampling.
-    const pre = (base?.model.metadata.preprocessing ?? {}) as { center?: unknown; viewAlign?: unknown };
+    const pre = (base?.model.metadata.preprocessing ?? {}) as {
+      center?: unknown;
+      viewAlign?: unknown;
+      bodyOrder?: unknown;
+      features?: { streams?: unknown };
+    };
     if (pre.center === 'first-frame' || pre.center === 'per-frame') args.push('--center', pre.center);
     if (pre.viewAlign === 'none' || pre.viewAlign === 'yaw' || pre.viewAlign === 'full')
       args.push('--view-align', pre.viewAlign);
+    // A base without a body order kept the sensor's (the training default is camera-x for two bodies).
+    if (base) args.push('--body-order', pre.bodyOrder === 'camera-x' ? 'camera-x' : 'sensor');
+    const streams = pre.features?.streams;
+    if (Array.isArray(streams) && streams.every((x) => typeof x === 'string'))
+      args.push('--features', streams.join(','));
     const init = base !== undefined && (await trainerHasInit(this.cli));
     if (init) args.push('--init', base.file);
     else args.push('--hidden', String(this.opts.hidden ?? 64), '--depth', String(this.opts.depth ?? 2));

@@ -94,9 +94,15 @@ export function saveCheckpoint(
   });
 }
 
-/** A task spec read through its task's options schema (tasks/index.ts): values checked, defaults filled in. */
+/**
+ * A task spec read through its task's options schema (tasks/index.ts): values checked, defaults filled in.
+ * Runs store every option they resolved; one an older run did not store is read as that run meant it (a
+ * skeleton run without bodyOrder kept the sensor's order, the default then).
+ */
 const storedTaskSpec = taskSpecSchema.transform((spec, ctx) => {
   try {
+    if (spec.name === 'skeleton' && spec.options.bodyOrder === undefined)
+      return parseTaskSpec({ name: spec.name, options: { ...spec.options, bodyOrder: 'sensor' } });
     return parseTaskSpec(spec);
   } catch (e) {
     ctx.addIssue({ code: 'custom', message: (e as Error).message, input: spec });

@@ -79,7 +79,7 @@ const skeletonOptions = z.object({
   bodyOrder: withFlag(
     choiceValue(['sensor', 'camera-x']).optional(),
     '--body-order <rule>',
-    "which body comes first (two-person data): 'sensor' (the sensor's order, default) or 'camera-x' (by root x at the first frame with a body, then held)",
+    "which body comes first (two-person data): 'camera-x' (by root x at the first frame with a body, then held; default for two or more bodies) or 'sensor' (the sensor's order)",
   ),
   rotateDeg: withFlag(
     numberValue(0, 180).default(DEFAULT_ROTATE_DEG),

@@ -46,7 +46,7 @@ export interface SkeletonOptions {
   center: 'first-frame' | 'per-frame';
   /** View alignment of the preprocessing; default 'full' for 3D layouts, 'none' for 2D. */
   viewAlign?: 'none' | 'yaw' | 'full';
-  /** Which body comes first in preprocessing (body-order.ts); default 'sensor'. */
+  /** Which body comes first in preprocessing (body-order.ts); default 'camera-x' for two or more bodies. */
   bodyOrder?: BodyOrderRule;
   /** Training augmentation: largest rotation about the vertical, degrees (default DEFAULT_ROTATE_DEG). */
   rotateDeg?: number;
@@ -95,6 +95,12 @@ export class SkeletonTask implements Task {
   readonly readout: 'last' | 'all';
   readonly warnings: readonly string[];
   readonly hasValidation: boolean;
+  /** The body order its preprocessing uses (options.bodyOrder, or the default for the cache's bodies). */
+  readonly bodyOrder: BodyOrderRule;
+  /** Options resolved from the data, stored with the run so that it reads back the same. */
+  get resolvedOptions(): Record<string, unknown> {
+    return { bodyOrder: this.bodyOrder };
+  }
   readonly validationNote: string;
   private readonly augmentConfig: AugmentConfig;
   private readonly train: SkeletonDataset;
@@ -112,12 +118,15 @@ export class SkeletonTask implements Task {
     // 'full' alignment (torso upright as well as facing the camera) by default for 3D data: Kinects look
     // down at people, and yaw alone leaves a tilt that differs per camera (docs/data.md, the default recipe).
     const layout = probe.jointLayout;
+    // Two people in a canonical order unless asked otherwise: which one the sensor lists first is no role
+    // (it won on validation on PKU-MMD: BENCHMARKS.md, "PKU-MMD per camera"). Stored with the run's options.
+    this.bodyOrder = options.bodyOrder ?? (probe.bodies >= 2 ? 'camera-x' : 'sensor');
     const features = featureConfig(options.features ?? ['joints'], layout.parents, layout.name);
     const preprocess = {
       ...defaultPreprocessConfig(layout, probe.bodies, {
         center: options.center,
         viewAlign: options.viewAlign ?? (layout.dims === 2 ? 'none' : 'full'),
-        ...(options.bodyOrder && options.bodyOrder !== 'sensor' ? { bodyOrder: options.bodyOrder } : {}),
+        ...(this.bodyOrder !== 'sensor' ? { bodyOrder: this.bodyOrder } : {}),
       }),
       ...(features ? { features } : {}),
     };
