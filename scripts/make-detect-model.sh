@@ -83,8 +83,8 @@ EOF
 # 4. The card.
 cat > "$WORK/intro.md" <<'EOF'
 **Online action detection, trained on real people**: PKU-MMD phase 1 (Liu et al., 2017), Kinect v2
-recordings of two people performing 8 interactions one after another with pauses between them (64
-recordings, middle camera). **Licence: the data set is for non-commercial research use only, and so is this
+recordings of two people performing 8 interactions one after another with pauses between them (116
+recordings of 70 videos from the left, middle and right cameras; the two people in the camera-x order). **Licence: the data set is for non-commercial research use only, and so is this
 model.** The data is not part of this project: get it from its authors (docs/data.md).
 
 A detection model: besides the 8 interactions it has the background label "no action", learnt from the
