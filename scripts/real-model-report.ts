@@ -51,7 +51,7 @@ const svgName = plots.curves;
 /** How the model's weights were chosen, and so what the held-out accuracy above is of. */
 function selectionText(s: EvaluatedRun['summary']): string {
   if (s.selection === 'validation' && s.validation)
-    return `The held-out accuracy above is that of the chosen weights: those of step ${s.validation.bestStep}, the best evaluation on a validation part carved out of the training part (${pct(s.validation.bestMetric)}; the last one ${pct(s.validation.finalMetric)}); the held-out part was read once, at the end.`;
+    return `The held-out accuracy above is that of the chosen weights: those of step ${s.validation.bestStep}, the best evaluation, after the learning-rate decay, on a validation part carved out of the training part (${pct(s.validation.bestMetric)}; the last one ${pct(s.validation.finalMetric)}); the held-out part was read once, at the end.`;
   return 'The held-out accuracy above is that of the final weights (the step schedule keeps the last ones; no model selection on the held-out set).';
 }
 
@@ -59,7 +59,10 @@ const recipe = (r: EvaluatedRun) => {
   const n = r.ckpt.config.network;
   const o = r.ckpt.config.task.options; // read through the skeleton task's options schema: defaults filled in
   const steps = o.sampling === 'rate' ? 'rate-sampled' : `${o.segments} segments`;
-  return `${n.arch} ${n.depth} x ${n.hiddenSize}, dropout ${n.dropout}, ${steps}, rotation ±${o.rotateDeg}°, ${r.summary.epochs} epochs, ${r.ckpt.config.schedule.kind} schedule`;
+  const bodies = r.ckpt.state.contract.bodies ?? 1;
+  const order = bodies > 1 ? `, bodies in the ${o.bodyOrder ?? 'sensor'} order` : '';
+  const streams = o.features && String(o.features) !== 'joints' ? `, input streams ${String(o.features)}` : '';
+  return `${n.arch} ${n.depth} x ${n.hiddenSize}, dropout ${n.dropout}, ${steps}${streams}${order}, rotation ±${o.rotateDeg}°, ${r.summary.epochs} epochs, ${r.ckpt.config.schedule.kind} schedule`;
 };
 const md = `# ${a.name}
 
