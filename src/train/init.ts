@@ -12,7 +12,7 @@ import type { ParamStore } from '../nn/params.js';
 import type { ModelContract } from '../onnx/metadata.js';
 import { checkModelStats, DEFAULT_MAX_MODEL_BYTES } from '../onnx/model-file.js';
 import { validateModelBytes } from '../onnx/validate.js';
-import { parseModel } from '../util/onnx-graph.js';
+import { floatValues, parseModel } from '../util/onnx-graph.js';
 import { loadCheckpoint } from './checkpoint.js';
 
 /** The trained network a run starts from. */
@@ -38,15 +38,6 @@ function readCheckpointSource(path: string): InitSource {
   for (const [name, t] of ckpt.tensors) if (name.startsWith('model.')) tensors.set(name.slice(6), t.data);
   const { frozenLayers: _, ...network } = ckpt.config.network;
   return { path, kind: 'checkpoint', network, contract: ckpt.state.contract, tensors };
-}
-
-/** A float32 initialiser's values (raw little-endian bytes, or float_data). */
-function floatValues(t: { rawData?: Uint8Array | null; floatData?: number[] | null }): Float32Array {
-  if (t.rawData && t.rawData.length > 0) {
-    const copy = new Uint8Array(t.rawData); // a fresh, aligned copy (a Node Buffer's slice would be a view)
-    return new Float32Array(copy.buffer, 0, copy.byteLength / 4);
-  }
-  return Float32Array.from(t.floatData ?? []);
 }
 
 function readOnnxSource(path: string): InitSource {

@@ -55,6 +55,13 @@ export function node(
   };
 }
 
+/** A float32 tensor's values (floatTensor's inverse): its raw little-endian bytes copied, or float_data. */
+export function floatValues(t: p.onnx.ITensorProto): Float32Array {
+  const raw = t.rawData;
+  if (raw && raw.length > 0) return new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
+  return Float32Array.from(t.floatData ?? []);
+}
+
 /** A float32 initialiser / constant tensor stored as little-endian raw bytes. */
 export function floatTensor(name: string, dims: readonly number[], data: Float32Array): p.onnx.ITensorProto {
   const expected = dims.reduce((a, b) => a * b, 1);

@@ -7,7 +7,7 @@ import { Router } from 'express';
 import { fingerprint, type ServedModel } from '../../host/registry.js';
 import { type ServerState, servedModel } from '../../host/state.js';
 import { ApiError } from '../../predict/errors.js';
-import { parseModel } from '../../util/onnx-graph.js';
+import { floatValues, parseModel } from '../../util/onnx-graph.js';
 import type { Neurons } from '../neurons-schema.js';
 import { ROUTES, route } from './table.js';
 
@@ -22,12 +22,7 @@ export function timeConstant(u: number): number | null {
 /** The float32 values of initialiser `name` in an ONNX file's bytes, or null. */
 function initializer(model: ReturnType<typeof parseModel>, name: string): Float32Array | null {
   const t = model.graph?.initializer?.find((i) => i.name === name);
-  if (!t) return null;
-  if (t.rawData && t.rawData.length > 0) {
-    const raw = t.rawData;
-    return new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
-  }
-  return t.floatData ? Float32Array.from(t.floatData) : null;
+  return t && (t.rawData?.length || t.floatData) ? floatValues(t) : null;
 }
 
 /** Reads the model's file and its recurrent weights; model_file_changed when it no longer matches the model. */
