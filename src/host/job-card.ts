@@ -16,7 +16,7 @@ export function jobCard(
     `# ${job.name} (version ${version})`,
     '',
     `Trained on the server by training job \`${job.id}\` (${job.created}) from ${job.samples} recorded takes`,
-    `(${job.frames} frames), ${job.base ? `starting from the model \`${job.base}\`${m.initialisedFrom ? '' : ' (its layout and sampling; the trainer had no --init, so its weights were not used)'}` : 'from scratch'}.`,
+    `(${job.frames} frames), ${job.base ? `starting from the model \`${job.base}\` (its weights, \`--init\`)` : 'from scratch'}.`,
     `${job.background ? 'A detection model: it streams, and says "no action" between actions.' : 'A classifier of whole takes.'}`,
     '',
     '## Classes',

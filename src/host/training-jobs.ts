@@ -48,7 +48,6 @@ interface Job {
 const THIS_CLI = fileURLToPath(new URL('../cli.js', import.meta.url));
 
 /** Whether this build's trainer takes --init FILE (a base model to start from), asked once. */
-let initSupport: Promise<boolean> | null = null;
 
 export class TrainingJobs {
   private readonly jobs = new Map<string, Job>();
@@ -269,7 +268,7 @@ export class TrainingJobs {
     if (meta?.bodies) build.push('--bodies', String(meta.bodies));
     await timed('build', () => step('build', build));
 
-    const train = await this.trainArgs(checked, base);
+    const train = this.trainArgs(checked, base);
     const summaryText = await timed('train', () =>
       step('train', train.args, (line) => {
         const steps = /(\d+)\/(\d+) steps/.exec(line);
@@ -325,11 +324,8 @@ export class TrainingJobs {
     job.view.version = version;
   }
 
-  /** The trainer's flags: the base model's sampling and network (--init when the trainer has it), or small defaults. */
-  private async trainArgs(
-    checked: CheckedJob,
-    base: ServedModel | undefined,
-  ): Promise<{ args: string[]; init: boolean }> {
+  /** The trainer's flags: the base model's sampling, preprocessing and weights (--init), or small defaults. */
+  private trainArgs(checked: CheckedJob, base: ServedModel | undefined): { args: string[]; init: boolean } {
     const args = ['train', '--task', 'skeleton', '--cache', 'data.cache', '--split', 'given', '--out', 'run'];
     args.push('--epochs', String(checked.epochs), '--threads', String(this.opts.threads ?? 1), '--seed', '1', '--json');
     const sampling = base?.model.metadata.sampling;
@@ -354,7 +350,7 @@ export class TrainingJobs {
     const streams = pre.features?.streams;
     if (Array.isArray(streams) && streams.every((x) => typeof x === 'string'))
       args.push('--features', streams.join(','));
-    const init = base !== undefined && (await trainerHasInit(this.cli));
+    const init = base !== undefined;
     if (init) args.push('--init', base.file);
     else args.push('--hidden', String(this.opts.hidden ?? 64), '--depth', String(this.opts.depth ?? 2));
     return { args, init };
@@ -369,13 +365,4 @@ export class TrainingJobs {
     if (existsSync(folder)) for (const v of readdirSync(folder)) top = Math.max(top, numeric(v));
     return String(top + 1);
   }
-}
-
-/** Whether `indrnn train --help` lists --init (a trainer from before it does not). */
-export function trainerHasInit(cli: string): Promise<boolean> {
-  initSupport ??= runCliStep(['train', '--help'], { cli, cwd: tmpdir(), signal: new AbortController().signal }).then(
-    (help) => /--init\b/.test(help),
-    () => false,
-  );
-  return initSupport;
 }
