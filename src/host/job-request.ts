@@ -6,7 +6,7 @@
 // with a label per frame: the trainer's detection path, whose extra class "no action" is a stream's
 // background (docs/data.md, untrimmed recordings).
 import { parseUserSample } from '../data/user-format.js';
-import { ApiError } from '../predict/errors.js';
+import { ApiError, errors } from '../predict/errors.js';
 import { MODEL_NAME, NAME_RULE } from './model-name.js';
 
 export interface JobLimits {
@@ -92,8 +92,7 @@ export function checkJobRequest(req: JobRequest, limits: JobLimits): CheckedJob 
     throw invalid('epochs', `${epochs} epochs, the limit is ${limits.maxEpochs}`, { limit: limits.maxEpochs });
   const { samples } = req;
   if (samples.length > limits.maxSamples)
-    throw new ApiError('invalid_field', `samples: ${samples.length} samples, the limit is ${limits.maxSamples}`, {
-      field: 'samples',
+    throw invalid('samples', `${samples.length} samples, the limit is ${limits.maxSamples}`, {
       limit: limits.maxSamples,
     });
   // Frame counts first, from the JSON alone: nothing is read in full before the whole job is known to fit.
@@ -102,15 +101,7 @@ export function checkJobRequest(req: JobRequest, limits: JobLimits): CheckedJob 
     const f = (s as { frames?: unknown } | null)?.frames;
     if (!Array.isArray(f)) return; // the reader names it
     if (f.length > limits.maxFramesPerSample)
-      throw new ApiError(
-        'too_many_frames',
-        `samples[${i}].frames has ${f.length} frames, the limit is ${limits.maxFramesPerSample}`,
-        {
-          field: `samples[${i}].frames`,
-          limit: limits.maxFramesPerSample,
-          got: f.length,
-        },
-      );
+      throw errors.tooManyFrames(`samples[${i}].frames`, `samples[${i}].frames`, f.length, limits.maxFramesPerSample);
     frames += f.length;
   });
   if (frames > limits.maxTotalFrames)

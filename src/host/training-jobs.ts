@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isMediapipeTarget, MEDIAPIPE_TARGETS } from '../data/mediapipe.js';
-import { ApiError } from '../predict/errors.js';
+import { ApiError, errors } from '../predict/errors.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { jobCard } from './job-card.js';
 import { runCliStep } from './job-process.js';
@@ -69,17 +69,9 @@ export class TrainingJobs {
 
   /** Queues a checked job; 429 too_many_jobs when the queue is full. */
   submit(checked: CheckedJob): JobView {
-    if (this.closed) throw new ApiError('shutting_down', 'the server is shutting down; retry on another instance');
+    if (this.closed) throw errors.shuttingDown();
     if (checked.base !== undefined && !this.registry.get(checked.base))
-      throw new ApiError(
-        'model_not_found',
-        `base: no model named '${checked.base}' (loaded: ${this.registry.names.join(', ') || 'none'})`,
-        {
-          field: 'base',
-          model: checked.base,
-          available: this.registry.names,
-        },
-      );
+      throw errors.modelNotFound(checked.base, this.registry.names, 'base');
     const baseLayout = checked.base !== undefined ? this.registry.get(checked.base)?.model.metadata.layout : undefined;
     if (
       baseLayout !== undefined &&
@@ -336,20 +328,14 @@ export class TrainingJobs {
     } else if (sampling?.kind === 'segments')
       args.push('--sampling', 'segments', '--segments', String(sampling.segments));
     // The base's preprocessing, which --init requires and which the defaults differ from with another sampling.
-    const pre = (base?.model.metadata.preprocessing ?? {}) as {
-      center?: unknown;
-      viewAlign?: unknown;
-      bodyOrder?: unknown;
-      features?: { streams?: unknown };
-    };
-    if (pre.center === 'first-frame' || pre.center === 'per-frame') args.push('--center', pre.center);
-    if (pre.viewAlign === 'none' || pre.viewAlign === 'yaw' || pre.viewAlign === 'full')
+    const pre = base?.input.kind === 'skeleton' ? base.input.preprocess : undefined;
+    if (pre) {
+      if (pre.center !== 'none') args.push('--center', pre.center);
       args.push('--view-align', pre.viewAlign);
-    // A base without a body order kept the sensor's (the training default is camera-x for two bodies).
-    if (base) args.push('--body-order', pre.bodyOrder === 'camera-x' ? 'camera-x' : 'sensor');
-    const streams = pre.features?.streams;
-    if (Array.isArray(streams) && streams.every((x) => typeof x === 'string'))
-      args.push('--features', streams.join(','));
+      // A base without a body order kept the sensor's (the training default is camera-x for two bodies).
+      args.push('--body-order', pre.bodyOrder ?? 'sensor');
+      if (pre.features) args.push('--features', pre.features.streams.join(','));
+    }
     const init = base !== undefined;
     if (init) args.push('--init', base.file);
     else args.push('--hidden', String(this.opts.hidden ?? 64), '--depth', String(this.opts.depth ?? 2));

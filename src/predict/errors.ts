@@ -73,11 +73,13 @@ export function fieldPath(path: readonly PropertyKey[]): string {
 // The message templates of errors raised in more than one place (HTTP, upgrade, stream), so that their
 // wording stays the same.
 export const errors = {
-  modelNotFound: (name: string, known: readonly string[]) =>
-    new ApiError('model_not_found', `no model named '${name}' (loaded: ${known.join(', ') || 'none'})`, {
-      model: name,
-      available: [...known],
-    }),
+  /** `field`: the request field that named it (a job's base), when not the path. */
+  modelNotFound: (name: string, known: readonly string[], field?: string) =>
+    new ApiError(
+      'model_not_found',
+      `${field ? `${field}: ` : ''}no model named '${name}' (loaded: ${known.join(', ') || 'none'})`,
+      Object.assign(field ? { field } : {}, { model: name, available: [...known] }),
+    ),
   notReady: () => new ApiError('not_ready', 'no model is loaded yet'),
   shuttingDown: () => new ApiError('shutting_down', 'the server is shutting down; retry on another instance'),
   /** `given`: an Authorization header (or token) was sent; `missing`: what to send. */
