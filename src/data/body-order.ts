@@ -15,6 +15,8 @@
 // two roots are at least 0.3 m apart in x at the first frame of every clip. A person who enters alone
 // comes first: the reference is then the first person seen, as with the sensor's order.
 // 'sensor' keeps the sensor's slots (the order before this rule existed; configs without the field).
+import { bodyAbsent } from './body-presence.js';
+
 export type BodyOrderRule = 'sensor' | 'camera-x';
 
 export const BODY_ORDER_RULES: readonly BodyOrderRule[] = ['sensor', 'camera-x'];
@@ -50,7 +52,7 @@ export function decideBodyOrder(
   let present = 0;
   // Insertion sort of the present bodies by root x (stable), then the absent ones in sensor order.
   for (let b = 0; b < B; b++) {
-    if (!isPresent(frame, at + b * n, n)) continue;
+    if (bodyAbsent(frame, b, joints, at)) continue;
     const x = rootX(frame, at + b * n, root);
     let k = present;
     while (k > 0 && rootX(frame, at + order.source[k - 1] * n, root) > x) {
@@ -62,13 +64,8 @@ export function decideBodyOrder(
   }
   if (present === 0) return;
   let k = present;
-  for (let b = 0; b < B; b++) if (!isPresent(frame, at + b * n, n)) order.source[k++] = b;
+  for (let b = 0; b < B; b++) if (bodyAbsent(frame, b, joints, at)) order.source[k++] = b;
   order.decided = true;
-}
-
-function isPresent(frame: Float32Array, base: number, n: number): boolean {
-  for (let i = base; i < base + n; i++) if (frame[i] !== 0) return true;
-  return false;
 }
 
 function rootX(frame: Float32Array, base: number, root: readonly number[]): number {

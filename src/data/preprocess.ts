@@ -245,7 +245,7 @@ export function preprocessFrameAt(
   const D = cfg.bodies * J * 3;
   dst.fill(0, dstAt, dstAt + D);
   const source = state.order.source;
-  if (!state.order.decided) decideBodyOrder(state.order, frame, at, J, cfg.root);
+  decideBodyOrder(state.order, frame, at, J, cfg.root);
   const at0 = at + source[0] * J * 3; // the raw body in slot 0
   const body0 = !bodyAbsent(frame, 0, J, at0);
   if (body0 && state.ref === null) state.ref = makeReference(cfg, frame, at0);
