@@ -17,7 +17,7 @@ import { endianness } from 'node:os';
 import type { FramesScratch } from '../util/scratch.js';
 import { ApiError, errors } from './errors.js';
 import type { InputSpec } from './input-spec.js';
-import { DEFAULT_MIN_SCORE } from './point-options.js';
+import { DEFAULT_MIN_SCORE, dropLowScore } from './point-options.js';
 
 /** Dimensions given with the payload, and the field they came from (for the errors). */
 export interface GivenShape {
@@ -203,10 +203,7 @@ export function readBinaryFrames(
           if (!Number.isFinite(v)) throw nonFinite(v, k + c, shape);
           if (c < 2 || keepZ) frames[at + c] = v;
         }
-        if (scored && (view ? view[k + 2] : payload.readFloatLE((k + 2) * F32)) < minScore) {
-          frames[at] = 0;
-          frames[at + 1] = 0;
-        }
+        if (scored) dropLowScore(frames, at, view ? view[k + 2] : payload.readFloatLE((k + 2) * F32), minScore);
       }
     }
   }

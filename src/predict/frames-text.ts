@@ -11,6 +11,7 @@
 
 import type { FramesScratch } from '../util/scratch.js';
 import type { InputSpec } from './input-spec.js';
+import { dropLowScore } from './point-options.js';
 
 /** Exact powers of ten (10^0 .. 10^22 are exact doubles). */
 const POW10 = [1];
@@ -327,10 +328,7 @@ function readJoints(r: Reader, J: number, dims: 2 | 3, minScore: number, out: Fl
     if (r.take(C.Comma)) {
       const z = r.number();
       if (dims === 3) out[o + 2] = z;
-      else if (Math.fround(z) < minScore) {
-        out[o] = 0;
-        out[o + 1] = 0;
-      }
+      else dropLowScore(out, o, z, minScore);
     } else if (dims === 3) throw NOT_FAST;
     r.expect(C.Close);
   }

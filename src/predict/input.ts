@@ -14,7 +14,7 @@ import type { ModelContract } from '../onnx/metadata.js';
 import { ApiError, errors } from './errors.js';
 import type { InputSpec } from './input-spec.js';
 import type { LayoutConversion } from './layout-conversion.js';
-import { DEFAULT_MIN_SCORE } from './point-options.js';
+import { DEFAULT_MIN_SCORE, dropLowScore } from './point-options.js';
 
 export interface SequenceInput {
   x: Float32Array; // [T, D]
@@ -88,11 +88,7 @@ function readBody(
       const bad = writeNumbers(joint, 3, out, at);
       if (bad >= 0) throw numberError(joint[bad], `${field()}[${j}][${bad}]`);
       if (dims === 2) {
-        // [x, y, score]: a point scored below minScore is missing, as (0, 0) is (point-options.ts).
-        if (out[at + 2] < minScore) {
-          out[at] = 0;
-          out[at + 1] = 0;
-        }
+        dropLowScore(out, at, out[at + 2], minScore); // [x, y, score]
         out[at + 2] = 0;
       }
       continue;

@@ -15,6 +15,16 @@ import type { InputSpec } from './input-spec.js';
  */
 export const DEFAULT_MIN_SCORE = 0.3;
 
+/**
+ * The rule of every reader (JSON, the JSON byte reader, binary): a 2D point [x, y, score] scored below
+ * `minScore` is missing, (0, 0), as estimators mark an undetected point. `score` as float32 (as stored).
+ */
+export function dropLowScore(out: Float32Array, at: number, score: number, minScore: number): void {
+  if (Math.fround(score) >= minScore) return;
+  out[at] = 0;
+  out[at + 1] = 0;
+}
+
 /** What the `minScore` field means, in the OpenAPI document (a JSON body's field and a query parameter). */
 export const MIN_SCORE_TEXT = `2D models: a point [x, y, score] whose score is below this counts as missing, as a point (0, 0) does (0 to 1, default ${DEFAULT_MIN_SCORE}; 0 keeps every point scored 0 or more)`;
 
