@@ -51,7 +51,7 @@ export async function evaluateDetection(p: Predictor, o: DetectionEvalOptions): 
   for (const i of chosen) {
     const T = ds.length(i);
     const x = preprocessSequence(spec.preprocess, ds.raw(i), T);
-    const steps = modelSteps(m, x, T, ds.header.fps);
+    const steps = modelSteps(m, spec, x, T, ds.header.fps);
     const pred = await predictSteps((xs, n) => p.submit(xs, n), m, steps, {
       topK: 1,
       timeline: true,

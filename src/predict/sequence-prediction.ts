@@ -13,7 +13,7 @@ import type { LayoutConversion } from './layout-conversion.js';
 import { resampleSequence, type SegmentSlot, staggeredLogits } from './rate.js';
 import { type ClassPrediction, classPrediction, type RegressionPrediction, regressionPrediction } from './result.js';
 import { type ActionSegment, type DecisionRule, segmentSteps } from './segments.js';
-import { stepFeatures, stepFeaturesOf } from './step-features.js';
+import { stepFeatures } from './step-features.js';
 
 export interface ModelSteps {
   x: Float32Array; // [n, D]
@@ -42,16 +42,16 @@ export function requireDetectionModel(m: ModelMetadata, field: string): void {
  * Preprocessed frames x [T, D0] recorded at `srcFps` -> the model's steps [n, D] (resampled for rate
  * models), with the model's input streams computed from each step's joints (step-features.ts).
  */
-export function modelSteps(m: ModelMetadata, x: Float32Array, T: number, srcFps: number): ModelSteps {
-  const f = stepFeaturesOf(m);
-  if (m.sampling?.kind !== 'rate') return { x: stepFeatures(f, x, T), n: T, frameOf: null };
-  const r = resampleSequence(x, T, f ? f.frameSize : m.input_size, srcFps, m.sampling);
-  return { x: stepFeatures(f, r.x, r.n), n: r.n, frameOf: r.idx };
+export function modelSteps(m: ModelMetadata, spec: InputSpec, x: Float32Array, T: number, srcFps: number): ModelSteps {
+  if (m.sampling?.kind !== 'rate') return { x: stepFeatures(spec, x, T), n: T, frameOf: null };
+  const r = resampleSequence(x, T, spec.inputSize, srcFps, m.sampling);
+  return { x: stepFeatures(spec, r.x, r.n), n: r.n, frameOf: r.idx };
 }
 
 /** Checks and converts one sequence's frames (throws ApiError naming `field`); nothing runs yet. */
 export function prepareSteps(m: ModelMetadata, input: InputSpec, frames: unknown[], opts: StepOptions): ModelSteps {
-  return stepsOf(m, readSequence(frames, input, opts.maxFrames, opts.field, opts.conversion, opts.minScore), opts);
+  const s = readSequence(frames, input, opts.maxFrames, opts.field, opts.conversion, opts.minScore);
+  return stepsOf(m, input, s, opts);
 }
 
 export interface StepOptions {
@@ -65,8 +65,8 @@ export interface StepOptions {
 }
 
 /** Checked model input (readSequence, or a binary body) -> the model steps: rate models resample it. */
-export function stepsOf(m: ModelMetadata, s: SequenceInput, opts: StepOptions): ModelSteps {
-  if (m.sampling?.kind !== 'rate') return modelSteps(m, s.x, s.T, 0);
+export function stepsOf(m: ModelMetadata, spec: InputSpec, s: SequenceInput, opts: StepOptions): ModelSteps {
+  if (m.sampling?.kind !== 'rate') return modelSteps(m, spec, s.x, s.T, 0);
   const srcFps = opts.frameRate ?? m.frame_rate ?? 30;
   // A low frame rate multiplies the steps: bound them by the same limit as frames, before they exist.
   const n = resampledLength(s.T, srcFps, m.sampling.fps);
@@ -77,7 +77,7 @@ export function stepsOf(m: ModelMetadata, s: SequenceInput, opts: StepOptions): 
       { field: opts.field, limit: opts.maxFrames, got: n },
     );
   }
-  return modelSteps(m, s.x, s.T, srcFps);
+  return modelSteps(m, spec, s.x, s.T, srcFps);
 }
 
 /**

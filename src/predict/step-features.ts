@@ -6,66 +6,42 @@
 // Shapes: D0 = B*J*3 joints of one step, D = the model's input_size (F streams of D0).
 import {
   createFeatureState,
-  type FeatureConfig,
   type FeatureState,
   featureSequence,
   featureStepAt,
   resetFeatureState,
 } from '../data/features.js';
-import { inputDims, parsePreprocessConfig } from '../data/preprocess.js';
-import type { ModelContract } from '../onnx/metadata.js';
 import type { InputSpec } from './input-spec.js';
 
-/** What turns a step's joints into model input; null for models that take their frames as they are. */
-export interface StepFeatures {
-  config: FeatureConfig;
-  bodies: number;
-  joints: number;
-  /** D0: joints of one step. */
-  frameSize: number;
-}
-
-const known = new WeakMap<object, StepFeatures | null>();
-
-/** The input streams of a model (read once per metadata object); null: joints only, or no joint layout. */
-export function stepFeaturesOf(m: ModelContract): StepFeatures | null {
-  let f = known.get(m);
-  if (f !== undefined) return f;
-  f = null;
-  if (m.preprocessing) {
-    const cfg = parsePreprocessConfig(m.preprocessing);
-    const d = inputDims(cfg);
-    if (d.features) f = { config: d.features, bodies: d.bodies, joints: d.joints, frameSize: d.frameSize };
-  }
-  known.set(m, f);
-  return f;
-}
-
-/** Steps' joints x [n, D0] -> model input [n, D]; x itself without streams. */
-export function stepFeatures(f: StepFeatures | null, x: Float32Array, n: number): Float32Array {
-  return f ? featureSequence(f.config, f.bodies, f.joints, x, n) : x;
+/** Steps' joints x [n, D0] -> model input [n, D]; x itself for a model without input streams. */
+export function stepFeatures(spec: InputSpec, x: Float32Array, n: number): Float32Array {
+  const f = spec.kind === 'skeleton' ? spec.preprocess.features : undefined;
+  return spec.kind === 'skeleton' && f ? featureSequence(f, spec.bodies, spec.joints, x, n) : x;
 }
 
 /** A live stream's input streams: one state per stream, fed its steps in order; no allocation per step. */
 export class StreamFeatures {
-  private readonly state: FeatureState | null;
-  private readonly out: Float32Array | null;
+  /** The streams' state and the reused model input [D]; null for a model without input streams. */
+  private readonly step: { state: FeatureState; out: Float32Array } | null = null;
 
   constructor(spec: InputSpec) {
     const cfg = spec.kind === 'skeleton' ? spec.preprocess.features : undefined;
-    this.state = cfg && spec.kind === 'skeleton' ? createFeatureState(cfg, spec.bodies, spec.joints) : null;
-    this.out = cfg ? new Float32Array(cfg.streams.length * spec.inputSize) : null;
+    if (spec.kind === 'skeleton' && cfg)
+      this.step = {
+        state: createFeatureState(cfg, spec.bodies, spec.joints),
+        out: new Float32Array(cfg.streams.length * spec.inputSize),
+      };
   }
 
   /** A new sequence: its first step has no motion. */
   reset(): void {
-    if (this.state) resetFeatureState(this.state);
+    if (this.step) resetFeatureState(this.step.state);
   }
 
   /** The model input of the next step, whose joints are x [D0]: x itself without streams, else a reused array. */
   next(x: Float32Array): Float32Array {
-    if (!this.state || !this.out) return x;
-    featureStepAt(this.state, x, 0, this.out, 0);
-    return this.out;
+    if (!this.step) return x;
+    featureStepAt(this.step.state, x, 0, this.step.out, 0);
+    return this.step.out;
   }
 }

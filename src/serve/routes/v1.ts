@@ -109,7 +109,7 @@ function jsonBytesPredict(bytes: Buffer, served: ServedModel | undefined, option
   }
   const opts = { maxFrames: options.maxFrames, field: 'frames', frameRate: r.frameRate };
   const x = modelInput(spec, read.frames.slice(), read.T); // a copy: the scratch is the next request's
-  const steps = [stepsOf(served.model.metadata, x, opts)];
+  const steps = [stepsOf(served.model.metadata, served.input, x, opts)];
   return { steps, fields: ['frames'], ids: [undefined], topK: r.topK, timeline: r.timeline };
 }
 
@@ -136,7 +136,7 @@ function binaryPredict(req: Request, served: ServedModel, options: V1Options): P
   const { frames, T } = readBinaryFrames(body, framesShape(req), spec, options.maxFrames, undefined, { minScore });
   const opts = { maxFrames: options.maxFrames, field: 'frames', frameRate: q.frameRate };
   const raw = conversion ? conversion.convert(frames, T) : frames;
-  const steps = [stepsOf(served.model.metadata, modelInput(served.input, raw, T), opts)];
+  const steps = [stepsOf(served.model.metadata, served.input, modelInput(served.input, raw, T), opts)];
   return { steps, fields: ['frames'], ids: [undefined], topK: q.topK, timeline: q.timeline, segments };
 }
 
