@@ -13,6 +13,7 @@ import {
   parseSplit,
   type Split,
   type SplitSample,
+  splitTestsNothing,
 } from '../src/data/split-spec.js';
 import { indrnn } from './helpers/cli.js';
 import { writeStickData } from './helpers/own-data.js';
@@ -62,6 +63,12 @@ describe('split forms', () => {
     assert.throws(() => place('given', missing), /test data: sample 'x1' has no "split"/);
   });
 
+  it('all: every sample trains and none tests, by design (filters narrow it as any split)', () => {
+    assert.ok(place('all').every((p) => p === 'train'));
+    assert.ok(splitTestsNothing(parseSplit('all')) && splitTestsNothing(parseSplit('all+train-cameras:1')));
+    assert.ok(!splitTestsNothing(parseSplit('subjects:1-100')));
+  });
+
   it('random:F is stratified by class, seeded, and the same for every call; another seed gives another split', () => {
     const list = samples(400); // 100 per class
     const a = place('random:0.2', list);
@@ -97,6 +104,7 @@ describe('split forms', () => {
       ['random:1.5', /test fraction must be in \(0, 1\)/],
       ['random:0.2:x', /seed must be a whole number/],
       ['given:1', /given takes no value/],
+      ['all:0.1', /all takes no value/],
     ] as const)
       assert.throws(() => parseSplit(text), why, text);
     const s: Split = parseSplit('subjects:1-3,7');

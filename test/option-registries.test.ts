@@ -83,9 +83,8 @@ describe('task options schemas', () => {
       warmup: 3,
       rotateDeg: 45,
       augment: false,
-      features: 'joints', // checkpoints from before input streams took joints only
       validation: 0.1, // runs from before validation parts resume with one (the trainer warns)
-    });
+    }); // features: the task's default for its data (a checkpoint without them reads as joints: checkpoint.ts)
     assert.deepEqual(parsed.map(parseTaskSpec), parsed, 'a stored spec reads back as itself');
     assert.equal(createTask(old[0], 1).seqLen, 10);
   });

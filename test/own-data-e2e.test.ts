@@ -77,7 +77,8 @@ describe('own data: custom 2D layout, one body, build -> train -> export -> serv
     const e = indrnn('export', '--checkpoint', join(run, 'checkpoint.safetensors'), '--out', model, '--name', 'stick');
     assert.equal(e.status, 0, e.stderr);
     const meta = validateModelBytes(readFileSync(model), model);
-    assert.deepEqual([meta.layout, meta.bodies, meta.joints, meta.dims, meta.input_size], ['stick7', 1, 7, 2, 21]);
+    // 2D: the joints and their motions by default, 2 x 7 joints x 3 values.
+    assert.deepEqual([meta.layout, meta.bodies, meta.joints, meta.dims, meta.input_size], ['stick7', 1, 7, 2, 42]);
     assert.deepEqual(meta.layout_spec?.joints, STICK_LAYOUT.joints);
     assert.deepEqual(
       meta.labels.map((l) => l.name),

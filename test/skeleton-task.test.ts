@@ -70,7 +70,7 @@ describe('skeleton task', () => {
   it("two bodies: the camera-x order by default, in the model's preprocessing and the run's options; sensor on request", () => {
     const task = new SkeletonTask(options);
     assert.equal(task.describe().contract.preprocessing?.bodyOrder, 'camera-x');
-    assert.deepEqual(task.resolvedOptions, { bodyOrder: 'camera-x' });
+    assert.deepEqual(task.resolvedOptions, { bodyOrder: 'camera-x', features: 'joints' });
     const sensor = new SkeletonTask({ ...options, bodyOrder: 'sensor' });
     assert.equal(sensor.describe().contract.preprocessing?.bodyOrder, undefined, 'as configs before the option');
   });
@@ -171,6 +171,64 @@ describe('skeleton task', () => {
     assert.ok(
       logs.some((l) => /^warning: no validation part .*read the test part/.test(l)),
       logs.join('\n'),
+    );
+  });
+  it('split all: every sample trains; without a validation part nothing is evaluated and the final weights are the model', async () => {
+    const task = new SkeletonTask({ ...options, split: 'all', validation: 0 });
+    assert.deepEqual([task.hasTest, task.hasValidation], [false, false]);
+    const { info } = task.describe();
+    assert.deepEqual([info.trainSamples, info.validationSamples, info.testSamples], [36, 0, 0]);
+    const config = resolveTrainConfig(task, { ...stored, split: 'all', validation: 0 }, skeletonDefaults, {
+      hidden: 8,
+      depth: 1,
+      batchSize: 9,
+      epochs: 2,
+    });
+    const logs: string[] = [];
+    const reporter = { start() {}, update() {}, stop() {}, log: (m: string) => logs.push(m) };
+    const out = join(dir, 'all');
+    const s = await runTraining(config, task, { outDir: out, resume: false, mm: backend, reporter });
+    assert.equal(s.selection, 'none');
+    assert.deepEqual([s.validation, s.bestTestMetric, s.steps], [null, null, 8]);
+    assert.ok(Number.isNaN(s.finalTestMetric));
+    assert.ok(s.history.length > 0 && s.history.every((h) => h.evalPart === 'none' && Number.isFinite(h.trainLoss)));
+    assert.ok(
+      logs.some((l) => /nothing is held out .*final weights are the model/.test(l)),
+      logs.join('\n'),
+    );
+    // The final weights are saved and export.
+    validateModelBytes(exportCheckpoint(join(out, 'checkpoint.safetensors'), { name: 'all' }), 'all');
+    const plateau = resolveTrainConfig(task, { ...stored, split: 'all', validation: 0 }, skeletonDefaults, {
+      hidden: 8,
+      depth: 1,
+      epochs: 1,
+      schedule: 'plateau',
+    });
+    assert.throws(
+      () => new Trainer(plateau, task, { outDir: join(dir, 'all-plateau'), resume: false, mm: backend, reporter }),
+      /nothing is held out .*plateau schedule and --target need evaluations/,
+    );
+  });
+
+  it('split all with a validation part: the weights are chosen on it and no test part is read', async () => {
+    const task = new SkeletonTask({ ...options, split: 'all' });
+    assert.deepEqual([task.hasTest, task.hasValidation], [false, true]);
+    const config = resolveTrainConfig(task, { ...stored, split: 'all' }, skeletonDefaults, {
+      hidden: 8,
+      depth: 1,
+      batchSize: 9,
+      epochs: 2,
+    });
+    const s = await runTraining(config, task, { outDir: join(dir, 'all-val'), resume: false, mm: backend });
+    assert.equal(s.selection, 'validation');
+    assert.ok(s.validation !== null && Number.isFinite(s.validation.bestMetric));
+    assert.equal(s.bestTestMetric, null, 'no test part was read');
+  });
+
+  it('a split that leaves the test part empty by accident is still refused', () => {
+    assert.throws(
+      () => new SkeletonTask({ ...options, split: 'subjects:1-4' }),
+      /split subjects:1-4 has no test samples/,
     );
   });
 });

@@ -3,10 +3,11 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { type Command, Option } from 'commander';
+import { FeatureConfigSchema } from '../data/features.js';
 import { architectureNames } from '../nn/architectures.js';
 import { OrtBackend } from '../nn/backend.js';
 import type { TaskSpec } from '../train/config.js';
-import { readInitSource } from '../train/init.js';
+import { type InitSource, readInitSource } from '../train/init.js';
 import { metricText } from '../train/objective.js';
 import { CURVES_FILE, trainingCurvesSvg } from '../train/plots.js';
 import { createReporter } from '../train/progress.js';
@@ -137,8 +138,8 @@ Ctrl-C saves a checkpoint; run the same command with --resume to continue.`,
 
 async function trainCommand(opts: TrainCliOptions, spec: TaskSpec): Promise<TrainSummary> {
   const seed = opts.seed ?? 1;
-  const task = createTask(spec, seed);
   const init = opts.init === undefined ? undefined : readInitSource(opts.init);
+  const task = createTask(init ? withInitFeatures(spec, init) : spec, seed);
   const options = Object.assign({}, spec.options, task.resolvedOptions);
   const config = resolveTrainConfig(task, options, tasks[spec.name].defaults, opts, init);
   const outDir = opts.out ?? join('runs', `${opts.task}-seed${seed}`);
@@ -174,6 +175,14 @@ async function trainCommand(opts: TrainCliOptions, spec: TaskSpec): Promise<Trai
     process.off('SIGINT', onSigint);
     await mm.release();
   }
+}
+
+/** A skeleton run from `--init` without --features takes the model's input streams (its input is the model's). */
+function withInitFeatures(spec: TaskSpec, init: InitSource): TaskSpec {
+  if (spec.name !== 'skeleton' || spec.options.features !== undefined) return spec;
+  const theirs = FeatureConfigSchema.safeParse(init.contract.preprocessing?.features);
+  const streams = theirs.success ? theirs.data.streams : ['joints'];
+  return { name: spec.name, options: { ...spec.options, features: streams.join(',') } };
 }
 
 /** A metric as the summary shows it: accuracy in percent, others as numbers. */

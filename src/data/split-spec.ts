@@ -5,6 +5,7 @@
 //   recordings:1-249      those recordings train (PKU-MMD: a recording is one video)
 //   given                 each sample's own "split" ("train" | "test"), stored in the cache
 //   random:0.2[:SEED]     a seeded random 20 % of each class tests (stratified; seed 1 unless given)
+//   all                   every sample trains, none tests (the final model, once a recipe is chosen on a split)
 // Any of them may be narrowed by part filters, joined with '+': `train-FIELD:ids` keeps in the training part
 // only the samples whose FIELD (cameras, subjects or recordings) is listed, `test-FIELD:ids` the same for
 // the test part; the samples a filter drops are in neither part. So one attribute splits and another one
@@ -21,7 +22,7 @@ import { parseSplitName, SPLIT_NAMES, type SplitName, type SplitPart, splitPart 
 export type SingleSplit =
   | { kind: 'ntu'; name: SplitName }
   | { kind: 'subjects' | 'cameras' | 'recordings'; train: ReadonlySet<number> }
-  | { kind: 'given' }
+  | { kind: 'given' | 'all' }
   | { kind: 'random'; testFraction: number; seed: number };
 
 /** The per-sample fields a split or a part filter reads. */
@@ -39,7 +40,7 @@ export interface PartFilter {
 export type Split = SingleSplit | { kind: 'filtered'; base: SingleSplit; filters: readonly PartFilter[] };
 
 /** Split forms for help texts. */
-export const SPLIT_FORMS = `${SPLIT_NAMES.join(', ')}, subjects:1,3,5-9, cameras:1,2, recordings:1-249, given, random:0.2[:SEED]; narrowed by +train-cameras:2, +test-cameras:1,3 (also -subjects:, -recordings:)`;
+export const SPLIT_FORMS = `${SPLIT_NAMES.join(', ')}, subjects:1,3,5-9, cameras:1,2, recordings:1-249, given, random:0.2[:SEED], all (no test part); narrowed by +train-cameras:2, +test-cameras:1,3 (also -subjects:, -recordings:)`;
 
 /** "1,3,5-9" -> {1, 3, 5, 6, 7, 8, 9}. */
 function idList(text: string, what: string): Set<number> {
@@ -61,6 +62,11 @@ export function parseSplit(text: string): Split {
   const base = parseSingleSplit(head);
   if (rest.length === 0) return base;
   return { kind: 'filtered', base, filters: rest.map(parsePartFilter) };
+}
+
+/** Whether a split has no test part by design (`all`, perhaps narrowed), not by an accident of the data. */
+export function splitTestsNothing(split: Split): boolean {
+  return (split.kind === 'filtered' ? split.base : split).kind === 'all';
 }
 
 /** `train-cameras:2` -> keep cameras {2} in the training part. */
@@ -92,8 +98,9 @@ function parseSingleSplit(text: string): SingleSplit {
       if (rest === '') throw new RangeError(`split ${head}: give the training ${head}, e.g. ${head}:1,2`);
       return { kind: head, train: idList(rest, head) };
     case 'given':
-      if (rest !== '') throw new RangeError(`split given takes no value (got '${s}')`);
-      return { kind: 'given' };
+    case 'all':
+      if (rest !== '') throw new RangeError(`split ${head} takes no value (got '${s}')`);
+      return { kind: head };
     case 'random': {
       const [f, seed = '1'] = rest.split(':');
       const testFraction = Number(f);
@@ -176,6 +183,8 @@ function assignSingleSplit(samples: readonly SplitSample[], split: SingleSplit, 
       });
     case 'random':
       return randomSplit(samples, split.testFraction, split.seed);
+    case 'all':
+      return samples.map(() => 'train');
   }
 }
 

@@ -29,8 +29,11 @@ const evalRecordSchema = z.object({
   /** Loss and metric on the part named by evalPart. */
   evalLoss: float,
   evalMetric: float,
-  /** The part evaluated: 'validation', or 'test' (also when absent: runs from before validation parts). */
-  evalPart: z.enum(['validation', 'test']).optional(),
+  /**
+   * The part evaluated: 'validation', 'test' (also when absent: runs from before validation parts), or 'none'
+   * when nothing is held out (split all without a validation part: the eval figures are NaN).
+   */
+  evalPart: z.enum(['validation', 'test', 'none']).optional(),
   elapsedMs: float,
 });
 export type EvalRecord = z.infer<typeof evalRecordSchema>;
@@ -97,12 +100,14 @@ export function saveCheckpoint(
 /**
  * A task spec read through its task's options schema (tasks/index.ts): values checked, defaults filled in.
  * Runs store every option they resolved; one an older run did not store is read as that run meant it (a
- * skeleton run without bodyOrder kept the sensor's order, the default then).
+ * skeleton run without bodyOrder kept the sensor's order, and one without features the joints alone: the
+ * defaults then).
  */
+const OLD_SKELETON_DEFAULTS = { bodyOrder: 'sensor', features: 'joints' };
 const storedTaskSpec = taskSpecSchema.transform((spec, ctx) => {
   try {
-    if (spec.name === 'skeleton' && spec.options.bodyOrder === undefined)
-      return parseTaskSpec({ name: spec.name, options: { ...spec.options, bodyOrder: 'sensor' } });
+    if (spec.name === 'skeleton')
+      return parseTaskSpec({ name: spec.name, options: { ...OLD_SKELETON_DEFAULTS, ...spec.options } });
     return parseTaskSpec(spec);
   } catch (e) {
     ctx.addIssue({ code: 'custom', message: (e as Error).message, input: spec });

@@ -7,7 +7,7 @@ import type { EvalPart } from './task.js';
 
 export interface RunFigures {
   /** The part evaluations during training read (and the schedule, --target and the chosen weights). */
-  selection: EvalPart;
+  selection: EvalPart | 'none';
   /** The model's weights on the test part; null when the test part was not read (an interrupted run). */
   test: { loss: number; metric: number } | null;
   /** The best test figure: with a validation part, that of the chosen weights (the test part's one reading). */
@@ -19,6 +19,7 @@ export interface RunFigures {
 export function runFigures(state: TrainState): RunFigures {
   const last = state.history.at(-1);
   const selection = last?.evalPart ?? 'test';
+  if (selection === 'none') return { selection, test: null, bestTest: null, validation: null };
   if (selection === 'test') {
     return {
       selection,

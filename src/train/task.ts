@@ -42,6 +42,8 @@ export interface Task {
   evalBatches(batchSize: number, part?: EvalPart): Iterable<Batch>;
   /** Whether the task has a validation part; without one, the trainer selects on the test part (the old way). */
   readonly hasValidation: boolean;
+  /** False when every sample trains (split `all`): there is no test part to read (absent: there is one). */
+  readonly hasTest?: boolean;
   /** Options whose default depends on the data, as resolved: stored with the run's options (train CLI). */
   readonly resolvedOptions?: Record<string, unknown>;
   /** How the validation part was made, or why there is none, for the log. */

@@ -66,8 +66,11 @@ export interface TrainSummary {
   steps: number;
   epochs?: number;
   metric: 'accuracy' | 'mse';
-  /** The part evaluations during training read and the weights were chosen on ('test': no validation part). */
-  selection: EvalPart;
+  /**
+   * The part evaluations during training read and the weights were chosen on ('test': no validation part;
+   * 'none': nothing held out, the final weights are the model).
+   */
+  selection: EvalPart | 'none';
   finalTrainLoss: number;
   finalTrainMetric: number;
   /** The model's weights on the test part (with a validation part: the chosen weights, read once); NaN if unread. */
@@ -118,7 +121,8 @@ export class Trainer {
   /** A finished run's last weights, when the model holds the chosen ones: a resume with more steps continues from them. */
   private lastWeights: Float32Array | null = null;
   /** The part evaluations during training read. */
-  private readonly part: EvalPart;
+  /** The part evaluations read; null when nothing is held out (they record the training figures only). */
+  private readonly part: EvalPart | null;
   /** Started from an exported model: its batch norms are set from the data before the first step. */
   private batchNormFromData = false;
   private runStarted = 0;
@@ -150,9 +154,16 @@ export class Trainer {
     this.reporter = opts.reporter ?? silentReporter;
     this.state = freshState(config, task);
     for (const w of task.warnings ?? []) this.reporter.log(`warning: ${w}`);
-    this.part = task.hasValidation ? 'validation' : 'test';
+    this.part = task.hasValidation ? 'validation' : task.hasTest === false ? null : 'test';
     if (task.hasValidation) {
       if (task.validationNote) this.reporter.log(task.validationNote);
+      if (task.hasTest === false) this.reporter.log('no test part (split all): the chosen weights are not tested');
+    } else if (this.part === null) {
+      if (config.schedule.kind === 'plateau' || config.target !== undefined)
+        throw new Error(
+          'nothing is held out (split all, no validation part): the plateau schedule and --target need evaluations; use the step schedule, or a validation part (--validation 0.1)',
+        );
+      this.reporter.log('nothing is held out (split all, no validation part): the final weights are the model');
     } else
       this.reporter.log(
         `warning: no validation part${task.validationNote ? ` (${task.validationNote})` : ''}: the evaluations during training, the plateau schedule and --target read the test part, so a figure chosen on them overstates unseen data`,
@@ -230,9 +241,11 @@ export class Trainer {
     this.state = ckpt.state;
     this.state.stopReason = null;
     const before = this.state.history.at(-1)?.evalPart ?? 'test';
-    if (this.state.history.length > 0 && before !== this.part) {
+    if (this.state.history.length > 0 && before !== (this.part ?? 'none')) {
       // A best on one part means nothing on the other.
-      this.reporter.log(`warning: this run evaluated on its ${before} part so far, now on its ${this.part} part`);
+      this.reporter.log(
+        `warning: this run evaluated on its ${before} part so far, now on its ${this.part ?? 'none'} part`,
+      );
       this.state.best = null;
       this.state.badEvals = 0;
       this.bestWeights = null;
@@ -368,7 +381,7 @@ export class Trainer {
     const { config, task, state } = this;
     const w = state.window;
     await this.calibrateBatchNorm();
-    const ev = await evaluate(this.net, task, config.evalBatchSize, this.part);
+    const ev = this.part ? await evaluate(this.net, task, config.evalBatchSize, this.part) : NOTHING_HELD_OUT;
     this.evalSequences = ev.sequences;
     const trainMetric = w.sequences > 0 ? w.metricSum / w.sequences : Number.NaN;
     const perEpoch = task.stepsPerEpoch?.(config.batchSize);
@@ -380,17 +393,19 @@ export class Trainer {
       trainMetric,
       evalLoss: ev.loss,
       evalMetric: ev.metric,
-      evalPart: this.part,
+      evalPart: this.part ?? ('none' as const),
       elapsedMs: this.elapsedMs(),
     };
     state.history.push(record);
     state.window = { lossSum: 0, batches: 0, metricSum: 0, sequences: 0 };
     const name = metricName(task);
+    const held = this.part
+      ? `, ${this.part} loss ${ev.loss.toPrecision(4)}, ${this.part} ${name} ${metricText(name, ev.metric)}`
+      : '';
     this.reporter.log(
-      `step ${state.step}${record.epoch !== undefined ? ` (epoch ${record.epoch.toFixed(2)})` : ''}: train loss ${record.trainLoss.toPrecision(4)}, ` +
-        `${this.part} loss ${ev.loss.toPrecision(4)}, ${this.part} ${name} ${metricText(name, ev.metric)}`,
+      `step ${state.step}${record.epoch !== undefined ? ` (epoch ${record.epoch.toFixed(2)})` : ''}: train loss ${record.trainLoss.toPrecision(4)}${held}`,
     );
-    this.applySchedule(ev);
+    if (this.part) this.applySchedule(ev);
     if (config.target !== undefined && !isBetter(task, config.target, ev.metric))
       state.stopReason = `target ${name} ${config.target} reached`;
     if (state.step >= config.steps && !state.stopReason) state.stopReason = 'completed all steps';
@@ -454,6 +469,7 @@ export class Trainer {
     const data = this.net.store.data;
     this.lastWeights = best.step === state.step ? null : data.slice();
     data.set(this.bestWeights);
+    if (task.hasTest === false) return;
     const ev = await evaluate(this.net, task, this.config.evalBatchSize, 'test');
     state.test = { loss: ev.loss, metric: ev.metric, step: best.step, sequences: ev.sequences };
     const name = metricName(task);
@@ -507,6 +523,9 @@ function changedSettings(before: TrainConfig, now: TrainConfig): string[] {
   const keys = new Set([...Object.keys(before), ...Object.keys(now)]) as Set<keyof TrainConfig>;
   return [...keys].filter((k) => JSON.stringify(before[k]) !== JSON.stringify(now[k]));
 }
+
+/** The evaluation of a run that holds nothing out: no figures. */
+const NOTHING_HELD_OUT: EvalResult = { loss: Number.NaN, metric: Number.NaN, sequences: 0 };
 
 export class SimulatedCrash extends Error {
   constructor(readonly step: number) {

@@ -88,9 +88,9 @@ const skeletonOptions = z.object({
   ),
   augment: withFlag(z.boolean().default(true), '--no-augment', 'no training augmentation'),
   features: withFlag(
-    checkedString(parseFeatureList).default('joints'),
+    checkedString(parseFeatureList).optional(),
     '--features <list>',
-    `input streams, concatenated per step: ${FEATURE_STREAMS.join(', ')} (bones: joint minus its parent in the layout's tree; motion: the change since the previous model step); the server computes them from the joints a request sends`,
+    `input streams, concatenated per step: ${FEATURE_STREAMS.join(', ')} (bones: joint minus its parent in the layout's tree; motion: the change since the previous model step); the server computes them from the joints a request sends. Default: joints for 3D data, joints,motion for 2D; with --init, the model's`,
   ),
   classes: withFlag(
     z.string().optional(),
@@ -129,7 +129,7 @@ export const tasks: Record<string, TaskEntry> = {
     build: ({ sampling, segments, fps, window, warmup, center, features, ...o }, seed) =>
       new SkeletonTask({
         ...o,
-        features: parseFeatureList(features),
+        features: features === undefined ? undefined : parseFeatureList(features),
         sampling: sampling === 'rate' ? { kind: 'rate', fps, window, warmup } : { kind: 'segments', segments },
         center: center ?? (sampling === 'rate' ? 'per-frame' : 'first-frame'),
         seed,
