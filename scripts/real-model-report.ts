@@ -1,12 +1,14 @@
 // Writes the model card of a model trained on real recordings: models/<name>.md, <name>-curves.svg and
 // <name>-confusion.svg.
-// --run is the shipped model's training run, --default-run the same data and split trained with the trainer's
-// defaults (for comparison); --intro is the card's opening prose (data, licence, split), --commands the exact
+// --run is the shipped recipe's training run, --default-run the same data and split trained with the trainer's
+// defaults (for comparison); --final-run, when given, the same recipe trained on every sample (split all),
+// whose weights are the ones shipped (the held-out figures stay those of --run); --intro is the card's opening prose (data, licence, split), --commands the exact
 // commands. Every number in the card is computed here from the runs, none typed in.
 // (scripts/make-real-models.sh runs it.)
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { OrtBackend } from '../src/nn/backend.js';
+import { type Checkpoint, loadCheckpoint } from '../src/train/checkpoint.js';
 import { confusionSvg, trainingCurvesSvg } from '../src/train/plots.js';
 import { writeFileAtomic } from '../src/util/atomic-write.js';
 import { confusionTable, type EvaluatedRun, evaluateRun, historyTable, pct, writeCardPlots } from './run-report.js';
@@ -23,6 +25,11 @@ const { values: a } = scriptArgs({
       type: 'string',
       arg: 'RUN_DIR',
       help: "the same data trained with the trainer's defaults (required; may be --run)",
+    },
+    'final-run': {
+      type: 'string',
+      arg: 'RUN_DIR',
+      help: 'the same recipe trained on every sample (--split all), exported as the model; the figures stay those of --run',
     },
     model: { type: 'string', arg: 'FILE', help: 'the exported model (required)' },
     intro: { type: 'string', arg: 'FILE', help: "the card's opening prose (required)" },
@@ -41,6 +48,8 @@ const best = await evaluateRun(a.run!, backend);
 const sameRun = a['default-run'] === a.run;
 const dflt = sameRun ? best : await evaluateRun(a['default-run']!, backend);
 await backend.release();
+const finalRun = a['final-run'] ? loadCheckpoint(join(a['final-run'], 'checkpoint.safetensors')) : null;
+if (finalRun) checkSameRecipe(best.ckpt, finalRun, a['final-run']!);
 const { contract: c, taskInfo: info } = best.ckpt.state;
 const net = best.ckpt.config.network;
 const plots = writeCardPlots(a.models!, a.name!, {
@@ -48,6 +57,35 @@ const plots = writeCardPlots(a.models!, a.name!, {
   confusion: confusionSvg(best.report, `${a.name} on the held-out set`),
 });
 const svgName = plots.curves;
+/** Refuses a final run whose recipe (network, options other than the cache path, split and validation, seed) is not --run's. */
+function checkSameRecipe(run: Checkpoint, final: Checkpoint, dir: string): void {
+  const recipeOf = (k: Checkpoint) => {
+    const { split: _s, validation: _v, cache: _c, ...options } = k.config.task.options;
+    return JSON.stringify({ network: k.config.network, options, seed: k.config.seed, optimizer: k.config.optimizer });
+  };
+  if (recipeOf(run) !== recipeOf(final))
+    throw new Error(`--final-run ${dir}: its recipe is not --run's (${recipeOf(final)} vs ${recipeOf(run)})`);
+  if (final.config.task.options.split !== 'all')
+    throw new Error(`--final-run ${dir}: trained on split ${final.config.task.options.split}, not all`);
+}
+
+/** The paragraph on weights trained on every sample: what they are, and what the figures below are of. */
+function finalRunText(final: Checkpoint): string {
+  const s = final.state;
+  const held = s.taskInfo.validationSamples
+    ? `, less a validation part of ${s.taskInfo.validationSamples} to choose the weights on`
+    : '';
+  return `
+**The shipped weights** are this recipe trained again on every clip: ${s.taskInfo.trainSamples} of them (\`--split all\`${held}; ${s.step} steps, ${held ? 'the weights chosen on it' : 'the final weights'}). They have no held-out figure of their own: the figures below are those of the same recipe and seed trained on the split \`${best.ckpt.config.task.options.split}\`, on which it was chosen.
+`;
+}
+
+/** The number of input streams the model's preprocessing computes (1: the joints alone). */
+function streamCount(contract: Checkpoint['state']['contract']): number {
+  const features = (contract.preprocessing as { features?: { streams?: unknown[] } } | undefined)?.features;
+  return features?.streams?.length ?? 1;
+}
+
 /** How the model's weights were chosen, and so what the held-out accuracy above is of. */
 function selectionText(s: EvaluatedRun['summary']): string {
   if (s.selection === 'validation' && s.validation)
@@ -68,10 +106,10 @@ const md = `# ${a.name}
 
 ${readFileSync(a.intro!, 'utf8').trim()}
 
-- Layout ${c.layout}, ${c.bodies} bod${c.bodies === 1 ? 'y' : 'ies'} x ${c.joints} joints x xyz = ${net.inputSize} values per frame; ${info.trainSamples} training and ${info.testSamples} held-out sequences (split \`${best.ckpt.config.task.options.split}\`).
+- Layout ${c.layout}, ${c.bodies} bod${c.bodies === 1 ? 'y' : 'ies'} x ${c.joints} joints x ${c.dims === 2 ? 'xy (z 0)' : 'xyz'}${streamCount(c) > 1 ? ` x ${streamCount(c)} input streams` : ''} = ${net.inputSize} values per model step; ${info.trainSamples} training and ${info.testSamples} held-out sequences (split \`${best.ckpt.config.task.options.split}\`).
 - Preprocessing (shared by training and the server): \`${JSON.stringify(c.preprocessing)}\`.
 - Sampling: \`${JSON.stringify(c.sampling)}\`, recordings at ${c.frame_rate} fps.
-
+${finalRun ? finalRunText(finalRun) : ''}
 ## Classes
 
 | index | label | NTU action |
