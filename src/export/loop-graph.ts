@@ -41,7 +41,9 @@ class GraphWriter {
 
 /**
  * The Loop body for layer l: (i, cond, h_prev) -> (cond, h, h as scan output). z and u come from the
- * outer scope; every name carries the layer prefix because ONNX names are unique across scopes.
+ * outer scope; every name carries the layer prefix because ONNX names are unique across scopes. h is named
+ * twice among the outputs (carried and scanned) rather than copied by an Identity: each body node is a kernel
+ * launch per step, four instead of five (BENCHMARKS.md, "Loop body").
  */
 function recurrenceBody(l: number, z: string, u: string): p.onnx.IGraphProto {
   const n = (s: string) => `rec${l}.${s}`;
@@ -55,14 +57,13 @@ function recurrenceBody(l: number, z: string, u: string): p.onnx.IGraphProto {
     outputs: [
       valueInfo(n('cond_in'), 'bool', []), // cond passes straight through: every body node costs per iteration
       valueInfo(n('h'), 'float', ['B', 'H']),
-      valueInfo(n('h_scan'), 'float', ['B', 'H']),
+      valueInfo(n('h'), 'float', ['B', 'H']),
     ],
     nodes: [
       node('Gather', [z, n('i')], [n('z_t')], { axis: { int: 0 } }),
       node('Mul', [u, n('h_prev')], [n('uh')]),
       node('Add', [n('z_t'), n('uh')], [n('a')]),
       node('Relu', [n('a')], [n('h')]),
-      node('Identity', [n('h')], [n('h_scan')]),
     ],
   });
 }
