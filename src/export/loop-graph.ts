@@ -37,6 +37,15 @@ class GraphWriter {
     const bias = this.constant(`${name}.bias`, [w.outSize], w.bias);
     return this.op('Add', [this.op('MatMul', [input, weight], `${name}.matmul`), bias], `${name}.out`);
   }
+
+  /** Each of `inputs` [T, B, K] through LogSoftmax over the classes, then their mean: an ensemble's logits. */
+  logSoftmaxMean(inputs: string[], name: string): string {
+    const logProbs = inputs.map((v, i) =>
+      this.op('LogSoftmax', [v], `${name}.log_softmax${i + 1}`, { axis: { int: 2 } }),
+    );
+    const scale = this.constant(`${name}.scale`, [], Float32Array.of(1 / inputs.length));
+    return this.op('Mul', [this.op('Sum', logProbs, `${name}.sum`), scale], `${name}.mean`);
+  }
 }
 
 /**
@@ -106,6 +115,7 @@ export function buildOnnxModel(net: FoldedNetwork, metadata: Record<string, stri
       finals[op.state] = r.hFinal;
       names[op.output] = r.hAll;
     } else if (op.kind === 'dense') names[op.output] = g.dense(inputs[0], op.weights, op.name);
+    else if (op.kind === 'logSoftmaxMean') names[op.output] = g.logSoftmaxMean(inputs, op.name);
     else if (op.kind === 'add') names[op.output] = g.op('Add', inputs, op.name);
     else names[op.output] = g.op('Concat', inputs, op.name, { axis: { int: 2 } }); // channels
   }
