@@ -1,4 +1,5 @@
-// Writes a folded network as one ONNX graph (the contract in docs/design.md):
+// Writes a folded network (one, or an ensemble of several: fold.ts `ensemble`) as one ONNX graph (the
+// contract in docs/design.md):
 //   inputs  x [T, B, D], h0 [L, B, H]      outputs logits [T, B, K], hT [L, B, H]
 // Each IndRNN recurrence is an ONNX Loop whose body does only the elementwise step
 // h_t = Relu(z_t + u ⊙ h_{t-1}); the projection of all time steps is one MatMul outside the loop.
