@@ -105,8 +105,8 @@ describe('indrnn export with several checkpoints: the graph', () => {
     assert.deepEqual(
       meta.ensemble?.members.map((m) => [m.source_checkpoint, m.seed, m.num_layers]),
       [
-        ['checkpoint.safetensors', 1, 3],
-        ['checkpoint.safetensors', 2, 1],
+        ['s1/checkpoint.safetensors', 1, 3],
+        ['s2/checkpoint.safetensors', 2, 1],
       ],
     );
     const members = meta.training.members as { seed: number; finalTestMetric: number }[];

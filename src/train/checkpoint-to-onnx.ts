@@ -1,6 +1,6 @@
 // Checkpoint -> self-describing ONNX file: the run's model contract, config and history become the model's
 // metadata. Several checkpoints of one recipe (seeds) -> one ensemble model whose answer averages theirs.
-import { basename } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { exportEnsemble, exportNetwork, networkMetadata } from '../export/network-to-onnx.js';
 import { ReferenceBackend } from '../nn/backend.js';
 import { recurrentLayerCount } from '../nn/network.js';
@@ -92,7 +92,8 @@ export function exportCheckpointEnsemble(checkpointPaths: readonly string[], opt
   const members = checkpointPaths.map((path) => ({ path, ...loadNetwork(path, new ReferenceBackend()) }));
   checkMembers(members);
   const first = members[0].ckpt;
-  const names = checkpointPaths.map((p) => basename(p));
+  // The run folder with the file: members are usually runs/<recipe>-seed<n>/checkpoint.safetensors.
+  const names = checkpointPaths.map((p) => join(basename(dirname(p)), basename(p)));
   const meta = networkMetadata(first.config.network, {
     name: opts.name ?? `${first.config.task.name}-${first.config.network.arch}-ensemble`,
     version: opts.version,
