@@ -5,7 +5,7 @@ import { basename, join } from 'node:path';
 import { type PlotKind, plotFile } from '../src/host/model-plots.js';
 import type { OrtBackend } from '../src/nn/backend.js';
 import { type Checkpoint, loadNetwork } from '../src/train/checkpoint.js';
-import { type ClassReport, classReport } from '../src/train/confusion.js';
+import { type ClassReport, classReport, networkRun } from '../src/train/confusion.js';
 import { evaluatedOn } from '../src/train/plots.js';
 import { createTask } from '../src/train/tasks/index.js';
 import type { TrainSummary } from '../src/train/trainer.js';
@@ -22,7 +22,7 @@ export async function evaluateRun(dir: string, backend: OrtBackend): Promise<Eva
   const { net, ckpt } = loadNetwork(join(dir, 'checkpoint.safetensors'), backend);
   const task = createTask(ckpt.config.task, ckpt.config.seed);
   const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as TrainSummary;
-  return { report: await classReport(net, task, 256), ckpt, summary };
+  return { report: await classReport(networkRun(net), task, 256), ckpt, summary };
 }
 
 /** confusion[true][predicted] as a Markdown table, the diagonal in bold and zeros as dots. */

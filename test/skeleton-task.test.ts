@@ -10,7 +10,7 @@ import { OrtBackend } from '../src/nn/backend.js';
 import { validateModelBytes } from '../src/onnx/validate.js';
 import { loadCheckpoint } from '../src/train/checkpoint.js';
 import { exportCheckpoint } from '../src/train/checkpoint-to-onnx.js';
-import { classReport } from '../src/train/confusion.js';
+import { classReport, networkRun } from '../src/train/confusion.js';
 import { resolveTrainConfig } from '../src/train/resolve.js';
 import { lastDecayStep } from '../src/train/schedule.js';
 import { SkeletonTask, skeletonDefaults } from '../src/train/tasks/skeleton.js';
@@ -122,7 +122,7 @@ describe('skeleton task', () => {
     // the sensor's order it was trained with (the default for new runs is camera-x).
     assert.equal(loadCheckpoint(summary.checkpoint).config.task.options.bodyOrder, 'sensor');
     const trainer = new Trainer(config, task, { outDir: out, resume: true, mm: backend });
-    const report = await classReport(trainer.net, task, 64);
+    const report = await classReport(networkRun(trainer.net), task, 64);
     assert.equal(report.count, 9);
     assert.equal(
       report.confusion.flat().reduce((a, b) => a + b, 0),
@@ -142,7 +142,11 @@ describe('skeleton task', () => {
     const best = after[0].evalMetric;
     assert.equal(summary.validation?.bestMetric, best);
     assert.equal(summary.bestStep, after[0].step);
-    assert.equal((await classReport(trainer.net, task, 64, 'validation')).accuracy, best, 'the chosen weights');
+    assert.equal(
+      (await classReport(networkRun(trainer.net), task, 64, 'validation')).accuracy,
+      best,
+      'the chosen weights',
+    );
     const meta = validateModelBytes(exportCheckpoint(summary.checkpoint, { name: 'tiny' }), 'tiny.onnx');
     assert.equal(meta.layout, 'ntu25');
     assert.equal(meta.bodies, 2);

@@ -9,7 +9,7 @@ import type { StreamOptions } from '../src/stream/limits.js';
 import { metricDeltas, scrape, until } from './helpers/metrics.js';
 import { modelDir, rawFrames, skeletonFrames } from './helpers/models.js';
 import { startLoopbackServer } from './helpers/server.js';
-import { f32, refusal, StreamClient } from './helpers/stream.js';
+import { assertClose, f32, probs, refusal, StreamClient, streamFrameByFrame } from './helpers/stream.js';
 
 const RATE = { kind: 'rate', fps: 10, window: 8 };
 
@@ -58,27 +58,9 @@ async function httpPredict(model: string, body: unknown): Promise<any> {
   return (await r.json()).predictions[0];
 }
 
-/** Probabilities of every class, by index, from a prediction with topK = K. */
-const probs = (p: { topK: { index: number; probability: number }[] }) =>
-  [...p.topK].sort((a, b) => a.index - b.index).map((s) => s.probability);
-
-function assertClose(a: number[], b: number[], tol: number, what: string): void {
-  assert.equal(a.length, b.length, what);
-  for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i] - b[i]) <= tol, `${what}[${i}]: ${a[i]} vs ${b[i]}`);
-}
-
 /** Streams frames one per message; returns every prediction. */
-async function streamOneByOne(model: string, frames: unknown[], config: object = {}): Promise<any[]> {
-  const c = await StreamClient.open(`${ws}/v1/models/${model}/stream`);
-  c.send({ type: 'config', topK: 5, ...config });
-  await c.until((m) => m.type === 'config');
-  for (const f of frames) c.send({ type: 'frames', frames: [f] });
-  const ready = c.messages[0];
-  const expected = ready.stepRate ? Math.floor(((frames.length - 1) * ready.stepRate) / 30 + 1e-9) + 1 : frames.length;
-  const preds = await c.predictions(expected);
-  c.close();
-  return preds;
-}
+const streamOneByOne = (model: string, frames: unknown[], config: object = {}) =>
+  streamFrameByFrame(`${ws}/v1/models/${model}/stream`, frames, config);
 
 describe('parity with HTTP predict', () => {
   it('a model without sampling: frame by frame gives the final prediction of the whole sequence (1e-4)', async () => {

@@ -20,7 +20,9 @@ export type FoldedOp =
   | { kind: 'dense'; inputs: number[]; output: number; name: string; weights: DenseWeights }
   /** h_t = relu(z_t + u ⊙ h_{t-1}), z the input; `state`: its index in h0/hT. */
   | { kind: 'recurrent'; inputs: number[]; output: number; state: number; u: Float32Array }
-  | Extract<Op, { kind: 'add' | 'concat' }>;
+  | Extract<Op, { kind: 'add' | 'concat' }>
+  /** Ensembles only: the mean over `inputs` (each member's logits) of LogSoftmax along the class axis. */
+  | { kind: 'logSoftmaxMean'; inputs: number[]; output: number; name: string };
 
 export interface FoldedNetwork {
   config: NetworkConfig;
@@ -109,4 +111,46 @@ export function foldNetwork(config: NetworkConfig, store: ParamStore): FoldedNet
     }
   }
   return { config, ops, output: program.output };
+}
+
+/** The value ids a network uses: 0 (x) up to its largest. */
+function valueCount(net: FoldedNetwork): number {
+  return net.ops.reduce((n, op) => Math.max(n, op.output + 1), net.output + 1);
+}
+
+/** A member's op with its values moved past the earlier members' (x, value 0, stays shared) and names prefixed. */
+function memberOp(op: FoldedOp, offsets: { value: number; state: number }, prefix: string): FoldedOp {
+  const move = (v: number) => (v === 0 ? 0 : v + offsets.value);
+  const inputs = op.inputs.map(move);
+  const output = move(op.output);
+  if (op.kind === 'recurrent') return { kind: op.kind, inputs, output, state: op.state + offsets.state, u: op.u };
+  if (op.kind === 'logSoftmaxMean') throw new Error('an ensemble cannot be a member of an ensemble');
+  return { ...op, inputs, output, name: `${prefix}${op.name}` };
+}
+
+/**
+ * Several networks over the same x as one: each member's ops side by side (values and names of member i
+ * prefixed `m<i>.`, its states after the earlier members', so h0/hT stack every member's layers in member
+ * order), and as output the mean over members of LogSoftmax(member logits): a geometric mean of their
+ * probabilities, whose softmax is what clients get. The members must agree on input, state and output
+ * sizes; their architectures and depths may differ. `config` is the first member's.
+ */
+export function ensemble(members: readonly FoldedNetwork[]): FoldedNetwork {
+  if (members.length < 2) throw new Error(`an ensemble needs at least 2 members, got ${members.length}`);
+  const first = members[0].config;
+  const ops: FoldedOp[] = [];
+  const outputs: number[] = [];
+  const offsets = { value: 0, state: 0 };
+  members.forEach((net, i) => {
+    for (const key of ['inputSize', 'hiddenSize', 'numOutputs'] as const)
+      if (net.config[key] !== first[key])
+        throw new Error(`ensemble member ${i + 1}: ${key} ${net.config[key]}, member 1 has ${first[key]}`);
+    for (const op of net.ops) ops.push(memberOp(op, offsets, `m${i + 1}.`));
+    outputs.push(net.output + offsets.value);
+    offsets.value += valueCount(net) - 1;
+    offsets.state += net.ops.filter((op) => op.kind === 'recurrent').length;
+  });
+  const output = offsets.value + 1;
+  ops.push({ kind: 'logSoftmaxMean', inputs: outputs, output, name: 'ensemble' });
+  return { config: first, ops, output };
 }

@@ -1,4 +1,5 @@
-// Writes a folded network as one ONNX graph (the contract in docs/design.md):
+// Writes a folded network (one, or an ensemble of several: fold.ts `ensemble`) as one ONNX graph (the
+// contract in docs/design.md):
 //   inputs  x [T, B, D], h0 [L, B, H]      outputs logits [T, B, K], hT [L, B, H]
 // Each IndRNN recurrence is an ONNX Loop whose body does only the elementwise step
 // h_t = Relu(z_t + u ⊙ h_{t-1}); the projection of all time steps is one MatMul outside the loop.
@@ -36,6 +37,15 @@ class GraphWriter {
     const weight = this.constant(`${name}.weight`, [w.inSize, w.outSize], w.weight);
     const bias = this.constant(`${name}.bias`, [w.outSize], w.bias);
     return this.op('Add', [this.op('MatMul', [input, weight], `${name}.matmul`), bias], `${name}.out`);
+  }
+
+  /** Each of `inputs` [T, B, K] through LogSoftmax over the classes, then their mean: an ensemble's logits. */
+  logSoftmaxMean(inputs: string[], name: string): string {
+    const logProbs = inputs.map((v, i) =>
+      this.op('LogSoftmax', [v], `${name}.log_softmax${i + 1}`, { axis: { int: 2 } }),
+    );
+    const scale = this.constant(`${name}.scale`, [], Float32Array.of(1 / inputs.length));
+    return this.op('Mul', [this.op('Sum', logProbs, `${name}.sum`), scale], `${name}.mean`);
   }
 }
 
@@ -107,6 +117,7 @@ export function buildOnnxModel(net: FoldedNetwork, metadata: Record<string, stri
       finals[op.state] = r.hFinal;
       names[op.output] = r.hAll;
     } else if (op.kind === 'dense') names[op.output] = g.dense(inputs[0], op.weights, op.name);
+    else if (op.kind === 'logSoftmaxMean') names[op.output] = g.logSoftmaxMean(inputs, op.name);
     else if (op.kind === 'add') names[op.output] = g.op('Add', inputs, op.name);
     else names[op.output] = g.op('Concat', inputs, op.name, { axis: { int: 2 } }); // channels
   }

@@ -1,7 +1,7 @@
 // What GET /v1/models/{name} says about a served model: its schema (published by the OpenAPI document)
 // and its description, computed once when the registry loads the model.
 import { z } from 'zod';
-import { contractSchema, samplingSchema } from '../onnx/metadata.js';
+import { contractSchema, ensembleSchema, samplingSchema } from '../onnx/metadata.js';
 import type { IndrnnModel } from '../onnx/model.js';
 import type { InputSpec } from '../predict/input-spec.js';
 
@@ -48,8 +48,14 @@ export const modelInfoSchema = z.object({
   inputs: z.array(tensorInfo),
   outputs: z.array(tensorInfo),
   provider: z.enum(['cuda', 'cpu']).meta({ description: 'execution provider in use' }),
-  architecture: z.record(z.string(), z.unknown()),
+  architecture: z.record(z.string(), z.unknown()).meta({
+    description: "the network's config (an ensemble: its first member's; every member's is in `ensemble`)",
+  }),
   training: z.record(z.string(), z.unknown()),
+  ensemble: ensembleSchema.nullable().meta({
+    description:
+      "an ensemble of seeds: its members (source checkpoint, seed, layers, architecture); its logits are the mean of the members' log-softmax and its state stacks their layers in member order. null: one network",
+  }),
 });
 export type ModelInfo = z.infer<typeof modelInfoSchema>;
 
@@ -90,5 +96,6 @@ export function describeModel(file: string, model: IndrnnModel, input: InputSpec
     provider: model.provider,
     architecture: m.architecture,
     training: m.training,
+    ensemble: m.ensemble ?? null,
   };
 }

@@ -56,6 +56,26 @@ const skeletonContract = {
 export const contractSchema = z.object({ ...outputContract, ...skeletonContract });
 export type ModelContract = z.infer<typeof contractSchema>;
 
+/**
+ * An ensemble of seeds (export/fold.ts `ensemble`): its logits are the mean over members of
+ * LogSoftmax(member logits); h0/hT stack the members' layers in member order. `architecture` and the
+ * top-level sizes are the first member's (num_layers the total).
+ */
+export const ensembleSchema = z.object({
+  combine: z.literal('mean-log-softmax'),
+  members: z
+    .array(
+      z.object({
+        source_checkpoint: z.string(),
+        seed: z.number().int().nullable(),
+        num_layers: whole,
+        architecture: record,
+      }),
+    )
+    .min(2),
+});
+export type EnsembleMetadata = z.infer<typeof ensembleSchema>;
+
 /** A model file's metadata, typed: the contract, the network's sizes and where the model came from. */
 export const modelMetadataSchema = z.object({
   'indrnn.format': z.literal(MODEL_FORMAT),
@@ -71,6 +91,8 @@ export const modelMetadataSchema = z.object({
   source_checkpoint: z.string(),
   exporter_version: z.string(),
   ...skeletonContract,
+  /** Absent: one network. */
+  ensemble: ensembleSchema.optional(),
 });
 export type ModelMetadata = z.infer<typeof modelMetadataSchema>;
 

@@ -69,6 +69,12 @@ export function validateModelBytes(bytes: Uint8Array, path: string): ModelMetada
   expect(inputs, 'input', 'h0', meta.hidden_size, meta.num_layers);
   expect(outputs, 'output', 'logits', meta.num_outputs);
   expect(outputs, 'output', 'hT', meta.hidden_size, meta.num_layers);
+  const memberLayers = meta.ensemble?.members.reduce((n, m) => n + m.num_layers, 0);
+  if (memberLayers !== undefined && memberLayers !== meta.num_layers)
+    throw new ModelFileError(
+      path,
+      `its ensemble members have ${memberLayers} layers in all, num_layers says ${meta.num_layers}`,
+    );
   if (meta.task_kind === 'classification' && meta.labels.length !== meta.num_outputs) {
     throw new ModelFileError(path, `has ${meta.num_outputs} outputs but ${meta.labels.length} labels`);
   }

@@ -1,6 +1,7 @@
 // Per-class evaluation of a classifier on a held-out part of its task (test by default): confusion matrix,
 // per-class and overall accuracy (read at each sequence's last step).
 import type { Network } from '../nn/network.js';
+import type { Seq } from '../nn/seq.js';
 import { argmaxRow } from './objective.js';
 import type { EvalPart, Task } from './task.js';
 
@@ -13,8 +14,17 @@ export interface ClassReport {
   count: number;
 }
 
+/** A classifier's logits [T, B, K] for a batch x [T, B, D] (a network's forward, or an exported model's run). */
+export type ClassifierRun = (x: Seq) => Promise<{ data: Float32Array; T: number }>;
+
+/** A network's forward at inference, as a ClassifierRun. */
+export const networkRun =
+  (net: Network): ClassifierRun =>
+  (x) =>
+    net.forward(x, { training: false });
+
 export async function classReport(
-  net: Network,
+  run: ClassifierRun,
   task: Task,
   batchSize: number,
   part: EvalPart = 'test',
@@ -23,7 +33,7 @@ export async function classReport(
   const K = task.numOutputs;
   const confusion = Array.from({ length: K }, () => new Array<number>(K).fill(0));
   for (const batch of task.evalBatches(batchSize, part)) {
-    const logits = await net.forward(batch.x, { training: false });
+    const logits = await run(batch.x);
     const B = batch.x.B;
     const lastRow = (logits.T - 1) * B;
     for (let b = 0; b < B; b++) {

@@ -13,6 +13,7 @@ import type { ModelContract } from '../onnx/metadata.js';
 import { checkModelStats, DEFAULT_MAX_MODEL_BYTES } from '../onnx/model-file.js';
 import { validateModelBytes } from '../onnx/validate.js';
 import { floatValues, parseModel } from '../util/onnx-graph.js';
+import { sameJson } from '../util/same-json.js';
 import { loadCheckpoint } from './checkpoint.js';
 
 /** The trained network a run starts from. */
@@ -44,6 +45,10 @@ function readOnnxSource(path: string): InitSource {
   checkModelStats(statSync(path), path, DEFAULT_MAX_MODEL_BYTES);
   const bytes = readFileSync(path);
   const meta = validateModelBytes(bytes, path);
+  if (meta.ensemble)
+    throw new Error(
+      `${path}: an ensemble of ${meta.ensemble.members.length} models (metadata ensemble); --init takes one model: give a member's checkpoint`,
+    );
   const network = meta.architecture as unknown as NetworkConfig;
   try {
     validateNetworkConfig(network);
@@ -69,13 +74,6 @@ function readOnnxSource(path: string): InitSource {
   return { path, kind: 'onnx', network, contract, tensors };
 }
 
-/** Equal as JSON, whatever the order of object keys. */
-const same = (a: unknown, b: unknown) => canonical(a) === canonical(b);
-const canonical = (v: unknown): string =>
-  JSON.stringify(v ?? null, (_, x) =>
-    x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort()) : x,
-  );
-
 /** What a contract says of its input, with absent defaults written out (no dims: 3D, as in models before 2D; no joints: the layout's). */
 function inputPromise(c: ModelContract) {
   const p = c.preprocessing;
@@ -98,7 +96,7 @@ export function checkInitInput(source: InitSource, contract: ModelContract, inpu
   const [a, b] = [inputPromise(source.contract), inputPromise(contract)];
   for (const f of fields) {
     const [theirs, ours] = [a[f], b[f]];
-    if (!same(theirs, ours))
+    if (!sameJson(theirs, ours))
       throw new Error(
         `--init ${source.path}: ${f} differs: the model's is ${JSON.stringify(theirs ?? null)}, the data's ${JSON.stringify(ours ?? null)}`,
       );

@@ -66,6 +66,11 @@ export function renderCard(m: ModelInfo, list: HTMLElement): void {
     ],
     ['provider', m.provider.toUpperCase()],
   ];
+  if (m.ensemble)
+    rows.splice(rows.length - 1, 0, [
+      'ensemble',
+      `${m.ensemble.members.length} members (seeds ${m.ensemble.members.map((e) => e.seed ?? '–').join(', ')}): the mean of their log-probabilities; held-out accuracy from indrnn eval --model`,
+    ]);
   list.replaceChildren(
     ...rows.flatMap(([k, v]) => {
       const dt = document.createElement('dt');

@@ -17,7 +17,8 @@ import { ModelRegistry } from '../../src/host/registry.js';
 import type { ServerState } from '../../src/host/state.js';
 import { ReferenceBackend } from '../../src/nn/backend.js';
 import { Network, type NetworkConfig } from '../../src/nn/network.js';
-import type { RunnerKind } from '../../src/onnx/runner.js';
+import type { IndrnnModel } from '../../src/onnx/model.js';
+import type { RunnerKind, RunResult } from '../../src/onnx/runner.js';
 import { cudaUnavailableReason } from '../../src/onnx/session.js';
 import { type AppOptions, createApp } from '../../src/serve/app.js';
 import { Rng } from '../../src/util/rng.js';
@@ -160,4 +161,24 @@ export async function serveApp(
   metrics.track(state);
   const app = createApp({ state, metrics, logger: pino({ level: 'silent' }), options });
   return { app, registry, metrics, state };
+}
+
+/** x [T, B, D] fed `chunk` steps at a time, each run's hT passed back as the next h0 (a stream): the logits and last hT. */
+export async function runInChunks(
+  model: IndrnnModel,
+  x: Float32Array,
+  T: number,
+  B: number,
+  chunk: number,
+): Promise<RunResult> {
+  const [D, K] = [model.inputSize, model.numOutputs];
+  let hT: Float32Array | undefined;
+  const logits = new Float32Array(T * B * K);
+  for (let t = 0; t < T; t += chunk) {
+    const n = Math.min(chunk, T - t);
+    const r = await model.run(x.subarray(t * B * D, (t + n) * B * D), n, B, hT);
+    logits.set(r.logits, t * B * K);
+    hT = r.hT;
+  }
+  return { logits, hT: hT! };
 }

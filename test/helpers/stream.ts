@@ -1,5 +1,6 @@
 // A WebSocket test client for the stream endpoint: collects every server message, waits for the ones a
 // test needs, and records how the connection closed.
+import assert from 'node:assert/strict';
 import { WebSocket } from 'ws';
 
 export interface Closed {
@@ -123,4 +124,26 @@ export function f32(values: ArrayLike<number>): Buffer {
   const b = Buffer.alloc(values.length * 4);
   for (let i = 0; i < values.length; i++) b.writeFloatLE(values[i], i * 4);
   return b;
+}
+
+/** Streams frames (at 30 fps) one per message to a model's stream URL; returns every prediction. */
+export async function streamFrameByFrame(url: string, frames: unknown[], config: object = {}): Promise<any[]> {
+  const c = await StreamClient.open(url);
+  c.send({ type: 'config', topK: 5, ...config });
+  await c.until((m) => m.type === 'config');
+  for (const f of frames) c.send({ type: 'frames', frames: [f] });
+  const ready = c.messages[0];
+  const expected = ready.stepRate ? Math.floor(((frames.length - 1) * ready.stepRate) / 30 + 1e-9) + 1 : frames.length;
+  const preds = await c.predictions(expected);
+  c.close();
+  return preds;
+}
+
+/** Probabilities of every class, by index, from a prediction with topK = K. */
+export const probs = (p: { topK: { index: number; probability: number }[] }) =>
+  [...p.topK].sort((a, b) => a.index - b.index).map((s) => s.probability);
+
+export function assertClose(a: number[], b: number[], tol: number, what: string): void {
+  assert.equal(a.length, b.length, what);
+  for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i] - b[i]) <= tol, `${what}[${i}]: ${a[i]} vs ${b[i]}`);
 }
