@@ -108,6 +108,13 @@ describe('the live page in Chromium', { skip: NO_CHROMIUM }, () => {
       /pku-mmd-detect-curves/.test(document.querySelector('[data-testid=plots]')?.textContent ?? ''),
     );
     assert.equal(await (await plots()).jsonValue(), 1);
+    // A model trained on every sample says it has no held-out figure of its own, not a bare dash.
+    await page.selectOption('[data-testid=model-picker]', 'penn-action');
+    await page.waitForFunction(() =>
+      /held-out accuracynone: trained on every sample/.test(
+        document.querySelector('[data-testid=model-card]')?.textContent ?? '',
+      ),
+    );
     assert.deepEqual(problems, []);
     await page.close();
   });

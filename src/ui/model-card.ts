@@ -34,6 +34,8 @@ export function renderCard(m: ModelInfo, list: HTMLElement): void {
     };
     finalTestMetric?: number;
     bestTestMetric?: number;
+    /** The part the weights were chosen on; 'none': trained on every sample (split all). */
+    selection?: string;
     /** Models chosen on a validation part: its figure and the step of the chosen weights. */
     validationMetric?: number;
     chosenStep?: number;
@@ -60,9 +62,11 @@ export function renderCard(m: ModelInfo, list: HTMLElement): void {
     ],
     [
       'held-out accuracy',
-      typeof t.validationMetric === 'number'
-        ? `${pct(t.finalTestMetric)} (weights of step ${t.chosenStep ?? '–'}, chosen on validation: ${pct(t.validationMetric)})`
-        : `${pct(t.finalTestMetric)} (best ${pct(t.bestTestMetric)})`,
+      t.selection === 'none'
+        ? "none: trained on every sample (split all); its model card gives the recipe's held-out figure"
+        : typeof t.validationMetric === 'number'
+          ? `${pct(t.finalTestMetric)} (weights of step ${t.chosenStep ?? '–'}, chosen on validation: ${pct(t.validationMetric)})`
+          : `${pct(t.finalTestMetric)} (best ${pct(t.bestTestMetric)})`,
     ],
     ['provider', m.provider.toUpperCase()],
   ];
