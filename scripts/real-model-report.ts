@@ -100,7 +100,8 @@ const recipe = (r: EvaluatedRun) => {
   const bodies = r.ckpt.state.contract.bodies ?? 1;
   const order = bodies > 1 ? `, bodies in the ${o.bodyOrder ?? 'sensor'} order` : '';
   const streams = o.features && String(o.features) !== 'joints' ? `, input streams ${String(o.features)}` : '';
-  return `${n.arch} ${n.depth} x ${n.hiddenSize}, dropout ${n.dropout}, ${steps}${streams}${order}, rotation ±${o.rotateDeg}°, ${r.summary.epochs} epochs, ${r.ckpt.config.schedule.kind} schedule`;
+  const whole = o.validation === 0 ? ', the whole training part (no validation part: the final weights)' : '';
+  return `${n.arch} ${n.depth} x ${n.hiddenSize}, dropout ${n.dropout}, ${steps}${streams}${order}, rotation ±${o.rotateDeg}°, ${r.summary.epochs} epochs, ${r.ckpt.config.schedule.kind} schedule${whole}`;
 };
 const md = `# ${a.name}
 
