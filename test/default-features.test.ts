@@ -79,4 +79,42 @@ describe('default input streams', () => {
     assert.equal(other.status, 1);
     assert.match(other.stderr, /--init .*preprocessing differs/);
   });
+  it('a run on split all trains on every sample; indrnn eval asks for a split with a test part', () => {
+    const r = indrnn(
+      'train',
+      '--task',
+      'skeleton',
+      '--cache',
+      cache,
+      '--split',
+      'all',
+      '--validation',
+      '0',
+      '--segments',
+      '8',
+      '--epochs',
+      '1',
+      '--hidden',
+      '8',
+      '--depth',
+      '1',
+      '--threads',
+      '1',
+      '--quiet',
+      '--force',
+      '--out',
+      join(dir, 'all'),
+      '--json',
+    );
+    assert.equal(r.status, 0, r.stderr);
+    const summary = JSON.parse(r.stdout);
+    assert.deepEqual([summary.selection, summary.taskInfo.testSamples, summary.finalTestMetric], ['none', 0, null]);
+    const ckpt = join(dir, 'all', 'checkpoint.safetensors');
+    const e = indrnn('eval', '--checkpoint', ckpt);
+    assert.equal(e.status, 1);
+    assert.match(e.stderr, /split all has no test part .*give --split/);
+    const given = indrnn('eval', '--checkpoint', ckpt, '--split', 'given', '--json');
+    assert.equal(given.status, 0, given.stderr);
+    assert.ok(JSON.parse(given.stdout).count > 0);
+  });
 });

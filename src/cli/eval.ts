@@ -61,6 +61,14 @@ function modelTask(m: ModelMetadata, path: string, opts: EvalOptions): Task {
   return task;
 }
 
+/** Refuses a task with nothing held out (a run on split all, read back as trained), saying what to give. */
+function requireTestPart(task: Task, split: unknown): void {
+  if (task.hasTest === false)
+    throw new Error(
+      `split ${String(split)} has no test part (every sample trained): give --split with one, e.g. --split random:0.2`,
+    );
+}
+
 /** The report on the held-out part: the confusion matrix as SVG, then the figures (text or JSON). */
 function printClassReport(report: ClassReport, file: string, opts: EvalOptions): void {
   const plot = opts.plot ?? confusionPlotPath(file, opts.split);
@@ -84,6 +92,7 @@ async function classEval(opts: EvalOptions & { checkpoint: string }): Promise<vo
       { ...spec, options: { ...spec.options, ...(opts.split ? { split: opts.split } : {}) } },
       ckpt.config.seed,
     );
+    requireTestPart(task, spec.options.split);
     printClassReport(await classReport(networkRun(net), task, opts.batchSize), opts.checkpoint, opts);
   } finally {
     await backend.release();
@@ -95,6 +104,7 @@ async function modelClassEval(opts: EvalOptions & { model: string }): Promise<vo
   const model = await IndrnnModel.load(opts.model, { provider: 'cpu' });
   try {
     const task = modelTask(model.metadata, opts.model, opts);
+    requireTestPart(task, opts.split ?? 'all');
     const run: ClassifierRun = async (x) => ({ data: (await model.run(x.data, x.T, x.B)).logits, T: x.T });
     printClassReport(await classReport(run, task, opts.batchSize), opts.model, opts);
   } finally {
