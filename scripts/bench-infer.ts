@@ -1,5 +1,10 @@
-// CPU latency of the exported res-IndRNN (5 blocks x 512, input 150, 60 classes) against the PyTorch CPU
-// figures in docs/design.md. Usage: npm run bench:infer [-- --runs N --threads N --json]
+// CPU latency of the exported res-IndRNN (5 blocks x 512, input 150, 60 classes) against PyTorch CPU on the
+// same network in the same run (scripts/bench-train-peer.py --infer, where a Python with torch is found),
+// else against the PyTorch figures recorded in docs/design.md, said so.
+// Usage: npm run bench:infer [-- --runs N --threads N --python PATH --no-peer --json]
+import { spawnSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { foldNetwork } from '../src/export/fold.js';
 import { buildOnnxModel } from '../src/export/loop-graph.js';
 import { networkMetadata } from '../src/export/network-to-onnx.js';
@@ -11,7 +16,8 @@ import { ACTION_MODEL } from './action-model.js';
 import { percentile } from './percentile.js';
 import { scriptArgs } from './script-args.js';
 
-const PYTORCH_MS = { T20_B1_ms: 4.4, T20_B64_ms: 83, T300_B1_ms: 30 }; // PyTorch 1.13 CPU, 2 threads (docs/design.md)
+const RECORDED_PYTORCH_MS = { T20_B1_ms: 4.4, T20_B64_ms: 83, T300_B1_ms: 30 }; // PyTorch 1.13 CPU, 2 threads (docs/design.md)
+type Cases = typeof RECORDED_PYTORCH_MS;
 
 const { values } = scriptArgs({
   name: 'bench-infer',
@@ -22,6 +28,8 @@ const { values } = scriptArgs({
     runs: { type: 'string', default: '50', arg: 'N', help: 'timed runs per batch size' },
     threads: { type: 'string', default: '0', arg: 'N', help: 'onnxruntime intra-op threads (0: one per core)' },
     json: { type: 'boolean', default: false, help: 'print the results as JSON' },
+    python: { type: 'string', default: '/usr/bin/python3', arg: 'PATH', help: 'the Python with PyTorch for the peer' },
+    'no-peer': { type: 'boolean', default: false, help: "compare with the recorded PyTorch figures, not this run's" },
   },
   examples: ['npm run bench:infer -- --runs 20 --threads 2'],
 });
@@ -60,13 +68,35 @@ const result = {
   T20_B64_ms: await latency(20, 64),
   T300_B1_ms: await latency(300, 1),
 };
+/** PyTorch on the same network and cases, now (its threads as ours, or 2 for "one per core"), or why not. */
+function peer(): { ms: Cases; torch: string } | { error: string } {
+  const script = fileURLToPath(new URL('../../scripts/bench-train-peer.py', import.meta.url));
+  const threads = String(Number(values.threads) || availableParallelism());
+  const r = spawnSync(values.python, [script, '--infer', '--runs', String(runs), '--threads', threads], {
+    encoding: 'utf8',
+    env: { ...process.env, OMP_NUM_THREADS: threads, OPENBLAS_NUM_THREADS: threads },
+  });
+  if (r.status !== 0)
+    return { error: `${values.python} ${script}: ${r.error?.message ?? r.stderr.trim().split('\n').at(-1)}` };
+  const out = JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}');
+  return { ms: { T20_B1_ms: out.T20_B1_ms, T20_B64_ms: out.T20_B64_ms, T300_B1_ms: out.T300_B1_ms }, torch: out.torch };
+}
+
+const measured = values['no-peer'] ? null : peer();
+const same = measured && 'ms' in measured ? measured : null;
+const pytorch = same ? same.ms : RECORDED_PYTORCH_MS;
 console.log(`res-IndRNN 5 x 512 (${bytes.length} bytes ONNX), onnxruntime CPU, median of ${runs} runs`);
+console.log(
+  same
+    ? `PyTorch ${same.torch}: the same network, eval mode, measured in this run`
+    : `PyTorch: the figures recorded in docs/design.md (another day and machine)${measured && 'error' in measured ? `; the peer did not run: ${measured.error}` : ''}`,
+);
 console.log('case          ours (ms)  PyTorch (ms)  speed-up');
-for (const key of Object.keys(result) as (keyof typeof result)[]) {
+for (const key of Object.keys(result) as (keyof Cases)[]) {
   const ours = result[key];
   console.log(
-    `${key.replace('_ms', '').padEnd(12)}  ${ours.toFixed(2).padStart(9)}  ${PYTORCH_MS[key].toFixed(1).padStart(12)}  ${(PYTORCH_MS[key] / ours).toFixed(1).padStart(7)}x`,
+    `${key.replace('_ms', '').padEnd(12)}  ${ours.toFixed(2).padStart(9)}  ${pytorch[key].toFixed(1).padStart(12)}  ${(pytorch[key] / ours).toFixed(1).padStart(7)}x`,
   );
 }
 await model.release();
-if (values.json) console.log(JSON.stringify({ ...result, pytorch: PYTORCH_MS }));
+if (values.json) console.log(JSON.stringify({ ...result, pytorch, pytorchMeasured: same !== null }));

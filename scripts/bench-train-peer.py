@@ -6,6 +6,8 @@ tensor ops, as in the authors' CPU code.
 Prints one JSON line: {"samplesPerSec": ..., "msPerStep": ..., "threads": ..., "torch": ...}.
 Run by scripts/bench-train.ts in the same run as ours; alone: python3 scripts/bench-train-peer.py --threads 2
 --profile: then 4 more steps under torch.profiler, printing where a step's CPU time goes (products vs the rest).
+--infer: no training; the eval-mode latency of the same network for `npm run bench:infer` (run by
+scripts/bench-infer.ts in the same run as ours): {"T20_B1_ms": ..., "T20_B64_ms": ..., "T300_B1_ms": ...}.
 """
 import argparse
 import json
@@ -22,6 +24,9 @@ p.add_argument('--warmup', type=int, default=2)
 p.add_argument('--threads', type=int, default=2)
 p.add_argument('--batch', type=int, default=128)
 p.add_argument('--profile', action='store_true')
+p.add_argument('--infer', action='store_true',
+               help="eval-mode latency instead (scripts/bench-infer.ts): median ms of --runs forwards per case")
+p.add_argument('--runs', type=int, default=50)
 args = p.parse_args()
 torch.set_num_threads(args.threads)
 torch.manual_seed(1)
@@ -53,6 +58,26 @@ class ResIndRNN(nn.Module):
     def forward(self, x):  # x: [T, B, I]
         return self.classifier(self.final(self.blocks(self.fc0(x)))[-1])
 
+
+if args.infer:
+    # The cases of bench:infer: median of --runs forwards after 5 warm-up ones, eval mode, no autograd.
+    import statistics
+
+    net = ResIndRNN().eval()
+    out = {'threads': torch.get_num_threads(), 'torch': torch.__version__}
+    with torch.no_grad():
+        for t, b in ((20, 1), (20, 64), (300, 1)):
+            xi = torch.randn(t, b, I)
+            for _ in range(5):
+                net(xi)
+            times = []
+            for _ in range(args.runs):
+                t0 = time.perf_counter()
+                net(xi)
+                times.append(1000 * (time.perf_counter() - t0))
+            out[f'T{t}_B{b}_ms'] = statistics.median(times)
+    print(json.dumps(out))
+    raise SystemExit(0)
 
 net = ResIndRNN().train()
 opt = torch.optim.Adam(net.parameters(), lr=2e-4)
