@@ -45,7 +45,12 @@ const { values } = scriptArgs({
     only: { type: 'string', arg: 'MODEL', help: 'only this model (default: every one measured)' },
     binary: { type: 'boolean', default: false, help: 'send binary float32 frames instead of JSON' },
     port: { type: 'string', default: '18090', arg: 'P', help: "the server's port" },
-    threads: { type: 'string', default: '0', arg: 'N', help: "the server's --threads (0: one per core)" },
+    threads: {
+      type: 'string',
+      default: '',
+      arg: 'N',
+      help: "the server's --threads (0: one per core; not given: the server's default, 1 with --job's --training)",
+    },
     json: { type: 'boolean', default: false, help: 'print the results as JSON' },
     baseline: {
       type: 'string',
@@ -126,7 +131,8 @@ const binMsgs = frames.map((f) => {
 
 function startServer(): Promise<ChildProcess> {
   const args = ['--models', dir, '--host', '127.0.0.1', '--port', String(port)];
-  args.push('--device', 'cpu', '--threads', values.threads, '--log-level', 'warn');
+  args.push('--device', 'cpu', '--log-level', 'warn');
+  if (values.threads !== '') args.push('--threads', values.threads);
   if (values.job) args.push('--training');
   const nodeArgs = values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`] : [];
   return startServeProcess(args, port, { nodeArgs, cwd: values.baseline });

@@ -146,6 +146,31 @@ describe('environment variables', () => {
     assert.match(bad.stderr, /INDRNN_MODEL_CONTROL/);
   });
 
+  it('with training jobs on, onnxruntime gets one thread per model unless --threads says otherwise', async () => {
+    const threadsOf = async (args: string[], env: Record<string, string>) => {
+      const child = serveChild(args, env);
+      try {
+        const served = servedUrl(child);
+        await served.url;
+        const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
+        child.kill('SIGTERM');
+        assert.equal(await exited, 0);
+        const config = served
+          .output()
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l))
+          .find((l) => l.msg === 'configuration')?.config;
+        return config.threads;
+      } finally {
+        child.kill('SIGKILL');
+      }
+    };
+    assert.equal(await threadsOf([], { INDRNN_TRAINING: '1' }), 1, 'a job gets the other core');
+    assert.equal(await threadsOf(['--training', '--threads', '2'], {}), 2, 'a given --threads wins');
+    assert.equal(await threadsOf([], {}), 0, 'without training: one per core, as before');
+  });
+
   it('a switch from its variable: INDRNN_TRAINING=0 (or false, no, off, empty) leaves training jobs off', () => {
     for (const off of [undefined, '', '0', 'false', 'No', 'OFF', ' 0 '])
       assert.equal(envSwitch(off), false, String(off));

@@ -61,6 +61,9 @@ function originList(value: string): string[] {
   return origins;
 }
 
+/** onnxruntime threads per model when training jobs are on and --threads is not given. */
+const TRAINING_THREADS = 1;
+
 const UNITS = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
 
 function byteSize(value: string): number {
@@ -172,7 +175,12 @@ export function registerServe(program: Command): void {
         'require Authorization: Bearer <token> on /v1 and /v2 (prefer the env variable: flags show in ps)',
       ).env('INDRNN_TOKEN'),
     )
-    .option('--threads <n>', 'onnxruntime intra-op threads per model (0: one per core)', intOption(0), 0)
+    .option(
+      '--threads <n>',
+      'onnxruntime intra-op threads per model (0: one per core; with --training the default is 1, which leaves the other core to a job and keeps stream latency: BENCHMARKS.md)',
+      intOption(0),
+      0,
+    )
     .addOption(
       serve
         .createOption(
@@ -277,6 +285,9 @@ export function registerServe(program: Command): void {
         cmd.options.map((o) => [o.attributeName(), cmd.getOptionValueSource(o.attributeName()) ?? 'default']),
       );
       if (sources.training === 'env') f.training = envSwitch(process.env[envName('--training')]);
+      // A training job takes a core: a session spreading each run over every core then waits on the core the
+      // trainer holds, and the stream tail grows (p99 within 2x in 8 of 9 pairs with 1 thread, 4 of 6 with 2).
+      if (f.training && sources.threads === 'default') f.threads = TRAINING_THREADS;
       if (sources.ui === 'env') f.ui = !envSwitch(process.env[envName('--no-ui')]);
       if (f.modelWorkers > 1 && f.modelRunner !== 'worker')
         cmd.error(`error: --model-workers ${f.modelWorkers} needs --model-runner worker (inline runs on one thread)`);
