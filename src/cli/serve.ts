@@ -286,7 +286,7 @@ export function registerServe(program: Command): void {
       );
       if (sources.training === 'env') f.training = envSwitch(process.env[envName('--training')]);
       // A training job takes a core: a session spreading each run over every core then waits on the core the
-      // trainer holds, and the stream tail grows (p99 within 2x in 8 of 9 pairs with 1 thread, 4 of 6 with 2).
+      // trainer holds, and the stream tail grows (p99 within 2x in 9 of 12 pairs with 1 thread, 7 of 12 with 2).
       if (f.training && sources.threads === 'default') f.threads = TRAINING_THREADS;
       if (sources.ui === 'env') f.ui = !envSwitch(process.env[envName('--no-ui')]);
       if (f.modelWorkers > 1 && f.modelRunner !== 'worker')
