@@ -76,7 +76,8 @@ describe('the camera page trains a model on recorded takes', { skip: NO_CHROMIUM
     );
     await live.selectOption('[data-testid=model-picker]', 'my-moves');
     await live.click('[data-testid=play-button]');
-    await live.waitForFunction(() => (document.querySelector('[data-testid=current-label]')?.textContent ?? '') !== '');
+    // Wait for an answer (it stamps its frame on the label), not for text: the label shows '–' until then.
+    await live.waitForFunction(() => document.querySelector('[data-testid=current-label]')?.hasAttribute('data-frame'));
     const label = await live.textContent('[data-testid=current-label]');
     assert.ok((TAKE_ACTIONS as readonly string[]).includes(label ?? ''), `the new model answers: ${label}`);
   });
