@@ -30,66 +30,16 @@ describe('default input streams', () => {
     assert.equal(r.status, 0, r.stderr);
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
-
-  it('2D keypoints: joints and motion unless --features says otherwise, in the contract and the stored options', () => {
-    const task = new SkeletonTask(options);
-    assert.deepEqual(task.features, ['joints', 'motion']);
-    const streams = (t: SkeletonTask) => (t.describe().contract.preprocessing as StreamsOf).features?.streams;
-    assert.deepEqual(streams(task), ['joints', 'motion']);
-    assert.equal(task.resolvedOptions.features, 'joints,motion');
-    const joints = new SkeletonTask({ ...options, features: ['joints'] });
-    assert.equal(streams(joints), undefined, 'joints alone: no streams entry');
-    assert.equal(joints.inputSize * 2, task.inputSize);
-  });
-
-  it("a run from --init without --features takes the model's streams; one that asks for others is refused", () => {
-    const train = (out: string, ...extra: string[]) =>
-      indrnn(
-        'train',
-        '--task',
-        'skeleton',
-        '--cache',
-        cache,
-        '--split',
-        'given',
-        '--segments',
-        '8',
-        '--epochs',
-        '1',
-        '--hidden',
-        '8',
-        '--depth',
-        '1',
-        '--threads',
-        '1',
-        '--quiet',
-        '--force',
-        '--out',
-        join(dir, out),
-        ...extra,
-      );
-    const base = train('base', '--features', 'joints');
-    assert.equal(base.status, 0, base.stderr);
-    const baseCkpt = join(dir, 'base', 'checkpoint.safetensors');
-    assert.equal(loadCheckpoint(baseCkpt).config.task.options.features, 'joints');
-    const tuned = train('tuned', '--init', baseCkpt);
-    assert.equal(tuned.status, 0, tuned.stderr);
-    assert.equal(loadCheckpoint(join(dir, 'tuned', 'checkpoint.safetensors')).config.task.options.features, 'joints');
-    const other = train('other', '--init', baseCkpt, '--features', 'joints,motion');
-    assert.equal(other.status, 1);
-    assert.match(other.stderr, /--init .*preprocessing differs/);
-  });
-  it('a run on split all trains on every sample; indrnn eval asks for a split with a test part', () => {
-    const r = indrnn(
+  /** A tiny run of `indrnn train` on the stick data into dir/OUT, on SPLIT, with EXTRA flags. */
+  const train = (out: string, split: string, ...extra: string[]) =>
+    indrnn(
       'train',
       '--task',
       'skeleton',
       '--cache',
       cache,
       '--split',
-      'all',
-      '--validation',
-      '0',
+      split,
       '--segments',
       '8',
       '--epochs',
@@ -103,9 +53,35 @@ describe('default input streams', () => {
       '--quiet',
       '--force',
       '--out',
-      join(dir, 'all'),
-      '--json',
+      join(dir, out),
+      ...extra,
     );
+
+  it('2D keypoints: joints and motion unless --features says otherwise, in the contract and the stored options', () => {
+    const task = new SkeletonTask(options);
+    assert.deepEqual(task.features, ['joints', 'motion']);
+    const streams = (t: SkeletonTask) => (t.describe().contract.preprocessing as StreamsOf).features?.streams;
+    assert.deepEqual(streams(task), ['joints', 'motion']);
+    assert.equal(task.resolvedOptions.features, 'joints,motion');
+    const joints = new SkeletonTask({ ...options, features: ['joints'] });
+    assert.equal(streams(joints), undefined, 'joints alone: no streams entry');
+    assert.equal(joints.inputSize * 2, task.inputSize);
+  });
+
+  it("a run from --init without --features takes the model's streams; one that asks for others is refused", () => {
+    const base = train('base', 'given', '--features', 'joints');
+    assert.equal(base.status, 0, base.stderr);
+    const baseCkpt = join(dir, 'base', 'checkpoint.safetensors');
+    assert.equal(loadCheckpoint(baseCkpt).config.task.options.features, 'joints');
+    const tuned = train('tuned', 'given', '--init', baseCkpt);
+    assert.equal(tuned.status, 0, tuned.stderr);
+    assert.equal(loadCheckpoint(join(dir, 'tuned', 'checkpoint.safetensors')).config.task.options.features, 'joints');
+    const other = train('other', 'given', '--init', baseCkpt, '--features', 'joints,motion');
+    assert.equal(other.status, 1);
+    assert.match(other.stderr, /--init .*preprocessing differs/);
+  });
+  it('a run on split all trains on every sample; indrnn eval asks for a split with a test part', () => {
+    const r = train('all', 'all', '--validation', '0', '--json');
     assert.equal(r.status, 0, r.stderr);
     const summary = JSON.parse(r.stdout);
     assert.deepEqual([summary.selection, summary.taskInfo.testSamples, summary.finalTestMetric], ['none', 0, null]);
