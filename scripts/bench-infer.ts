@@ -2,9 +2,7 @@
 // same network in the same run (scripts/bench-train-peer.py --infer, where a Python with torch is found),
 // else against the PyTorch figures recorded in docs/design.md, said so.
 // Usage: npm run bench:infer [-- --runs N --threads N --python PATH --no-peer --json]
-import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { foldNetwork } from '../src/export/fold.js';
 import { buildOnnxModel } from '../src/export/loop-graph.js';
 import { networkMetadata } from '../src/export/network-to-onnx.js';
@@ -15,6 +13,7 @@ import { Rng } from '../src/util/rng.js';
 import { ACTION_MODEL } from './action-model.js';
 import { percentile } from './percentile.js';
 import { scriptArgs } from './script-args.js';
+import { runTorchPeer } from './torch-peer.js';
 
 const RECORDED_PYTORCH_MS = { T20_B1_ms: 4.4, T20_B64_ms: 83, T300_B1_ms: 30 }; // PyTorch 1.13 CPU, 2 threads (docs/design.md)
 type Cases = typeof RECORDED_PYTORCH_MS;
@@ -68,17 +67,11 @@ const result = {
   T20_B64_ms: await latency(20, 64),
   T300_B1_ms: await latency(300, 1),
 };
-/** PyTorch on the same network and cases, now (its threads as ours, or 2 for "one per core"), or why not. */
+/** PyTorch on the same network and cases, now (its threads as ours, or one per core for 0), or why not. */
 function peer(): { ms: Cases; torch: string } | { error: string } {
-  const script = fileURLToPath(new URL('../../scripts/bench-train-peer.py', import.meta.url));
-  const threads = String(Number(values.threads) || availableParallelism());
-  const r = spawnSync(values.python, [script, '--infer', '--runs', String(runs), '--threads', threads], {
-    encoding: 'utf8',
-    env: { ...process.env, OMP_NUM_THREADS: threads, OPENBLAS_NUM_THREADS: threads },
-  });
-  if (r.status !== 0)
-    return { error: `${values.python} ${script}: ${r.error?.message ?? r.stderr.trim().split('\n').at(-1)}` };
-  const out = JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}');
+  const threads = Number(values.threads) || availableParallelism();
+  const out = runTorchPeer<Cases & { torch: string }>(values.python, ['--infer', '--runs', String(runs)], threads);
+  if ('error' in out) return out;
   return { ms: { T20_B1_ms: out.T20_B1_ms, T20_B64_ms: out.T20_B64_ms, T300_B1_ms: out.T300_B1_ms }, torch: out.torch };
 }
 

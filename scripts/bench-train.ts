@@ -3,9 +3,7 @@
 //   peer:   PyTorch CPU (scripts/bench-train-peer.py, same model and optimiser), --threads threads
 //   before: one shard: products on onnxruntime's --threads threads, elementwise passes on this thread
 //   after:  data-parallel shards (src/train/data-parallel.ts) on --threads threads, one core each
-import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { Adam, defaultAdamOptions } from '../src/nn/adam.js';
 import { type Backend, OrtBackend } from '../src/nn/backend.js';
 import { softmaxCrossEntropy } from '../src/nn/loss.js';
@@ -16,6 +14,7 @@ import { DataParallel } from '../src/train/data-parallel.js';
 import { Rng } from '../src/util/rng.js';
 import { ACTION_MODEL } from './action-model.js';
 import { scriptArgs } from './script-args.js';
+import { runTorchPeer } from './torch-peer.js';
 
 const { values } = scriptArgs({
   name: 'bench-train',
@@ -141,15 +140,8 @@ interface PeerResult {
 }
 
 function peer(): PeerResult | { error: string } {
-  const script = fileURLToPath(new URL('../../scripts/bench-train-peer.py', import.meta.url));
-  const args = [script, '--steps', String(steps), '--warmup', String(warmup), '--threads', String(threads)];
-  const r = spawnSync(values.python, [...args, '--batch', String(B)], {
-    encoding: 'utf8',
-    env: { ...process.env, OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) },
-  });
-  if (r.status !== 0)
-    return { error: `${values.python} ${script}: ${r.error?.message ?? r.stderr.trim().split('\n').at(-1)}` };
-  return JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}') as PeerResult;
+  const args = ['--steps', String(steps), '--warmup', String(warmup), '--batch', String(B)];
+  return runTorchPeer<PeerResult>(values.python, args, threads);
 }
 
 /** Median (the mean of the middle two for an even count). */

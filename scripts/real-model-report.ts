@@ -51,6 +51,8 @@ await backend.release();
 const finalRun = a['final-run'] ? loadCheckpoint(join(a['final-run'], 'checkpoint.safetensors')) : null;
 if (finalRun) checkSameRecipe(best.ckpt, finalRun, a['final-run']!);
 const { contract: c, taskInfo: info } = best.ckpt.state;
+// Input streams, as the run's options resolved them (a run from before streams reads back as joints alone).
+const streams = String(best.ckpt.config.task.options.features).split(',').length;
 const net = best.ckpt.config.network;
 const plots = writeCardPlots(a.models!, a.name!, {
   curves: trainingCurvesSvg(best.summary, `Training curves: ${a.name}`),
@@ -80,12 +82,6 @@ function finalRunText(final: Checkpoint): string {
 `;
 }
 
-/** The number of input streams the model's preprocessing computes (1: the joints alone). */
-function streamCount(contract: Checkpoint['state']['contract']): number {
-  const features = (contract.preprocessing as { features?: { streams?: unknown[] } } | undefined)?.features;
-  return features?.streams?.length ?? 1;
-}
-
 /** How the model's weights were chosen, and so what the held-out accuracy above is of. */
 function selectionText(s: EvaluatedRun['summary']): string {
   if (s.selection === 'validation' && s.validation)
@@ -107,7 +103,7 @@ const md = `# ${a.name}
 
 ${readFileSync(a.intro!, 'utf8').trim()}
 
-- Layout ${c.layout}, ${c.bodies} bod${c.bodies === 1 ? 'y' : 'ies'} x ${c.joints} joints x ${c.dims === 2 ? 'xy (z 0)' : 'xyz'}${streamCount(c) > 1 ? ` x ${streamCount(c)} input streams` : ''} = ${net.inputSize} values per model step; ${info.trainSamples} training and ${info.testSamples} held-out sequences (split \`${best.ckpt.config.task.options.split}\`).
+- Layout ${c.layout}, ${c.bodies} bod${c.bodies === 1 ? 'y' : 'ies'} x ${c.joints} joints x ${c.dims === 2 ? 'xy (z 0)' : 'xyz'}${streams > 1 ? ` x ${streams} input streams` : ''} = ${net.inputSize} values per model step; ${info.trainSamples} training and ${info.testSamples} held-out sequences (split \`${best.ckpt.config.task.options.split}\`).
 - Preprocessing (shared by training and the server): \`${JSON.stringify(c.preprocessing)}\`.
 - Sampling: \`${JSON.stringify(c.sampling)}\`, recordings at ${c.frame_rate} fps.
 ${finalRun ? finalRunText(finalRun) : ''}
