@@ -29,6 +29,7 @@ const LIBRARIES = new Set([
   'script-args',
   'serve-process',
   'server-bench-model',
+  'torch-peer',
 ]);
 
 const SCRIPTS = readdirSync(join(ROOT, 'scripts'))
